@@ -1,0 +1,294 @@
+//! lktop's own Twirp call to the `RoomService`, for the two places where `RoomClient` cannot be
+//! trusted: answers it would panic on, and errors whose HTTP status it throws away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use livekit_api::access_token::{AccessToken, VideoGrants};
+use prost::Message;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::error::{
+    ApiError, ApiErrorKind, BuildError, describe_transport, kind_for_non_twirp_status,
+    sanitize_server_text,
+};
+use super::proto;
+
+const SERVICE_PATH: &str = "/twirp/livekit.RoomService";
+const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
+
+/// Short-lived on purpose: a token is signed per call, so it only has to outlive one request.
+const TOKEN_TTL: Duration = Duration::from_secs(600);
+
+/// Enough of an error body to hold any Twirp error JSON a server sends.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+/// A diagnostic only needs the start of the body: the first line of a text/plain error or the
+/// title of an HTML page.
+const PROBE_BODY_LIMIT: usize = 256;
+/// How much server text an error message shows.
+const SHOWN_TEXT_CHARS: usize = 200;
+
+/// A room name no one creates, so the diagnostic `ListRooms` is cheap at any number of rooms.
+const PROBE_ROOM: &str = "lktop-diagnostic-probe";
+
+/// Status and start of the body of the diagnostic `ListRooms`.
+pub(super) struct ProbeAnswer {
+    pub status: u16,
+    /// Sanitized and bounded: safe to show.
+    pub text: String,
+}
+
+pub(super) struct TwirpClient {
+    http: reqwest::Client,
+    base: reqwest::Url,
+    endpoint: String,
+    api_key: String,
+    api_secret: SecretString,
+    request_timeout: Duration,
+}
+
+#[derive(Deserialize)]
+struct TwirpErrorBody {
+    code: String,
+    #[serde(default)]
+    msg: String,
+}
+
+impl TwirpClient {
+    /// `base` must already be a normalized `http(s)://host[:port]` URL; `endpoint` is how it
+    /// is shown in errors.
+    pub(super) fn new(
+        base: reqwest::Url,
+        endpoint: String,
+        api_key: &str,
+        api_secret: &SecretString,
+        request_timeout: Duration,
+    ) -> Result<Self, BuildError> {
+        Ok(Self {
+            http: build_http_client()?,
+            base,
+            endpoint,
+            api_key: api_key.to_owned(),
+            api_secret: api_secret.clone(),
+            request_timeout,
+        })
+    }
+
+    /// One `RoomService` call with a protobuf request and answer.
+    pub(super) async fn call<Req, Resp>(
+        &self,
+        method: &'static str,
+        grants: VideoGrants,
+        request: &Req,
+    ) -> Result<Resp, ApiError>
+    where
+        Req: Message,
+        Resp: Message + Default,
+    {
+        let response = self.send(method, grants, request.encode_to_vec()).await?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|err| self.transport_error(method, err))?;
+            return Resp::decode(body).map_err(|err| {
+                self.error(
+                    method,
+                    ApiErrorKind::Malformed,
+                    Some(200),
+                    format!("the answer does not decode: {err}"),
+                )
+            });
+        }
+        let body = read_prefix(response, ERROR_BODY_LIMIT).await;
+        Err(self.error_from_answer(method, status, &body))
+    }
+
+    /// A read-only `ListRooms` whose only purpose is to learn the HTTP status (and the first
+    /// words) the server answers with right now. See `LiveKitRoomApi::diagnose_lost_status`.
+    pub(super) async fn probe(&self) -> Result<ProbeAnswer, ApiError> {
+        let request = proto::ListRoomsRequest {
+            names: vec![PROBE_ROOM.to_owned()],
+        };
+        let grants = VideoGrants {
+            room_list: true,
+            ..VideoGrants::default()
+        };
+        let response = self
+            .send("ListRooms", grants, request.encode_to_vec())
+            .await?;
+        let status = response.status().as_u16();
+        let body = read_prefix(response, PROBE_BODY_LIMIT).await;
+        Ok(ProbeAnswer {
+            status,
+            text: describe_body(&body),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: &'static str,
+        grants: VideoGrants,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, ApiError> {
+        let authorization = self.authorization(method, grants)?;
+        let mut url = self.base.clone();
+        url.set_path(&format!("{SERVICE_PATH}/{method}"));
+        self.http
+            .post(url)
+            .header(CONTENT_TYPE, "application/protobuf")
+            .header(USER_AGENT, USER_AGENT_VALUE)
+            .header(AUTHORIZATION, authorization)
+            .timeout(self.request_timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| self.transport_error(method, err))
+    }
+
+    fn authorization(
+        &self,
+        method: &'static str,
+        grants: VideoGrants,
+    ) -> Result<HeaderValue, ApiError> {
+        let jwt = AccessToken::with_api_key(&self.api_key, self.api_secret.expose_secret())
+            .with_ttl(TOKEN_TTL)
+            .with_grants(grants)
+            .to_jwt()
+            .map_err(|err| {
+                self.error(
+                    method,
+                    ApiErrorKind::Unauthenticated,
+                    None,
+                    format!("could not sign an access token: {err}"),
+                )
+            })?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {jwt}")).map_err(|_| {
+            self.error(
+                method,
+                ApiErrorKind::Unauthenticated,
+                None,
+                "the signed access token is not a valid header value",
+            )
+        })?;
+        // Keeps the token out of any debug output of the request.
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    fn error_from_answer(&self, method: &'static str, status: u16, body: &[u8]) -> ApiError {
+        if let Some(twirp) = parse_twirp_error(body)
+            && let Some(kind) = ApiErrorKind::from_twirp_code(&twirp.code)
+        {
+            return self.error(method, kind, Some(status), describe_twirp(&twirp));
+        }
+        self.error(
+            method,
+            kind_for_non_twirp_status(status),
+            Some(status),
+            format!("HTTP {status}, not a Twirp error: {}", describe_body(body)),
+        )
+    }
+
+    fn transport_error(&self, method: &'static str, err: reqwest::Error) -> ApiError {
+        let (kind, detail) = describe_transport(err, self.request_timeout);
+        self.error(method, kind, None, detail)
+    }
+
+    fn error(
+        &self,
+        method: &'static str,
+        kind: ApiErrorKind,
+        status: Option<u16>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError::new(method, kind, status, self.endpoint.clone(), message)
+    }
+}
+
+/// Built the way livekit-api builds its own client, so lktop's raw calls see the same TLS
+/// trust as `RoomClient`: rustls on ring (reqwest 0.13 would default to aws-lc-rs, and a
+/// process holding both providers with no installed default fails every TLS config) with the
+/// webpki roots.
+fn build_http_client() -> Result<reqwest::Client, BuildError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| BuildError::HttpClient(err.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        // A redirect would turn the POST into a GET; the diagnosis wants to see the 3xx itself.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|err| BuildError::HttpClient(err.to_string()))
+}
+
+/// Reads at most `limit` bytes of the body. A body that breaks off part way still tells
+/// something, and the status is already known, so a read error just ends the body.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let take = chunk.len().min(limit - body.len());
+                body.extend_from_slice(&chunk[..take]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
+
+fn parse_twirp_error(body: &[u8]) -> Option<TwirpErrorBody> {
+    serde_json::from_slice(body).ok()
+}
+
+fn describe_twirp(twirp: &TwirpErrorBody) -> String {
+    let code = sanitize_server_text(&twirp.code, SHOWN_TEXT_CHARS);
+    let msg = sanitize_server_text(&twirp.msg, SHOWN_TEXT_CHARS);
+    if msg.is_empty() {
+        code
+    } else {
+        format!("{code}: {msg}")
+    }
+}
+
+/// A Twirp error as `code: msg`, anything else as its first words; `(empty body)` when there
+/// is nothing to show.
+fn describe_body(body: &[u8]) -> String {
+    if let Some(twirp) = parse_twirp_error(body) {
+        return describe_twirp(&twirp);
+    }
+    let text = sanitize_server_text(&String::from_utf8_lossy(body), SHOWN_TEXT_CHARS);
+    if text.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_described_briefly() {
+        assert_eq!(
+            describe_body(br#"{"code":"not_found","msg":"requested room does not exist"}"#),
+            "not_found: requested room does not exist"
+        );
+        assert_eq!(
+            describe_body(b"invalid authorization token: signature is invalid\n"),
+            "invalid authorization token: signature is invalid"
+        );
+        assert_eq!(describe_body(b""), "(empty body)");
+        assert_eq!(describe_body(br#"{"error":"nope"}"#), r#"{"error":"nope"}"#);
+    }
+}

@@ -1,0 +1,289 @@
+//! The command line: flags, subcommands, and turning them into configuration overrides.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{
+    self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LoadedConfig, Origin, Override,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lktop",
+    version,
+    about = "htop for LiveKit: watch and steer LiveKit servers from the terminal",
+    long_about = "htop for LiveKit: watch and steer LiveKit servers from the terminal.\n\n\
+        Settings come from config/performance.yaml (or --config), then the environment \
+        (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LKTOP_<SECTION>__<KEY>), then flags."
+)]
+pub struct Cli {
+    /// Configuration file [default: ./config/performance.yaml, else
+    /// `$XDG_CONFIG_HOME/lktop/performance.yaml`, else built-in defaults]
+    #[arg(
+        long,
+        short = 'c',
+        env = "LKTOP_CONFIG",
+        value_name = "FILE",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
+
+    /// URL of the LiveKit server to watch (fills the first server)
+    #[arg(long, env = "LIVEKIT_URL", value_name = "URL", global = true)]
+    pub url: Option<String>,
+
+    /// API key of that server
+    #[arg(long, env = "LIVEKIT_API_KEY", value_name = "KEY", global = true)]
+    pub api_key: Option<String>,
+
+    /// API secret of that server; prefer the environment variable, flags show up in `ps`
+    #[arg(
+        long,
+        env = "LIVEKIT_API_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true,
+        value_parser = parse_secret,
+        global = true
+    )]
+    pub api_secret: Option<SecretString>,
+
+    /// Set any configuration key, e.g. `--set connection_pool.pool_size=8` (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    pub set: Vec<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the configuration and print it as lktop will use it, secrets masked
+    CheckConfig {
+        /// File to check instead of the default one (same as --config)
+        file: Option<PathBuf>,
+    },
+    /// Print the commented default configuration file
+    PrintConfigTemplate,
+}
+
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "clap's value_parser wants a Result"
+)]
+fn parse_secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text))
+}
+
+/// Parses `args` (the program name first) and runs the chosen command.
+///
+/// # Errors
+/// Failures that are not configuration problems (those are printed and give exit code 1).
+pub fn run<I, T>(args: I) -> color_eyre::Result<ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(err) => {
+            // Help and version are "errors" to clap; it knows how and where to print them.
+            err.print()?;
+            return Ok(if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches)?;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+
+    match &cli.command {
+        Some(Command::PrintConfigTemplate) => {
+            print_stdout(config::TEMPLATE)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::CheckConfig { file }) => {
+            let file = file.clone().or_else(|| cli.config.clone());
+            match load_config(&cli, &matches, file, &env) {
+                Ok(loaded) => {
+                    print_warnings(&loaded);
+                    print_stdout(&describe(&loaded))?;
+                    eprintln!("configuration OK");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    eprint!("error: {err}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        None => match load_config(&cli, &matches, cli.config.clone(), &env) {
+            Ok(loaded) => {
+                print_warnings(&loaded);
+                eprintln!(
+                    "lktop {}: the live dashboard is not built yet, so nothing is monitored. \
+                     This is the configuration it will use:\n",
+                    env!("CARGO_PKG_VERSION")
+                );
+                print_stdout(&describe(&loaded))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(err) => {
+                eprint!("error: {err}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+    }
+}
+
+/// Resolves the file and the overrides from flags and environment, then loads.
+///
+/// # Errors
+/// Every configuration problem found.
+pub fn load_config(
+    cli: &Cli,
+    matches: &ArgMatches,
+    explicit_file: Option<PathBuf>,
+    env: &[(String, String)],
+) -> Result<LoadedConfig, ConfigError> {
+    let file = explicit_file.or_else(|| {
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let home = lookup("HOME").map(Path::new);
+        let user_dir = config::user_config_dir(lookup("XDG_CONFIG_HOME"), home);
+        let working_dir = std::env::current_dir().unwrap_or_default();
+        config::find_default_file(&working_dir, user_dir.as_deref())
+    });
+    let overrides = overrides(cli, matches, env)?;
+    config::load(&ConfigSources { file, overrides })
+}
+
+/// Environment first, flags last, so flags win.
+fn overrides(
+    cli: &Cli,
+    matches: &ArgMatches,
+    env: &[(String, String)],
+) -> Result<Vec<Override>, ConfigError> {
+    let first_server = || KeyPath::root().key("servers").index(0);
+    let origin = |id: &str, flag: &str, var: &str| match matches.value_source(id) {
+        Some(ValueSource::EnvVariable) => Origin::Env(var.to_owned()),
+        _ => Origin::Flag(flag.to_owned()),
+    };
+
+    let mut credentials = Vec::new();
+    if let Some(url) = &cli.url {
+        credentials.push(Override::text(
+            first_server().key("url"),
+            url,
+            origin("url", "--url", "LIVEKIT_URL"),
+        ));
+    }
+    if let Some(key) = &cli.api_key {
+        credentials.push(Override::text(
+            first_server().key("api_key"),
+            key,
+            origin("api_key", "--api-key", "LIVEKIT_API_KEY"),
+        ));
+    }
+    if let Some(secret) = &cli.api_secret {
+        credentials.push(Override::text(
+            first_server().key("api_secret"),
+            secret.expose_secret(),
+            origin("api_secret", "--api-secret", "LIVEKIT_API_SECRET"),
+        ));
+    }
+    let (from_env, from_flags): (Vec<_>, Vec<_>) = credentials
+        .into_iter()
+        .partition(|entry| matches!(entry.origin, Origin::Env(_)));
+
+    let mut all = config::env_overrides(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    all.extend(from_env);
+    all.extend(from_flags);
+
+    let mut problems = Vec::new();
+    for assignment in &cli.set {
+        match parse_set(assignment) {
+            Ok(entry) => all.push(entry),
+            Err(issue) => problems.push(*issue),
+        }
+    }
+    if problems.is_empty() {
+        Ok(all)
+    } else {
+        Err(ConfigError { issues: problems })
+    }
+}
+
+fn parse_set(assignment: &str) -> Result<Override, Box<ConfigIssue>> {
+    let origin = Origin::Flag(format!(
+        "--set {}",
+        assignment.split('=').next().unwrap_or("")
+    ));
+    let Some((key, value)) = assignment.split_once('=') else {
+        return Err(Box::new(ConfigIssue {
+            key: KeyPath::root(),
+            origin,
+            problem: format!("`{assignment}` has no `=`"),
+            help: Some(
+                "write --set section.key=value, e.g. --set connection_pool.pool_size=8".to_owned(),
+            ),
+        }));
+    };
+    let key: KeyPath = key.trim().parse().map_err(|problem| {
+        Box::new(ConfigIssue {
+            key: KeyPath::root(),
+            origin: origin.clone(),
+            problem,
+            help: None,
+        })
+    })?;
+    Ok(if key.is_secret() {
+        Override::text(key, value, origin)
+    } else {
+        Override::yaml(key, value, origin)
+    })
+}
+
+fn print_warnings(loaded: &LoadedConfig) {
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// The effective configuration as YAML, headed by comments saying where it came from.
+#[must_use]
+pub fn describe(loaded: &LoadedConfig) -> String {
+    let mut text = String::new();
+    match &loaded.file {
+        Some(file) => _ = writeln!(text, "# file: {}", file.display()),
+        None => text.push_str("# file: none (built-in defaults)\n"),
+    }
+    for entry in config::winning_overrides(&loaded.applied) {
+        _ = writeln!(text, "# override: {entry}");
+    }
+    if loaded.config.servers.is_empty() {
+        text.push_str("# no server configured: the dashboard will run the built-in sandbox\n");
+    }
+    text.push_str(&config::render_masked(&loaded.config));
+    text
+}
+
+fn print_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // `lktop check-config | head` closes the pipe early; that is not a failure.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

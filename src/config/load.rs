@@ -1,0 +1,657 @@
+//! Loading: file < environment < command-line flags < (nothing else), then validation.
+//!
+//! The file is read into a `serde_yaml::Value`, overrides are written into that tree (each
+//! remembering its origin), and the tree is decoded into [`Config`]. Decoding is repeated after
+//! dropping each value serde refuses, so one run reports every bad value, not just the first;
+//! unknown keys are collected by `serde_ignored` on the final pass.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret;
+use serde_yaml::{Mapping, Value};
+
+use super::error::{ConfigError, ConfigIssue, Origin};
+use super::key_path::{KeyPath, Segment};
+use super::locate::{Locator, Position, Target};
+use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig};
+use super::validate::{Violation, validate};
+
+/// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
+pub const ENV_PREFIX: &str = "LKTOP_";
+/// Separates the levels of a key in an environment variable name.
+pub const ENV_SEPARATOR: &str = "__";
+/// Upper bound on decode retries; a config has far fewer leaves than this.
+const MAX_DECODE_PASSES: usize = 512;
+
+/// A value set from outside the file.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub key: KeyPath,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+impl Override {
+    /// An override holding plain text, never read as YAML: the way secrets and URLs come in.
+    #[must_use]
+    pub fn text(key: KeyPath, text: impl Into<String>, origin: Origin) -> Self {
+        Self {
+            key,
+            value: Value::String(text.into()),
+            origin,
+        }
+    }
+
+    /// An override whose text is read as a YAML value, so `8` is a number and `true` a bool.
+    #[must_use]
+    pub fn yaml(key: KeyPath, text: &str, origin: Origin) -> Self {
+        let value = serde_yaml::from_str::<Value>(text)
+            .ok()
+            .filter(|value| !value.is_null() || text.trim().is_empty())
+            .unwrap_or_else(|| Value::String(text.to_owned()));
+        Self { key, value, origin }
+    }
+}
+
+impl std::fmt::Display for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.key.is_secret() {
+            MASK.to_owned()
+        } else {
+            serde_yaml::to_string(&self.value)
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned()
+        };
+        write!(f, "{} = {value}  (from {})", self.key, self.origin)
+    }
+}
+
+/// Overrides from `LKTOP_<SECTION>__<KEY>` variables, e.g.
+/// `LKTOP_CONNECTION_POOL__POOL_SIZE=8` or `LKTOP_QUALITY_MONITORING__THRESHOLDS__GOOD=0.75`.
+pub fn env_overrides<I, K, V>(vars: I) -> Vec<Override>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut overrides: Vec<Override> = vars
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let name = name.as_ref();
+            let rest = name.strip_prefix(ENV_PREFIX)?;
+            if !rest.contains(ENV_SEPARATOR) {
+                return None;
+            }
+            let key = rest
+                .split(ENV_SEPARATOR)
+                .fold(KeyPath::root(), |path, part| match part.parse::<usize>() {
+                    Ok(index) => path.index(index),
+                    Err(_) => path.key(part.to_ascii_lowercase()),
+                });
+            let origin = Origin::Env(name.to_owned());
+            Some(if key.is_secret() {
+                Override::text(key, value.as_ref(), origin)
+            } else {
+                Override::yaml(key, value.as_ref(), origin)
+            })
+        })
+        .collect();
+    // The process environment has no order; sorting makes the outcome reproducible.
+    overrides.sort_by(|a, b| a.key.cmp(&b.key));
+    overrides
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// The file to read; `None` means built-in defaults only.
+    pub file: Option<PathBuf>,
+    /// Applied in order, so later entries (flags) win over earlier ones (environment).
+    pub overrides: Vec<Override>,
+}
+
+/// A configuration that passed validation, and how it came to be.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    /// Overrides that took effect, in the order they were applied.
+    pub applied: Vec<Override>,
+    /// Things that work but deserve attention (a world-readable secret, an unused variable).
+    pub warnings: Vec<String>,
+}
+
+/// Reads, layers and validates the configuration.
+///
+/// # Errors
+/// Every problem found, each with its key, origin and fix.
+pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
+    let text = match &sources.file {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
+            ConfigError::single(ConfigIssue {
+                key: KeyPath::root(),
+                origin: file_origin(path, None, None),
+                problem: format!("cannot read the file: {err}"),
+                help: Some(
+                    "check the path given with --config or LKTOP_CONFIG; \
+                     `lktop print-config-template > FILE` writes a starting point"
+                        .to_owned(),
+                ),
+            })
+        })?),
+        None => None,
+    };
+    load_text(sources.file.as_deref(), text.as_deref(), &sources.overrides)
+}
+
+/// [`load`] on text already in memory; `file` only names it in messages.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_text(
+    file: Option<&Path>,
+    text: Option<&str>,
+    overrides: &[Override],
+) -> Result<LoadedConfig, ConfigError> {
+    let file_label = file.map_or_else(|| PathBuf::from("<config>"), Path::to_path_buf);
+    let mut tree = match text {
+        Some(text) => parse_tree(&file_label, text)?,
+        None => Value::Mapping(Mapping::new()),
+    };
+    let file_holds_secret = holds_secret(&tree);
+    let locator = Locator::new(text.unwrap_or_default());
+    let place = Placer {
+        file: file.map(|_| file_label.as_path()),
+        text: text.unwrap_or_default(),
+        locator: &locator,
+        overrides,
+    };
+
+    let mut warnings = Vec::new();
+    let mut applied = Vec::new();
+    let mut issues = Vec::new();
+    // A server's URL creates its entry, so URLs go first whatever their source; the sort is
+    // stable, so among equal keys the later source still wins.
+    let mut ordered: Vec<&Override> = overrides.iter().collect();
+    ordered.sort_by_key(|entry| entry.key.leaf() != Some("url"));
+    for entry in ordered {
+        match apply_override(&mut tree, entry) {
+            Ok(true) => applied.push(entry.clone()),
+            Ok(false) => warnings.push(format!(
+                "{} is set but no server is configured (no URL in the file, LIVEKIT_URL or \
+                 --url); it was ignored",
+                entry.origin
+            )),
+            Err(problem) => issues.push(ConfigIssue {
+                key: entry.key.clone(),
+                origin: entry.origin.clone(),
+                problem,
+                help: None,
+            }),
+        }
+    }
+
+    let (config, decode_issues) = decode(tree, &place);
+    issues.extend(decode_issues);
+    let Some(mut config) = config else {
+        return Err(sorted(issues));
+    };
+    // A value refused while decoding was replaced by its default; judging that default again
+    // would only repeat the problem in a more confusing form.
+    let reported: Vec<KeyPath> = issues.iter().map(|issue| issue.key.clone()).collect();
+    issues.extend(
+        validate(&config)
+            .into_iter()
+            .filter(|violation| !reported.contains(&violation.key))
+            .map(|violation| place.issue(violation, Target::Value)),
+    );
+    if !issues.is_empty() {
+        return Err(sorted(issues));
+    }
+
+    name_unnamed_servers(&mut config.servers);
+    if file_holds_secret && let Some(path) = file {
+        warnings.extend(readable_by_others_warning(path));
+    }
+    Ok(LoadedConfig {
+        config,
+        file: file.map(Path::to_path_buf),
+        applied,
+        warnings,
+    })
+}
+
+fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
+    let tree: Value = serde_yaml::from_str(text).map_err(|err| {
+        let position = err.location().map(|location| Position {
+            line: location.line(),
+            column: location.column(),
+        });
+        ConfigError::single(ConfigIssue {
+            key: KeyPath::root(),
+            origin: file_origin(file, position, position.and_then(|p| line_of(text, p.line))),
+            problem: format!("not valid YAML: {err}"),
+            help: Some("compare with `lktop print-config-template`".to_owned()),
+        })
+    })?;
+    match tree {
+        Value::Null => Ok(Value::Mapping(Mapping::new())),
+        Value::Mapping(_) => Ok(tree),
+        other => Err(ConfigError::single(ConfigIssue {
+            key: KeyPath::root(),
+            origin: file_origin(file, None, None),
+            problem: format!(
+                "the file holds {}, not a mapping of sections",
+                describe_value(&other)
+            ),
+            help: Some(
+                "the top level must be sections such as `connection_pool:` and `servers:`"
+                    .to_owned(),
+            ),
+        })),
+    }
+}
+
+/// Decodes the tree into a [`Config`], dropping each refused value and retrying so that all of
+/// them are reported.
+fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIssue>) {
+    let mut issues = Vec::new();
+    for _ in 0..MAX_DECODE_PASSES {
+        let mut unknown = Vec::new();
+        let mut record_unknown = |path: serde_ignored::Path<'_>| unknown.push(KeyPath::from(&path));
+        let result = serde_path_to_error::deserialize::<_, Config>(
+            serde_ignored::Deserializer::new(tree.clone(), &mut record_unknown),
+        );
+        match result {
+            Ok(config) => {
+                issues.extend(unknown.into_iter().map(|key| place.unknown_key(key)));
+                return (Some(config), issues);
+            }
+            Err(err) => {
+                let key = KeyPath::from(err.path());
+                // serde quotes the offending value, and for a secret that value is the secret.
+                let (problem, help) = if key.is_secret() {
+                    (
+                        "must be text".to_owned(),
+                        Some("put the secret in quotes".to_owned()),
+                    )
+                } else {
+                    (plain_serde_message(&err.inner().to_string()), None)
+                };
+                let removed = key.parent().is_some() && remove(&mut tree, &key);
+                issues.push(place.issue(Violation { key, problem, help }, Target::Value));
+                if !removed {
+                    return (None, issues);
+                }
+            }
+        }
+    }
+    (None, issues)
+}
+
+/// Ties a problem to where its key was set.
+struct Placer<'a> {
+    file: Option<&'a Path>,
+    text: &'a str,
+    locator: &'a Locator<'a>,
+    overrides: &'a [Override],
+}
+
+impl Placer<'_> {
+    /// An override of the key itself wins, as it did when it was applied; then the file, when it
+    /// writes the key; then an override of a sibling (a server entry created by `LIVEKIT_URL`
+    /// is "from" that variable); then the nearest enclosing key in the file.
+    fn origin(&self, key: &KeyPath, target: Target) -> Origin {
+        let last_override = |matches: &dyn Fn(&Override) -> bool| {
+            self.overrides
+                .iter()
+                .rev()
+                .find(|entry| matches(entry))
+                .map(|entry| entry.origin.clone())
+        };
+        if let Some(origin) = last_override(&|entry| entry.key == *key) {
+            return origin;
+        }
+        let Some(file) = self.file else {
+            let parent = key.parent();
+            return last_override(&|entry| entry.key.parent() == parent).unwrap_or(Origin::Default);
+        };
+        if !self.locator.contains(key) {
+            let parent = key.parent();
+            if let Some(origin) = last_override(&|entry| entry.key.parent() == parent) {
+                return origin;
+            }
+        }
+        let position = self.locator.find(key, target);
+        let line_text = position
+            .filter(|_| !key.is_secret())
+            .and_then(|position| line_of(self.text, position.line));
+        file_origin(file, position, line_text)
+    }
+
+    fn issue(&self, violation: Violation, target: Target) -> ConfigIssue {
+        ConfigIssue {
+            origin: self.origin(&violation.key, target),
+            key: violation.key,
+            problem: violation.problem,
+            help: violation.help,
+        }
+    }
+
+    fn unknown_key(&self, key: KeyPath) -> ConfigIssue {
+        let help = suggest(&key).map_or_else(
+            || Some("remove it; `lktop print-config-template` lists every key".to_owned()),
+            |suggestion| Some(format!("did you mean `{suggestion}`?")),
+        );
+        self.issue(
+            Violation {
+                problem: "unknown key".to_owned(),
+                key,
+                help,
+            },
+            Target::Key,
+        )
+    }
+}
+
+/// File problems top to bottom, then the ones from the environment and flags.
+fn sorted(mut issues: Vec<ConfigIssue>) -> ConfigError {
+    issues.sort_by_key(|issue| match &issue.origin {
+        Origin::File { position, .. } => (0, position.map_or((0, 0), |p| (p.line, p.column))),
+        Origin::Env(_) => (1, (0, 0)),
+        Origin::Flag(_) => (2, (0, 0)),
+        Origin::Default => (3, (0, 0)),
+    });
+    ConfigError { issues }
+}
+
+/// serde names Rust types (`expected u32`); a config file's reader thinks in numbers.
+fn plain_serde_message(message: &str) -> String {
+    [
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected struct ", "expected a section such as "),
+        ("expected a sequence", "expected a list"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |text, (from, to)| {
+        text.replace(from, to)
+    })
+}
+
+fn file_origin(path: &Path, position: Option<Position>, line_text: Option<String>) -> Origin {
+    Origin::File {
+        path: path.to_path_buf(),
+        position,
+        line_text,
+    }
+}
+
+fn line_of(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .nth(line.checked_sub(1)?)
+        .map(|line| line.trim_end().to_owned())
+}
+
+/// A configuration with every key present, to offer did-you-mean candidates from.
+fn schema_example() -> Value {
+    let mut config = Config::default();
+    config.servers.push(ServerConfig::default());
+    config.room_limits.overrides.insert(
+        String::new(),
+        RoomLimitOverride {
+            max_participants: Some(1),
+            max_audio_tracks: Some(1),
+            max_video_tracks: Some(1),
+        },
+    );
+    serde_yaml::to_value(config).unwrap_or(Value::Null)
+}
+
+/// The known key closest to an unknown one: a near spelling among its siblings, or the same name
+/// in another section (`pool_size` written at the top level).
+fn suggest(unknown: &KeyPath) -> Option<String> {
+    let name = unknown.leaf()?;
+    let schema = schema_example();
+    let parent = unknown.parent().unwrap_or_default();
+    let siblings = node_at(&schema, &parent).and_then(Value::as_mapping);
+    let near = siblings.into_iter().flatten().filter_map(|(key, _)| {
+        let key = key.as_str()?;
+        let score = strsim::jaro_winkler(name, key);
+        (score >= 0.8).then_some((score, key))
+    });
+    if let Some((_, best)) = near.max_by(|a, b| a.0.total_cmp(&b.0)) {
+        return Some(parent.key(best).to_string());
+    }
+    let mut elsewhere = Vec::new();
+    collect_paths_named(&schema, KeyPath::root(), name, &mut elsewhere);
+    elsewhere.into_iter().next().map(|path| path.to_string())
+}
+
+/// Follows `path` through the schema example; list items and free-form map entries are
+/// represented by their first element.
+fn node_at<'v>(mut node: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    for segment in path.segments() {
+        node = match (segment, node) {
+            (Segment::Key(key), Value::Mapping(mapping)) => mapping
+                .get(key.as_str())
+                .or_else(|| mapping.values().next())?,
+            (Segment::Index(_), Value::Sequence(items)) => items.first()?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn collect_paths_named(node: &Value, at: KeyPath, name: &str, found: &mut Vec<KeyPath>) {
+    match node {
+        Value::Mapping(mapping) => {
+            for (key, value) in mapping {
+                let Some(key) = key.as_str() else { continue };
+                if key.is_empty() {
+                    continue;
+                }
+                let path = at.clone().key(key);
+                if key == name {
+                    found.push(path.clone());
+                }
+                collect_paths_named(value, path, name, found);
+            }
+        }
+        Value::Sequence(items) => {
+            if let Some(first) = items.first() {
+                collect_paths_named(first, at.index(0), name, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Writes an override into the tree. `Ok(false)`: a server credential with no server to go to.
+fn apply_override(tree: &mut Value, entry: &Override) -> Result<bool, String> {
+    let segments = entry.key.segments();
+    let Some((last, parents)) = segments.split_last() else {
+        return Err("an override needs a key".to_owned());
+    };
+    let is_server_field = matches!(segments.first(), Some(Segment::Key(key)) if key == "servers");
+    let creates_server = matches!(last, Segment::Key(key) if key == "url");
+    if is_server_field && !creates_server && node_mut(tree, parents, false).is_none() {
+        return Ok(false);
+    }
+    let parent = node_mut(tree, parents, true).ok_or_else(|| {
+        format!(
+            "cannot be set: a part of `{}` in the file is not a section or list",
+            entry.key
+        )
+    })?;
+    let slot = child_mut(parent, last, true).ok_or_else(|| {
+        format!(
+            "cannot be set: `{}` is not a section or the list is shorter",
+            entry.key
+        )
+    })?;
+    *slot = entry.value.clone();
+    Ok(true)
+}
+
+fn node_mut<'v>(mut node: &'v mut Value, path: &[Segment], create: bool) -> Option<&'v mut Value> {
+    for segment in path {
+        node = child_mut(node, segment, create)?;
+    }
+    Some(node)
+}
+
+/// The child at `segment`; with `create`, a missing section is added, and a list grows by one
+/// when the index is its length.
+fn child_mut<'v>(node: &'v mut Value, segment: &Segment, create: bool) -> Option<&'v mut Value> {
+    if create && node.is_null() {
+        *node = match segment {
+            Segment::Key(_) => Value::Mapping(Mapping::new()),
+            Segment::Index(_) => Value::Sequence(Vec::new()),
+        };
+    }
+    match (segment, node) {
+        (Segment::Key(key), Value::Mapping(mapping)) => {
+            let key = Value::String(key.clone());
+            if create && !mapping.contains_key(&key) {
+                mapping.insert(key.clone(), Value::Null);
+            }
+            mapping.get_mut(&key)
+        }
+        (Segment::Index(index), Value::Sequence(items)) => {
+            if create && *index == items.len() {
+                items.push(Value::Mapping(Mapping::new()));
+            }
+            items.get_mut(*index)
+        }
+        _ => None,
+    }
+}
+
+/// Drops the value at `key` so decoding can go on with its default; a list item becomes an
+/// empty entry so the items after it keep their index.
+fn remove(tree: &mut Value, key: &KeyPath) -> bool {
+    let Some((last, parents)) = key.segments().split_last() else {
+        return false;
+    };
+    let Some(parent) = node_mut(tree, parents, false) else {
+        return false;
+    };
+    match (last, parent) {
+        (Segment::Key(name), Value::Mapping(mapping)) => mapping.remove(name.as_str()).is_some(),
+        (Segment::Index(index), Value::Sequence(items)) if *index < items.len() => {
+            let empty = Value::Mapping(Mapping::new());
+            if items[*index] == empty {
+                items.remove(*index);
+            } else {
+                items[*index] = empty;
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn holds_secret(tree: &Value) -> bool {
+    tree.get("servers")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .any(|server| {
+            server
+                .get("api_secret")
+                .and_then(Value::as_str)
+                .is_some_and(|secret| !secret.is_empty())
+        })
+}
+
+fn describe_value(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn name_unnamed_servers(servers: &mut [ServerConfig]) {
+    for index in 0..servers.len() {
+        if !servers[index].name.is_empty() {
+            continue;
+        }
+        let base = url::Url::parse(&servers[index].url)
+            .ok()
+            .and_then(|url| {
+                let host = url.host_str()?.to_owned();
+                Some(match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                })
+            })
+            .unwrap_or_else(|| format!("server-{}", index + 1));
+        let taken = |name: &str| servers.iter().any(|server| server.name == name);
+        let name = if taken(&base) {
+            format!("{base}-{}", index + 1)
+        } else {
+            base
+        };
+        servers[index].name = name;
+    }
+}
+
+#[cfg(unix)]
+fn readable_by_others_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "{} holds an API secret and can be read by other users (mode {mode:o}); \
+             run `chmod 600 {}` or move the secret to LIVEKIT_API_SECRET",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn readable_by_others_warning(_path: &Path) -> Option<String> {
+    None
+}
+
+/// Effective configuration as YAML, secrets masked: what `check-config` prints.
+#[must_use]
+pub fn render_masked(config: &Config) -> String {
+    let text = serde_yaml::to_string(config).unwrap_or_default();
+    debug_assert!(
+        config
+            .servers
+            .iter()
+            .filter_map(ServerConfig::api_secret)
+            .all(|secret| secret.expose_secret().is_empty()
+                || !text.contains(secret.expose_secret())),
+        "a secret reached the printed configuration"
+    );
+    text
+}
+
+/// Every override that names the same key as an earlier one replaced it; used by callers that
+/// want to show only the winners.
+#[must_use]
+pub fn winning_overrides(applied: &[Override]) -> Vec<&Override> {
+    let mut last: HashMap<&KeyPath, usize> = HashMap::new();
+    for (index, entry) in applied.iter().enumerate() {
+        last.insert(&entry.key, index);
+    }
+    applied
+        .iter()
+        .enumerate()
+        .filter(|(index, entry)| last.get(&entry.key) == Some(index))
+        .map(|(_, entry)| entry)
+        .collect()
+}

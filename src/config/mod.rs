@@ -1,0 +1,61 @@
+//! lktop's configuration: the typed schema, its defaults, loading with layered overrides and
+//! validation that reports every problem at once.
+//!
+//! Precedence, lowest first: built-in defaults, the file (`--config`, else
+//! `config/performance.yaml` in the working directory, else `$XDG_CONFIG_HOME/lktop/performance.yaml`),
+//! environment variables (`LIVEKIT_URL` / `LIVEKIT_API_KEY` / `LIVEKIT_API_SECRET` for the first
+//! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
+
+mod duration;
+mod error;
+mod key_path;
+mod load;
+mod locate;
+mod schema;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use duration::ConfigDuration;
+pub use error::{ConfigError, ConfigIssue, Origin};
+pub use key_path::{KeyPath, Segment};
+pub use load::{
+    ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, env_overrides, load,
+    load_text, render_masked, winning_overrides,
+};
+pub use locate::Position;
+pub use schema::{
+    AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PoolConfig, QualityConfig,
+    QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
+};
+pub use validate::{
+    BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
+    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS,
+};
+
+/// The commented default configuration, as `lktop print-config-template` prints it.
+pub const TEMPLATE: &str = include_str!("../../config/performance.yaml");
+
+/// Where the configuration is looked for when `--config` is not given.
+pub const DEFAULT_FILE: &str = "config/performance.yaml";
+
+/// The first existing default location: `config/performance.yaml` under `working_dir`, then
+/// `lktop/performance.yaml` under the user's configuration directory.
+#[must_use]
+pub fn find_default_file(working_dir: &Path, user_config_dir: Option<&Path>) -> Option<PathBuf> {
+    let local = working_dir.join(DEFAULT_FILE);
+    if local.is_file() {
+        return Some(local);
+    }
+    let user = user_config_dir?.join("lktop").join("performance.yaml");
+    user.is_file().then_some(user)
+}
+
+/// `$XDG_CONFIG_HOME`, else `~/.config`, as every XDG-following tool resolves it.
+#[must_use]
+pub fn user_config_dir(xdg_config_home: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
+    match xdg_config_home {
+        Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),
+        _ => home.map(|home| home.join(".config")),
+    }
+}

@@ -1,0 +1,225 @@
+//! The typed configuration: one struct per section of `config/performance.yaml`, with the defaults
+//! that apply when a key is left out.
+//!
+//! Every section is `#[serde(default)]` so a file only needs the keys it changes. Unknown keys are
+//! not refused here (serde would stop at the first one); the loader collects them all, with a
+//! did-you-mean, through `serde_ignored`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::duration::ConfigDuration;
+
+/// Shown in place of a secret wherever the configuration is printed.
+pub const MASK: &str = "********";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Config {
+    /// LiveKit servers to watch. Empty means "no server configured": the dashboard then starts
+    /// the built-in sandbox.
+    pub servers: Vec<ServerConfig>,
+    pub connection_pool: PoolConfig,
+    pub room_limits: RoomLimitsConfig,
+    pub audio_optimization: AudioProfile,
+    pub quality_monitoring: QualityConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Label shown on screen and in metrics; derived from the URL's host when left empty.
+    pub name: String,
+    /// `ws://`, `wss://`, `http://` or `https://`, as `lk` and the SDKs accept it.
+    pub url: String,
+    pub api_key: String,
+    #[serde(serialize_with = "serialize_masked")]
+    pub api_secret: Option<SecretString>,
+}
+
+impl ServerConfig {
+    /// The secret, for the one place that needs it: signing request tokens.
+    #[must_use]
+    pub fn api_secret(&self) -> Option<&SecretString> {
+        self.api_secret.as_ref()
+    }
+
+    #[must_use]
+    pub fn has_secret(&self) -> bool {
+        self.api_secret
+            .as_ref()
+            .is_some_and(|secret| !secret.expose_secret().is_empty())
+    }
+}
+
+// `Option<SecretString>` must still say whether a secret is set, or check-config could not
+// show that one is missing.
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with hands over &Option<T>"
+)]
+fn serialize_masked<S: Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) if !secret.expose_secret().is_empty() => serializer.serialize_str(MASK),
+        _ => serializer.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PoolConfig {
+    /// Connections opened at start and kept open.
+    pub pool_size: u32,
+    /// The pool grows up to this many connections while callers wait for one.
+    pub max_pool_size: u32,
+    /// How often each idle connection is checked with a cheap call.
+    pub health_check_interval: ConfigDuration,
+    /// Longest wait for a free connection, and the timeout of each API request.
+    pub connection_timeout: ConfigDuration,
+    /// Reconnect attempts before a connection is marked Failed.
+    pub max_reconnect_attempts: u32,
+    /// First reconnect delay; doubles with each attempt (full jitter).
+    pub reconnect_base_delay: ConfigDuration,
+    /// Ceiling of the reconnect delay.
+    pub reconnect_max_delay: ConfigDuration,
+    /// Connections above `pool_size` are closed after being idle this long.
+    pub idle_timeout: ConfigDuration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            pool_size: 5,
+            max_pool_size: 10,
+            health_check_interval: ConfigDuration::from_secs(30),
+            connection_timeout: ConfigDuration::from_secs(10),
+            max_reconnect_attempts: 5,
+            reconnect_base_delay: ConfigDuration::from_secs(1),
+            reconnect_max_delay: ConfigDuration::from_secs(30),
+            idle_timeout: ConfigDuration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforcementMode {
+    /// Report violations as events and metrics; change nothing on the server.
+    #[default]
+    Observe,
+    /// Refuse, mute and remove to bring rooms back within their limits.
+    Enforce,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RoomLimitsConfig {
+    pub max_concurrent_rooms: u32,
+    pub max_participants_per_room: u32,
+    pub max_audio_tracks_per_room: u32,
+    pub max_video_tracks_per_room: u32,
+    pub enforcement: EnforcementMode,
+    /// Per-room limits keyed by room name; each key left out falls back to the global value.
+    pub overrides: BTreeMap<String, RoomLimitOverride>,
+}
+
+impl Default for RoomLimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_rooms: 10,
+            max_participants_per_room: 50,
+            max_audio_tracks_per_room: 20,
+            max_video_tracks_per_room: 10,
+            enforcement: EnforcementMode::Observe,
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RoomLimitOverride {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_audio_tracks: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_video_tracks: Option<u32>,
+}
+
+/// Audio settings lktop writes into a room's metadata for the clients of that room to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AudioProfile {
+    pub target_latency_ms: u32,
+    pub buffer_size_ms: u32,
+    pub jitter_buffer_ms: u32,
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub auto_gain_control: bool,
+}
+
+impl Default for AudioProfile {
+    fn default() -> Self {
+        Self {
+            target_latency_ms: 50,
+            buffer_size_ms: 20,
+            jitter_buffer_ms: 100,
+            echo_cancellation: true,
+            noise_suppression: true,
+            auto_gain_control: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct QualityConfig {
+    pub monitoring_interval: ConfigDuration,
+    /// Below this success rate a connection is never graded better than fair.
+    pub min_success_rate: f64,
+    pub thresholds: QualityThresholds,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            monitoring_interval: ConfigDuration::from_secs(10),
+            min_success_rate: 0.95,
+            thresholds: QualityThresholds::default(),
+        }
+    }
+}
+
+/// Lowest quality score (0..1) of each grade; anything below `fair` is poor.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct QualityThresholds {
+    pub excellent: f64,
+    pub good: f64,
+    pub fair: f64,
+}
+
+impl Default for QualityThresholds {
+    fn default() -> Self {
+        Self {
+            excellent: 0.9,
+            good: 0.7,
+            fair: 0.5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served in Prometheus text format; unset means no metrics endpoint.
+    pub listen: Option<SocketAddr>,
+}

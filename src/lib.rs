@@ -1,0 +1,9 @@
+//! lktop — `htop` for LiveKit.
+//!
+//! The library holds everything; `src/main.rs` only parses the command line and hands over.
+//! The engine-side modules (`config`, `api`, and later the pool, sandbox and workers) never import
+//! the TUI.
+
+pub mod api;
+pub mod cli;
+pub mod config;

@@ -1,0 +1,214 @@
+//! The `lktop` binary as a user runs it: exit codes, what goes to stdout and stderr, and the
+//! standard LiveKit environment variables.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SECRET: &str = "cli-secret-must-stay-hidden-7Hq";
+
+/// `lktop` in an empty working directory and home, with none of the developer's LiveKit or
+/// lktop variables leaking in.
+fn lktop(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lktop"));
+    command.args(args).current_dir(dir).env("HOME", dir);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LIVEKIT_") || name.starts_with("LKTOP_") || name == "XDG_CONFIG_HOME" {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("lktop runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn print_config_template_prints_the_shipped_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &["print-config-template"], &[]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), lktop::config::TEMPLATE);
+}
+
+#[test]
+fn check_config_of_a_good_file_prints_it_masked_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ok.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "servers:\n  - name: prod\n    url: wss://prod.example.com\n    api_key: APIprod\n    \
+             api_secret: {SECRET}\nconnection_pool:\n  pool_size: 7\n"
+        ),
+    )
+    .unwrap();
+    let out = lktop(dir.path(), &["check-config", file.to_str().unwrap()], &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("pool_size: 7"), "{stdout}");
+    assert!(stdout.contains("api_secret: '********'"), "{stdout}");
+    assert!(stdout.contains("api_key: APIprod"), "{stdout}");
+    assert!(stderr.contains("configuration OK"), "{stderr}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    // The printed configuration is itself a valid configuration file.
+    let printed = dir.path().join("printed.yaml");
+    std::fs::write(&printed, stdout.replace("'********'", "from-env")).unwrap();
+    let again = lktop(
+        dir.path(),
+        &["check-config", printed.to_str().unwrap()],
+        &[],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+}
+
+#[test]
+fn check_config_of_a_bad_file_names_every_problem_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "connection_pool:\n  pool_size: 0\n  pool_sise: 3\nquality_monitoring:\n  \
+         thresholds:\n    fair: 2\n",
+    )
+    .unwrap();
+    let out = lktop(dir.path(), &["check-config", file.to_str().unwrap()], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("the configuration has 3 problems"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.yaml:2:14: connection_pool.pool_size"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `connection_pool.pool_size`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.yaml:6:11: quality_monitoring.thresholds.fair"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn livekit_environment_variables_fill_the_first_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(
+        dir.path(),
+        &["check-config"],
+        &[
+            ("LIVEKIT_URL", "ws://127.0.0.1:7880"),
+            ("LIVEKIT_API_KEY", "devkey"),
+            ("LIVEKIT_API_SECRET", SECRET),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("url: ws://127.0.0.1:7880"), "{stdout}");
+    assert!(stdout.contains("api_key: devkey"), "{stdout}");
+    assert!(stdout.contains("name: 127.0.0.1:7880"), "{stdout}");
+    assert!(
+        stdout.contains("# override: servers[0].url = ws://127.0.0.1:7880  (from environment variable LIVEKIT_URL)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("servers[0].api_secret = ********"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+}
+
+#[test]
+fn flags_win_over_environment_and_environment_over_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir(&config_dir).unwrap();
+    // Found without --config: ./config/performance.yaml.
+    std::fs::write(
+        config_dir.join("performance.yaml"),
+        "connection_pool:\n  pool_size: 2\n  max_pool_size: 50\nroom_limits:\n  \
+         max_concurrent_rooms: 3\n",
+    )
+    .unwrap();
+    let env = [
+        ("LIVEKIT_URL", "ws://from-env:7880"),
+        ("LIVEKIT_API_KEY", "k"),
+        ("LIVEKIT_API_SECRET", SECRET),
+        ("LKTOP_CONNECTION_POOL__POOL_SIZE", "4"),
+        ("LKTOP_ROOM_LIMITS__MAX_CONCURRENT_ROOMS", "30"),
+    ];
+    let out = lktop(
+        dir.path(),
+        &[
+            "check-config",
+            "--url",
+            "ws://from-flag:7880",
+            "--set",
+            "connection_pool.pool_size=9",
+        ],
+        &env,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("# file: "), "{stdout}");
+    assert!(stdout.contains("pool_size: 9"), "flag beats env: {stdout}");
+    assert!(
+        stdout.contains("max_concurrent_rooms: 30"),
+        "env beats file: {stdout}"
+    );
+    assert!(
+        stdout.contains("max_pool_size: 50"),
+        "file beats default: {stdout}"
+    );
+    assert!(stdout.contains("url: ws://from-flag:7880"), "{stdout}");
+    assert!(
+        stdout.contains("(from command-line flag --url)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(
+        dir.path(),
+        &["check-config"],
+        &[("LKTOP_CONNECTION_POOL__MAX_POOL_SIZE", "-1")],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("environment variable LKTOP_CONNECTION_POOL__MAX_POOL_SIZE: connection_pool.max_pool_size"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn running_lktop_says_plainly_that_the_dashboard_is_not_built_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &[], &[]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the live dashboard is not built yet"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).contains("no server configured"));
+}
+
+#[test]
+fn usage_errors_exit_two_and_help_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &["--no-such-flag"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let help = lktop(dir.path(), &["--help"], &[("LIVEKIT_API_SECRET", SECRET)]);
+    assert!(help.status.success());
+    let help_text = text(&help.stdout);
+    assert!(help_text.contains("check-config"), "{help_text}");
+    assert!(!help_text.contains(SECRET), "help hides the secret's value");
+}

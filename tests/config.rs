@@ -1,0 +1,562 @@
+//! Configuration loading, layering, validation messages and secret handling.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lktop::config::{
+    Config, ConfigError, ConfigSources, EnforcementMode, KeyPath, LoadedConfig, MASK, Origin,
+    Override, TEMPLATE, env_overrides, load, load_text, render_masked,
+};
+use secrecy::ExposeSecret;
+
+const FILE: &str = "perf.yaml";
+const SECRET: &str = "s3cr3t-never-printed-Zq9";
+
+fn load_yaml(text: &str) -> Result<LoadedConfig, ConfigError> {
+    load_text(Some(Path::new(FILE)), Some(text), &[])
+}
+
+fn load_with(text: &str, overrides: &[Override]) -> Result<LoadedConfig, ConfigError> {
+    load_text(Some(Path::new(FILE)), Some(text), overrides)
+}
+
+fn errors_of(text: &str) -> ConfigError {
+    load_yaml(text).expect_err("the configuration should be refused")
+}
+
+/// The one issue about `key`, checked to point at `line` of the file.
+fn issue_at(error: &ConfigError, key: &str, line: usize) -> String {
+    let matching: Vec<_> = error
+        .issues
+        .iter()
+        .filter(|issue| issue.key.to_string() == key)
+        .collect();
+    assert_eq!(
+        matching.len(),
+        1,
+        "one issue about {key} expected in:\n{error}"
+    );
+    let text = matching[0].to_string();
+    assert!(
+        text.starts_with(&format!("{FILE}:{line}:")),
+        "{key} should point at line {line}: {text}"
+    );
+    assert!(text.contains(key), "the message names the key: {text}");
+    text
+}
+
+fn flag(key: &str, value: &str) -> Override {
+    Override::yaml(
+        key.parse().unwrap(),
+        value,
+        Origin::Flag(format!("--set {key}")),
+    )
+}
+
+#[test]
+fn the_template_is_the_defaults_and_documents_every_key() {
+    let loaded = load_yaml(TEMPLATE).expect("the shipped template is valid");
+    assert_eq!(
+        serde_yaml::to_value(&loaded.config).unwrap(),
+        serde_yaml::to_value(Config::default()).unwrap()
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+
+    // Keys that only appear inside a server or an override are documented in commented examples.
+    for key in [
+        "name:",
+        "url:",
+        "api_key:",
+        "api_secret:",
+        "max_participants:",
+        "max_audio_tracks:",
+        "max_video_tracks:",
+    ] {
+        assert!(TEMPLATE.contains(key), "the template documents {key}");
+    }
+}
+
+#[test]
+fn defaults_match_the_documented_values() {
+    let config = Config::default();
+    let pool = config.connection_pool;
+    assert_eq!((pool.pool_size, pool.max_pool_size), (5, 10));
+    assert_eq!(pool.health_check_interval.get(), Duration::from_secs(30));
+    assert_eq!(pool.connection_timeout.get(), Duration::from_secs(10));
+    assert_eq!(pool.max_reconnect_attempts, 5);
+    assert_eq!(pool.reconnect_base_delay.get(), Duration::from_secs(1));
+    assert!(pool.reconnect_max_delay >= pool.reconnect_base_delay);
+
+    let limits = &config.room_limits;
+    assert_eq!(
+        (
+            limits.max_concurrent_rooms,
+            limits.max_participants_per_room,
+            limits.max_audio_tracks_per_room,
+            limits.max_video_tracks_per_room
+        ),
+        (10, 50, 20, 10)
+    );
+    assert_eq!(limits.enforcement, EnforcementMode::Observe);
+
+    let audio = config.audio_optimization;
+    assert_eq!(
+        (
+            audio.target_latency_ms,
+            audio.buffer_size_ms,
+            audio.jitter_buffer_ms
+        ),
+        (50, 20, 100)
+    );
+    assert!(audio.echo_cancellation && audio.noise_suppression && audio.auto_gain_control);
+
+    let quality = config.quality_monitoring;
+    assert_eq!(quality.monitoring_interval.get(), Duration::from_secs(10));
+    assert!((quality.min_success_rate - 0.95).abs() < f64::EPSILON);
+    let thresholds = quality.thresholds;
+    assert_eq!(
+        (thresholds.excellent, thresholds.good, thresholds.fair),
+        (0.9, 0.7, 0.5)
+    );
+    assert_eq!(config.metrics.listen, None);
+    assert!(config.servers.is_empty());
+}
+
+#[test]
+fn no_file_and_an_empty_file_both_give_the_defaults() {
+    let none = load(&ConfigSources::default()).unwrap();
+    assert!(none.file.is_none());
+    let empty = load_yaml("").unwrap();
+    let comments_only = load_yaml("# nothing here\n").unwrap();
+    for loaded in [none, empty, comments_only] {
+        assert_eq!(
+            serde_yaml::to_value(&loaded.config).unwrap(),
+            serde_yaml::to_value(Config::default()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn durations_accept_seconds_and_units() {
+    let loaded = load_yaml(
+        "connection_pool:\n  health_check_interval: 30\n  connection_timeout: 1500ms\n  \
+         reconnect_base_delay: 1.5\n  reconnect_max_delay: 2m\n",
+    )
+    .unwrap();
+    let pool = loaded.config.connection_pool;
+    assert_eq!(pool.health_check_interval.get(), Duration::from_secs(30));
+    assert_eq!(pool.connection_timeout.get(), Duration::from_millis(1500));
+    assert_eq!(pool.reconnect_base_delay.get(), Duration::from_millis(1500));
+    assert_eq!(pool.reconnect_max_delay.get(), Duration::from_secs(120));
+}
+
+#[test]
+fn flags_beat_environment_beats_file_beats_default() {
+    let file = "connection_pool:\n  pool_size: 3\n  max_pool_size: 20\n";
+    let env = env_overrides([("LKTOP_CONNECTION_POOL__POOL_SIZE", "4")]);
+
+    assert_eq!(load_yaml(file).unwrap().config.connection_pool.pool_size, 3);
+    assert_eq!(
+        load_with(file, &env)
+            .unwrap()
+            .config
+            .connection_pool
+            .pool_size,
+        4
+    );
+    let mut env_then_flag = env.clone();
+    env_then_flag.push(flag("connection_pool.pool_size", "6"));
+    let loaded = load_with(file, &env_then_flag).unwrap();
+    assert_eq!(loaded.config.connection_pool.pool_size, 6);
+    // Keys nobody overrode keep the file's value, and untouched ones their default.
+    assert_eq!(loaded.config.connection_pool.max_pool_size, 20);
+    assert_eq!(loaded.config.connection_pool.max_reconnect_attempts, 5);
+}
+
+#[test]
+fn environment_variables_reach_nested_keys_and_ignore_the_rest() {
+    let env = env_overrides([
+        ("LKTOP_QUALITY_MONITORING__THRESHOLDS__GOOD", "0.75"),
+        ("LKTOP_ROOM_LIMITS__ENFORCEMENT", "enforce"),
+        ("LKTOP_METRICS__LISTEN", "127.0.0.1:9464"),
+        ("LKTOP_AUDIO_OPTIMIZATION__ECHO_CANCELLATION", "false"),
+        ("LKTOP_CONFIG", "not-a-key.yaml"),
+        ("PATH", "/usr/bin"),
+    ]);
+    assert_eq!(
+        env.len(),
+        4,
+        "only LKTOP_<SECTION>__<KEY> names are overrides"
+    );
+    let config = load_with("", &env).unwrap().config;
+    assert!((config.quality_monitoring.thresholds.good - 0.75).abs() < f64::EPSILON);
+    assert_eq!(config.room_limits.enforcement, EnforcementMode::Enforce);
+    assert_eq!(
+        config.metrics.listen,
+        Some("127.0.0.1:9464".parse().unwrap())
+    );
+    assert!(!config.audio_optimization.echo_cancellation);
+}
+
+fn livekit_env(url: &str) -> Vec<Override> {
+    let first = || KeyPath::root().key("servers").index(0);
+    vec![
+        Override::text(first().key("url"), url, Origin::Env("LIVEKIT_URL".into())),
+        Override::text(
+            first().key("api_key"),
+            "APIkey",
+            Origin::Env("LIVEKIT_API_KEY".into()),
+        ),
+        Override::text(
+            first().key("api_secret"),
+            SECRET,
+            Origin::Env("LIVEKIT_API_SECRET".into()),
+        ),
+    ]
+}
+
+#[test]
+fn livekit_variables_create_the_first_server_when_the_file_has_none() {
+    let loaded = load_with("", &livekit_env("wss://demo.livekit.cloud")).unwrap();
+    let [server] = loaded.config.servers.as_slice() else {
+        panic!("one server expected")
+    };
+    assert_eq!(server.url, "wss://demo.livekit.cloud");
+    assert_eq!(server.api_key, "APIkey");
+    assert_eq!(server.api_secret().unwrap().expose_secret(), SECRET);
+    assert_eq!(server.name, "demo.livekit.cloud", "named after the host");
+}
+
+#[test]
+fn livekit_variables_replace_the_first_servers_credentials() {
+    let file = "servers:\n  - name: prod\n    url: ws://old:7880\n    api_key: old\n    \
+                api_secret: old-secret\n  - name: staging\n    url: ws://staging:7880\n    \
+                api_key: k2\n    api_secret: s2\n";
+    let loaded = load_with(file, &livekit_env("ws://new:7880")).unwrap();
+    let servers = &loaded.config.servers;
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0].name, "prod");
+    assert_eq!(servers[0].url, "ws://new:7880");
+    assert_eq!(servers[0].api_key, "APIkey");
+    assert_eq!(servers[0].api_secret().unwrap().expose_secret(), SECRET);
+    assert_eq!(
+        servers[1].url, "ws://staging:7880",
+        "other servers untouched"
+    );
+}
+
+#[test]
+fn credentials_without_any_server_are_ignored_with_a_warning() {
+    let mut env = livekit_env("unused");
+    env.remove(0);
+    let loaded = load_with("", &env).unwrap();
+    assert!(loaded.config.servers.is_empty());
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].contains("LIVEKIT_API_KEY"));
+    assert!(loaded.warnings.iter().all(|w| !w.contains(SECRET)));
+}
+
+#[test]
+fn pool_size_zero_is_refused_with_its_range() {
+    let error = errors_of("connection_pool:\n  pool_size: 0\n");
+    let text = issue_at(&error, "connection_pool.pool_size", 2);
+    assert!(
+        text.contains("0 is out of range; allowed 1..=256"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("perf.yaml:2:14:"),
+        "line and column: {text}"
+    );
+}
+
+#[test]
+fn max_pool_size_below_pool_size_is_refused() {
+    let error = errors_of("connection_pool:\n  pool_size: 8\n  max_pool_size: 4\n");
+    let text = issue_at(&error, "connection_pool.max_pool_size", 3);
+    assert!(text.contains("4 is smaller than pool_size (8)"), "{text}");
+    assert!(text.contains("allowed 8..="), "{text}");
+}
+
+#[test]
+fn thresholds_out_of_order_are_refused() {
+    let error = errors_of(
+        "quality_monitoring:\n  thresholds:\n    excellent: 0.6\n    good: 0.7\n    fair: 0.5\n",
+    );
+    let text = issue_at(&error, "quality_monitoring.thresholds", 3);
+    assert!(text.contains("out of order"), "{text}");
+    assert!(text.contains("0 <= fair < good < excellent <= 1"), "{text}");
+}
+
+#[test]
+fn thresholds_outside_zero_to_one_are_refused() {
+    let error = errors_of(
+        "quality_monitoring:\n  min_success_rate: 95\n  thresholds:\n    excellent: 1.2\n    \
+         fair: -0.1\n",
+    );
+    assert_eq!(error.issues.len(), 3, "{error}");
+    let rate = issue_at(&error, "quality_monitoring.min_success_rate", 2);
+    assert!(
+        rate.contains("95 is out of range; allowed 0.0..=1.0"),
+        "{rate}"
+    );
+    let excellent = issue_at(&error, "quality_monitoring.thresholds.excellent", 4);
+    assert!(excellent.contains("1.2 is out of range"), "{excellent}");
+    issue_at(&error, "quality_monitoring.thresholds.fair", 5);
+}
+
+#[test]
+fn zero_and_negative_intervals_are_refused() {
+    let error = errors_of(
+        "connection_pool:\n  health_check_interval: 0\n  connection_timeout: -5\n  \
+         reconnect_base_delay: 0ms\nquality_monitoring:\n  monitoring_interval: -1s\n",
+    );
+    assert_eq!(error.issues.len(), 4, "{error}");
+    assert!(issue_at(&error, "connection_pool.health_check_interval", 2).contains("zero"));
+    assert!(issue_at(&error, "connection_pool.connection_timeout", 3).contains("negative"));
+    assert!(issue_at(&error, "connection_pool.reconnect_base_delay", 4).contains("zero"));
+    assert!(issue_at(&error, "quality_monitoring.monitoring_interval", 6).contains("negative"));
+}
+
+#[test]
+fn urls_must_be_livekit_urls() {
+    let server = |url: &str| {
+        format!("servers:\n  - url: {url}\n    api_key: key\n    api_secret: \"{SECRET}\"\n")
+    };
+    for bad in [
+        "ftp://example.com",
+        "example.com:7880",
+        "ws://",
+        "wss://host/some/path",
+    ] {
+        let error = errors_of(&server(bad));
+        let text = issue_at(&error, "servers[0].url", 2);
+        assert!(
+            text.contains("wss://my-project.livekit.cloud"),
+            "a fix is shown: {text}"
+        );
+    }
+    for good in [
+        "ws://localhost:7880",
+        "wss://x.livekit.cloud",
+        "http://127.0.0.1:7880",
+        "https://x.example.com/",
+    ] {
+        load_yaml(&server(good)).unwrap_or_else(|err| panic!("{good}: {err}"));
+    }
+}
+
+#[test]
+fn a_server_without_secret_or_key_is_refused_with_the_fix() {
+    let error = errors_of("servers:\n  - name: prod\n    url: ws://localhost:7880\n");
+    let secret = issue_at(&error, "servers[0].api_secret", 2);
+    assert!(secret.contains("is missing"), "{secret}");
+    assert!(secret.contains("LIVEKIT_API_SECRET"), "{secret}");
+    let key = issue_at(&error, "servers[0].api_key", 2);
+    assert!(key.contains("LIVEKIT_API_KEY"), "{key}");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_a_did_you_mean() {
+    let error = errors_of(
+        "connection_pool:\n  pool_sise: 4\nroom_limit:\n  max_concurrent_rooms: 3\n\
+         pool_size: 2\nservers:\n  - url: ws://h:1\n    api_key: k\n    api_secert: x\n",
+    );
+    let typo = issue_at(&error, "connection_pool.pool_sise", 2);
+    assert!(typo.contains("unknown key"), "{typo}");
+    assert!(
+        typo.contains("did you mean `connection_pool.pool_size`?"),
+        "{typo}"
+    );
+    assert!(
+        typo.starts_with("perf.yaml:2:3:"),
+        "points at the key: {typo}"
+    );
+    let section = issue_at(&error, "room_limit", 3);
+    assert!(section.contains("did you mean `room_limits`?"), "{section}");
+    let misplaced = issue_at(&error, "pool_size", 5);
+    assert!(
+        misplaced.contains("did you mean `connection_pool.pool_size`?"),
+        "{misplaced}"
+    );
+    let in_list = issue_at(&error, "servers[0].api_secert", 9);
+    assert!(
+        in_list.contains("did you mean `servers[0].api_secret`?"),
+        "{in_list}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let error = errors_of(
+        "connection_pool:\n  pool_size: 0\n  max_pool_size: many\n  connection_timeout: 0\n\
+         room_limits:\n  enforcement: strict\n  max_participants_per_room: 0\n\
+         quality_monitoring:\n  thresholds:\n    excellent: 0.1\nmetrix: {}\n",
+    );
+    let keys: Vec<String> = error.issues.iter().map(|i| i.key.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "connection_pool.pool_size",
+            "connection_pool.max_pool_size",
+            "connection_pool.connection_timeout",
+            "room_limits.enforcement",
+            "room_limits.max_participants_per_room",
+            "quality_monitoring.thresholds",
+            "metrix",
+        ],
+        "sorted by line:\n{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.starts_with("the configuration has 7 problems:"),
+        "{text}"
+    );
+    assert!(text.contains("expected `observe` or `enforce`"), "{text}");
+    assert!(text.contains("expected a whole number"), "{text}");
+}
+
+#[test]
+fn problems_from_environment_and_flags_name_their_origin() {
+    let overrides = [
+        Override::yaml(
+            "room_limits.max_video_tracks_per_room".parse().unwrap(),
+            "lots",
+            Origin::Env("LKTOP_ROOM_LIMITS__MAX_VIDEO_TRACKS_PER_ROOM".into()),
+        ),
+        flag("audio_optimization.buffer_size_ms", "80"),
+        flag("connection_pool.pool_sizee", "3"),
+    ];
+    let error = load_with("", &overrides).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "environment variable LKTOP_ROOM_LIMITS__MAX_VIDEO_TRACKS_PER_ROOM: \
+             room_limits.max_video_tracks_per_room"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("command-line flag --set audio_optimization.buffer_size_ms"),
+        "{text}"
+    );
+    assert!(
+        text.contains("80 ms is more than target_latency_ms (50 ms)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean `connection_pool.pool_size`?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_point_at_the_line() {
+    let error = errors_of("connection_pool:\n  pool_size: 5\n   max_pool_size: [\n");
+    assert_eq!(error.issues.len(), 1);
+    let text = error.to_string();
+    assert!(text.contains("not valid YAML"), "{text}");
+    assert!(text.contains("perf.yaml:3:"), "{text}");
+}
+
+#[test]
+fn a_file_that_is_not_a_mapping_is_refused() {
+    let text = errors_of("- just\n- a list\n").to_string();
+    assert!(text.contains("not a mapping of sections"), "{text}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let error = load(&ConfigSources {
+        file: Some("/nonexistent/lktop.yaml".into()),
+        overrides: Vec::new(),
+    })
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("/nonexistent/lktop.yaml"), "{text}");
+    assert!(text.contains("cannot read the file"), "{text}");
+}
+
+#[test]
+fn per_room_overrides_are_read_and_checked() {
+    let loaded =
+        load_yaml("room_limits:\n  overrides:\n    town-hall:\n      max_participants: 500\n")
+            .unwrap();
+    let town_hall = loaded.config.room_limits.overrides["town-hall"];
+    assert_eq!(town_hall.max_participants, Some(500));
+    assert_eq!(town_hall.max_audio_tracks, None);
+
+    let error = errors_of(
+        "room_limits:\n  overrides:\n    lobby:\n      max_participants: 0\n      \
+         max_audio_trax: 1\n",
+    );
+    issue_at(&error, "room_limits.overrides.lobby.max_participants", 4);
+    let typo = issue_at(&error, "room_limits.overrides.lobby.max_audio_trax", 5);
+    assert!(
+        typo.contains("did you mean `room_limits.overrides.lobby.max_audio_tracks`?"),
+        "{typo}"
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_debug_printed_config_or_errors() {
+    let file = format!(
+        "servers:\n  - url: ws://localhost:7880\n    api_key: key\n    api_secret: {SECRET}\n"
+    );
+    let loaded = load_yaml(&file).unwrap();
+    assert!(!format!("{loaded:?}").contains(SECRET));
+    assert!(!format!("{:?}", loaded.config.servers[0]).contains(SECRET));
+    let printed = render_masked(&loaded.config);
+    assert!(!printed.contains(SECRET), "{printed}");
+    assert!(printed.contains(MASK), "{printed}");
+
+    // A secret next to another problem, and a secret of the wrong type.
+    let error = errors_of(&format!(
+        "servers:\n  - url: ftp://x\n    api_key: key\n    api_secret: {SECRET}\n"
+    ));
+    assert!(!error.to_string().contains(SECRET));
+    assert!(!format!("{error:?}").contains(SECRET));
+    let error =
+        errors_of("servers:\n  - url: ws://x:1\n    api_key: k\n    api_secret: [9182736455]\n");
+    let text = error.to_string();
+    assert!(!text.contains("9182736455"), "{text}");
+    assert!(
+        text.contains("servers[0].api_secret: must be text"),
+        "{text}"
+    );
+
+    let from_env = livekit_env("ws://x:1");
+    let loaded = load_with("", &from_env).unwrap();
+    for entry in &loaded.applied {
+        assert!(!entry.to_string().contains(SECRET), "{entry}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_secret_in_a_file_others_can_read_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("performance.yaml");
+    let with_secret = format!(
+        "servers:\n  - url: ws://localhost:7880\n    api_key: key\n    api_secret: {SECRET}\n"
+    );
+    let check = |text: &str, mode: u32| {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        load(&ConfigSources {
+            file: Some(path.clone()),
+            overrides: Vec::new(),
+        })
+        .unwrap()
+        .warnings
+    };
+
+    let warnings = check(&with_secret, 0o644);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("chmod 600"), "{}", warnings[0]);
+    assert!(!warnings[0].contains(SECRET));
+    assert!(check(&with_secret, 0o600).is_empty());
+    assert!(check("connection_pool:\n  pool_size: 2\n", 0o644).is_empty());
+}
