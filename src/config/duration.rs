@@ -8,6 +8,16 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// A strictly positive duration read from the configuration.
 ///
+/// ```
+/// use std::time::Duration;
+/// use lktop::config::ConfigDuration;
+///
+/// let interval: ConfigDuration = "1500ms".parse().unwrap();
+/// assert_eq!(interval.get(), Duration::from_millis(1500));
+/// assert_eq!("30".parse::<ConfigDuration>().unwrap().to_string(), "30s");
+/// assert!("0s".parse::<ConfigDuration>().is_err());
+/// ```
+///
 /// Zero and negative values are refused while decoding, so every interval, timeout and delay in
 /// the typed config can be used as-is (a zero health-check interval would spin the worker).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
