@@ -14,6 +14,8 @@ use crate::config::{
     self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LoadedConfig, Origin, Override,
 };
 
+// clap prints these doc comments as --help text, where markdown backticks would show literally.
+#[expect(clippy::doc_markdown, reason = "doc comments are --help text")]
 #[derive(Debug, Parser)]
 #[command(
     name = "lktop",
@@ -25,7 +27,7 @@ use crate::config::{
 )]
 pub struct Cli {
     /// Configuration file [default: ./config/performance.yaml, else
-    /// `$XDG_CONFIG_HOME/lktop/performance.yaml`, else built-in defaults]
+    /// $XDG_CONFIG_HOME/lktop/performance.yaml, else built-in defaults]
     #[arg(
         long,
         short = 'c',
@@ -54,7 +56,7 @@ pub struct Cli {
     )]
     pub api_secret: Option<SecretString>,
 
-    /// Set any configuration key, e.g. `--set connection_pool.pool_size=8` (repeatable)
+    /// Set any configuration key, e.g. --set connection_pool.pool_size=8 (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
     pub set: Vec<String>,
 
