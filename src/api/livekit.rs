@@ -197,7 +197,7 @@ impl LiveKitRoomApi {
         status: Option<u16>,
         message: impl Into<String>,
     ) -> ApiError {
-        ApiError::new(method, kind, status, self.endpoint.clone(), message)
+        self.twirp.error(method, kind, status, message)
     }
 }
 

@@ -198,7 +198,8 @@ impl TwirpClient {
         self.error(method, kind, None, detail)
     }
 
-    fn error(
+    /// An error about `method` on this server; the one constructor both clients use.
+    pub(super) fn error(
         &self,
         method: &'static str,
         kind: ApiErrorKind,
