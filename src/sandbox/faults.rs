@@ -1,0 +1,140 @@
+//! Faults the sandbox can inject, set at run time (admin endpoint, Rust API) or scheduled by a
+//! scenario.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::twirp_error::TwirpCode;
+
+/// Faults applied to every RoomService request while set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Added to every answer.
+    pub latency_ms: u64,
+    /// A further uniformly random delay in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Fraction (0..=1) of requests answered with `error_code`.
+    pub error_rate: f64,
+    pub error_code: TwirpCode,
+    /// Fraction of requests accepted and never answered.
+    pub hang_rate: f64,
+    /// Fraction of answers cut off mid-body, the connection closed.
+    pub drop_rate: f64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            jitter_ms: 0,
+            error_rate: 0.0,
+            error_code: TwirpCode::Unavailable,
+            hang_rate: 0.0,
+            drop_rate: 0.0,
+        }
+    }
+}
+
+/// What happens to one request under the current faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Answer,
+    Fail(TwirpCode),
+    Hang,
+    Drop,
+}
+
+impl Faults {
+    #[must_use]
+    pub fn is_clear(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// # Errors
+    /// A rate outside 0..=1, with the key that holds it.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, rate) in [
+            ("error_rate", self.error_rate),
+            ("hang_rate", self.hang_rate),
+            ("drop_rate", self.drop_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{key} is {rate}; allowed 0.0..=1.0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The delay and fate of one request.
+    pub fn roll(&self, rng: &mut impl Rng) -> (Duration, Fate) {
+        let jitter = if self.jitter_ms > 0 {
+            rng.random_range(0..=self.jitter_ms)
+        } else {
+            0
+        };
+        let delay = Duration::from_millis(self.latency_ms + jitter);
+        let roll: f64 = rng.random();
+        let fate = if roll < self.hang_rate {
+            Fate::Hang
+        } else if roll < self.hang_rate + self.error_rate {
+            Fate::Fail(self.error_code)
+        } else if roll < self.hang_rate + self.error_rate + self.drop_rate {
+            Fate::Drop
+        } else {
+            Fate::Answer
+        };
+        (delay, fate)
+    }
+}
+
+/// A change to the running sandbox, from a scenario's schedule or the admin endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Disruption {
+    /// Sets the request faults; after `duration` (real time) they are cleared again.
+    Faults {
+        #[serde(flatten)]
+        faults: Faults,
+        #[serde(default, with = "humantime_serde_opt")]
+        duration: Option<Duration>,
+    },
+    /// Clears every request fault.
+    Clear,
+    /// Closes the listener and every open connection: new connections are refused. It comes
+    /// back after `duration` (or on `ListenerUp`).
+    ListenerDown {
+        #[serde(default, with = "humantime_serde_opt")]
+        duration: Option<Duration>,
+    },
+    ListenerUp,
+    /// Listener down for `downtime`, then up again; rooms are kept or lost.
+    Restart {
+        keep_state: bool,
+        #[serde(default, with = "humantime_serde_opt")]
+        downtime: Option<Duration>,
+    },
+}
+
+/// `Option<Duration>` written as `"500ms"` or a number of seconds.
+mod humantime_serde_opt {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::config::ConfigDuration;
+
+    #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(duration) => s.collect_str(&humantime::format_duration(*duration)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<ConfigDuration>::deserialize(d)?.map(ConfigDuration::get))
+    }
+}

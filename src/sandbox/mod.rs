@@ -1,0 +1,13 @@
+//! The sandbox: an embedded LiveKit-compatible RoomService server on loopback.
+//!
+//! It speaks the real wire protocol (Twirp over HTTP/1.1, protobuf and JSON, HS256 JWT grants),
+//! keeps rooms with livekit-server's semantics, runs a scenario of participants and tracks, and
+//! injects faults. `cargo run` monitors it when no server is configured, the tests use it, and
+//! `lktop sandbox` runs it alone for any LiveKit SDK or `lk`.
+
+pub mod clock;
+pub mod faults;
+pub mod rooms;
+pub mod scenario;
+pub mod simulation;
+pub mod twirp_error;
