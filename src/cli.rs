@@ -73,6 +73,33 @@ pub enum Command {
     },
     /// Print the commented default configuration file
     PrintConfigTemplate,
+    /// Run the built-in LiveKit-compatible sandbox server until interrupted
+    ///
+    /// It serves LiveKit's RoomService (Twirp, protobuf and JSON) with JWT auth, simulates
+    /// rooms, participants and tracks from a scenario, and injects scheduled faults. Any LiveKit
+    /// SDK or `lk` can talk to it. Key and secret default to devkey / secret (set them with the
+    /// global --api-key and --api-secret flags; LIVEKIT_* variables are not used here, so your
+    /// real credentials are never printed).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 7880)]
+    pub port: u16,
+    /// Address to listen on; keep loopback unless other machines must reach it
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Scenario: a YAML file, `demo` (the built-in demo) or `none` (no simulated rooms)
+    #[arg(long, default_value = "demo", value_name = "FILE|demo|none")]
+    pub scenario: String,
+    /// Seed of every random choice (overrides the scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated seconds per real second (overrides the scenario's)
+    #[arg(long)]
+    pub speed: Option<f64>,
 }
 
 #[expect(
@@ -112,6 +139,9 @@ where
             print_stdout(config::TEMPLATE)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Sandbox(args)) => {
+            crate::sandbox::cli::run(args, &sandbox_credentials(&cli, &matches))
+        }
         Some(Command::CheckConfig { file }) => {
             let file = file.clone().or_else(|| cli.config.clone());
             match load_config(&cli, &matches, file, &env) {
@@ -144,6 +174,24 @@ where
             }
         },
     }
+}
+
+/// The sandbox's key and secret: from the command line only, else `devkey` / `secret` like
+/// `livekit-server --dev`. Credentials from the environment belong to a real server and would be
+/// printed by the sandbox, so they are not used.
+fn sandbox_credentials(cli: &Cli, matches: &ArgMatches) -> (String, SecretString) {
+    let from_flag = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let key = cli
+        .api_key
+        .clone()
+        .filter(|_| from_flag("api_key"))
+        .unwrap_or_else(|| "devkey".to_owned());
+    let secret = cli
+        .api_secret
+        .clone()
+        .filter(|_| from_flag("api_secret"))
+        .unwrap_or_else(|| SecretString::from("secret"));
+    (key, secret)
 }
 
 /// Resolves the file and the overrides from flags and environment, then loads.

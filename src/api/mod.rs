@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub use error::{ApiError, ApiErrorKind, BuildError, twirp_code_status};
 pub use livekit::{LiveKitRoomApi, server_base_url};
 pub use livekit_protocol as proto;
+pub use twirp::build_http_client;
 
 /// Settings of a room to create. Zero means "the server's default" for every number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

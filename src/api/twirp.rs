@@ -213,8 +213,11 @@ impl TwirpClient {
 /// Built the way livekit-api builds its own client, so lktop's raw calls see the same TLS
 /// trust as `RoomClient`: rustls on ring (reqwest 0.13 would default to aws-lc-rs, and a
 /// process holding both providers with no installed default fails every TLS config) with the
-/// webpki roots.
-fn build_http_client() -> Result<reqwest::Client, BuildError> {
+/// webpki roots. Also what tests use to speak raw HTTP to a server.
+///
+/// # Errors
+/// rustls cannot set up its default protocol versions, or reqwest cannot build the client.
+pub fn build_http_client() -> Result<reqwest::Client, BuildError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let provider = Arc::new(rustls::crypto::ring::default_provider());

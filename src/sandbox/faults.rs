@@ -91,10 +91,13 @@ impl Faults {
 }
 
 /// A change to the running sandbox, from a scenario's schedule or the admin endpoint.
+///
+/// Durations are simulated time, like the scenario's schedule: at speed 10 a 20 s latency spike
+/// lasts 2 s of real time. At the default speed of 1 the two are the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Disruption {
-    /// Sets the request faults; after `duration` (real time) they are cleared again.
+    /// Sets the request faults; after `duration` they are cleared again.
     Faults {
         #[serde(flatten)]
         faults: Faults,

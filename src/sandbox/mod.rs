@@ -5,9 +5,18 @@
 //! injects faults. `cargo run` monitors it when no server is configured, the tests use it, and
 //! `lktop sandbox` runs it alone for any LiveKit SDK or `lk`.
 
+pub mod admin;
+pub mod auth;
+pub mod cli;
 pub mod clock;
+pub mod codec;
 pub mod faults;
+mod handle;
 pub mod rooms;
 pub mod scenario;
+pub mod server;
+pub mod service;
 pub mod simulation;
 pub mod twirp_error;
+
+pub use handle::{Sandbox, SandboxOptions};

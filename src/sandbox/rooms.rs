@@ -163,6 +163,12 @@ impl RoomStore {
         self.rooms.values().map(|r| r.participants.len()).sum()
     }
 
+    /// Whether a room exists, without copying it (the simulation asks every tick).
+    #[must_use]
+    pub fn has_room(&self, name: &str) -> bool {
+        self.rooms.contains_key(name)
+    }
+
     #[must_use]
     pub fn room_names(&self) -> Vec<String> {
         self.rooms.keys().cloned().collect()

@@ -1,0 +1,107 @@
+//! `lktop sandbox`: the sandbox as a standalone server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::scenario::Scenario;
+use super::{Sandbox, SandboxOptions};
+use crate::cli::SandboxArgs;
+
+/// Runs the sandbox until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// The runtime cannot start or the port cannot be bound.
+pub fn run(
+    args: &SandboxArgs,
+    credentials: &(String, SecretString),
+) -> color_eyre::Result<ExitCode> {
+    let (api_key, api_secret) = credentials;
+    let (scenario, scenario_label) = match args.scenario.as_str() {
+        "demo" => (Scenario::demo(), "built-in demo".to_owned()),
+        "none" => (Scenario::empty(), "none (no simulated rooms)".to_owned()),
+        path => match Scenario::load(Path::new(path)) {
+            Ok(scenario) => (scenario, path.to_owned()),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    };
+    if let Some(speed) = args.speed
+        && !(speed.is_finite() && speed > 0.0)
+    {
+        eprintln!(
+            "error: --speed {speed}: the clock speed must be a positive number, e.g. 1 or 10"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let mut options = SandboxOptions::new(api_key, api_secret).with_scenario(scenario);
+    options.listen = SocketAddr::new(args.bind, args.port);
+    options.seed = args.seed;
+    options.speed = args.speed;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let random_seed = options.seed.unwrap_or(options.scenario.seed);
+        let clock_speed = options.speed.unwrap_or(options.scenario.speed);
+        let listen = options.listen;
+        let sandbox = match Sandbox::start(options).await {
+            Ok(sandbox) => sandbox,
+            Err(err) => {
+                eprintln!(
+                    "error: the sandbox cannot listen on {listen}: {err}\n  help: pick another \
+                     port with --port (0 picks a free one)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let url = sandbox.url();
+        let secret = api_secret.expose_secret();
+        // stdout is for scripts: the first line is the URL, then the credentials.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "LIVEKIT_URL={url}")?;
+        writeln!(out, "LIVEKIT_API_KEY={api_key}")?;
+        writeln!(out, "LIVEKIT_API_SECRET={secret}")?;
+        writeln!(
+            out,
+            "export LIVEKIT_URL={url} LIVEKIT_API_KEY={api_key} LIVEKIT_API_SECRET={secret}"
+        )?;
+        out.flush()?;
+        drop(out);
+        eprintln!(
+            "lktop sandbox: LiveKit RoomService at {url}/twirp/livekit.RoomService/ \
+             (scenario: {scenario_label}, seed {random_seed}, speed {clock_speed}x)\n\
+             admin: {url}/sandbox/status (same credentials); stop with Ctrl-C"
+        );
+        wait_for_stop_signal().await;
+        eprintln!("lktop sandbox: stopping");
+        sandbox.shutdown().await;
+        eprintln!("lktop sandbox: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,230 @@
+//! The sandbox as a Rust value: start it, point clients at its URL, control its faults, stop it.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use livekit_protocol as proto;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
+
+use super::admin::{JoinRequest, join_room};
+use super::auth::ApiKeys;
+use super::clock::SimClock;
+use super::faults::{Disruption, Faults};
+use super::rooms::{RoomStore, ServerLimits};
+use super::scenario::Scenario;
+use super::server::{ListenerState, Shared, run_listener};
+use super::simulation::Simulation;
+use super::twirp_error::TwirpError;
+
+/// How the sandbox is started.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Loopback by default; port 0 picks a free port.
+    pub listen: SocketAddr,
+    pub keys: ApiKeys,
+    pub scenario: Scenario,
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Overrides the scenario's clock speed.
+    pub speed: Option<f64>,
+    pub limits: ServerLimits,
+}
+
+impl SandboxOptions {
+    /// An empty sandbox (no simulated rooms) on a free loopback port accepting one key.
+    #[must_use]
+    pub fn new(api_key: &str, api_secret: &SecretString) -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            keys: ApiKeys::new([(api_key.to_owned(), api_secret.clone())]),
+            scenario: Scenario::empty(),
+            seed: None,
+            speed: None,
+            limits: ServerLimits::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_scenario(mut self, scenario: Scenario) -> Self {
+        self.scenario = scenario;
+        self
+    }
+}
+
+/// A running sandbox. Dropping it stops nothing: call [`Sandbox::shutdown`].
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    tasks: TaskTracker,
+    addr: SocketAddr,
+}
+
+impl Sandbox {
+    /// Binds the listener (so the port is known when this returns) and starts the server and
+    /// the simulation.
+    ///
+    /// # Errors
+    /// The listen address cannot be bound, or the clock speed is not positive.
+    pub async fn start(options: SandboxOptions) -> io::Result<Self> {
+        let clock_speed = options.speed.unwrap_or(options.scenario.speed);
+        if !(clock_speed.is_finite() && clock_speed > 0.0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("clock speed {clock_speed} must be a positive number"),
+            ));
+        }
+        let seed = options.seed.unwrap_or(options.scenario.seed);
+        let listener = TcpListener::bind(options.listen).await?;
+        let addr = listener.local_addr()?;
+        let clock = SimClock::new(clock_speed);
+        let store = RoomStore::new(options.limits, ChaCha8Rng::seed_from_u64(seed));
+        let shared = Arc::new(Shared::new(options.keys, store, clock, seed));
+        let tasks = TaskTracker::new();
+
+        tasks.spawn(run_listener(
+            Arc::clone(&shared),
+            listener,
+            addr,
+            tasks.clone(),
+        ));
+
+        let (disruptions, mut scheduled) = mpsc::channel::<Disruption>(16);
+        let mut scenario = options.scenario;
+        scenario.seed = seed;
+        let simulation = Simulation::new(scenario, clock);
+        tasks.spawn(simulation.run(
+            Arc::clone(&shared.store),
+            disruptions,
+            shared.shutdown.clone(),
+        ));
+        let worker = Arc::clone(&shared);
+        let worker_tasks = tasks.clone();
+        tasks.spawn(async move {
+            loop {
+                let disruption = tokio::select! {
+                    next = scheduled.recv() => match next {
+                        Some(disruption) => disruption,
+                        None => return,
+                    },
+                    () = worker.shutdown.cancelled() => return,
+                };
+                if let Err(err) = worker.disrupt(disruption, &worker_tasks).await {
+                    tracing::warn!(%err, "scheduled disruption refused");
+                }
+            }
+        });
+
+        let sandbox = Self {
+            shared,
+            tasks,
+            addr,
+        };
+        sandbox.shared.listener_reached_up().await;
+        Ok(sandbox)
+    }
+
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, what `LIVEKIT_URL` should be.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The rooms, for tests that set up or inspect state directly.
+    #[must_use]
+    pub fn rooms(&self) -> Arc<Mutex<RoomStore>> {
+        Arc::clone(&self.shared.store)
+    }
+
+    #[must_use]
+    pub fn clock(&self) -> SimClock {
+        self.shared.clock
+    }
+
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    #[must_use]
+    pub fn listener_state(&self) -> ListenerState {
+        self.shared.listener_state()
+    }
+
+    /// Sets request faults until changed.
+    ///
+    /// # Errors
+    /// A rate outside 0..=1.
+    pub async fn set_faults(&self, faults: Faults) -> Result<(), String> {
+        self.disrupt(Disruption::Faults {
+            faults,
+            duration: None,
+        })
+        .await
+    }
+
+    pub async fn clear_faults(&self) {
+        // Clearing cannot fail.
+        let _ = self.disrupt(Disruption::Clear).await;
+    }
+
+    /// Closes the listener and every open connection; new connections are refused.
+    pub async fn listener_down(&self) {
+        let _ = self
+            .disrupt(Disruption::ListenerDown { duration: None })
+            .await;
+    }
+
+    /// Binds the same port again.
+    pub async fn listener_up(&self) {
+        let _ = self.disrupt(Disruption::ListenerUp).await;
+    }
+
+    /// Down for `downtime` (simulated), then up; rooms are kept or lost.
+    pub async fn restart(&self, keep_state: bool, downtime: Duration) {
+        let _ = self
+            .disrupt(Disruption::Restart {
+                keep_state,
+                downtime: Some(downtime),
+            })
+            .await;
+    }
+
+    /// Applies any disruption and returns once it has taken effect (a timed one is undone
+    /// later by the sandbox itself).
+    ///
+    /// # Errors
+    /// Fault rates outside 0..=1.
+    pub async fn disrupt(&self, disruption: Disruption) -> Result<(), String> {
+        self.shared.disrupt(disruption, &self.tasks).await
+    }
+
+    /// A simulated participant joins `room` (created if needed) and publishes `join.tracks`.
+    ///
+    /// # Errors
+    /// The room is full, the identity is taken, or a track description is invalid.
+    pub fn join(
+        &self,
+        room: &str,
+        join: &JoinRequest,
+    ) -> Result<proto::ParticipantInfo, TwirpError> {
+        join_room(&self.shared, room, join)
+    }
+
+    /// Stops accepting, closes every connection, ends the simulation, and waits for all of it.
+    pub async fn shutdown(self) {
+        self.shared.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}

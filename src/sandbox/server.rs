@@ -1,0 +1,520 @@
+//! The sandbox's HTTP/1.1 server: accepts connections on loopback, keeps them alive like
+//! livekit-server, routes Twirp and admin requests, and injects faults — latency, errors,
+//! hangs, answers cut off mid-body, and a listener that goes down and comes back.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::auth::ApiKeys;
+use super::clock::SimClock;
+use super::codec::Encoding;
+use super::faults::{Disruption, Fate, Faults};
+use super::rooms::RoomStore;
+use super::service::{self, Call};
+use super::twirp_error::{TwirpCode, TwirpError};
+
+pub type Body = BoxBody<Bytes, io::Error>;
+
+const TWIRP_PREFIX: &str = "/twirp/livekit.RoomService/";
+/// livekit-server's largest API request body.
+const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// A hung request is answered by closing its connection after this long, so a test or demo
+/// that forgets a hang does not pile up sockets forever.
+const HANG_LIMIT: Duration = Duration::from_secs(300);
+/// Downtime of a restart when none is given.
+const DEFAULT_RESTART_DOWNTIME: Duration = Duration::from_secs(1);
+
+/// Whether the listener accepts connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerState {
+    Up,
+    Down,
+}
+
+/// Requests seen, by what happened to them.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    pub answered: AtomicU64,
+    pub failed: AtomicU64,
+    pub injected_errors: AtomicU64,
+    pub hung: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+impl RequestCounts {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// State shared by the listener, every connection and the control API.
+pub struct Shared {
+    pub keys: ApiKeys,
+    pub store: Arc<Mutex<RoomStore>>,
+    pub clock: SimClock,
+    pub counts: RequestCounts,
+    faults: Mutex<(Faults, u64)>,
+    fault_rng: Mutex<ChaCha8Rng>,
+    desired: watch::Sender<ListenerState>,
+    actual: watch::Sender<ListenerState>,
+    /// Told after a restart that lost the rooms, so the simulation can set its rooms up again.
+    pub state_lost: tokio::sync::Notify,
+    pub shutdown: CancellationToken,
+}
+
+impl Shared {
+    #[must_use]
+    pub fn new(keys: ApiKeys, store: RoomStore, clock: SimClock, seed: u64) -> Self {
+        Self {
+            keys,
+            store: Arc::new(Mutex::new(store)),
+            clock,
+            counts: RequestCounts::default(),
+            faults: Mutex::new((Faults::default(), 0)),
+            // Its own stream, so faults do not shift the simulation's random choices.
+            fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_fa17)),
+            desired: watch::Sender::new(ListenerState::Up),
+            actual: watch::Sender::new(ListenerState::Down),
+            state_lost: tokio::sync::Notify::new(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).0
+    }
+
+    /// Sets the faults and returns their generation, so a timed revert only clears its own.
+    fn set_faults(&self, faults: Faults) -> u64 {
+        let mut current = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        current.0 = faults;
+        current.1 += 1;
+        current.1
+    }
+
+    fn clear_faults_of(&self, generation: u64) {
+        let mut current = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.1 == generation {
+            current.0 = Faults::default();
+        }
+    }
+
+    #[must_use]
+    pub fn listener_state(&self) -> ListenerState {
+        *self.actual.borrow()
+    }
+
+    /// Waits for the first bind to be announced by the listener task.
+    pub async fn listener_reached_up(&self) {
+        self.listener_reached(ListenerState::Up).await;
+    }
+
+    fn want_listener(&self, state: ListenerState) {
+        self.desired.send_replace(state);
+    }
+
+    /// Waits until the listener is in `state` (or the sandbox shuts down).
+    async fn listener_reached(&self, state: ListenerState) {
+        let mut actual = self.actual.subscribe();
+        tokio::select! {
+            _ = wanted(&mut actual, state) => {}
+            () = self.shutdown.cancelled() => {}
+        }
+    }
+
+    /// Applies a disruption; timed ones are undone by a task on `tasks`. Durations are
+    /// simulated time, like everything a scenario schedules.
+    ///
+    /// # Errors
+    /// Fault rates outside 0..=1.
+    pub async fn disrupt(
+        self: &Arc<Self>,
+        disruption: Disruption,
+        tasks: &TaskTracker,
+    ) -> Result<(), String> {
+        match disruption {
+            Disruption::Faults { faults, duration } => {
+                faults.validate()?;
+                let generation = self.set_faults(faults);
+                tracing::info!(?faults, ?duration, "sandbox faults set");
+                if let Some(duration) = duration {
+                    let shared = Arc::clone(self);
+                    let real = self.clock.real(duration);
+                    tasks.spawn(async move {
+                        tokio::select! {
+                            () = tokio::time::sleep(real) => shared.clear_faults_of(generation),
+                            () = shared.shutdown.cancelled() => {}
+                        }
+                    });
+                }
+            }
+            Disruption::Clear => {
+                self.set_faults(Faults::default());
+            }
+            Disruption::ListenerDown { duration } => {
+                self.want_listener(ListenerState::Down);
+                self.listener_reached(ListenerState::Down).await;
+                if let Some(duration) = duration {
+                    let shared = Arc::clone(self);
+                    let real = self.clock.real(duration);
+                    tasks.spawn(async move {
+                        tokio::select! {
+                            () = tokio::time::sleep(real) => shared.want_listener(ListenerState::Up),
+                            () = shared.shutdown.cancelled() => {}
+                        }
+                    });
+                }
+            }
+            Disruption::ListenerUp => {
+                self.want_listener(ListenerState::Up);
+                self.listener_reached(ListenerState::Up).await;
+            }
+            Disruption::Restart {
+                keep_state,
+                downtime,
+            } => {
+                tracing::info!(keep_state, ?downtime, "sandbox restarting");
+                self.want_listener(ListenerState::Down);
+                self.listener_reached(ListenerState::Down).await;
+                if !keep_state {
+                    self.store
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clear();
+                    self.state_lost.notify_one();
+                }
+                let real = self
+                    .clock
+                    .real(downtime.unwrap_or(DEFAULT_RESTART_DOWNTIME));
+                tokio::select! {
+                    () = tokio::time::sleep(real) => {}
+                    () = self.shutdown.cancelled() => return Ok(()),
+                }
+                self.want_listener(ListenerState::Up);
+                self.listener_reached(ListenerState::Up).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Accepts connections while the listener is wanted up; closes it and every open connection
+/// when it is wanted down, and binds the same address again when it is wanted up.
+pub async fn run_listener(
+    shared: Arc<Shared>,
+    first: TcpListener,
+    addr: SocketAddr,
+    tasks: TaskTracker,
+) {
+    let mut listener = Some(first);
+    let mut desired = shared.desired.subscribe();
+    loop {
+        let current = if let Some(listener) = listener.take() {
+            listener
+        } else {
+            tokio::select! {
+                _ = wanted(&mut desired, ListenerState::Up) => {}
+                () = shared.shutdown.cancelled() => return,
+            }
+            match bind_again(addr, &shared.shutdown).await {
+                Some(listener) => listener,
+                None => return,
+            }
+        };
+        shared.actual.send_replace(ListenerState::Up);
+        let generation = shared.shutdown.child_token();
+        loop {
+            tokio::select! {
+                accepted = current.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        // Answers are small and many; Nagle would add 40 ms to each.
+                        let _ = stream.set_nodelay(true);
+                        tasks.spawn(serve_connection(
+                            Arc::clone(&shared),
+                            stream,
+                            generation.clone(),
+                            tasks.clone(),
+                        ));
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "sandbox accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = wanted(&mut desired, ListenerState::Down) => break,
+                () = shared.shutdown.cancelled() => break,
+            }
+        }
+        generation.cancel();
+        drop(current);
+        shared.actual.send_replace(ListenerState::Down);
+        if shared.shutdown.is_cancelled() {
+            return;
+        }
+    }
+}
+
+/// Waits for `state`; `false` when the sender is gone. The watch guard is dropped inside, so
+/// the future stays `Send`.
+async fn wanted(receiver: &mut watch::Receiver<ListenerState>, state: ListenerState) -> bool {
+    receiver.wait_for(|current| *current == state).await.is_ok()
+}
+
+/// The port was ours a moment ago; another process may grab it, so retry briefly.
+async fn bind_again(addr: SocketAddr, shutdown: &CancellationToken) -> Option<TcpListener> {
+    let mut delay = Duration::from_millis(20);
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Some(listener),
+            Err(err) => {
+                tracing::warn!(%err, %addr, "sandbox could not bind again; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = shutdown.cancelled() => return None,
+                }
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    stream: tokio::net::TcpStream,
+    generation: CancellationToken,
+    tasks: TaskTracker,
+) {
+    let service = service_fn(move |request| {
+        let shared = Arc::clone(&shared);
+        let tasks = tasks.clone();
+        async move { Ok::<_, Infallible>(route(shared, request, &tasks).await) }
+    });
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        result = connection => {
+            if let Err(err) = result {
+                tracing::debug!(%err, "sandbox connection ended with an error");
+            }
+        }
+        // Dropping the connection closes the socket at once: what a dying server does.
+        () = generation.cancelled() => {}
+    }
+}
+
+async fn route(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+    tasks: &TaskTracker,
+) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    if let Some(method) = path.strip_prefix(TWIRP_PREFIX) {
+        let method = method.to_owned();
+        return twirp(&shared, request, &method).await;
+    }
+    if path.starts_with("/sandbox/") {
+        return super::admin::handle(&shared, request, tasks).await;
+    }
+    if path == "/" && request.method() == Method::GET {
+        return text(
+            StatusCode::OK,
+            "lktop sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
+        );
+    }
+    twirp_error(&TwirpError::new(
+        TwirpCode::BadRoute,
+        format!("no handler for path \"{path}\""),
+    ))
+}
+
+async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -> Response<Body> {
+    if request.method() != Method::POST {
+        return twirp_error(&TwirpError::new(
+            TwirpCode::BadRoute,
+            format!(
+                "unsupported method {} (only POST is allowed)",
+                request.method()
+            ),
+        ));
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let Some(encoding) = Encoding::from_content_type(content_type) else {
+        return twirp_error(&TwirpError::new(
+            TwirpCode::BadRoute,
+            format!("unexpected Content-Type: \"{content_type}\""),
+        ));
+    };
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = match read_body(request.into_body()).await {
+        Ok(body) => body,
+        Err(err) => return twirp_error(&err),
+    };
+
+    let (delay, fate) = {
+        let faults = shared.faults();
+        let mut rng = shared
+            .fault_rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        faults.roll(&mut *rng)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fate {
+        Fate::Hang => {
+            RequestCounts::bump(&shared.counts.hung);
+            tokio::time::sleep(HANG_LIMIT).await;
+            return cut_off(&Bytes::new(), encoding);
+        }
+        Fate::Fail(code) => {
+            RequestCounts::bump(&shared.counts.injected_errors);
+            return twirp_error(&TwirpError::new(
+                code,
+                format!("injected by the sandbox: {method} failed on purpose"),
+            ));
+        }
+        Fate::Answer | Fate::Drop => {}
+    }
+
+    let answer = shared
+        .keys
+        .verify(authorization.as_deref())
+        .and_then(|claims| {
+            service::handle(
+                method,
+                &Call {
+                    encoding,
+                    claims: &claims,
+                    body: &body,
+                    store: &shared.store,
+                    clock: &shared.clock,
+                },
+            )
+        });
+    match (answer, fate) {
+        (Ok(bytes), Fate::Drop) => {
+            RequestCounts::bump(&shared.counts.dropped);
+            cut_off(&bytes, encoding)
+        }
+        (Ok(bytes), _) => {
+            RequestCounts::bump(&shared.counts.answered);
+            ok(encoding, bytes)
+        }
+        (Err(err), _) => {
+            RequestCounts::bump(&shared.counts.failed);
+            tracing::debug!(method, code = err.code.as_str(), msg = %err.msg, "sandbox refused a call");
+            twirp_error(&err)
+        }
+    }
+}
+
+async fn read_body(body: Incoming) -> Result<Bytes, TwirpError> {
+    Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .map_err(|err| {
+            TwirpError::new(
+                TwirpCode::Malformed,
+                format!("the request body could not be read: {err}"),
+            )
+        })
+}
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// A 200 answer in the request's encoding. Exactly 200: the Python SDK treats any other 2xx
+/// as an error.
+pub(super) fn ok(encoding: Encoding, bytes: Bytes) -> Response<Body> {
+    respond(StatusCode::OK, encoding.content_type(), bytes)
+}
+
+/// A Twirp error: `Content-Type: application/json` exactly (the Node SDK ignores the JSON
+/// when a charset follows), `{"code","msg"}`, the status of the code.
+pub(super) fn twirp_error(err: &TwirpError) -> Response<Body> {
+    let status =
+        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    respond(status, "application/json", Bytes::from(err.to_json()))
+}
+
+pub(super) fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    respond(status, "application/json", Bytes::from(bytes))
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    respond(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(body.as_bytes()),
+    )
+}
+
+fn respond(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<Body> {
+    let length = bytes.len();
+    let mut response = Response::new(full(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
+    response
+}
+
+/// A 200 whose body stops half way: the headers promise more bytes than ever come, then the
+/// connection is closed, as when a server dies mid-answer.
+fn cut_off(bytes: &Bytes, encoding: Encoding) -> Response<Body> {
+    let promised = bytes.len().max(16);
+    let sent = bytes.slice(..bytes.len() / 2);
+    let frames: Vec<Result<Frame<Bytes>, io::Error>> = vec![
+        Ok(Frame::data(sent)),
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "answer cut off by the sandbox",
+        )),
+    ];
+    let body = StreamBody::new(tokio_stream::iter(frames)).boxed();
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(encoding.content_type()),
+    );
+    headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(promised));
+    response
+}
