@@ -23,7 +23,7 @@ pub use load::{
     ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, env_overrides, load,
     load_text, render_masked, winning_overrides,
 };
-pub use locate::Position;
+pub use locate::{Locator, Position, Target};
 pub use schema::{
     AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PoolConfig, QualityConfig,
     QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,

@@ -61,12 +61,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use livekit_protocol as proto;
-use saphyr::{LoadableYamlNode, MarkedYaml, YamlData};
 use serde::Deserialize;
 
 use super::faults::Disruption;
 use super::rooms::ServerLimits;
-use crate::config::{ConfigDuration, KeyPath, Segment};
+use crate::config::{ConfigDuration, KeyPath, Locator, Target};
 
 /// The default demo, compiled into the binary.
 pub const DEMO_YAML: &str = include_str!("../../assets/demo.yaml");
@@ -500,7 +499,9 @@ impl Scenario {
         let issues = problems
             .into_iter()
             .map(|(key, problem)| {
-                let position = locator.find(&key);
+                let position = locator
+                    .find(&key, Target::Key)
+                    .map(|position| (position.line, position.column));
                 ScenarioIssue {
                     label: label.to_owned(),
                     key: key.to_string(),
@@ -858,49 +859,6 @@ fn strip_positions(message: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Finds where a key path is written, for semantic problems (serde keeps no positions once a
-/// value is decoded). A path that is not written (a default) points at its nearest written
-/// parent.
-struct Locator<'text> {
-    root: Option<MarkedYaml<'text>>,
-}
-
-impl<'text> Locator<'text> {
-    fn new(text: &'text str) -> Self {
-        let root = MarkedYaml::load_from_str(text)
-            .ok()
-            .and_then(|documents| documents.into_iter().next());
-        Self { root }
-    }
-
-    /// 1-based line and column of the key (or of the list item) at `path`.
-    fn find(&self, path: &KeyPath) -> Option<(usize, usize)> {
-        let mut node = self.root.as_ref()?;
-        let mut found = None;
-        for segment in path.segments() {
-            let (marker, value) = match (segment, &node.data) {
-                (Segment::Key(wanted), YamlData::Mapping(mapping)) => {
-                    let Some((key, value)) = mapping
-                        .iter()
-                        .find(|(key, _)| key.data.as_str() == Some(wanted.as_str()))
-                    else {
-                        break;
-                    };
-                    (key, value)
-                }
-                (Segment::Index(index), YamlData::Sequence(items)) => {
-                    let Some(item) = items.get(*index) else { break };
-                    (item, item)
-                }
-                _ => break,
-            };
-            found = Some(marker.span.start);
-            node = value;
-        }
-        found.map(|start| (start.line(), start.col() + 1))
-    }
 }
 
 /// One problem in a scenario, with where it is.
