@@ -8,5 +8,6 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod limits;
+pub mod poller;
 pub mod sandbox;
 pub mod snapshot;

@@ -1,0 +1,123 @@
+//! The rooms poller against the sandbox: snapshots, counts and the changes between polls.
+
+use std::time::Duration;
+
+use lktop::api::{LiveKitRoomApi, RoomApi};
+use lktop::poller::RoomsPoller;
+use lktop::sandbox::admin::{JoinRequest, TrackRequest};
+use lktop::sandbox::{Sandbox, SandboxOptions};
+use lktop::snapshot::{RoomChange, TrackKind};
+use secrecy::SecretString;
+
+const KEY: &str = "devkey";
+const SECRET: &str = "poller-test-secret-0123456789abcdef";
+
+fn joiner(identity: &str, tracks: &[(&str, bool)]) -> JoinRequest {
+    JoinRequest {
+        identity: identity.into(),
+        name: identity.into(),
+        tracks: tracks
+            .iter()
+            .map(|(kind, muted)| TrackRequest {
+                kind: (*kind).into(),
+                source: None,
+                name: None,
+                muted: *muted,
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn snapshots_count_tracks_and_report_changes() {
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        Box::pin(async {
+            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
+                .await
+                .unwrap();
+            let api = LiveKitRoomApi::new(
+                &sandbox.url(),
+                KEY,
+                &SecretString::from(SECRET),
+                Duration::from_secs(5),
+            )
+            .unwrap();
+            sandbox
+                .join(
+                    "alpha",
+                    &joiner("ann", &[("audio", false), ("video", true)]),
+                )
+                .unwrap();
+            sandbox
+                .join("alpha", &joiner("ben", &[("audio", true)]))
+                .unwrap();
+            sandbox.join("beta", &joiner("cat", &[])).unwrap();
+
+            let mut poller = RoomsPoller::new("sandbox", 4);
+            let first = poller.poll(&api, 1).await.unwrap();
+            assert!(
+                first.changes.is_empty(),
+                "nothing to compare the first poll with"
+            );
+            assert_eq!(first.stats.rooms, 2);
+            assert!(first.stats.failed_rooms.is_empty());
+            let alpha = &first.snapshot.rooms["alpha"];
+            assert_eq!((alpha.num_participants, alpha.num_publishers), (2, 2));
+            assert_eq!((alpha.tracks.audio, alpha.tracks.audio_muted), (2, 1));
+            assert_eq!((alpha.tracks.video, alpha.tracks.video_muted), (1, 1));
+            assert_eq!(first.snapshot.participant_count(), 3);
+
+            sandbox
+                .join("alpha", &joiner("dan", &[("video", false)]))
+                .unwrap();
+            api.remove_participant("beta", "cat").await.unwrap();
+            api.create_room("gamma", lktop::api::CreateRoomOptions::default())
+                .await
+                .unwrap();
+            let second = poller.poll(&api, 2).await.unwrap();
+            let changes = &second.changes;
+            assert!(
+                changes.contains(&RoomChange::RoomStarted {
+                    room: "gamma".into()
+                }),
+                "{changes:#?}"
+            );
+            assert!(changes.contains(&RoomChange::ParticipantJoined {
+                room: "alpha".into(),
+                identity: "dan".into()
+            }));
+            assert!(changes.iter().any(|change| matches!(
+            change,
+            RoomChange::TrackPublished { identity, kind: TrackKind::Video, .. } if identity == "dan"
+        )));
+            assert!(changes.contains(&RoomChange::ParticipantLeft {
+                room: "beta".into(),
+                identity: "cat".into()
+            }));
+
+            api.delete_room("gamma").await.unwrap();
+            let third = poller.poll(&api, 3).await.unwrap();
+            assert_eq!(
+                third.changes,
+                [RoomChange::RoomFinished {
+                    room: "gamma".into()
+                }]
+            );
+
+            sandbox.listener_down().await;
+            assert!(
+                poller.poll(&api, 4).await.is_err(),
+                "a failed ListRooms fails the poll"
+            );
+            assert_eq!(
+                poller.last().unwrap().taken_at_ms,
+                3,
+                "the last good snapshot is kept"
+            );
+            sandbox.shutdown().await;
+        }),
+    )
+    .await
+    .expect("bounded");
+}
