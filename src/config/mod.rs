@@ -13,6 +13,7 @@ mod load;
 mod locate;
 mod schema;
 mod validate;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +33,7 @@ pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
     RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS,
 };
+pub use watch::{ConfigWatcher, Reload, watch};
 
 /// The commented default configuration, as `lktop print-config-template` prints it.
 pub const TEMPLATE: &str = include_str!("../../config/performance.yaml");
