@@ -1,0 +1,476 @@
+//! Prometheus metrics: pool, connection states, latency, success rate, quality, rooms,
+//! participants, tracks and limit violations, labelled by server, served as text exposition at
+//! `/metrics` when `metrics.listen` is set.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Content type of the Prometheus text format served by prometheus-client.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServerLabel {
+    pub server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub server: String,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub server: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TrackLabel {
+    pub server: String,
+    pub kind: String,
+    pub muted: String,
+}
+
+/// Gauges of one pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolFigures {
+    pub total: u64,
+    pub in_use: u64,
+    pub healthy: u64,
+    pub failed: u64,
+    pub waiters: u64,
+    pub max: u64,
+}
+
+/// Every lktop metric. Cheap to clone; all clones update the same registry.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    pool_connections: Family<StateLabel, Gauge>,
+    pool_waiters: Family<ServerLabel, Gauge>,
+    pool_max: Family<ServerLabel, Gauge>,
+    connection_states: Family<StateLabel, Gauge>,
+    request_latency: Family<ServerLabel, Histogram>,
+    requests: Family<KindLabel, Counter>,
+    success_rate: Family<ServerLabel, Gauge<f64, AtomicU64>>,
+    quality_score: Family<ServerLabel, Gauge<f64, AtomicU64>>,
+    rooms: Family<ServerLabel, Gauge>,
+    participants: Family<ServerLabel, Gauge>,
+    tracks: Family<TrackLabel, Gauge>,
+    violations: Family<KindLabel, Counter>,
+    active_violations: Family<KindLabel, Gauge>,
+    enforcement_actions: Family<KindLabel, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    #[must_use]
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("lktop");
+        let pool_connections = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "pool_connections",
+            "Pooled connections by use (in_use, idle) and health (healthy, failed)",
+            pool_connections.clone(),
+        );
+        let pool_waiters = Family::<ServerLabel, Gauge>::default();
+        registry.register(
+            "pool_waiters",
+            "Callers waiting for a pooled connection",
+            pool_waiters.clone(),
+        );
+        let pool_max = Family::<ServerLabel, Gauge>::default();
+        registry.register(
+            "pool_max_connections",
+            "Largest size the pool may grow to",
+            pool_max.clone(),
+        );
+        let connection_states = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "connection_state",
+            "Pooled connections in each reconnection state",
+            connection_states.clone(),
+        );
+        // 1 ms .. ~33 s: loopback calls up to calls through a struggling proxy.
+        let request_latency = Family::<ServerLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 16))
+        });
+        registry.register(
+            "request_latency_seconds",
+            "RoomService request latency",
+            request_latency.clone(),
+        );
+        let requests = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "requests",
+            "RoomService requests by outcome (ok or the error kind)",
+            requests.clone(),
+        );
+        let success_rate = Family::<ServerLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "success_rate",
+            "Share of successful requests in the quality window (0..1)",
+            success_rate.clone(),
+        );
+        let quality_score = Family::<ServerLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "quality_score",
+            "Connection quality score (0..1)",
+            quality_score.clone(),
+        );
+        let rooms = Family::<ServerLabel, Gauge>::default();
+        registry.register("rooms", "Open rooms", rooms.clone());
+        let participants = Family::<ServerLabel, Gauge>::default();
+        registry.register(
+            "participants",
+            "Participants in all rooms",
+            participants.clone(),
+        );
+        let tracks = Family::<TrackLabel, Gauge>::default();
+        registry.register(
+            "tracks",
+            "Published tracks by kind and mute state",
+            tracks.clone(),
+        );
+        let violations = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "limit_violations",
+            "Limit violations seen, counted once per poll in which they hold",
+            violations.clone(),
+        );
+        let active_violations = Family::<KindLabel, Gauge>::default();
+        registry.register(
+            "active_limit_violations",
+            "Limit violations in the latest snapshot",
+            active_violations.clone(),
+        );
+        let enforcement_actions = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "enforcement_actions",
+            "Mutes and removals lktop made to enforce limits",
+            enforcement_actions.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            pool_connections,
+            pool_waiters,
+            pool_max,
+            connection_states,
+            request_latency,
+            requests,
+            success_rate,
+            quality_score,
+            rooms,
+            participants,
+            tracks,
+            violations,
+            active_violations,
+            enforcement_actions,
+        }
+    }
+
+    fn server(server: &str) -> ServerLabel {
+        ServerLabel {
+            server: server.to_owned(),
+        }
+    }
+
+    fn labelled(server: &str, name: &str) -> KindLabel {
+        KindLabel {
+            server: server.to_owned(),
+            kind: name.to_owned(),
+        }
+    }
+
+    pub fn set_pool(&self, server: &str, pool: PoolFigures) {
+        let gauge = |state: &str, value: u64| {
+            self.pool_connections
+                .get_or_create(&StateLabel {
+                    server: server.to_owned(),
+                    state: state.to_owned(),
+                })
+                .set(to_i64(value));
+        };
+        gauge("in_use", pool.in_use);
+        gauge("idle", pool.total.saturating_sub(pool.in_use));
+        gauge("healthy", pool.healthy);
+        gauge("failed", pool.failed);
+        self.pool_waiters
+            .get_or_create(&Self::server(server))
+            .set(to_i64(pool.waiters));
+        self.pool_max
+            .get_or_create(&Self::server(server))
+            .set(to_i64(pool.max));
+    }
+
+    /// Connections per reconnection state; states not given are set to zero.
+    pub fn set_connection_states(&self, server: &str, counts: &[(&str, u64)]) {
+        for state in [
+            "disconnected",
+            "connecting",
+            "connected",
+            "reconnecting",
+            "failed",
+        ] {
+            let count = counts
+                .iter()
+                .find(|(name, _)| *name == state)
+                .map_or(0, |(_, count)| *count);
+            self.connection_states
+                .get_or_create(&StateLabel {
+                    server: server.to_owned(),
+                    state: state.to_owned(),
+                })
+                .set(to_i64(count));
+        }
+    }
+
+    /// One request's outcome: `ok`, or the error kind (`timeout`, `unauthenticated`, ...).
+    pub fn observe_request(&self, server: &str, latency_seconds: f64, outcome: &str) {
+        self.request_latency
+            .get_or_create(&Self::server(server))
+            .observe(latency_seconds);
+        self.requests
+            .get_or_create(&Self::labelled(server, outcome))
+            .inc();
+    }
+
+    pub fn set_quality(&self, server: &str, success_rate: Option<f64>, score: Option<f64>) {
+        if let Some(rate) = success_rate {
+            self.success_rate
+                .get_or_create(&Self::server(server))
+                .set(rate);
+        }
+        if let Some(score) = score {
+            self.quality_score
+                .get_or_create(&Self::server(server))
+                .set(score);
+        }
+    }
+
+    pub fn set_rooms(&self, server: &str, snapshot: &crate::snapshot::Snapshot) {
+        self.rooms
+            .get_or_create(&Self::server(server))
+            .set(to_i64(snapshot.rooms.len() as u64));
+        self.participants
+            .get_or_create(&Self::server(server))
+            .set(to_i64(snapshot.participant_count()));
+        let counts = snapshot.track_counts();
+        for (kind, muted, value) in [
+            ("audio", "false", counts.live_audio()),
+            ("audio", "true", counts.audio_muted),
+            ("video", "false", counts.live_video()),
+            ("video", "true", counts.video_muted),
+        ] {
+            self.tracks
+                .get_or_create(&TrackLabel {
+                    server: server.to_owned(),
+                    kind: kind.to_owned(),
+                    muted: muted.to_owned(),
+                })
+                .set(i64::from(value));
+        }
+    }
+
+    /// The violations of the latest snapshot: counted, and the current number per kind.
+    pub fn set_violations(&self, server: &str, violations: &[crate::limits::Violation]) {
+        use crate::limits::LimitKind;
+        for kind in [
+            LimitKind::ConcurrentRooms,
+            LimitKind::Participants,
+            LimitKind::AudioTracks,
+            LimitKind::VideoTracks,
+        ] {
+            let name = serde_json::to_value(kind)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let count = violations.iter().filter(|v| v.kind == kind).count() as u64;
+            self.active_violations
+                .get_or_create(&Self::labelled(server, &name))
+                .set(to_i64(count));
+            if count > 0 {
+                self.violations
+                    .get_or_create(&Self::labelled(server, &name))
+                    .inc_by(count);
+            }
+        }
+    }
+
+    /// `action` is `mute_track` or `remove_participant`.
+    pub fn count_enforcement(&self, server: &str, action: &str) {
+        self.enforcement_actions
+            .get_or_create(&Self::labelled(server, action))
+            .inc();
+    }
+
+    /// The text exposition of every metric.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+
+    /// Serves `GET /metrics` on `listen` until `shutdown`; returns the bound address.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub async fn serve(
+        &self,
+        listen: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind(listen).await?;
+        let bound = listener.local_addr()?;
+        let metrics = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(accepted) => accepted,
+                        Err(err) => {
+                            tracing::warn!(%err, "metrics accept failed");
+                            continue;
+                        }
+                    },
+                    () = shutdown.cancelled() => return,
+                };
+                let metrics = metrics.clone();
+                let shutdown = shutdown.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let metrics = metrics.clone();
+                        async move { Ok::<_, Infallible>(metrics.answer(&request)) }
+                    });
+                    let connection =
+                        http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    tokio::select! {
+                        _ = connection => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                });
+            }
+        });
+        Ok(bound)
+    }
+
+    fn answer(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        let (status, content_type, body) =
+            if request.method() == Method::GET && request.uri().path() == "/metrics" {
+                (StatusCode::OK, CONTENT_TYPE, self.render())
+            } else {
+                (
+                    StatusCode::NOT_FOUND,
+                    "text/plain; charset=utf-8",
+                    "lktop serves Prometheus metrics at GET /metrics\n".to_owned(),
+                )
+            };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(content_type),
+        );
+        response
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_labelled_families() {
+        let metrics = Metrics::new();
+        metrics.set_pool(
+            "prod",
+            PoolFigures {
+                total: 5,
+                in_use: 2,
+                healthy: 4,
+                failed: 1,
+                waiters: 0,
+                max: 10,
+            },
+        );
+        metrics.set_connection_states("prod", &[("connected", 4), ("failed", 1)]);
+        metrics.observe_request("prod", 0.012, "ok");
+        metrics.observe_request("prod", 10.0, "timeout");
+        metrics.set_quality("prod", Some(0.5), Some(0.42));
+        let text = metrics.render();
+        for expected in [
+            r#"lktop_pool_connections{server="prod",state="in_use"} 2"#,
+            r#"lktop_pool_connections{server="prod",state="idle"} 3"#,
+            r#"lktop_connection_state{server="prod",state="failed"} 1"#,
+            r#"lktop_connection_state{server="prod",state="reconnecting"} 0"#,
+            r#"lktop_requests_total{server="prod",kind="timeout"} 1"#,
+            r#"lktop_request_latency_seconds_count{server="prod"} 2"#,
+            r#"lktop_quality_score{server="prod"} 0.42"#,
+            "# EOF",
+        ] {
+            assert!(text.contains(expected), "{expected} in\n{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_over_http() {
+        let metrics = Metrics::new();
+        metrics.observe_request("s", 0.001, "ok");
+        let shutdown = CancellationToken::new();
+        let addr = metrics
+            .serve("127.0.0.1:0".parse().unwrap(), shutdown.clone())
+            .await
+            .unwrap();
+        let http = crate::api::build_http_client().unwrap();
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            http.get(format!("http://{addr}/metrics")).send(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(answer.status(), 200);
+        let body = answer.text().await.unwrap();
+        assert!(
+            body.contains(r#"lktop_requests_total{server="s",kind="ok"} 1"#),
+            "{body}"
+        );
+        shutdown.cancel();
+    }
+}
