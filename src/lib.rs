@@ -5,10 +5,12 @@
 //! the TUI.
 
 pub mod api;
+pub mod audio;
 pub mod cli;
 pub mod config;
 pub mod limits;
 pub mod metrics;
 pub mod poller;
+pub mod quality;
 pub mod sandbox;
 pub mod snapshot;
