@@ -11,6 +11,8 @@ pub mod config;
 pub mod limits;
 pub mod metrics;
 pub mod poller;
+pub mod pool;
 pub mod quality;
+pub mod reconnect;
 pub mod sandbox;
 pub mod snapshot;

@@ -26,8 +26,8 @@ pub use load::{
 };
 pub use locate::{Locator, Position, Target};
 pub use schema::{
-    AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PoolConfig, QualityConfig,
-    QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
+    AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PollingConfig, PoolConfig,
+    QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,

@@ -26,6 +26,7 @@ pub struct Config {
     pub room_limits: RoomLimitsConfig,
     pub audio_optimization: AudioProfile,
     pub quality_monitoring: QualityConfig,
+    pub polling: PollingConfig,
     pub metrics: MetricsConfig,
 }
 
@@ -213,6 +214,22 @@ impl Default for QualityThresholds {
             excellent: 0.9,
             good: 0.7,
             fair: 0.5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PollingConfig {
+    /// How often rooms and their participants are read (one ListRooms, then ListParticipants
+    /// per room through the pool).
+    pub interval: ConfigDuration,
+}
+
+impl Default for PollingConfig {
+    fn default() -> Self {
+        Self {
+            interval: ConfigDuration::from_secs(2),
         }
     }
 }

@@ -1,0 +1,416 @@
+//! One pool of `RoomService` connections per server.
+//!
+//! Each connection is a [`RoomApi`] value holding its own keep-alive HTTP connection. Callers
+//! check one out exclusively ([`Pool::acquire`]) or let the pool do it around one request
+//! ([`Pool::call`], which also records latency and outcome). A background worker per pool
+//! (not per request) checks idle connections every `health_check_interval`, checks a
+//! connection at once after a transport error, paces reconnection with [`crate::reconnect`],
+//! and closes connections above `pool_size` once idle for `idle_timeout`.
+//!
+//! Checkout policy, in order:
+//! 1. an idle Connected connection, the most recently returned first (LIFO keeps the working
+//!    set small so extra connections go idle and are shrunk), then an idle Connecting one;
+//! 2. while the server rejects the credentials: [`PoolError::Unauthenticated`] at once, no
+//!    request is sent;
+//! 3. while some connection works (or is being opened): open one more if below
+//!    `max_pool_size`, else wait (up to `connection_timeout`) rather than take a broken one;
+//! 4. when no connection works: an idle Reconnecting one (the request gets a prompt transport
+//!    error, or succeeds and heals it), else wait for the attempts under way, and when every
+//!    connection is Failed, [`PoolError::Unavailable`] at once. A Failed connection is never
+//!    handed out.
+//!
+//! Every pool event goes out through `try_send`: a full channel drops the event and counts it
+//! ([`PoolStatus::events_dropped`]) so a slow consumer never holds up checkouts.
+
+mod checkout;
+mod error;
+mod events;
+mod guard;
+mod outcome;
+pub(crate) mod serde_time;
+mod slot;
+mod stats;
+mod status;
+mod worker;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{CallError, PoolError};
+pub use events::PoolEvent;
+pub use guard::PooledConnection;
+pub use status::{ConnectionInfo, PoolStatus};
+
+use crate::api::{ApiError, RoomApi};
+use crate::config::PoolConfig;
+use crate::reconnect::{Backoff, ConnectionId, ConnectionState, Trigger};
+use events::EventSink;
+use slot::Slot;
+
+/// The room a health check asks for: a cheap `ListRooms` that matches nothing on a real server.
+pub const HEALTH_CHECK_ROOM: &str = "lktop-health-check-6b1e0c";
+
+/// How a pool is set up, apart from its connection factory.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// The server's name, as in the config and in every event and error.
+    pub server: String,
+    pub config: PoolConfig,
+    /// Where state changes, growth and shrink go; never waited on.
+    pub events: mpsc::Sender<PoolEvent>,
+    /// Seeds the backoff jitter; random when `None`. Tests set it for a reproducible schedule.
+    pub seed: Option<u64>,
+}
+
+impl PoolOptions {
+    #[must_use]
+    pub fn new(
+        server: impl Into<String>,
+        config: PoolConfig,
+        events: mpsc::Sender<PoolEvent>,
+    ) -> Self {
+        Self {
+            server: server.into(),
+            config,
+            events,
+            seed: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+}
+
+type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
+
+/// The connection pool of one server. Cloning gives another handle to the same pool.
+pub struct Pool<C: RoomApi> {
+    shared: Arc<Shared<C>>,
+}
+
+impl<C: RoomApi> Clone for Pool<C> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<C: RoomApi> fmt::Debug for Pool<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("server", &self.shared.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: RoomApi> Pool<C> {
+    /// Opens `pool_size` connections with `factory` and starts the pool's worker, which checks
+    /// them right away.
+    ///
+    /// # Errors
+    /// [`PoolError::Connect`] when the factory fails: its errors (an invalid URL, an empty key)
+    /// do not go away by trying again.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn start<F, E>(options: PoolOptions, factory: F) -> Result<Self, PoolError>
+    where
+        F: Fn() -> Result<C, E> + Send + Sync + 'static,
+        E: fmt::Display,
+    {
+        let PoolOptions {
+            server,
+            config,
+            events,
+            seed,
+        } = options;
+        let factory: Factory<C> = Box::new(move || factory().map_err(|err| err.to_string()));
+        let mut connections = Vec::new();
+        for _ in 0..config.pool_size {
+            connections.push(factory().map_err(|reason| PoolError::Connect {
+                server: server.clone(),
+                reason,
+            })?);
+        }
+        let shared = Arc::new(Shared {
+            backoff: Backoff::from_config(&config),
+            state: Mutex::new(PoolState {
+                slots: Vec::new(),
+                next_id: 0,
+                opening: 0,
+                waiters: 0,
+                rng: ChaCha8Rng::seed_from_u64(seed.unwrap_or_else(rand::random)),
+                unauthenticated: None,
+                next_auth_check: None,
+                last_error: None,
+                closed: false,
+            }),
+            server,
+            config,
+            factory,
+            available: Notify::new(),
+            worker_wake: Arc::new(Notify::new()),
+            events: EventSink::new(events),
+            shutdown: CancellationToken::new(),
+            worker: Mutex::new(None),
+        });
+        {
+            let mut state = shared.lock();
+            let now = Instant::now();
+            for api in connections {
+                shared.open_slot(&mut state, api, now, "opened with the pool");
+            }
+        }
+        let handle = tokio::spawn(worker::run(
+            Arc::downgrade(&shared),
+            Arc::clone(&shared.worker_wake),
+            shared.shutdown.clone(),
+        ));
+        *shared.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        Ok(Self { shared })
+    }
+
+    #[must_use]
+    pub fn server(&self) -> &str {
+        &self.shared.server
+    }
+
+    #[must_use]
+    pub fn config(&self) -> &PoolConfig {
+        &self.shared.config
+    }
+
+    /// An exclusive connection, returned to the pool when the guard is dropped (whatever way
+    /// the caller ends: success, error, panic, or its future being dropped).
+    ///
+    /// # Errors
+    /// Nothing free within `connection_timeout` ([`PoolError::Timeout`]), every connection
+    /// Failed, credentials rejected, a connection that could not be opened, or a shut-down
+    /// pool.
+    pub async fn acquire(&self) -> Result<PooledConnection<C>, PoolError> {
+        checkout::acquire(&self.shared).await
+    }
+
+    /// Runs one request on a pooled connection and records its latency and outcome on that
+    /// connection. A transport error has the connection checked at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: lktop::pool::Pool<lktop::api::LiveKitRoomApi>) {
+    /// use lktop::api::RoomApi;
+    /// let rooms = pool.call(|conn| async move { conn.list_rooms(vec![]).await }).await;
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// No connection ([`CallError::Pool`]) or the request failed ([`CallError::Api`]).
+    pub async fn call<T, F, Fut>(&self, request: F) -> Result<T, CallError>
+    where
+        F: FnOnce(Arc<C>) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let connection = self.acquire().await?;
+        Ok(connection.call(request).await?)
+    }
+
+    #[must_use]
+    pub fn status(&self) -> PoolStatus {
+        let state = self.shared.lock();
+        let count = |wanted: ConnectionState| {
+            state
+                .slots
+                .iter()
+                .filter(|slot| slot.state() == wanted)
+                .count()
+        };
+        PoolStatus {
+            server: self.shared.server.clone(),
+            total: state.slots.len(),
+            in_use: state
+                .slots
+                .iter()
+                .filter(|slot| slot.holder == slot::Holder::Caller)
+                .count(),
+            healthy: count(ConnectionState::Connected),
+            failed: count(ConnectionState::Failed),
+            waiters: state.waiters,
+            max: self.shared.max_size(),
+            unauthenticated: state.unauthenticated.clone(),
+            events_dropped: self.shared.events.dropped(),
+            connections: state.slots.iter().map(Slot::info).collect(),
+        }
+    }
+
+    /// Stores the quality worker's score for a connection; false when it is gone.
+    #[must_use = "false means the connection was closed meanwhile"]
+    pub fn set_quality_score(&self, connection: ConnectionId, score: Option<f64>) -> bool {
+        let mut state = self.shared.lock();
+        match state.slots.iter_mut().find(|slot| slot.id == connection) {
+            Some(slot) => {
+                slot.quality_score = score;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes every Reconnecting and Failed connection due for an attempt now, including the
+    /// check of rejected credentials (for an operator's "retry", or after fixing the server).
+    pub fn retry_now(&self) {
+        {
+            let mut state = self.shared.lock();
+            let now = Instant::now();
+            state.next_auth_check = None;
+            for slot in &mut state.slots {
+                if slot.retry_at.is_some() {
+                    slot.retry_at = Some(now);
+                }
+            }
+        }
+        self.shared.worker_wake.notify_one();
+    }
+
+    /// Stops the worker, closes idle connections (checked-out ones close when returned) and
+    /// fails current and future checkouts with [`PoolError::ShutDown`].
+    pub async fn shutdown(&self) {
+        self.shared.close();
+        self.shared.shutdown.cancel();
+        let worker = self
+            .shared
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(worker) = worker {
+            // The worker only ends by returning; a panic in it has been logged by tokio.
+            let _ = worker.await;
+        }
+        self.shared.available.notify_waiters();
+    }
+}
+
+/// The state every handle, guard and the worker share.
+pub(crate) struct Shared<C> {
+    server: String,
+    config: PoolConfig,
+    backoff: Backoff,
+    factory: Factory<C>,
+    state: Mutex<PoolState<C>>,
+    /// Wakes waiting callers: a connection was returned or opened, or the situation changed
+    /// (a state change, shutdown).
+    available: Notify,
+    /// Wakes the worker: a connection needs checking now.
+    worker_wake: Arc<Notify>,
+    events: EventSink,
+    shutdown: CancellationToken,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub(crate) struct PoolState<C> {
+    slots: Vec<Slot<C>>,
+    next_id: u64,
+    /// Connections being built for callers, counted against `max_pool_size`.
+    opening: usize,
+    waiters: usize,
+    /// Backoff jitter; one generator per pool so a seed gives one reproducible schedule.
+    rng: ChaCha8Rng,
+    /// The server's reason while it rejects the credentials.
+    unauthenticated: Option<String>,
+    /// While unauthenticated, when the single credentials check is due.
+    next_auth_check: Option<Instant>,
+    /// The last transport or auth error, for [`PoolError::Unavailable`].
+    last_error: Option<String>,
+    closed: bool,
+}
+
+impl<C> Drop for Shared<C> {
+    fn drop(&mut self) {
+        // The last handle is gone without a shutdown: let the worker end now.
+        self.shutdown.cancel();
+    }
+}
+
+impl<C: RoomApi> Shared<C> {
+    fn lock(&self) -> MutexGuard<'_, PoolState<C>> {
+        // Nothing panics while holding the lock, but a poisoned pool must keep serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn max_size(&self) -> usize {
+        usize::try_from(self.config.max_pool_size).unwrap_or(usize::MAX)
+    }
+
+    fn min_size(&self) -> usize {
+        usize::try_from(self.config.pool_size).unwrap_or(usize::MAX)
+    }
+
+    /// Adds a connection in the Connecting state; returns its index.
+    fn open_slot(&self, state: &mut PoolState<C>, api: C, now: Instant, cause: &str) -> usize {
+        let id = ConnectionId(state.next_id);
+        state.next_id += 1;
+        state.slots.push(Slot::new(id, api, now));
+        let index = state.slots.len() - 1;
+        self.transition(state, index, Trigger::Open, cause.to_owned(), now);
+        index
+    }
+
+    /// Applies `trigger` to one connection, schedules its next attempt and publishes the
+    /// change.
+    fn transition(
+        &self,
+        state: &mut PoolState<C>,
+        index: usize,
+        trigger: Trigger,
+        cause: String,
+        now: Instant,
+    ) {
+        let PoolState { slots, rng, .. } = state;
+        let slot = &mut slots[index];
+        match slot.lifecycle.apply(trigger, cause, &self.backoff, rng) {
+            Ok(Some(change)) => {
+                slot.retry_at = change.next_retry_in.map(|delay| now + delay);
+                self.events.send(PoolEvent::StateChanged {
+                    server: self.server.clone(),
+                    change,
+                });
+                // Waiters may now take this connection, or must now fail fast.
+                self.available.notify_waiters();
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(server = %self.server, connection = %slot.id, %err, "ignored");
+            }
+        }
+    }
+
+    /// Closes idle connections and marks the pool closed.
+    fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        let now = Instant::now();
+        let mut index = 0;
+        while index < state.slots.len() {
+            if state.slots[index].is_idle() {
+                self.remove_slot(&mut state, index, "the pool shut down".to_owned(), now);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    fn remove_slot(&self, state: &mut PoolState<C>, index: usize, cause: String, now: Instant) {
+        self.transition(state, index, Trigger::Close, cause, now);
+        state.slots.remove(index);
+    }
+}

@@ -1,0 +1,139 @@
+//! What a finished request means for its connection and for the pool: statistics, state
+//! transitions, and the server-wide verdict on the credentials.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{PoolEvent, PoolState, Shared};
+use crate::api::{ApiError, RoomApi};
+use crate::reconnect::{ConnectionId, ConnectionState, Trigger};
+
+/// Who sent the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Caller,
+    /// The pool's own check of an idle or broken connection.
+    HealthCheck,
+}
+
+impl<C: RoomApi> Shared<C> {
+    pub(super) fn record(
+        &self,
+        id: ConnectionId,
+        source: Source,
+        latency: Duration,
+        outcome: Result<(), &ApiError>,
+    ) {
+        let mut state = self.lock();
+        let Some(index) = state.slots.iter().position(|slot| slot.id == id) else {
+            return;
+        };
+        let now = Instant::now();
+        let trigger = Trigger::from_error(outcome.err());
+        let slot = &mut state.slots[index];
+        slot.stats.record(
+            latency,
+            outcome.is_err(),
+            trigger != Trigger::TransportFailed,
+        );
+        if source == Source::HealthCheck
+            && matches!(
+                slot.state(),
+                ConnectionState::Reconnecting | ConnectionState::Failed
+            )
+        {
+            slot.reconnect_attempts += 1;
+        }
+        if let Err(err) = outcome {
+            slot.last_error = Some(err.to_string());
+        }
+        match (trigger, outcome) {
+            (Trigger::AuthRejected, Err(err)) => self.credentials_rejected(&mut state, err, now),
+            (Trigger::TransportFailed, Err(err)) => {
+                state.last_error = Some(err.to_string());
+                self.transport_failed(&mut state, index, source, err, now);
+            }
+            _ => self.answered(&mut state, index, source, now),
+        }
+    }
+
+    fn answered(&self, state: &mut PoolState<C>, index: usize, source: Source, now: Instant) {
+        let slot = &mut state.slots[index];
+        slot.verified = now;
+        slot.check_due = false;
+        let cause = match source {
+            Source::Caller => "a request got an answer",
+            Source::HealthCheck => "the health check got an answer",
+        };
+        self.transition(state, index, Trigger::Succeeded, cause.to_owned(), now);
+        if state.unauthenticated.take().is_some() {
+            state.next_auth_check = None;
+            self.events.send(PoolEvent::Authenticated {
+                server: self.server.clone(),
+            });
+            // The other connections were failed for the credentials alone: check them now.
+            for slot in &mut state.slots {
+                if slot.state() == ConnectionState::Failed {
+                    slot.retry_at = Some(now);
+                }
+            }
+            self.worker_wake.notify_one();
+        }
+    }
+
+    /// A caller's transport error only flags the connection: the health check that follows
+    /// decides (one timed-out request is not yet a broken connection), and reconnection pacing
+    /// stays with the worker. A health check's failure is the verdict.
+    fn transport_failed(
+        &self,
+        state: &mut PoolState<C>,
+        index: usize,
+        source: Source,
+        err: &ApiError,
+        now: Instant,
+    ) {
+        match source {
+            Source::Caller => {
+                let slot = &mut state.slots[index];
+                if matches!(
+                    slot.state(),
+                    ConnectionState::Connected | ConnectionState::Connecting
+                ) {
+                    slot.check_due = true;
+                    self.worker_wake.notify_one();
+                }
+            }
+            Source::HealthCheck => {
+                let cause = format!("health check failed: {err}");
+                self.transition(state, index, Trigger::TransportFailed, cause, now);
+            }
+        }
+    }
+
+    /// The credentials are the pool's, not one connection's: every connection is failed, and
+    /// callers get an error without a request until a check passes.
+    fn credentials_rejected(&self, state: &mut PoolState<C>, err: &ApiError, now: Instant) {
+        let reason = err.to_string();
+        state.last_error = Some(reason.clone());
+        state.next_auth_check = Some(now + self.backoff.failed_retry_interval());
+        if state.unauthenticated.as_ref() != Some(&reason) {
+            if state.unauthenticated.is_none() {
+                self.events.send(PoolEvent::Unauthenticated {
+                    server: self.server.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            state.unauthenticated = Some(reason.clone());
+        }
+        for index in 0..state.slots.len() {
+            if !matches!(
+                state.slots[index].state(),
+                ConnectionState::Failed | ConnectionState::Disconnected
+            ) {
+                let cause = format!("credentials rejected: {reason}");
+                self.transition(state, index, Trigger::AuthRejected, cause, now);
+            }
+        }
+    }
+}

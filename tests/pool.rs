@@ -1,0 +1,858 @@
+//! The connection pool against the real sandbox and its faults: outages, hangs, rejected
+//! credentials, exhaustion, cancellation, shrinking. Plus the reconnection schedule under
+//! tokio's paused time, with a scripted `RoomApi` (no sandbox: time must not really pass).
+//!
+//! Sandbox tests run in real time with short durations (base delay 20 ms, cap 200 ms, health
+//! checks every 100 ms, timeouts 300 ms); every test is bounded.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use livekit_api::access_token::{AccessToken, VideoGrants};
+use lktop::api::{
+    ApiError, ApiErrorKind, BuildError, CreateRoomOptions, LiveKitRoomApi, RoomApi,
+    UpdateParticipantOptions, proto,
+};
+use lktop::config::{ConfigDuration, PoolConfig};
+use lktop::pool::{CallError, Pool, PoolError, PoolEvent, PoolOptions, PoolStatus};
+use lktop::reconnect::{Backoff, ConnectionId, ConnectionState};
+use lktop::sandbox::faults::Faults;
+use lktop::sandbox::{Sandbox, SandboxOptions};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+const KEY: &str = "devkey";
+const SECRET: &str = "pool-test-secret-0123456789abcdef";
+const SERVER: &str = "sandbox";
+const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
+const BOUND: Duration = Duration::from_secs(30);
+
+/// Bounds a paused-time test in virtual time: a hang auto-advances to the bound and fails.
+async fn bounded_virtual<F: Future<Output = ()>>(test: F) {
+    tokio::time::timeout(Duration::from_secs(3600), test)
+        .await
+        .expect("the test finishes within an hour of virtual time");
+}
+
+async fn bounded<F: Future<Output = ()>>(test: F) {
+    tokio::time::timeout(BOUND, test)
+        .await
+        .expect("the test finishes in time");
+}
+
+fn ms(millis: u64) -> ConfigDuration {
+    ConfigDuration::from_millis(millis)
+}
+
+fn fast_config() -> PoolConfig {
+    PoolConfig {
+        pool_size: 2,
+        max_pool_size: 4,
+        health_check_interval: ms(100),
+        connection_timeout: ms(300),
+        max_reconnect_attempts: 3,
+        reconnect_base_delay: ms(20),
+        reconnect_max_delay: ms(200),
+        idle_timeout: ms(300),
+    }
+}
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
+        .await
+        .expect("the sandbox starts on loopback")
+}
+
+fn factory(
+    url: String,
+    secret: &str,
+) -> impl Fn() -> Result<LiveKitRoomApi, BuildError> + Send + Sync + 'static {
+    let secret = SecretString::from(secret);
+    move || LiveKitRoomApi::new(&url, KEY, &secret, REQUEST_TIMEOUT)
+}
+
+/// A pool and everything it reported.
+struct Watched<C: RoomApi> {
+    pool: Pool<C>,
+    events: mpsc::Receiver<PoolEvent>,
+    seen: Vec<PoolEvent>,
+}
+
+impl<C: RoomApi> Watched<C> {
+    fn start<F, E>(config: PoolConfig, factory: F) -> Self
+    where
+        F: Fn() -> Result<C, E> + Send + Sync + 'static,
+        E: std::fmt::Display,
+    {
+        let (sender, events) = mpsc::channel(4096);
+        let pool = Pool::start(PoolOptions::new(SERVER, config, sender), factory)
+            .expect("the pool starts");
+        Self {
+            pool,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            self.seen.push(event);
+        }
+    }
+
+    /// Polls the status until `done` holds.
+    async fn wait_until(
+        &mut self,
+        what: &str,
+        within: Duration,
+        done: impl Fn(&PoolStatus) -> bool,
+    ) {
+        let deadline = Instant::now() + within;
+        loop {
+            self.drain();
+            let status = self.pool.status();
+            if done(&status) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not within {within:?}: {what}; status: {status:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The states each connection went to, in order.
+    fn walks(&mut self) -> BTreeMap<ConnectionId, Vec<ConnectionState>> {
+        self.drain();
+        let mut walks: BTreeMap<_, Vec<_>> = BTreeMap::new();
+        for event in &self.seen {
+            if let PoolEvent::StateChanged { change, .. } = event {
+                walks.entry(change.connection).or_default().push(change.to);
+            }
+        }
+        walks
+    }
+}
+
+async fn list_rooms<C: RoomApi>(pool: &Pool<C>) -> Result<Vec<proto::Room>, CallError> {
+    pool.call(|conn| async move { conn.list_rooms(vec![]).await })
+        .await
+}
+
+#[tokio::test]
+async fn the_pool_heals_after_the_server_stops_and_restarts() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), SECRET));
+        watched
+            .wait_until("both connections up", Duration::from_secs(2), |s| s.healthy == 2)
+            .await;
+        list_rooms(&watched.pool).await.expect("served while up");
+
+        sandbox.listener_down().await;
+        let outage_started = Instant::now();
+        let mut failures = 0;
+        while outage_started.elapsed() < Duration::from_millis(1200) {
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(Duration::from_secs(2), list_rooms(&watched.pool))
+                .await
+                .expect("a call during the outage returns instead of hanging");
+            let err = outcome.expect_err("no answer while the server is down");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "errors come promptly: {err} after {:?}",
+                started.elapsed()
+            );
+            failures += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(failures > 10, "{failures} calls during the outage");
+        watched
+            .wait_until("every connection failed", Duration::from_secs(2), |s| {
+                s.failed == s.total
+            })
+            .await;
+
+        sandbox.listener_up().await;
+        let back = Instant::now();
+        watched
+            .wait_until(
+                "the pool healed by itself",
+                Duration::from_secs(2),
+                |s| s.healthy == s.total,
+            )
+            .await;
+        let healed_after = back.elapsed();
+        list_rooms(&watched.pool).await.expect("served again");
+
+        for (connection, walk) in watched.walks() {
+            use ConnectionState as S;
+            let first_up = walk.iter().position(|s| *s == S::Connected);
+            let broke = walk.iter().position(|s| *s == S::Reconnecting);
+            let gave_up = walk.iter().position(|s| *s == S::Failed);
+            assert_eq!(walk.first(), Some(&S::Connecting), "{connection}: {walk:?}");
+            assert!(first_up < broke && broke < gave_up, "{connection}: {walk:?}");
+            assert_eq!(walk.last(), Some(&S::Connected), "{connection}: {walk:?}");
+            let attempts = walk.iter().filter(|s| **s == S::Reconnecting).count();
+            assert!(attempts <= 3, "{connection}: at most max_reconnect_attempts: {walk:?}");
+        }
+        let status = watched.pool.status();
+        assert!(status.connections.iter().all(|c| c.reconnect_attempts >= 3));
+        assert!(status.connections.iter().all(|c| c.failed_requests > 0));
+        eprintln!("outage: {failures} calls, all errors; healed {healed_after:?} after the server came back");
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_hanging_server_times_out_marks_the_connections_and_recovers() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), SECRET));
+        watched
+            .wait_until("connections up", Duration::from_secs(2), |s| s.healthy == 2)
+            .await;
+
+        sandbox
+            .set_faults(Faults {
+                hang_rate: 1.0,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let err = list_rooms(&watched.pool)
+            .await
+            .expect_err("the server hangs");
+        assert!(
+            matches!(
+                err.api().map(ApiError::kind),
+                Some(ApiErrorKind::Timeout { .. })
+            ),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        watched
+            .wait_until(
+                "no connection counted healthy",
+                Duration::from_secs(3),
+                |s| s.healthy == 0,
+            )
+            .await;
+        let marked = watched.pool.status();
+        assert!(
+            marked.connections.iter().all(|c| c
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("timed out"))),
+            "{marked:#?}"
+        );
+
+        sandbox.clear_faults().await;
+        let cleared = Instant::now();
+        watched
+            .wait_until("serving again", Duration::from_secs(3), |s| s.healthy >= 1)
+            .await;
+        list_rooms(&watched.pool)
+            .await
+            .expect("served after the hang cleared");
+        eprintln!(
+            "healthy again {:?} after the faults cleared",
+            cleared.elapsed()
+        );
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_broken_connection_does_not_stop_the_others_serving() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        // A port nobody listens on: the first connection the pool opens goes there.
+        let dead = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let opened = AtomicUsize::new(0);
+        let secret = SecretString::from(SECRET);
+        let url = sandbox.url();
+        let config = PoolConfig {
+            pool_size: 3,
+            ..fast_config()
+        };
+        let mut watched = Watched::start(config, move || {
+            let target = if opened.fetch_add(1, Ordering::Relaxed) == 0 {
+                &dead
+            } else {
+                &url
+            };
+            LiveKitRoomApi::new(target, KEY, &secret, REQUEST_TIMEOUT)
+        });
+        let broken = ConnectionId(0);
+        watched
+            .wait_until("two up, one reconnecting", Duration::from_secs(2), |s| {
+                s.healthy == 2
+                    && s.connections.iter().any(|c| {
+                        c.id == broken
+                            && matches!(
+                                c.state,
+                                ConnectionState::Reconnecting | ConnectionState::Failed
+                            )
+                    })
+            })
+            .await;
+
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let pool = watched.pool.clone();
+                tokio::spawn(async move {
+                    for _ in 0..50 {
+                        list_rooms(&pool)
+                            .await
+                            .expect("the healthy connections serve");
+                    }
+                    50
+                })
+            })
+            .collect();
+        let mut answered = 0;
+        for caller in callers {
+            answered += caller.await.unwrap();
+        }
+        assert_eq!(answered, 200);
+        let status = watched.pool.status();
+        let broken_info = status.connections.iter().find(|c| c.id == broken).unwrap();
+        assert_eq!(
+            broken_info.total_requests, broken_info.failed_requests,
+            "{broken_info:#?}"
+        );
+        assert!(broken_info.reconnect_attempts > 0);
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), "not-the-secret"));
+        watched
+            .wait_until("reported unauthenticated", Duration::from_secs(2), |s| {
+                s.unauthenticated.is_some()
+            })
+            .await;
+        let status = watched.pool.status();
+        let reason = status.unauthenticated.clone().unwrap();
+        assert!(reason.contains("authentication failed"), "{reason}");
+        assert_eq!(status.failed, status.total, "{status:#?}");
+
+        let requests_before = sandbox_failed_requests(&sandbox).await;
+        let watch_started = Instant::now();
+        for _ in 0..50 {
+            let err = list_rooms(&watched.pool).await.unwrap_err();
+            assert!(
+                matches!(err.pool(), Some(PoolError::Unauthenticated { server, .. }) if server == SERVER),
+                "{err}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let sent = sandbox_failed_requests(&sandbox).await - requests_before;
+        let slow_cadence = Backoff::from_config(&fast_config()).failed_retry_interval();
+        let allowed = u64::try_from(watch_started.elapsed().as_millis() / slow_cadence.as_millis()).unwrap() + 1;
+        assert!(sent <= allowed, "{sent} requests in {:?}, allowed {allowed}", watch_started.elapsed());
+
+        let walks = watched.walks();
+        assert!(
+            walks.values().flatten().all(|s| *s != ConnectionState::Reconnecting),
+            "rejected credentials never enter the transient backoff: {walks:?}"
+        );
+        let announced = watched
+            .seen
+            .iter()
+            .filter(|e| matches!(e, PoolEvent::Unauthenticated { .. }))
+            .count();
+        assert_eq!(announced, 1, "announced once: {:?}", watched.seen);
+        eprintln!("{sent} credential checks in {:?} (allowed {allowed}); 50 calls refused without a request", watch_started.elapsed());
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+/// Requests the sandbox refused (bad credentials among them), from `/sandbox/status`.
+async fn sandbox_failed_requests(sandbox: &Sandbox) -> u64 {
+    let token = AccessToken::with_api_key(KEY, SECRET)
+        .with_grants(VideoGrants {
+            room_list: true,
+            room_create: true,
+            ..Default::default()
+        })
+        .to_jwt()
+        .unwrap();
+    let status: serde_json::Value = lktop::api::build_http_client()
+        .unwrap()
+        .get(format!("{}/sandbox/status", sandbox.url()))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    status["requests"]["failed"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn exhaustion_grows_to_max_then_a_waiter_times_out_with_a_clear_error() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let config = PoolConfig {
+            pool_size: 1,
+            max_pool_size: 3,
+            ..fast_config()
+        };
+        let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(watched.pool.acquire().await.expect("grows up to max"));
+        }
+        let status = watched.pool.status();
+        assert_eq!((status.total, status.in_use, status.max), (3, 3, 3));
+        watched.drain();
+        let grew = watched.seen.iter().filter(|e| matches!(e, PoolEvent::Grew { .. })).count();
+        assert_eq!(grew, 2);
+
+        let started = Instant::now();
+        let err = watched.pool.acquire().await.expect_err("nothing free");
+        let timed_out_after = started.elapsed();
+        assert!(matches!(err, PoolError::Timeout { .. }), "{err}");
+        assert!(timed_out_after >= Duration::from_millis(300) && timed_out_after < Duration::from_secs(1), "{timed_out_after:?}");
+        let message = err.to_string();
+        assert_eq!(
+            message,
+            "no connection to sandbox became free within 300ms: 3 of 3 connections in use (max 3), 1 callers waiting"
+        );
+        assert_eq!(watched.pool.status().waiters, 0);
+
+        // A waiter gets the first connection given back.
+        let pool = watched.pool.clone();
+        let waiter = tokio::spawn(async move { pool.acquire().await.map(|c| c.id()) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(watched.pool.status().waiters, 1);
+        let returned = held.pop().unwrap();
+        let returned_id = returned.id();
+        drop(returned);
+        assert_eq!(waiter.await.unwrap().unwrap(), returned_id);
+        drop(held);
+        assert_eq!(watched.pool.status().in_use, 0);
+        eprintln!("waiter timed out after {timed_out_after:?}: {message}");
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_cancelled_checkouts_leak_nothing() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let config = PoolConfig {
+            connection_timeout: ms(5_000),
+            idle_timeout: ms(60_000),
+            ..fast_config()
+        };
+        let watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let pool = watched.pool.clone();
+        let started = Instant::now();
+
+        // Waiters cancelled while queued: the pool is exhausted, each acquisition is polled
+        // once (it registers as a waiter) and dropped.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(pool.acquire().await.unwrap());
+        }
+        for _ in 0..10_000 {
+            tokio::select! {
+                biased;
+                _ = pool.acquire() => panic!("nothing is free"),
+                () = std::future::ready(()) => {}
+            }
+        }
+        let status = pool.status();
+        assert_eq!((status.total, status.in_use, status.waiters), (4, 4, 0));
+        drop(held);
+
+        // Calls cancelled at random points: queued, mid-request, or just done.
+        let tasks: Vec<_> = (0..16_u64)
+            .map(|worker| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    let mut rng = ChaCha8Rng::seed_from_u64(worker);
+                    for _ in 0..625 {
+                        let patience =
+                            Duration::from_micros(rand::Rng::random_range(&mut rng, 0..400));
+                        let _ = tokio::time::timeout(patience, list_rooms(&pool)).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+
+        // A caller that panics and one whose request errs give their connections back too.
+        let panicking = pool.clone();
+        let panicked = tokio::spawn(async move {
+            let _connection = panicking.acquire().await.unwrap();
+            panic!("a caller panics while holding a connection");
+        })
+        .await;
+        assert!(panicked.is_err());
+        let missing = pool
+            .call(|conn| async move { conn.delete_room("no-such-room").await })
+            .await;
+        assert!(matches!(
+            missing.unwrap_err().api().map(ApiError::kind),
+            Some(ApiErrorKind::NotFound)
+        ));
+
+        let status = pool.status();
+        assert_eq!((status.in_use, status.waiters), (0, 0), "{status:#?}");
+        assert!((2..=4).contains(&status.total), "{status:#?}");
+        // Everything can still be checked out at once.
+        let mut all = Vec::new();
+        for _ in 0..4 {
+            all.push(pool.acquire().await.expect("nothing leaked"));
+        }
+        assert_eq!(pool.status().in_use, 4);
+        drop(all);
+        eprintln!(
+            "20,000 cancelled checkouts in {:?}; then total {}, in use {}, waiters {}",
+            started.elapsed(),
+            status.total,
+            status.in_use,
+            status.waiters
+        );
+        pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn idle_connections_above_pool_size_are_closed() {
+    bounded(async {
+        let sandbox = sandbox().await;
+        let config = PoolConfig {
+            pool_size: 1,
+            max_pool_size: 3,
+            idle_timeout: ms(300),
+            ..fast_config()
+        };
+        let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let held: Vec<_> = {
+            let mut held = Vec::new();
+            for _ in 0..3 {
+                held.push(watched.pool.acquire().await.unwrap());
+            }
+            held
+        };
+        drop(held);
+        let released = Instant::now();
+        watched
+            .wait_until("back to pool_size", Duration::from_secs(2), |s| {
+                s.total == 1
+            })
+            .await;
+        let shrunk_after = released.elapsed();
+        assert!(
+            shrunk_after >= Duration::from_millis(300),
+            "{shrunk_after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        watched.drain();
+        assert_eq!(watched.pool.status().total, 1, "never below pool_size");
+        let shrank = watched
+            .seen
+            .iter()
+            .filter(|e| matches!(e, PoolEvent::Shrank { .. }))
+            .count();
+        assert_eq!(shrank, 2);
+        let closed = watched
+            .walks()
+            .values()
+            .filter(|w| w.last() == Some(&ConnectionState::Disconnected))
+            .count();
+        assert_eq!(closed, 2);
+        list_rooms(&watched.pool)
+            .await
+            .expect("the remaining connection serves");
+        eprintln!("shrunk to pool_size {shrunk_after:?} after release");
+        watched.pool.shutdown().await;
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+/// A `RoomApi` whose health is switched by the test; every method answers alike.
+struct Scripted {
+    answer: Arc<AtomicBool>,
+    auth_rejected: bool,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Scripted {
+    fn answer<T: Default + Send>(
+        &self,
+        method: &'static str,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send + use<T> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let outcome = if self.answer.load(Ordering::Relaxed) {
+            Ok(T::default())
+        } else {
+            let kind = if self.auth_rejected {
+                ApiErrorKind::Unauthenticated
+            } else {
+                ApiErrorKind::ConnectionRefused
+            };
+            Err(ApiError::new(
+                method,
+                kind,
+                None,
+                "scripted://",
+                "scripted failure",
+            ))
+        };
+        std::future::ready(outcome)
+    }
+}
+
+impl RoomApi for Scripted {
+    fn list_rooms(
+        &self,
+        _names: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<proto::Room>, ApiError>> + Send {
+        self.answer("ListRooms")
+    }
+
+    fn list_participants(
+        &self,
+        _room: &str,
+    ) -> impl Future<Output = Result<Vec<proto::ParticipantInfo>, ApiError>> + Send {
+        self.answer("ListParticipants")
+    }
+
+    fn create_room(
+        &self,
+        _name: &str,
+        _options: CreateRoomOptions,
+    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
+        self.answer("CreateRoom")
+    }
+
+    fn delete_room(&self, _room: &str) -> impl Future<Output = Result<(), ApiError>> + Send {
+        self.answer("DeleteRoom")
+    }
+
+    fn update_room_metadata(
+        &self,
+        _room: &str,
+        _metadata: &str,
+    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
+        self.answer("UpdateRoomMetadata")
+    }
+
+    fn remove_participant(
+        &self,
+        _room: &str,
+        _identity: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        self.answer("RemoveParticipant")
+    }
+
+    fn mute_published_track(
+        &self,
+        _room: &str,
+        _identity: &str,
+        _track_sid: &str,
+        _muted: bool,
+    ) -> impl Future<Output = Result<proto::TrackInfo, ApiError>> + Send {
+        self.answer("MutePublishedTrack")
+    }
+
+    fn update_participant(
+        &self,
+        _room: &str,
+        _identity: &str,
+        _options: UpdateParticipantOptions,
+    ) -> impl Future<Output = Result<proto::ParticipantInfo, ApiError>> + Send {
+        self.answer("UpdateParticipant")
+    }
+}
+
+/// Tokio's timer rounds a deadline up to its next millisecond.
+#[track_caller]
+fn assert_waited(waited: Duration, delay: Duration) {
+    assert!(
+        waited >= delay && waited <= delay + Duration::from_millis(1),
+        "waited {waited:?} for a delay of {delay:?}"
+    );
+}
+
+fn slow_config() -> PoolConfig {
+    PoolConfig {
+        pool_size: 1,
+        max_pool_size: 1,
+        health_check_interval: ConfigDuration::from_secs(30),
+        connection_timeout: ConfigDuration::from_secs(10),
+        max_reconnect_attempts: 4,
+        reconnect_base_delay: ConfigDuration::from_secs(1),
+        reconnect_max_delay: ConfigDuration::from_secs(5),
+        idle_timeout: ConfigDuration::from_secs(60),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn reconnection_follows_the_seeded_full_jitter_schedule() {
+    bounded_virtual(async {
+        let answer = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (sender, mut events) = mpsc::channel(64);
+        let seed = 42;
+        let api = (Arc::clone(&answer), Arc::clone(&requests));
+        let pool = Pool::start(
+            PoolOptions::new(SERVER, slow_config(), sender).with_seed(seed),
+            move || {
+                Ok::<_, BuildError>(Scripted {
+                    answer: Arc::clone(&api.0),
+                    auth_rejected: false,
+                    requests: Arc::clone(&api.1),
+                })
+            },
+        )
+        .unwrap();
+        let backoff = Backoff::from_config(&slow_config());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let expected: Vec<_> = (1..=4)
+            .map(|attempt| backoff.delay(attempt, &mut rng))
+            .collect();
+
+        let mut next_change = async || loop {
+            if let Some(PoolEvent::StateChanged { change, .. }) = events.recv().await {
+                return (Instant::now(), change);
+            }
+        };
+        let (_, opened) = next_change().await;
+        assert_eq!(opened.to, ConnectionState::Connecting);
+        let (mut at, mut change) = next_change().await;
+        for (index, delay) in expected.iter().enumerate() {
+            let attempt = u32::try_from(index + 1).unwrap();
+            assert_eq!(change.to, ConnectionState::Reconnecting);
+            assert_eq!(change.attempt, Some(attempt));
+            assert_eq!(change.next_retry_in, Some(*delay), "attempt {attempt}");
+            assert!(*delay <= backoff.cap_for_attempt(attempt));
+            let (next_at, next) = next_change().await;
+            assert_waited(next_at - at, *delay);
+            (at, change) = (next_at, next);
+        }
+        assert_eq!(
+            (change.from, change.to),
+            (ConnectionState::Reconnecting, ConnectionState::Failed)
+        );
+        assert_eq!(
+            change.next_retry_in,
+            Some(Duration::from_secs(10)),
+            "the slow cadence is cap x 2"
+        );
+        let (again_at, again) = next_change().await;
+        assert_eq!(
+            (again.from, again.to),
+            (ConnectionState::Failed, ConnectionState::Failed)
+        );
+        assert_waited(again_at - at, Duration::from_secs(10));
+
+        answer.store(true, Ordering::Relaxed);
+        let (healed_at, healed) = next_change().await;
+        assert_eq!(
+            (healed.from, healed.to),
+            (ConnectionState::Failed, ConnectionState::Connected)
+        );
+        assert_waited(healed_at - again_at, Duration::from_secs(10));
+        assert_eq!(
+            requests.load(Ordering::Relaxed),
+            1 + 4 + 1 + 1,
+            "no request outside the schedule"
+        );
+        pool.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_pool() {
+    bounded_virtual(async {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (sender, mut events) = mpsc::channel(256);
+        let config = PoolConfig {
+            pool_size: 4,
+            max_pool_size: 8,
+            ..slow_config()
+        };
+        let counter = Arc::clone(&requests);
+        let pool = Pool::start(
+            PoolOptions::new(SERVER, config, sender).with_seed(1),
+            move || {
+                Ok::<_, BuildError>(Scripted {
+                    answer: Arc::new(AtomicBool::new(false)),
+                    auth_rejected: true,
+                    requests: Arc::clone(&counter),
+                })
+            },
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let first_round = requests.load(Ordering::Relaxed);
+        assert!(first_round <= 4, "the opening checks: {first_round}");
+        let err = pool
+            .call(|conn| async move { conn.list_rooms(vec![]).await })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.pool(), Some(PoolError::Unauthenticated { .. })),
+            "{err}"
+        );
+
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        let later = requests.load(Ordering::Relaxed) - first_round;
+        // One check per 10 s for the pool, not per connection and not with backoff.
+        assert!((59..=61).contains(&later), "{later} checks in 600 s");
+        let mut unauthenticated = 0;
+        while let Ok(event) = events.try_recv() {
+            if let PoolEvent::Unauthenticated { reason, .. } = event {
+                assert!(reason.contains("authentication failed"), "{reason}");
+                unauthenticated += 1;
+            }
+        }
+        assert_eq!(unauthenticated, 1);
+        pool.shutdown().await;
+    })
+    .await;
+}
