@@ -81,6 +81,10 @@ pub enum Command {
     /// global --api-key and --api-secret flags; LIVEKIT_* variables are not used here, so your
     /// real credentials are never printed).
     Sandbox(SandboxArgs),
+    /// Run the engine without a screen and print its events as JSON lines (or --summary)
+    ///
+    /// With no server configured it watches the built-in sandbox and says so on stderr.
+    Watch(crate::watch::WatchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,6 +145,20 @@ where
         }
         Some(Command::Sandbox(args)) => {
             crate::sandbox::cli::run(args, &sandbox_credentials(&cli, &matches))
+        }
+        Some(Command::Watch(args)) => {
+            let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
+                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+            match loaded {
+                Ok((loaded, sources)) => {
+                    print_warnings(&loaded);
+                    crate::watch::run(args, loaded, sources)
+                }
+                Err(err) => {
+                    eprint!("error: {err}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Some(Command::CheckConfig { file }) => {
             let file = file.clone().or_else(|| cli.config.clone());
@@ -204,6 +222,19 @@ pub fn load_config(
     explicit_file: Option<PathBuf>,
     env: &[(String, String)],
 ) -> Result<LoadedConfig, ConfigError> {
+    config::load(&config_sources(cli, matches, explicit_file, env)?)
+}
+
+/// Where the configuration comes from: the file to read and the overrides on top of it.
+///
+/// # Errors
+/// A malformed `--set`.
+pub fn config_sources(
+    cli: &Cli,
+    matches: &ArgMatches,
+    explicit_file: Option<PathBuf>,
+    env: &[(String, String)],
+) -> Result<ConfigSources, ConfigError> {
     let file = explicit_file.or_else(|| {
         let lookup = |name: &str| {
             env.iter()
@@ -216,7 +247,7 @@ pub fn load_config(
         config::find_default_file(&working_dir, user_dir.as_deref())
     });
     let overrides = overrides(cli, matches, env)?;
-    config::load(&ConfigSources { file, overrides })
+    Ok(ConfigSources { file, overrides })
 }
 
 /// Environment first, flags last, so flags win.

@@ -31,7 +31,7 @@ pub use schema::{
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
-    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS,
+    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,
 };
 pub use watch::{ConfigWatcher, Reload, watch};
 

@@ -101,7 +101,8 @@ fn init_logging() {
         .try_init();
 }
 
-async fn wait_for_stop_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,0 +1,171 @@
+//! A server's RoomService as the engine uses it: every call goes through the pool, and its
+//! latency and outcome feed the server's quality monitor and the metrics.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::api::{
+    ApiError, ApiErrorKind, CreateRoomOptions, LiveKitRoomApi, RoomApi, UpdateParticipantOptions,
+    proto,
+};
+use crate::metrics::Metrics;
+use crate::pool::{CallError, Pool, PoolError};
+use crate::quality::QualityMonitor;
+
+#[derive(Clone)]
+pub struct ServerApi {
+    pub server: String,
+    pub endpoint: String,
+    pub pool: Pool<LiveKitRoomApi>,
+    pub quality: Arc<Mutex<QualityMonitor>>,
+    pub metrics: Option<Metrics>,
+}
+
+impl ServerApi {
+    async fn run<T, F, Fut>(&self, method: &'static str, request: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(Arc<LiveKitRoomApi>) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let started = Instant::now();
+        let result = self.pool.call(request).await;
+        let elapsed = started.elapsed();
+        // An answer from the server — even not_found — shows a working connection; only
+        // failures to get one count against quality.
+        let (latency, outcome) = match &result {
+            Ok(_) => (Some(elapsed), "ok"),
+            Err(CallError::Api(err)) if !err.is_transient() && !err.is_auth() => {
+                (Some(elapsed), kind_label(err.kind()))
+            }
+            Err(CallError::Api(err)) => (None, kind_label(err.kind())),
+            Err(CallError::Pool(_)) => (None, "pool"),
+        };
+        self.quality
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(latency, Instant::now());
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_request(&self.server, elapsed.as_secs_f64(), outcome);
+        }
+        result.map_err(|err| match err {
+            CallError::Api(err) => err,
+            CallError::Pool(err) => self.pool_error(method, &err),
+        })
+    }
+
+    fn pool_error(&self, method: &'static str, err: &PoolError) -> ApiError {
+        let kind = match err {
+            PoolError::Timeout { waited, .. } => ApiErrorKind::Timeout {
+                after: Some(*waited),
+            },
+            PoolError::Unauthenticated { .. } => ApiErrorKind::Unauthenticated,
+            PoolError::Unavailable { .. }
+            | PoolError::Connect { .. }
+            | PoolError::ShutDown { .. } => ApiErrorKind::Unreachable,
+        };
+        ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string())
+    }
+}
+
+fn kind_label(kind: ApiErrorKind) -> &'static str {
+    match kind {
+        ApiErrorKind::Timeout { .. } => "timeout",
+        ApiErrorKind::ConnectionRefused => "connection_refused",
+        ApiErrorKind::ConnectionReset => "connection_reset",
+        ApiErrorKind::Unreachable => "unreachable",
+        ApiErrorKind::Unauthenticated => "unauthenticated",
+        ApiErrorKind::PermissionDenied => "permission_denied",
+        ApiErrorKind::NotFound => "not_found",
+        ApiErrorKind::Rejected => "rejected",
+        ApiErrorKind::Server => "server_error",
+        ApiErrorKind::Malformed => "malformed",
+    }
+}
+
+impl RoomApi for ServerApi {
+    async fn list_rooms(&self, names: Vec<String>) -> Result<Vec<proto::Room>, ApiError> {
+        self.run(
+            "ListRooms",
+            |conn| async move { conn.list_rooms(names).await },
+        )
+        .await
+    }
+
+    async fn list_participants(&self, room: &str) -> Result<Vec<proto::ParticipantInfo>, ApiError> {
+        let room = room.to_owned();
+        self.run("ListParticipants", |conn| async move {
+            conn.list_participants(&room).await
+        })
+        .await
+    }
+
+    async fn create_room(
+        &self,
+        name: &str,
+        options: CreateRoomOptions,
+    ) -> Result<proto::Room, ApiError> {
+        let name = name.to_owned();
+        self.run("CreateRoom", |conn| async move {
+            conn.create_room(&name, options).await
+        })
+        .await
+    }
+
+    async fn delete_room(&self, room: &str) -> Result<(), ApiError> {
+        let room = room.to_owned();
+        self.run(
+            "DeleteRoom",
+            |conn| async move { conn.delete_room(&room).await },
+        )
+        .await
+    }
+
+    async fn update_room_metadata(
+        &self,
+        room: &str,
+        metadata: &str,
+    ) -> Result<proto::Room, ApiError> {
+        let (room, metadata) = (room.to_owned(), metadata.to_owned());
+        self.run("UpdateRoomMetadata", |conn| async move {
+            conn.update_room_metadata(&room, &metadata).await
+        })
+        .await
+    }
+
+    async fn remove_participant(&self, room: &str, identity: &str) -> Result<(), ApiError> {
+        let (room, identity) = (room.to_owned(), identity.to_owned());
+        self.run("RemoveParticipant", |conn| async move {
+            conn.remove_participant(&room, &identity).await
+        })
+        .await
+    }
+
+    async fn mute_published_track(
+        &self,
+        room: &str,
+        identity: &str,
+        track_sid: &str,
+        muted: bool,
+    ) -> Result<proto::TrackInfo, ApiError> {
+        let (room, identity, track_sid) =
+            (room.to_owned(), identity.to_owned(), track_sid.to_owned());
+        self.run("MutePublishedTrack", |conn| async move {
+            conn.mute_published_track(&room, &identity, &track_sid, muted)
+                .await
+        })
+        .await
+    }
+
+    async fn update_participant(
+        &self,
+        room: &str,
+        identity: &str,
+        options: UpdateParticipantOptions,
+    ) -> Result<proto::ParticipantInfo, ApiError> {
+        let (room, identity) = (room.to_owned(), identity.to_owned());
+        self.run("UpdateParticipant", |conn| async move {
+            conn.update_participant(&room, &identity, options).await
+        })
+        .await
+    }
+}

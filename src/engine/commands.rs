@@ -1,0 +1,233 @@
+//! Carrying out user commands; every command ends in exactly one `Command` event with its
+//! outcome.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::watch;
+
+use super::api::ServerApi;
+use super::server::LatestSnapshot;
+use crate::api::{CreateRoomOptions, RoomApi};
+use crate::audio::{self, AudioProfiles};
+use crate::config::{AudioProfile, Config, ConfigSources, EnforcementMode, load};
+use crate::events::{Command, EventBus, EventKind, Outcome};
+use crate::limits;
+
+/// livekit-server's default `limit.max_metadata_size`; a metadata write above it would be
+/// refused by the server anyway, so lktop refuses first with a clearer message.
+pub const MAX_METADATA_SIZE: usize = 512 * 1024;
+
+pub struct Handler {
+    pub servers: HashMap<String, (ServerApi, LatestSnapshot)>,
+    pub settings: watch::Sender<Arc<Config>>,
+    pub sources: Option<ConfigSources>,
+    pub audio: Arc<Mutex<AudioProfiles>>,
+    pub bus: EventBus,
+}
+
+impl Handler {
+    pub async fn handle(&self, id: u64, command: Command) {
+        let outcome = match self.run(&command).await {
+            Ok(detail) => Outcome::Done { detail },
+            Err(reason) => Outcome::Failed { reason },
+        };
+        self.bus.emit(EventKind::Command {
+            id,
+            command,
+            outcome,
+        });
+    }
+
+    fn server(&self, name: &str) -> Result<&(ServerApi, LatestSnapshot), String> {
+        self.servers.get(name).ok_or_else(|| {
+            let mut known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            format!("no server named `{name}`; configured: {}", known.join(", "))
+        })
+    }
+
+    async fn run(&self, command: &Command) -> Result<String, String> {
+        let settings = Arc::clone(&self.settings.borrow());
+        match command {
+            Command::CreateRoom { server, room } => self.create_room(&settings, server, room).await,
+            Command::DeleteRoom { server, room } => {
+                let (api, _) = self.server(server)?;
+                api.delete_room(room).await.map_err(|err| err.to_string())?;
+                Ok(format!("room {room} deleted"))
+            }
+            Command::SetLimits { limits } => {
+                let mut candidate = (*settings).clone();
+                candidate.room_limits = limits.clone();
+                let problems = crate::config::validate(&candidate);
+                if !problems.is_empty() {
+                    let list: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.key, p.problem))
+                        .collect();
+                    return Err(format!("limits not changed: {}", list.join("; ")));
+                }
+                self.settings.send_replace(Arc::new(candidate));
+                Ok("room limits updated; they apply from the next poll".to_owned())
+            }
+            Command::ApplyAudioProfile {
+                server,
+                room,
+                profile,
+            } => self.apply_audio_profile(server, room, *profile).await,
+            Command::RemoveParticipant {
+                server,
+                room,
+                identity,
+            } => {
+                let (api, _) = self.server(server)?;
+                api.remove_participant(room, identity)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                Ok(format!("{identity} removed from {room}"))
+            }
+            Command::MuteTrack {
+                server,
+                room,
+                identity,
+                track_sid,
+                muted,
+            } => {
+                let (api, _) = self.server(server)?;
+                let track = api
+                    .mute_published_track(room, identity, track_sid, *muted)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                Ok(format!(
+                    "track {} of {identity} in {room} {}",
+                    track.sid,
+                    if track.muted { "muted" } else { "unmuted" }
+                ))
+            }
+            Command::ReloadConfig => {
+                let sources = self
+                    .sources
+                    .as_ref()
+                    .ok_or_else(|| "no configuration file to reload".to_owned())?;
+                let loaded = load(sources).map_err(|err| err.to_string())?;
+                let source = loaded
+                    .file
+                    .as_ref()
+                    .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
+                self.apply(loaded.config)?;
+                Ok(format!("configuration reloaded from {source}"))
+            }
+            Command::RetryNow { server } => {
+                let (api, _) = self.server(server)?;
+                api.pool.retry_now();
+                Ok(format!("{server}: every waiting connection retries now"))
+            }
+        }
+    }
+
+    async fn create_room(
+        &self,
+        settings: &Config,
+        server: &str,
+        room: &str,
+    ) -> Result<String, String> {
+        let (api, latest) = self.server(server)?;
+        let open_rooms = latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, |snapshot| snapshot.rooms.len());
+        limits::may_create_room(open_rooms, &settings.room_limits)?;
+        let enforce = settings.room_limits.enforcement == EnforcementMode::Enforce;
+        let max_participants = if enforce {
+            limits::limit_for(&settings.room_limits, room).max_participants
+        } else {
+            0
+        };
+        let profile = self
+            .audio
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .profile_for(room);
+        let metadata =
+            audio::merge_profile("", &profile, MAX_METADATA_SIZE).map_err(|err| err.to_string())?;
+        let created = api
+            .create_room(
+                room,
+                CreateRoomOptions {
+                    max_participants,
+                    metadata,
+                    ..CreateRoomOptions::default()
+                },
+            )
+            .await
+            .map_err(|err| err.to_string())?;
+        let limit = if created.max_participants == 0 {
+            "unlimited".to_owned()
+        } else {
+            created.max_participants.to_string()
+        };
+        Ok(format!(
+            "room {} created ({}, max_participants {limit}, audio profile in metadata)",
+            created.name, created.sid
+        ))
+    }
+
+    async fn apply_audio_profile(
+        &self,
+        server: &str,
+        room: &str,
+        profile: Option<AudioProfile>,
+    ) -> Result<String, String> {
+        let (api, _) = self.server(server)?;
+        let profile = {
+            let mut profiles = self.audio.lock().unwrap_or_else(PoisonError::into_inner);
+            match profile {
+                Some(profile) => {
+                    profiles
+                        .set_room(room.to_owned(), profile)
+                        .map_err(|err| err.to_string())?;
+                    profile
+                }
+                None => profiles.profile_for(room),
+            }
+        };
+        let rooms = api
+            .list_rooms(vec![room.to_owned()])
+            .await
+            .map_err(|err| err.to_string())?;
+        let current = rooms
+            .first()
+            .ok_or_else(|| format!("room {room} does not exist"))?;
+        let metadata = audio::merge_profile(&current.metadata, &profile, MAX_METADATA_SIZE)
+            .map_err(|err| err.to_string())?;
+        api.update_room_metadata(room, &metadata)
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(format!(
+            "audio profile written to {room}: target {} ms, buffer {} ms, jitter buffer {} ms",
+            profile.target_latency_ms, profile.buffer_size_ms, profile.jitter_buffer_ms
+        ))
+    }
+
+    /// Takes a reloaded configuration: limits, thresholds, intervals and the audio default
+    /// apply at once; server and pool settings need a restart, which the detail says.
+    ///
+    /// # Errors
+    /// The new audio default is outside the allowed ranges.
+    pub fn apply(&self, mut config: Config) -> Result<(), String> {
+        self.audio
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_default(config.audio_optimization)
+            .map_err(|err| err.to_string())?;
+        let running = Arc::clone(&self.settings.borrow());
+        // Connections already hold the old servers and pool sizes; keep them consistent with
+        // what is running instead of half-applying them.
+        config.servers.clone_from(&running.servers);
+        config.connection_pool = running.connection_pool;
+        config.metrics = running.metrics;
+        self.settings.send_replace(Arc::new(config));
+        Ok(())
+    }
+}

@@ -1,0 +1,299 @@
+//! The engine: one pool and one worker per configured server, a command handler, the live
+//! configuration, and optional Prometheus metrics — all reporting through one stream of
+//! [`EngineEvent`](crate::events::EngineEvent)s. It never imports the TUI; `lktop watch` and the
+//! dashboard both run it.
+
+mod api;
+mod commands;
+mod server;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use api::ServerApi;
+pub use commands::MAX_METADATA_SIZE;
+
+use crate::api::LiveKitRoomApi;
+use crate::audio::AudioProfiles;
+use crate::config::{Config, ConfigSources, Reload, ServerConfig};
+use crate::events::{Command, EngineEvent, EventBus, EventKind};
+use crate::metrics::Metrics;
+use crate::pool::{Pool, PoolOptions};
+use crate::quality::{DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, ScoreModel};
+
+/// Events waiting for a slow consumer before new ones are dropped (and counted).
+const EVENT_CAPACITY: usize = 4096;
+/// Pool events waiting for the server worker.
+const POOL_EVENT_CAPACITY: usize = 1024;
+const COMMAND_CAPACITY: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub config: Config,
+    /// Where the configuration came from; watched for changes when it names a file.
+    pub sources: Option<ConfigSources>,
+    pub watch_config: bool,
+    /// The URL of the built-in sandbox when the engine watches it (shown by consumers).
+    pub sandbox: Option<String>,
+}
+
+/// A running engine. Commands go in with [`Engine::send`]; everything comes out of the
+/// receiver returned by [`Engine::start`].
+pub struct Engine {
+    commands: mpsc::Sender<(u64, Command)>,
+    next_id: AtomicU64,
+    servers: Vec<String>,
+    pools: Vec<Pool<LiveKitRoomApi>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("servers", &self.servers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens a pool per server and starts the workers.
+    ///
+    /// # Errors
+    /// A server's connections cannot be built (bad URL, empty key), the audio default is
+    /// invalid, or the metrics address cannot be bound.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub async fn start(
+        options: EngineOptions,
+    ) -> Result<(Self, mpsc::Receiver<EngineEvent>), String> {
+        let EngineOptions {
+            config,
+            sources,
+            watch_config,
+            sandbox,
+        } = options;
+        let (bus, events) = EventBus::new(EVENT_CAPACITY);
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let metrics = match config.metrics.listen {
+            Some(listen) => {
+                let metrics = Metrics::new();
+                let bound = metrics
+                    .serve(listen, shutdown.clone())
+                    .await
+                    .map_err(|err| format!("metrics.listen {listen}: {err}"))?;
+                tracing::info!(%bound, "serving Prometheus metrics at /metrics");
+                Some(metrics)
+            }
+            None => None,
+        };
+        let audio = Arc::new(Mutex::new(
+            AudioProfiles::new(config.audio_optimization).map_err(|err| err.to_string())?,
+        ));
+        let (settings, _) = watch::channel(Arc::new(config.clone()));
+
+        let mut servers = HashMap::new();
+        let mut pools = Vec::new();
+        for server in &config.servers {
+            let (api, latest) = start_server(
+                server,
+                &config,
+                metrics.as_ref(),
+                &settings,
+                &bus,
+                &shutdown,
+                &tasks,
+            )?;
+            pools.push(api.pool.clone());
+            servers.insert(server.name.clone(), (api, latest));
+        }
+        let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
+        bus.emit(EventKind::Started {
+            servers: names.clone(),
+            sandbox,
+        });
+
+        let handler = Arc::new(commands::Handler {
+            servers,
+            settings,
+            sources: sources.clone(),
+            audio,
+            bus: bus.clone(),
+        });
+        let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+        tasks.spawn(run_commands(
+            Arc::clone(&handler),
+            command_rx,
+            shutdown.clone(),
+            tasks.clone(),
+        ));
+        if watch_config && let Some(sources) = sources.filter(|s| s.file.is_some()) {
+            match crate::config::watch(sources) {
+                Ok((reloads, watcher)) => {
+                    tasks.spawn(run_reloads(handler, reloads, watcher, shutdown.clone()));
+                }
+                Err(err) => bus.emit(EventKind::ConfigRejected {
+                    error: format!("live reload is off: {err}"),
+                }),
+            }
+        }
+
+        Ok((
+            Self {
+                commands,
+                next_id: AtomicU64::new(1),
+                servers: names,
+                pools,
+                shutdown,
+                tasks,
+            },
+            events,
+        ))
+    }
+
+    #[must_use]
+    pub fn servers(&self) -> &[String] {
+        &self.servers
+    }
+
+    /// Queues a command; its outcome arrives as a `Command` event with the returned id.
+    ///
+    /// # Errors
+    /// The engine is shut down or has too many commands queued.
+    pub fn send(&self, command: Command) -> Result<u64, String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.commands
+            .try_send((id, command))
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => {
+                    "too many commands are waiting; try again in a moment".to_owned()
+                }
+                mpsc::error::TrySendError::Closed(_) => "the engine is shut down".to_owned(),
+            })?;
+        Ok(id)
+    }
+
+    /// Stops every worker and pool and waits for them, at most `grace` for in-flight calls.
+    pub async fn shutdown(self, grace: Duration) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        for pool in &self.pools {
+            pool.shutdown().await;
+        }
+        let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+    }
+}
+
+/// Opens a server's pool and starts its worker.
+fn start_server(
+    server: &ServerConfig,
+    config: &Config,
+    metrics: Option<&Metrics>,
+    settings: &watch::Sender<Arc<Config>>,
+    bus: &EventBus,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> Result<(ServerApi, server::LatestSnapshot), String> {
+    let (pool_events_tx, pool_events) = mpsc::channel(POOL_EVENT_CAPACITY);
+    let url = server.url.clone();
+    let key = server.api_key.clone();
+    let secret: SecretString = server
+        .api_secret()
+        .cloned()
+        .ok_or_else(|| format!("{}: api_secret is missing", server.name))?;
+    let timeout = config.connection_pool.connection_timeout.get();
+    let pool = Pool::start(
+        PoolOptions::new(server.name.clone(), config.connection_pool, pool_events_tx),
+        move || LiveKitRoomApi::new(&url, &key, &secret, timeout),
+    )
+    .map_err(|err| err.to_string())?;
+    let quality = Arc::new(Mutex::new(QualityMonitor::new(
+        config.quality_monitoring,
+        ScoreModel::default(),
+        DEFAULT_WINDOW,
+        DEFAULT_HISTORY_CAPACITY,
+    )));
+    let api = ServerApi {
+        server: server.name.clone(),
+        endpoint: crate::api::server_base_url(&server.url)
+            .map_or_else(|_| server.url.clone(), |url| url.to_string()),
+        pool,
+        quality,
+        metrics: metrics.cloned(),
+    };
+    let latest = Arc::new(Mutex::new(None));
+    tasks.spawn(
+        server::ServerWorker {
+            api: api.clone(),
+            pool_events,
+            settings: settings.subscribe(),
+            bus: bus.clone(),
+            latest: Arc::clone(&latest),
+            shutdown: shutdown.clone(),
+        }
+        .run(),
+    );
+    Ok((api, latest))
+}
+
+async fn run_commands(
+    handler: Arc<commands::Handler>,
+    mut commands: mpsc::Receiver<(u64, Command)>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+) {
+    loop {
+        let (id, command) = tokio::select! {
+            () = shutdown.cancelled() => return,
+            next = commands.recv() => match next {
+                Some(next) => next,
+                None => return,
+            },
+        };
+        // Each command runs on its own, so a slow one never holds up the next.
+        let handler = Arc::clone(&handler);
+        tasks.spawn(async move { handler.handle(id, command).await });
+    }
+}
+
+async fn run_reloads(
+    handler: Arc<commands::Handler>,
+    mut reloads: mpsc::Receiver<Reload>,
+    watcher: crate::config::ConfigWatcher,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let reload = tokio::select! {
+            () = shutdown.cancelled() => break,
+            next = reloads.recv() => match next {
+                Some(reload) => reload,
+                None => break,
+            },
+        };
+        match reload {
+            Reload::Applied(loaded) => {
+                let source = loaded
+                    .file
+                    .as_ref()
+                    .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
+                match handler.apply(loaded.config) {
+                    Ok(()) => handler.bus.emit(EventKind::ConfigApplied { source }),
+                    Err(error) => handler.bus.emit(EventKind::ConfigRejected { error }),
+                }
+            }
+            Reload::Rejected(err) => handler.bus.emit(EventKind::ConfigRejected {
+                error: format!("{err}the running configuration is kept"),
+            }),
+        }
+    }
+    drop(watcher);
+}

@@ -1,0 +1,251 @@
+//! One server's worker: polls rooms, grades quality, evaluates and enforces limits, and turns
+//! pool events into engine events.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::api::ServerApi;
+use crate::api::RoomApi;
+use crate::config::Config;
+use crate::events::{EventBus, EventKind, Outcome, now_ms};
+use crate::limits::{self, Enforcement, Violation};
+use crate::metrics::PoolFigures;
+use crate::poller::RoomsPoller;
+use crate::pool::PoolEvent;
+use crate::snapshot::Snapshot;
+
+/// A failed enforcement is not tried again for this long, so a room the server will not let
+/// lktop fix does not flood the event log every poll.
+const ENFORCEMENT_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// The latest snapshot of a server, shared with the command handler (room counts for
+/// `max_concurrent_rooms`).
+pub type LatestSnapshot = Arc<Mutex<Option<Arc<Snapshot>>>>;
+
+pub struct ServerWorker {
+    pub api: ServerApi,
+    pub pool_events: mpsc::Receiver<PoolEvent>,
+    pub settings: watch::Receiver<Arc<Config>>,
+    pub bus: EventBus,
+    pub latest: LatestSnapshot,
+    pub shutdown: CancellationToken,
+}
+
+impl ServerWorker {
+    pub async fn run(mut self) {
+        let settings = Arc::clone(&self.settings.borrow());
+        let mut poll_every = settings.polling.interval.get();
+        let mut grade_every = settings.quality_monitoring.monitoring_interval.get();
+        let mut poll_tick = ticker(poll_every);
+        let mut grade_tick = ticker(grade_every);
+        let mut poller =
+            RoomsPoller::new(self.api.server.clone(), self.api.pool.status().max.max(1));
+        let mut last_violations: Option<Vec<Violation>> = None;
+        let mut attempted: HashMap<String, Instant> = HashMap::new();
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                _ = poll_tick.tick() => {
+                    self.poll(&mut poller, &mut last_violations, &mut attempted).await;
+                }
+                _ = grade_tick.tick() => self.grade(),
+                Some(event) = self.pool_events.recv() => {
+                    self.bus.emit(EventKind::Pool { event });
+                }
+                changed = self.settings.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let settings = Arc::clone(&self.settings.borrow_and_update());
+                    self.api
+                        .quality
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .set_config(settings.quality_monitoring);
+                    if settings.polling.interval.get() != poll_every {
+                        poll_every = settings.polling.interval.get();
+                        poll_tick = ticker(poll_every);
+                    }
+                    if settings.quality_monitoring.monitoring_interval.get() != grade_every {
+                        grade_every = settings.quality_monitoring.monitoring_interval.get();
+                        grade_tick = ticker(grade_every);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn poll(
+        &self,
+        poller: &mut RoomsPoller,
+        last_violations: &mut Option<Vec<Violation>>,
+        attempted: &mut HashMap<String, Instant>,
+    ) {
+        let server = self.api.server.clone();
+        let poll = match poller.poll(&self.api, now_ms()).await {
+            Ok(poll) => poll,
+            Err(err) => {
+                self.bus.emit(EventKind::PollFailed {
+                    server,
+                    error: err.to_string(),
+                });
+                return;
+            }
+        };
+        let snapshot = Arc::new(poll.snapshot);
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
+        if !poll.changes.is_empty() {
+            self.bus.emit(EventKind::RoomChanges {
+                server: server.clone(),
+                changes: poll.changes,
+            });
+        }
+        self.bus.emit(EventKind::Snapshot {
+            snapshot: Arc::clone(&snapshot),
+            stats: poll.stats,
+        });
+
+        let room_limits = self.settings.borrow().room_limits.clone();
+        let violations = limits::evaluate(&snapshot, &room_limits);
+        if let Some(metrics) = &self.api.metrics {
+            metrics.set_rooms(&server, &snapshot);
+            metrics.set_violations(&server, &violations);
+        }
+        if last_violations.as_ref() != Some(&violations) {
+            self.bus.emit(EventKind::Violations {
+                server: server.clone(),
+                violations: violations.clone(),
+            });
+            *last_violations = Some(violations);
+        }
+
+        attempted.retain(|_, at| at.elapsed() < ENFORCEMENT_COOLDOWN);
+        for action in limits::plan(&snapshot, &room_limits) {
+            let key = serde_json::to_string(&action).unwrap_or_default();
+            if attempted.contains_key(&key) {
+                continue;
+            }
+            let outcome = self.enforce(&action).await;
+            if !outcome.is_done() {
+                attempted.insert(key, Instant::now());
+            }
+            self.bus.emit(EventKind::Enforced {
+                server: server.clone(),
+                action,
+                outcome,
+            });
+        }
+    }
+
+    async fn enforce(&self, action: &Enforcement) -> Outcome {
+        let (label, result) = match action {
+            Enforcement::MuteTrack {
+                room,
+                identity,
+                track_sid,
+                ..
+            } => (
+                "mute_track",
+                self.api
+                    .mute_published_track(room, identity, track_sid, true)
+                    .await
+                    .map(|_| format!("muted {track_sid} of {identity} in {room}")),
+            ),
+            Enforcement::RemoveParticipant { room, identity, .. } => (
+                "remove_participant",
+                self.api
+                    .remove_participant(room, identity)
+                    .await
+                    .map(|()| format!("removed {identity} from {room}")),
+            ),
+        };
+        match result {
+            Ok(detail) => {
+                if let Some(metrics) = &self.api.metrics {
+                    metrics.count_enforcement(&self.api.server, label);
+                }
+                Outcome::Done { detail }
+            }
+            Err(err) => Outcome::Failed {
+                reason: err.to_string(),
+            },
+        }
+    }
+
+    /// The monitoring tick: the server's quality report, each connection's score, the pool.
+    fn grade(&self) {
+        let report = self
+            .api
+            .quality
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .evaluate(Instant::now());
+        let status = self.api.pool.status();
+        for connection in &status.connections {
+            let _ = self
+                .api
+                .pool
+                .set_quality_score(connection.id, connection_score(connection));
+        }
+        if let Some(metrics) = &self.api.metrics {
+            let server = &self.api.server;
+            metrics.set_quality(
+                server,
+                report.success_rate,
+                report.score.map(crate::quality::QualityScore::value),
+            );
+            metrics.set_pool(
+                server,
+                PoolFigures {
+                    total: status.total as u64,
+                    in_use: status.in_use as u64,
+                    healthy: status.healthy as u64,
+                    failed: status.failed as u64,
+                    waiters: status.waiters as u64,
+                    max: status.max as u64,
+                },
+            );
+            let mut per_state: HashMap<&str, u64> = HashMap::new();
+            for connection in &status.connections {
+                *per_state.entry(connection.state.as_str()).or_default() += 1;
+            }
+            let counted: Vec<(&str, u64)> = per_state.into_iter().collect();
+            metrics.set_connection_states(server, &counted);
+        }
+        self.bus.emit(EventKind::Quality {
+            server: self.api.server.clone(),
+            report,
+        });
+        self.bus.emit(EventKind::PoolStatus { status });
+    }
+}
+
+/// A connection's own score from what the pool records about it: the share of answered
+/// requests, lowered by its average latency against 200 ms (the quality model's default
+/// target). Coarser than the server's windowed score, which sees every request.
+fn connection_score(connection: &crate::pool::ConnectionInfo) -> Option<f64> {
+    if connection.total_requests == 0 {
+        return None;
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "request counts are far below 2^52"
+    )]
+    let success = 1.0 - connection.failed_requests as f64 / connection.total_requests as f64;
+    let latency_penalty = connection
+        .average_latency
+        .map_or(0.0, |latency| (latency.as_secs_f64() / 0.2 * 0.1).min(1.0));
+    Some((success - latency_penalty).clamp(0.0, 1.0))
+}
+
+fn ticker(every: Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval(every);
+    // A slow poll is followed by the next one after a full interval, not by a burst.
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    interval
+}
