@@ -381,3 +381,78 @@ async fn a_wrong_secret_marks_the_server_unauthenticated() {
     .await
     .expect("bounded");
 }
+
+#[tokio::test]
+async fn a_changed_config_file_applies_live_and_a_bad_one_is_kept_out() {
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        Box::pin(async {
+            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
+                .await
+                .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("performance.yaml");
+            let file = |max_rooms: u32| {
+                format!(
+                    "servers:\n  - name: {SERVER}\n    url: {}\n    api_key: {KEY}\n    \
+                 api_secret: {SECRET}\nroom_limits:\n  max_concurrent_rooms: {max_rooms}\n",
+                    sandbox.url()
+                )
+            };
+            std::fs::write(&path, file(10)).unwrap();
+            let sources = lktop::config::ConfigSources {
+                file: Some(path.clone()),
+                overrides: Vec::new(),
+            };
+            let loaded = lktop::config::load(&sources).unwrap();
+            let (engine, mut events) = Engine::start(EngineOptions {
+                config: loaded.config,
+                sources: Some(sources),
+                watch_config: true,
+                sandbox: None,
+            })
+            .await
+            .unwrap();
+            for name in ["r1", "r2"] {
+                sandbox.join(name, &person("x", &[])).unwrap();
+            }
+            std::fs::write(&path, file(1)).unwrap();
+            wait_for(&mut events, WAIT, |kind| match kind {
+                EventKind::ConfigApplied { .. } => Some(()),
+                _ => None,
+            })
+            .await;
+            let violations = wait_for(&mut events, WAIT, |kind| match kind {
+                EventKind::Violations { violations, .. } if !violations.is_empty() => {
+                    Some(violations.clone())
+                }
+                _ => None,
+            })
+            .await;
+            assert_eq!(
+                violations[0].to_string(),
+                "2 concurrent rooms over the limit of 1"
+            );
+
+            std::fs::write(&path, file(0)).unwrap();
+            let error = wait_for(&mut events, WAIT, |kind| match kind {
+                EventKind::ConfigRejected { error } => Some(error.clone()),
+                _ => None,
+            })
+            .await;
+            assert!(
+                error.contains("room_limits.max_concurrent_rooms"),
+                "{error}"
+            );
+            assert!(
+                error.contains("the running configuration is kept"),
+                "{error}"
+            );
+            assert!(!error.contains(SECRET));
+            engine.shutdown(Duration::from_secs(2)).await;
+            sandbox.shutdown().await;
+        }),
+    )
+    .await
+    .expect("bounded");
+}
