@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod limits;
+pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod pool;

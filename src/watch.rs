@@ -2,7 +2,7 @@
 //! with `--summary` one line per server per interval.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ pub fn run(
     loaded: LoadedConfig,
     sources: ConfigSources,
 ) -> color_eyre::Result<ExitCode> {
-    init_logging();
+    crate::logging::init_stderr("lktop=warn");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -247,16 +247,4 @@ impl Summary {
 
 fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
-}
-
-/// Logs go to stderr, never mixed into the JSON lines on stdout.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("lktop=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_target(false)
-        .try_init();
 }

@@ -44,6 +44,12 @@ fn config(url: &str, secret: &str) -> Config {
     config
 }
 
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
+        .await
+        .expect("the sandbox starts")
+}
+
 async fn start(sandbox: &Sandbox, secret: &str) -> (Engine, mpsc::Receiver<EngineEvent>) {
     Engine::start(EngineOptions {
         config: config(&sandbox.url(), secret),
@@ -128,9 +134,7 @@ async fn commands_snapshots_audio_profiles_and_enforcement() {
     tokio::time::timeout(
         Duration::from_secs(60),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
+            let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, SECRET).await;
 
             let id = engine
@@ -280,9 +284,7 @@ async fn quality_drops_under_added_latency_and_recovers() {
     tokio::time::timeout(
         Duration::from_secs(60),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
+            let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, SECRET).await;
             wait_for(&mut events, WAIT, grade_where(|g| g == Grade::Excellent)).await;
             // Under the 500 ms request timeout, well over the 200 ms target.
@@ -319,9 +321,7 @@ async fn injected_errors_lower_the_success_rate() {
     tokio::time::timeout(
         Duration::from_secs(60),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
+            let sandbox = sandbox().await;
             sandbox
                 .set_faults(Faults {
                     error_rate: 0.3,
@@ -355,9 +355,7 @@ async fn a_wrong_secret_marks_the_server_unauthenticated() {
     tokio::time::timeout(
         Duration::from_secs(30),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
+            let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, "not-the-secret-at-all-0123456789").await;
             let reason = wait_for(&mut events, WAIT, |kind| match kind {
                 EventKind::PoolStatus { status } => status.unauthenticated.clone(),
@@ -387,9 +385,7 @@ async fn a_changed_config_file_applies_live_and_a_bad_one_is_kept_out() {
     tokio::time::timeout(
         Duration::from_secs(30),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
+            let sandbox = sandbox().await;
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("performance.yaml");
             let file = |max_rooms: u32| {

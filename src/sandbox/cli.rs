@@ -1,6 +1,6 @@
 //! `lktop sandbox`: the sandbox as a standalone server.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,7 +44,7 @@ pub fn run(
     options.seed = args.seed;
     options.speed = args.speed;
 
-    init_logging();
+    crate::logging::init_stderr("lktop=info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -86,19 +86,6 @@ pub fn run(
         eprintln!("lktop sandbox: stopped");
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// The standalone sandbox logs what it simulates and injects to stderr (stdout is for the
-/// credentials). `LKTOP_LOG` takes a tracing filter, e.g. `LKTOP_LOG=debug`.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("lktop=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_target(false)
-        .try_init();
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

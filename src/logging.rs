@@ -1,0 +1,17 @@
+//! Logs of the headless commands (`lktop sandbox`, `lktop watch`): to stderr, so stdout stays
+//! machine-readable. `LKTOP_LOG` takes a tracing filter, e.g. `LKTOP_LOG=debug`.
+
+use std::io::IsTerminal;
+
+/// Installs the stderr logger with `default_filter` unless `LKTOP_LOG` says otherwise; colour
+/// only on a terminal and without `NO_COLOR`.
+pub fn init_stderr(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_target(false)
+        .try_init();
+}
