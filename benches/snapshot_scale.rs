@@ -1,0 +1,115 @@
+//! Time for one full rooms + participants snapshot of 10,000 rooms / 100,000 participants
+//! through the pool, at pool sizes 1, 5, 10 and 20, against the sandbox on loopback.
+//!
+//! `cargo bench --bench snapshot_scale` prints the median of three polls per pool size.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lktop::api::{LiveKitRoomApi, proto};
+use lktop::config::{Config, ConfigDuration, QualityConfig};
+use lktop::engine::ServerApi;
+use lktop::poller::RoomsPoller;
+use lktop::pool::{Pool, PoolOptions};
+use lktop::quality::{DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, ScoreModel};
+use lktop::sandbox::rooms::TrackSpec;
+use lktop::sandbox::{Sandbox, SandboxOptions};
+use secrecy::SecretString;
+
+const ROOMS: usize = 10_000;
+const PARTICIPANTS_PER_ROOM: usize = 10;
+const RUNS: usize = 3;
+
+#[tokio::main]
+async fn main() {
+    let secret = SecretString::from("bench-secret-0123456789abcdef0123");
+    let sandbox = Sandbox::start(SandboxOptions::new("bench", &secret))
+        .await
+        .expect("the sandbox starts");
+    fill(&sandbox);
+    println!(
+        "full snapshot, {ROOMS} rooms / {} participants, sandbox on loopback, median of {RUNS}",
+        ROOMS * PARTICIPANTS_PER_ROOM
+    );
+    println!(
+        "{:>9} | {:>10} | {:>10}",
+        "pool size", "median", "vs size 1"
+    );
+    let mut baseline = None;
+    for size in [1_u32, 5, 10, 20] {
+        let median = snapshot_time(&sandbox, &secret, size).await;
+        let base = *baseline.get_or_insert(median);
+        println!(
+            "{size:>9} | {:>8.0}ms | {:>9.2}x",
+            median.as_secs_f64() * 1000.0,
+            base.as_secs_f64() / median.as_secs_f64()
+        );
+    }
+    sandbox.shutdown().await;
+}
+
+fn fill(sandbox: &Sandbox) {
+    let store = sandbox.rooms();
+    let mut store = store.lock().expect("the room store");
+    let now = sandbox.clock().now_ms();
+    for index in 0..ROOMS {
+        let room = format!("room-{index:05}");
+        let request = proto::CreateRoomRequest {
+            name: room.clone(),
+            empty_timeout: 86_400,
+            departure_timeout: 86_400,
+            ..Default::default()
+        };
+        store.create_room(&request, now).expect("room created");
+        for person in 0..PARTICIPANTS_PER_ROOM {
+            let identity = format!("user-{person}");
+            store
+                .join(&room, &identity, &identity, now)
+                .expect("joined");
+            store
+                .publish(&room, &identity, &TrackSpec::microphone())
+                .expect("published");
+        }
+    }
+}
+
+async fn snapshot_time(sandbox: &Sandbox, secret: &SecretString, size: u32) -> Duration {
+    let mut config = Config::default().connection_pool;
+    config.pool_size = size;
+    config.max_pool_size = size;
+    config.connection_timeout = ConfigDuration::from_secs(30);
+    let (events, _drain) = tokio::sync::mpsc::channel(1024);
+    let (url, secret) = (sandbox.url(), secret.clone());
+    let pool = Pool::start(PoolOptions::new("bench", config, events), move || {
+        LiveKitRoomApi::new(&url, "bench", &secret, Duration::from_secs(30))
+    })
+    .expect("the pool starts");
+    let api = ServerApi {
+        server: "bench".into(),
+        endpoint: sandbox.url(),
+        pool: pool.clone(),
+        quality: Arc::new(Mutex::new(QualityMonitor::new(
+            QualityConfig::default(),
+            ScoreModel::default(),
+            DEFAULT_WINDOW,
+            DEFAULT_HISTORY_CAPACITY,
+        ))),
+        metrics: None,
+    };
+    let mut poller = RoomsPoller::new("bench", size as usize);
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let result = poller.poll(&api, 0).await.expect("the poll succeeds");
+        times.push(started.elapsed());
+        assert_eq!(result.snapshot.rooms.len(), ROOMS);
+        assert!(
+            result.stats.failed_rooms.is_empty(),
+            "{:?}",
+            result.stats.failed_rooms
+        );
+    }
+    pool.shutdown().await;
+    times.sort();
+    times[RUNS / 2]
+}
