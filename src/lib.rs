@@ -18,5 +18,6 @@ pub mod pool;
 pub mod quality;
 pub mod reconnect;
 pub mod sandbox;
+pub(crate) mod serde_time;
 pub mod snapshot;
 pub mod watch;

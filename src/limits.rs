@@ -20,6 +20,17 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
+    /// The `snake_case` name used in events and metric labels.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConcurrentRooms => "concurrent_rooms",
+            Self::Participants => "participants",
+            Self::AudioTracks => "audio_tracks",
+            Self::VideoTracks => "video_tracks",
+        }
+    }
+
     #[must_use]
     pub fn describe(self) -> &'static str {
         match self {
@@ -362,6 +373,18 @@ mod tests {
             2,
             "not overridden"
         );
+    }
+
+    #[test]
+    fn metric_labels_are_the_serialized_names() {
+        for kind in [
+            LimitKind::ConcurrentRooms,
+            LimitKind::Participants,
+            LimitKind::AudioTracks,
+            LimitKind::VideoTracks,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 
     #[test]

@@ -311,17 +311,14 @@ impl Metrics {
             LimitKind::AudioTracks,
             LimitKind::VideoTracks,
         ] {
-            let name = serde_json::to_value(kind)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let name = kind.as_str();
             let count = violations.iter().filter(|v| v.kind == kind).count() as u64;
             self.active_violations
-                .get_or_create(&Self::labelled(server, &name))
+                .get_or_create(&Self::labelled(server, name))
                 .set(to_i64(count));
             if count > 0 {
                 self.violations
-                    .get_or_create(&Self::labelled(server, &name))
+                    .get_or_create(&Self::labelled(server, name))
                     .inc_by(count);
             }
         }

@@ -28,7 +28,7 @@ pub struct PollStats {
     pub rooms: usize,
     pub participant_calls: usize,
     pub failed_rooms: Vec<FailedRoom>,
-    #[serde(with = "millis")]
+    #[serde(with = "crate::serde_time::millis")]
     pub took: Duration,
 }
 
@@ -121,21 +121,5 @@ impl RoomsPoller {
             snapshot,
             changes,
         })
-    }
-}
-
-/// A duration as fractional milliseconds in JSON.
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_f64(value.as_secs_f64() * 1000.0)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        let millis = f64::deserialize(deserializer)?;
-        Ok(Duration::from_secs_f64(millis.max(0.0) / 1000.0))
     }
 }

@@ -142,10 +142,7 @@ pub struct StateChange {
     /// The reconnection attempt scheduled next, while reconnecting.
     pub attempt: Option<u32>,
     /// When the next attempt happens, while reconnecting or failed.
-    #[serde(
-        rename = "next_retry_in_ms",
-        with = "crate::pool::serde_time::opt_millis"
-    )]
+    #[serde(rename = "next_retry_in_ms", with = "crate::serde_time::opt_millis")]
     pub next_retry_in: Option<Duration>,
 }
 

@@ -73,6 +73,23 @@ impl ApiErrorKind {
         )
     }
 
+    /// A `snake_case` name for metric labels and logs.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Timeout { .. } => "timeout",
+            Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionReset => "connection_reset",
+            Self::Unreachable => "unreachable",
+            Self::Unauthenticated => "unauthenticated",
+            Self::PermissionDenied => "permission_denied",
+            Self::NotFound => "not_found",
+            Self::Rejected => "rejected",
+            Self::Server => "server_error",
+            Self::Malformed => "malformed",
+        }
+    }
+
     /// Retrying will not help until the operator fixes the API key, secret or grants.
     #[must_use]
     pub fn is_auth(self) -> bool {

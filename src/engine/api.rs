@@ -35,9 +35,9 @@ impl ServerApi {
         let (latency, outcome) = match &result {
             Ok(_) => (Some(elapsed), "ok"),
             Err(CallError::Api(err)) if !err.is_transient() && !err.is_auth() => {
-                (Some(elapsed), kind_label(err.kind()))
+                (Some(elapsed), err.kind().label())
             }
-            Err(CallError::Api(err)) => (None, kind_label(err.kind())),
+            Err(CallError::Api(err)) => (None, err.kind().label()),
             Err(CallError::Pool(_)) => (None, "pool"),
         };
         self.quality
@@ -64,21 +64,6 @@ impl ServerApi {
             | PoolError::ShutDown { .. } => ApiErrorKind::Unreachable,
         };
         ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string())
-    }
-}
-
-fn kind_label(kind: ApiErrorKind) -> &'static str {
-    match kind {
-        ApiErrorKind::Timeout { .. } => "timeout",
-        ApiErrorKind::ConnectionRefused => "connection_refused",
-        ApiErrorKind::ConnectionReset => "connection_reset",
-        ApiErrorKind::Unreachable => "unreachable",
-        ApiErrorKind::Unauthenticated => "unauthenticated",
-        ApiErrorKind::PermissionDenied => "permission_denied",
-        ApiErrorKind::NotFound => "not_found",
-        ApiErrorKind::Rejected => "rejected",
-        ApiErrorKind::Server => "server_error",
-        ApiErrorKind::Malformed => "malformed",
     }
 }
 

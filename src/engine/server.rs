@@ -17,6 +17,7 @@ use crate::limits::{self, Enforcement, Violation};
 use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
 use crate::pool::PoolEvent;
+use crate::quality::{ScoreModel, WindowStats};
 use crate::snapshot::Snapshot;
 
 /// A failed enforcement is not tried again for this long, so a room the server will not let
@@ -225,22 +226,26 @@ impl ServerWorker {
     }
 }
 
-/// A connection's own score from what the pool records about it: the share of answered
-/// requests, lowered by its average latency against 200 ms (the quality model's default
-/// target). Coarser than the server's windowed score, which sees every request.
+/// A connection's own score, by the same model as the server's, from what the pool records
+/// about it: its answered and failed requests, with its average latency standing in for p95
+/// (the pool keeps no per-connection percentiles or jitter). Coarser than the server's windowed
+/// score, which sees every request.
 fn connection_score(connection: &crate::pool::ConnectionInfo) -> Option<f64> {
-    if connection.total_requests == 0 {
-        return None;
-    }
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "request counts are far below 2^52"
-    )]
-    let success = 1.0 - connection.failed_requests as f64 / connection.total_requests as f64;
-    let latency_penalty = connection
-        .average_latency
-        .map_or(0.0, |latency| (latency.as_secs_f64() / 0.2 * 0.1).min(1.0));
-    Some((success - latency_penalty).clamp(0.0, 1.0))
+    let stats = WindowStats {
+        successes: connection
+            .total_requests
+            .saturating_sub(connection.failed_requests),
+        failures: connection.failed_requests,
+        p50: connection.average_latency,
+        p95: connection.average_latency,
+        p99: connection.average_latency,
+        mean: connection.average_latency,
+        std_dev: None,
+        jitter: None,
+    };
+    ScoreModel::default()
+        .raw_score(&stats)
+        .map(crate::quality::QualityScore::value)
 }
 
 fn ticker(every: Duration) -> tokio::time::Interval {

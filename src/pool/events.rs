@@ -30,7 +30,7 @@ pub enum PoolEvent {
         server: String,
         connection: ConnectionId,
         total: usize,
-        #[serde(rename = "idle_for_ms", with = "super::serde_time::millis")]
+        #[serde(rename = "idle_for_ms", with = "crate::serde_time::millis")]
         idle_for: Duration,
     },
     /// The server rejected lktop's credentials; callers get an error until it accepts them.

@@ -27,7 +27,6 @@ mod error;
 mod events;
 mod guard;
 mod outcome;
-pub(crate) mod serde_time;
 mod slot;
 mod stats;
 mod status;

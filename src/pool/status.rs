@@ -38,17 +38,17 @@ pub struct ConnectionInfo {
     pub in_use: bool,
     /// Held by the pool for a health check or reconnection attempt.
     pub checking: bool,
-    #[serde(rename = "created_at_ms", with = "super::serde_time::epoch_ms")]
+    #[serde(rename = "created_at_ms", with = "crate::serde_time::epoch_ms")]
     pub created_at: SystemTime,
-    #[serde(rename = "last_used_ms", with = "super::serde_time::opt_epoch_ms")]
+    #[serde(rename = "last_used_ms", with = "crate::serde_time::opt_epoch_ms")]
     pub last_used: Option<SystemTime>,
     /// Requests carried, health checks included.
     pub total_requests: u64,
     pub failed_requests: u64,
     /// Latency of the last answered request.
-    #[serde(rename = "current_latency_ms", with = "super::serde_time::opt_millis")]
+    #[serde(rename = "current_latency_ms", with = "crate::serde_time::opt_millis")]
     pub current_latency: Option<Duration>,
-    #[serde(rename = "average_latency_ms", with = "super::serde_time::opt_millis")]
+    #[serde(rename = "average_latency_ms", with = "crate::serde_time::opt_millis")]
     pub average_latency: Option<Duration>,
     /// Reconnection attempts made over the connection's life.
     pub reconnect_attempts: u64,

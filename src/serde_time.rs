@@ -1,4 +1,4 @@
-//! Durations and instants in pool events and status, as plain numbers that read well in NDJSON
+//! Durations and instants in engine events (pool, polls), as plain numbers that read well in NDJSON
 //! and in any JSON tool: durations in milliseconds (fractional, loopback latencies are well
 //! under one), wall-clock times in milliseconds since the Unix epoch.
 
