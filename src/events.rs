@@ -192,11 +192,6 @@ impl EventBus {
             }
         }
     }
-
-    #[must_use]
-    pub fn is_closed(&self) -> bool {
-        self.sender.is_closed()
-    }
 }
 
 #[cfg(test)]

@@ -56,10 +56,6 @@ impl RoomsPoller {
         }
     }
 
-    pub fn set_concurrency(&mut self, concurrency: usize) {
-        self.concurrency = concurrency.max(1);
-    }
-
     #[must_use]
     pub fn last(&self) -> Option<&Snapshot> {
         self.last.as_ref()

@@ -4,7 +4,7 @@
 //! Times are milliseconds of the simulated clock (Unix epoch based), passed in by the caller, so
 //! the store itself is deterministic and testable without waiting.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use livekit_protocol as proto;
 use rand::Rng;
@@ -632,16 +632,6 @@ impl RoomStore {
     pub fn clear(&mut self) {
         self.rooms.clear();
     }
-
-    /// Attributes of a participant, for tests of UpdateParticipant.
-    #[must_use]
-    pub fn attributes(&self, room: &str, identity: &str) -> Option<HashMap<String, String>> {
-        self.room(room)
-            .ok()?
-            .participant(identity)
-            .ok()
-            .map(|p| p.attributes.clone())
-    }
 }
 
 #[cfg(test)]
@@ -805,7 +795,7 @@ mod tests {
             .update_participant(&update(&[("x", "1"), ("y", "2")]))
             .unwrap();
         store.update_participant(&update(&[("x", "")])).unwrap();
-        let attributes = store.attributes("r", "a").unwrap();
+        let attributes = store.get_participant("r", "a").unwrap().attributes;
         assert_eq!(attributes.len(), 1);
         assert_eq!(attributes["y"], "2");
     }
