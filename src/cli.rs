@@ -60,6 +60,11 @@ pub struct Cli {
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
     pub set: Vec<String>,
 
+    /// Record the dashboard's engine events to FILE (NDJSON; gzip when it ends in .gz) for
+    /// `lktop replay`
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -85,6 +90,20 @@ pub enum Command {
     ///
     /// With no server configured it watches the built-in sandbox and says so on stderr.
     Watch(crate::watch::WatchArgs),
+    /// Play a recording (from --record or `lktop watch`) back in the dashboard
+    ///
+    /// No server is needed and nothing can be changed: for post-mortems, bug reports and
+    /// demos. Key bindings come from the configuration as usual; p pauses playback.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The recording (NDJSON of engine events, optionally gzip-compressed)
+    pub file: PathBuf,
+    /// Recording seconds per real second
+    #[arg(long, default_value = "1", value_parser = crate::record::parse_speed)]
+    pub speed: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,22 +194,34 @@ where
                 }
             }
         }
-        None => match load_config(&cli, &matches, cli.config.clone(), &env) {
-            Ok(loaded) => {
-                print_warnings(&loaded);
-                eprintln!(
-                    "lktop {}: the live dashboard is not built yet, so nothing is monitored. \
-                     This is the configuration it will use:\n",
-                    env!("CARGO_PKG_VERSION")
-                );
-                print_stdout(&describe(&loaded))?;
-                Ok(ExitCode::SUCCESS)
+        Some(Command::Replay(args)) => {
+            match load_config(&cli, &matches, cli.config.clone(), &env) {
+                Ok(loaded) => {
+                    print_warnings(&loaded);
+                    let keymap = crate::keymap::Keymap::with_overrides(&loaded.config.keys)
+                        .unwrap_or_default();
+                    crate::tui::run_replay(&args.file, args.speed, keymap)
+                }
+                Err(err) => {
+                    eprint!("error: {err}");
+                    Ok(ExitCode::FAILURE)
+                }
             }
-            Err(err) => {
-                eprint!("error: {err}");
-                Ok(ExitCode::FAILURE)
+        }
+        None => {
+            let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
+                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+            match loaded {
+                Ok((loaded, sources)) => {
+                    print_warnings(&loaded);
+                    crate::tui::run_live(loaded, sources, cli.record.as_deref())
+                }
+                Err(err) => {
+                    eprint!("error: {err}");
+                    Ok(ExitCode::FAILURE)
+                }
             }
-        },
+        }
     }
 }
 

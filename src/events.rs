@@ -32,6 +32,16 @@ pub enum EventKind {
         servers: Vec<String>,
         /// Set when the engine watches its own built-in sandbox.
         sandbox: Option<String>,
+        /// The room limits in force at start (later changes arrive as `ConfigApplied` or a
+        /// done `SetLimits` command).
+        #[serde(default)]
+        limits: RoomLimitsConfig,
+        /// The audio profile written into rooms that have none of their own.
+        #[serde(default)]
+        audio_default: AudioProfile,
+        /// Polling runs every this many milliseconds.
+        #[serde(default)]
+        poll_interval_ms: u64,
     },
     Pool {
         event: PoolEvent,
@@ -72,6 +82,9 @@ pub enum EventKind {
     },
     ConfigApplied {
         source: String,
+        /// The room limits now in force.
+        #[serde(default)]
+        limits: RoomLimitsConfig,
     },
     ConfigRejected {
         error: String,
@@ -136,6 +149,11 @@ pub enum Command {
     /// Makes every reconnecting or failed connection of the server try again now.
     RetryNow {
         server: String,
+    },
+    /// Stops or restarts room polling on every server (pool health checks and quality grading
+    /// go on), e.g. to hold the room view still during an incident call.
+    SetPolling {
+        paused: bool,
     },
 }
 
@@ -204,6 +222,7 @@ mod tests {
         for _ in 0..5 {
             bus.emit(EventKind::ConfigApplied {
                 source: "test".into(),
+                limits: RoomLimitsConfig::default(),
             });
         }
         assert_eq!(receiver.try_recv().map(|_| ()).ok(), Some(()));

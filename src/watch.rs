@@ -1,8 +1,10 @@
 //! `lktop watch`: the engine without a screen. Prints every engine event as one JSON line, or
-//! with `--summary` one line per server per interval.
+//! with `--summary` one line per server per interval; `--record FILE` also writes every event to
+//! a recording (see [`crate::record`]).
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use secrecy::SecretString;
 use crate::config::{ConfigSources, LoadedConfig, ServerConfig};
 use crate::engine::{Engine, EngineOptions};
 use crate::events::{EngineEvent, EventKind};
+use crate::record::Recorder;
 use crate::sandbox::scenario::Scenario;
 use crate::sandbox::{Sandbox, SandboxOptions};
 
@@ -30,6 +33,10 @@ pub struct WatchArgs {
     /// Stop after this long (default: run until Ctrl-C)
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<crate::config::ConfigDuration>,
+    /// Also write every event to FILE, one JSON line each (gzip-compressed when FILE ends in
+    /// .gz), a recording to replay later; the file is truncated first
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// Runs the engine until Ctrl-C, SIGTERM or `--duration`.
@@ -53,6 +60,14 @@ async fn watch(
     loaded: LoadedConfig,
     sources: ConfigSources,
 ) -> color_eyre::Result<ExitCode> {
+    // Before anything starts: a recording that cannot be created is a usage error.
+    let mut recorder = match args.record.as_deref().map(Recorder::create).transpose() {
+        Ok(recorder) => recorder,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let mut config = loaded.config;
     let mut sandbox = None;
     if config.servers.is_empty() {
@@ -104,6 +119,7 @@ async fn watch(
             }
             event = events.recv() => {
                 let Some(event) = event else { break };
+                record(&mut recorder, &event);
                 if args.summary {
                     summary.absorb(&event);
                 } else {
@@ -119,7 +135,30 @@ async fn watch(
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
+    if let Some(recorder) = recorder {
+        let path = recorder.path().to_owned();
+        match recorder.finish() {
+            Ok(events) => eprintln!(
+                "lktop watch: recorded {events} events to {}",
+                path.display()
+            ),
+            Err(err) => eprintln!("lktop watch: {err}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the event to the recording, if any. A failure ends the recording (said once on
+/// stderr); the watch goes on.
+fn record(recorder: &mut Option<Recorder>, event: &EngineEvent) {
+    let Some(active) = recorder else { return };
+    if let Err(err) = active.write(event) {
+        eprintln!(
+            "lktop watch: the recording stopped after {} events, watching goes on: {err}",
+            active.events()
+        );
+        *recorder = None;
+    }
 }
 
 /// The built-in sandbox with the demo scenario, on a free loopback port with a fresh secret.

@@ -189,16 +189,16 @@ fn a_bad_value_from_the_environment_names_the_variable() {
 }
 
 #[test]
-fn running_lktop_says_plainly_that_the_dashboard_is_not_built_yet() {
+fn the_dashboard_refuses_a_stdout_that_is_not_a_terminal_and_points_to_watch() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lktop(dir.path(), &[], &[]);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("the live dashboard is not built yet"),
-        "{stderr}"
-    );
-    assert!(text(&out.stdout).contains("no server configured"));
+    for args in [&[][..], &["replay", "missing.ndjson"][..]] {
+        let out = lktop(dir.path(), args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a terminal"), "{stderr}");
+        assert!(stderr.contains("lktop watch"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }
 
 #[test]

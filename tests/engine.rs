@@ -272,11 +272,39 @@ async fn commands_snapshots_audio_profiles_and_enforcement() {
     .expect("bounded");
 }
 
-fn grade_where(wanted: fn(Grade) -> bool) -> impl FnMut(&EventKind) -> Option<Grade> {
-    move |kind| match kind {
-        EventKind::Quality { report, .. } => report.grade.filter(|g| wanted(*g)),
-        _ => None,
-    }
+/// Waits for a quality report whose grade `wanted` accepts; on timeout the failure lists the
+/// reports seen, so a slow machine is told apart from a wrong score.
+async fn wait_for_grade(
+    events: &mut mpsc::Receiver<EngineEvent>,
+    within: Duration,
+    what: &str,
+    wanted: fn(Grade) -> bool,
+) {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(within, async {
+        loop {
+            let event = events.recv().await.expect("the engine is running");
+            if let EventKind::Quality { report, .. } = &event.kind {
+                seen.push(format!(
+                    "{:?} score {:?} p95 {:?} ok {:?} n {}",
+                    report.grade,
+                    report.score.map(lktop::quality::QualityScore::value),
+                    report.p95,
+                    report.success_rate,
+                    report.samples
+                ));
+                if report.grade.is_some_and(wanted) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "no grade {what} within {within:?}; reports seen:\n{}",
+        seen.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -286,7 +314,7 @@ async fn quality_drops_under_added_latency_and_recovers() {
         Box::pin(async {
             let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, SECRET).await;
-            wait_for(&mut events, WAIT, grade_where(|g| g == Grade::Excellent)).await;
+            wait_for_grade(&mut events, WAIT, "excellent", |g| g == Grade::Excellent).await;
             // Under the 500 ms request timeout, well over the 200 ms target.
             sandbox
                 .set_faults(Faults {
@@ -295,17 +323,16 @@ async fn quality_drops_under_added_latency_and_recovers() {
                 })
                 .await
                 .unwrap();
-            wait_for(
-                &mut events,
-                Duration::from_secs(20),
-                grade_where(|g| g <= Grade::Fair),
-            )
+            wait_for_grade(&mut events, Duration::from_secs(20), "fair or worse", |g| {
+                g <= Grade::Fair
+            })
             .await;
             sandbox.clear_faults().await;
-            wait_for(
+            wait_for_grade(
                 &mut events,
                 Duration::from_secs(20),
-                grade_where(|g| g >= Grade::Good),
+                "good or better",
+                |g| g >= Grade::Good,
             )
             .await;
             engine.shutdown(Duration::from_secs(2)).await;

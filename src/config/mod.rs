@@ -35,6 +35,8 @@ pub use validate::{
 };
 pub use watch::{ConfigWatcher, Reload, watch};
 
+pub use crate::keymap::KeyList;
+
 /// The commented default configuration, as `lktop print-config-template` prints it.
 pub const TEMPLATE: &str = include_str!("../../config/performance.yaml");
 

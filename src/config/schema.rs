@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::duration::ConfigDuration;
+use crate::keymap::KeyList;
 
 /// Shown in place of a secret wherever the configuration is printed.
 pub const MASK: &str = "********";
@@ -28,6 +29,9 @@ pub struct Config {
     pub quality_monitoring: QualityConfig,
     pub polling: PollingConfig,
     pub metrics: MetricsConfig,
+    /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
+    /// action's default keys. Kept as written; validation parses and checks it.
+    pub keys: BTreeMap<String, KeyList>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -117,6 +121,16 @@ pub enum EnforcementMode {
     Observe,
     /// Refuse, mute and remove to bring rooms back within their limits.
     Enforce,
+}
+
+impl EnforcementMode {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Observe => "observe",
+            Self::Enforce => "enforce",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

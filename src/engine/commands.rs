@@ -21,6 +21,8 @@ pub const MAX_METADATA_SIZE: usize = 512 * 1024;
 pub struct Handler {
     pub servers: HashMap<String, (ServerApi, LatestSnapshot)>,
     pub settings: watch::Sender<Arc<Config>>,
+    /// Read by every server worker before each poll.
+    pub polling_paused: watch::Sender<bool>,
     pub sources: Option<ConfigSources>,
     pub audio: Arc<Mutex<AudioProfiles>>,
     pub bus: EventBus,
@@ -114,13 +116,26 @@ impl Handler {
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
+                let limits = loaded.config.room_limits.clone();
                 self.apply(loaded.config)?;
+                self.bus.emit(EventKind::ConfigApplied {
+                    source: source.clone(),
+                    limits,
+                });
                 Ok(format!("configuration reloaded from {source}"))
             }
             Command::RetryNow { server } => {
                 let (api, _) = self.server(server)?;
                 api.pool.retry_now();
                 Ok(format!("{server}: every waiting connection retries now"))
+            }
+            Command::SetPolling { paused } => {
+                self.polling_paused.send_replace(*paused);
+                Ok(if *paused {
+                    "room polling paused; connections are still checked and graded".to_owned()
+                } else {
+                    "room polling resumed".to_owned()
+                })
             }
         }
     }

@@ -100,6 +100,7 @@ impl Engine {
             AudioProfiles::new(config.audio_optimization).map_err(|err| err.to_string())?,
         ));
         let (settings, _) = watch::channel(Arc::new(config.clone()));
+        let (polling_paused, _) = watch::channel(false);
 
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
@@ -108,8 +109,11 @@ impl Engine {
                 server,
                 &config,
                 metrics.as_ref(),
-                &settings,
-                &bus,
+                Channels {
+                    settings: &settings,
+                    polling_paused: &polling_paused,
+                    bus: &bus,
+                },
                 &shutdown,
                 &tasks,
             )?;
@@ -120,11 +124,16 @@ impl Engine {
         bus.emit(EventKind::Started {
             servers: names.clone(),
             sandbox,
+            limits: config.room_limits.clone(),
+            audio_default: config.audio_optimization,
+            poll_interval_ms: u64::try_from(config.polling.interval.get().as_millis())
+                .unwrap_or(u64::MAX),
         });
 
         let handler = Arc::new(commands::Handler {
             servers,
             settings,
+            polling_paused,
             sources: sources.clone(),
             audio,
             bus: bus.clone(),
@@ -193,13 +202,20 @@ impl Engine {
     }
 }
 
+/// What every server worker listens to and reports through.
+#[derive(Clone, Copy)]
+struct Channels<'a> {
+    settings: &'a watch::Sender<Arc<Config>>,
+    polling_paused: &'a watch::Sender<bool>,
+    bus: &'a EventBus,
+}
+
 /// Opens a server's pool and starts its worker.
 fn start_server(
     server: &ServerConfig,
     config: &Config,
     metrics: Option<&Metrics>,
-    settings: &watch::Sender<Arc<Config>>,
-    bus: &EventBus,
+    channels: Channels<'_>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(ServerApi, server::LatestSnapshot), String> {
@@ -235,8 +251,9 @@ fn start_server(
         server::ServerWorker {
             api: api.clone(),
             pool_events,
-            settings: settings.subscribe(),
-            bus: bus.clone(),
+            settings: channels.settings.subscribe(),
+            polling_paused: channels.polling_paused.subscribe(),
+            bus: channels.bus.clone(),
             latest: Arc::clone(&latest),
             shutdown: shutdown.clone(),
         }
@@ -285,8 +302,11 @@ async fn run_reloads(
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
+                let limits = loaded.config.room_limits.clone();
                 match handler.apply(loaded.config) {
-                    Ok(()) => handler.bus.emit(EventKind::ConfigApplied { source }),
+                    Ok(()) => handler
+                        .bus
+                        .emit(EventKind::ConfigApplied { source, limits }),
                     Err(error) => handler.bus.emit(EventKind::ConfigRejected { error }),
                 }
             }

@@ -24,6 +24,10 @@ use crate::snapshot::Snapshot;
 /// lktop fix does not flood the event log every poll.
 const ENFORCEMENT_COOLDOWN: Duration = Duration::from_secs(30);
 
+/// The pool's status goes out this often besides every grading, so a dashboard shows checkouts,
+/// growth and reconnections as they happen rather than every `monitoring_interval`.
+const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The latest snapshot of a server, shared with the command handler (room counts for
 /// `max_concurrent_rooms`).
 pub type LatestSnapshot = Arc<Mutex<Option<Arc<Snapshot>>>>;
@@ -32,6 +36,7 @@ pub struct ServerWorker {
     pub api: ServerApi,
     pub pool_events: mpsc::Receiver<PoolEvent>,
     pub settings: watch::Receiver<Arc<Config>>,
+    pub polling_paused: watch::Receiver<bool>,
     pub bus: EventBus,
     pub latest: LatestSnapshot,
     pub shutdown: CancellationToken,
@@ -44,6 +49,7 @@ impl ServerWorker {
         let mut grade_every = settings.quality_monitoring.monitoring_interval.get();
         let mut poll_tick = ticker(poll_every);
         let mut grade_tick = ticker(grade_every);
+        let mut status_tick = ticker(STATUS_INTERVAL);
         let mut poller =
             RoomsPoller::new(self.api.server.clone(), self.api.pool.status().max.max(1));
         let mut last_violations: Option<Vec<Violation>> = None;
@@ -52,9 +58,14 @@ impl ServerWorker {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
                 _ = poll_tick.tick() => {
-                    self.poll(&mut poller, &mut last_violations, &mut attempted).await;
+                    if !*self.polling_paused.borrow() {
+                        self.poll(&mut poller, &mut last_violations, &mut attempted).await;
+                    }
                 }
                 _ = grade_tick.tick() => self.grade(),
+                _ = status_tick.tick() => {
+                    self.bus.emit(EventKind::PoolStatus { status: self.api.pool.status() });
+                }
                 Some(event) = self.pool_events.recv() => {
                     self.bus.emit(EventKind::Pool { event });
                 }

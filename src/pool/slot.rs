@@ -87,6 +87,8 @@ impl<C> Slot<C> {
             failed_requests: self.stats.failed,
             current_latency: self.stats.current_latency,
             average_latency: self.stats.average_latency(),
+            answered_requests: self.stats.answered,
+            answered_latency_total: self.stats.latency_sum,
             reconnect_attempts: self.reconnect_attempts,
             last_error: self.last_error.clone(),
             quality_score: self.quality_score,

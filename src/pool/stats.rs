@@ -12,8 +12,8 @@ pub(crate) struct RequestStats {
     /// The latency of the last request that got an answer.
     pub current_latency: Option<Duration>,
     /// Sum of the latencies of requests that got an answer, for the average.
-    latency_sum: Duration,
-    answered: u64,
+    pub latency_sum: Duration,
+    pub answered: u64,
     /// When a caller last had the connection (health checks do not count: they keep idle
     /// connections alive, and shrinking is about callers' use).
     pub last_used: Option<SystemTime>,

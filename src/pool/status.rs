@@ -50,6 +50,17 @@ pub struct ConnectionInfo {
     pub current_latency: Option<Duration>,
     #[serde(rename = "average_latency_ms", with = "crate::serde_time::opt_millis")]
     pub average_latency: Option<Duration>,
+    /// Requests that got an answer (the average's denominator), so a consumer can tell the
+    /// mean latency between two statuses from the differences.
+    #[serde(default)]
+    pub answered_requests: u64,
+    /// Sum of the latencies of answered requests.
+    #[serde(
+        default,
+        rename = "answered_latency_total_ms",
+        with = "crate::serde_time::millis"
+    )]
+    pub answered_latency_total: Duration,
     /// Reconnection attempts made over the connection's life.
     pub reconnect_attempts: u64,
     pub last_error: Option<String>,
@@ -76,6 +87,8 @@ mod tests {
             failed_requests: 1,
             current_latency: Some(Duration::from_micros(1500)),
             average_latency: Some(Duration::from_millis(2)),
+            answered_requests: 2,
+            answered_latency_total: Duration::from_millis(4),
             reconnect_attempts: 0,
             last_error: None,
             quality_score: Some(0.9),

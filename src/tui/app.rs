@@ -1,0 +1,630 @@
+//! The dashboard's state: what the engine has reported (per server), what the user is looking
+//! at, and the popups open. Only [`update`](super::update::update) changes it; drawing reads it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{AudioProfile, RoomLimitsConfig};
+use crate::events::{EngineEvent, EventKind};
+use crate::keymap::{Context, Keymap};
+use crate::limits::{LimitKind, Violation};
+use crate::poller::PollStats;
+use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
+use crate::quality::{Grade, LatencyRing, QualityReport};
+use crate::reconnect::{ConnectionId, ConnectionState};
+use crate::snapshot::Snapshot;
+
+use super::log::EventLog;
+use super::popup::Popup;
+use super::rooms::RoomsView;
+
+/// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
+/// than the widest terminal draws.
+pub const HISTORY_CAPACITY: usize = 240;
+
+/// Where the events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// A running engine; `sandbox` is the built-in sandbox's URL when lktop started it.
+    Live { sandbox: Option<String> },
+    /// A recording played back; nothing can be changed.
+    Replay {
+        file: String,
+        speed: f64,
+        paused: bool,
+        /// Recording time of the last event played and of the first one.
+        at_ms: i64,
+        started_at_ms: i64,
+        finished: bool,
+    },
+}
+
+impl Mode {
+    #[must_use]
+    pub fn is_replay(&self) -> bool {
+        matches!(self, Self::Replay { .. })
+    }
+
+    /// Fault keys work only on the sandbox lktop runs itself.
+    #[must_use]
+    pub fn is_demo(&self) -> bool {
+        matches!(self, Self::Live { sandbox: Some(_) })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Overview,
+    Connections,
+    Rooms,
+    RoomDetail,
+    Events,
+}
+
+impl Screen {
+    /// The tabs, in order; the room detail belongs to the rooms tab.
+    pub const TABS: [Screen; 4] = [
+        Screen::Overview,
+        Screen::Connections,
+        Screen::Rooms,
+        Screen::Events,
+    ];
+
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Overview => "Overview",
+            Self::Connections => "Connections",
+            Self::Rooms | Self::RoomDetail => "Rooms",
+            Self::Events => "Events",
+        }
+    }
+
+    #[must_use]
+    pub fn tab_index(self) -> usize {
+        match self {
+            Self::Overview => 0,
+            Self::Connections => 1,
+            Self::Rooms | Self::RoomDetail => 2,
+            Self::Events => 3,
+        }
+    }
+
+    #[must_use]
+    pub fn context(self) -> Context {
+        match self {
+            Self::Overview => Context::Overview,
+            Self::Connections => Context::Connections,
+            Self::Rooms => Context::Rooms,
+            Self::RoomDetail => Context::RoomDetail,
+            Self::Events => Context::Events,
+        }
+    }
+}
+
+/// One connection as the dashboard tracks it between pool statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionView {
+    pub info: ConnectionInfo,
+    /// Mean latency of the requests answered between two statuses; `None` where requests were
+    /// made and none was answered (drawn as a gap, never as zero).
+    pub history: LatencyRing,
+    /// The reconnection attempt scheduled next, from the last state change.
+    pub attempt: Option<u32>,
+    /// When the next attempt is due (Unix ms), while reconnecting or failed.
+    pub retry_at_ms: Option<i64>,
+    /// Why it last changed state.
+    pub cause: Option<String>,
+}
+
+impl ConnectionView {
+    fn new(info: ConnectionInfo) -> Self {
+        Self {
+            info,
+            history: LatencyRing::new(HISTORY_CAPACITY),
+            attempt: None,
+            retry_at_ms: None,
+            cause: None,
+        }
+    }
+
+    /// Seconds until the next reconnection attempt, counted from `now_ms`.
+    #[must_use]
+    pub fn retry_in(&self, now_ms: i64) -> Option<Duration> {
+        let due = self.retry_at_ms?;
+        Some(Duration::from_millis(
+            u64::try_from(due.saturating_sub(now_ms)).unwrap_or(0),
+        ))
+    }
+}
+
+/// Everything known about one server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerView {
+    pub name: String,
+    pub status: Option<PoolStatus>,
+    pub connections: BTreeMap<ConnectionId, ConnectionView>,
+    pub quality: Option<QualityReport>,
+    /// The server's latency over time: the mean of every connection's answered requests per
+    /// pool status, a gap where requests were made and none was answered.
+    pub latency: LatencyRing,
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub poll: Option<PollStats>,
+    /// The last poll failed with this; cleared by the next snapshot.
+    pub poll_error: Option<String>,
+    pub violations: Vec<Violation>,
+    /// Which limits each room exceeds, for the rooms table's marker.
+    pub violating_rooms: HashMap<String, Vec<LimitKind>>,
+    /// Set while the server rejects the credentials.
+    pub unauthenticated: Option<String>,
+    /// Room names of the snapshot in the rooms table's order (sorted and filtered), kept up
+    /// to date by `update` so drawing builds only the visible rows.
+    pub room_order: Vec<String>,
+}
+
+impl ServerView {
+    #[must_use]
+    pub fn new(name: String) -> Self {
+        Self {
+            name,
+            status: None,
+            connections: BTreeMap::new(),
+            quality: None,
+            latency: LatencyRing::new(HISTORY_CAPACITY),
+            snapshot: None,
+            poll: None,
+            poll_error: None,
+            violations: Vec::new(),
+            violating_rooms: HashMap::new(),
+            unauthenticated: None,
+            room_order: Vec::new(),
+        }
+    }
+
+    /// Up when a connection is connected; down when connections exist and none is.
+    #[must_use]
+    pub fn health(&self) -> ServerHealth {
+        if self.unauthenticated.is_some() {
+            return ServerHealth::Unauthenticated;
+        }
+        match &self.status {
+            None => ServerHealth::Unknown,
+            Some(status) if status.healthy > 0 => {
+                if status.healthy < status.total {
+                    ServerHealth::Degraded
+                } else {
+                    ServerHealth::Up
+                }
+            }
+            Some(_) => ServerHealth::Down,
+        }
+    }
+
+    #[must_use]
+    pub fn grade(&self) -> Option<Grade> {
+        self.quality.as_ref().and_then(|report| report.grade)
+    }
+
+    /// Folds a pool status in: connection histories get one sample each, the server one.
+    pub fn absorb_status(&mut self, status: PoolStatus) {
+        let mut answered_delta = 0_u64;
+        let mut latency_delta = Duration::ZERO;
+        let mut requests_delta = 0_u64;
+        let mut present = Vec::with_capacity(status.connections.len());
+        for info in &status.connections {
+            present.push(info.id);
+            let view = self
+                .connections
+                .entry(info.id)
+                .or_insert_with(|| ConnectionView::new(info.clone()));
+            let previous = &view.info;
+            let answered = info
+                .answered_requests
+                .saturating_sub(previous.answered_requests);
+            let total = info.total_requests.saturating_sub(previous.total_requests);
+            let spent = info
+                .answered_latency_total
+                .saturating_sub(previous.answered_latency_total);
+            if answered > 0 {
+                view.history
+                    .push(Some(spent / u32::try_from(answered).unwrap_or(u32::MAX)));
+            } else if total > 0 || info.state != ConnectionState::Connected {
+                view.history.push(None);
+            }
+            // Idle and healthy: no sample at all, rather than an invented one.
+            if info.state == ConnectionState::Connected {
+                view.retry_at_ms = None;
+                view.attempt = None;
+            }
+            answered_delta += answered;
+            requests_delta += total;
+            latency_delta += spent;
+            view.info = info.clone();
+        }
+        self.connections.retain(|id, _| present.contains(id));
+        if answered_delta > 0 {
+            self.latency.push(Some(
+                latency_delta / u32::try_from(answered_delta).unwrap_or(u32::MAX),
+            ));
+        } else if requests_delta > 0 || status.healthy == 0 {
+            self.latency.push(None);
+        }
+        self.unauthenticated.clone_from(&status.unauthenticated);
+        self.status = Some(status);
+    }
+
+    /// Folds in a pool event: reconnection countdowns and authentication.
+    pub fn absorb_pool_event(&mut self, event: &PoolEvent, at_ms: i64) {
+        match event {
+            PoolEvent::StateChanged { change, .. } => {
+                if let Some(view) = self.connections.get_mut(&change.connection) {
+                    view.info.state = change.to;
+                    view.attempt = change.attempt;
+                    view.retry_at_ms = change.next_retry_in.map(|delay| {
+                        at_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+                    });
+                    view.cause = Some(change.cause.clone());
+                }
+            }
+            PoolEvent::Unauthenticated { reason, .. } => {
+                self.unauthenticated = Some(reason.clone());
+            }
+            PoolEvent::Authenticated { .. } => self.unauthenticated = None,
+            PoolEvent::Grew { .. } | PoolEvent::Shrank { .. } => {}
+        }
+    }
+
+    pub fn set_violations(&mut self, violations: Vec<Violation>) {
+        self.violating_rooms.clear();
+        for violation in &violations {
+            if let Some(room) = &violation.room {
+                self.violating_rooms
+                    .entry(room.clone())
+                    .or_default()
+                    .push(violation.kind);
+            }
+        }
+        self.violations = violations;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerHealth {
+    /// No status yet.
+    Unknown,
+    Up,
+    /// Some connections are not connected.
+    Degraded,
+    Down,
+    Unauthenticated,
+}
+
+impl ServerHealth {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unknown => "starting",
+            Self::Up => "up",
+            Self::Degraded => "degraded",
+            Self::Down => "down",
+            Self::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+/// What the screens draw: the live data, or a copy taken when the user froze the view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    pub servers: Vec<ServerView>,
+    pub limits: RoomLimitsConfig,
+    pub audio_default: AudioProfile,
+    /// The event log's sequence number at that moment (entries after it are hidden while
+    /// frozen).
+    pub log_seq: u64,
+    /// When the data was current (the freeze time while frozen).
+    pub at_ms: i64,
+}
+
+/// A short-lived message in the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub until_ms: i64,
+}
+
+/// The table cursor shared by every list: the selected row and the first visible one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Cursor {
+    /// Moves by `delta` rows within `len` rows.
+    pub fn step(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            *self = Self::default();
+            return;
+        }
+        self.selected = self.selected.saturating_add_signed(delta).min(len - 1);
+    }
+
+    pub fn clamp(&mut self, len: usize) {
+        self.selected = self.selected.min(len.saturating_sub(1));
+        self.offset = self.offset.min(self.selected);
+    }
+
+    /// Keeps the selection within a window of `height` rows starting at `offset`.
+    #[must_use]
+    pub fn scrolled(self, height: usize) -> Self {
+        let height = height.max(1);
+        let mut offset = self.offset.min(self.selected);
+        if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
+        }
+        Self {
+            selected: self.selected,
+            offset,
+        }
+    }
+}
+
+/// The dashboard.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub mode: Mode,
+    pub screen: Screen,
+    /// The live data, always current.
+    pub live: Data,
+    /// Set while frozen: what the screens show instead of `live`.
+    pub frozen: Option<Box<Data>>,
+    pub selected_server: usize,
+    pub overview: Cursor,
+    pub connections: Cursor,
+    pub rooms: RoomsView,
+    /// The room open in the detail screen and the selected row (participants and their
+    /// tracks, flattened).
+    pub room_detail: Option<RoomDetail>,
+    /// Scroll of the events screen, in entries from the newest; 0 follows new entries.
+    pub events_scroll: usize,
+    pub log: EventLog,
+    pub popup: Option<Popup>,
+    pub polling_paused: bool,
+    pub poll_interval_ms: u64,
+    pub flash: Option<Flash>,
+    /// Terminal size in cells.
+    pub width: u16,
+    pub height: u16,
+    /// The current time (Unix ms); moves with the heartbeat, the only clock `update` reads.
+    pub now_ms: i64,
+    pub keymap: Keymap,
+    /// `NO_COLOR`: every style without colour.
+    pub monochrome: bool,
+    pub should_quit: bool,
+}
+
+/// The room open in the room detail screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomDetail {
+    pub server: usize,
+    pub room: String,
+    pub cursor: Cursor,
+}
+
+impl App {
+    #[must_use]
+    pub fn new(mode: Mode, keymap: Keymap, limits: RoomLimitsConfig, now_ms: i64) -> Self {
+        Self {
+            mode,
+            screen: Screen::Overview,
+            live: Data {
+                servers: Vec::new(),
+                limits,
+                audio_default: AudioProfile::default(),
+                log_seq: 0,
+                at_ms: now_ms,
+            },
+            frozen: None,
+            selected_server: 0,
+            overview: Cursor::default(),
+            connections: Cursor::default(),
+            rooms: RoomsView::default(),
+            room_detail: None,
+            events_scroll: 0,
+            log: EventLog::default(),
+            popup: None,
+            polling_paused: false,
+            poll_interval_ms: 2000,
+            flash: None,
+            width: 80,
+            height: 24,
+            now_ms,
+            keymap,
+            monochrome: false,
+            should_quit: false,
+        }
+    }
+
+    /// What the screens draw.
+    #[must_use]
+    pub fn data(&self) -> &Data {
+        self.frozen.as_deref().unwrap_or(&self.live)
+    }
+
+    #[must_use]
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// The server the rooms and connections screens show.
+    #[must_use]
+    pub fn server(&self) -> Option<&ServerView> {
+        self.data().servers.get(self.selected_server)
+    }
+
+    pub(crate) fn live_server_mut(&mut self, name: &str) -> &mut ServerView {
+        if let Some(index) = self.live.servers.iter().position(|s| s.name == name) {
+            return &mut self.live.servers[index];
+        }
+        self.live.servers.push(ServerView::new(name.to_owned()));
+        let last = self.live.servers.len() - 1;
+        &mut self.live.servers[last]
+    }
+
+    /// Folds an engine event into the live data and the log.
+    pub fn absorb(&mut self, event: EngineEvent) {
+        let at_ms = event.at_ms;
+        self.log.record(&event);
+        self.live.log_seq = self.log.seq();
+        self.live.at_ms = at_ms.max(self.live.at_ms);
+        match event.kind {
+            EventKind::Started {
+                servers,
+                sandbox: _,
+                limits,
+                audio_default,
+                poll_interval_ms,
+            } => {
+                for name in servers {
+                    let _ = self.live_server_mut(&name);
+                }
+                self.live.limits = limits;
+                self.live.audio_default = audio_default;
+                if poll_interval_ms > 0 {
+                    self.poll_interval_ms = poll_interval_ms;
+                }
+            }
+            EventKind::Pool { event } => {
+                let server = match &event {
+                    PoolEvent::StateChanged { server, .. }
+                    | PoolEvent::Grew { server, .. }
+                    | PoolEvent::Shrank { server, .. }
+                    | PoolEvent::Unauthenticated { server, .. }
+                    | PoolEvent::Authenticated { server } => server.clone(),
+                };
+                self.live_server_mut(&server)
+                    .absorb_pool_event(&event, at_ms);
+            }
+            EventKind::PoolStatus { status } => {
+                let server = status.server.clone();
+                self.live_server_mut(&server).absorb_status(status);
+            }
+            EventKind::Quality { server, report } => {
+                self.live_server_mut(&server).quality = Some(report);
+            }
+            EventKind::Snapshot { snapshot, stats } => {
+                let server = snapshot.server.clone();
+                let view = self.live_server_mut(&server);
+                view.snapshot = Some(snapshot);
+                view.poll = Some(stats);
+                view.poll_error = None;
+                self.refresh_room_order();
+            }
+            EventKind::PollFailed { server, error } => {
+                self.live_server_mut(&server).poll_error = Some(error);
+            }
+            EventKind::Violations { server, violations } => {
+                self.live_server_mut(&server).set_violations(violations);
+                self.refresh_room_order();
+            }
+            EventKind::Command {
+                command: crate::events::Command::SetLimits { limits },
+                outcome,
+                ..
+            } if outcome.is_done() => {
+                self.live.limits = limits;
+                self.refresh_room_order();
+            }
+            EventKind::Command {
+                command: crate::events::Command::SetPolling { paused },
+                outcome,
+                ..
+            } if outcome.is_done() => self.polling_paused = paused,
+            EventKind::ConfigApplied { limits, .. } => {
+                self.live.limits = limits;
+                self.refresh_room_order();
+            }
+            EventKind::RoomChanges { .. }
+            | EventKind::Enforced { .. }
+            | EventKind::Command { .. }
+            | EventKind::ConfigRejected { .. }
+            | EventKind::EventsDropped { .. } => {}
+        }
+        if let Mode::Replay {
+            at_ms: played,
+            started_at_ms,
+            ..
+        } = &mut self.mode
+        {
+            if *started_at_ms == 0 {
+                *started_at_ms = at_ms;
+            }
+            *played = at_ms;
+        }
+    }
+
+    /// Sorts and filters the rooms of every live server for the rooms table.
+    pub fn refresh_room_order(&mut self) {
+        for server in &mut self.live.servers {
+            server.room_order = self.rooms.order(server, &self.live.limits);
+        }
+    }
+
+    /// After the sort or filter changed: the live order and the frozen copy's (sorting and
+    /// filtering work while frozen).
+    pub fn reorder_rooms(&mut self) {
+        for data in std::iter::once(&mut self.live).chain(self.frozen.as_deref_mut()) {
+            for server in &mut data.servers {
+                server.room_order = self.rooms.order(server, &data.limits);
+            }
+        }
+    }
+}
+
+/// One row of the room detail's participants table: a participant, or one of its tracks
+/// under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailRow {
+    Participant(usize),
+    Track(usize, usize),
+}
+
+/// The room detail's rows: each participant followed by its tracks.
+#[must_use]
+pub fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
+    let Some(participants) = &room.participants else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for (p, participant) in participants.iter().enumerate() {
+        rows.push(DetailRow::Participant(p));
+        rows.extend((0..participant.tracks.len()).map(|t| DetailRow::Track(p, t)));
+    }
+    rows
+}
+
+impl App {
+    /// The room open in the detail screen, from the data on screen.
+    #[must_use]
+    pub fn detail_room(&self) -> Option<&crate::snapshot::RoomSummary> {
+        let detail = self.room_detail.as_ref()?;
+        self.data()
+            .servers
+            .get(detail.server)?
+            .snapshot
+            .as_ref()?
+            .rooms
+            .get(&detail.room)
+    }
+
+    /// The room under the cursor of the rooms table.
+    #[must_use]
+    pub fn selected_room_name(&self) -> Option<&str> {
+        self.server()?
+            .room_order
+            .get(self.rooms.cursor.selected)
+            .map(String::as_str)
+    }
+}

@@ -1,0 +1,639 @@
+//! A deterministic dashboard for snapshot tests and render benchmarks: two servers, a pool in
+//! every state, latency histories with gaps, a quality report, `rooms` rooms with participants
+//! and tracks (some muted, some over their limits, one with an audio profile), violations and
+//! a few log entries. Everything goes in through [`App::absorb`] as engine events, at fixed
+//! times; nothing reads a clock or a random number generator.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
+use crate::events::{Command, EngineEvent, EventKind, Outcome};
+use crate::keymap::Keymap;
+use crate::limits::Enforcement;
+use crate::poller::{FailedRoom, PollStats};
+use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
+use crate::quality::{Grade, QualityReport, QualityScore};
+use crate::reconnect::{ConnectionId, ConnectionState, StateChange};
+use crate::snapshot::{
+    ParticipantSummary, RoomChange, RoomSummary, Snapshot, TrackCounts, TrackKind,
+};
+
+use super::app::{App, Mode};
+
+/// The fixture's "now": 2025-11-24 16:00:00 UTC.
+pub const NOW_MS: i64 = 1_764_000_000_000;
+/// The servers, in order.
+pub const SERVERS: [&str; 2] = ["eu-west", "us-east"];
+/// Pool statuses of the first server: one a second, the last 10 s before now.
+const STATUSES: i64 = 30;
+
+const PREFIXES: [&str; 8] = [
+    "all-hands",
+    "design-review",
+    "game-night",
+    "office-hours",
+    "podcast",
+    "standup",
+    "support",
+    "webinar",
+];
+const NAMES: [&str; 10] = [
+    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia",
+];
+
+/// The name of room `index` of the first server.
+#[must_use]
+pub fn room_name(index: usize) -> String {
+    format!("{}-{index:04}", PREFIXES[index % PREFIXES.len()])
+}
+
+/// The limits in force: small, so a few rooms exceed them; room 1 has its own.
+#[must_use]
+pub fn limits() -> RoomLimitsConfig {
+    let mut overrides = BTreeMap::new();
+    overrides.insert(
+        room_name(1),
+        RoomLimitOverride {
+            max_participants: Some(12),
+            max_audio_tracks: None,
+            max_video_tracks: None,
+        },
+    );
+    RoomLimitsConfig {
+        max_concurrent_rooms: 25,
+        max_participants_per_room: 8,
+        max_audio_tracks_per_room: 6,
+        max_video_tracks_per_room: 4,
+        enforcement: EnforcementMode::Observe,
+        overrides,
+    }
+}
+
+/// The dashboard after a session on a live engine (not the sandbox), `rooms` rooms on the
+/// first server, sized `width` x `height`.
+#[must_use]
+pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
+    let mut app = App::new(
+        Mode::Live { sandbox: None },
+        Keymap::default(),
+        RoomLimitsConfig::default(),
+        NOW_MS - 60_000,
+    );
+    let mut events = vec![at(
+        NOW_MS - 45_000,
+        EventKind::Started {
+            servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
+            sandbox: None,
+            limits: limits(),
+            audio_default: AudioProfile::default(),
+            poll_interval_ms: 2000,
+        },
+    )];
+    events.extend(eu_west_pool());
+    events.extend(us_east_pool());
+    events.push(at(NOW_MS - 1_500, quality_eu_west()));
+    events.push(at(
+        NOW_MS - 1_500,
+        EventKind::Quality {
+            server: SERVERS[1].to_owned(),
+            report: QualityReport {
+                samples: 40,
+                failures: 40,
+                success_rate: Some(0.0),
+                p50: None,
+                p95: None,
+                p99: None,
+                mean: None,
+                std_dev: None,
+                jitter: None,
+                raw_score: Some(QualityScore::new(0.0)),
+                score: Some(QualityScore::new(0.04)),
+                grade: Some(Grade::Poor),
+            },
+        },
+    ));
+    let snapshot = snapshot(rooms);
+    let violations = crate::limits::evaluate(&snapshot, &limits());
+    let failed_rooms = if rooms > 3 {
+        vec![FailedRoom {
+            room: room_name(3),
+            error: "deadline exceeded".to_owned(),
+        }]
+    } else {
+        Vec::new()
+    };
+    events.push(at(
+        NOW_MS - 2_000,
+        EventKind::Snapshot {
+            snapshot: Arc::new(snapshot),
+            stats: PollStats {
+                rooms,
+                participant_calls: rooms,
+                failed_rooms,
+                took: Duration::from_millis(342),
+            },
+        },
+    ));
+    events.push(at(
+        NOW_MS - 1_900,
+        EventKind::Violations {
+            server: SERVERS[0].to_owned(),
+            violations,
+        },
+    ));
+    events.extend(log_events(rooms));
+    events.sort_by_key(|event| event.at_ms);
+    for event in events {
+        app.absorb(event);
+    }
+    app.now_ms = NOW_MS;
+    app.width = width;
+    app.height = height;
+    app
+}
+
+fn at(at_ms: i64, kind: EventKind) -> EngineEvent {
+    EngineEvent { at_ms, kind }
+}
+
+fn time(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// One connection's counters as they grow from status to status.
+struct Counters {
+    info: ConnectionInfo,
+}
+
+impl Counters {
+    fn new(id: u64, created_ms: i64) -> Self {
+        Self {
+            info: ConnectionInfo {
+                id: ConnectionId(id),
+                state: ConnectionState::Connected,
+                in_use: false,
+                checking: false,
+                created_at: time(created_ms),
+                last_used: None,
+                total_requests: 0,
+                failed_requests: 0,
+                current_latency: None,
+                average_latency: None,
+                answered_requests: 0,
+                answered_latency_total: Duration::ZERO,
+                reconnect_attempts: 0,
+                last_error: None,
+                quality_score: None,
+            },
+        }
+    }
+
+    /// `requests` made, `answered` of them at `latency` each, the rest failed.
+    fn tick(&mut self, requests: u64, answered: u64, latency: Duration, now_ms: i64) {
+        let info = &mut self.info;
+        info.total_requests += requests;
+        info.failed_requests += requests - answered;
+        if answered > 0 {
+            info.answered_requests += answered;
+            info.answered_latency_total += latency * u32::try_from(answered).unwrap_or(1);
+            info.current_latency = Some(latency);
+            info.average_latency = Some(
+                info.answered_latency_total / u32::try_from(info.answered_requests).unwrap_or(1),
+            );
+            info.last_used = Some(time(now_ms));
+        }
+    }
+}
+
+/// Thirty statuses of a five-connection pool: a blackout (every request lost) at samples 8
+/// and 9, a latency spike at 15–17, conn-2 loses one sample, conn-3 breaks at 26 and conn-4
+/// fails at 20; conn-5 opens at 27 and is still connecting.
+fn eu_west_pool() -> Vec<EngineEvent> {
+    let server = SERVERS[0];
+    let mut connections: Vec<Counters> = (1..=4)
+        .map(|id| {
+            Counters::new(
+                id,
+                NOW_MS - 3_600_000 - i64::try_from(id).unwrap_or(0) * 60_000,
+            )
+        })
+        .collect();
+    let mut events = Vec::new();
+    for k in 0..STATUSES {
+        let now_ms = NOW_MS - (STATUSES - k) * 1000 - 500;
+        if k == 27 {
+            let mut fresh = Counters::new(5, now_ms - 200);
+            fresh.info.state = ConnectionState::Connecting;
+            connections.push(fresh);
+        }
+        for counters in &mut connections {
+            let id = counters.info.id.0;
+            let requests = 3 + (id + u64::try_from(k).unwrap_or(0)) % 4;
+            let spike = if (15..=17).contains(&k) { 40 } else { 0 };
+            let wave =
+                u64::try_from((k * 7 + i64::try_from(id).unwrap_or(0) * 3) % 11).unwrap_or(0);
+            let latency = Duration::from_micros((8 + id * 2 + wave + spike) * 1000 + id * 137);
+            let answered = match (id, k) {
+                (_, 8 | 9) | (2, 12) | (3, 26..) | (4, 20..) | (5, _) => 0,
+                _ => requests,
+            };
+            let requests = if id == 5 { 0 } else { requests };
+            counters.tick(requests, answered, latency, now_ms);
+            let info = &mut counters.info;
+            match (id, k) {
+                (3, 26..) => {
+                    info.state = ConnectionState::Reconnecting;
+                    info.last_error = Some("request timed out after 5s".to_owned());
+                }
+                (4, 20..) => {
+                    info.state = ConnectionState::Failed;
+                    info.last_error = Some(
+                        "connection refused (os error 111) while dialing eu-west.example.com:443"
+                            .to_owned(),
+                    );
+                }
+                _ => {}
+            }
+            info.in_use = id == 1 && k >= 28;
+            info.checking = id == 2 && k == STATUSES - 1;
+            info.reconnect_attempts = match id {
+                3 if k >= 26 => 2,
+                4 if k >= 20 => 5,
+                _ => 0,
+            };
+            info.quality_score = match id {
+                1 => Some(0.97),
+                2 => Some(0.91),
+                3 => Some(if k >= 26 { 0.42 } else { 0.88 }),
+                4 => Some(0.0),
+                _ => None,
+            };
+        }
+        let infos: Vec<ConnectionInfo> = connections.iter().map(|c| c.info.clone()).collect();
+        let count = |state: ConnectionState| infos.iter().filter(|i| i.state == state).count();
+        events.push(at(
+            now_ms,
+            EventKind::PoolStatus {
+                status: PoolStatus {
+                    server: server.to_owned(),
+                    total: infos.len(),
+                    in_use: infos.iter().filter(|i| i.in_use).count(),
+                    healthy: count(ConnectionState::Connected),
+                    failed: count(ConnectionState::Failed),
+                    waiters: 0,
+                    max: 10,
+                    unauthenticated: None,
+                    events_dropped: 0,
+                    connections: infos,
+                },
+            },
+        ));
+    }
+    events.extend(countdowns(server));
+    events
+}
+
+/// The countdowns: conn-3 tries again in 2.3 s, conn-4 in 25 s.
+fn countdowns(server: &str) -> Vec<EngineEvent> {
+    let change = |id: u64, from, to, cause: &str, attempt, retry_ms: Option<u64>| {
+        at(
+            0,
+            EventKind::Pool {
+                event: PoolEvent::StateChanged {
+                    server: server.to_owned(),
+                    change: StateChange {
+                        connection: ConnectionId(id),
+                        from,
+                        to,
+                        cause: cause.to_owned(),
+                        attempt,
+                        next_retry_in: retry_ms.map(Duration::from_millis),
+                    },
+                },
+            },
+        )
+    };
+    let mut reconnecting = change(
+        3,
+        ConnectionState::Connected,
+        ConnectionState::Reconnecting,
+        "request timed out after 5s",
+        Some(2),
+        Some(3_000),
+    );
+    reconnecting.at_ms = NOW_MS - 700;
+    let mut failed = change(
+        4,
+        ConnectionState::Reconnecting,
+        ConnectionState::Failed,
+        "connection refused (os error 111); out of attempts",
+        None,
+        Some(30_000),
+    );
+    failed.at_ms = NOW_MS - 5_000;
+    vec![reconnecting, failed]
+}
+
+/// The second server rejects the credentials: two failed connections, polling fails.
+fn us_east_pool() -> Vec<EngineEvent> {
+    let server = SERVERS[1];
+    let reason = "invalid API key (token signature mismatch)";
+    let mut connections: Vec<Counters> = (1..=2)
+        .map(|id| Counters::new(id, NOW_MS - 40_000))
+        .collect();
+    let mut events = vec![at(
+        NOW_MS - 30_000,
+        EventKind::Pool {
+            event: PoolEvent::Unauthenticated {
+                server: server.to_owned(),
+                reason: reason.to_owned(),
+            },
+        },
+    )];
+    for k in 0..5 {
+        let now_ms = NOW_MS - (5 - k) * 2000 - 250;
+        for counters in &mut connections {
+            counters.tick(2, 0, Duration::ZERO, now_ms);
+            counters.info.state = ConnectionState::Failed;
+            counters.info.last_error = Some(format!("unauthenticated: {reason}"));
+            counters.info.reconnect_attempts = 3;
+            counters.info.quality_score = Some(0.0);
+        }
+        let infos: Vec<ConnectionInfo> = connections.iter().map(|c| c.info.clone()).collect();
+        events.push(at(
+            now_ms,
+            EventKind::PoolStatus {
+                status: PoolStatus {
+                    server: server.to_owned(),
+                    total: infos.len(),
+                    in_use: 0,
+                    healthy: 0,
+                    failed: infos.len(),
+                    waiters: 1,
+                    max: 4,
+                    unauthenticated: Some(reason.to_owned()),
+                    events_dropped: 0,
+                    connections: infos,
+                },
+            },
+        ));
+    }
+    events.push(at(
+        NOW_MS - 4_000,
+        EventKind::PollFailed {
+            server: server.to_owned(),
+            error: format!("ListRooms: unauthenticated: {reason}"),
+        },
+    ));
+    events
+}
+
+fn quality_eu_west() -> EventKind {
+    EventKind::Quality {
+        server: SERVERS[0].to_owned(),
+        report: QualityReport {
+            samples: 412,
+            failures: 23,
+            success_rate: Some(389.0 / 412.0),
+            p50: Some(Duration::from_micros(12_340)),
+            p95: Some(Duration::from_micros(48_100)),
+            p99: Some(Duration::from_micros(61_900)),
+            mean: Some(Duration::from_micros(16_870)),
+            std_dev: Some(Duration::from_micros(9_400)),
+            jitter: Some(Duration::from_micros(4_210)),
+            raw_score: Some(QualityScore::new(0.79)),
+            score: Some(QualityScore::new(0.83)),
+            grade: Some(Grade::Good),
+        },
+    }
+}
+
+/// The audio profile room 0 carries in its metadata.
+#[must_use]
+pub fn room_profile() -> AudioProfile {
+    AudioProfile {
+        target_latency_ms: 40,
+        buffer_size_ms: 20,
+        jitter_buffer_ms: 80,
+        echo_cancellation: true,
+        noise_suppression: true,
+        auto_gain_control: false,
+    }
+}
+
+fn snapshot(rooms: usize) -> Snapshot {
+    let now_s = NOW_MS / 1000;
+    let mut map = BTreeMap::new();
+    for i in 0..rooms {
+        let name = room_name(i);
+        let created_at = now_s - 120 - i64::try_from(i * 97 % 7000).unwrap_or(0);
+        let count = match i {
+            0 => 9,
+            1 => 11,
+            _ => (i * 5 + 3) % 10,
+        };
+        let participants: Vec<ParticipantSummary> = (0..count)
+            .map(|p| participant(i, p, count, created_at * 1000))
+            .collect();
+        let mut tracks = TrackCounts::default();
+        for track in participants.iter().flat_map(|p| &p.tracks) {
+            match track.kind {
+                TrackKind::Audio => {
+                    tracks.audio += 1;
+                    tracks.audio_muted += u32::from(track.muted);
+                }
+                TrackKind::Video => {
+                    tracks.video += 1;
+                    tracks.video_muted += u32::from(track.muted);
+                }
+                TrackKind::Data => {}
+            }
+        }
+        let metadata = match i {
+            0 => {
+                crate::audio::merge_profile(r#"{"topic":"quarterly"}"#, &room_profile(), 512 * 1024)
+                    .unwrap_or_default()
+            }
+            2 => r#"{"topic":"weekly","audio_optimization":"fast"}"#.to_owned(),
+            _ if i % 3 == 0 => format!(r#"{{"topic":"session {i}"}}"#),
+            _ => String::new(),
+        };
+        let publishers = participants.iter().filter(|p| !p.tracks.is_empty()).count();
+        let (num_participants, num_publishers, participants) = if i == 3 {
+            // Its participants could not be read this poll: ListRooms counts only.
+            (4, 2, None)
+        } else {
+            (
+                u32::try_from(count).unwrap_or(u32::MAX),
+                u32::try_from(publishers).unwrap_or(u32::MAX),
+                Some(participants),
+            )
+        };
+        let summary = RoomSummary {
+            name: name.clone(),
+            sid: format!("RM_{:06x}{i:04}", (i * 7919 + 13) % 0xff_ffff),
+            created_at,
+            max_participants: if i % 5 == 0 { 100 } else { 0 },
+            metadata,
+            num_participants,
+            num_publishers,
+            tracks: if i == 3 {
+                TrackCounts::default()
+            } else {
+                tracks
+            },
+            participants,
+        };
+        map.insert(name, summary);
+    }
+    Snapshot {
+        server: SERVERS[0].to_owned(),
+        taken_at_ms: NOW_MS - 2_000,
+        rooms: map,
+    }
+}
+
+fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> ParticipantSummary {
+    let name = NAMES[(room + p) % NAMES.len()];
+    let pattern = (room + p) % 4;
+    let track = |kind: TrackKind, tag: char, source: &str, title: &str, muted: bool| {
+        crate::snapshot::TrackSummary {
+            sid: format!("TR_{tag}{room:04}{p:02}"),
+            kind,
+            source: source.to_owned(),
+            name: title.to_owned(),
+            muted,
+        }
+    };
+    let video_muted = (room + p).is_multiple_of(7);
+    let tracks = match pattern {
+        0 => vec![
+            track(TrackKind::Audio, 'A', "microphone", "mic", false),
+            track(TrackKind::Video, 'V', "camera", "camera", video_muted),
+        ],
+        1 => vec![track(TrackKind::Audio, 'A', "microphone", "mic", false)],
+        2 => vec![
+            track(TrackKind::Audio, 'A', "microphone", "mic", true),
+            track(TrackKind::Video, 'S', "screen_share", "screen", false),
+        ],
+        _ => Vec::new(),
+    };
+    ParticipantSummary {
+        identity: format!(
+            "{}-{}",
+            name.to_lowercase(),
+            (room * 31 + p * 17) % 900 + 100
+        ),
+        sid: format!("PA_{room:04}{p:02}"),
+        name: name.to_owned(),
+        joined_at_ms: (created_ms + i64::try_from(p).unwrap_or(0) * 45_000).min(NOW_MS - 5_000),
+        state: if p + 1 == count && count > 2 {
+            "joining".to_owned()
+        } else {
+            "active".to_owned()
+        },
+        tracks,
+    }
+}
+
+/// A few entries for the log: configuration, commands, enforcement, room changes.
+fn log_events(rooms: usize) -> Vec<EngineEvent> {
+    let server = SERVERS[0].to_owned();
+    let first = room_name(0);
+    let mut events = vec![
+        at(
+            NOW_MS - 44_000,
+            EventKind::ConfigApplied {
+                source: "config/performance.yaml".to_owned(),
+                limits: limits(),
+            },
+        ),
+        at(
+            NOW_MS - 20_000,
+            EventKind::Command {
+                id: 1,
+                command: Command::CreateRoom {
+                    server: server.clone(),
+                    room: first.clone(),
+                },
+                outcome: Outcome::Done {
+                    detail: "room created".to_owned(),
+                },
+            },
+        ),
+        at(
+            NOW_MS - 8_000,
+            EventKind::Command {
+                id: 2,
+                command: Command::ApplyAudioProfile {
+                    server: server.clone(),
+                    room: first.clone(),
+                    profile: Some(room_profile()),
+                },
+                outcome: Outcome::Done {
+                    detail: "metadata updated".to_owned(),
+                },
+            },
+        ),
+        at(
+            NOW_MS - 6_000,
+            EventKind::Command {
+                id: 3,
+                command: Command::DeleteRoom {
+                    server: server.clone(),
+                    room: "retro-0000".to_owned(),
+                },
+                outcome: Outcome::Failed {
+                    reason: "room not found".to_owned(),
+                },
+            },
+        ),
+        at(
+            NOW_MS - 3_000,
+            EventKind::Enforced {
+                server: server.clone(),
+                action: Enforcement::MuteTrack {
+                    room: first.clone(),
+                    identity: "ada-100".to_owned(),
+                    track_sid: "TR_A000000".to_owned(),
+                    kind: TrackKind::Audio,
+                    reason: "7 live audio tracks over the limit of 6".to_owned(),
+                },
+                outcome: Outcome::Failed {
+                    reason: "observe mode: nothing changed".to_owned(),
+                },
+            },
+        ),
+    ];
+    if rooms > 0 {
+        events.push(at(
+            NOW_MS - 2_000,
+            EventKind::RoomChanges {
+                server,
+                changes: vec![
+                    RoomChange::RoomStarted {
+                        room: first.clone(),
+                    },
+                    RoomChange::ParticipantJoined {
+                        room: first.clone(),
+                        identity: "ada-100".to_owned(),
+                    },
+                    RoomChange::TrackPublished {
+                        room: first.clone(),
+                        identity: "ada-100".to_owned(),
+                        track_sid: "TR_A000000".to_owned(),
+                        kind: TrackKind::Audio,
+                    },
+                    RoomChange::TrackMuted {
+                        room: first,
+                        identity: "grace-117".to_owned(),
+                        track_sid: "TR_A000001".to_owned(),
+                    },
+                ],
+            },
+        ));
+    }
+    events
+}

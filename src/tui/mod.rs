@@ -1,0 +1,23 @@
+//! The live dashboard: a view over the engine's event stream. Input and engine events become
+//! [`Action`]s, [`update`] folds them into the [`App`] state and returns [`Effect`]s for the
+//! event loop to carry out, and `render` draws the state without changing it.
+
+pub mod action;
+pub mod app;
+pub mod fixture;
+pub mod layout;
+pub mod log;
+mod logfile;
+pub mod popup;
+pub mod render;
+pub mod rooms;
+mod run;
+mod terminal;
+pub mod theme;
+pub mod update;
+
+pub use action::{Action, DemoFault, Effect, ReplayControl};
+pub use app::{App, Mode, Screen};
+pub use run::{default_log_path, run_live, run_replay};
+pub use terminal::restore;
+pub use update::update;

@@ -1,0 +1,153 @@
+//! The bottom line: a message when there is one, else key hints for the screen, read from the
+//! key map (the same table the help overlay lists), as many as fit.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format;
+use crate::keymap::KeyAction;
+use crate::tui::app::{App, Screen};
+use crate::tui::theme::Theme;
+
+/// The hints worth the room on each screen, most useful first, with a description of what
+/// the key does there when the key map's general one would not say it; help and quit are
+/// always among them when they fit.
+fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
+    use KeyAction as A;
+    match screen {
+        Screen::Overview => &[
+            (A::Open, Some("rooms")),
+            (A::NextServer, None),
+            (A::Freeze, None),
+            (A::PausePolling, None),
+            (A::EditLimits, None),
+            (A::NextTab, None),
+        ],
+        Screen::Connections => &[
+            (A::RetryNow, None),
+            (A::NextServer, None),
+            (A::Freeze, None),
+            (A::PausePolling, None),
+            (A::NextTab, None),
+        ],
+        Screen::Rooms => &[
+            (A::Filter, None),
+            (A::Sort, None),
+            (A::Open, None),
+            (A::CreateRoom, None),
+            (A::DeleteRoom, None),
+            (A::RoomLimits, None),
+            (A::AudioProfile, None),
+            (A::ReverseSort, None),
+            (A::Freeze, None),
+        ],
+        Screen::RoomDetail => &[
+            (A::Back, None),
+            (A::ToggleMute, None),
+            (A::RemoveParticipant, None),
+            (A::RoomLimits, None),
+            (A::AudioProfile, None),
+            (A::DeleteRoom, None),
+            (A::Freeze, None),
+        ],
+        Screen::Events => &[
+            (A::Up, Some("older")),
+            (A::Down, Some("newer")),
+            (A::Back, Some("newest")),
+            (A::Freeze, None),
+            (A::NextTab, None),
+        ],
+    }
+}
+
+/// Demo fault keys, after the screen's own.
+const DEMO: [KeyAction; 4] = [
+    KeyAction::FaultLatency,
+    KeyAction::FaultErrors,
+    KeyAction::FaultRestart,
+    KeyAction::FaultClear,
+];
+const ALWAYS: [KeyAction; 2] = [KeyAction::Help, KeyAction::Quit];
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    if let Some(flash) = &app.flash {
+        let style = if flash.error {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        let text = format::truncate(&flash.text, usize::from(area.width)).into_owned();
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
+        return;
+    }
+    if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
+        let hint =
+            "typing a filter: enter keeps it · esc restores the previous one · ctrl+u clears";
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format::truncate(hint, usize::from(area.width)).into_owned(),
+                theme.dim(),
+            )),
+            area,
+        );
+        return;
+    }
+    frame.render_widget(
+        Paragraph::new(hints(app, usize::from(area.width), theme)),
+        area,
+    );
+}
+
+/// `key desc` pairs for the screen that fit in `width`.
+fn hints(app: &App, width: usize, theme: Theme) -> Line<'static> {
+    let screen = app.screen.context();
+    let demo = app.mode.is_demo();
+    let hint = |(action, text): (KeyAction, Option<&str>)| -> Option<(KeyAction, String, String)> {
+        if !action.context().is_active(screen, demo) {
+            return None;
+        }
+        let key = app.keymap.keys(action).first()?.to_string();
+        Some((
+            action,
+            key,
+            format!(" {} ", text.unwrap_or(action.description())),
+        ))
+    };
+    let extra: &[KeyAction] = if demo { &DEMO } else { &[] };
+    let wanted: Vec<(KeyAction, Option<&str>)> = curated(app.screen)
+        .iter()
+        .copied()
+        .chain(extra.iter().chain(&ALWAYS).map(|&action| (action, None)))
+        .collect();
+    let candidates: Vec<_> = wanted.into_iter().filter_map(hint).collect();
+    let cost =
+        |(_, key, desc): &(KeyAction, String, String)| format::width(key) + format::width(desc) + 1;
+    // Help and quit first, then the others in order while they fit.
+    let mut budget = width;
+    let mut keep = vec![false; candidates.len()];
+    for pass_always in [true, false] {
+        for (i, candidate) in candidates.iter().enumerate() {
+            if keep[i] || ALWAYS.contains(&candidate.0) != pass_always {
+                continue;
+            }
+            let c = cost(candidate);
+            if c <= budget {
+                budget -= c;
+                keep[i] = true;
+            } else if !pass_always {
+                // Keep the order readable: stop at the first that does not fit.
+                break;
+            }
+        }
+    }
+    let mut spans = Vec::new();
+    for (candidate, _) in candidates.into_iter().zip(&keep).filter(|(_, k)| **k) {
+        let (_, key, desc) = candidate;
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(desc));
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,459 @@
+//! The overview: every server in one table, and the selected server's latency, pool, quality,
+//! last poll and limit violations below.
+
+use std::fmt::Write as _;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::RenderDirection;
+use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline, Table};
+
+use super::{
+    Column, block, constraints, fit, format, header_row, message, pieces, sparkline, window,
+};
+use crate::pool::PoolStatus;
+use crate::quality::QualityReport;
+use crate::tui::app::{App, ServerView};
+use crate::tui::layout;
+use crate::tui::theme::Theme;
+
+/// Cells of the pool column's bar.
+const POOL_BAR: usize = 5;
+/// Width of the labels left of the latency sparkline and the pool gauge.
+const LABEL: u16 = 11;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let (table, detail) = layout::overview(area, app.data().servers.len());
+    servers(frame, table, app, theme);
+    details(frame, detail, app, theme);
+}
+
+fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let data = app.data();
+    let title = format!(" servers ({}) ", data.servers.len());
+    let outer = block(title, area.width, theme);
+    let body = layout::table_body(area);
+    let name_width = data
+        .servers
+        .iter()
+        .map(|s| format::width(&s.name))
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 24);
+    let state_width = data
+        .servers
+        .iter()
+        .map(|s| s.health().label().len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let columns = [
+        Column::fixed("Server", u16::try_from(name_width).unwrap_or(24), 0),
+        Column::fixed("State", u16::try_from(state_width).unwrap_or(15), 0),
+        Column::fixed("Pool", 14, 3),
+        Column::fixed("Quality", 14, 0),
+        Column::fixed("p50", 7, 2),
+        Column::fixed("p95", 7, 6),
+        Column::fixed("Success", 7, 5),
+        Column::fixed("Rooms", 5, 1),
+        Column::fixed("Participants", 12, 4).or_short("People", 7),
+        Column::fixed("Tracks", 26, 7),
+        Column::fixed("Violations", 10, 1),
+    ];
+    let fitted = fit(&columns, body.width);
+    let (rows, selected) = window(app.overview, body.height, data.servers.len());
+    let rows: Vec<Row> = data.servers[rows.clone()]
+        .iter()
+        .zip(rows)
+        .map(|(server, index)| {
+            let cells = server_cells(server, theme);
+            let row = Row::new(fitted.iter().map(|f| cells[f.index].clone()));
+            if index == selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(rows, constraints(&fitted))
+        .header(header_row(&fitted, theme))
+        .block(outer);
+    frame.render_widget(table, area);
+    if data.servers.is_empty() {
+        message(frame, body, "waiting for the engine to start…", theme.dim());
+    }
+}
+
+/// Every column's cell for one server, in column order.
+fn server_cells(server: &ServerView, theme: Theme) -> [Cell<'static>; 11] {
+    let health = server.health();
+    let quality = server.quality.as_ref();
+    let dash = || Cell::from(Span::styled("—", theme.dim()));
+    let duration = |d: Option<std::time::Duration>| match d {
+        Some(d) => Cell::from(format::duration(d)),
+        None => dash(),
+    };
+    let snapshot = server.snapshot.as_deref();
+    let grade = server.grade();
+    let quality_cell = match quality.and_then(|q| q.score) {
+        Some(score) => Cell::from(Span::styled(
+            format!(
+                "{} {}",
+                grade.map_or("—", |g| g.as_str()),
+                format::score(score.value())
+            ),
+            theme.grade(grade),
+        )),
+        None => dash(),
+    };
+    let violations = server.violations.len();
+    [
+        Cell::from(server.name.clone()),
+        Cell::from(Span::styled(health.label(), theme.health(health))),
+        server
+            .status
+            .as_ref()
+            .map_or_else(dash, |s| pool_cell(s, theme)),
+        quality_cell,
+        duration(quality.and_then(|q| q.p50)),
+        duration(quality.and_then(|q| q.p95)),
+        quality
+            .and_then(|q| q.success_rate)
+            .map_or_else(dash, |rate| Cell::from(format::percent(rate))),
+        snapshot.map_or_else(dash, |s| Cell::from(s.rooms.len().to_string())),
+        snapshot.map_or_else(dash, |s| Cell::from(s.participant_count().to_string())),
+        snapshot.map_or_else(dash, |s| {
+            let tracks = s.track_counts();
+            let muted = tracks.audio_muted + tracks.video_muted;
+            let mut spans = vec![Span::raw(format!(
+                "{}a {}v",
+                tracks.live_audio(),
+                tracks.live_video()
+            ))];
+            if muted > 0 {
+                spans.push(Span::styled(format!(" (+{muted} muted)"), theme.muted()));
+            }
+            Cell::from(Line::from(spans))
+        }),
+        if violations > 0 {
+            Cell::from(Span::styled(violations.to_string(), theme.over()))
+        } else {
+            Cell::from(Span::styled("0", theme.dim()))
+        },
+    ]
+}
+
+/// `in use/open/max` and a small bar of in use against max.
+fn pool_cell(status: &PoolStatus, theme: Theme) -> Cell<'static> {
+    let text = format!("{}/{}/{}", status.in_use, status.total, status.max);
+    let filled = (status.in_use * POOL_BAR + status.max / 2)
+        .checked_div(status.max)
+        .map_or(0, |filled| filled.min(POOL_BAR));
+    Cell::from(Line::from(vec![
+        Span::raw(format!("{text:<8} ")),
+        Span::styled("█".repeat(filled), theme.ok()),
+        Span::styled("░".repeat(POOL_BAR - filled), theme.dim()),
+    ]))
+}
+
+fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let Some(server) = app.server() else {
+        let outer = block(" server ", area.width, theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        message(frame, inner, "no server yet", theme.dim());
+        return;
+    };
+    let health = server.health();
+    let title = Line::from(vec![
+        Span::raw(format!(" {} · ", server.name)),
+        Span::styled(format!("{} ", health.label()), theme.health(health)),
+    ]);
+    let outer = block(title, area.width, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+
+    let facts = facts(server, usize::from(inner.width), theme);
+    let mut violations = violation_lines(server, theme);
+    // Space goes first to one row of sparkline, then the pool gauge, the facts and the
+    // violations; rows left over make the sparkline taller.
+    let mut left = inner.height;
+    let mut spark = left.min(1);
+    left -= spark;
+    let gauge = left.min(1);
+    left -= gauge;
+    let fact_rows = left.min(u16::try_from(facts.len()).unwrap_or(u16::MAX));
+    left -= fact_rows;
+    let violation_rows = left.min(u16::try_from(violations.len()).unwrap_or(u16::MAX));
+    left -= violation_rows;
+    spark += left.min(7);
+    if usize::from(violation_rows) < violations.len() && violation_rows > 0 {
+        let hidden = violations.len() - usize::from(violation_rows) + 1;
+        violations.truncate(usize::from(violation_rows) - 1);
+        violations.push(Line::from(Span::styled(
+            format!("  … and {hidden} more"),
+            theme.dim(),
+        )));
+    }
+    let [spark_area, gauge_area, facts_area, violations_area] = Layout::vertical([
+        Constraint::Length(spark),
+        Constraint::Length(gauge),
+        Constraint::Length(fact_rows),
+        Constraint::Length(violation_rows),
+    ])
+    .areas(inner);
+
+    latency(frame, spark_area, server, theme);
+    if let Some(status) = &server.status {
+        pool_gauge(frame, gauge_area, status, theme);
+    }
+    frame.render_widget(Paragraph::new(facts), facts_area);
+    frame.render_widget(Paragraph::new(violations), violations_area);
+}
+
+/// The server's latency history: a label column, then the sparkline (newest at the right).
+fn latency(frame: &mut Frame, area: Rect, server: &ServerView, theme: Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let [label_area, spark_area] =
+        Layout::horizontal([Constraint::Length(LABEL), Constraint::Fill(1)]).areas(area);
+    let width = usize::from(spark_area.width);
+    let mut labels = vec![Line::from(Span::styled("latency", theme.header_row()))];
+    match server.latency.latest() {
+        Some(Some(now)) => labels.push(Line::from(format!("now {}", format::duration(now)))),
+        Some(None) => labels.push(Line::from(Span::styled("now: lost", theme.lost()))),
+        None => {}
+    }
+    if let Some(peak) = sparkline::peak(&server.latency, width) {
+        labels.push(Line::from(Span::styled(
+            format!("max {}", format::duration(peak)),
+            theme.dim(),
+        )));
+    }
+    frame.render_widget(Paragraph::new(labels), label_area);
+    if server.latency.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled("no samples yet", theme.dim())),
+            spark_area,
+        );
+        return;
+    }
+    let bars = sparkline::bars(&server.latency, width);
+    let widget = Sparkline::default()
+        .data(bars)
+        .direction(RenderDirection::RightToLeft)
+        .style(
+            theme
+                .title()
+                .remove_modifier(ratatui::style::Modifier::BOLD),
+        )
+        .absent_value_symbol(sparkline::GAP)
+        .absent_value_style(theme.lost());
+    frame.render_widget(widget, spark_area);
+}
+
+fn pool_gauge(frame: &mut Frame, area: Rect, status: &PoolStatus, theme: Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let [label_area, gauge_area] =
+        Layout::horizontal([Constraint::Length(LABEL), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Span::styled("pool", theme.header_row())),
+        label_area,
+    );
+    #[expect(clippy::cast_precision_loss, reason = "pool sizes are small")]
+    let ratio = if status.max == 0 {
+        0.0
+    } else {
+        (status.in_use as f64 / status.max as f64).clamp(0.0, 1.0)
+    };
+    let mut label = format!(
+        "{} in use · {} open · max {}",
+        status.in_use, status.total, status.max
+    );
+    if status.waiters > 0 {
+        let _ = write!(label, " · {} waiting", status.waiters);
+    }
+    let style = if status.waiters > 0 {
+        theme.warn()
+    } else {
+        theme.ok()
+    };
+    let gauge = LineGauge::default()
+        .ratio(ratio)
+        .label(format!("{label} "))
+        .filled_symbol(symbols::line::THICK_HORIZONTAL)
+        .unfilled_symbol(symbols::line::HORIZONTAL)
+        .filled_style(style)
+        .unfilled_style(theme.dim());
+    frame.render_widget(gauge, gauge_area);
+}
+
+/// A label of the detail area, padded to the label column.
+fn label(text: &str, theme: Theme) -> Span<'static> {
+    Span::styled(
+        format!("{text:<width$}", width = usize::from(LABEL)),
+        theme.header_row(),
+    )
+}
+
+/// Problems, quality and the last poll, one line each, each as much as fits in `width`.
+fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let room = width.saturating_sub(usize::from(LABEL));
+    let line = |name: &str, rest: Vec<Span<'static>>| {
+        let mut spans = vec![label(name, theme)];
+        spans.extend(super::clip(rest, room));
+        Line::from(spans)
+    };
+    let mut lines = Vec::new();
+    if let Some(reason) = &server.unauthenticated {
+        lines.push(line(
+            "credentials",
+            vec![Span::styled(
+                format!("unauthenticated: {reason}"),
+                theme.error(),
+            )],
+        ));
+    }
+    if let Some(error) = &server.poll_error {
+        lines.push(line(
+            "poll error",
+            vec![Span::styled(error.clone(), theme.error())],
+        ));
+    }
+    lines.push(line(
+        "quality",
+        pieces(quality_pieces(server.quality.as_ref(), server, theme), room),
+    ));
+    let poll = match &server.poll {
+        Some(poll) => {
+            let mut parts = vec![vec![Span::raw(format!(
+                "took {}",
+                format::duration(poll.took)
+            ))]];
+            parts.push(vec![Span::raw(format::plural(
+                u64::try_from(poll.rooms).unwrap_or(u64::MAX),
+                "room",
+            ))]);
+            if let Some(first) = poll.failed_rooms.first() {
+                let others = poll.failed_rooms.len() - 1;
+                let more = if others > 0 {
+                    format!(" and {others} more")
+                } else {
+                    String::new()
+                };
+                parts.push(vec![Span::styled(
+                    format!(
+                        "participants unread: {} ({}){more}",
+                        first.room, first.error
+                    ),
+                    theme.warn(),
+                )]);
+            }
+            if let Some(snapshot) = &server.snapshot {
+                parts.push(vec![Span::styled(
+                    format!("at {}", format::clock(snapshot.taken_at_ms)),
+                    theme.dim(),
+                )]);
+            }
+            pieces(parts, room)
+        }
+        None => vec![Span::styled("not yet", theme.dim())],
+    };
+    lines.push(line("last poll", poll));
+    lines
+}
+
+/// The quality report in pieces, most important first.
+fn quality_pieces(
+    report: Option<&QualityReport>,
+    server: &ServerView,
+    theme: Theme,
+) -> Vec<Vec<Span<'static>>> {
+    let Some(report) = report else {
+        return vec![vec![Span::styled("not graded yet", theme.dim())]];
+    };
+    let grade = server.grade();
+    let mut first = vec![match report.score {
+        Some(score) => Span::styled(
+            format!(
+                "{} {}",
+                grade.map_or("ungraded", |g| g.as_str()),
+                format::score(score.value())
+            ),
+            theme.grade(grade),
+        ),
+        None => Span::styled("no score", theme.dim()),
+    }];
+    if let Some(raw) = report.raw_score {
+        first.push(Span::styled(
+            format!(" (raw {})", format::score(raw.value())),
+            theme.dim(),
+        ));
+    }
+    let mut parts = vec![first];
+    let mut samples = format!(
+        "{}, {}",
+        format::plural(report.samples, "sample"),
+        format::plural(report.failures, "failure")
+    );
+    if let Some(rate) = report.success_rate {
+        let _ = write!(samples, " ({} ok)", format::percent(rate));
+    }
+    parts.push(vec![Span::raw(samples)]);
+    for (name, value) in [
+        ("jitter", report.jitter),
+        ("mean", report.mean),
+        ("p95", report.p95),
+        ("p99", report.p99),
+        ("p50", report.p50),
+    ] {
+        if let Some(value) = value {
+            parts.push(vec![Span::raw(format!(
+                "{name} {}",
+                format::duration(value)
+            ))]);
+        }
+    }
+    parts
+}
+
+/// The limits the server's rooms exceed, under a heading.
+fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
+    if server.violations.is_empty() {
+        if server.snapshot.is_some() {
+            return vec![Line::from(vec![
+                label("limits", theme),
+                Span::styled("every room within its limits", theme.ok()),
+            ])];
+        }
+        return Vec::new();
+    }
+    let mut lines = vec![Line::from(vec![
+        label("limits", theme),
+        Span::styled(
+            format!(
+                "{} exceeded",
+                format::plural(u64::try_from(server.violations.len()).unwrap_or(0), "limit")
+            ),
+            theme.over(),
+        ),
+    ])];
+    lines.extend(server.violations.iter().map(|violation| {
+        Line::from(vec![
+            Span::styled("  ! ", theme.error()),
+            Span::raw(violation.to_string()),
+        ])
+    }));
+    lines
+}

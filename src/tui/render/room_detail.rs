@@ -1,0 +1,290 @@
+//! One room: its facts, limits and audio profile on top, its participants and their tracks
+//! below.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::{Column, block, constraints, fit, format, header_row, key_of, message, pieces, window};
+use crate::config::{AudioProfile, RoomLimitOverride};
+use crate::keymap::KeyAction;
+use crate::limits::{RoomLimit, limit_for};
+use crate::snapshot::{RoomSummary, TrackKind};
+use crate::tui::app::{App, DetailRow, detail_rows};
+use crate::tui::layout;
+use crate::tui::theme::Theme;
+
+const FIRST: usize = 0;
+const COLUMNS: [Column; 5] = [
+    Column::fill("Participant / track", 24, 40, 0),
+    Column::fixed("Name", 18, 2),
+    Column::fixed("State", 8, 0),
+    Column::fixed("Joined", 7, 1),
+    Column::fixed("Tracks / sid", 14, 0),
+];
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let (info_area, table_area) = layout::room_detail(area);
+    let name = app.room_detail.as_ref().map_or("", |d| d.room.as_str());
+    let Some(room) = app.detail_room() else {
+        let outer = block(format!(" room {name} "), area.width, theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        let back = key_of(app, KeyAction::Back)
+            .map(|key| format!(" — {key} to go back"))
+            .unwrap_or_default();
+        message(
+            frame,
+            inner,
+            &format!("room {name} is gone (finished or deleted){back}"),
+            theme.warn(),
+        );
+        return;
+    };
+    info(frame, info_area, app, room, theme);
+    participants(frame, table_area, app, room, theme);
+}
+
+/// Width of the labels of the info area.
+const LABEL: usize = 13;
+
+fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: Theme) {
+    let data = app.data();
+    let limit = limit_for(&data.limits, &room.name);
+    let own = data.limits.overrides.get(&room.name).copied();
+    let outer = block(format!(" room {} ", room.name), area.width, theme);
+    let room_width = usize::from(outer.inner(area).width).saturating_sub(LABEL);
+    let line = |label: &str, parts: Vec<Vec<Span<'static>>>| {
+        let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.header_row())];
+        spans.extend(pieces(parts, room_width));
+        Line::from(spans)
+    };
+    let created_ms = room.created_at.saturating_mul(1000);
+    let over = |actual: u32, max: u32| {
+        let text = format::count(actual, max);
+        if actual > max {
+            Span::styled(text, theme.over())
+        } else {
+            Span::raw(text)
+        }
+    };
+    let mut lines = vec![line(
+        "room",
+        vec![
+            vec![Span::raw(format!("sid {}", room.sid))],
+            vec![Span::raw(format!(
+                "created {} ({} ago)",
+                format::clock(created_ms),
+                format::age(app.now_ms - created_ms)
+            ))],
+            vec![Span::styled(
+                if room.max_participants == 0 {
+                    "no server cap".to_owned()
+                } else {
+                    format!("server cap {}", room.max_participants)
+                },
+                theme.dim(),
+            )],
+        ],
+    )];
+    lines.push(line(
+        "participants",
+        vec![
+            vec![over(room.num_participants, limit.max_participants)],
+            vec![Span::raw(format!("{} publishing", room.num_publishers))],
+        ],
+    ));
+    if room.participants.is_some() {
+        let muted = |n: u32| {
+            Span::styled(
+                if n > 0 {
+                    format!(" (+{n} muted)")
+                } else {
+                    String::new()
+                },
+                theme.muted(),
+            )
+        };
+        lines.push(line(
+            "live tracks",
+            vec![
+                vec![
+                    Span::raw("audio "),
+                    over(room.tracks.live_audio(), limit.max_audio_tracks),
+                    muted(room.tracks.audio_muted),
+                ],
+                vec![
+                    Span::raw("video "),
+                    over(room.tracks.live_video(), limit.max_video_tracks),
+                    muted(room.tracks.video_muted),
+                ],
+            ],
+        ));
+    } else {
+        lines.push(line(
+            "live tracks",
+            vec![vec![Span::styled(
+                "unknown: participants not read this poll",
+                theme.warn(),
+            )]],
+        ));
+    }
+    lines.push(line("limits", limits(own, limit, theme)));
+    lines.push(line(
+        "audio",
+        vec![vec![profile(room, &data.audio_default, theme)]],
+    ));
+    frame.render_widget(Paragraph::new(lines).block(outer), area);
+}
+
+/// The limits that apply: the room's own values, or the global ones.
+fn limits(
+    own: Option<RoomLimitOverride>,
+    limit: RoomLimit,
+    theme: Theme,
+) -> Vec<Vec<Span<'static>>> {
+    let Some(own) = own else {
+        return vec![vec![Span::raw(format!(
+            "global: participants {}, audio {}, video {}",
+            limit.max_participants, limit.max_audio_tracks, limit.max_video_tracks
+        ))]];
+    };
+    let set: Vec<String> = [
+        ("participants", own.max_participants),
+        ("audio", own.max_audio_tracks),
+        ("video", own.max_video_tracks),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|value| format!("{name} {value}")))
+    .collect();
+    vec![
+        vec![Span::styled(
+            format!("own: {}", set.join(", ")),
+            theme.warn(),
+        )],
+        vec![Span::styled("the rest global", theme.dim())],
+    ]
+}
+
+/// The room's audio profile from its metadata, or why there is none.
+fn profile(room: &RoomSummary, default: &AudioProfile, theme: Theme) -> Span<'static> {
+    match crate::audio::read_profile(&room.metadata) {
+        Ok(Some(profile)) => Span::raw(describe(&profile)),
+        Ok(None) => Span::styled(
+            format!("none — the default applies: {}", describe(default)),
+            theme.dim(),
+        ),
+        Err(err) => Span::styled(format!("metadata unreadable: {err}"), theme.warn()),
+    }
+}
+
+/// `target 40ms · buffer 20ms · jitter 80ms · EC on · NS on · AGC off`.
+fn describe(profile: &AudioProfile) -> String {
+    let on = |flag: bool| if flag { "on" } else { "off" };
+    format!(
+        "target {}ms · buffer {}ms · jitter {}ms · EC {} · NS {} · AGC {}",
+        profile.target_latency_ms,
+        profile.buffer_size_ms,
+        profile.jitter_buffer_ms,
+        on(profile.echo_cancellation),
+        on(profile.noise_suppression),
+        on(profile.auto_gain_control)
+    )
+}
+
+fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: Theme) {
+    let body = layout::table_body(area);
+    let Some(participants) = &room.participants else {
+        frame.render_widget(block(" participants ", area.width, theme), area);
+        message(frame, body, "participants not read this poll", theme.warn());
+        return;
+    };
+    let track_count: usize = participants.iter().map(|p| p.tracks.len()).sum();
+    let outer = block(
+        format!(
+            " {} · {} ",
+            format::plural(
+                u64::try_from(participants.len()).unwrap_or(0),
+                "participant"
+            ),
+            format::plural(u64::try_from(track_count).unwrap_or(0), "track")
+        ),
+        area.width,
+        theme,
+    );
+    let rows = detail_rows(room);
+    let cursor = app
+        .room_detail
+        .as_ref()
+        .map(|d| d.cursor)
+        .unwrap_or_default();
+    let fitted = fit(&COLUMNS, body.width);
+    let (range, selected) = window(cursor, body.height, rows.len());
+    let table_rows: Vec<Row> = rows[range.clone()]
+        .iter()
+        .zip(range)
+        .filter_map(|(row, index)| {
+            let cells = match *row {
+                DetailRow::Participant(p) => {
+                    let participant = participants.get(p)?;
+                    let state_style = if participant.state == "active" {
+                        theme.ok()
+                    } else {
+                        theme.dim()
+                    };
+                    [
+                        participant.identity.clone().into(),
+                        Span::raw(participant.name.clone()),
+                        Span::styled(participant.state.clone(), state_style),
+                        Span::raw(format::age(app.now_ms - participant.joined_at_ms)),
+                        Span::raw(format::plural(
+                            u64::try_from(participant.tracks.len()).unwrap_or(0),
+                            "track",
+                        )),
+                    ]
+                }
+                DetailRow::Track(p, t) => {
+                    let track = participants.get(p)?.tracks.get(t)?;
+                    let kind = match track.kind {
+                        TrackKind::Audio => "audio",
+                        TrackKind::Video => "video",
+                        TrackKind::Data => "data",
+                    };
+                    let state = if track.muted {
+                        Span::styled("muted", theme.muted())
+                    } else {
+                        Span::styled("live", theme.ok())
+                    };
+                    [
+                        format!("  └ {kind} {}", track.source).into(),
+                        Span::raw(track.name.clone()),
+                        state,
+                        Span::raw(""),
+                        Span::styled(track.sid.clone(), theme.dim()),
+                    ]
+                }
+            };
+            let row = Row::new(fitted.iter().map(|f| {
+                let cell = &cells[f.index];
+                if f.index == FIRST {
+                    Cell::from(format::truncate(&cell.content, usize::from(f.width)).into_owned())
+                } else {
+                    Cell::from(cell.clone())
+                }
+            }));
+            Some(if index == selected {
+                row.style(theme.selected())
+            } else {
+                row
+            })
+        })
+        .collect();
+    let table = Table::new(table_rows, constraints(&fitted))
+        .header(header_row(&fitted, theme))
+        .block(outer);
+    frame.render_widget(table, area);
+    if rows.is_empty() {
+        message(frame, body, "no participants", theme.dim());
+    }
+}

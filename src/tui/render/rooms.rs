@@ -1,0 +1,195 @@
+//! The selected server's rooms, in the order `update` keeps (sorted and filtered); only the
+//! rows in view are built, each looked up by name in the snapshot.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::{Column, block, constraints, fit, format, header_row, key_of, message, window};
+use crate::keymap::KeyAction;
+use crate::limits::limit_for;
+use crate::snapshot::RoomSummary;
+use crate::tui::app::{App, ServerView};
+use crate::tui::layout;
+use crate::tui::theme::Theme;
+
+const ROOM: usize = 0;
+const COLUMNS: [Column; 7] = [
+    Column::fill("  Room", 20, 36, 0),
+    Column::fixed("Participants", 12, 0).or_short("People", 7),
+    Column::fixed("Audio", 15, 0),
+    Column::fixed("Video", 15, 2),
+    Column::fixed("Publishers", 10, 4),
+    Column::fixed("Age", 6, 3),
+    Column::fixed("Profile", 7, 1),
+];
+
+/// How the filter is written, shown while it is typed.
+const FILTER_HINT: &str = "enter keep · esc cancel · p>10 a>2 v=0 ! name";
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let body = layout::table_body(area);
+    let Some(server) = app.server() else {
+        frame.render_widget(block(" rooms ", area.width, theme), area);
+        message(frame, body, "no server yet", theme.dim());
+        return;
+    };
+    let outer = block(title(app, server, theme), area.width, theme);
+    let outer = if app.rooms.editing_from.is_some() {
+        outer.title_bottom(Line::from(vec![
+            Span::styled(format!(" / {}", app.rooms.filter), theme.title()),
+            Span::styled("█", theme.title()),
+            Span::styled(format!("  {FILTER_HINT} "), theme.dim()),
+        ]))
+    } else {
+        outer
+    };
+
+    let fitted = fit(&COLUMNS, body.width);
+    let (range, selected) = window(app.rooms.cursor, body.height, server.room_order.len());
+    let rows: Vec<Row> = match &server.snapshot {
+        Some(snapshot) => server.room_order[range.clone()]
+            .iter()
+            .zip(range)
+            .map(|(name, index)| {
+                let cells = match snapshot.rooms.get(name) {
+                    Some(room) => cells(app, room, theme),
+                    None => gone(theme),
+                };
+                let row = Row::new(fitted.iter().map(|f| {
+                    if f.index == ROOM {
+                        room_cell(server, name, usize::from(f.width), theme)
+                    } else {
+                        cells[f.index].clone()
+                    }
+                }));
+                if index == selected {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let table = Table::new(rows, constraints(&fitted))
+        .header(header_row(&fitted, theme))
+        .block(outer);
+    frame.render_widget(table, area);
+
+    match &server.snapshot {
+        None => message(frame, body, "waiting for the first poll…", theme.dim()),
+        Some(snapshot) if snapshot.rooms.is_empty() => {
+            let hint = key_of(app, KeyAction::CreateRoom)
+                .map(|key| format!(" — {key} creates one"))
+                .unwrap_or_default();
+            message(frame, body, &format!("no rooms{hint}"), theme.dim());
+        }
+        Some(_) if server.room_order.is_empty() => {
+            message(frame, body, "no rooms match the filter", theme.dim());
+        }
+        Some(_) => {}
+    }
+}
+
+/// `rooms: shown/total · sort: participants ▼ · filter: p>10`.
+fn title(app: &App, server: &ServerView, theme: Theme) -> Line<'static> {
+    let total = server.snapshot.as_ref().map_or(0, |s| s.rooms.len());
+    let arrow = if app.rooms.descending { "▼" } else { "▲" };
+    let mut spans = vec![Span::raw(format!(
+        " {} · rooms: {}/{} · sort: {} {arrow} ",
+        server.name,
+        server.room_order.len(),
+        total,
+        app.rooms.sort.label()
+    ))];
+    if !app.rooms.filter.is_empty() && app.rooms.editing_from.is_none() {
+        spans.push(Span::styled(
+            format!("· filter: {} ", app.rooms.filter),
+            theme.warn(),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// The room's name, after a `!` when it is over one of its limits.
+fn room_cell(server: &ServerView, name: &str, width: usize, theme: Theme) -> Cell<'static> {
+    let marker = if server.violating_rooms.contains_key(name) {
+        Span::styled("! ", theme.error())
+    } else {
+        Span::raw("  ")
+    };
+    Cell::from(Line::from(vec![
+        marker,
+        Span::raw(format::truncate(name, width.saturating_sub(2)).into_owned()),
+    ]))
+}
+
+/// A count against its limit, in the over style past it.
+fn against(actual: u32, limit: u32, theme: Theme) -> Span<'static> {
+    let text = format::count(actual, limit);
+    if actual > limit {
+        Span::styled(text, theme.over())
+    } else {
+        Span::raw(text)
+    }
+}
+
+/// Live tracks against the limit, and the muted ones apart.
+fn tracks(live: u32, muted: u32, limit: u32, theme: Theme) -> Cell<'static> {
+    let mut spans = vec![against(live, limit, theme)];
+    if muted > 0 {
+        spans.push(Span::styled(format!(" (+{muted} muted)"), theme.muted()));
+    }
+    Cell::from(Line::from(spans))
+}
+
+fn cells(app: &App, room: &RoomSummary, theme: Theme) -> [Cell<'static>; 7] {
+    let limit = limit_for(&app.data().limits, &room.name);
+    let unknown = || Cell::from(Span::styled("?", theme.dim()));
+    let (audio, video) = if room.participants.is_some() {
+        (
+            tracks(
+                room.tracks.live_audio(),
+                room.tracks.audio_muted,
+                limit.max_audio_tracks,
+                theme,
+            ),
+            tracks(
+                room.tracks.live_video(),
+                room.tracks.video_muted,
+                limit.max_video_tracks,
+                theme,
+            ),
+        )
+    } else {
+        (unknown(), unknown())
+    };
+    let profile = match crate::audio::read_profile(&room.metadata) {
+        Ok(Some(_)) => Cell::from(Span::styled("✓", theme.ok())),
+        Ok(None) => Cell::from(""),
+        Err(_) => Cell::from(Span::styled("?", theme.warn())),
+    };
+    [
+        Cell::from(""),
+        Cell::from(against(
+            room.num_participants,
+            limit.max_participants,
+            theme,
+        )),
+        audio,
+        video,
+        Cell::from(room.num_publishers.to_string()),
+        Cell::from(format::age(
+            app.now_ms - room.created_at.saturating_mul(1000),
+        )),
+        profile,
+    ]
+}
+
+/// A name in the order that the snapshot no longer has (never expected; drawn, not hidden).
+fn gone(theme: Theme) -> [Cell<'static>; 7] {
+    let dash = || Cell::from(Span::styled("—", theme.dim()));
+    [dash(), dash(), dash(), dash(), dash(), dash(), dash()]
+}

@@ -1,0 +1,97 @@
+//! Latency histories drawn as sparklines. Only as many samples as there are cells are taken
+//! (the newest), and a lost sample (requests made, none answered) is a gap drawn in the "lost"
+//! style, never the lowest bar.
+
+use std::time::Duration;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::SparklineBar;
+
+use crate::quality::LatencyRing;
+use crate::tui::theme::Theme;
+
+/// The eight bar heights, lowest first.
+pub const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// What a lost sample looks like, in text and in the sparkline widget.
+pub const GAP: &str = "·";
+
+fn micros(sample: Duration) -> u64 {
+    u64::try_from(sample.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The bar for `value` on a scale whose top is `max`: the smallest sample is still a bar.
+#[must_use]
+pub fn bar(value: u64, max: u64) -> char {
+    if max == 0 {
+        return BARS[0];
+    }
+    let level = (u128::from(value) * 7 + u128::from(max) / 2) / u128::from(max);
+    BARS[usize::try_from(level).unwrap_or(7).min(7)]
+}
+
+/// A one-line text sparkline of the newest `width` samples of `ring`, newest at the right,
+/// scaled to the largest of them.
+#[must_use]
+pub fn text(ring: &LatencyRing, width: usize, theme: Theme) -> Line<'static> {
+    let max = ring.newest(width).flatten().map(micros).max().unwrap_or(0);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut run = String::new();
+    let mut run_style: Option<Style> = None;
+    for sample in ring.newest(width) {
+        let (symbol, style) = match sample {
+            Some(latency) => (bar(micros(latency), max), Style::new()),
+            None => (GAP.chars().next().unwrap_or(' '), theme.lost()),
+        };
+        if run_style.is_some_and(|s| s != style) {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                run_style.unwrap_or_default(),
+            ));
+        }
+        run_style = Some(style);
+        run.push(symbol);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(run, run_style.unwrap_or_default()));
+    }
+    Line::from(spans).right_aligned()
+}
+
+/// Bars for ratatui's `Sparkline` drawn right to left: the newest `width` samples of `ring`,
+/// newest first, in microseconds; a lost sample is absent (`None`).
+#[must_use]
+pub fn bars(ring: &LatencyRing, width: usize) -> Vec<SparklineBar> {
+    ring.newest(width)
+        .rev()
+        .map(|sample| SparklineBar::from(sample.map(micros)))
+        .collect()
+}
+
+/// The largest of the newest `width` samples.
+#[must_use]
+pub fn peak(ring: &LatencyRing, width: usize) -> Option<Duration> {
+    ring.newest(width).flatten().max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_never_the_lowest_bar() {
+        let mut ring = LatencyRing::new(8);
+        for sample in [Some(10), None, Some(40), Some(80)] {
+            ring.push(sample.map(Duration::from_millis));
+        }
+        let line = text(&ring, 8, Theme::new(true));
+        let drawn: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(drawn, "▂·▅█");
+        let wide = text(&ring, 2, Theme::new(true));
+        let drawn: String = wide.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(drawn, "▅█");
+        assert_eq!(bars(&ring, 3).len(), 3);
+        assert_eq!(bars(&ring, 3)[2], SparklineBar::from(None));
+    }
+}

@@ -1,0 +1,59 @@
+//! Taking over the terminal and giving it back on every way out: a normal quit, an error
+//! (the guard's `Drop`), and a panic (a hook that restores before the panic report prints).
+
+use std::io::{self, Write};
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::execute;
+use ratatui::DefaultTerminal;
+
+/// The dashboard's terminal; restored when dropped.
+pub struct TerminalGuard {
+    terminal: DefaultTerminal,
+}
+
+impl TerminalGuard {
+    /// Raw mode, the alternate screen, mouse capture and bracketed paste. Installs a panic
+    /// hook (after color-eyre's, which it then calls) that restores the terminal first, so
+    /// the panic report is readable and the shell works afterwards.
+    ///
+    /// # Errors
+    /// The terminal cannot be switched to raw mode or the alternate screen.
+    pub fn enter() -> io::Result<Self> {
+        let terminal = ratatui::try_init()?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        if let Err(err) = execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste) {
+            restore();
+            return Err(err);
+        }
+        Ok(Self { terminal })
+    }
+
+    pub fn terminal(&mut self) -> &mut DefaultTerminal {
+        &mut self.terminal
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Idempotent: safe to run from the panic hook and again from the guard.
+pub fn restore() {
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        crossterm::cursor::Show
+    );
+    ratatui::restore();
+    let _ = io::stdout().flush();
+}

@@ -1,0 +1,179 @@
+//! Colours and emphasis, in one place. With `NO_COLOR` set every style keeps only its
+//! modifiers (bold, reversed, dim), so states stay distinguishable without colour.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::quality::Grade;
+use crate::reconnect::ConnectionState;
+
+use super::app::ServerHealth;
+use super::log::Level;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub monochrome: bool,
+}
+
+impl Theme {
+    #[must_use]
+    pub fn new(monochrome: bool) -> Self {
+        Self { monochrome }
+    }
+
+    fn paint(self, style: Style) -> Style {
+        if self.monochrome {
+            Style {
+                fg: None,
+                bg: None,
+                underline_color: None,
+                ..style
+            }
+        } else {
+            style
+        }
+    }
+
+    #[must_use]
+    pub fn fg(self, color: Color) -> Style {
+        self.paint(Style::new().fg(color))
+    }
+
+    #[must_use]
+    pub fn title(self) -> Style {
+        self.paint(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD))
+    }
+
+    #[must_use]
+    pub fn dim(self) -> Style {
+        Style::new().add_modifier(Modifier::DIM)
+    }
+
+    #[must_use]
+    pub fn header_row(self) -> Style {
+        self.paint(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+    }
+
+    /// The selected row: a background, so coloured cells keep their colour (reverse video
+    /// would turn them into blocks); reverse only without colour.
+    #[must_use]
+    pub fn selected(self) -> Style {
+        if self.monochrome {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+                .bg(Color::Indexed(238))
+                .add_modifier(Modifier::BOLD)
+        }
+    }
+
+    #[must_use]
+    pub fn key(self) -> Style {
+        self.paint(
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        )
+        .add_modifier(if self.monochrome {
+            Modifier::REVERSED
+        } else {
+            Modifier::empty()
+        })
+    }
+
+    #[must_use]
+    pub fn badge(self, color: Color) -> Style {
+        self.paint(
+            Style::new()
+                .fg(Color::Black)
+                .bg(color)
+                .add_modifier(Modifier::BOLD),
+        )
+        .add_modifier(if self.monochrome {
+            Modifier::REVERSED
+        } else {
+            Modifier::empty()
+        })
+    }
+
+    #[must_use]
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    #[must_use]
+    pub fn warn(self) -> Style {
+        self.paint(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+    }
+
+    #[must_use]
+    pub fn error(self) -> Style {
+        self.paint(Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+    }
+
+    /// A sample that was lost (requests made, none answered).
+    #[must_use]
+    pub fn lost(self) -> Style {
+        self.paint(Style::new().fg(Color::Red))
+    }
+
+    /// Muted tracks: grey, or dim without colour (never both: grey dimmed is unreadable).
+    #[must_use]
+    pub fn muted(self) -> Style {
+        if self.monochrome {
+            Style::new().add_modifier(Modifier::DIM)
+        } else {
+            Style::new().fg(Color::Indexed(245))
+        }
+    }
+
+    #[must_use]
+    pub fn state(self, state: ConnectionState) -> Style {
+        match state {
+            ConnectionState::Connected => self.ok(),
+            ConnectionState::Connecting => self.fg(Color::Cyan),
+            ConnectionState::Reconnecting => self.warn(),
+            ConnectionState::Failed => self.error(),
+            ConnectionState::Disconnected => self.dim(),
+        }
+    }
+
+    #[must_use]
+    pub fn health(self, health: ServerHealth) -> Style {
+        match health {
+            ServerHealth::Up => self.ok(),
+            ServerHealth::Unknown => self.dim(),
+            ServerHealth::Degraded => self.warn(),
+            ServerHealth::Down | ServerHealth::Unauthenticated => self.error(),
+        }
+    }
+
+    #[must_use]
+    pub fn grade(self, grade: Option<Grade>) -> Style {
+        match grade {
+            Some(Grade::Excellent) => {
+                self.paint(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+            }
+            Some(Grade::Good) => self.ok(),
+            Some(Grade::Fair) => self.warn(),
+            Some(Grade::Poor) => self.error(),
+            None => self.dim(),
+        }
+    }
+
+    #[must_use]
+    pub fn level(self, level: Level) -> Style {
+        match level {
+            Level::Info => Style::new(),
+            Level::Action => self.fg(Color::Cyan),
+            Level::Warn => self.warn(),
+            Level::Error => self.error(),
+        }
+    }
+
+    /// A value over its limit.
+    #[must_use]
+    pub fn over(self) -> Style {
+        self.error()
+    }
+}

@@ -1,0 +1,439 @@
+//! Every screen and popup drawn into a `TestBackend` at 80x24 and 160x48 and compared with
+//! the reviewed snapshots in `tests/snapshots/`. State changes go through `update` with real
+//! key events (the keys read from the key map), so the tests exercise the real flow.
+//!
+//! After a deliberate change: `INSTA_UPDATE=always cargo test --test tui_render`, then read
+//! every changed snapshot before committing it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lktop::events::{EngineEvent, EventKind};
+use lktop::keymap::KeyAction;
+use lktop::snapshot::RoomChange;
+use lktop::tui::app::App;
+use lktop::tui::fixture::{NOW_MS, sample_app};
+use lktop::tui::{Action, Mode, Screen, update};
+use proptest::prelude::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const ROOMS: usize = 40;
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal
+        .draw(|frame| lktop::tui::render::draw(frame, app))
+        .expect("drawing never fails");
+    terminal
+}
+
+/// Presses the first key bound to `action`.
+fn press(app: &mut App, action: KeyAction) {
+    let key = *app
+        .keymap
+        .keys(action)
+        .first()
+        .unwrap_or_else(|| panic!("{action} has a key"));
+    let _ = update(app, Action::Key(KeyEvent::new(key.code(), key.modifiers())));
+}
+
+/// Presses a key that is not in the key map (popups and the filter prompt read these).
+fn key(app: &mut App, code: KeyCode) {
+    let _ = update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// The fixture at `width` x `height` after `setup`.
+fn app_at(width: u16, height: u16, setup: &dyn Fn(&mut App)) -> App {
+    let mut app = sample_app(ROOMS, width, height);
+    let _ = update(&mut app, Action::Resize { width, height });
+    setup(&mut app);
+    app
+}
+
+/// Snapshots of `setup`'s screen at both sizes.
+fn check(name: &str, setup: &dyn Fn(&mut App)) {
+    for (width, height) in SIZES {
+        let app = app_at(width, height, setup);
+        insta::assert_snapshot!(
+            format!("{name}_{width}x{height}"),
+            draw(&app, width, height).backend()
+        );
+    }
+}
+
+fn rooms(app: &mut App) {
+    press(app, KeyAction::ShowRooms);
+    assert_eq!(app.screen, Screen::Rooms);
+}
+
+#[test]
+fn overview() {
+    check("overview", &|app| assert_eq!(app.screen, Screen::Overview));
+}
+
+#[test]
+fn connections() {
+    check("connections", &|app| press(app, KeyAction::ShowConnections));
+}
+
+#[test]
+fn rooms_table() {
+    check("rooms", &rooms);
+}
+
+#[test]
+fn rooms_sorted_by_participants_and_scrolled() {
+    check("rooms_sorted", &|app| {
+        rooms(app);
+        press(app, KeyAction::Sort);
+        for _ in 0..25 {
+            press(app, KeyAction::Down);
+        }
+    });
+}
+
+#[test]
+fn rooms_with_a_filter_being_typed() {
+    check("rooms_filter", &|app| {
+        rooms(app);
+        press(app, KeyAction::Filter);
+        type_text(app, "p>5");
+        assert!(app.rooms.editing_from.is_some());
+    });
+}
+
+#[test]
+fn rooms_filter_matching_nothing() {
+    check("rooms_filter_empty", &|app| {
+        rooms(app);
+        press(app, KeyAction::Filter);
+        type_text(app, "nothing-like-this");
+        key(app, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn room_detail() {
+    check("room_detail", &|app| {
+        rooms(app);
+        press(app, KeyAction::Open);
+        assert_eq!(app.screen, Screen::RoomDetail);
+        press(app, KeyAction::Down);
+        press(app, KeyAction::Down);
+    });
+}
+
+#[test]
+fn room_detail_of_a_vanished_room() {
+    check("room_detail_gone", &|app| {
+        rooms(app);
+        press(app, KeyAction::Open);
+        if let Some(detail) = &mut app.room_detail {
+            detail.room = "retro-0000".to_owned();
+        }
+    });
+}
+
+#[test]
+fn room_detail_without_participants() {
+    check("room_detail_unread", &|app| {
+        rooms(app);
+        press(app, KeyAction::Filter);
+        type_text(app, "office-hours-0003");
+        key(app, KeyCode::Enter);
+        press(app, KeyAction::Open);
+        assert_eq!(
+            app.room_detail.as_ref().map(|d| d.room.as_str()),
+            Some("office-hours-0003")
+        );
+    });
+}
+
+#[test]
+fn footer_message() {
+    check("flash_error", &|app| {
+        let command = lktop::events::Command::DeleteRoom {
+            server: "eu-west".to_owned(),
+            room: "all-hands-0000".to_owned(),
+        };
+        let _ = update(
+            app,
+            Action::CommandRefused {
+                command,
+                reason: "the engine is shutting down".to_owned(),
+            },
+        );
+    });
+}
+
+#[test]
+fn events() {
+    check("events", &|app| press(app, KeyAction::ShowEvents));
+}
+
+/// Sixty more log entries, one a second after the fixture's now.
+fn busy_log(app: &mut App) {
+    for i in 0..60_i64 {
+        let event = EngineEvent {
+            at_ms: NOW_MS + (i + 1) * 1000,
+            kind: EventKind::RoomChanges {
+                server: "eu-west".to_owned(),
+                changes: vec![RoomChange::RoomStarted {
+                    room: format!("burst-{i:02}"),
+                }],
+            },
+        };
+        let _ = update(app, Action::Engine(Box::new(event)));
+    }
+    let _ = update(
+        app,
+        Action::Tick {
+            now_ms: NOW_MS + 61_000,
+        },
+    );
+}
+
+#[test]
+fn events_scrolled_back() {
+    check("events_scrolled", &|app| {
+        busy_log(app);
+        press(app, KeyAction::ShowEvents);
+        for _ in 0..4 {
+            press(app, KeyAction::Up);
+        }
+    });
+}
+
+#[test]
+fn help_overlay() {
+    check("help", &|app| press(app, KeyAction::Help));
+}
+
+#[test]
+fn help_overlay_scrolled() {
+    check("help_scrolled", &|app| {
+        press(app, KeyAction::Help);
+        for _ in 0..30 {
+            key(app, KeyCode::Down);
+        }
+    });
+}
+
+#[test]
+fn limits_editor_global() {
+    check("limits_global", &|app| {
+        press(app, KeyAction::EditLimits);
+        key(app, KeyCode::Down);
+        key(app, KeyCode::Right);
+    });
+}
+
+#[test]
+fn limits_editor_global_with_a_bad_value() {
+    check("limits_global_problem", &|app| {
+        press(app, KeyAction::EditLimits);
+        key(app, KeyCode::Char('0'));
+    });
+}
+
+#[test]
+fn limits_editor_room() {
+    check("limits_room", &|app| {
+        rooms(app);
+        press(app, KeyAction::RoomLimits);
+        key(app, KeyCode::Down);
+        type_text(app, "12");
+    });
+}
+
+#[test]
+fn audio_editor() {
+    check("audio", &|app| {
+        rooms(app);
+        press(app, KeyAction::AudioProfile);
+        key(app, KeyCode::Down);
+        type_text(app, "90");
+    });
+}
+
+#[test]
+fn confirm_popup() {
+    check("confirm", &|app| {
+        rooms(app);
+        press(app, KeyAction::DeleteRoom);
+    });
+}
+
+#[test]
+fn create_room_input() {
+    check("create_room", &|app| {
+        rooms(app);
+        press(app, KeyAction::CreateRoom);
+        type_text(app, "town-hall");
+    });
+}
+
+#[test]
+fn frozen_and_polling_paused_header() {
+    check("frozen_paused", &|app| {
+        press(app, KeyAction::Freeze);
+        app.flash = None;
+        app.polling_paused = true;
+        let _ = update(
+            app,
+            Action::Tick {
+                now_ms: NOW_MS + 65_000,
+            },
+        );
+    });
+}
+
+#[test]
+fn replay_header() {
+    check("replay", &|app| {
+        app.mode = Mode::Replay {
+            file: "incident-2025-11-24.ndjson".to_owned(),
+            speed: 2.0,
+            paused: true,
+            at_ms: NOW_MS - 1_000,
+            started_at_ms: NOW_MS - 193_000,
+            finished: false,
+        };
+    });
+}
+
+#[test]
+fn demo_header() {
+    check("demo", &|app| {
+        app.mode = Mode::Live {
+            sandbox: Some("http://127.0.0.1:7880".to_owned()),
+        };
+        rooms(app);
+    });
+}
+
+#[test]
+fn second_server() {
+    check("second_server", &|app| {
+        press(app, KeyAction::NextServer);
+        press(app, KeyAction::ShowConnections);
+    });
+}
+
+#[test]
+fn monochrome_rooms() {
+    check("monochrome_rooms", &|app| {
+        app.monochrome = true;
+        rooms(app);
+    });
+    for (width, height) in SIZES {
+        let app = app_at(width, height, &|app| {
+            app.monochrome = true;
+            rooms(app);
+        });
+        let terminal = draw(&app, width, height);
+        let colored = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset)
+            .count();
+        assert_eq!(colored, 0, "NO_COLOR: no cell may have a colour");
+    }
+}
+
+#[test]
+fn too_small() {
+    let app = sample_app(ROOMS, 59, 19);
+    insta::assert_snapshot!("too_small_59x19", draw(&app, 59, 19).backend());
+}
+
+/// Every screen and popup, by number, for the property test.
+fn setup(case: u8, app: &mut App) {
+    match case {
+        0 => {}
+        1 => press(app, KeyAction::ShowConnections),
+        2 => rooms(app),
+        3 => {
+            rooms(app);
+            press(app, KeyAction::Filter);
+            type_text(app, "a>1");
+        }
+        4 => {
+            rooms(app);
+            press(app, KeyAction::Open);
+        }
+        5 => press(app, KeyAction::ShowEvents),
+        6 => press(app, KeyAction::Help),
+        7 => press(app, KeyAction::EditLimits),
+        8 => {
+            rooms(app);
+            press(app, KeyAction::RoomLimits);
+            type_text(app, "99999999999");
+        }
+        9 => {
+            rooms(app);
+            press(app, KeyAction::AudioProfile);
+        }
+        10 => {
+            rooms(app);
+            press(app, KeyAction::DeleteRoom);
+        }
+        11 => {
+            rooms(app);
+            press(app, KeyAction::CreateRoom);
+            type_text(app, &"x".repeat(300));
+        }
+        12 => {
+            press(app, KeyAction::Freeze);
+            app.polling_paused = true;
+            app.mode = Mode::Replay {
+                file: "a-very-long-recording-file-name.ndjson".to_owned(),
+                speed: 0.25,
+                paused: false,
+                at_ms: NOW_MS,
+                started_at_ms: NOW_MS - 7_300_000,
+                finished: true,
+            };
+        }
+        13 => {
+            app.mode = Mode::Live {
+                sandbox: Some("http://127.0.0.1:7880".to_owned()),
+            };
+            app.monochrome = true;
+            press(app, KeyAction::NextServer);
+            rooms(app);
+        }
+        _ => {
+            rooms(app);
+            press(app, KeyAction::Open);
+            for _ in 0..40 {
+                press(app, KeyAction::Down);
+            }
+            press(app, KeyAction::Help);
+            for _ in 0..100 {
+                key(app, KeyCode::PageDown);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn any_screen_draws_at_any_size(case in 0_u8..15, width in 1_u16..=220, height in 1_u16..=70) {
+        let mut app = sample_app(12, width, height);
+        let _ = update(&mut app, Action::Resize { width, height });
+        setup(case, &mut app);
+        let _ = draw(&app, width, height);
+    }
+}

@@ -1,0 +1,889 @@
+//! `update()` for every action: key actions from the key map, popups, mouse, paste, resize,
+//! the heartbeat, engine events and the event loop's feedback. No terminal, no engine, no
+//! clock: state in, state and effects out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use lktop::config::{EnforcementMode, RoomLimitsConfig};
+use lktop::events::{Command, EngineEvent, EventKind, Outcome};
+use lktop::keymap::{KeyAction, Keymap};
+use lktop::limits::{LimitKind, Violation};
+use lktop::poller::PollStats;
+use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
+use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
+use lktop::snapshot::{
+    ParticipantSummary, RoomSummary, Snapshot, TrackCounts, TrackKind, TrackSummary,
+};
+use lktop::tui::popup::{LimitsScope, Popup};
+use lktop::tui::{Action, App, DemoFault, Effect, Mode, ReplayControl, Screen, update};
+
+const NOW: i64 = 1_764_000_000_000;
+
+fn event(kind: EventKind) -> Action {
+    Action::Engine(Box::new(EngineEvent { at_ms: NOW, kind }))
+}
+
+fn connection(id: u64, state: ConnectionState, answered: u64, total_ms: u64) -> ConnectionInfo {
+    ConnectionInfo {
+        id: ConnectionId(id),
+        state,
+        in_use: false,
+        checking: false,
+        created_at: UNIX_EPOCH + Duration::from_millis(u64::try_from(NOW).unwrap() - 60_000),
+        last_used: Some(SystemTime::UNIX_EPOCH),
+        total_requests: answered,
+        failed_requests: 0,
+        current_latency: Some(Duration::from_millis(2)),
+        average_latency: Some(Duration::from_millis(2)),
+        answered_requests: answered,
+        answered_latency_total: Duration::from_millis(total_ms),
+        reconnect_attempts: 0,
+        last_error: None,
+        quality_score: None,
+    }
+}
+
+fn status(server: &str, connections: Vec<ConnectionInfo>) -> PoolStatus {
+    PoolStatus {
+        server: server.into(),
+        total: connections.len(),
+        in_use: 0,
+        healthy: connections
+            .iter()
+            .filter(|c| c.state == ConnectionState::Connected)
+            .count(),
+        failed: 0,
+        waiters: 0,
+        max: 10,
+        unauthenticated: None,
+        events_dropped: 0,
+        connections,
+    }
+}
+
+fn track(sid: &str, kind: TrackKind, muted: bool) -> TrackSummary {
+    TrackSummary {
+        sid: sid.into(),
+        kind,
+        source: "microphone".into(),
+        name: String::new(),
+        muted,
+    }
+}
+
+fn room(name: &str, participants: u32) -> RoomSummary {
+    let list: Vec<ParticipantSummary> = (0..participants)
+        .map(|i| ParticipantSummary {
+            identity: format!("{name}-user-{i}"),
+            sid: format!("PA_{name}_{i}"),
+            name: String::new(),
+            joined_at_ms: NOW - 1000,
+            state: "active".into(),
+            tracks: vec![track(
+                &format!("TR_{name}_{i}"),
+                TrackKind::Audio,
+                i % 2 == 1,
+            )],
+        })
+        .collect();
+    RoomSummary {
+        name: name.into(),
+        sid: format!("RM_{name}"),
+        created_at: NOW / 1000 - 600,
+        max_participants: 0,
+        metadata: String::new(),
+        num_participants: participants,
+        num_publishers: participants,
+        tracks: TrackCounts {
+            audio: participants,
+            audio_muted: participants / 2,
+            video: 0,
+            video_muted: 0,
+        },
+        participants: Some(list),
+    }
+}
+
+fn snapshot(server: &str, rooms: &[(&str, u32)]) -> Action {
+    let rooms: BTreeMap<String, RoomSummary> = rooms
+        .iter()
+        .map(|(name, participants)| ((*name).to_owned(), room(name, *participants)))
+        .collect();
+    event(EventKind::Snapshot {
+        snapshot: Arc::new(Snapshot {
+            server: server.into(),
+            taken_at_ms: NOW,
+            rooms,
+        }),
+        stats: PollStats {
+            rooms: 0,
+            participant_calls: 0,
+            failed_rooms: Vec::new(),
+            took: Duration::from_millis(5),
+        },
+    })
+}
+
+fn started(servers: &[&str]) -> Action {
+    event(EventKind::Started {
+        servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+        sandbox: None,
+        limits: RoomLimitsConfig::default(),
+        audio_default: lktop::config::AudioProfile::default(),
+        poll_interval_ms: 2000,
+    })
+}
+
+/// A live app watching one server with three rooms (`alpha` 2, `bravo` 60 — over the
+/// default 50 —, `charlie` 0), 80x24.
+fn app_with(mode: Mode) -> App {
+    let mut app = App::new(mode, Keymap::default(), RoomLimitsConfig::default(), NOW);
+    update(
+        &mut app,
+        Action::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    update(&mut app, started(&["main"]));
+    update(
+        &mut app,
+        event(EventKind::PoolStatus {
+            status: status(
+                "main",
+                vec![
+                    connection(1, ConnectionState::Connected, 10, 20),
+                    connection(2, ConnectionState::Connected, 5, 10),
+                ],
+            ),
+        }),
+    );
+    update(
+        &mut app,
+        snapshot("main", &[("alpha", 2), ("bravo", 60), ("charlie", 0)]),
+    );
+    update(
+        &mut app,
+        event(EventKind::Violations {
+            server: "main".into(),
+            violations: vec![Violation {
+                kind: LimitKind::Participants,
+                room: Some("bravo".into()),
+                limit: 50,
+                actual: 60,
+            }],
+        }),
+    );
+    app
+}
+
+fn live() -> App {
+    app_with(Mode::Live { sandbox: None })
+}
+
+fn demo() -> App {
+    app_with(Mode::Live {
+        sandbox: Some("http://127.0.0.1:7880".into()),
+    })
+}
+
+fn replay() -> App {
+    app_with(Mode::Replay {
+        file: "r.ndjson".into(),
+        speed: 1.0,
+        paused: false,
+        at_ms: 0,
+        started_at_ms: 0,
+        finished: false,
+    })
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, key(code))
+}
+
+fn char_key(c: char) -> KeyCode {
+    KeyCode::Char(c)
+}
+
+/// Presses the first key the default map binds to `action`.
+fn act(app: &mut App, action: KeyAction) -> Vec<Effect> {
+    let spec = app.keymap.keys(action)[0];
+    update(
+        app,
+        Action::Key(KeyEvent::new(spec.code(), spec.modifiers())),
+    )
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, char_key(c));
+    }
+}
+
+fn last_log(app: &App) -> String {
+    app.log
+        .up_to(u64::MAX)
+        .last()
+        .map(|entry| entry.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_key_action_has_a_default_key_and_is_handled_on_every_screen() {
+    for action in KeyAction::ALL {
+        assert!(
+            !Keymap::default().keys(action).is_empty(),
+            "{action} has no key"
+        );
+        for screen in [
+            Screen::Overview,
+            Screen::Connections,
+            Screen::Rooms,
+            Screen::Events,
+        ] {
+            let mut app = demo();
+            app.screen = screen;
+            let _ = act(&mut app, action);
+        }
+    }
+}
+
+#[test]
+fn quit_asks_the_loop_to_stop() {
+    let mut app = live();
+    assert_eq!(act(&mut app, KeyAction::Quit), vec![Effect::Quit]);
+    assert!(app.should_quit);
+}
+
+#[test]
+fn help_opens_and_any_other_key_closes_it() {
+    let mut app = live();
+    act(&mut app, KeyAction::Help);
+    assert_eq!(app.popup, Some(Popup::Help { scroll: 0 }));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.popup, Some(Popup::Help { scroll: 1 }));
+    // q closes help instead of quitting.
+    assert!(press(&mut app, char_key('q')).is_empty());
+    assert_eq!(app.popup, None);
+    assert!(!app.should_quit);
+}
+
+#[test]
+fn tabs_cycle_both_ways_and_number_keys_jump() {
+    let mut app = live();
+    act(&mut app, KeyAction::NextTab);
+    assert_eq!(app.screen, Screen::Connections);
+    act(&mut app, KeyAction::PrevTab);
+    act(&mut app, KeyAction::PrevTab);
+    assert_eq!(app.screen, Screen::Events);
+    for (action, screen) in [
+        (KeyAction::ShowOverview, Screen::Overview),
+        (KeyAction::ShowConnections, Screen::Connections),
+        (KeyAction::ShowRooms, Screen::Rooms),
+        (KeyAction::ShowEvents, Screen::Events),
+    ] {
+        act(&mut app, action);
+        assert_eq!(app.screen, screen);
+    }
+}
+
+#[test]
+fn up_down_page_top_bottom_move_the_rooms_cursor_within_bounds() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    assert_eq!(app.selected_room_name(), Some("alpha"));
+    act(&mut app, KeyAction::Down);
+    assert_eq!(app.selected_room_name(), Some("bravo"));
+    act(&mut app, KeyAction::Bottom);
+    assert_eq!(app.selected_room_name(), Some("charlie"));
+    act(&mut app, KeyAction::Down);
+    assert_eq!(app.selected_room_name(), Some("charlie"));
+    act(&mut app, KeyAction::Top);
+    assert_eq!(app.selected_room_name(), Some("alpha"));
+    act(&mut app, KeyAction::Up);
+    assert_eq!(app.selected_room_name(), Some("alpha"));
+    act(&mut app, KeyAction::PageDown);
+    assert_eq!(app.selected_room_name(), Some("charlie"));
+    act(&mut app, KeyAction::PageUp);
+    assert_eq!(app.selected_room_name(), Some("alpha"));
+}
+
+#[test]
+fn the_events_screen_scrolls_back_in_time_and_back_follows_again() {
+    let mut app = live();
+    for i in 0..100 {
+        update(
+            &mut app,
+            event(EventKind::ConfigRejected {
+                error: format!("e{i}"),
+            }),
+        );
+    }
+    act(&mut app, KeyAction::ShowEvents);
+    act(&mut app, KeyAction::Up);
+    assert_eq!(app.events_scroll, 1);
+    act(&mut app, KeyAction::PageUp);
+    assert!(app.events_scroll > 1);
+    act(&mut app, KeyAction::Back);
+    assert_eq!(app.events_scroll, 0);
+}
+
+#[test]
+fn open_goes_from_overview_to_rooms_to_the_room_and_back_returns() {
+    let mut app = live();
+    act(&mut app, KeyAction::Open);
+    assert_eq!(app.screen, Screen::Rooms);
+    act(&mut app, KeyAction::Down);
+    act(&mut app, KeyAction::Open);
+    assert_eq!(app.screen, Screen::RoomDetail);
+    assert_eq!(app.detail_room().map(|r| r.name.as_str()), Some("bravo"));
+    act(&mut app, KeyAction::Back);
+    assert_eq!(app.screen, Screen::Rooms);
+    assert!(app.room_detail.is_none());
+}
+
+#[test]
+fn freeze_keeps_the_view_while_data_flows_underneath() {
+    let mut app = live();
+    act(&mut app, KeyAction::Freeze);
+    assert!(app.is_frozen());
+    update(&mut app, snapshot("main", &[("delta", 1)]));
+    assert_eq!(
+        app.server().unwrap().room_order,
+        ["alpha", "bravo", "charlie"]
+    );
+    assert_eq!(app.live.servers[0].room_order, ["delta"]);
+    act(&mut app, KeyAction::Freeze);
+    assert!(!app.is_frozen());
+    assert_eq!(app.server().unwrap().room_order, ["delta"]);
+}
+
+#[test]
+fn pause_polling_sends_the_command_live_and_pauses_a_replay() {
+    let mut app = live();
+    assert_eq!(
+        act(&mut app, KeyAction::PausePolling),
+        vec![Effect::Send(Command::SetPolling { paused: true })]
+    );
+    update(
+        &mut app,
+        event(EventKind::Command {
+            id: 1,
+            command: Command::SetPolling { paused: true },
+            outcome: Outcome::Done {
+                detail: String::new(),
+            },
+        }),
+    );
+    assert!(app.polling_paused);
+    assert_eq!(
+        act(&mut app, KeyAction::PausePolling),
+        vec![Effect::Send(Command::SetPolling { paused: false })]
+    );
+
+    let mut app = replay();
+    assert_eq!(
+        act(&mut app, KeyAction::PausePolling),
+        vec![Effect::Replay(ReplayControl::Pause)]
+    );
+    assert_eq!(
+        act(&mut app, KeyAction::PausePolling),
+        vec![Effect::Replay(ReplayControl::Resume)]
+    );
+}
+
+#[test]
+fn next_server_cycles_and_resets_the_room_cursor() {
+    let mut app = live();
+    update(&mut app, started(&["main", "backup"]));
+    update(&mut app, snapshot("backup", &[("zulu", 1)]));
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Down);
+    act(&mut app, KeyAction::NextServer);
+    assert_eq!(app.server().unwrap().name, "backup");
+    assert_eq!(app.selected_room_name(), Some("zulu"));
+    act(&mut app, KeyAction::NextServer);
+    assert_eq!(app.server().unwrap().name, "main");
+}
+
+#[test]
+fn edit_limits_validates_live_and_sends_set_limits() {
+    let mut app = live();
+    act(&mut app, KeyAction::EditLimits);
+    assert!(matches!(&app.popup, Some(Popup::Limits(e)) if e.scope == LimitsScope::Global));
+    // Concurrent rooms: 10 → 11 with right, then typed 0 is refused live.
+    press(&mut app, KeyCode::Right);
+    type_text(&mut app, "0");
+    let Some(Popup::Limits(editor)) = &app.popup else {
+        panic!()
+    };
+    assert!(!editor.problems().is_empty());
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "an invalid value is not sent"
+    );
+    press(&mut app, KeyCode::Backspace);
+    // Down to participants, type 40; down to enforcement, toggle.
+    press(&mut app, KeyCode::Down);
+    type_text(&mut app, "40");
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Right);
+    let effects = press(&mut app, KeyCode::Enter);
+    let expected = RoomLimitsConfig {
+        max_concurrent_rooms: 11,
+        max_participants_per_room: 40,
+        enforcement: EnforcementMode::Enforce,
+        ..RoomLimitsConfig::default()
+    };
+    assert_eq!(
+        effects,
+        vec![Effect::Send(Command::SetLimits {
+            limits: expected.clone()
+        })]
+    );
+    assert_eq!(app.popup, None);
+    // The engine's answer changes the limits shown.
+    update(
+        &mut app,
+        event(EventKind::Command {
+            id: 3,
+            command: Command::SetLimits {
+                limits: expected.clone(),
+            },
+            outcome: Outcome::Done {
+                detail: "ok".into(),
+            },
+        }),
+    );
+    assert_eq!(app.live.limits, expected);
+    assert!(last_log(&app).starts_with("done · #3 set limits"));
+}
+
+#[test]
+fn escape_cancels_an_editor_without_sending() {
+    let mut app = live();
+    act(&mut app, KeyAction::EditLimits);
+    press(&mut app, KeyCode::Right);
+    assert!(press(&mut app, KeyCode::Esc).is_empty());
+    assert_eq!(app.popup, None);
+    assert_eq!(app.live.limits, RoomLimitsConfig::default());
+}
+
+#[test]
+fn retry_now_targets_the_selected_server() {
+    let mut app = live();
+    assert_eq!(
+        act(&mut app, KeyAction::RetryNow),
+        vec![Effect::Send(Command::RetryNow {
+            server: "main".into()
+        })]
+    );
+}
+
+#[test]
+fn filter_narrows_rooms_as_typed_enter_keeps_escape_restores() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Filter);
+    type_text(&mut app, "p>1");
+    assert_eq!(app.server().unwrap().room_order, ["alpha", "bravo"]);
+    type_text(&mut app, " !");
+    assert_eq!(app.server().unwrap().room_order, ["bravo"]);
+    // While typing, letters are text, not key bindings (q does not quit).
+    type_text(&mut app, " q");
+    assert!(!app.should_quit);
+    assert!(app.server().unwrap().room_order.is_empty());
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.rooms.filter, "p>1 !");
+    act(&mut app, KeyAction::Filter);
+    type_text(&mut app, "zzz");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.rooms.filter, "p>1 !");
+    // Back on the rooms screen clears the filter.
+    act(&mut app, KeyAction::Back);
+    assert_eq!(app.server().unwrap().room_order.len(), 3);
+}
+
+#[test]
+fn sort_cycles_columns_and_reverse_flips_the_order() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Sort);
+    assert_eq!(
+        app.server().unwrap().room_order,
+        ["bravo", "alpha", "charlie"]
+    );
+    act(&mut app, KeyAction::ReverseSort);
+    assert_eq!(
+        app.server().unwrap().room_order,
+        ["charlie", "alpha", "bravo"]
+    );
+}
+
+#[test]
+fn create_room_prompts_for_a_valid_name() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::CreateRoom);
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "an empty name is not sent"
+    );
+    type_text(&mut app, "standup");
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![Effect::Send(Command::CreateRoom {
+            server: "main".into(),
+            room: "standup".into()
+        })]
+    );
+}
+
+#[test]
+fn delete_room_asks_first_and_no_cancels() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Down);
+    act(&mut app, KeyAction::DeleteRoom);
+    let Some(Popup::Confirm(confirm)) = &app.popup else {
+        panic!("{:?}", app.popup)
+    };
+    assert!(confirm.message.contains("bravo") && confirm.message.contains("60 participants"));
+    assert!(press(&mut app, char_key('n')).is_empty());
+    assert_eq!(app.popup, None);
+    act(&mut app, KeyAction::DeleteRoom);
+    assert_eq!(
+        press(&mut app, char_key('y')),
+        vec![Effect::Send(Command::DeleteRoom {
+            server: "main".into(),
+            room: "bravo".into()
+        })]
+    );
+}
+
+#[test]
+fn room_limits_edit_only_that_rooms_override() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Down);
+    act(&mut app, KeyAction::RoomLimits);
+    type_text(&mut app, "70");
+    let effects = press(&mut app, KeyCode::Enter);
+    let Some(Effect::Send(Command::SetLimits { limits })) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(limits.overrides["bravo"].max_participants, Some(70));
+    assert_eq!(limits.overrides["bravo"].max_audio_tracks, None);
+    assert_eq!(limits.max_participants_per_room, 50);
+}
+
+#[test]
+fn audio_profile_starts_from_the_default_and_d_writes_the_default() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::AudioProfile);
+    press(&mut app, KeyCode::Right); // target latency 50 → 55
+    let effects = press(&mut app, KeyCode::Enter);
+    let Some(Effect::Send(Command::ApplyAudioProfile {
+        room,
+        profile: Some(profile),
+        ..
+    })) = effects.first()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!((room.as_str(), profile.target_latency_ms), ("alpha", 55));
+    act(&mut app, KeyAction::AudioProfile);
+    assert_eq!(
+        press(&mut app, char_key('d')),
+        vec![Effect::Send(Command::ApplyAudioProfile {
+            server: "main".into(),
+            room: "alpha".into(),
+            profile: None
+        })]
+    );
+}
+
+#[test]
+fn remove_participant_and_mute_work_on_the_selected_row_of_the_room() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Open); // alpha: user-0 (track live), user-1 (track muted)
+    act(&mut app, KeyAction::ToggleMute);
+    assert!(
+        app.flash.as_ref().unwrap().error,
+        "a participant row has no track to mute"
+    );
+    act(&mut app, KeyAction::Down); // user-0's track
+    assert_eq!(
+        act(&mut app, KeyAction::ToggleMute),
+        vec![Effect::Send(Command::MuteTrack {
+            server: "main".into(),
+            room: "alpha".into(),
+            identity: "alpha-user-0".into(),
+            track_sid: "TR_alpha_0".into(),
+            muted: true
+        })]
+    );
+    act(&mut app, KeyAction::Bottom); // user-1's muted track: unmute
+    let effects = act(&mut app, KeyAction::ToggleMute);
+    assert!(matches!(
+        &effects[..],
+        [Effect::Send(Command::MuteTrack { muted: false, .. })]
+    ));
+    act(&mut app, KeyAction::RemoveParticipant);
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![Effect::Send(Command::RemoveParticipant {
+            server: "main".into(),
+            room: "alpha".into(),
+            identity: "alpha-user-1".into()
+        })]
+    );
+}
+
+#[test]
+fn demo_fault_keys_work_only_on_the_built_in_sandbox() {
+    for (action, fault) in [
+        (KeyAction::FaultLatency, DemoFault::LatencySpike),
+        (KeyAction::FaultErrors, DemoFault::ErrorBurst),
+        (KeyAction::FaultRestart, DemoFault::Restart),
+        (KeyAction::FaultClear, DemoFault::Clear),
+    ] {
+        assert_eq!(act(&mut demo(), action), vec![Effect::Fault(fault)]);
+        assert!(
+            act(&mut live(), action).is_empty(),
+            "{action} outside the demo"
+        );
+    }
+}
+
+#[test]
+fn a_replay_refuses_every_change() {
+    for action in [
+        KeyAction::EditLimits,
+        KeyAction::RetryNow,
+        KeyAction::CreateRoom,
+        KeyAction::DeleteRoom,
+        KeyAction::RoomLimits,
+        KeyAction::AudioProfile,
+    ] {
+        let mut app = replay();
+        act(&mut app, KeyAction::ShowRooms);
+        assert!(act(&mut app, action).is_empty(), "{action}");
+        assert_eq!(app.popup, None, "{action}");
+        assert!(
+            app.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("read-only"))
+        );
+    }
+}
+
+#[test]
+fn mouse_clicks_tabs_and_rows_wheel_scrolls_second_click_opens() {
+    let mut app = live();
+    let click = |column, row| {
+        Action::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Tab bar is row 1: " 1 Overview │ 2 Connections │ 3 Rooms │ 4 Events "
+    update(&mut app, click(30, 1));
+    assert_eq!(app.screen, Screen::Rooms);
+    // Rooms table: block at row 2, header row 3, first row 4.
+    update(&mut app, click(5, 5));
+    assert_eq!(app.selected_room_name(), Some("bravo"));
+    update(&mut app, click(5, 5));
+    assert_eq!(app.screen, Screen::RoomDetail);
+    act(&mut app, KeyAction::Back);
+    let wheel = |kind| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column: 5,
+            row: 6,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    update(&mut app, wheel(MouseEventKind::ScrollDown));
+    assert_eq!(app.selected_room_name(), Some("charlie"));
+    update(&mut app, wheel(MouseEventKind::ScrollUp));
+    assert_eq!(app.selected_room_name(), Some("alpha"));
+}
+
+#[test]
+fn paste_types_into_the_open_prompt() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::CreateRoom);
+    update(&mut app, Action::Paste("town\nhall".into()));
+    let Some(Popup::Input(input)) = &app.popup else {
+        panic!()
+    };
+    assert_eq!(input.value, "townhall");
+}
+
+#[test]
+fn resize_keeps_the_cursor_on_screen() {
+    let mut app = live();
+    let names: Vec<(String, u32)> = (0..100).map(|i| (format!("room-{i:03}"), 1)).collect();
+    let rooms: Vec<(&str, u32)> = names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    update(&mut app, snapshot("main", &rooms));
+    act(&mut app, KeyAction::ShowRooms);
+    act(&mut app, KeyAction::Bottom);
+    update(
+        &mut app,
+        Action::Resize {
+            width: 60,
+            height: 20,
+        },
+    );
+    assert_eq!((app.width, app.height), (60, 20));
+    let cursor = app.rooms.cursor;
+    assert_eq!(cursor.selected, 99);
+    assert!(cursor.offset <= 99 && 99 < cursor.offset + 20);
+}
+
+#[test]
+fn the_heartbeat_moves_the_clock_and_expires_messages() {
+    let mut app = live();
+    act(&mut app, KeyAction::Freeze);
+    assert!(app.flash.is_some());
+    update(&mut app, Action::Tick { now_ms: NOW + 1000 });
+    assert_eq!(app.now_ms, NOW + 1000);
+    assert!(app.flash.is_some());
+    update(
+        &mut app,
+        Action::Tick {
+            now_ms: NOW + 60_000,
+        },
+    );
+    assert!(app.flash.is_none());
+}
+
+#[test]
+fn engine_events_fill_connections_histories_countdowns_and_violations() {
+    let mut app = live();
+    let server = &app.live.servers[0];
+    assert_eq!(server.connections.len(), 2);
+    assert_eq!(server.violating_rooms["bravo"], [LimitKind::Participants]);
+    // Five more answered requests on conn-1 taking 50 ms: one 10 ms sample.
+    update(
+        &mut app,
+        event(EventKind::PoolStatus {
+            status: status(
+                "main",
+                vec![
+                    connection(1, ConnectionState::Connected, 15, 70),
+                    connection(2, ConnectionState::Reconnecting, 5, 10),
+                ],
+            ),
+        }),
+    );
+    update(
+        &mut app,
+        event(EventKind::Pool {
+            event: PoolEvent::StateChanged {
+                server: "main".into(),
+                change: StateChange {
+                    connection: ConnectionId(2),
+                    from: ConnectionState::Connected,
+                    to: ConnectionState::Reconnecting,
+                    cause: "connection refused".into(),
+                    attempt: Some(2),
+                    next_retry_in: Some(Duration::from_millis(1500)),
+                },
+            },
+        }),
+    );
+    let server = &app.live.servers[0];
+    let one = &server.connections[&ConnectionId(1)];
+    assert_eq!(one.history.latest(), Some(Some(Duration::from_millis(10))));
+    let two = &server.connections[&ConnectionId(2)];
+    assert_eq!(
+        two.history.latest(),
+        Some(None),
+        "no answer is a gap, not a zero"
+    );
+    assert_eq!(two.attempt, Some(2));
+    assert_eq!(two.retry_in(NOW + 500), Some(Duration::from_secs(1)));
+    assert!(last_log(&app).contains("connection refused"));
+}
+
+#[test]
+fn command_feedback_and_fault_results_are_logged_and_flashed() {
+    let mut app = live();
+    update(
+        &mut app,
+        Action::CommandQueued {
+            id: 7,
+            command: Command::RetryNow {
+                server: "main".into(),
+            },
+        },
+    );
+    assert_eq!(last_log(&app), "sent · #7 retry main now");
+    update(
+        &mut app,
+        Action::CommandRefused {
+            command: Command::ReloadConfig,
+            reason: "the engine is shut down".into(),
+        },
+    );
+    assert!(last_log(&app).ends_with("· the engine is shut down"));
+    assert!(app.flash.as_ref().unwrap().error);
+    update(
+        &mut app,
+        Action::FaultInjected {
+            fault: DemoFault::Restart,
+            result: Err("boom".into()),
+        },
+    );
+    assert!(last_log(&app).ends_with("· boom"));
+    update(
+        &mut app,
+        Action::RecordingFailed {
+            reason: "disk full".into(),
+        },
+    );
+    assert!(last_log(&app).contains("recording stopped: disk full"));
+}
+
+#[test]
+fn replay_progress_problems_and_the_end_are_shown() {
+    let mut app = replay();
+    update(
+        &mut app,
+        Action::ReplayProblem {
+            line: 12,
+            message: "expected value".into(),
+        },
+    );
+    assert!(last_log(&app).contains("line 12"));
+    update(&mut app, Action::ReplayFinished { events: 99 });
+    assert!(matches!(
+        app.mode,
+        Mode::Replay {
+            finished: true,
+            at_ms: NOW,
+            ..
+        }
+    ));
+    assert!(last_log(&app).contains("99 events"));
+}
