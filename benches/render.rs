@@ -1,8 +1,10 @@
 //! CPU per frame of the rooms screen at 100, 1,000 and 10,000 rooms, 160x48, release build.
 //!
 //! lktop builds only the visible rows from an order kept by `update`. The peer is what a
-//! ratatui table usually does: every row built each frame and scrolled with `TableState`.
-//! Both draw into a `TestBackend` (the terminal write is the same for both and left out).
+//! ratatui table usually does: every row built (and sorted) each frame and scrolled with
+//! `TableState`. lktop's figure is the whole dashboard (header, tabs, rooms table, event pane,
+//! footer), the peer's the table alone, so the ratio understates the difference. Both draw into
+//! a `TestBackend` (the terminal write is the same for both and left out).
 //!
 //! `cargo bench --bench render` prints the median over 200 frames (after 20 warm-up frames)
 //! and the ratio.
@@ -81,7 +83,10 @@ fn draw_every_row(terminal: &mut Terminal<TestBackend>, app: &App, state: &mut T
 }
 
 fn main() {
-    println!("rooms screen, one frame at {WIDTH}x{HEIGHT}, median of {FRAMES} frames");
+    println!(
+        "rooms screen, one frame at {WIDTH}x{HEIGHT}, median of {FRAMES} frames \
+         (lktop: the whole dashboard; peer: the table alone)"
+    );
     println!(
         "{:>7} | {:>12} | {:>16} | {:>6}",
         "rooms", "lktop", "every row (peer)", "ratio"

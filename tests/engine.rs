@@ -9,7 +9,7 @@ use lktop::config::{
 };
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{Command, EngineEvent, EventKind, Outcome};
-use lktop::quality::Grade;
+use lktop::quality::{DEFAULT_WINDOW, Grade};
 use lktop::sandbox::admin::{JoinRequest, TrackRequest};
 use lktop::sandbox::faults::Faults;
 use lktop::sandbox::{Sandbox, SandboxOptions};
@@ -310,7 +310,7 @@ async fn wait_for_grade(
 #[tokio::test]
 async fn quality_drops_under_added_latency_and_recovers() {
     tokio::time::timeout(
-        Duration::from_secs(60),
+        Duration::from_secs(150),
         Box::pin(async {
             let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, SECRET).await;
@@ -328,9 +328,12 @@ async fn quality_drops_under_added_latency_and_recovers() {
             })
             .await;
             sandbox.clear_faults().await;
+            // The slow answers stay in the 60 s quality window until enough fast ones outnumber
+            // them; on a loaded machine few requests get through, so in the worst case they
+            // leave only with the window itself.
             wait_for_grade(
                 &mut events,
-                Duration::from_secs(20),
+                DEFAULT_WINDOW + Duration::from_secs(20),
                 "good or better",
                 |g| g >= Grade::Good,
             )

@@ -875,7 +875,7 @@ fn replay_progress_problems_and_the_end_are_shown() {
             message: "expected value".into(),
         },
     );
-    assert!(last_log(&app).contains("line 12"));
+    assert_eq!(last_log(&app), "r.ndjson:12: skipped: expected value");
     update(&mut app, Action::ReplayFinished { events: 99 });
     assert!(matches!(
         app.mode,

@@ -217,12 +217,19 @@ impl EventLog {
                     _ => Level::Info,
                 };
                 let mut text = format!("{} {} → {}", change.connection, change.from, change.to);
+                // The retry schedule before the cause: causes can be long and get cut.
+                match (change.attempt, change.next_retry_in) {
+                    (Some(attempt), Some(delay)) => {
+                        let _ = write!(text, " (attempt {attempt} in {:.1}s)", delay.as_secs_f64());
+                    }
+                    (None, Some(delay)) => {
+                        let _ = write!(text, " (next try in {:.1}s)", delay.as_secs_f64());
+                    }
+                    _ => {}
+                }
                 if !change.cause.is_empty() {
                     text.push_str(": ");
                     text.push_str(&change.cause);
-                }
-                if let (Some(attempt), Some(delay)) = (change.attempt, change.next_retry_in) {
-                    let _ = write!(text, " (attempt {attempt} in {:.1}s)", delay.as_secs_f64());
                 }
                 self.push(at, level, Some(server), text);
             }

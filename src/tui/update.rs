@@ -96,10 +96,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ReplayProblem { line, message } => {
+            let file = match &app.mode {
+                Mode::Replay { file, .. } => file.clone(),
+                Mode::Live { .. } => "recording".to_owned(),
+            };
             log(
                 app,
                 Level::Warn,
-                &format!("recording line {line} skipped: {message}"),
+                &format!("{file}:{line}: skipped: {message}"),
             );
             Vec::new()
         }

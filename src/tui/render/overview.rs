@@ -238,6 +238,7 @@ fn latency(frame: &mut Frame, area: Rect, server: &ServerView, theme: Theme) {
             format!("max {}", format::duration(peak)),
             theme.dim(),
         )));
+        labels.push(Line::from(Span::styled("log scale", theme.dim())));
     }
     frame.render_widget(Paragraph::new(labels), label_area);
     if server.latency.is_empty() {

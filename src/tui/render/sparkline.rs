@@ -60,13 +60,46 @@ pub fn text(ring: &LatencyRing, width: usize, theme: Theme) -> Line<'static> {
 }
 
 /// Bars for ratatui's `Sparkline` drawn right to left: the newest `width` samples of `ring`,
-/// newest first, in microseconds; a lost sample is absent (`None`).
+/// newest first; a lost sample is absent (`None`). Heights are logarithmic between the smallest
+/// and the largest sample in view, the smallest still a bar, so a 300 ms spike does not flatten
+/// the 300 µs around it to nothing and a steady line does not look like a wall.
 #[must_use]
 pub fn bars(ring: &LatencyRing, width: usize) -> Vec<SparklineBar> {
+    let logs = || ring.newest(width).flatten().map(ln_micros);
+    let low = logs().fold(f64::INFINITY, f64::min);
+    let high = logs().fold(f64::NEG_INFINITY, f64::max);
+    let span = high - low;
     ring.newest(width)
         .rev()
-        .map(|sample| SparklineBar::from(sample.map(micros)))
+        .map(|sample| {
+            SparklineBar::from(sample.map(|latency| {
+                // Eighths of the range: the floor keeps the smallest sample visible.
+                let share = if span > f64::EPSILON {
+                    (ln_micros(latency) - low) / span
+                } else {
+                    0.5
+                };
+                to_height(1.0 + share * 7.0)
+            }))
+        })
         .collect()
+}
+
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "microseconds fit an f64 well enough"
+)]
+fn ln_micros(sample: Duration) -> f64 {
+    (micros(sample) as f64).ln_1p()
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a height between 1 and 8 eighths, times 1000"
+)]
+fn to_height(eighths: f64) -> u64 {
+    (eighths * 1000.0).round() as u64
 }
 
 /// The largest of the newest `width` samples.
@@ -92,6 +125,12 @@ mod tests {
         let drawn: String = wide.spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(drawn, "▅█");
         assert_eq!(bars(&ring, 3).len(), 3);
+        // Log scale between the smallest (one eighth) and the largest (full) in view.
+        let expected: Vec<SparklineBar> = [Some(8000), Some(5667), None, Some(1000)]
+            .into_iter()
+            .map(SparklineBar::from)
+            .collect();
+        assert_eq!(bars(&ring, 4), expected);
         assert_eq!(bars(&ring, 3)[2], SparklineBar::from(None));
     }
 }
