@@ -887,3 +887,23 @@ fn replay_progress_problems_and_the_end_are_shown() {
     ));
     assert!(last_log(&app).contains("99 events"));
 }
+
+#[test]
+fn a_replay_counts_ages_from_the_recording_not_the_wall_clock() {
+    let mut app = replay();
+    update(
+        &mut app,
+        Action::Tick {
+            now_ms: NOW + 3_600_000,
+        },
+    );
+    assert_eq!(app.clock_ms(), NOW);
+    let mut app = live();
+    update(
+        &mut app,
+        Action::Tick {
+            now_ms: NOW + 3_600_000,
+        },
+    );
+    assert_eq!(app.clock_ms(), NOW + 3_600_000);
+}

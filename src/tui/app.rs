@@ -447,6 +447,16 @@ impl App {
         }
     }
 
+    /// The time the screens count ages and countdowns from: the recording's clock while
+    /// replaying (the time of the last event played), the wall clock otherwise.
+    #[must_use]
+    pub fn clock_ms(&self) -> i64 {
+        match &self.mode {
+            Mode::Replay { at_ms, .. } if *at_ms > 0 => *at_ms,
+            _ => self.now_ms,
+        }
+    }
+
     /// What the screens draw.
     #[must_use]
     pub fn data(&self) -> &Data {

@@ -117,7 +117,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 fn log(app: &mut App, level: Level, text: &str) {
-    let at = app.now_ms;
+    let at = app.clock_ms();
     app.log.push(at, level, None, text.to_owned());
     app.live.log_seq = app.log.seq();
 }

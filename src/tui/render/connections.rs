@@ -81,7 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .skip(range.start)
         .take(range.len())
         .map(|(index, view)| {
-            let cells = cells(view, app.now_ms, history_width, theme);
+            let cells = cells(view, app.clock_ms(), history_width, theme);
             let row = Row::new(fitted.iter().map(|f| {
                 if f.index == LAST_ERROR {
                     // Cut with an ellipsis rather than mid-word.

@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         badge("POLLING PAUSED".into(), Color::Yellow);
     }
     badges.push(Span::styled(
-        format::clock(app.now_ms),
+        format::clock(app.clock_ms()),
         theme.title().remove_modifier(Modifier::BOLD),
     ));
     let right = Line::from(badges);

@@ -76,7 +76,7 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
             vec![Span::raw(format!(
                 "created {} ({} ago)",
                 format::clock(created_ms),
-                format::age(app.now_ms - created_ms)
+                format::age(app.clock_ms() - created_ms)
             ))],
             vec![Span::styled(
                 if room.max_participants == 0 {
@@ -237,7 +237,7 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                         participant.identity.clone().into(),
                         Span::raw(participant.name.clone()),
                         Span::styled(participant.state.clone(), state_style),
-                        Span::raw(format::age(app.now_ms - participant.joined_at_ms)),
+                        Span::raw(format::age(app.clock_ms() - participant.joined_at_ms)),
                         Span::raw(format::plural(
                             u64::try_from(participant.tracks.len()).unwrap_or(0),
                             "track",

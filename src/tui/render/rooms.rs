@@ -18,8 +18,8 @@ const ROOM: usize = 0;
 const COLUMNS: [Column; 7] = [
     Column::fill("  Room", 20, 36, 0),
     Column::fixed("Participants", 12, 0).or_short("People", 7),
-    Column::fixed("Audio", 15, 0),
-    Column::fixed("Video", 15, 2),
+    Column::fixed("Audio", 17, 0),
+    Column::fixed("Video", 17, 2),
     Column::fixed("Publishers", 10, 4),
     Column::fixed("Age", 6, 3),
     Column::fixed("Profile", 7, 1),
@@ -182,7 +182,7 @@ fn cells(app: &App, room: &RoomSummary, theme: Theme) -> [Cell<'static>; 7] {
         video,
         Cell::from(room.num_publishers.to_string()),
         Cell::from(format::age(
-            app.now_ms - room.created_at.saturating_mul(1000),
+            app.clock_ms() - room.created_at.saturating_mul(1000),
         )),
         profile,
     ]
