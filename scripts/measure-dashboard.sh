@@ -5,8 +5,8 @@
 #
 # 1. Idle: lktop watching a sandbox with no rooms (`--scenario none`), so nothing changes but
 #    the pool statuses and the clock; CPU time (utime+stime from /proc) over IDLE_SECONDS.
-# 2. Demo: `lktop` with no configuration (built-in sandbox, demo scenario); RSS after 1 minute
-#    and after DEMO_MINUTES minutes. The process includes the embedded sandbox's simulation.
+# 2. Demo: `lktop` with no configuration (built-in sandbox, demo scenario); RSS every minute up
+#    to DEMO_MINUTES. The process includes the embedded sandbox's simulation.
 set -euo pipefail
 idle_seconds=${1:-60}
 demo_minutes=${2:-10}
@@ -54,20 +54,22 @@ sleep 1
 kill "$sandbox_pid"
 sandbox_pid=""
 
-# --- 2. demo memory
+# --- 2. demo memory, sampled every minute
 start "$bin"
 pid=$(lktop_pid)
-sleep 55
-rss_1=$(rss_kib "$pid")
-echo "demo: RSS after 1 min: $((rss_1 / 1024)) MiB (${rss_1} KiB)"
-remaining=$(( demo_minutes * 60 - 60 ))
-if [ "$remaining" -gt 0 ]; then
-    sleep "$remaining"
-fi
+series=""
+for minute in $(seq 1 "$demo_minutes"); do
+    sleep $(( minute == 1 ? 55 : 60 ))
+    rss=$(rss_kib "$pid")
+    [ "$minute" -eq 1 ] && rss_1=$rss
+    series="$series $((rss / 1024))"
+done
 rss_n=$(rss_kib "$pid")
 cpu=$(cpu_ticks "$pid")
-echo "demo: RSS after ${demo_minutes} min: $((rss_n / 1024)) MiB (${rss_n} KiB); CPU ${cpu} ticks total"
-python3 -c "print(f'demo: RSS change {(${rss_n}-${rss_1})/${rss_1}*100:+.1f} %')"
+echo "demo: RSS after 1 min: $((rss_1 / 1024)) MiB (${rss_1} KiB)"
+echo "demo: RSS after ${demo_minutes} min: $((rss_n / 1024)) MiB (${rss_n} KiB)"
+echo "demo: RSS each minute (MiB):$series"
+python3 -c "print(f'demo: RSS change {(${rss_n}-${rss_1})/${rss_1}*100:+.1f} %; CPU {${cpu}/${ticks}/(${demo_minutes}*60)*100:.2f} % of one core on average')"
 tmux capture-pane -t lktop-measure -p | head -3
 tmux send-keys -t lktop-measure q
 sleep 1
