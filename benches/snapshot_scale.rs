@@ -1,20 +1,28 @@
 //! Time for one full rooms + participants snapshot of 10,000 rooms / 100,000 participants
 //! through the pool, at pool sizes 1, 5, 10 and 20, against the sandbox on loopback.
 //!
-//! `cargo bench --bench snapshot_scale` prints the median of three polls per pool size.
+//! `cargo bench --bench snapshot_scale` prints the median of three polls per pool size, then
+//! the server's own cost of the same requests (token check, decoding, the room store, encoding,
+//! called in-process without HTTP) and what lktop and HTTP on loopback add per request on top of
+//! it (pool size 1, so requests run one after another).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use livekit_api::access_token::{AccessToken, VideoGrants};
 use lktop::api::{LiveKitRoomApi, proto};
 use lktop::config::{Config, ConfigDuration, QualityConfig};
 use lktop::engine::ServerApi;
 use lktop::poller::RoomsPoller;
 use lktop::pool::{Pool, PoolOptions};
 use lktop::quality::{DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, ScoreModel};
+use lktop::sandbox::auth::ApiKeys;
+use lktop::sandbox::codec::Encoding;
 use lktop::sandbox::rooms::TrackSpec;
+use lktop::sandbox::service::{self, Call};
 use lktop::sandbox::{Sandbox, SandboxOptions};
-use secrecy::SecretString;
+use prost::Message;
+use secrecy::{ExposeSecret, SecretString};
 
 const ROOMS: usize = 10_000;
 const PARTICIPANTS_PER_ROOM: usize = 10;
@@ -45,7 +53,87 @@ async fn main() {
             base.as_secs_f64() / median.as_secs_f64()
         );
     }
+    let serial = baseline.expect("pool size 1 ran");
+    let server = server_cost(&sandbox, &secret);
+    #[expect(clippy::cast_precision_loss, reason = "request counts are small")]
+    let requests = (ROOMS + 1) as f64;
+    let per_request = |total: Duration| total.as_secs_f64() * 1e6 / requests;
+    println!(
+        "\nper request ({} requests: ListRooms + ListParticipants per room)",
+        ROOMS + 1
+    );
+    println!(
+        "  server's own cost (in-process, no HTTP): {:>7.1} µs",
+        per_request(server)
+    );
+    println!(
+        "  through lktop's pool, size 1:            {:>7.1} µs",
+        per_request(serial)
+    );
+    println!(
+        "  added by lktop + HTTP on loopback:       {:>7.1} µs",
+        per_request(serial.saturating_sub(server))
+    );
     sandbox.shutdown().await;
+}
+
+/// The sandbox's own work for one snapshot's requests, median of `RUNS`: verifying each
+/// request's token, decoding it, reading the room store and encoding the answer, as the server
+/// does after HTTP has delivered the body. Tokens and bodies are made beforehand (they are the
+/// client's work).
+fn server_cost(sandbox: &Sandbox, secret: &SecretString) -> Duration {
+    let keys = ApiKeys::new([("bench".to_owned(), secret.clone())]);
+    let bearer = |grants: VideoGrants| {
+        let jwt = AccessToken::with_api_key("bench", secret.expose_secret())
+            .with_grants(grants)
+            .to_jwt()
+            .expect("a token");
+        format!("Bearer {jwt}")
+    };
+    let mut requests = vec![(
+        "ListRooms",
+        bearer(VideoGrants {
+            room_list: true,
+            ..VideoGrants::default()
+        }),
+        proto::ListRoomsRequest::default().encode_to_vec(),
+    )];
+    for index in 0..ROOMS {
+        let room = format!("room-{index:05}");
+        requests.push((
+            "ListParticipants",
+            bearer(VideoGrants {
+                room_admin: true,
+                room: room.clone(),
+                ..VideoGrants::default()
+            }),
+            proto::ListParticipantsRequest { room }.encode_to_vec(),
+        ));
+    }
+    let store = sandbox.rooms();
+    let clock = sandbox.clock();
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        for (method, authorization, body) in &requests {
+            let claims = keys.verify(Some(authorization)).expect("a valid token");
+            let answer = service::handle(
+                method,
+                &Call {
+                    encoding: Encoding::Protobuf,
+                    claims: &claims,
+                    body,
+                    store: &store,
+                    clock: &clock,
+                },
+            )
+            .expect("the request is answered");
+            std::hint::black_box(answer);
+        }
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[RUNS / 2]
 }
 
 fn fill(sandbox: &Sandbox) {

@@ -97,6 +97,26 @@ pub struct TrackCounts {
 }
 
 impl TrackCounts {
+    /// Counts `tracks` by kind, muted ones apart; data tracks are not counted.
+    #[must_use]
+    pub fn of<'a>(tracks: impl IntoIterator<Item = &'a TrackSummary>) -> Self {
+        let mut counts = Self::default();
+        for track in tracks {
+            match track.kind {
+                TrackKind::Audio => {
+                    counts.audio += 1;
+                    counts.audio_muted += u32::from(track.muted);
+                }
+                TrackKind::Video => {
+                    counts.video += 1;
+                    counts.video_muted += u32::from(track.muted);
+                }
+                TrackKind::Data => {}
+            }
+        }
+        counts
+    }
+
     #[must_use]
     pub fn live_audio(&self) -> u32 {
         self.audio - self.audio_muted
@@ -130,20 +150,7 @@ impl RoomSummary {
     pub fn new(room: &proto::Room, participants: Option<&[proto::ParticipantInfo]>) -> Self {
         let participants: Option<Vec<ParticipantSummary>> =
             participants.map(|list| list.iter().map(ParticipantSummary::from_proto).collect());
-        let mut tracks = TrackCounts::default();
-        for track in participants.iter().flatten().flat_map(|p| &p.tracks) {
-            match track.kind {
-                TrackKind::Audio => {
-                    tracks.audio += 1;
-                    tracks.audio_muted += u32::from(track.muted);
-                }
-                TrackKind::Video => {
-                    tracks.video += 1;
-                    tracks.video_muted += u32::from(track.muted);
-                }
-                TrackKind::Data => {}
-            }
-        }
+        let tracks = TrackCounts::of(participants.iter().flatten().flat_map(|p| &p.tracks));
         let (num_participants, num_publishers) = match &participants {
             Some(list) => (
                 u32::try_from(list.len()).unwrap_or(u32::MAX),

@@ -64,6 +64,13 @@ fn status(server: &str, connections: Vec<ConnectionInfo>) -> PoolStatus {
     }
 }
 
+/// A pool status of the server `main` with these connections.
+fn pool_status(connections: Vec<ConnectionInfo>) -> Action {
+    event(EventKind::PoolStatus {
+        status: status("main", connections),
+    })
+}
+
 fn track(sid: &str, kind: TrackKind, muted: bool) -> TrackSummary {
     TrackSummary {
         sid: sid.into(),
@@ -151,15 +158,10 @@ fn app_with(mode: Mode) -> App {
     update(&mut app, started(&["main"]));
     update(
         &mut app,
-        event(EventKind::PoolStatus {
-            status: status(
-                "main",
-                vec![
-                    connection(1, ConnectionState::Connected, 10, 20),
-                    connection(2, ConnectionState::Connected, 5, 10),
-                ],
-            ),
-        }),
+        pool_status(vec![
+            connection(1, ConnectionState::Connected, 10, 20),
+            connection(2, ConnectionState::Connected, 5, 10),
+        ]),
     );
     update(
         &mut app,
@@ -786,15 +788,10 @@ fn engine_events_fill_connections_histories_countdowns_and_violations() {
     // Five more answered requests on conn-1 taking 50 ms: one 10 ms sample.
     update(
         &mut app,
-        event(EventKind::PoolStatus {
-            status: status(
-                "main",
-                vec![
-                    connection(1, ConnectionState::Connected, 15, 70),
-                    connection(2, ConnectionState::Reconnecting, 5, 10),
-                ],
-            ),
-        }),
+        pool_status(vec![
+            connection(1, ConnectionState::Connected, 15, 70),
+            connection(2, ConnectionState::Reconnecting, 5, 10),
+        ]),
     );
     update(
         &mut app,

@@ -437,20 +437,7 @@ fn snapshot(rooms: usize) -> Snapshot {
         let participants: Vec<ParticipantSummary> = (0..count)
             .map(|p| participant(i, p, count, created_at * 1000))
             .collect();
-        let mut tracks = TrackCounts::default();
-        for track in participants.iter().flat_map(|p| &p.tracks) {
-            match track.kind {
-                TrackKind::Audio => {
-                    tracks.audio += 1;
-                    tracks.audio_muted += u32::from(track.muted);
-                }
-                TrackKind::Video => {
-                    tracks.video += 1;
-                    tracks.video_muted += u32::from(track.muted);
-                }
-                TrackKind::Data => {}
-            }
-        }
+        let tracks = TrackCounts::of(participants.iter().flat_map(|p| &p.tracks));
         let metadata = match i {
             0 => {
                 crate::audio::merge_profile(r#"{"topic":"quarterly"}"#, &room_profile(), 512 * 1024)

@@ -68,17 +68,7 @@ impl Theme {
 
     #[must_use]
     pub fn key(self) -> Style {
-        self.paint(
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        )
-        .add_modifier(if self.monochrome {
-            Modifier::REVERSED
-        } else {
-            Modifier::empty()
-        })
+        self.badge(Color::Cyan)
     }
 
     #[must_use]

@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Row};
 
-use super::{Column, block, constraints, fit, format, header_row, message, sparkline, window};
+use super::{Column, block, fit, format, highlight, message, sparkline, table, window};
 use crate::reconnect::ConnectionState;
 use crate::tui::app::{App, ConnectionView};
 use crate::tui::layout;
@@ -93,17 +93,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 }
                 cells[f.index].clone()
             }));
-            if index == selected {
-                row.style(theme.selected())
-            } else {
-                row
-            }
+            highlight(row, index == selected, theme)
         })
         .collect();
-    let table = Table::new(rows, constraints(&fitted))
-        .header(header_row(&fitted, theme))
-        .block(outer);
-    frame.render_widget(table, area);
+    frame.render_widget(table(rows, &fitted, outer, theme), area);
     if len == 0 {
         message(frame, body, "no connections open", theme.dim());
     }

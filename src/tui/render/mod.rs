@@ -265,6 +265,31 @@ fn constraints(fitted: &[Fitted]) -> Vec<Constraint> {
     fitted.iter().map(|f| Constraint::Length(f.width)).collect()
 }
 
+/// The table every screen draws: the fitted columns, one header row, the block around it.
+fn table<'a>(
+    rows: Vec<ratatui::widgets::Row<'a>>,
+    fitted: &[Fitted],
+    block: ratatui::widgets::Block<'a>,
+    theme: Theme,
+) -> ratatui::widgets::Table<'a> {
+    ratatui::widgets::Table::new(rows, constraints(fitted))
+        .header(header_row(fitted, theme))
+        .block(block)
+}
+
+/// `row`, marked when it is the selected one.
+fn highlight(
+    row: ratatui::widgets::Row<'_>,
+    selected: bool,
+    theme: Theme,
+) -> ratatui::widgets::Row<'_> {
+    if selected {
+        row.style(theme.selected())
+    } else {
+        row
+    }
+}
+
 /// The header row of fitted columns.
 fn header_row<'a>(fitted: &[Fitted], theme: Theme) -> ratatui::widgets::Row<'a> {
     ratatui::widgets::Row::new(

@@ -8,11 +8,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
-use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline};
 
-use super::{
-    Column, block, constraints, fit, format, header_row, message, pieces, sparkline, window,
-};
+use super::{Column, block, fit, format, highlight, message, pieces, sparkline, table, window};
 use crate::pool::PoolStatus;
 use crate::quality::QualityReport;
 use crate::tui::app::{App, ServerView};
@@ -70,17 +68,10 @@ fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .map(|(server, index)| {
             let cells = server_cells(server, theme);
             let row = Row::new(fitted.iter().map(|f| cells[f.index].clone()));
-            if index == selected {
-                row.style(theme.selected())
-            } else {
-                row
-            }
+            highlight(row, index == selected, theme)
         })
         .collect();
-    let table = Table::new(rows, constraints(&fitted))
-        .header(header_row(&fitted, theme))
-        .block(outer);
-    frame.render_widget(table, area);
+    frame.render_widget(table(rows, &fitted, outer, theme), area);
     if data.servers.is_empty() {
         message(frame, body, "waiting for the engine to start…", theme.dim());
     }

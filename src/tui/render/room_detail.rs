@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
-use super::{Column, block, constraints, fit, format, header_row, key_of, message, pieces, window};
+use super::{Column, block, fit, format, highlight, key_of, message, pieces, table, window};
 use crate::config::{AudioProfile, RoomLimitOverride};
 use crate::keymap::KeyAction;
 use crate::limits::{RoomLimit, limit_for};
@@ -273,17 +273,10 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                     Cell::from(cell.clone())
                 }
             }));
-            Some(if index == selected {
-                row.style(theme.selected())
-            } else {
-                row
-            })
+            Some(highlight(row, index == selected, theme))
         })
         .collect();
-    let table = Table::new(table_rows, constraints(&fitted))
-        .header(header_row(&fitted, theme))
-        .block(outer);
-    frame.render_widget(table, area);
+    frame.render_widget(table(table_rows, &fitted, outer, theme), area);
     if rows.is_empty() {
         message(frame, body, "no participants", theme.dim());
     }

@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Row};
 
-use super::{Column, block, constraints, fit, format, header_row, key_of, message, window};
+use super::{Column, block, fit, format, highlight, key_of, message, table, window};
 use crate::keymap::KeyAction;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
@@ -64,19 +64,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                         cells[f.index].clone()
                     }
                 }));
-                if index == selected {
-                    row.style(theme.selected())
-                } else {
-                    row
-                }
+                highlight(row, index == selected, theme)
             })
             .collect(),
         None => Vec::new(),
     };
-    let table = Table::new(rows, constraints(&fitted))
-        .header(header_row(&fitted, theme))
-        .block(outer);
-    frame.render_widget(table, area);
+    frame.render_widget(table(rows, &fitted, outer, theme), area);
 
     match &server.snapshot {
         None => message(frame, body, "waiting for the first poll…", theme.dim()),
