@@ -85,6 +85,10 @@ pub enum EventKind {
         /// The room limits now in force.
         #[serde(default)]
         limits: RoomLimitsConfig,
+        /// Sections that changed but apply only when lktop restarts (`servers`,
+        /// `connection_pool`, `metrics`): the running pools keep what they were built with.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        needs_restart: Vec<String>,
     },
     ConfigRejected {
         error: String,
@@ -223,6 +227,7 @@ mod tests {
             bus.emit(EventKind::ConfigApplied {
                 source: "test".into(),
                 limits: RoomLimitsConfig::default(),
+                needs_restart: Vec::new(),
             });
         }
         assert_eq!(receiver.try_recv().map(|_| ()).ok(), Some(()));

@@ -35,8 +35,8 @@
 //! Rejected credentials (`ApiError::is_auth`) are not a transport problem: trying again soon
 //! cannot help, so they skip the backoff and go to Failed at once. The pool then reports the
 //! server unauthenticated and probes it with a single request per `failed_retry_interval` (not
-//! one per connection); a config reload that changes the secret builds a new pool, which
-//! starts over.
+//! one per connection). A new secret in a reloaded configuration takes a restart of lktop (the
+//! reload says so): the pool's connections were built with the old one.
 
 use std::fmt;
 use std::time::Duration;

@@ -443,11 +443,12 @@ async fn a_changed_config_file_applies_live_and_a_bad_one_is_kept_out() {
                 sandbox.join(name, &person("x", &[])).unwrap();
             }
             std::fs::write(&path, file(1)).unwrap();
-            wait_for(&mut events, WAIT, |kind| match kind {
-                EventKind::ConfigApplied { .. } => Some(()),
+            let needs_restart = wait_for(&mut events, WAIT, |kind| match kind {
+                EventKind::ConfigApplied { needs_restart, .. } => Some(needs_restart.clone()),
                 _ => None,
             })
             .await;
+            assert!(needs_restart.is_empty(), "{needs_restart:?}");
             let violations = wait_for(&mut events, WAIT, |kind| match kind {
                 EventKind::Violations { violations, .. } if !violations.is_empty() => {
                     Some(violations.clone())
@@ -459,6 +460,24 @@ async fn a_changed_config_file_applies_live_and_a_bad_one_is_kept_out() {
                 violations[0].to_string(),
                 "2 concurrent rooms over the limit of 1"
             );
+
+            // A new secret and pool size are taken in, but only a restart can apply them.
+            let rotated = file(1).replace(SECRET, "a-rotated-secret-0123456789abcdef")
+                + "connection_pool:\n  pool_size: 3\n";
+            std::fs::write(&path, rotated).unwrap();
+            let applied = wait_for(&mut events, WAIT, |kind| match kind {
+                EventKind::ConfigApplied { needs_restart, .. } if !needs_restart.is_empty() => {
+                    Some(kind.clone())
+                }
+                _ => None,
+            })
+            .await;
+            let EventKind::ConfigApplied { needs_restart, .. } = &applied else {
+                unreachable!()
+            };
+            assert_eq!(needs_restart, &["servers", "connection_pool"]);
+            let line = serde_json::to_string(&applied).unwrap();
+            assert!(!line.contains("rotated"), "{line}");
 
             std::fs::write(&path, file(0)).unwrap();
             let error = wait_for(&mut events, WAIT, |kind| match kind {

@@ -31,10 +31,16 @@ impl ServerApi {
         let result = self.pool.call(request).await;
         let elapsed = started.elapsed();
         // An answer from the server — even not_found — shows a working connection; only
-        // failures to get one count against quality.
+        // failures to get one count against quality. A 200 that does not decode is not an
+        // answer lktop can use: counted as one, a server answering garbage to every call
+        // would be graded excellent.
         let (latency, outcome) = match &result {
             Ok(_) => (Some(elapsed), "ok"),
-            Err(CallError::Api(err)) if !err.is_transient() && !err.is_auth() => {
+            Err(CallError::Api(err))
+                if !err.is_transient()
+                    && !err.is_auth()
+                    && err.kind() != ApiErrorKind::Malformed =>
+            {
                 (Some(elapsed), err.kind().label())
             }
             Err(CallError::Api(err)) => (None, err.kind().label()),

@@ -10,7 +10,9 @@ use super::api::ServerApi;
 use super::server::LatestSnapshot;
 use crate::api::{CreateRoomOptions, RoomApi};
 use crate::audio::{self, AudioProfiles};
-use crate::config::{AudioProfile, Config, ConfigSources, EnforcementMode, load};
+use secrecy::ExposeSecret;
+
+use crate::config::{AudioProfile, Config, ConfigSources, EnforcementMode, ServerConfig, load};
 use crate::events::{Command, EventBus, EventKind, Outcome};
 use crate::limits;
 
@@ -26,6 +28,8 @@ pub struct Handler {
     pub sources: Option<ConfigSources>,
     pub audio: Arc<Mutex<AudioProfiles>>,
     pub bus: EventBus,
+    /// The only server is the built-in sandbox the engine was started with.
+    pub builtin_sandbox: bool,
 }
 
 impl Handler {
@@ -116,13 +120,11 @@ impl Handler {
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
-                let limits = loaded.config.room_limits.clone();
-                self.apply(loaded.config)?;
-                self.bus.emit(EventKind::ConfigApplied {
-                    source: source.clone(),
-                    limits,
-                });
-                Ok(format!("configuration reloaded from {source}"))
+                let needs_restart = self.apply(loaded.config, &source)?;
+                Ok(format!(
+                    "configuration reloaded from {source}{}",
+                    restart_hint(&needs_restart)
+                ))
             }
             Command::RetryNow { server } => {
                 let (api, _) = self.server(server)?;
@@ -225,24 +227,65 @@ impl Handler {
         ))
     }
 
-    /// Takes a reloaded configuration: limits, thresholds, intervals and the audio default
-    /// apply at once; server and pool settings need a restart, which the detail says.
+    /// Takes a reloaded configuration from `source` and announces it: limits, thresholds,
+    /// intervals and the audio default apply at once; the sections that changed but need a
+    /// restart (servers, pool, metrics) are returned and named in the announcement.
     ///
     /// # Errors
     /// The new audio default is outside the allowed ranges.
-    pub fn apply(&self, mut config: Config) -> Result<(), String> {
+    pub fn apply(&self, mut config: Config, source: &str) -> Result<Vec<String>, String> {
         self.audio
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .set_default(config.audio_optimization)
             .map_err(|err| err.to_string())?;
         let running = Arc::clone(&self.settings.borrow());
+        let mut needs_restart = Vec::new();
+        // With no server in the file the engine watches the built-in sandbox it was given.
+        let servers_kept = self.builtin_sandbox && config.servers.is_empty();
+        if !servers_kept && !same_servers(&config.servers, &running.servers) {
+            needs_restart.push("servers".to_owned());
+        }
+        if config.connection_pool != running.connection_pool {
+            needs_restart.push("connection_pool".to_owned());
+        }
+        if config.metrics != running.metrics {
+            needs_restart.push("metrics".to_owned());
+        }
         // Connections already hold the old servers and pool sizes; keep them consistent with
         // what is running instead of half-applying them.
         config.servers.clone_from(&running.servers);
         config.connection_pool = running.connection_pool;
         config.metrics = running.metrics;
+        let limits = config.room_limits.clone();
         self.settings.send_replace(Arc::new(config));
-        Ok(())
+        self.bus.emit(EventKind::ConfigApplied {
+            source: source.to_owned(),
+            limits,
+            needs_restart: needs_restart.clone(),
+        });
+        Ok(needs_restart)
+    }
+}
+
+/// Whether two server lists would build the same pools: names, URLs, keys and secrets.
+fn same_servers(a: &[ServerConfig], b: &[ServerConfig]) -> bool {
+    let secret = |server: &ServerConfig| server.api_secret().map(|s| s.expose_secret().to_owned());
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            a.name == b.name && a.url == b.url && a.api_key == b.api_key && secret(a) == secret(b)
+        })
+}
+
+/// "; restart lktop to apply the changed servers, metrics", or nothing.
+#[must_use]
+pub fn restart_hint(needs_restart: &[String]) -> String {
+    if needs_restart.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; restart lktop to apply the changed {}",
+            needs_restart.join(", ")
+        )
     }
 }

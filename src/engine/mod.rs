@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use api::ServerApi;
-pub use commands::MAX_METADATA_SIZE;
+pub use commands::{MAX_METADATA_SIZE, restart_hint};
 
 use crate::api::LiveKitRoomApi;
 use crate::audio::AudioProfiles;
@@ -81,6 +81,7 @@ impl Engine {
             watch_config,
             sandbox,
         } = options;
+        let builtin_sandbox = sandbox.is_some();
         let (bus, events) = EventBus::new(EVENT_CAPACITY);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
@@ -137,6 +138,7 @@ impl Engine {
             sources: sources.clone(),
             audio,
             bus: bus.clone(),
+            builtin_sandbox,
         });
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         tasks.spawn(run_commands(
@@ -302,12 +304,8 @@ async fn run_reloads(
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
-                let limits = loaded.config.room_limits.clone();
-                match handler.apply(loaded.config) {
-                    Ok(()) => handler
-                        .bus
-                        .emit(EventKind::ConfigApplied { source, limits }),
-                    Err(error) => handler.bus.emit(EventKind::ConfigRejected { error }),
+                if let Err(error) = handler.apply(loaded.config, &source) {
+                    handler.bus.emit(EventKind::ConfigRejected { error });
                 }
             }
             Reload::Rejected(err) => handler.bus.emit(EventKind::ConfigRejected {

@@ -98,16 +98,20 @@ impl<C: RoomApi> Shared<C> {
                 server: self.server.clone(),
             });
         }
-        let idle_in = |wanted: S| {
+        let idle_in = |wanted: S, skip_flagged: bool| {
             state
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, slot)| slot.is_idle() && slot.state() == wanted)
+                .filter(|(_, slot)| !(skip_flagged && slot.check_due))
                 .max_by_key(|(_, slot)| slot.returned)
                 .map(|(index, _)| index)
         };
-        if let Some(index) = idle_in(S::Connected).or_else(|| idle_in(S::Connecting)) {
+        // A connection flagged by a caller's transport error waits for the health check that
+        // judges it: handed out again at once, a busy caller (the poller) would keep it away
+        // from the check forever, and a connection failing every request would stay Connected.
+        if let Some(index) = idle_in(S::Connected, true).or_else(|| idle_in(S::Connecting, true)) {
             return Decision::Take(self.check_out(state, index, Holder::Caller));
         }
         if let Some(reason) = &state.unauthenticated {
@@ -129,7 +133,7 @@ impl<C: RoomApi> Shared<C> {
             return Decision::Wait;
         }
         // Nothing is known to work: the server is down or coming back.
-        if let Some(index) = idle_in(S::Reconnecting) {
+        if let Some(index) = idle_in(S::Reconnecting, false) {
             return Decision::Take(self.check_out(state, index, Holder::Caller));
         }
         if state

@@ -10,6 +10,7 @@
 //! Checkout policy, in order:
 //! 1. an idle Connected connection, the most recently returned first (LIFO keeps the working
 //!    set small so extra connections go idle and are shrunk), then an idle Connecting one;
+//!    one a caller's transport error flagged waits for its health check instead;
 //! 2. while the server rejects the credentials: [`PoolError::Unauthenticated`] at once, no
 //!    request is sent;
 //! 3. while some connection works (or is being opened): open one more if below

@@ -132,7 +132,7 @@ async fn serve(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    shared.keys.verify(authorization)?;
+    shared.verify(authorization)?;
 
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

@@ -161,6 +161,13 @@ impl Sandbox {
         self.shared.listener_state()
     }
 
+    /// Gives `key` a new secret (or adds the key) while the sandbox runs: a secret rotation.
+    /// Tokens signed with the old secret are refused as `unauthenticated` from the next
+    /// request on, also on connections already open.
+    pub fn set_api_secret(&self, key: &str, secret: SecretString) {
+        self.shared.set_api_secret(key, secret);
+    }
+
     /// Sets request faults until changed.
     ///
     /// # Errors
@@ -226,5 +233,40 @@ impl Sandbox {
         self.shared.shutdown.cancel();
         self.tasks.close();
         self.tasks.wait().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use livekit_api::access_token::{AccessToken, VideoGrants};
+
+    use super::*;
+
+    fn bearer(secret: &str) -> String {
+        let jwt = AccessToken::with_api_key("devkey", secret)
+            .with_grants(VideoGrants {
+                room_list: true,
+                ..VideoGrants::default()
+            })
+            .to_jwt()
+            .unwrap();
+        format!("Bearer {jwt}")
+    }
+
+    #[tokio::test]
+    async fn a_rotated_secret_refuses_the_old_one_and_accepts_the_new() {
+        let old = "rotation-test-old-secret-0123456789";
+        let new = "rotation-test-new-secret-9876543210";
+        let sandbox = Sandbox::start(SandboxOptions::new("devkey", &SecretString::from(old)))
+            .await
+            .unwrap();
+        assert!(sandbox.shared.verify(Some(&bearer(old))).is_ok());
+
+        sandbox.set_api_secret("devkey", SecretString::from(new));
+
+        let err = sandbox.shared.verify(Some(&bearer(old))).unwrap_err();
+        assert!(err.msg.contains("signature is invalid"), "{}", err.msg);
+        assert!(sandbox.shared.verify(Some(&bearer(new))).is_ok());
+        sandbox.shutdown().await;
     }
 }

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,8 +16,10 @@ use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use livekit_api::access_token::Claims;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use secrecy::SecretString;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -69,7 +71,8 @@ impl RequestCounts {
 
 /// State shared by the listener, every connection and the control API.
 pub struct Shared {
-    pub keys: ApiKeys,
+    /// Behind a lock so a secret can be rotated while clients are connected.
+    keys: RwLock<ApiKeys>,
     pub store: Arc<Mutex<RoomStore>>,
     pub clock: SimClock,
     pub counts: RequestCounts,
@@ -86,7 +89,7 @@ impl Shared {
     #[must_use]
     pub fn new(keys: ApiKeys, store: RoomStore, clock: SimClock, seed: u64) -> Self {
         Self {
-            keys,
+            keys: RwLock::new(keys),
             store: Arc::new(Mutex::new(store)),
             clock,
             counts: RequestCounts::default(),
@@ -98,6 +101,26 @@ impl Shared {
             state_lost: tokio::sync::Notify::new(),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Verifies a request's `Authorization` header against the current keys.
+    ///
+    /// # Errors
+    /// `unauthenticated` with the reason, as [`ApiKeys::verify`].
+    pub fn verify(&self, authorization: Option<&str>) -> Result<Claims, TwirpError> {
+        self.keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .verify(authorization)
+    }
+
+    /// Adds an API key or replaces its secret; requests signed with the old secret are
+    /// refused from the next one on, as after a secret rotation on a real server.
+    pub fn set_api_secret(&self, key: &str, secret: SecretString) {
+        self.keys
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, secret);
     }
 
     #[must_use]
@@ -407,21 +430,18 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
         Fate::Answer | Fate::Drop => {}
     }
 
-    let answer = shared
-        .keys
-        .verify(authorization.as_deref())
-        .and_then(|claims| {
-            service::handle(
-                method,
-                &Call {
-                    encoding,
-                    claims: &claims,
-                    body: &body,
-                    store: &shared.store,
-                    clock: &shared.clock,
-                },
-            )
-        });
+    let answer = shared.verify(authorization.as_deref()).and_then(|claims| {
+        service::handle(
+            method,
+            &Call {
+                encoding,
+                claims: &claims,
+                body: &body,
+                store: &shared.store,
+                clock: &shared.clock,
+            },
+        )
+    });
     match (answer, fate) {
         (Ok(bytes), Fate::Drop) => {
             RequestCounts::bump(&shared.counts.dropped);

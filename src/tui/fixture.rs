@@ -535,6 +535,7 @@ fn log_events(rooms: usize) -> Vec<EngineEvent> {
             EventKind::ConfigApplied {
                 source: "config/performance.yaml".to_owned(),
                 limits: limits(),
+                needs_restart: Vec::new(),
             },
         ),
         at(

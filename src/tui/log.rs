@@ -139,13 +139,21 @@ impl EventLog {
                 let (level, text) = describe_outcome(&what, outcome);
                 self.push(at, level, command_server(command), text);
             }
-            EventKind::ConfigApplied { source, .. } => {
-                self.push(
-                    at,
-                    Level::Info,
-                    None,
-                    format!("configuration applied from {source}"),
+            EventKind::ConfigApplied {
+                source,
+                needs_restart,
+                ..
+            } => {
+                let text = format!(
+                    "configuration applied from {source}{}",
+                    crate::engine::restart_hint(needs_restart)
                 );
+                let level = if needs_restart.is_empty() {
+                    Level::Info
+                } else {
+                    Level::Warn
+                };
+                self.push(at, level, None, text);
             }
             EventKind::ConfigRejected { error } => {
                 self.push(

@@ -1,0 +1,186 @@
+//! A connection that fails every request must reach its health check even while a caller
+//! keeps the pool busy, as the rooms poller does: found by the fault matrix (a half-open
+//! server left one connection Connected for good, and the dashboard said "degraded" instead of
+//! "down"). A caller's transport error only flags the connection for the check; the pool used
+//! to hand the flagged connection straight back to the next caller, so the check never got it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lktop::api::{
+    ApiError, ApiErrorKind, CreateRoomOptions, RoomApi, UpdateParticipantOptions, proto,
+};
+use lktop::config::{ConfigDuration, PoolConfig};
+use lktop::pool::{Pool, PoolEvent, PoolOptions};
+use lktop::reconnect::ConnectionState;
+use tokio::sync::mpsc;
+
+const BOUND: Duration = Duration::from_secs(10);
+/// How long the scripted server takes to answer or to fail: long enough for other tasks to
+/// run meanwhile, as with a real request.
+const ANSWER_TIME: Duration = Duration::from_millis(5);
+
+/// Answers every call after `ANSWER_TIME`, or times out on every call once broken.
+struct Breakable {
+    broken: Arc<AtomicBool>,
+}
+
+impl Breakable {
+    fn answer<T: Default + Send>(
+        &self,
+        method: &'static str,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send + use<T> {
+        let broken = self.broken.load(Ordering::SeqCst);
+        async move {
+            tokio::time::sleep(ANSWER_TIME).await;
+            if broken {
+                Err(ApiError::new(
+                    method,
+                    ApiErrorKind::Timeout {
+                        after: Some(ANSWER_TIME),
+                    },
+                    None,
+                    "scripted://",
+                    "no answer",
+                ))
+            } else {
+                Ok(T::default())
+            }
+        }
+    }
+}
+
+impl RoomApi for Breakable {
+    fn list_rooms(
+        &self,
+        _names: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<proto::Room>, ApiError>> + Send {
+        self.answer("ListRooms")
+    }
+
+    fn list_participants(
+        &self,
+        _room: &str,
+    ) -> impl Future<Output = Result<Vec<proto::ParticipantInfo>, ApiError>> + Send {
+        self.answer("ListParticipants")
+    }
+
+    fn create_room(
+        &self,
+        _name: &str,
+        _options: CreateRoomOptions,
+    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
+        self.answer("CreateRoom")
+    }
+
+    fn delete_room(&self, _room: &str) -> impl Future<Output = Result<(), ApiError>> + Send {
+        self.answer("DeleteRoom")
+    }
+
+    fn update_room_metadata(
+        &self,
+        _room: &str,
+        _metadata: &str,
+    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
+        self.answer("UpdateRoomMetadata")
+    }
+
+    fn remove_participant(
+        &self,
+        _room: &str,
+        _identity: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        self.answer("RemoveParticipant")
+    }
+
+    fn mute_published_track(
+        &self,
+        _room: &str,
+        _identity: &str,
+        _track_sid: &str,
+        _muted: bool,
+    ) -> impl Future<Output = Result<proto::TrackInfo, ApiError>> + Send {
+        self.answer("MutePublishedTrack")
+    }
+
+    fn update_participant(
+        &self,
+        _room: &str,
+        _identity: &str,
+        _options: UpdateParticipantOptions,
+    ) -> impl Future<Output = Result<proto::ParticipantInfo, ApiError>> + Send {
+        self.answer("UpdateParticipant")
+    }
+}
+
+/// One connection and no periodic checks: only a caller's error can get it checked.
+fn one_connection() -> PoolConfig {
+    PoolConfig {
+        pool_size: 1,
+        max_pool_size: 1,
+        health_check_interval: ConfigDuration::from_secs(600),
+        connection_timeout: ConfigDuration::from_secs(1),
+        max_reconnect_attempts: 3,
+        reconnect_base_delay: ConfigDuration::from_millis(20),
+        reconnect_max_delay: ConfigDuration::from_millis(200),
+        idle_timeout: ConfigDuration::from_secs(600),
+    }
+}
+
+/// Waits for a state change to `to`.
+async fn state_change(events: &mut mpsc::Receiver<PoolEvent>, to: ConnectionState) {
+    loop {
+        match events.recv().await.expect("the pool is running") {
+            PoolEvent::StateChanged { change, .. } if change.to == to => return,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_connection_reaches_its_health_check_under_back_to_back_callers() {
+    tokio::time::timeout(BOUND, async {
+        let broken = Arc::new(AtomicBool::new(false));
+        let shared = Arc::clone(&broken);
+        let (sender, mut events) = mpsc::channel(1024);
+        let pool = Pool::start(
+            PoolOptions::new("scripted", one_connection(), sender),
+            move || {
+                Ok::<_, String>(Breakable {
+                    broken: Arc::clone(&shared),
+                })
+            },
+        )
+        .expect("the pool starts");
+        state_change(&mut events, ConnectionState::Connected).await;
+
+        broken.store(true, Ordering::SeqCst);
+        let caller = pool.clone();
+        // Asks again the moment an answer (or an error) is back, like a poller running late;
+        // bounded, and aborted below in any case.
+        let busy = tokio::spawn(async move {
+            for _ in 0..10_000 {
+                let _ = caller
+                    .call(|conn| async move { conn.list_rooms(Vec::new()).await })
+                    .await;
+            }
+        });
+        state_change(&mut events, ConnectionState::Reconnecting).await;
+        busy.abort();
+
+        let status = pool.status();
+        assert_eq!(status.healthy, 0, "{status:?}");
+        assert!(
+            status.connections[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|error| error.contains("timed out")),
+            "{status:?}"
+        );
+        pool.shutdown().await;
+    })
+    .await
+    .expect("the flagged connection is checked and found broken in time");
+}
