@@ -14,7 +14,7 @@ use super::error::{
     ApiError, ApiErrorKind, BuildError, classify_probe_answer, describe_transport,
     is_undecodable_json, sanitize_server_text, twirp_code_status,
 };
-use super::twirp::TwirpClient;
+use super::twirp::{Grants, TwirpClient};
 use super::{CreateRoomOptions, RoomApi, UpdateParticipantOptions, proto};
 
 /// Room for the request timeout of reqwest to fire first and be classified properly; the outer
@@ -219,8 +219,18 @@ fn room_admin(room: &str) -> VideoGrants {
 }
 
 impl RoomApi for LiveKitRoomApi {
+    // Not through RoomClient: the poller and the health checks call it all the time, and
+    // lktop's own call reuses one token where RoomClient signs one per call.
     async fn list_rooms(&self, names: Vec<String>) -> Result<Vec<proto::Room>, ApiError> {
-        self.call("ListRooms", self.rooms.list_rooms(names)).await
+        const METHOD: &str = "ListRooms";
+        let request = proto::ListRoomsRequest { names };
+        let response: proto::ListRoomsResponse = self
+            .bounded(
+                METHOD,
+                Box::pin(self.twirp.call(METHOD, Grants::RoomList, &request)),
+            )
+            .await??;
+        Ok(response.rooms)
     }
 
     async fn list_participants(&self, room: &str) -> Result<Vec<proto::ParticipantInfo>, ApiError> {
@@ -287,7 +297,10 @@ impl RoomApi for LiveKitRoomApi {
         let response: proto::MuteRoomTrackResponse = self
             .bounded(
                 METHOD,
-                Box::pin(self.twirp.call(METHOD, room_admin(room), &request)),
+                Box::pin(
+                    self.twirp
+                        .call(METHOD, Grants::Once(room_admin(room)), &request),
+                ),
             )
             .await??;
         response.track.ok_or_else(|| {

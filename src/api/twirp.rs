@@ -1,8 +1,11 @@
-//! lktop's own Twirp call to the `RoomService`, for the two places where `RoomClient` cannot be
-//! trusted: answers it would panic on, and errors whose HTTP status it throws away.
+//! lktop's own Twirp call to the `RoomService`, for the places where `RoomClient` cannot be
+//! trusted (answers it would panic on, errors whose HTTP status it throws away) and for
+//! `ListRooms`, the call the poller and the health checks make all the time: `RoomClient`
+//! signs a fresh token and parses the server URL again on every call, while this client keeps
+//! one `roomList` token per connection and reuses it for a few minutes.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use prost::Message;
@@ -19,8 +22,11 @@ use super::proto;
 const SERVICE_PATH: &str = "/twirp/livekit.RoomService";
 const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
 
-/// Short-lived on purpose: a token is signed per call, so it only has to outlive one request.
+/// Short-lived on purpose: a token only has to outlive its last request.
 const TOKEN_TTL: Duration = Duration::from_secs(600);
+/// How long a reusable token is sent before a new one is signed: any request it goes out with
+/// still has half of [`TOKEN_TTL`] left, far more than a request takes and than clocks drift.
+const TOKEN_REUSE: Duration = Duration::from_secs(300);
 
 /// Enough of an error body to hold any Twirp error JSON a server sends.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
@@ -40,6 +46,21 @@ pub(super) struct ProbeAnswer {
     pub text: String,
 }
 
+/// What a call's token grants.
+pub(super) enum Grants {
+    /// `roomList`: the same for every call, so the token is signed once and reused for
+    /// [`TOKEN_REUSE`].
+    RoomList,
+    /// Signed for this call alone (room-scoped grants differ from call to call).
+    Once(VideoGrants),
+}
+
+/// A signed `Authorization` header and until when it is sent.
+struct ReusableToken {
+    header: HeaderValue,
+    reuse_until: Instant,
+}
+
 pub(super) struct TwirpClient {
     http: reqwest::Client,
     base: reqwest::Url,
@@ -47,6 +68,8 @@ pub(super) struct TwirpClient {
     api_key: String,
     api_secret: SecretString,
     request_timeout: Duration,
+    /// The `roomList` token while it is young enough; locked only to copy or replace it.
+    room_list_token: Mutex<Option<ReusableToken>>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +96,7 @@ impl TwirpClient {
             api_key: api_key.to_owned(),
             api_secret: api_secret.clone(),
             request_timeout,
+            room_list_token: Mutex::new(None),
         })
     }
 
@@ -80,15 +104,26 @@ impl TwirpClient {
     pub(super) async fn call<Req, Resp>(
         &self,
         method: &'static str,
-        grants: VideoGrants,
+        grants: Grants,
         request: &Req,
     ) -> Result<Resp, ApiError>
     where
         Req: Message,
         Resp: Message + Default,
     {
-        let response = self.send(method, grants, request.encode_to_vec()).await?;
+        let reused = matches!(grants, Grants::RoomList);
+        let authorization = match grants {
+            Grants::RoomList => self.room_list_authorization(method)?,
+            Grants::Once(grants) => self.authorization(method, grants)?,
+        };
+        let response = self
+            .send(method, authorization, request.encode_to_vec())
+            .await?;
         let status = response.status().as_u16();
+        if reused && status == 401 {
+            // Whatever the server holds against it, the next call gets a freshly signed token.
+            self.forget_room_list_token();
+        }
         if status == 200 {
             let body = response
                 .bytes()
@@ -117,8 +152,9 @@ impl TwirpClient {
             room_list: true,
             ..VideoGrants::default()
         };
+        let authorization = self.authorization("ListRooms", grants)?;
         let response = self
-            .send("ListRooms", grants, request.encode_to_vec())
+            .send("ListRooms", authorization, request.encode_to_vec())
             .await?;
         let status = response.status().as_u16();
         let body = read_prefix(response, PROBE_BODY_LIMIT).await;
@@ -131,10 +167,9 @@ impl TwirpClient {
     async fn send(
         &self,
         method: &'static str,
-        grants: VideoGrants,
+        authorization: HeaderValue,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, ApiError> {
-        let authorization = self.authorization(method, grants)?;
         let mut url = self.base.clone();
         url.set_path(&format!("{SERVICE_PATH}/{method}"));
         self.http
@@ -147,6 +182,39 @@ impl TwirpClient {
             .send()
             .await
             .map_err(|err| self.transport_error(method, err))
+    }
+
+    /// The reusable `roomList` token, signed again once it is [`TOKEN_REUSE`] old.
+    fn room_list_authorization(&self, method: &'static str) -> Result<HeaderValue, ApiError> {
+        let mut cached = self
+            .room_list_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(token) = cached.as_ref()
+            && Instant::now() < token.reuse_until
+        {
+            return Ok(token.header.clone());
+        }
+        let reuse_until = Instant::now() + TOKEN_REUSE;
+        let header = self.authorization(
+            method,
+            VideoGrants {
+                room_list: true,
+                ..VideoGrants::default()
+            },
+        )?;
+        *cached = Some(ReusableToken {
+            header: header.clone(),
+            reuse_until,
+        });
+        Ok(header)
+    }
+
+    fn forget_room_list_token(&self) {
+        *self
+            .room_list_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     fn authorization(
@@ -281,6 +349,7 @@ fn describe_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::{Sandbox, SandboxOptions};
 
     #[test]
     fn bodies_are_described_briefly() {
@@ -294,5 +363,66 @@ mod tests {
         );
         assert_eq!(describe_body(b""), "(empty body)");
         assert_eq!(describe_body(br#"{"error":"nope"}"#), r#"{"error":"nope"}"#);
+    }
+
+    fn room_list_reused_until(client: &TwirpClient) -> Option<Instant> {
+        client
+            .room_list_token
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|token| token.reuse_until)
+    }
+
+    #[tokio::test]
+    async fn the_room_list_token_is_reused_until_it_ages_and_forgotten_after_a_401() {
+        let secret = SecretString::from("twirp-test-secret-0123456789abcdef");
+        let sandbox = Sandbox::start(SandboxOptions::new("devkey", &secret))
+            .await
+            .unwrap();
+        let base = reqwest::Url::parse(&sandbox.url()).unwrap();
+        let client = TwirpClient::new(
+            base,
+            sandbox.url(),
+            "devkey",
+            &secret,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let request = proto::ListRoomsRequest::default();
+        let list =
+            || client.call::<_, proto::ListRoomsResponse>("ListRooms", Grants::RoomList, &request);
+        tokio::time::timeout(Duration::from_secs(30), async {
+            list().await.unwrap();
+            let first = room_list_reused_until(&client).expect("a token is kept");
+            list().await.unwrap();
+            assert_eq!(room_list_reused_until(&client), Some(first), "reused");
+
+            let aged = Instant::now();
+            client
+                .room_list_token
+                .lock()
+                .unwrap()
+                .as_mut()
+                .unwrap()
+                .reuse_until = aged;
+            list().await.unwrap();
+            assert!(
+                room_list_reused_until(&client).unwrap() > aged,
+                "signed again"
+            );
+
+            sandbox.set_api_secret(
+                "devkey",
+                SecretString::from("rotated-secret-0123456789abcdef"),
+            );
+            let err = list().await.unwrap_err();
+            assert_eq!(err.kind(), ApiErrorKind::Unauthenticated, "{err}");
+            assert_eq!(err.status(), Some(401), "{err}");
+            assert_eq!(room_list_reused_until(&client), None, "forgotten");
+        })
+        .await
+        .expect("the calls finish");
+        sandbox.shutdown().await;
     }
 }
