@@ -531,6 +531,29 @@ mod tests {
     }
 
     #[test]
+    fn merge_keeps_the_value_of_every_number() {
+        // Found by the `metadata_merge` fuzz target: serde_json's default float parsing is not
+        // exact, so a long number came back as a neighbouring f64 and every merge moved a value
+        // that belongs to someone else. The `float_roundtrip` feature makes parsing exact.
+        let existing = r#"{"big":108446744073709551616,"pi":3.14159265358979323846,"tiny":5e-324}"#;
+        let merged = merge_profile(existing, &profile(), LIMIT).expect("merges");
+        let numbers: serde_json::Value = serde_json::from_str(&merged).expect("JSON");
+        for (key, text) in [
+            ("big", "108446744073709551616"),
+            ("pi", "3.14159265358979323846"),
+            ("tiny", "5e-324"),
+        ] {
+            let exact: f64 = text.parse().expect("a number");
+            assert_eq!(numbers[key].as_f64(), Some(exact), "{key}");
+        }
+        assert_eq!(
+            merge_profile(&merged, &profile(), LIMIT).expect("merges"),
+            merged,
+            "merging again changes nothing"
+        );
+    }
+
+    #[test]
     fn merge_refuses_metadata_that_is_not_json() {
         let existing = "room for the weekly sync";
         let error = merge_profile(existing, &profile(), LIMIT).expect_err("refused");

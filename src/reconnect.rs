@@ -196,11 +196,16 @@ impl Backoff {
     /// The upper bound of the delay before attempt `attempt` (1-based; 0 counts as 1).
     #[must_use]
     pub fn cap_for_attempt(&self, attempt: u32) -> Duration {
-        // 2^31 × any base above a nanosecond is past every cap, so the shift never overflows.
-        let doublings = attempt.saturating_sub(1).min(31);
-        self.base
-            .checked_mul(1_u32 << doublings)
-            .map_or(self.cap, |delay| delay.min(self.cap))
+        // Doubling one step at a time reaches any cap from a 1 ns base within 94 steps (a
+        // `Duration` holds under 2^94 ns), so the loop is short whatever the attempt.
+        let mut bound = self.base;
+        for _ in 0..attempt.saturating_sub(1) {
+            if bound >= self.cap || bound.is_zero() {
+                break;
+            }
+            bound = bound.saturating_mul(2);
+        }
+        bound.min(self.cap)
     }
 
     /// The delay before attempt `attempt`: uniform in `0..=cap_for_attempt(attempt)`.
@@ -346,6 +351,17 @@ mod tests {
         );
         assert_eq!(backoff().cap_for_attempt(u32::MAX), MS * 200);
         assert_eq!(backoff().failed_retry_interval(), MS * 400);
+    }
+
+    #[test]
+    fn caps_keep_doubling_from_a_tiny_base_to_a_far_cap() {
+        // Found by tests/properties.rs: doubling used to stop after 2^31 × base, so a 1 ns base
+        // under a one-day cap never got past 2.1 s, short of the documented
+        // min(cap, base × 2^(n-1)).
+        let day = Duration::from_secs(86_400);
+        let backoff = Backoff::new(Duration::from_nanos(1), day, 100);
+        assert_eq!(backoff.cap_for_attempt(41), Duration::from_nanos(1 << 40));
+        assert_eq!(backoff.cap_for_attempt(100), day);
     }
 
     #[test]

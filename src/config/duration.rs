@@ -88,9 +88,16 @@ impl std::str::FromStr for ConfigDuration {
                 "`{trimmed}` is zero; the duration must be positive"
             ));
         }
+        if duration > MAX {
+            return Err(format!("`{trimmed}` is more than a year"));
+        }
         Ok(Self(duration))
     }
 }
+
+/// A year is far beyond any sensible interval, and keeps every sum and product of durations
+/// (a deadline `Instant::now() + timeout`, a surge's `2 × ramp + duration`) away from overflow.
+const MAX: Duration = Duration::from_secs(31_536_000);
 
 fn from_secs_f64(secs: f64) -> Result<ConfigDuration, String> {
     if !secs.is_finite() {
@@ -101,8 +108,7 @@ fn from_secs_f64(secs: f64) -> Result<ConfigDuration, String> {
             "`{secs}` is negative; write a positive duration such as 30s"
         ));
     }
-    // A year is far beyond any sensible interval and keeps `from_secs_f64` away from overflow.
-    if secs > 31_536_000.0 {
+    if secs > MAX.as_secs_f64() {
         return Err(format!("`{secs}` seconds is more than a year"));
     }
     let duration = Duration::from_secs_f64(secs);
@@ -192,6 +198,23 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_more_than_a_year_however_it_is_written() {
+        // A surge's `ramp` of u64::MAX seconds, written with a unit, got past the year bound of
+        // plain numbers and overflowed `2 × ramp + duration` while the scenario was checked: a
+        // panic in the scenario loader (the `scenario_loader` fuzz corpus keeps that file).
+        for text in [
+            "31536001",
+            "366d",
+            "18446744073709551615s",
+            "\"60000000000y\"",
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("more than a year"), "{text}: {err}");
+        }
+        assert_eq!(parse("365d").unwrap().get(), MAX);
     }
 
     #[test]

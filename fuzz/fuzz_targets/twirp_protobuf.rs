@@ -1,0 +1,9 @@
+//! Any bytes as a protobuf request body, given to every RoomService method the way the
+//! sandbox's server does: an answer or a Twirp error, never a panic.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lktop::sandbox::codec::Encoding;
+
+fuzz_target!(|body: &[u8]| lktop_fuzz::call_every_method(Encoding::Protobuf, body));
