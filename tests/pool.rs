@@ -5,6 +5,10 @@
 //! Sandbox tests run in real time with short durations (base delay 20 ms, cap 200 ms, health
 //! checks every 100 ms, timeouts 300 ms); every test is bounded.
 
+#[macro_use]
+#[path = "support/answering_api.rs"]
+mod answering_api;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::TcpListener;
@@ -13,10 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
-use lktop::api::{
-    ApiError, ApiErrorKind, BuildError, CreateRoomOptions, LiveKitRoomApi, RoomApi,
-    UpdateParticipantOptions, proto,
-};
+use lktop::api::{ApiError, ApiErrorKind, BuildError, LiveKitRoomApi, RoomApi, proto};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolError, PoolEvent, PoolOptions, PoolStatus};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState};
@@ -645,68 +646,7 @@ impl Scripted {
     }
 }
 
-impl RoomApi for Scripted {
-    fn list_rooms(
-        &self,
-        _names: Vec<String>,
-    ) -> impl Future<Output = Result<Vec<proto::Room>, ApiError>> + Send {
-        self.answer("ListRooms")
-    }
-
-    fn list_participants(
-        &self,
-        _room: &str,
-    ) -> impl Future<Output = Result<Vec<proto::ParticipantInfo>, ApiError>> + Send {
-        self.answer("ListParticipants")
-    }
-
-    fn create_room(
-        &self,
-        _name: &str,
-        _options: CreateRoomOptions,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer("CreateRoom")
-    }
-
-    fn delete_room(&self, _room: &str) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer("DeleteRoom")
-    }
-
-    fn update_room_metadata(
-        &self,
-        _room: &str,
-        _metadata: &str,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer("UpdateRoomMetadata")
-    }
-
-    fn remove_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer("RemoveParticipant")
-    }
-
-    fn mute_published_track(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _track_sid: &str,
-        _muted: bool,
-    ) -> impl Future<Output = Result<proto::TrackInfo, ApiError>> + Send {
-        self.answer("MutePublishedTrack")
-    }
-
-    fn update_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _options: UpdateParticipantOptions,
-    ) -> impl Future<Output = Result<proto::ParticipantInfo, ApiError>> + Send {
-        self.answer("UpdateParticipant")
-    }
-}
+room_api_by_answer!(Scripted);
 
 /// Tokio's timer rounds a deadline up to its next millisecond.
 #[track_caller]

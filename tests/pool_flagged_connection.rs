@@ -4,14 +4,16 @@
 //! "down"). A caller's transport error only flags the connection for the check; the pool used
 //! to hand the flagged connection straight back to the next caller, so the check never got it.
 
+#[macro_use]
+#[path = "support/answering_api.rs"]
+mod answering_api;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lktop::api::{
-    ApiError, ApiErrorKind, CreateRoomOptions, RoomApi, UpdateParticipantOptions, proto,
-};
+use lktop::api::{ApiError, ApiErrorKind, RoomApi};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{Pool, PoolEvent, PoolOptions};
 use lktop::reconnect::ConnectionState;
@@ -52,68 +54,7 @@ impl Breakable {
     }
 }
 
-impl RoomApi for Breakable {
-    fn list_rooms(
-        &self,
-        _names: Vec<String>,
-    ) -> impl Future<Output = Result<Vec<proto::Room>, ApiError>> + Send {
-        self.answer("ListRooms")
-    }
-
-    fn list_participants(
-        &self,
-        _room: &str,
-    ) -> impl Future<Output = Result<Vec<proto::ParticipantInfo>, ApiError>> + Send {
-        self.answer("ListParticipants")
-    }
-
-    fn create_room(
-        &self,
-        _name: &str,
-        _options: CreateRoomOptions,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer("CreateRoom")
-    }
-
-    fn delete_room(&self, _room: &str) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer("DeleteRoom")
-    }
-
-    fn update_room_metadata(
-        &self,
-        _room: &str,
-        _metadata: &str,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer("UpdateRoomMetadata")
-    }
-
-    fn remove_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer("RemoveParticipant")
-    }
-
-    fn mute_published_track(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _track_sid: &str,
-        _muted: bool,
-    ) -> impl Future<Output = Result<proto::TrackInfo, ApiError>> + Send {
-        self.answer("MutePublishedTrack")
-    }
-
-    fn update_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _options: UpdateParticipantOptions,
-    ) -> impl Future<Output = Result<proto::ParticipantInfo, ApiError>> + Send {
-        self.answer("UpdateParticipant")
-    }
-}
+room_api_by_answer!(Breakable);
 
 /// One connection and no periodic checks: only a caller's error can get it checked.
 fn one_connection() -> PoolConfig {

@@ -12,6 +12,10 @@
 //!
 //! Bounded: 64 cases of at most 50 steps each; the pool's time is virtual.
 
+#[macro_use]
+#[path = "support/answering_api.rs"]
+mod answering_api;
+
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -19,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use lktop::api::{ApiError, CreateRoomOptions, RoomApi, UpdateParticipantOptions, proto};
+use lktop::api::{ApiError, RoomApi};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolError, PoolOptions, PoolStatus, PooledConnection};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState, Lifecycle, Trigger};
@@ -189,6 +193,7 @@ struct Fake {
 impl Fake {
     fn answer<T: Default + Send + 'static>(
         &self,
+        _method: &'static str,
     ) -> impl Future<Output = Result<T, ApiError>> + Send + use<T> {
         let active = Arc::clone(&self.active);
         let overlaps = Arc::clone(&self.overlaps);
@@ -203,68 +208,7 @@ impl Fake {
     }
 }
 
-impl RoomApi for Fake {
-    fn list_rooms(
-        &self,
-        _names: Vec<String>,
-    ) -> impl Future<Output = Result<Vec<proto::Room>, ApiError>> + Send {
-        self.answer()
-    }
-
-    fn list_participants(
-        &self,
-        _room: &str,
-    ) -> impl Future<Output = Result<Vec<proto::ParticipantInfo>, ApiError>> + Send {
-        self.answer()
-    }
-
-    fn create_room(
-        &self,
-        _name: &str,
-        _options: CreateRoomOptions,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer()
-    }
-
-    fn delete_room(&self, _room: &str) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer()
-    }
-
-    fn update_room_metadata(
-        &self,
-        _room: &str,
-        _metadata: &str,
-    ) -> impl Future<Output = Result<proto::Room, ApiError>> + Send {
-        self.answer()
-    }
-
-    fn remove_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        self.answer()
-    }
-
-    fn mute_published_track(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _track_sid: &str,
-        _muted: bool,
-    ) -> impl Future<Output = Result<proto::TrackInfo, ApiError>> + Send {
-        self.answer()
-    }
-
-    fn update_participant(
-        &self,
-        _room: &str,
-        _identity: &str,
-        _options: UpdateParticipantOptions,
-    ) -> impl Future<Output = Result<proto::ParticipantInfo, ApiError>> + Send {
-        self.answer()
-    }
-}
+room_api_by_answer!(Fake);
 
 #[derive(Debug, Clone)]
 enum Step {
