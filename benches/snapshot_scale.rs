@@ -6,7 +6,6 @@
 //! called in-process without HTTP) and what lktop and HTTP on loopback add per request on top of
 //! it (pool size 1, so requests run one after another).
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
@@ -15,7 +14,6 @@ use lktop::config::{Config, ConfigDuration, QualityConfig};
 use lktop::engine::ServerApi;
 use lktop::poller::RoomsPoller;
 use lktop::pool::{Pool, PoolOptions};
-use lktop::quality::{DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, ScoreModel};
 use lktop::sandbox::auth::ApiKeys;
 use lktop::sandbox::codec::Encoding;
 use lktop::sandbox::rooms::TrackSpec;
@@ -172,18 +170,13 @@ async fn snapshot_time(sandbox: &Sandbox, secret: &SecretString, size: u32) -> D
         LiveKitRoomApi::new(&url, "bench", &secret, Duration::from_secs(30))
     })
     .expect("the pool starts");
-    let api = ServerApi {
-        server: "bench".into(),
-        endpoint: sandbox.url(),
-        pool: pool.clone(),
-        quality: Arc::new(Mutex::new(QualityMonitor::new(
-            QualityConfig::default(),
-            ScoreModel::default(),
-            DEFAULT_WINDOW,
-            DEFAULT_HISTORY_CAPACITY,
-        ))),
-        metrics: None,
-    };
+    let api = ServerApi::new(
+        "bench".into(),
+        sandbox.url(),
+        pool.clone(),
+        QualityConfig::default(),
+        None,
+    );
     let mut poller = RoomsPoller::new("bench", size as usize);
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {

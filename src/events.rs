@@ -1,19 +1,20 @@
 //! What the engine tells its consumers (the dashboard, `lktop watch`, recordings) and what they
 //! ask of it. Both are serde types: the same stream is printed as NDJSON, recorded and replayed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::config::{AudioProfile, RoomLimitsConfig};
+use crate::config::{AudioProfile, KeyList, QualityConfig, RoomLimitsConfig};
 use crate::limits::{Enforcement, Violation};
 use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
-use crate::quality::QualityReport;
+use crate::quality::{QualityReport, RequestTally};
 use crate::snapshot::{RoomChange, Snapshot};
 
 /// One engine event with the time it happened.
@@ -32,26 +33,39 @@ pub enum EventKind {
         servers: Vec<String>,
         /// Set when the engine watches its own built-in sandbox.
         sandbox: Option<String>,
-        /// The room limits in force at start (later changes arrive as `ConfigApplied` or a
-        /// done `SetLimits` command).
-        #[serde(default)]
-        limits: RoomLimitsConfig,
-        /// The audio profile written into rooms that have none of their own.
-        #[serde(default)]
-        audio_default: AudioProfile,
-        /// Polling runs every this many milliseconds.
-        #[serde(default)]
-        poll_interval_ms: u64,
+        /// The settings in force at start; later changes arrive as `ConfigApplied` or a done
+        /// `SetLimits` command.
+        #[serde(flatten)]
+        settings: LiveSettings,
+    },
+    /// A server's state changed, by the rules in [`ServerState`].
+    ServerState {
+        server: String,
+        state: ServerState,
+        /// Why it is down or unauthenticated: the error the deciding request got.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+        /// When it comes back after being down or unauthenticated: for how long it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        down_for_ms: Option<u64>,
     },
     Pool {
         event: PoolEvent,
     },
     PoolStatus {
         status: PoolStatus,
+        /// The engine's requests to the server since the previous status: the source of the
+        /// server's latency sparkline (the same requests its quality report grades).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requests: Option<RequestTally>,
     },
     Quality {
         server: String,
         report: QualityReport,
+        /// lktop's own share of the requests' time: waiting for a pooled connection. Kept out
+        /// of the server's report, which grades only the server.
+        #[serde(default)]
+        checkout: CheckoutReport,
     },
     Snapshot {
         snapshot: Arc<Snapshot>,
@@ -75,6 +89,15 @@ pub enum EventKind {
         action: Enforcement,
         outcome: Outcome,
     },
+    /// A participant lktop removed came back; it is removed again only after this hold, which
+    /// doubles with each removal.
+    EnforcementHeld {
+        server: String,
+        action: Enforcement,
+        /// Removals of this participant from this room so far.
+        removals: u32,
+        until_ms: i64,
+    },
     Command {
         id: u64,
         command: Command,
@@ -82,9 +105,16 @@ pub enum EventKind {
     },
     ConfigApplied {
         source: String,
-        /// The room limits now in force.
-        #[serde(default)]
-        limits: RoomLimitsConfig,
+        /// Every setting that applies without a restart, as now in force.
+        #[serde(flatten)]
+        settings: LiveSettings,
+        /// What the reload changed, one `key: old → new` each (secrets masked).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<String>,
+        /// Set when room limits changed in the dashboard (`SetLimits`) were replaced by
+        /// limits the file changed; otherwise the dashboard's limits stay in force.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limits_replaced: Option<ReplacedLimits>,
         /// Sections that changed but apply only when lktop restarts (`servers`,
         /// `connection_pool`, `metrics`): the running pools keep what they were built with.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -98,6 +128,128 @@ pub enum EventKind {
     EventsDropped {
         count: u64,
     },
+    /// A fault in the built-in sandbox began or ended: a demo key, the demo scenario's
+    /// schedule, or the sandbox's admin endpoint.
+    SandboxFault {
+        /// The sandbox's number for the fault; its `began` and `ended` share it.
+        id: u64,
+        origin: FaultOrigin,
+        phase: FaultPhase,
+        /// What the fault does, e.g. "latency +300 ms (jitter 200 ms) for 20 s".
+        description: String,
+        /// How it ended, or why it was refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+}
+
+/// Room limits set in the dashboard that a reload replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplacedLimits {
+    /// When they were set (Unix ms).
+    pub set_at_ms: i64,
+    pub limits: RoomLimitsConfig,
+}
+
+/// The settings a configuration reload applies without a restart, as consumers need them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveSettings {
+    #[serde(default)]
+    pub limits: RoomLimitsConfig,
+    /// The audio profile written into rooms that have none of their own.
+    #[serde(default)]
+    pub audio_default: AudioProfile,
+    /// Polling runs every this many milliseconds.
+    #[serde(default)]
+    pub poll_interval_ms: u64,
+    #[serde(default)]
+    pub quality: QualityConfig,
+    /// The dashboard's key bindings (`keys:`), as written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+impl LiveSettings {
+    #[must_use]
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            limits: config.room_limits.clone(),
+            audio_default: config.audio_optimization,
+            poll_interval_ms: u64::try_from(config.polling.interval.get().as_millis())
+                .unwrap_or(u64::MAX),
+            quality: config.quality_monitoring,
+            keys: config.keys.clone(),
+        }
+    }
+}
+
+/// Whether a server answers, by these rules (the same for every consumer):
+/// - `Up` from the first poll that gets an answer from the server, even a Twirp error or a
+///   200 that does not decode: something answers there (its figures are still stale while
+///   polls fail, see `PollFailed`);
+/// - `Down` from the first poll that gets no answer: refused, reset, timed out, unreachable,
+///   no usable connection in the pool, or a non-Twirp error page from a proxy in front of it;
+/// - `Unauthenticated` from the first request the server refuses for the credentials.
+///
+/// While polling is paused the pool's health checks decide instead: `Up` when a connection is
+/// connected, `Down` when every connection is reconnecting or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerState {
+    Up,
+    Down,
+    Unauthenticated,
+}
+
+impl ServerState {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+            Self::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+impl std::fmt::Display for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Waiting for a pooled connection over the quality window: lktop's own cost, not the
+/// server's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutReport {
+    /// Checkouts in the window.
+    pub checkouts: u64,
+    /// Checkouts that waited past `connection_timeout` for a free connection.
+    pub timeouts: u64,
+    #[serde(rename = "wait_p50_ms", with = "crate::serde_time::opt_millis")]
+    pub wait_p50: Option<Duration>,
+    #[serde(rename = "wait_p95_ms", with = "crate::serde_time::opt_millis")]
+    pub wait_p95: Option<Duration>,
+}
+
+/// Who started a sandbox fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultOrigin {
+    /// A demo key in the dashboard.
+    Key,
+    /// The sandbox's scenario schedule.
+    Scheduled,
+    /// The sandbox's admin endpoint or its Rust API.
+    Api,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultPhase {
+    Began,
+    Ended,
+    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,7 +378,9 @@ mod tests {
         for _ in 0..5 {
             bus.emit(EventKind::ConfigApplied {
                 source: "test".into(),
-                limits: RoomLimitsConfig::default(),
+                settings: LiveSettings::default(),
+                changes: Vec::new(),
+                limits_replaced: None,
                 needs_restart: Vec::new(),
             });
         }

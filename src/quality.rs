@@ -593,6 +593,30 @@ impl ScoreModel {
 // --------------------------------------------------------------------------------------------
 // QualityMonitor and its report
 
+/// The engine's requests to one server over an interval: what the latency sparkline draws.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestTally {
+    /// Requests the server answered (error answers included).
+    pub answered: u64,
+    /// Requests that got no answer.
+    pub failed: u64,
+    /// Sum of the answered requests' latencies, without the wait for a pooled connection.
+    #[serde(
+        rename = "answered_latency_total_ms",
+        with = "crate::serde_time::millis"
+    )]
+    pub answered_latency_total: Duration,
+}
+
+impl RequestTally {
+    /// The mean latency of the answered requests; `None` when none was answered.
+    #[must_use]
+    pub fn mean(&self) -> Option<Duration> {
+        let answered = u32::try_from(self.answered).ok().filter(|n| *n > 0)?;
+        Some(self.answered_latency_total / answered)
+    }
+}
+
 /// Quality of one connection (or one server, fed with all its connections' requests): sparkline
 /// history, windowed statistics and the smoothed score.
 #[derive(Debug, Clone)]
@@ -603,6 +627,8 @@ pub struct QualityMonitor {
     window: QualityWindow,
     score: Option<QualityScore>,
     last_report: Option<QualityReport>,
+    /// Requests since the last [`QualityMonitor::take_tally`].
+    tally: RequestTally,
 }
 
 impl QualityMonitor {
@@ -622,6 +648,7 @@ impl QualityMonitor {
             window: QualityWindow::new(window),
             score: None,
             last_report: None,
+            tally: RequestTally::default(),
         }
     }
 
@@ -629,6 +656,18 @@ impl QualityMonitor {
     pub fn record(&mut self, latency: Option<Duration>, at: Instant) {
         self.history.push(latency);
         self.window.record(latency, at);
+        match latency {
+            Some(latency) => {
+                self.tally.answered += 1;
+                self.tally.answered_latency_total += latency;
+            }
+            None => self.tally.failed += 1,
+        }
+    }
+
+    /// The requests recorded since the previous call.
+    pub fn take_tally(&mut self) -> RequestTally {
+        std::mem::take(&mut self.tally)
     }
 
     /// One monitoring tick: ages the window to `now`, scores it, smooths the score against the

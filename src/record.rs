@@ -587,7 +587,7 @@ impl PlayOptions {
 /// What the player sends.
 #[derive(Debug, Clone)]
 pub enum ReplayItem {
-    Event(EngineEvent),
+    Event(Box<EngineEvent>),
     /// A line that is not an event (see [`LineProblem`]: show it as
     /// `{handle.path()}:{line}: {message}`); playing goes on with the next line. A read error
     /// is a problem too, the last one before `Finished`.
@@ -918,7 +918,11 @@ async fn play(
             Ok(event) => {
                 wait_until_due(shared, &mut control, event.at_ms, max_gap).await;
                 let at_ms = event.at_ms;
-                if items.send(ReplayItem::Event(event)).await.is_err() {
+                if items
+                    .send(ReplayItem::Event(Box::new(event)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 events += 1;

@@ -212,7 +212,7 @@ struct Summary {
 impl Summary {
     fn absorb(&mut self, event: &EngineEvent) {
         match &event.kind {
-            EventKind::PoolStatus { status } => {
+            EventKind::PoolStatus { status, .. } => {
                 let entry = self.servers.entry(status.server.clone()).or_default();
                 entry.pool = format!(
                     "pool {}/{} in use, {} healthy, {} failed, max {}",
@@ -224,7 +224,7 @@ impl Summary {
                     None => "DOWN".to_owned(),
                 };
             }
-            EventKind::Quality { server, report } => {
+            EventKind::Quality { server, report, .. } => {
                 let entry = self.servers.entry(server.clone()).or_default();
                 entry.quality = match (report.grade, report.score) {
                     (Some(grade), Some(score)) => format!("quality {grade} {:.2}", score.value()),

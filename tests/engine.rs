@@ -388,7 +388,7 @@ async fn a_wrong_secret_marks_the_server_unauthenticated() {
             let sandbox = sandbox().await;
             let (engine, mut events) = start(&sandbox, "not-the-secret-at-all-0123456789").await;
             let reason = wait_for(&mut events, WAIT, |kind| match kind {
-                EventKind::PoolStatus { status } => status.unauthenticated.clone(),
+                EventKind::PoolStatus { status, .. } => status.unauthenticated.clone(),
                 _ => None,
             })
             .await;

@@ -300,7 +300,7 @@ fn outcome_of(events: &[EngineEvent], wanted: u64) -> Option<Outcome> {
 
 fn last_status<'a>(events: &'a [EngineEvent], server: &str) -> Option<&'a PoolStatus> {
     events.iter().rev().find_map(|event| match &event.kind {
-        EventKind::PoolStatus { status } if status.server == server => Some(status),
+        EventKind::PoolStatus { status, .. } if status.server == server => Some(status),
         _ => None,
     })
 }
@@ -663,7 +663,7 @@ async fn garbage_answers(content_type: &str, body: &[u8]) {
     run.wait_until("polls failing as malformed", since, |events, dashboard| {
         poll_failed_for(events, SERVER, &["malformed"])
             && events.iter().any(|event| {
-                matches!(&event.kind, EventKind::Quality { server, report }
+                matches!(&event.kind, EventKind::Quality { server, report, .. }
                     if server == SERVER && report.failures > 0)
             })
             && dashboard.server_state(SERVER).as_deref() == Some("up")

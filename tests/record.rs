@@ -56,7 +56,7 @@ struct Receiver(mpsc::Receiver<ReplayItem>);
 impl Receiver {
     async fn event(&mut self) -> EngineEvent {
         match self.0.recv().await {
-            Some(ReplayItem::Event(event)) => event,
+            Some(ReplayItem::Event(event)) => *event,
             other => panic!("expected an event, got {other:?}"),
         }
     }

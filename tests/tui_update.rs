@@ -68,6 +68,7 @@ fn status(server: &str, connections: Vec<ConnectionInfo>) -> PoolStatus {
 fn pool_status(connections: Vec<ConnectionInfo>) -> Action {
     event(EventKind::PoolStatus {
         status: status("main", connections),
+        requests: None,
     })
 }
 
@@ -138,9 +139,10 @@ fn started(servers: &[&str]) -> Action {
     event(EventKind::Started {
         servers: servers.iter().map(|s| (*s).to_owned()).collect(),
         sandbox: None,
-        limits: RoomLimitsConfig::default(),
-        audio_default: lktop::config::AudioProfile::default(),
-        poll_interval_ms: 2000,
+        settings: lktop::events::LiveSettings {
+            poll_interval_ms: 2000,
+            ..lktop::events::LiveSettings::default()
+        },
     })
 }
 

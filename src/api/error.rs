@@ -149,6 +149,8 @@ pub struct ApiError {
     status: Option<u16>,
     endpoint: String,
     message: String,
+    /// The server (not a proxy, not the network) answered with a Twirp error.
+    twirp_answer: bool,
 }
 
 impl ApiError {
@@ -167,7 +169,23 @@ impl ApiError {
             status,
             endpoint: endpoint.into(),
             message: message.into(),
+            twirp_answer: false,
         }
+    }
+
+    /// Marks the error as the server's own Twirp answer.
+    #[must_use]
+    pub fn answered_by_server(mut self) -> Self {
+        self.twirp_answer = true;
+        self
+    }
+
+    /// Whether the server itself answered (with a Twirp error): it is running, even if it
+    /// fails this request. False for every failure to get an answer, a proxy's error page and
+    /// a 200 that does not decode.
+    #[must_use]
+    pub fn is_server_answer(&self) -> bool {
+        self.twirp_answer
     }
 
     #[must_use]

@@ -123,6 +123,7 @@ impl LiveKitRoomApi {
                 let code = sanitize_server_text(&twirp.code, 64);
                 let msg = sanitize_server_text(&twirp.msg, 200);
                 self.error(method, kind, status, format!("{code}: {msg}"))
+                    .answered_by_server()
             }
             ServiceError::Twirp(ServerError::Prost(err)) => self.error(
                 method,

@@ -251,7 +251,9 @@ impl TwirpClient {
         if let Some(twirp) = parse_twirp_error(body)
             && let Some(kind) = ApiErrorKind::from_twirp_code(&twirp.code)
         {
-            return self.error(method, kind, Some(status), describe_twirp(&twirp));
+            return self
+                .error(method, kind, Some(status), describe_twirp(&twirp))
+                .answered_by_server();
         }
         self.error(
             method,

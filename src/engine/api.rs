@@ -8,55 +8,140 @@ use crate::api::{
     ApiError, ApiErrorKind, CreateRoomOptions, LiveKitRoomApi, RoomApi, UpdateParticipantOptions,
     proto,
 };
+use crate::config::QualityConfig;
+use crate::events::CheckoutReport;
 use crate::metrics::Metrics;
-use crate::pool::{CallError, Pool, PoolError};
-use crate::quality::QualityMonitor;
+use crate::pool::{Pool, PoolError};
+use crate::quality::{
+    DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel,
+};
 
 #[derive(Clone)]
 pub struct ServerApi {
     pub server: String,
     pub endpoint: String,
     pub pool: Pool<LiveKitRoomApi>,
+    /// The server's quality: every request's time on the wire and outcome.
     pub quality: Arc<Mutex<QualityMonitor>>,
+    /// lktop's own share: how long requests waited for a pooled connection.
+    pub checkout: Arc<Mutex<QualityWindow>>,
     pub metrics: Option<Metrics>,
 }
 
 impl ServerApi {
+    /// The server's API over `pool`, with empty quality and checkout windows.
+    #[must_use]
+    pub fn new(
+        server: String,
+        endpoint: String,
+        pool: Pool<LiveKitRoomApi>,
+        quality: QualityConfig,
+        metrics: Option<Metrics>,
+    ) -> Self {
+        Self {
+            server,
+            endpoint,
+            pool,
+            quality: Arc::new(Mutex::new(QualityMonitor::new(
+                quality,
+                ScoreModel::default(),
+                DEFAULT_WINDOW,
+                DEFAULT_HISTORY_CAPACITY,
+            ))),
+            checkout: Arc::new(Mutex::new(QualityWindow::new(DEFAULT_WINDOW))),
+            metrics,
+        }
+    }
+
     async fn run<T, F, Fut>(&self, method: &'static str, request: F) -> Result<T, ApiError>
     where
         F: FnOnce(Arc<LiveKitRoomApi>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
+        let waiting = Instant::now();
+        let connection = self.pool.acquire().await;
+        let waited = waiting.elapsed();
+        let connection = match connection {
+            Ok(connection) => {
+                self.record_checkout(Some(waited));
+                connection
+            }
+            Err(err) => return Err(self.checkout_failed(method, &err, waited)),
+        };
         let started = Instant::now();
-        let result = self.pool.call(request).await;
+        let result = connection.call(request).await;
         let elapsed = started.elapsed();
+        drop(connection);
         // An answer from the server — even not_found — shows a working connection; only
         // failures to get one count against quality. A 200 that does not decode is not an
         // answer lktop can use: counted as one, a server answering garbage to every call
         // would be graded excellent.
         let (latency, outcome) = match &result {
             Ok(_) => (Some(elapsed), "ok"),
-            Err(CallError::Api(err))
+            Err(err)
                 if !err.is_transient()
                     && !err.is_auth()
                     && err.kind() != ApiErrorKind::Malformed =>
             {
                 (Some(elapsed), err.kind().label())
             }
-            Err(CallError::Api(err)) => (None, err.kind().label()),
-            Err(CallError::Pool(_)) => (None, "pool"),
+            Err(err) => (None, err.kind().label()),
         };
+        self.record_quality(latency);
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_request(&self.server, elapsed.as_secs_f64(), outcome);
+        }
+        result
+    }
+
+    fn record_quality(&self, latency: Option<std::time::Duration>) {
         self.quality
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .record(latency, Instant::now());
-        if let Some(metrics) = &self.metrics {
-            metrics.observe_request(&self.server, elapsed.as_secs_f64(), outcome);
+    }
+
+    fn record_checkout(&self, waited: Option<std::time::Duration>) {
+        self.checkout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(waited, Instant::now());
+    }
+
+    /// No connection for the request. Only the pool's verdict on the server (every
+    /// connection failed, credentials rejected) counts against the server's quality; a wait
+    /// for a busy pool or a connection lktop could not build is lktop's own.
+    fn checkout_failed(
+        &self,
+        method: &'static str,
+        err: &PoolError,
+        waited: std::time::Duration,
+    ) -> ApiError {
+        match err {
+            PoolError::Unavailable { .. } | PoolError::Unauthenticated { .. } => {
+                self.record_checkout(Some(waited));
+                self.record_quality(None);
+            }
+            PoolError::Timeout { .. } => self.record_checkout(None),
+            PoolError::Connect { .. } | PoolError::ShutDown { .. } => {}
         }
-        result.map_err(|err| match err {
-            CallError::Api(err) => err,
-            CallError::Pool(err) => self.pool_error(method, &err),
-        })
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_request(&self.server, waited.as_secs_f64(), "pool");
+        }
+        self.pool_error(method, err)
+    }
+
+    /// The checkout figures over the window, for the quality event.
+    pub fn checkout_report(&self) -> CheckoutReport {
+        let mut window = self.checkout.lock().unwrap_or_else(PoisonError::into_inner);
+        window.advance(Instant::now());
+        let stats = window.stats();
+        CheckoutReport {
+            checkouts: stats.samples(),
+            timeouts: stats.failures,
+            wait_p50: stats.p50,
+            wait_p95: stats.p95,
+        }
     }
 
     fn pool_error(&self, method: &'static str, err: &PoolError) -> ApiError {

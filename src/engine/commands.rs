@@ -12,8 +12,10 @@ use crate::api::{CreateRoomOptions, RoomApi};
 use crate::audio::{self, AudioProfiles};
 use secrecy::ExposeSecret;
 
-use crate::config::{AudioProfile, Config, ConfigSources, EnforcementMode, ServerConfig, load};
-use crate::events::{Command, EventBus, EventKind, Outcome};
+use crate::config::{
+    AudioProfile, Config, ConfigSources, EnforcementMode, RoomLimitsConfig, ServerConfig, load,
+};
+use crate::events::{Command, EventBus, EventKind, LiveSettings, Outcome, ReplacedLimits, now_ms};
 use crate::limits;
 
 /// livekit-server's default `limit.max_metadata_size`; a metadata write above it would be
@@ -22,6 +24,9 @@ pub const MAX_METADATA_SIZE: usize = 512 * 1024;
 
 pub struct Handler {
     pub servers: HashMap<String, (ServerApi, LatestSnapshot)>,
+    /// Where the room limits in force came from, so a reload keeps limits set in the
+    /// dashboard unless the file changed its own.
+    pub limits: Mutex<LimitsOrigin>,
     pub settings: watch::Sender<Arc<Config>>,
     /// Read by every server worker before each poll.
     pub polling_paused: watch::Sender<bool>,
@@ -74,6 +79,10 @@ impl Handler {
                     return Err(format!("limits not changed: {}", list.join("; ")));
                 }
                 self.settings.send_replace(Arc::new(candidate));
+                self.limits
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .dashboard_set = Some(now_ms());
                 Ok("room limits updated; they apply from the next poll".to_owned())
             }
             Command::ApplyAudioProfile {
@@ -199,14 +208,16 @@ impl Handler {
         let (api, _) = self.server(server)?;
         let profile = {
             let mut profiles = self.audio.lock().unwrap_or_else(PoisonError::into_inner);
-            match profile {
-                Some(profile) => {
-                    profiles
-                        .set_room(room.to_owned(), profile)
-                        .map_err(|err| err.to_string())?;
-                    profile
-                }
-                None => profiles.profile_for(room),
+            if let Some(profile) = profile {
+                profiles
+                    .set_room(room.to_owned(), profile)
+                    .map_err(|err| err.to_string())?;
+                profile
+            } else {
+                // The default, not the room's own profile: the room's override goes too, so
+                // the room follows the default from now on.
+                profiles.clear_room(room);
+                profiles.default_profile()
             }
         };
         let rooms = api
@@ -257,14 +268,65 @@ impl Handler {
         config.servers.clone_from(&running.servers);
         config.connection_pool = running.connection_pool;
         config.metrics = running.metrics;
-        let limits = config.room_limits.clone();
+        let limits_replaced = self
+            .limits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reload(&mut config.room_limits, &running.room_limits);
+        let changes = crate::config::changes(&running, &config)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let settings = LiveSettings::of(&config);
         self.settings.send_replace(Arc::new(config));
         self.bus.emit(EventKind::ConfigApplied {
             source: source.to_owned(),
-            limits,
+            settings,
+            changes,
+            limits_replaced,
             needs_restart: needs_restart.clone(),
         });
         Ok(needs_restart)
+    }
+}
+
+/// The room limits the file last gave, and whether the dashboard has changed them since.
+#[derive(Debug)]
+pub struct LimitsOrigin {
+    file: RoomLimitsConfig,
+    /// When a `SetLimits` command last changed them (Unix ms).
+    dashboard_set: Option<i64>,
+}
+
+impl LimitsOrigin {
+    #[must_use]
+    pub fn file(limits: &RoomLimitsConfig) -> Self {
+        Self {
+            file: limits.clone(),
+            dashboard_set: None,
+        }
+    }
+
+    /// A reload brings `reloaded` from the file. Limits set in the dashboard stay when the
+    /// file's own limits did not change; when they did, the file wins and the dashboard's
+    /// limits are returned so the reload can say they were replaced.
+    fn reload(
+        &mut self,
+        reloaded: &mut RoomLimitsConfig,
+        running: &RoomLimitsConfig,
+    ) -> Option<ReplacedLimits> {
+        let file_changed = *reloaded != self.file;
+        self.file = reloaded.clone();
+        let set_at_ms = self.dashboard_set?;
+        if !file_changed {
+            reloaded.clone_from(running);
+            return None;
+        }
+        self.dashboard_set = None;
+        Some(ReplacedLimits {
+            set_at_ms,
+            limits: running.clone(),
+        })
     }
 }
 

@@ -5,7 +5,9 @@
 
 mod api;
 mod commands;
+mod enforcement;
 mod server;
+mod server_state;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,10 +25,9 @@ pub use commands::{MAX_METADATA_SIZE, restart_hint};
 use crate::api::LiveKitRoomApi;
 use crate::audio::AudioProfiles;
 use crate::config::{Config, ConfigSources, Reload, ServerConfig};
-use crate::events::{Command, EngineEvent, EventBus, EventKind};
+use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
 use crate::pool::{Pool, PoolOptions};
-use crate::quality::{DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, ScoreModel};
 
 /// Events waiting for a slow consumer before new ones are dropped (and counted).
 const EVENT_CAPACITY: usize = 4096;
@@ -103,6 +104,13 @@ impl Engine {
         let (settings, _) = watch::channel(Arc::new(config.clone()));
         let (polling_paused, _) = watch::channel(false);
 
+        // Announced before any worker runs, so it is always the first event.
+        let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
+        bus.emit(EventKind::Started {
+            servers: names.clone(),
+            sandbox,
+            settings: LiveSettings::of(&config),
+        });
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
         for server in &config.servers {
@@ -121,18 +129,10 @@ impl Engine {
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));
         }
-        let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
-        bus.emit(EventKind::Started {
-            servers: names.clone(),
-            sandbox,
-            limits: config.room_limits.clone(),
-            audio_default: config.audio_optimization,
-            poll_interval_ms: u64::try_from(config.polling.interval.get().as_millis())
-                .unwrap_or(u64::MAX),
-        });
 
         let handler = Arc::new(commands::Handler {
             servers,
+            limits: Mutex::new(commands::LimitsOrigin::file(&config.room_limits)),
             settings,
             polling_paused,
             sources: sources.clone(),
@@ -234,20 +234,14 @@ fn start_server(
         move || LiveKitRoomApi::new(&url, &key, &secret, timeout),
     )
     .map_err(|err| err.to_string())?;
-    let quality = Arc::new(Mutex::new(QualityMonitor::new(
-        config.quality_monitoring,
-        ScoreModel::default(),
-        DEFAULT_WINDOW,
-        DEFAULT_HISTORY_CAPACITY,
-    )));
-    let api = ServerApi {
-        server: server.name.clone(),
-        endpoint: crate::api::server_base_url(&server.url)
+    let api = ServerApi::new(
+        server.name.clone(),
+        crate::api::server_base_url(&server.url)
             .map_or_else(|_| server.url.clone(), |url| url.to_string()),
         pool,
-        quality,
-        metrics: metrics.cloned(),
-    };
+        config.quality_monitoring,
+        metrics.cloned(),
+    );
     let latest = Arc::new(Mutex::new(None));
     tasks.spawn(
         server::ServerWorker {

@@ -10,19 +10,17 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::api::ServerApi;
+use super::enforcement::{EnforcementTracker, Verdict};
+use super::server_state::{Observation, StateTracker};
 use crate::api::RoomApi;
 use crate::config::Config;
-use crate::events::{EventBus, EventKind, Outcome, now_ms};
+use crate::events::{EventBus, EventKind, Outcome, ServerState, now_ms};
 use crate::limits::{self, Enforcement, Violation};
 use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
 use crate::pool::PoolEvent;
 use crate::quality::{ScoreModel, WindowStats};
 use crate::snapshot::Snapshot;
-
-/// A failed enforcement is not tried again for this long, so a room the server will not let
-/// lktop fix does not flood the event log every poll.
-const ENFORCEMENT_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// The pool's status goes out this often besides every grading, so a dashboard shows checkouts,
 /// growth and reconnections as they happen rather than every `monitoring_interval`.
@@ -52,19 +50,30 @@ impl ServerWorker {
         let mut status_tick = ticker(STATUS_INTERVAL);
         let mut poller =
             RoomsPoller::new(self.api.server.clone(), self.api.pool.status().max.max(1));
-        let mut last_violations: Option<Vec<Violation>> = None;
-        let mut attempted: HashMap<String, Instant> = HashMap::new();
+        let mut memory = PollMemory::default();
         loop {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
                 _ = poll_tick.tick() => {
                     if !*self.polling_paused.borrow() {
-                        self.poll(&mut poller, &mut last_violations, &mut attempted).await;
+                        self.poll(&mut poller, &mut memory).await;
                     }
                 }
                 _ = grade_tick.tick() => self.grade(),
                 _ = status_tick.tick() => {
-                    self.bus.emit(EventKind::PoolStatus { status: self.api.pool.status() });
+                    let status = self.api.pool.status();
+                    if *self.polling_paused.borrow()
+                        && let Some(observation) = Observation::of_pool(&status)
+                    {
+                        self.observe(&mut memory.state, observation);
+                    }
+                    let requests = self
+                        .api
+                        .quality
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take_tally();
+                    self.bus.emit(EventKind::PoolStatus { status, requests: Some(requests) });
                 }
                 Some(event) = self.pool_events.recv() => {
                     self.bus.emit(EventKind::Pool { event });
@@ -92,12 +101,18 @@ impl ServerWorker {
         }
     }
 
-    async fn poll(
-        &self,
-        poller: &mut RoomsPoller,
-        last_violations: &mut Option<Vec<Violation>>,
-        attempted: &mut HashMap<String, Instant>,
-    ) {
+    /// Folds an observation into the server's state; a change is announced, and a server
+    /// that came back is graded at once rather than at the next monitoring tick.
+    fn observe(&self, state: &mut StateTracker, observation: Observation) {
+        if let Some(event) = state.observe(&self.api.server, observation, now_ms()) {
+            self.bus.emit(event);
+            if state.state() == Some(ServerState::Up) {
+                self.grade();
+            }
+        }
+    }
+
+    async fn poll(&self, poller: &mut RoomsPoller, memory: &mut PollMemory) {
         let server = self.api.server.clone();
         let poll = match poller.poll(&self.api, now_ms()).await {
             Ok(poll) => poll,
@@ -106,9 +121,11 @@ impl ServerWorker {
                     server,
                     error: err.to_string(),
                 });
+                self.observe(&mut memory.state, Observation::of_error(&err));
                 return;
             }
         };
+        self.observe(&mut memory.state, Observation::Answered);
         let snapshot = Arc::new(poll.snapshot);
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
         if !poll.changes.is_empty() {
@@ -128,24 +145,36 @@ impl ServerWorker {
             metrics.set_rooms(&server, &snapshot);
             metrics.set_violations(&server, &violations);
         }
-        if last_violations.as_ref() != Some(&violations) {
+        if memory.violations.as_ref() != Some(&violations) {
             self.bus.emit(EventKind::Violations {
                 server: server.clone(),
                 violations: violations.clone(),
             });
-            *last_violations = Some(violations);
+            memory.violations = Some(violations);
         }
 
-        attempted.retain(|_, at| at.elapsed() < ENFORCEMENT_COOLDOWN);
         for action in limits::plan(&snapshot, &room_limits) {
-            let key = serde_json::to_string(&action).unwrap_or_default();
-            if attempted.contains_key(&key) {
-                continue;
+            let now = tokio::time::Instant::now();
+            match memory.enforcement.decide(&action, now) {
+                Verdict::Wait => continue,
+                Verdict::Hold { until, removals } => {
+                    let until_ms = now_ms().saturating_add(
+                        i64::try_from(until.duration_since(now).as_millis()).unwrap_or(i64::MAX),
+                    );
+                    self.bus.emit(EventKind::EnforcementHeld {
+                        server: server.clone(),
+                        action,
+                        removals,
+                        until_ms,
+                    });
+                    continue;
+                }
+                Verdict::Act => {}
             }
             let outcome = self.enforce(&action).await;
-            if !outcome.is_done() {
-                attempted.insert(key, Instant::now());
-            }
+            memory
+                .enforcement
+                .record(&action, outcome.is_done(), tokio::time::Instant::now());
             self.bus.emit(EventKind::Enforced {
                 server: server.clone(),
                 action,
@@ -232,9 +261,17 @@ impl ServerWorker {
         self.bus.emit(EventKind::Quality {
             server: self.api.server.clone(),
             report,
+            checkout: self.api.checkout_report(),
         });
-        self.bus.emit(EventKind::PoolStatus { status });
     }
+}
+
+/// What a server's worker remembers from one poll to the next.
+#[derive(Debug, Default)]
+struct PollMemory {
+    state: StateTracker,
+    violations: Option<Vec<Violation>>,
+    enforcement: EnforcementTracker,
 }
 
 /// A connection's own score, by the same model as the server's, from what the pool records

@@ -5,17 +5,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AudioProfile, RoomLimitsConfig};
-use crate::events::{EngineEvent, EventKind};
+use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
+use crate::events::{CheckoutReport, EngineEvent, EventKind, LiveSettings, ServerState};
 use crate::keymap::{Context, Keymap};
 use crate::limits::{LimitKind, Violation};
 use crate::poller::PollStats;
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
-use crate::quality::{Grade, LatencyRing, QualityReport};
+use crate::quality::{Grade, LatencyRing, QualityReport, RequestTally};
 use crate::reconnect::{ConnectionId, ConnectionState};
 use crate::snapshot::Snapshot;
 
-use super::log::EventLog;
+use super::log::{EventLog, Level};
 use super::popup::Popup;
 use super::rooms::RoomsView;
 
@@ -139,20 +139,46 @@ impl ConnectionView {
     }
 }
 
+/// The server's state as the engine decided it, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateView {
+    pub state: ServerState,
+    /// When the state began (Unix ms).
+    pub since_ms: i64,
+    /// Why it is down or unauthenticated.
+    pub cause: Option<String>,
+}
+
+/// A failed poll and how many followed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollError {
+    pub error: String,
+    /// When the first of the run failed (Unix ms).
+    pub since_ms: i64,
+    pub count: u64,
+}
+
 /// Everything known about one server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerView {
     pub name: String,
+    /// From the engine's `ServerState` events; `None` until the first.
+    pub state: Option<StateView>,
     pub status: Option<PoolStatus>,
     pub connections: BTreeMap<ConnectionId, ConnectionView>,
     pub quality: Option<QualityReport>,
-    /// The server's latency over time: the mean of every connection's answered requests per
-    /// pool status, a gap where requests were made and none was answered.
+    /// When the quality report was made (Unix ms).
+    pub quality_at_ms: i64,
+    /// lktop's own wait for pooled connections.
+    pub checkout: CheckoutReport,
+    /// The server's latency over time: the mean of the engine's answered requests per pool
+    /// status (the requests the quality report grades), a gap where requests were made and
+    /// none was answered.
     pub latency: LatencyRing,
     pub snapshot: Option<Arc<Snapshot>>,
     pub poll: Option<PollStats>,
-    /// The last poll failed with this; cleared by the next snapshot.
-    pub poll_error: Option<String>,
+    /// The polls failing since the last snapshot; cleared by the next snapshot.
+    pub poll_error: Option<PollError>,
     pub violations: Vec<Violation>,
     /// Which limits each room exceeds, for the rooms table's marker.
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
@@ -168,9 +194,12 @@ impl ServerView {
     pub fn new(name: String) -> Self {
         Self {
             name,
+            state: None,
             status: None,
             connections: BTreeMap::new(),
             quality: None,
+            quality_at_ms: 0,
+            checkout: CheckoutReport::default(),
             latency: LatencyRing::new(HISTORY_CAPACITY),
             snapshot: None,
             poll: None,
@@ -182,23 +211,28 @@ impl ServerView {
         }
     }
 
-    /// Up when a connection is connected; down when connections exist and none is.
+    /// The engine's verdict (see [`ServerState`] for the rules); unknown before the first.
     #[must_use]
     pub fn health(&self) -> ServerHealth {
-        if self.unauthenticated.is_some() {
-            return ServerHealth::Unauthenticated;
-        }
-        match &self.status {
+        match self.state.as_ref().map(|view| view.state) {
             None => ServerHealth::Unknown,
-            Some(status) if status.healthy > 0 => {
-                if status.healthy < status.total {
-                    ServerHealth::Degraded
-                } else {
-                    ServerHealth::Up
-                }
-            }
-            Some(_) => ServerHealth::Down,
+            Some(ServerState::Up) => ServerHealth::Up,
+            Some(ServerState::Down) => ServerHealth::Down,
+            Some(ServerState::Unauthenticated) => ServerHealth::Unauthenticated,
         }
+    }
+
+    /// Whether the server's figures are old: it is not up, or its last poll failed. They are
+    /// then drawn as of [`ServerView::figures_at_ms`].
+    #[must_use]
+    pub fn is_stale(&self) -> bool {
+        self.health() != ServerHealth::Up || self.poll_error.is_some()
+    }
+
+    /// When the room figures were read: the last snapshot's time.
+    #[must_use]
+    pub fn figures_at_ms(&self) -> Option<i64> {
+        self.snapshot.as_ref().map(|snapshot| snapshot.taken_at_ms)
     }
 
     #[must_use]
@@ -206,11 +240,9 @@ impl ServerView {
         self.quality.as_ref().and_then(|report| report.grade)
     }
 
-    /// Folds a pool status in: connection histories get one sample each, the server one.
-    pub fn absorb_status(&mut self, status: PoolStatus) {
-        let mut answered_delta = 0_u64;
-        let mut latency_delta = Duration::ZERO;
-        let mut requests_delta = 0_u64;
+    /// Folds a pool status in: connection histories get one sample each, and the server one
+    /// from the engine's requests since the previous status.
+    pub fn absorb_status(&mut self, status: PoolStatus, requests: Option<RequestTally>) {
         let mut present = Vec::with_capacity(status.connections.len());
         for info in &status.connections {
             present.push(info.id);
@@ -237,18 +269,15 @@ impl ServerView {
                 view.retry_at_ms = None;
                 view.attempt = None;
             }
-            answered_delta += answered;
-            requests_delta += total;
-            latency_delta += spent;
             view.info = info.clone();
         }
         self.connections.retain(|id, _| present.contains(id));
-        if answered_delta > 0 {
-            self.latency.push(Some(
-                latency_delta / u32::try_from(answered_delta).unwrap_or(u32::MAX),
-            ));
-        } else if requests_delta > 0 || status.healthy == 0 {
-            self.latency.push(None);
+        if let Some(requests) = requests {
+            match requests.mean() {
+                Some(mean) => self.latency.push(Some(mean)),
+                None if requests.failed > 0 => self.latency.push(None),
+                None => {}
+            }
         }
         self.unauthenticated.clone_from(&status.unauthenticated);
         self.status = Some(status);
@@ -291,11 +320,9 @@ impl ServerView {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerHealth {
-    /// No status yet.
+    /// No poll has decided yet.
     Unknown,
     Up,
-    /// Some connections are not connected.
-    Degraded,
     Down,
     Unauthenticated,
 }
@@ -306,7 +333,6 @@ impl ServerHealth {
         match self {
             Self::Unknown => "starting",
             Self::Up => "up",
-            Self::Degraded => "degraded",
             Self::Down => "down",
             Self::Unauthenticated => "unauthenticated",
         }
@@ -400,6 +426,8 @@ pub struct App {
     /// The current time (Unix ms); moves with the heartbeat, the only clock `update` reads.
     pub now_ms: i64,
     pub keymap: Keymap,
+    /// The `keys:` section the key map was built from, to tell a reload that changed it.
+    pub keys_config: BTreeMap<String, KeyList>,
     /// `NO_COLOR`: every style without colour.
     pub monochrome: bool,
     pub should_quit: bool,
@@ -442,6 +470,7 @@ impl App {
             height: 24,
             now_ms,
             keymap,
+            keys_config: BTreeMap::new(),
             monochrome: false,
             should_quit: false,
         }
@@ -484,6 +513,10 @@ impl App {
     }
 
     /// Folds an engine event into the live data and the log.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event kind: a flat dispatch"
+    )]
     pub fn absorb(&mut self, event: EngineEvent) {
         let at_ms = event.at_ms;
         self.log.record(&event);
@@ -493,18 +526,24 @@ impl App {
             EventKind::Started {
                 servers,
                 sandbox: _,
-                limits,
-                audio_default,
-                poll_interval_ms,
+                settings,
             } => {
                 for name in servers {
                     let _ = self.live_server_mut(&name);
                 }
-                self.live.limits = limits;
-                self.live.audio_default = audio_default;
-                if poll_interval_ms > 0 {
-                    self.poll_interval_ms = poll_interval_ms;
-                }
+                self.apply_settings(settings);
+            }
+            EventKind::ServerState {
+                server,
+                state,
+                cause,
+                ..
+            } => {
+                self.live_server_mut(&server).state = Some(StateView {
+                    state,
+                    since_ms: at_ms,
+                    cause,
+                });
             }
             EventKind::Pool { event } => {
                 let server = match &event {
@@ -517,12 +556,20 @@ impl App {
                 self.live_server_mut(&server)
                     .absorb_pool_event(&event, at_ms);
             }
-            EventKind::PoolStatus { status } => {
+            EventKind::PoolStatus { status, requests } => {
                 let server = status.server.clone();
-                self.live_server_mut(&server).absorb_status(status);
+                self.live_server_mut(&server)
+                    .absorb_status(status, requests);
             }
-            EventKind::Quality { server, report } => {
-                self.live_server_mut(&server).quality = Some(report);
+            EventKind::Quality {
+                server,
+                report,
+                checkout,
+            } => {
+                let view = self.live_server_mut(&server);
+                view.quality = Some(report);
+                view.quality_at_ms = at_ms;
+                view.checkout = checkout;
             }
             EventKind::Snapshot { snapshot, stats } => {
                 let server = snapshot.server.clone();
@@ -533,7 +580,20 @@ impl App {
                 self.refresh_room_order();
             }
             EventKind::PollFailed { server, error } => {
-                self.live_server_mut(&server).poll_error = Some(error);
+                let view = self.live_server_mut(&server);
+                match &mut view.poll_error {
+                    Some(run) => {
+                        run.count += 1;
+                        run.error = error;
+                    }
+                    None => {
+                        view.poll_error = Some(PollError {
+                            error,
+                            since_ms: at_ms,
+                            count: 1,
+                        });
+                    }
+                }
             }
             EventKind::Violations { server, violations } => {
                 self.live_server_mut(&server).set_violations(violations);
@@ -552,12 +612,11 @@ impl App {
                 outcome,
                 ..
             } if outcome.is_done() => self.polling_paused = paused,
-            EventKind::ConfigApplied { limits, .. } => {
-                self.live.limits = limits;
-                self.refresh_room_order();
-            }
+            EventKind::ConfigApplied { settings, .. } => self.apply_settings(settings),
             EventKind::RoomChanges { .. }
             | EventKind::Enforced { .. }
+            | EventKind::EnforcementHeld { .. }
+            | EventKind::SandboxFault { .. }
             | EventKind::Command { .. }
             | EventKind::ConfigRejected { .. }
             | EventKind::EventsDropped { .. } => {}
@@ -573,6 +632,44 @@ impl App {
             }
             *played = at_ms;
         }
+    }
+
+    /// Settings from the engine's start or a reload: limits, the audio default, the polling
+    /// interval and the key bindings (a binding set that does not work is refused with the
+    /// reason, and the running keys stay).
+    fn apply_settings(&mut self, settings: LiveSettings) {
+        self.live.limits = settings.limits;
+        self.live.audio_default = settings.audio_default;
+        if settings.poll_interval_ms > 0 {
+            self.poll_interval_ms = settings.poll_interval_ms;
+        }
+        if settings.keys != self.keys_config {
+            match Keymap::with_overrides(&settings.keys) {
+                Ok(keymap) => {
+                    self.keymap = keymap;
+                    self.log.push(
+                        self.live.at_ms,
+                        Level::Info,
+                        None,
+                        "key bindings reloaded".to_owned(),
+                    );
+                }
+                Err(problems) => {
+                    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    self.log.push(
+                        self.live.at_ms,
+                        Level::Error,
+                        None,
+                        format!(
+                            "key bindings not changed, the running ones stay:\n{}",
+                            list.join("\n")
+                        ),
+                    );
+                }
+            }
+            self.keys_config = settings.keys;
+        }
+        self.refresh_room_order();
     }
 
     /// Sorts and filters the rooms of every live server for the rooms table.

@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
-use crate::events::{Command, EngineEvent, EventKind, Outcome};
+use crate::events::{
+    CheckoutReport, Command, EngineEvent, EventKind, LiveSettings, Outcome, ServerState,
+};
 use crate::keymap::Keymap;
 use crate::limits::Enforcement;
 use crate::poller::{FailedRoom, PollStats};
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
-use crate::quality::{Grade, QualityReport, QualityScore};
+use crate::quality::{Grade, QualityReport, QualityScore, RequestTally};
 use crate::reconnect::{ConnectionId, ConnectionState, StateChange};
 use crate::snapshot::{
     ParticipantSummary, RoomChange, RoomSummary, Snapshot, TrackCounts, TrackKind,
@@ -86,11 +88,32 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
         EventKind::Started {
             servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
             sandbox: None,
-            limits: limits(),
-            audio_default: AudioProfile::default(),
-            poll_interval_ms: 2000,
+            settings: LiveSettings {
+                limits: limits(),
+                audio_default: AudioProfile::default(),
+                poll_interval_ms: 2000,
+                ..LiveSettings::default()
+            },
         },
     )];
+    events.push(at(
+        NOW_MS - 44_000,
+        EventKind::ServerState {
+            server: SERVERS[0].to_owned(),
+            state: ServerState::Up,
+            cause: None,
+            down_for_ms: None,
+        },
+    ));
+    events.push(at(
+        NOW_MS - 30_000,
+        EventKind::ServerState {
+            server: SERVERS[1].to_owned(),
+            state: ServerState::Unauthenticated,
+            cause: Some("ListRooms: authentication failed: invalid API key".to_owned()),
+            down_for_ms: None,
+        },
+    ));
     events.extend(eu_west_pool());
     events.extend(us_east_pool());
     events.push(at(NOW_MS - 1_500, quality_eu_west()));
@@ -112,6 +135,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
                 score: Some(QualityScore::new(0.04)),
                 grade: Some(Grade::Poor),
             },
+            checkout: CheckoutReport::default(),
         },
     ));
     let snapshot = snapshot(rooms);
@@ -228,6 +252,7 @@ fn eu_west_pool() -> Vec<EngineEvent> {
             fresh.info.state = ConnectionState::Connecting;
             connections.push(fresh);
         }
+        let mut tally = RequestTally::default();
         for counters in &mut connections {
             let id = counters.info.id.0;
             let requests = 3 + (id + u64::try_from(k).unwrap_or(0)) % 4;
@@ -241,6 +266,9 @@ fn eu_west_pool() -> Vec<EngineEvent> {
             };
             let requests = if id == 5 { 0 } else { requests };
             counters.tick(requests, answered, latency, now_ms);
+            tally.answered += answered;
+            tally.failed += requests - answered;
+            tally.answered_latency_total += latency * u32::try_from(answered).unwrap_or(1);
             let info = &mut counters.info;
             match (id, k) {
                 (3, 26..) => {
@@ -288,6 +316,7 @@ fn eu_west_pool() -> Vec<EngineEvent> {
                     events_dropped: 0,
                     connections: infos,
                 },
+                requests: Some(tally),
             },
         ));
     }
@@ -377,6 +406,10 @@ fn us_east_pool() -> Vec<EngineEvent> {
                     events_dropped: 0,
                     connections: infos,
                 },
+                requests: Some(RequestTally {
+                    failed: 2,
+                    ..RequestTally::default()
+                }),
             },
         ));
     }
@@ -392,6 +425,12 @@ fn us_east_pool() -> Vec<EngineEvent> {
 
 fn quality_eu_west() -> EventKind {
     EventKind::Quality {
+        checkout: CheckoutReport {
+            checkouts: 412,
+            timeouts: 0,
+            wait_p50: Some(Duration::from_micros(40)),
+            wait_p95: Some(Duration::from_micros(310)),
+        },
         server: SERVERS[0].to_owned(),
         report: QualityReport {
             samples: 412,
@@ -526,6 +565,7 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
 }
 
 /// A few entries for the log: configuration, commands, enforcement, room changes.
+#[expect(clippy::too_many_lines, reason = "test data: one event after another")]
 fn log_events(rooms: usize) -> Vec<EngineEvent> {
     let server = SERVERS[0].to_owned();
     let first = room_name(0);
@@ -534,7 +574,13 @@ fn log_events(rooms: usize) -> Vec<EngineEvent> {
             NOW_MS - 44_000,
             EventKind::ConfigApplied {
                 source: "config/performance.yaml".to_owned(),
-                limits: limits(),
+                settings: LiveSettings {
+                    limits: limits(),
+                    poll_interval_ms: 2000,
+                    ..LiveSettings::default()
+                },
+                changes: Vec::new(),
+                limits_replaced: None,
                 needs_restart: Vec::new(),
             },
         ),

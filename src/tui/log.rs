@@ -4,7 +4,9 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use crate::events::{Command, EngineEvent, EventKind, Outcome};
+use std::time::Duration;
+
+use crate::events::{Command, EngineEvent, EventKind, Outcome, ServerState};
 use crate::limits::{Enforcement, Violation};
 use crate::pool::PoolEvent;
 use crate::reconnect::ConnectionState;
@@ -98,6 +100,10 @@ impl EventLog {
     }
 
     /// Adds the entries an engine event deserves (none for routine statuses and snapshots).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event kind: a flat dispatch"
+    )]
     pub fn record(&mut self, event: &EngineEvent) {
         let at = event.at_ms;
         match &event.kind {
@@ -170,6 +176,55 @@ impl EventLog {
                     None,
                     format!("{count} events dropped while the dashboard was busy; the next statuses carry the full state"),
                 );
+            }
+            EventKind::ServerState {
+                server,
+                state,
+                cause,
+                down_for_ms,
+            } => {
+                let mut text = format!("server {state}");
+                if let Some(ms) = down_for_ms {
+                    let _ = write!(
+                        text,
+                        " after {:.0} s",
+                        Duration::from_millis(*ms).as_secs_f64()
+                    );
+                }
+                if let Some(cause) = cause {
+                    let _ = write!(text, ": {cause}");
+                }
+                let level = if *state == ServerState::Up {
+                    Level::Info
+                } else {
+                    Level::Error
+                };
+                self.push(at, level, Some(server), text);
+            }
+            EventKind::EnforcementHeld {
+                server,
+                action,
+                removals,
+                ..
+            } => {
+                let text = format!("enforce: held back after {removals} removals: {action:?}");
+                self.push(at, Level::Warn, Some(server), text);
+            }
+            EventKind::SandboxFault {
+                id,
+                phase,
+                description,
+                detail,
+                ..
+            } => {
+                let text = format!(
+                    "sandbox fault #{id} {phase:?}: {description}{}",
+                    detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                );
+                self.push(at, Level::Warn, None, text);
             }
             EventKind::Quality { .. }
             | EventKind::PoolStatus { .. }

@@ -205,7 +205,7 @@ impl IntoAction for EngineEvent {
 impl IntoAction for ReplayItem {
     fn into_action(self) -> Action {
         match self {
-            ReplayItem::Event(event) => Action::Engine(Box::new(event)),
+            ReplayItem::Event(event) => Action::Engine(event),
             ReplayItem::Problem { line, message } => Action::ReplayProblem { line, message },
             ReplayItem::Finished { events } => Action::ReplayFinished { events },
         }

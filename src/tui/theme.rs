@@ -133,7 +133,6 @@ impl Theme {
         match health {
             ServerHealth::Up => self.ok(),
             ServerHealth::Unknown => self.dim(),
-            ServerHealth::Degraded => self.warn(),
             ServerHealth::Down | ServerHealth::Unauthenticated => self.error(),
         }
     }

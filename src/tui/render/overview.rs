@@ -320,7 +320,7 @@ fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> 
     if let Some(error) = &server.poll_error {
         lines.push(line(
             "poll error",
-            vec![Span::styled(error.clone(), theme.error())],
+            vec![Span::styled(error.error.clone(), theme.error())],
         ));
     }
     lines.push(line(
