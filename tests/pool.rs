@@ -796,3 +796,63 @@ async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_p
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn one_answer_after_an_outage_makes_every_waiting_connection_try_again_at_once() {
+    bounded_virtual(async {
+        let answer = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (sender, mut events) = mpsc::channel(1024);
+        let config = PoolConfig {
+            pool_size: 6,
+            max_pool_size: 6,
+            ..slow_config()
+        };
+        let api = (Arc::clone(&answer), Arc::clone(&requests));
+        let pool = Pool::start(
+            PoolOptions::new(SERVER, config, sender).with_seed(7),
+            move || {
+                Ok::<_, BuildError>(Scripted {
+                    answer: Arc::clone(&api.0),
+                    auth_rejected: false,
+                    requests: Arc::clone(&api.1),
+                })
+            },
+        )
+        .unwrap();
+        // Long enough for every connection to run out of attempts and sit in Failed, each on
+        // its own slow retry cadence.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert_eq!(pool.status().failed, 6, "{:#?}", pool.status());
+        while events.try_recv().is_ok() {}
+
+        answer.store(true, Ordering::Relaxed);
+        let back = Instant::now();
+        let mut first_answer = None;
+        let mut connected = 0;
+        while connected < 6 {
+            if let Some(PoolEvent::StateChanged { change, .. }) = events.recv().await
+                && change.to == ConnectionState::Connected
+            {
+                first_answer.get_or_insert_with(Instant::now);
+                connected += 1;
+            }
+        }
+        let first = first_answer.expect("one connection answered first");
+        let rest = Instant::now() - first;
+        eprintln!(
+            "first answer {:?} after the server came back, the other five {rest:?} after that",
+            first - back
+        );
+        // The first waits out its own slow retry (at most cap x 2); the others follow at once
+        // rather than each after its own.
+        assert!(
+            first - back <= Duration::from_secs(10),
+            "{:?}",
+            first - back
+        );
+        assert!(rest <= Duration::from_millis(5), "{rest:?}");
+        pool.shutdown().await;
+    })
+    .await;
+}

@@ -60,6 +60,10 @@ impl<C: RoomApi> Shared<C> {
 
     fn answered(&self, state: &mut PoolState<C>, index: usize, source: Source, now: Instant) {
         let slot = &mut state.slots[index];
+        let recovered = matches!(
+            slot.state(),
+            ConnectionState::Reconnecting | ConnectionState::Failed
+        );
         slot.verified = now;
         slot.check_due = false;
         let cause = match source {
@@ -67,6 +71,24 @@ impl<C: RoomApi> Shared<C> {
             Source::HealthCheck => "the health check got an answer",
         };
         self.transition(state, index, Trigger::Succeeded, cause.to_owned(), now);
+        // The server is back: the other connections waiting out their backoff (Failed ones
+        // up to `failed_retry_interval`) try again now, so the whole pool is healthy within
+        // one health check of the server's return instead of one backoff each.
+        if recovered {
+            let mut woken = false;
+            for slot in &mut state.slots {
+                if matches!(
+                    slot.state(),
+                    ConnectionState::Reconnecting | ConnectionState::Failed
+                ) {
+                    slot.retry_at = Some(now);
+                    woken = true;
+                }
+            }
+            if woken {
+                self.worker_wake.notify_one();
+            }
+        }
         if state.unauthenticated.take().is_some() {
             state.next_auth_check = None;
             self.events.send(PoolEvent::Authenticated {
