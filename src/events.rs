@@ -128,6 +128,13 @@ pub enum EventKind {
     EventsDropped {
         count: u64,
     },
+    /// Recording to a file stopped before the end (a full disk, a removed directory); the
+    /// session goes on. The recording holds every event before this one.
+    RecordingStopped {
+        path: String,
+        events: u64,
+        reason: String,
+    },
     /// A fault in the built-in sandbox began or ended: a demo key, the demo scenario's
     /// schedule, or the sandbox's admin endpoint.
     SandboxFault {

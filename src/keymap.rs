@@ -421,6 +421,7 @@ fn shared_scope(a: Context, b: Context) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyAction {
     Quit,
+    Suspend,
     Help,
     NextTab,
     PrevTab,
@@ -490,6 +491,7 @@ const TABLE: [ActionInfo; KeyAction::ALL.len()] = {
     const SHIFT_TAB: KeySpec = KeySpec { code: Tab, modifiers: KeyModifiers::SHIFT };
     [
         info(A::Quit,              "quit",               "quit",               Global,      &[K::char('q'), K::ctrl('c')]),
+        info(A::Suspend,           "suspend",            "suspend (fg resumes)", Global,    &[K::ctrl('z')]),
         info(A::Help,              "help",               "help",               Global,      &[K::char('?')]),
         info(A::NextTab,           "next_tab",           "next screen",        Global,      &[K::key(Tab)]),
         info(A::PrevTab,           "prev_tab",           "previous screen",    Global,      &[SHIFT_TAB]),
@@ -528,8 +530,9 @@ const TABLE: [ActionInfo; KeyAction::ALL.len()] = {
 
 impl KeyAction {
     /// Every action, in table (help overlay) order.
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 35] = [
         Self::Quit,
+        Self::Suspend,
         Self::Help,
         Self::NextTab,
         Self::PrevTab,

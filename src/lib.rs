@@ -21,6 +21,8 @@ pub mod reconnect;
 pub mod record;
 pub mod sandbox;
 pub(crate) mod serde_time;
+pub mod session;
+pub mod signals;
 pub mod snapshot;
 pub mod tui;
 pub mod watch;

@@ -8,19 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
-use secrecy::SecretString;
-
-use crate::config::{ConfigSources, LoadedConfig, ServerConfig};
-use crate::engine::{Engine, EngineOptions};
-use crate::events::{EngineEvent, EventKind};
-use crate::record::Recorder;
-use crate::sandbox::scenario::Scenario;
-use crate::sandbox::{Sandbox, SandboxOptions};
-
-/// Name of the server entry the engine gets for its own sandbox.
-pub const SANDBOX_SERVER: &str = "sandbox";
+use crate::config::{ConfigSources, LoadedConfig};
+use crate::events::{EngineEvent, EventKind, ServerState};
+use crate::session::{Session, SessionOptions};
+use crate::signals::{Signal, Signals};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct WatchArgs {
@@ -60,32 +51,12 @@ async fn watch(
     loaded: LoadedConfig,
     sources: ConfigSources,
 ) -> color_eyre::Result<ExitCode> {
-    // Before anything starts: a recording that cannot be created is a usage error.
-    let mut recorder = match args.record.as_deref().map(Recorder::create).transpose() {
-        Ok(recorder) => recorder,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let mut config = loaded.config;
-    let mut sandbox = None;
-    if config.servers.is_empty() {
-        let (started, server) = start_demo_sandbox().await?;
-        eprintln!(
-            "lktop watch: no server configured; watching the built-in sandbox at {} (demo \
-             scenario). Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to watch your \
-             server.",
-            started.url()
-        );
-        config.servers.push(server);
-        sandbox = Some(started);
-    }
-    let (engine, mut events) = match Engine::start(EngineOptions {
-        config,
+    let mut signals = Signals::stop()?;
+    let builtin = loaded.config.servers.is_empty();
+    let (session, mut events) = match Session::start(SessionOptions {
+        config: loaded.config,
         sources: Some(sources),
-        watch_config: true,
-        sandbox: sandbox.as_ref().map(Sandbox::url),
+        record: args.record.clone(),
     })
     .await
     {
@@ -95,6 +66,13 @@ async fn watch(
             return Ok(ExitCode::FAILURE);
         }
     };
+    if builtin && let Some(url) = session.sandbox_url() {
+        eprintln!(
+            "lktop watch: no server configured; watching the built-in sandbox at {url} (demo \
+             scenario). Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to watch your \
+             server."
+        );
+    }
 
     let mut summary = Summary::default();
     let mut summary_tick = tokio::time::interval(args.every.get());
@@ -105,12 +83,14 @@ async fn watch(
     );
     let deadline = tokio::time::sleep(stop_after);
     tokio::pin!(deadline);
-    let stop = crate::sandbox::cli::wait_for_stop_signal();
-    tokio::pin!(stop);
+    let mut stopped_by = None;
     let mut out = std::io::stdout();
     loop {
         tokio::select! {
-            () = &mut stop => break,
+            signal = signals.recv() => {
+                stopped_by = Some(signal);
+                break;
+            }
             () = &mut deadline => break,
             _ = summary_tick.tick(), if args.summary => {
                 if write_lines(&mut out, &summary.lines()).is_err() {
@@ -119,7 +99,13 @@ async fn watch(
             }
             event = events.recv() => {
                 let Some(event) = event else { break };
-                record(&mut recorder, &event);
+                if let EventKind::RecordingStopped { path, events, reason } = &event.kind {
+                    // Said on stderr too: stdout may be going to a pipe nobody reads.
+                    eprintln!(
+                        "lktop watch: recording stopped after {events} events to {path}, \
+                         watching goes on: {reason}"
+                    );
+                }
                 if args.summary {
                     summary.absorb(&event);
                 } else {
@@ -131,57 +117,32 @@ async fn watch(
             }
         }
     }
-    engine.shutdown(Duration::from_secs(2)).await;
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-    if let Some(recorder) = recorder {
-        let path = recorder.path().to_owned();
-        match recorder.finish() {
-            Ok(events) => eprintln!(
-                "lktop watch: recorded {events} events to {}",
-                path.display()
-            ),
-            Err(err) => eprintln!("lktop watch: {err}"),
+    // What the engine says while stopping is printed too, so the output and the recording
+    // hold the same events.
+    let stopping = tokio::spawn(session.shutdown());
+    while let Some(event) = events.recv().await {
+        if !args.summary {
+            let line = serde_json::to_string(&event).unwrap_or_default();
+            if write_lines(&mut out, &[line]).is_err() {
+                break;
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes the event to the recording, if any. A failure ends the recording (said once on
-/// stderr); the watch goes on.
-fn record(recorder: &mut Option<Recorder>, event: &EngineEvent) {
-    let Some(active) = recorder else { return };
-    if let Err(err) = active.write(event) {
-        eprintln!(
-            "lktop watch: the recording stopped after {} events, watching goes on: {err}",
-            active.events()
-        );
-        *recorder = None;
+    drop(events);
+    let report = stopping.await?;
+    match report.recording {
+        Some(Ok((path, events))) => {
+            eprintln!(
+                "lktop watch: recorded {events} events to {}",
+                path.display()
+            );
+        }
+        Some(Err(err)) => eprintln!("lktop watch: {err}"),
+        None => {}
     }
-}
-
-/// The built-in sandbox with the demo scenario, on a free loopback port with a fresh secret.
-///
-/// # Errors
-/// No loopback port could be bound.
-pub async fn start_demo_sandbox() -> std::io::Result<(Sandbox, ServerConfig)> {
-    let secret: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(40)
-        .map(char::from)
-        .collect();
-    let secret = SecretString::from(secret);
-    let sandbox =
-        Sandbox::start(SandboxOptions::new("lktop-demo", &secret).with_scenario(Scenario::demo()))
-            .await?;
-    let server = ServerConfig {
-        name: SANDBOX_SERVER.to_owned(),
-        url: sandbox.url(),
-        api_key: "lktop-demo".to_owned(),
-        api_secret: Some(secret),
-    };
-    Ok((sandbox, server))
+    Ok(stopped_by
+        .and_then(Signal::exit_code)
+        .unwrap_or(ExitCode::SUCCESS))
 }
 
 /// `lktop | head` closes the pipe; that ends the watch quietly.
@@ -218,10 +179,18 @@ impl Summary {
                     "pool {}/{} in use, {} healthy, {} failed, max {}",
                     status.in_use, status.total, status.healthy, status.failed, status.max
                 );
-                entry.state = match &status.unauthenticated {
-                    Some(reason) => format!("UNAUTHENTICATED ({reason})"),
-                    None if status.healthy > 0 => "up".to_owned(),
-                    None => "DOWN".to_owned(),
+            }
+            EventKind::ServerState {
+                server,
+                state,
+                cause,
+                ..
+            } => {
+                let entry = self.servers.entry(server.clone()).or_default();
+                entry.state = match (state, cause) {
+                    (ServerState::Up, _) => "up".to_owned(),
+                    (_, Some(cause)) => format!("{} ({cause})", state.as_str().to_uppercase()),
+                    (_, None) => state.as_str().to_uppercase(),
                 };
             }
             EventKind::Quality { server, report, .. } => {

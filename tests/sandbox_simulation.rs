@@ -545,12 +545,13 @@ async fn run_forwards_due_disruptions_and_stops_on_shutdown() {
         .expect("the fault is due after 10 ms of real time (1 s simulated at speed 100)")
         .expect("the channel is open");
     assert_eq!(
-        disruption,
+        disruption.disruption,
         Disruption::ListenerDown {
             duration: Some(Duration::from_secs(10))
         },
         "durations stay simulated time: the server converts them with its clock"
     );
+    assert_eq!(disruption.name, None);
     assert!(store.lock().unwrap().has_room("a"));
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(30), task)

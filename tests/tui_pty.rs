@@ -169,7 +169,7 @@ fn a_new_user_navigates_the_demo_edits_a_limit_and_quits_cleanly() {
     session.send("town");
     session.send("\r");
     session.send("\r");
-    let detail = session.wait_for(&["town-hall", "Participants"]);
+    let detail = session.wait_for(&["room town-hall", "Participant / track"]);
     assert!(
         detail.contains("Audio") || detail.contains("audio"),
         "{detail}"

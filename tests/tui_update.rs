@@ -855,13 +855,21 @@ fn command_feedback_and_fault_results_are_logged_and_flashed() {
         },
     );
     assert!(last_log(&app).ends_with("· boom"));
+    app.recording = Some("session.ndjson.gz".into());
     update(
         &mut app,
-        Action::RecordingFailed {
+        event(EventKind::RecordingStopped {
+            path: "session.ndjson.gz".into(),
+            events: 41,
             reason: "disk full".into(),
-        },
+        }),
     );
-    assert!(last_log(&app).contains("recording stopped: disk full"));
+    assert!(
+        last_log(&app).contains("session.ndjson.gz stopped after 41 events: disk full"),
+        "{}",
+        last_log(&app)
+    );
+    assert_eq!(app.recording, None, "the header's REC goes");
 }
 
 #[test]

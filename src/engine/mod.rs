@@ -49,6 +49,7 @@ pub struct EngineOptions {
 /// receiver returned by [`Engine::start`].
 pub struct Engine {
     commands: mpsc::Sender<(u64, Command)>,
+    bus: EventBus,
     next_id: AtomicU64,
     servers: Vec<String>,
     pools: Vec<Pool<LiveKitRoomApi>>,
@@ -161,6 +162,7 @@ impl Engine {
         Ok((
             Self {
                 commands,
+                bus: bus.clone(),
                 next_id: AtomicU64::new(1),
                 servers: names,
                 pools,
@@ -191,6 +193,13 @@ impl Engine {
                 mpsc::error::TrySendError::Closed(_) => "the engine is shut down".to_owned(),
             })?;
         Ok(id)
+    }
+
+    /// A way to put events from outside the engine (the built-in sandbox's faults) into the
+    /// same stream, in order with the engine's own. It keeps the stream open while it lives.
+    pub fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
+        let bus = self.bus.clone();
+        move |kind| bus.emit(kind)
     }
 
     /// Stops every worker and pool and waits for them, at most `grace` for in-flight calls.

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_util::task::TaskTracker;
 
+use super::disruptions::DisruptionOrigin;
 use super::faults::{Disruption, Faults};
 use super::rooms::TrackSpec;
 use super::server::{Body, ListenerState, Shared, json, twirp_error};
@@ -165,15 +166,10 @@ async fn serve(
         }
         (&Method::POST, ["disruptions"]) => {
             let disruption: Disruption = read_json(request).await?;
-            // The answer is sent before a listener-down takes the connection with it.
-            let shared = Arc::clone(shared);
-            let worker = tasks.clone();
-            tasks.spawn(async move {
-                if let Err(err) = shared.disrupt(disruption, &worker).await {
-                    tracing::warn!(%err, "sandbox disruption refused");
-                }
-            });
-            Ok(json(StatusCode::ACCEPTED, &serde_json::json!({})))
+            // Answered before a listener-down takes the connection with it; the disruption
+            // runs on the sandbox's own task.
+            let (id, _) = shared.begin_disruption(disruption, DisruptionOrigin::Admin, None, tasks);
+            Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "id": id })))
         }
         (&Method::POST, ["rooms", room, "participants"]) => {
             let join: JoinRequest = read_json(request).await?;
@@ -235,6 +231,7 @@ async fn apply(
     shared
         .disrupt(disruption, tasks)
         .await
+        .map(drop)
         .map_err(TwirpError::invalid)
 }
 

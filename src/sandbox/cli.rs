@@ -11,7 +11,7 @@ use super::scenario::Scenario;
 use super::{Sandbox, SandboxOptions};
 use crate::cli::SandboxArgs;
 
-/// Runs the sandbox until Ctrl-C or SIGTERM.
+/// Runs the sandbox until SIGINT (Ctrl-C), SIGTERM or SIGHUP; exits with 128 + its number.
 ///
 /// # Errors
 /// The runtime cannot start or the port cannot be bound.
@@ -49,6 +49,7 @@ pub fn run(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let mut signals = crate::signals::Signals::stop()?;
         let random_seed = options.seed.unwrap_or(options.scenario.seed);
         let clock_speed = options.speed.unwrap_or(options.scenario.speed);
         let listen = options.listen;
@@ -80,30 +81,10 @@ pub fn run(
              (scenario: {scenario_label}, seed {random_seed}, speed {clock_speed}x)\n\
              admin: {url}/sandbox/status (same credentials); stop with Ctrl-C"
         );
-        wait_for_stop_signal().await;
-        eprintln!("lktop sandbox: stopping");
+        let signal = signals.recv().await;
+        eprintln!("lktop sandbox: stopping ({})", signal.name());
         sandbox.shutdown().await;
         eprintln!("lktop sandbox: stopped");
-        Ok(ExitCode::SUCCESS)
+        Ok(signal.exit_code().unwrap_or(ExitCode::SUCCESS))
     })
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

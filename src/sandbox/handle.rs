@@ -16,10 +16,12 @@ use tokio_util::task::TaskTracker;
 use super::admin::{JoinRequest, join_room};
 use super::auth::ApiKeys;
 use super::clock::SimClock;
+use super::disruptions::{DisruptionNotice, DisruptionOrigin};
 use super::faults::{Disruption, Faults};
 use super::rooms::{RoomStore, ServerLimits};
 use super::scenario::Scenario;
 use super::server::{ListenerState, Shared, run_listener};
+use super::simulation::ScheduledDisruption;
 use super::simulation::Simulation;
 use super::twirp_error::TwirpError;
 
@@ -65,6 +67,32 @@ pub struct Sandbox {
     addr: SocketAddr,
 }
 
+/// Starts disruptions in a running sandbox and hears about them; cheap to clone.
+#[derive(Clone)]
+pub struct SandboxControl {
+    shared: Arc<Shared>,
+    tasks: TaskTracker,
+}
+
+impl SandboxControl {
+    /// As [`Sandbox::begin_disruption`].
+    #[must_use]
+    pub fn begin_disruption(
+        &self,
+        disruption: Disruption,
+        origin: DisruptionOrigin,
+    ) -> (u64, tokio::sync::oneshot::Receiver<Result<String, String>>) {
+        self.shared
+            .begin_disruption(disruption, origin, None, &self.tasks)
+    }
+
+    /// As [`Sandbox::subscribe_disruptions`].
+    #[must_use]
+    pub fn subscribe_disruptions(&self) -> tokio::sync::broadcast::Receiver<DisruptionNotice> {
+        self.shared.subscribe_notices()
+    }
+}
+
 impl Sandbox {
     /// Binds the listener (so the port is known when this returns) and starts the server and
     /// the simulation.
@@ -94,7 +122,7 @@ impl Sandbox {
             tasks.clone(),
         ));
 
-        let (disruptions, mut scheduled) = mpsc::channel::<Disruption>(16);
+        let (disruptions, mut scheduled) = mpsc::channel::<ScheduledDisruption>(16);
         let mut scenario = options.scenario;
         scenario.seed = seed;
         let simulation = Simulation::new(scenario, clock);
@@ -107,14 +135,22 @@ impl Sandbox {
         let worker_tasks = tasks.clone();
         tasks.spawn(async move {
             loop {
-                let disruption = tokio::select! {
+                let due = tokio::select! {
                     next = scheduled.recv() => match next {
-                        Some(disruption) => disruption,
+                        Some(due) => due,
                         None => return,
                     },
                     () = worker.shutdown.cancelled() => return,
                 };
-                if let Err(err) = worker.disrupt(disruption, &worker_tasks).await {
+                // One after another, as the schedule has them: a restart is back up before
+                // the next scheduled fault applies.
+                let (_, done) = worker.begin_disruption(
+                    due.disruption,
+                    DisruptionOrigin::Scheduled,
+                    due.name,
+                    &worker_tasks,
+                );
+                if let Ok(Err(err)) = done.await {
                     tracing::warn!(%err, "scheduled disruption refused");
                 }
             }
@@ -207,13 +243,44 @@ impl Sandbox {
             .await;
     }
 
-    /// Applies any disruption and returns once it has taken effect (a timed one is undone
-    /// later by the sandbox itself).
+    /// Applies any disruption and returns once it has taken effect (a restart: once the
+    /// listener is back; a timed one is undone later by the sandbox itself). It runs on the
+    /// sandbox's own task: dropping this future does not stop it halfway.
     ///
     /// # Errors
     /// Fault rates outside 0..=1.
     pub async fn disrupt(&self, disruption: Disruption) -> Result<(), String> {
-        self.shared.disrupt(disruption, &self.tasks).await
+        self.shared.disrupt(disruption, &self.tasks).await.map(drop)
+    }
+
+    /// Starts a disruption for `origin` and returns its number and a receiver for the
+    /// sentence that says how it went, sent once it has taken effect. It completes on the
+    /// sandbox's side whether or not anyone waits.
+    #[must_use]
+    pub fn begin_disruption(
+        &self,
+        disruption: Disruption,
+        origin: DisruptionOrigin,
+    ) -> (u64, tokio::sync::oneshot::Receiver<Result<String, String>>) {
+        self.shared
+            .begin_disruption(disruption, origin, None, &self.tasks)
+    }
+
+    /// Notices of every disruption from now on: scheduled ones, the admin endpoint's and
+    /// [`Sandbox::begin_disruption`]'s.
+    #[must_use]
+    pub fn subscribe_disruptions(&self) -> tokio::sync::broadcast::Receiver<DisruptionNotice> {
+        self.shared.subscribe_notices()
+    }
+
+    /// A handle that starts disruptions and hears about them, for whoever needs to outlive a
+    /// borrow of the sandbox (a task, a dashboard).
+    #[must_use]
+    pub fn control(&self) -> SandboxControl {
+        SandboxControl {
+            shared: Arc::clone(&self.shared),
+            tasks: self.tasks.clone(),
+        }
     }
 
     /// A simulated participant joins `room` (created if needed) and publishes `join.tracks`.

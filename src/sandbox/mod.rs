@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod codec;
+pub mod disruptions;
 pub mod faults;
 mod handle;
 pub mod rooms;
@@ -19,4 +20,4 @@ pub mod service;
 pub mod simulation;
 pub mod twirp_error;
 
-pub use handle::{Sandbox, SandboxOptions};
+pub use handle::{Sandbox, SandboxControl, SandboxOptions};

@@ -22,14 +22,15 @@ use rand_chacha::ChaCha8Rng;
 use secrecy::SecretString;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::auth::ApiKeys;
 use super::clock::SimClock;
 use super::codec::Encoding;
-use super::faults::{Disruption, Fate, Faults};
+use super::disruptions::{DisruptionNotice, UnderWay};
+use super::faults::{Fate, Faults};
 use super::rooms::RoomStore;
 use super::service::{self, Call};
 use super::twirp_error::{TwirpCode, TwirpError};
@@ -39,11 +40,11 @@ pub type Body = BoxBody<Bytes, io::Error>;
 const TWIRP_PREFIX: &str = "/twirp/livekit.RoomService/";
 /// livekit-server's largest API request body.
 const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// Notices a slow listener may fall behind by before it misses some.
+const NOTICE_CAPACITY: usize = 64;
 /// A hung request is answered by closing its connection after this long, so a test or demo
 /// that forgets a hang does not pile up sockets forever.
 const HANG_LIMIT: Duration = Duration::from_secs(300);
-/// Downtime of a restart when none is given.
-const DEFAULT_RESTART_DOWNTIME: Duration = Duration::from_secs(1);
 
 /// Whether the listener accepts connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +84,10 @@ pub struct Shared {
     /// Told after a restart that lost the rooms, so the simulation can set its rooms up again.
     pub state_lost: tokio::sync::Notify,
     pub shutdown: CancellationToken,
+    /// Every disruption's beginning and end.
+    pub(super) notices: broadcast::Sender<DisruptionNotice>,
+    pub(super) under_way: Mutex<UnderWay>,
+    next_disruption: AtomicU64,
 }
 
 impl Shared {
@@ -100,7 +105,20 @@ impl Shared {
             actual: watch::Sender::new(ListenerState::Down),
             state_lost: tokio::sync::Notify::new(),
             shutdown: CancellationToken::new(),
+            notices: broadcast::Sender::new(NOTICE_CAPACITY),
+            under_way: Mutex::new(UnderWay::default()),
+            next_disruption: AtomicU64::new(1),
         }
+    }
+
+    pub(super) fn next_disruption_id(&self) -> u64 {
+        self.next_disruption.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Notices of every disruption from now on.
+    #[must_use]
+    pub fn subscribe_notices(&self) -> broadcast::Receiver<DisruptionNotice> {
+        self.notices.subscribe()
     }
 
     /// Verifies a request's `Authorization` header against the current keys.
@@ -128,15 +146,13 @@ impl Shared {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).0
     }
 
-    /// Sets the faults and returns their generation, so a timed revert only clears its own.
-    fn set_faults(&self, faults: Faults) -> u64 {
+    /// Sets the faults as those of disruption `id`, so a timed revert only clears its own.
+    pub(super) fn set_faults(&self, faults: Faults, id: u64) {
         let mut current = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        current.0 = faults;
-        current.1 += 1;
-        current.1
+        *current = (faults, id);
     }
 
-    fn clear_faults_of(&self, generation: u64) {
+    pub(super) fn clear_faults_of(&self, generation: u64) {
         let mut current = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         if current.1 == generation {
             current.0 = Faults::default();
@@ -153,92 +169,17 @@ impl Shared {
         self.listener_reached(ListenerState::Up).await;
     }
 
-    fn want_listener(&self, state: ListenerState) {
+    pub(super) fn want_listener(&self, state: ListenerState) {
         self.desired.send_replace(state);
     }
 
     /// Waits until the listener is in `state` (or the sandbox shuts down).
-    async fn listener_reached(&self, state: ListenerState) {
+    pub(super) async fn listener_reached(&self, state: ListenerState) {
         let mut actual = self.actual.subscribe();
         tokio::select! {
             _ = wanted(&mut actual, state) => {}
             () = self.shutdown.cancelled() => {}
         }
-    }
-
-    /// Applies a disruption; timed ones are undone by a task on `tasks`. Durations are
-    /// simulated time, like everything a scenario schedules.
-    ///
-    /// # Errors
-    /// Fault rates outside 0..=1.
-    pub async fn disrupt(
-        self: &Arc<Self>,
-        disruption: Disruption,
-        tasks: &TaskTracker,
-    ) -> Result<(), String> {
-        match disruption {
-            Disruption::Faults { faults, duration } => {
-                faults.validate()?;
-                let generation = self.set_faults(faults);
-                tracing::info!(?faults, ?duration, "sandbox faults set");
-                if let Some(duration) = duration {
-                    let shared = Arc::clone(self);
-                    let real = self.clock.real(duration);
-                    tasks.spawn(async move {
-                        tokio::select! {
-                            () = tokio::time::sleep(real) => shared.clear_faults_of(generation),
-                            () = shared.shutdown.cancelled() => {}
-                        }
-                    });
-                }
-            }
-            Disruption::Clear => {
-                self.set_faults(Faults::default());
-            }
-            Disruption::ListenerDown { duration } => {
-                self.want_listener(ListenerState::Down);
-                self.listener_reached(ListenerState::Down).await;
-                if let Some(duration) = duration {
-                    let shared = Arc::clone(self);
-                    let real = self.clock.real(duration);
-                    tasks.spawn(async move {
-                        tokio::select! {
-                            () = tokio::time::sleep(real) => shared.want_listener(ListenerState::Up),
-                            () = shared.shutdown.cancelled() => {}
-                        }
-                    });
-                }
-            }
-            Disruption::ListenerUp => {
-                self.want_listener(ListenerState::Up);
-                self.listener_reached(ListenerState::Up).await;
-            }
-            Disruption::Restart {
-                keep_state,
-                downtime,
-            } => {
-                tracing::info!(keep_state, ?downtime, "sandbox restarting");
-                self.want_listener(ListenerState::Down);
-                self.listener_reached(ListenerState::Down).await;
-                if !keep_state {
-                    self.store
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .clear();
-                    self.state_lost.notify_one();
-                }
-                let real = self
-                    .clock
-                    .real(downtime.unwrap_or(DEFAULT_RESTART_DOWNTIME));
-                tokio::select! {
-                    () = tokio::time::sleep(real) => {}
-                    () = self.shutdown.cancelled() => return Ok(()),
-                }
-                self.want_listener(ListenerState::Up);
-                self.listener_reached(ListenerState::Up).await;
-            }
-        }
-        Ok(())
     }
 }
 

@@ -190,6 +190,14 @@ pub enum SimEvent {
     },
 }
 
+/// A scheduled fault on its way to the server that applies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledDisruption {
+    /// The scenario's name for it.
+    pub name: Option<String>,
+    pub disruption: Disruption,
+}
+
 impl SimEvent {
     /// Room-level happenings worth an `info` log line; per-participant ones are `debug`.
     #[must_use]
@@ -1001,7 +1009,7 @@ impl Simulation {
     pub async fn run(
         mut self,
         store: Arc<Mutex<RoomStore>>,
-        disruptions: mpsc::Sender<Disruption>,
+        disruptions: mpsc::Sender<ScheduledDisruption>,
         shutdown: CancellationToken,
     ) {
         // A panic elsewhere while holding the lock leaves the rooms as they were; carrying on
@@ -1028,7 +1036,7 @@ impl Simulation {
         tracing::debug!("simulation stopped");
     }
 
-    fn report(events: Vec<SimEvent>, disruptions: &mpsc::Sender<Disruption>) {
+    fn report(events: Vec<SimEvent>, disruptions: &mpsc::Sender<ScheduledDisruption>) {
         for event in events {
             if event.is_notable() {
                 tracing::info!(event = ?event, "simulation");
@@ -1038,7 +1046,10 @@ impl Simulation {
             let SimEvent::DisruptionDue { name, disruption } = event else {
                 continue;
             };
-            match disruptions.try_send(disruption) {
+            match disruptions.try_send(ScheduledDisruption {
+                name: name.clone(),
+                disruption,
+            }) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => tracing::warn!(
                     name = name.as_deref().unwrap_or("unnamed"),

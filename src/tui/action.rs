@@ -4,6 +4,8 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::events::{Command, EngineEvent};
+pub use crate::session::DemoFault;
+use crate::signals::Signal;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -45,35 +47,8 @@ pub enum Action {
         line: u64,
         message: String,
     },
-    /// Recording to the file stopped.
-    RecordingFailed {
-        reason: String,
-    },
-}
-
-/// Faults the demo keys inject into the built-in sandbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DemoFault {
-    /// Every answer 300–500 ms late for 20 s.
-    LatencySpike,
-    /// Half the requests answered `unavailable` for 15 s.
-    ErrorBurst,
-    /// The server goes away for 5 s and comes back with its rooms.
-    Restart,
-    /// Every request fault off.
-    Clear,
-}
-
-impl DemoFault {
-    #[must_use]
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::LatencySpike => "latency spike: +300–500 ms for 20 s",
-            Self::ErrorBurst => "error burst: 50 % unavailable for 15 s",
-            Self::Restart => "server restart: down for 5 s, rooms kept",
-            Self::Clear => "faults cleared",
-        }
-    }
+    /// A process signal: a stop signal quits, SIGTSTP suspends, SIGCONT redraws.
+    Signal(Signal),
 }
 
 /// Playback controls of a replay.
@@ -90,4 +65,8 @@ pub enum Effect {
     Fault(DemoFault),
     Replay(ReplayControl),
     Quit,
+    /// Give the terminal back, stop until `fg`, take it again and draw everything.
+    Suspend,
+    /// Draw every cell again (the terminal's content is unknown, e.g. after a SIGCONT).
+    Redraw,
 }

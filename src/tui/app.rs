@@ -18,6 +18,7 @@ use crate::snapshot::Snapshot;
 use super::log::{EventLog, Level};
 use super::popup::Popup;
 use super::rooms::RoomsView;
+use crate::signals::Signal;
 
 /// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
 /// than the widest terminal draws.
@@ -430,7 +431,11 @@ pub struct App {
     pub keys_config: BTreeMap<String, KeyList>,
     /// `NO_COLOR`: every style without colour.
     pub monochrome: bool,
+    /// The file the session records to, while it does (the header's `REC`).
+    pub recording: Option<String>,
     pub should_quit: bool,
+    /// The signal that ended the dashboard, for the exit status.
+    pub stopped_by: Option<Signal>,
 }
 
 /// The room open in the room detail screen.
@@ -472,7 +477,9 @@ impl App {
             keymap,
             keys_config: BTreeMap::new(),
             monochrome: false,
+            recording: None,
             should_quit: false,
+            stopped_by: None,
         }
     }
 
@@ -484,6 +491,12 @@ impl App {
             Mode::Replay { at_ms, .. } if *at_ms > 0 => *at_ms,
             _ => self.now_ms,
         }
+    }
+
+    /// Whether the terminal is too small to draw the screens (they say so instead).
+    #[must_use]
+    pub fn too_small(&self) -> bool {
+        super::layout::too_small(ratatui::layout::Rect::new(0, 0, self.width, self.height))
     }
 
     /// What the screens draw.
@@ -613,6 +626,7 @@ impl App {
                 ..
             } if outcome.is_done() => self.polling_paused = paused,
             EventKind::ConfigApplied { settings, .. } => self.apply_settings(settings),
+            EventKind::RecordingStopped { .. } => self.recording = None,
             EventKind::RoomChanges { .. }
             | EventKind::Enforced { .. }
             | EventKind::EnforcementHeld { .. }

@@ -226,6 +226,14 @@ impl EventLog {
                 );
                 self.push(at, Level::Warn, None, text);
             }
+            EventKind::RecordingStopped {
+                path,
+                events,
+                reason,
+            } => {
+                let text = format!("recording to {path} stopped after {events} events: {reason}");
+                self.push(at, Level::Error, None, text);
+            }
             EventKind::Quality { .. }
             | EventKind::PoolStatus { .. }
             | EventKind::Snapshot { .. } => {}

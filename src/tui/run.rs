@@ -1,6 +1,11 @@
 //! The dashboard's event loop: one merged stream of actions (terminal input, engine events or
-//! a replay, the heartbeat, results of the loop's own work), folded by `update`, drawn only
-//! when something changed and at most ~30 times a second.
+//! a replay, signals, the heartbeat, results of work the loop started), folded by `update`,
+//! drawn only when something changed and at most ~30 times a second.
+//!
+//! Nothing the loop does waits on the outside world: a command is a non-blocking send whose
+//! outcome comes back as an engine event, a demo fault runs as its own task and reports back
+//! through the feedback channel, the recording is written by the session's own task. So a
+//! key is drawn within a frame whatever the engine, the sandbox or the disk are doing.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,22 +15,20 @@ use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
-use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_stream::wrappers::{IntervalStream, ReceiverStream};
+use tokio_stream::wrappers::{IntervalStream, ReceiverStream, UnboundedReceiverStream};
 use tokio_stream::{Stream, StreamExt};
 
 use crate::config::{ConfigSources, LoadedConfig};
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::Engine;
 use crate::events::{EngineEvent, now_ms};
 use crate::keymap::Keymap;
-use crate::record::{PlayOptions, Recorder, Replay, ReplayHandle, ReplayItem};
-use crate::sandbox::Sandbox;
-use crate::sandbox::faults::{Disruption, Faults};
-use crate::sandbox::twirp_error::TwirpCode;
+use crate::record::{PlayOptions, Replay, ReplayHandle, ReplayItem};
+use crate::session::{DemoControl, Session, SessionOptions};
+use crate::signals::{Signal, Signals};
 
-use super::action::{Action, DemoFault, Effect, ReplayControl};
+use super::action::{Action, Effect, ReplayControl};
 use super::app::{App, Mode};
 use super::terminal::TerminalGuard;
 use super::update::update;
@@ -34,8 +37,10 @@ use super::update::update;
 const FRAME_BUDGET: Duration = Duration::from_millis(33);
 /// Clocks, ages and countdowns move once a second even when no data arrives.
 const HEARTBEAT: Duration = Duration::from_secs(1);
+/// Actions folded in before a frame at most, so a flood of events still lets a frame out.
+const BATCH: usize = 4096;
 
-type ActionStream = Pin<Box<dyn Stream<Item = Action> + Send>>;
+type ActionStream = Pin<Box<dyn Stream<Item = Vec<Action>> + Send>>;
 
 /// Refuses to start when stdout is not a terminal (a pipe, a file, CI).
 fn require_terminal() -> Option<ExitCode> {
@@ -70,61 +75,46 @@ pub fn run_live(
     }
     let keymap = Keymap::with_overrides(&loaded.config.keys)
         .map_err(|problems| eyre!("key bindings: {problems:?}"))?;
+    let keys_config = loaded.config.keys.clone();
     let log_file = super::logfile::init()?;
-    let recorder = record
-        .map(Recorder::create)
-        .transpose()
-        .wrap_err("cannot record")?
-        .map(Box::new);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(live(loaded, sources, keymap, recorder, &log_file))
-}
-
-async fn live(
-    loaded: LoadedConfig,
-    sources: ConfigSources,
-    keymap: Keymap,
-    recorder: Option<Box<Recorder>>,
-    log_file: &Path,
-) -> color_eyre::Result<ExitCode> {
-    let mut config = loaded.config;
-    let mut sandbox = None;
-    if config.servers.is_empty() {
-        let (started, server) = crate::watch::start_demo_sandbox()
-            .await
-            .wrap_err("cannot start the built-in sandbox")?;
-        tracing::info!(url = %started.url(), "no server configured; running the demo sandbox");
-        config.servers.push(server);
-        sandbox = Some(started);
-    }
-    let limits = config.room_limits.clone();
-    let (engine, events) = Engine::start(EngineOptions {
-        config,
-        sources: Some(sources),
-        watch_config: true,
-        sandbox: sandbox.as_ref().map(Sandbox::url),
+    runtime.block_on(async {
+        let (session, events) = Session::start(SessionOptions {
+            config: loaded.config,
+            sources: Some(sources),
+            record: record.map(Path::to_path_buf),
+        })
+        .await
+        .map_err(|err| eyre!(err))?;
+        let mode = Mode::Live {
+            sandbox: session.sandbox_url(),
+        };
+        let mut app = App::new(
+            mode,
+            keymap,
+            crate::config::RoomLimitsConfig::default(),
+            now_ms(),
+        );
+        app.keys_config = keys_config;
+        app.monochrome = monochrome();
+        app.recording = session.recording().map(|path| path.display().to_string());
+        let source = Source::Live {
+            engine: session.engine(),
+            demo: session.demo(),
+        };
+        let result = drive(&mut app, ReceiverStream::new(events), source).await;
+        let report = session.shutdown().await;
+        match report.recording {
+            Some(Ok((path, events))) => {
+                eprintln!("lktop: recorded {events} events to {}", path.display());
+            }
+            Some(Err(err)) => eprintln!("lktop: {err}"),
+            None => {}
+        }
+        finish(result, &log_file)
     })
-    .await
-    .map_err(|err| eyre!(err))?;
-
-    let mode = Mode::Live {
-        sandbox: sandbox.as_ref().map(Sandbox::url),
-    };
-    let mut app = App::new(mode, keymap, limits, now_ms());
-    app.monochrome = monochrome();
-    let source = Source::Live {
-        engine: &engine,
-        sandbox: sandbox.as_ref(),
-        recorder,
-    };
-    let result = drive(&mut app, ReceiverStream::new(events), source).await;
-    engine.shutdown(Duration::from_secs(2)).await;
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-    finish(result, log_file)
 }
 
 /// Plays a recording into the dashboard; nothing is monitored or changed.
@@ -170,21 +160,26 @@ pub fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result
     })
 }
 
-fn finish(result: color_eyre::Result<()>, log_file: &Path) -> color_eyre::Result<ExitCode> {
-    result?;
-    tracing::info!("dashboard closed");
+/// The exit status: 0 after a quit, 128 + the signal's number after a stop signal.
+fn finish(
+    result: color_eyre::Result<Option<Signal>>,
+    log_file: &Path,
+) -> color_eyre::Result<ExitCode> {
+    let stopped_by = result?;
+    tracing::info!(signal = stopped_by.map(Signal::name), "dashboard closed");
     if std::env::var_os("LKTOP_LOG").is_some() {
         eprintln!("lktop: logs are in {}", log_file.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(stopped_by
+        .and_then(Signal::exit_code)
+        .unwrap_or(ExitCode::SUCCESS))
 }
 
 /// Where the dashboard's data comes from and what its effects act on.
 enum Source<'a> {
     Live {
         engine: &'a Engine,
-        sandbox: Option<&'a Sandbox>,
-        recorder: Option<Box<Recorder>>,
+        demo: Option<DemoControl>,
     },
     Replay {
         handle: &'a ReplayHandle,
@@ -222,15 +217,43 @@ fn input_action(event: std::io::Result<TermEvent>) -> Option<Action> {
     }
 }
 
-/// The loop. The terminal is taken here and given back before returning, whatever happens.
-async fn drive<T>(
-    app: &mut App,
+/// Every source as one stream of batches: each batch is everything already waiting, taken
+/// with the loop's own waker (a source polled with any other waker would never wake the loop
+/// again, and a key would wait for the next heartbeat).
+fn actions<T>(
     data: ReceiverStream<T>,
-    mut source: Source<'_>,
-) -> color_eyre::Result<()>
+    feedback: mpsc::UnboundedReceiver<Action>,
+    signals: Signals,
+) -> ActionStream
 where
     T: IntoAction + Send + 'static,
 {
+    let heartbeat = IntervalStream::new(tokio::time::interval(HEARTBEAT))
+        .map(|_| Action::Tick { now_ms: now_ms() });
+    let signals = futures_util::stream::unfold(signals, |mut signals| async move {
+        let signal = signals.recv().await;
+        Some((Action::Signal(signal), signals))
+    });
+    let merged = EventStream::new()
+        .filter_map(input_action)
+        .merge(signals)
+        .merge(data.map(IntoAction::into_action))
+        .merge(heartbeat)
+        .merge(UnboundedReceiverStream::new(feedback));
+    Box::pin(futures_util::StreamExt::ready_chunks(merged, BATCH))
+}
+
+/// The loop. The terminal is taken here and given back before returning, whatever happens.
+/// Returns the signal that stopped it, if one did.
+async fn drive<T>(
+    app: &mut App,
+    data: ReceiverStream<T>,
+    source: Source<'_>,
+) -> color_eyre::Result<Option<Signal>>
+where
+    T: IntoAction + Send + 'static,
+{
+    let signals = Signals::with_job_control().wrap_err("cannot install signal handlers")?;
     let mut guard = TerminalGuard::enter().wrap_err("cannot take over the terminal")?;
     let size = guard.terminal().size()?;
     let _ = update(
@@ -242,25 +265,14 @@ where
     );
     let panic_on_draw = std::env::var_os("LKTOP_DEBUG_PANIC").is_some();
 
-    // The loop's own results (command ids, fault outcomes, recording errors) come back as
-    // actions through this channel, merged like every other source.
+    // Results of work the loop started (demo faults) come back as actions through this
+    // channel, merged like every other source.
     let (feedback, feedback_rx) = mpsc::unbounded_channel::<Action>();
-    let heartbeat = IntervalStream::new(tokio::time::interval(HEARTBEAT))
-        .map(|_| Action::Tick { now_ms: now_ms() });
-    let actions: ActionStream = Box::pin(
-        EventStream::new()
-            .filter_map(input_action)
-            .merge(data.map(IntoAction::into_action))
-            .merge(heartbeat)
-            .merge(tokio_stream::wrappers::UnboundedReceiverStream::new(
-                feedback_rx,
-            )),
-    );
-    let mut actions = actions;
+    let mut actions = actions(data, feedback_rx, signals);
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
 
-    loop {
+    while !app.should_quit {
         let due = last_frame.map_or_else(Instant::now, |at| at + FRAME_BUDGET);
         if dirty && Instant::now() >= due {
             assert!(
@@ -273,134 +285,92 @@ where
             last_frame = Some(Instant::now());
             dirty = false;
         }
-        let next = if dirty {
+        let batch = if dirty {
             tokio::select! {
-                next = actions.next() => next,
+                batch = actions.next() => batch,
                 () = tokio::time::sleep_until(due) => continue,
             }
         } else {
             actions.next().await
         };
-        let Some(first) = next else { break };
-        // Everything already waiting is folded in before the next frame.
-        let mut batch = vec![first];
-        while batch.len() < 4096 {
-            match actions.next().now_or_never() {
-                Some(Some(action)) => batch.push(action),
-                _ => break,
-            }
-        }
+        let Some(batch) = batch else { break };
         for action in batch {
-            if let (Action::Engine(event), Source::Live { recorder, .. }) = (&action, &mut source) {
-                record(recorder, event, &feedback);
-            }
-            for effect in update(app, action) {
-                carry_out(effect, &mut source, &feedback).await;
+            let mut pending = vec![action];
+            while let Some(action) = pending.pop() {
+                for effect in update(app, action) {
+                    if let Some(follow_up) = carry_out(effect, &source, &feedback, &mut guard)? {
+                        pending.push(follow_up);
+                    }
+                }
             }
         }
         dirty = true;
-        if app.should_quit {
-            break;
-        }
     }
     drop(guard);
-    if let Source::Live {
-        recorder: Some(recorder),
-        ..
-    } = source
-    {
-        let path = recorder.path().to_path_buf();
-        let events = recorder.finish().wrap_err("cannot finish the recording")?;
-        eprintln!("lktop: recorded {events} events to {}", path.display());
-    }
-    Ok(())
+    Ok(app.stopped_by)
 }
 
-fn record(
-    recorder: &mut Option<Box<Recorder>>,
-    event: &EngineEvent,
-    feedback: &mpsc::UnboundedSender<Action>,
-) {
-    if let Some(active) = recorder
-        && let Err(err) = active.write(event)
-    {
-        let _ = feedback.send(Action::RecordingFailed {
-            reason: err.to_string(),
-        });
-        *recorder = None;
-    }
-}
-
-async fn carry_out(
+/// Carries out one effect without waiting on anything outside; returns an action to fold in
+/// at once (before anything else arrives) when there is one.
+fn carry_out(
     effect: Effect,
-    source: &mut Source<'_>,
+    source: &Source<'_>,
     feedback: &mpsc::UnboundedSender<Action>,
-) {
-    match (effect, source) {
-        (Effect::Quit, _) | (Effect::Replay(_), Source::Live { .. }) => {}
+    guard: &mut TerminalGuard,
+) -> color_eyre::Result<Option<Action>> {
+    let follow_up = match (effect, source) {
+        (Effect::Quit, _) | (Effect::Replay(_), Source::Live { .. }) => None,
+        (Effect::Suspend, _) => {
+            // The terminal as it was before lktop, for the shell while lktop is stopped.
+            super::terminal::restore();
+            crate::signals::suspend_self();
+            guard.resume().wrap_err("cannot take the terminal again")?;
+            None
+        }
+        (Effect::Redraw, _) => {
+            guard.terminal().clear()?;
+            None
+        }
+        // The id comes back at once, so the `sent` line is logged before the outcome that
+        // arrives later through the engine's stream.
         (Effect::Send(command), Source::Live { engine, .. }) => {
-            let action = match engine.send(command.clone()) {
+            Some(match engine.send(command.clone()) {
                 Ok(id) => Action::CommandQueued { id, command },
                 Err(reason) => Action::CommandRefused { command, reason },
-            };
-            let _ = feedback.send(action);
+            })
         }
-        (Effect::Fault(fault), Source::Live { sandbox, .. }) => {
-            let result = match sandbox {
-                Some(sandbox) => inject(sandbox, fault).await,
-                None => Err("fault keys work only on the built-in sandbox".to_owned()),
-            };
-            let _ = feedback.send(Action::FaultInjected { fault, result });
-        }
-        (Effect::Replay(control), Source::Replay { handle }) => match control {
-            ReplayControl::Pause => handle.pause(),
-            ReplayControl::Resume => handle.resume(),
-        },
-        (Effect::Send(command), Source::Replay { .. }) => {
-            let _ = feedback.send(Action::CommandRefused {
-                command,
-                reason: "a replay is read-only".to_owned(),
-            });
-        }
-        (Effect::Fault(fault), Source::Replay { .. }) => {
-            let _ = feedback.send(Action::FaultInjected {
+        (Effect::Fault(fault), Source::Live { demo, .. }) => match demo {
+            Some(demo) => {
+                let injected = demo.inject(fault);
+                let feedback = feedback.clone();
+                tokio::spawn(async move {
+                    let result = injected.await;
+                    let _ = feedback.send(Action::FaultInjected { fault, result });
+                });
+                None
+            }
+            None => Some(Action::FaultInjected {
                 fault,
-                result: Err("a replay has no server".to_owned()),
-            });
+                result: Err("fault keys work only on the built-in sandbox".to_owned()),
+            }),
+        },
+        (Effect::Replay(control), Source::Replay { handle }) => {
+            match control {
+                ReplayControl::Pause => handle.pause(),
+                ReplayControl::Resume => handle.resume(),
+            }
+            None
         }
-    }
-}
-
-/// What each demo key does to the sandbox.
-async fn inject(sandbox: &Sandbox, fault: DemoFault) -> Result<String, String> {
-    let disruption = match fault {
-        DemoFault::LatencySpike => Disruption::Faults {
-            faults: Faults {
-                latency_ms: 300,
-                jitter_ms: 200,
-                ..Faults::default()
-            },
-            duration: Some(Duration::from_secs(20)),
-        },
-        DemoFault::ErrorBurst => Disruption::Faults {
-            faults: Faults {
-                error_rate: 0.5,
-                error_code: TwirpCode::Unavailable,
-                ..Faults::default()
-            },
-            duration: Some(Duration::from_secs(15)),
-        },
-        DemoFault::Restart => Disruption::Restart {
-            keep_state: true,
-            downtime: Some(Duration::from_secs(5)),
-        },
-        DemoFault::Clear => Disruption::Clear,
+        (Effect::Send(command), Source::Replay { .. }) => Some(Action::CommandRefused {
+            command,
+            reason: "a replay is read-only".to_owned(),
+        }),
+        (Effect::Fault(fault), Source::Replay { .. }) => Some(Action::FaultInjected {
+            fault,
+            result: Err("a replay has no server".to_owned()),
+        }),
     };
-    match tokio::time::timeout(Duration::from_secs(5), sandbox.disrupt(disruption)).await {
-        Ok(Ok(())) => Ok("injected into the built-in sandbox".to_owned()),
-        Ok(Err(reason)) => Err(reason),
-        Err(_) => Err("the sandbox did not answer within 5 s".to_owned()),
-    }
+    Ok(follow_up)
 }
 
 /// The path the dashboard logs to.

@@ -38,6 +38,21 @@ impl TerminalGuard {
     pub fn terminal(&mut self) -> &mut DefaultTerminal {
         &mut self.terminal
     }
+
+    /// Takes the terminal again after a suspend, and draws every cell on the next frame.
+    ///
+    /// # Errors
+    /// The terminal cannot be switched back to raw mode or the alternate screen.
+    pub fn resume(&mut self) -> io::Result<()> {
+        crossterm::terminal::enable_raw_mode()?;
+        execute!(
+            io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
+        self.terminal.clear()
+    }
 }
 
 impl Drop for TerminalGuard {

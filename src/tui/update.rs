@@ -9,6 +9,7 @@ use ratatui::layout::Rect;
 
 use crate::events::Command;
 use crate::keymap::KeyAction;
+use crate::signals::Signal;
 
 use super::action::{Action, DemoFault, Effect, ReplayControl};
 use super::app::{App, Cursor, DetailRow, Flash, Mode, RoomDetail, Screen, detail_rows};
@@ -26,12 +27,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(app, key),
         Action::Mouse(mouse) => {
-            on_mouse(app, mouse);
+            if !app.too_small() {
+                on_mouse(app, mouse);
+            }
             Vec::new()
         }
         Action::Paste(text) => {
-            for c in text.chars().filter(|c| !c.is_control()) {
-                let _ = type_char(app, c);
+            if !app.too_small() {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    let _ = type_char(app, c);
+                }
             }
             Vec::new()
         }
@@ -107,12 +112,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             );
             Vec::new()
         }
-        Action::RecordingFailed { reason } => {
-            let text = format!("recording stopped: {reason}");
-            log(app, Level::Error, &text);
-            flash(app, text, true);
-            Vec::new()
-        }
+        Action::Signal(signal) => match signal {
+            Signal::Suspend => vec![Effect::Suspend],
+            Signal::Continue => vec![Effect::Redraw],
+            Signal::Interrupt | Signal::Terminate | Signal::Hangup => {
+                app.stopped_by = Some(signal);
+                app.should_quit = true;
+                vec![Effect::Quit]
+            }
+        },
     }
 }
 
@@ -133,6 +141,18 @@ fn flash(app: &mut App, text: String, error: bool) {
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
+    }
+    // Nothing acts on what cannot be seen: while the terminal is too small for the screens
+    // and their popups, only quitting and suspending work.
+    if app.too_small() {
+        return match app
+            .keymap
+            .action_for(&key, app.screen.context(), app.mode.is_demo())
+        {
+            Some(KeyAction::Quit) => on_key_action(app, KeyAction::Quit),
+            Some(KeyAction::Suspend) => vec![Effect::Suspend],
+            _ => Vec::new(),
+        };
     }
     if app.popup.is_some() {
         return on_popup_key(app, key);
@@ -161,6 +181,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
             app.should_quit = true;
             return vec![Effect::Quit];
         }
+        KeyAction::Suspend => return vec![Effect::Suspend],
         KeyAction::Help => app.popup = Some(Popup::Help { scroll: 0 }),
         KeyAction::NextTab => switch_tab(app, 1),
         KeyAction::PrevTab => switch_tab(app, -1),
