@@ -6,6 +6,7 @@
 //! environment variables (`LIVEKIT_URL` / `LIVEKIT_API_KEY` / `LIVEKIT_API_SECRET` for the first
 //! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
 
+mod changes;
 mod duration;
 mod error;
 mod key_path;
@@ -17,6 +18,7 @@ mod watch;
 
 use std::path::{Path, PathBuf};
 
+pub use changes::{ConfigChange, changes};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Origin};
 pub use key_path::{KeyPath, Segment};
