@@ -23,6 +23,7 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 pub const SANDBOX_SERVER: &str = "sandbox";
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Watch options")]
 pub struct WatchArgs {
     /// One line per server every interval instead of every event as JSON
     #[arg(long)]
