@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{
@@ -82,9 +82,9 @@ pub enum Command {
     ///
     /// It serves LiveKit's RoomService (Twirp, protobuf and JSON) with JWT auth, simulates
     /// rooms, participants and tracks from a scenario, and injects scheduled faults. Any LiveKit
-    /// SDK or `lk` can talk to it. Key and secret default to devkey / secret (set them with the
-    /// global --api-key and --api-secret flags; LIVEKIT_* variables are not used here, so your
-    /// real credentials are never printed).
+    /// SDK or `lk` can talk to it. Key and secret default to devkey / secret (set them with
+    /// --api-key and --api-secret; LIVEKIT_* variables are not used here, so your real
+    /// credentials are never printed).
     Sandbox(SandboxArgs),
     /// Run the engine without a screen and print its events as JSON lines (or --summary)
     ///
@@ -133,6 +133,87 @@ fn parse_secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(text))
 }
 
+/// The global options that describe a server to watch, by clap id and flag.
+const SERVER_OPTIONS: [(&str, &str); 4] = [
+    ("url", "--url"),
+    ("api_key", "--api-key"),
+    ("api_secret", "--api-secret"),
+    ("set", "--set"),
+];
+
+/// [`Cli`]'s command with per-subcommand versions of the global server options.
+///
+/// clap copies a global option into a subcommand only when the subcommand has none of that
+/// id, so a subcommand's own copy replaces it there: `sandbox` gets --api-key and
+/// --api-secret without their LIVEKIT_* variables (it never reads them) and hides --url and
+/// --set; `print-config-template` hides all four. Hidden options still parse, so that
+/// [`refused_server_options`] can name them instead of clap's "unexpected argument".
+#[must_use]
+pub fn command() -> clap::Command {
+    let cli = Cli::command();
+    let global = |id: &'static str| {
+        cli.get_arguments()
+            .find(|arg| arg.get_id() == id)
+            .cloned()
+            // A fresh display order: the copies are listed after the subcommand's own options.
+            .map_or_else(
+                || Arg::new(id),
+                |arg| arg.global(false).display_order(None::<usize>),
+            )
+    };
+    let hidden = |id: &'static str| global(id).env(None::<&str>).hide(true);
+    let sandbox_key = global("api_key")
+        .env(None::<&str>)
+        .help("API key the sandbox accepts [default: devkey]");
+    let sandbox_secret = global("api_secret")
+        .env(None::<&str>)
+        .help("Secret of that key, printed on stdout for your SDK [default: secret]");
+    let template_options: Vec<Arg> = SERVER_OPTIONS.iter().map(|(id, _)| hidden(id)).collect();
+    let sandbox_options = [hidden("url"), hidden("set"), sandbox_key, sandbox_secret];
+    cli.clone()
+        .mut_subcommand("sandbox", |sandbox| sandbox.args(sandbox_options))
+        .mut_subcommand("print-config-template", |template| {
+            template.args(template_options)
+        })
+}
+
+/// Why `command` refuses the server options given to it on the command line, if it does.
+/// Values from the environment are not the user's doing here and are not refused.
+fn refused_server_options(command: &Command, matches: &ArgMatches) -> Option<String> {
+    let given = |refused: &[&str]| -> Vec<&'static str> {
+        SERVER_OPTIONS
+            .iter()
+            .filter(|(id, _)| refused.contains(id))
+            .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+            .map(|(_, flag)| *flag)
+            .collect()
+    };
+    match command {
+        Command::PrintConfigTemplate => {
+            let given = given(&["url", "api_key", "api_secret", "set"]);
+            (!given.is_empty()).then(|| {
+                format!(
+                    "print-config-template takes no server options ({} given): it prints the \
+                     same commented defaults whatever is configured; give them to `lktop \
+                     check-config` to see the configuration they make",
+                    given.join(", ")
+                )
+            })
+        }
+        Command::Sandbox(_) => {
+            let given = given(&["url", "set"]);
+            (!given.is_empty()).then(|| {
+                format!(
+                    "lktop sandbox does not take {}: it is a server itself, listening on --bind \
+                     and --port with the key and secret of --api-key and --api-secret",
+                    given.join(" or ")
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Parses `args` (the program name first) and runs the chosen command.
 ///
 /// # Errors
@@ -142,7 +223,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let matches = match Cli::command().try_get_matches_from(args) {
+    let matches = match command().try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(err) => {
             // Help and version are "errors" to clap; it knows how and where to print them.
@@ -156,6 +237,12 @@ where
     };
     let cli = Cli::from_arg_matches(&matches)?;
     let env: Vec<(String, String)> = std::env::vars().collect();
+    if let Some(command) = &cli.command
+        && let Some(refusal) = refused_server_options(command, &matches)
+    {
+        eprintln!("error: {refusal}");
+        return Ok(ExitCode::from(2));
+    }
 
     match &cli.command {
         Some(Command::PrintConfigTemplate) => {
@@ -195,6 +282,12 @@ where
             }
         }
         Some(Command::Replay(args)) => {
+            // Before the terminal is checked or taken: a file that is missing or not a
+            // recording is one sentence, not a report.
+            if let Err(err) = crate::record::Replay::check(&args.file) {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
             match load_config(&cli, &matches, cli.config.clone(), &env) {
                 Ok(loaded) => {
                     print_warnings(&loaded);

@@ -1,8 +1,17 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use color_eyre::config::{HookBuilder, Theme};
+
 fn main() -> ExitCode {
-    // First, so any later failure is reported with color-eyre's context.
-    if let Err(err) = color_eyre::install() {
+    // First, so any later failure is reported with color-eyre's context; in colour only where
+    // a terminal shows it, not as escape codes in a log file or a pipe.
+    let hooks = if std::io::stderr().is_terminal() {
+        HookBuilder::default()
+    } else {
+        HookBuilder::default().theme(Theme::new())
+    };
+    if let Err(err) = hooks.install() {
         eprintln!("warning: error reporting is degraded: {err}");
     }
     match lktop::cli::run(std::env::args_os()) {

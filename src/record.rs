@@ -96,6 +96,18 @@ pub enum RecordError {
     )]
     NotGzip { path: PathBuf },
     #[error(
+        "{} is empty, not a recording; replay a file written by `lktop --record FILE` or \
+         `lktop watch`",
+        path.display()
+    )]
+    Empty { path: PathBuf },
+    #[error(
+        "{} is not a recording: {reason}; replay a file written by `lktop --record FILE` or \
+         `lktop watch`",
+        path.display()
+    )]
+    NotARecording { path: PathBuf, reason: String },
+    #[error(
         "replay speed {speed} is out of range: give a number above 0 and at most {MAX_SPEED}, \
          e.g. 0.5, 1 or 4"
     )]
@@ -387,6 +399,41 @@ impl Replay {
             done: false,
             max_line_bytes: MAX_LINE_BYTES,
         })
+    }
+
+    /// Opens `path` and reads up to its first event, so that a file that is no recording at
+    /// all (an image, a configuration file, an empty file) is refused before anything starts,
+    /// with one sentence saying why; a bad line later in a real recording is only a problem of
+    /// that line.
+    ///
+    /// # Errors
+    /// As [`Replay::open`], and [`RecordError::Empty`] or [`RecordError::NotARecording`].
+    pub fn check(path: &Path) -> Result<(), RecordError> {
+        let mut replay = Self::open(path)?;
+        match replay.next() {
+            Some(Ok(_)) => Ok(()),
+            None => Err(RecordError::Empty {
+                path: path.to_owned(),
+            }),
+            Some(Err(problem)) => {
+                // The line is still in the buffer: JSON that is not an event is worth the
+                // parser's detail, anything else (binary, YAML) is simply not JSON.
+                let reason = if replay.buf.trim_ascii().starts_with(b"{") {
+                    format!(
+                        "line {} is not an engine event ({})",
+                        problem.line, problem.message
+                    )
+                } else if replay.buf.is_empty() {
+                    format!("line {}: {}", problem.line, problem.message)
+                } else {
+                    format!("line {} is not JSON", problem.line)
+                };
+                Err(RecordError::NotARecording {
+                    path: path.to_owned(),
+                    reason,
+                })
+            }
+        }
     }
 
     #[must_use]

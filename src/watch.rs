@@ -14,6 +14,7 @@ use crate::session::{Session, SessionOptions};
 use crate::signals::{Signal, Signals};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Watch options")]
 pub struct WatchArgs {
     /// One line per server every interval instead of every event as JSON
     #[arg(long)]

@@ -515,3 +515,42 @@ async fn list_rooms_round_trips_a_room() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn https_to_a_plain_http_server_says_to_use_http() {
+    bounded(async {
+        let sandbox = lktop::sandbox::Sandbox::start(lktop::sandbox::SandboxOptions::new(
+            API_KEY,
+            &SecretString::from(API_SECRET),
+        ))
+        .await
+        .expect("the sandbox starts on loopback");
+        let plain = sandbox.url();
+        for url in [
+            plain.replacen("http://", "https://", 1),
+            plain.replacen("http://", "wss://", 1),
+        ] {
+            let api = api_for(&url, REQUEST_TIMEOUT);
+
+            let err = api.list_rooms(Vec::new()).await.unwrap_err();
+
+            assert_error(&err, &api, "ListRooms", ApiErrorKind::Unreachable, None);
+            assert!(
+                err.message()
+                    .ends_with("the server speaks plain HTTP; use http:// or ws://"),
+                "{url}: {err}"
+            );
+        }
+        // A server that does speak TLS but is not there says nothing of the kind.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gone = listener.local_addr().unwrap();
+        drop(listener);
+        let err = api_for(&format!("https://{gone}"), REQUEST_TIMEOUT)
+            .list_rooms(Vec::new())
+            .await
+            .unwrap_err();
+        assert!(!err.message().contains("plain HTTP"), "{err}");
+        sandbox.shutdown().await;
+    })
+    .await;
+}

@@ -191,7 +191,11 @@ fn a_bad_value_from_the_environment_names_the_variable() {
 #[test]
 fn the_dashboard_refuses_a_stdout_that_is_not_a_terminal_and_points_to_watch() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&[][..], &["replay", "missing.ndjson"][..]] {
+    let recording = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo-recording.ndjson.gz"
+    );
+    for args in [&[][..], &["replay", recording][..]] {
         let out = lktop(dir.path(), args, &[]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
@@ -211,4 +215,152 @@ fn usage_errors_exit_two_and_help_exits_zero() {
     let help_text = text(&help.stdout);
     assert!(help_text.contains("check-config"), "{help_text}");
     assert!(!help_text.contains(SECRET), "help hides the secret's value");
+}
+
+/// One line on stderr, `error: ` and a sentence: no color-eyre report, no escape codes.
+fn assert_one_plain_sentence(out: &Output, names: &str, says: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(names), "names the file: {stderr}");
+    assert!(stderr.contains(says), "says {says:?}: {stderr}");
+    for report_part in [
+        "Location:",
+        "Backtrace",
+        "Caused by",
+        "RUST_BACKTRACE",
+        "\x1b",
+    ] {
+        assert!(
+            !stderr.contains(report_part),
+            "{report_part:?} in {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn replaying_a_missing_file_or_one_that_is_no_recording_says_so_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("screenshot.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0").unwrap();
+    let yaml = dir.path().join("performance.yaml");
+    std::fs::write(&yaml, lktop::config::TEMPLATE).unwrap();
+    let empty = dir.path().join("empty.ndjson");
+    std::fs::write(&empty, b"").unwrap();
+
+    let out = lktop(dir.path(), &["replay", "missing.ndjson"], &[]);
+    assert_one_plain_sentence(&out, "missing.ndjson", "No such file or directory");
+    for (file, says) in [
+        (&png, "is not a recording: line 1 is not JSON"),
+        (&yaml, "is not a recording: line 1 is not JSON"),
+        (&empty, "is empty, not a recording"),
+    ] {
+        let out = lktop(dir.path(), &["replay", file.to_str().unwrap()], &[]);
+        assert_one_plain_sentence(&out, &file.display().to_string(), says);
+    }
+}
+
+#[test]
+fn sandbox_help_offers_no_livekit_variables_and_refuses_a_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = lktop(dir.path(), &["sandbox", "--help"], &[]);
+    let help_text = text(&help.stdout);
+    assert!(help.status.success());
+    assert!(!help_text.contains("[env: LIVEKIT"), "{help_text}");
+    assert!(!help_text.contains("--url"), "{help_text}");
+    assert!(!help_text.contains("--set"), "{help_text}");
+    assert!(help_text.contains("--api-key <KEY>"), "{help_text}");
+    assert!(help_text.contains("--api-secret <SECRET>"), "{help_text}");
+    assert!(help_text.contains("[default: devkey]"), "{help_text}");
+
+    let out = lktop(
+        dir.path(),
+        &["sandbox", "--url", "ws://elsewhere:7880"],
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("lktop sandbox does not take --url"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn watch_help_lists_its_own_options_under_their_own_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = lktop(dir.path(), &["watch", "--help"], &[]);
+    let help_text = text(&help.stdout);
+    assert!(help.status.success());
+    let (before, own) = help_text
+        .split_once("Watch options:")
+        .unwrap_or_else(|| panic!("a heading of its own: {help_text}"));
+    let (_, global) = before
+        .split_once("\nOptions:")
+        .unwrap_or_else(|| panic!("the global options first: {help_text}"));
+    for flag in ["--summary", "--every", "--duration", "--record"] {
+        assert!(
+            own.contains(flag),
+            "{flag} under Watch options: {help_text}"
+        );
+        assert!(
+            !global.contains(flag),
+            "{flag} not among the global ones: {help_text}"
+        );
+    }
+    for flag in ["--url", "--api-key", "--set", "--config"] {
+        assert!(
+            global.contains(flag),
+            "{flag} among the global ones: {help_text}"
+        );
+        assert!(!own.contains(flag), "{help_text}");
+    }
+}
+
+#[test]
+fn print_config_template_takes_no_server_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = lktop(dir.path(), &["print-config-template", "--help"], &[]);
+    let help_text = text(&help.stdout);
+    for flag in ["--url", "--api-key", "--api-secret", "--set"] {
+        assert!(!help_text.contains(flag), "{flag}: {help_text}");
+    }
+    for (args, flag) in [
+        (
+            &["print-config-template", "--url", "ws://x:7880"][..],
+            "--url",
+        ),
+        (
+            &["--api-key", "k", "print-config-template"][..],
+            "--api-key",
+        ),
+        (
+            &["print-config-template", "--set", "polling.interval=5s"][..],
+            "--set",
+        ),
+    ] {
+        let out = lktop(dir.path(), args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr.contains(&format!(
+                "print-config-template takes no server options ({flag} given)"
+            )),
+            "{stderr}"
+        );
+    }
+    // The standard variables in the environment are no reason to refuse.
+    let out = lktop(
+        dir.path(),
+        &["print-config-template"],
+        &[
+            ("LIVEKIT_URL", "ws://x:7880"),
+            ("LIVEKIT_API_SECRET", SECRET),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), lktop::config::TEMPLATE);
 }

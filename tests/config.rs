@@ -648,3 +648,232 @@ fn a_valid_rebinding_loads_and_prints_back() {
         lktop::config::KeyList::from("ctrl+f")
     );
 }
+
+fn two_servers(first: (&str, &str), second: (&str, &str)) -> String {
+    let entry = |(name, url): (&str, &str)| {
+        format!(
+            "  - name: {name}\n    url: {url}\n    api_key: key\n    api_secret: \"{SECRET}\"\n"
+        )
+    };
+    format!("servers:\n{}{}", entry(first), entry(second))
+}
+
+#[test]
+fn blank_server_names_are_refused_where_they_are_written() {
+    let error = errors_of(&two_servers(
+        ("\"\"", "ws://a:7880"),
+        ("\"   \"", "ws://b:7880"),
+    ));
+    let empty = issue_at(&error, "servers[0].name", 2);
+    assert!(empty.starts_with("perf.yaml:2:11:"), "{empty}");
+    assert!(empty.contains("servers[0].name: is blank"), "{empty}");
+    assert!(empty.contains("leave `name` out"), "the fix: {empty}");
+    issue_at(&error, "servers[1].name", 6);
+    assert!(!error.to_string().contains(SECRET));
+
+    // Left out, a name is still derived from the URL.
+    let unnamed =
+        format!("servers:\n  - url: ws://a:7880\n    api_key: key\n    api_secret: \"{SECRET}\"\n");
+    assert_eq!(
+        load_yaml(&unnamed).unwrap().config.servers[0].name,
+        "a:7880"
+    );
+}
+
+#[test]
+fn two_servers_with_the_same_url_are_refused_naming_both() {
+    // Different spellings of one base URL: ws:// is http://, the host's case, a trailing slash.
+    let error = errors_of(&two_servers(
+        ("prod", "ws://lk.example.com:7880"),
+        ("staging", "http://LK.example.com:7880/"),
+    ));
+    assert_eq!(error.issues.len(), 1, "{error}");
+    let text = issue_at(&error, "servers[1].url", 7);
+    assert!(text.starts_with("perf.yaml:7:10:"), "{text}");
+    assert!(
+        text.contains(
+            "servers[0] (prod) and servers[1] (staging) both watch http://lk.example.com:7880"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("list each server once"), "{text}");
+
+    let same_default_port = two_servers(
+        ("a", "wss://lk.example.com"),
+        ("b", "https://lk.example.com:443"),
+    );
+    issue_at(&errors_of(&same_default_port), "servers[1].url", 7);
+    let other_port = two_servers(("a", "ws://lk:7880"), ("b", "ws://lk:7881"));
+    assert_eq!(load_yaml(&other_port).unwrap().config.servers.len(), 2);
+}
+
+#[test]
+fn a_metrics_address_without_host_and_port_gets_the_form_to_use() {
+    for value in ["9090", "\":9090\"", "localhost"] {
+        let error = errors_of(&format!("metrics:\n  listen: {value}\n"));
+        let text = issue_at(&error, "metrics.listen", 2);
+        assert!(
+            text.contains("use host:port, e.g. 127.0.0.1:9090"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("`{}` is not", value.trim_matches('"'))),
+            "names the value: {text}"
+        );
+    }
+    let env = env_overrides([("LKTOP_METRICS__LISTEN", "9090")]);
+    let text = load_with("", &env).unwrap_err().to_string();
+    assert!(
+        text.contains("environment variable LKTOP_METRICS__LISTEN: metrics.listen"),
+        "{text}"
+    );
+    assert!(
+        text.contains("use host:port, e.g. 127.0.0.1:9090"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_url_without_scheme_gets_the_url_it_means_where_it_was_set() {
+    let error = load_with("", &livekit_env("127.0.0.1:7880")).unwrap_err();
+    assert_eq!(error.issues.len(), 1, "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "environment variable LIVEKIT_URL: servers[0].url: `127.0.0.1:7880` has no scheme"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: set LIVEKIT_URL=http://127.0.0.1:7880"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET));
+
+    let flag = Override::text(
+        KeyPath::root().key("servers").index(0).key("url"),
+        "localhost:7880",
+        Origin::Flag("--url".into()),
+    );
+    let text = load_with("", &[flag]).unwrap_err().to_string();
+    assert!(text.contains("use --url http://localhost:7880"), "{text}");
+
+    let error = errors_of(&format!(
+        "servers:\n  - url: lk.example.com\n    api_key: key\n    api_secret: \"{SECRET}\"\n"
+    ));
+    let text = issue_at(&error, "servers[0].url", 2);
+    assert!(
+        text.contains("write `url: https://lk.example.com`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn values_of_the_wrong_type_are_told_the_allowed_range() {
+    let error = errors_of(
+        "connection_pool:\n  pool_size: many\n  max_reconnect_attempts: -3\nroom_limits:\n  \
+         max_participants_per_room: 1.5\n  overrides:\n    lobby:\n      max_audio_tracks: lots\n\
+         audio_optimization:\n  jitter_buffer_ms: 99999999999\nquality_monitoring:\n  \
+         min_success_rate: high\n",
+    );
+    let expect = |key: &str, line: usize, wanted: &str| {
+        let text = issue_at(&error, key, line);
+        assert!(text.contains(wanted), "{key} should say {wanted:?}: {text}");
+    };
+    expect(
+        "connection_pool.pool_size",
+        2,
+        "invalid type: string \"many\", expected a whole number in 1..=256",
+    );
+    expect(
+        "connection_pool.max_reconnect_attempts",
+        3,
+        "expected a whole number in 1..=1000",
+    );
+    expect(
+        "room_limits.max_participants_per_room",
+        5,
+        "floating point `1.5`, expected a whole number in 1..=1000000",
+    );
+    expect(
+        "room_limits.overrides.lobby.max_audio_tracks",
+        8,
+        "expected a whole number in 1..=1000000",
+    );
+    expect(
+        "audio_optimization.jitter_buffer_ms",
+        10,
+        "expected a whole number in 0..=2000",
+    );
+    expect(
+        "quality_monitoring.min_success_rate",
+        12,
+        "expected a number in 0.0..=1.0",
+    );
+}
+
+#[test]
+fn an_unknown_lktop_variable_suggests_the_variable_to_set() {
+    let env = env_overrides([
+        ("LKTOP_POLLING__INTERVALL", "5s"),
+        ("LKTOP_CONNECTION_POOL__POOL_SIZ", "4"),
+        ("LKTOP_QUALITY_MONITRING__THRESHOLDS__GOOD", "0.8"),
+    ]);
+    let text = load_with("", &env).unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "environment variable LKTOP_POLLING__INTERVALL: polling.intervall: unknown key"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean LKTOP_POLLING__INTERVAL?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean LKTOP_CONNECTION_POOL__POOL_SIZE?"),
+        "{text}"
+    );
+    // A misspelt section: the variable is named as the origin and its keys below are kept.
+    assert!(
+        text.contains(
+            "environment variable LKTOP_QUALITY_MONITRING__THRESHOLDS__GOOD: \
+             quality_monitring: unknown key"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean LKTOP_QUALITY_MONITORING__THRESHOLDS__GOOD?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_duplicate_key_points_at_its_second_occurrence() {
+    let error = errors_of(
+        "polling:\n  interval: 2s\nconnection_pool:\n  pool_size: 3\n  max_pool_size: 20\n  \
+         pool_size: 4\n",
+    );
+    assert_eq!(error.issues.len(), 1, "{error}");
+    let text = issue_at(&error, "connection_pool.pool_size", 6);
+    assert!(text.starts_with("perf.yaml:6:3:"), "{text}");
+    assert!(
+        text.contains("`pool_size` is written twice in `connection_pool` (first at line 4)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("6 |   pool_size: 4"),
+        "the line is echoed: {text}"
+    );
+    assert!(text.contains("delete this line"), "{text}");
+
+    // At the top level, in a list item, and never echoing a secret.
+    let top = errors_of("polling: {}\nmetrics: {}\npolling: {}\n");
+    issue_at(&top, "polling", 3);
+    let secret = errors_of(&format!(
+        "servers:\n  - url: ws://a:7880\n    api_secret: x\n    api_key: k\n    \
+         api_secret: {SECRET}\n"
+    ));
+    let text = issue_at(&secret, "servers[0].api_secret", 5);
+    assert!(!text.contains(SECRET), "{text}");
+}

@@ -109,6 +109,59 @@ fn rooms_with_a_filter_being_typed() {
     });
 }
 
+/// `p > 5` typed, then a backspace: `p >` cannot be read, so `p>5` stays applied.
+fn unreadable_filter(app: &mut App) {
+    rooms(app);
+    press(app, KeyAction::Filter);
+    type_text(app, "p > 5");
+    key(app, KeyCode::Backspace);
+}
+
+#[test]
+fn rooms_with_an_unreadable_filter_being_typed() {
+    check("rooms_filter_problem", &|app| {
+        unreadable_filter(app);
+        assert!(app.rooms.filter_problem.is_some());
+    });
+    let applied = app_at(160, 48, &|app| {
+        rooms(app);
+        press(app, KeyAction::Filter);
+        type_text(app, "p>5");
+    });
+    let app = app_at(160, 48, &unreadable_filter);
+    assert_eq!(
+        app.server().unwrap().room_order,
+        applied.server().unwrap().room_order,
+        "the table keeps the last filter that could be read"
+    );
+    // The problem is drawn in the theme's error style.
+    let terminal = draw(&app, 160, 48);
+    let buffer = terminal.backend().buffer();
+    let problem = "p>: a number must follow >";
+    let (x, y) = (0..buffer.area.height)
+        .find_map(|y| {
+            let row: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            let start = row.find(problem)?;
+            Some((u16::try_from(row[..start].chars().count()).unwrap(), y))
+        })
+        .expect("the problem is on screen");
+    assert_eq!(buffer[(x, y)].fg, Color::Red, "error style");
+    assert_eq!(buffer[(x + 4, y)].fg, Color::Red, "error style");
+
+    // Kept with enter, the title still says the text is not what applies.
+    let kept = app_at(160, 48, &|app| {
+        unreadable_filter(app);
+        key(app, KeyCode::Enter);
+    });
+    let screen = format!("{:?}", draw(&kept, 160, 48).backend());
+    assert!(
+        screen.contains("(p>: a number must follow >; the last valid filter applies)"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn rooms_filter_matching_nothing() {
     check("rooms_filter_empty", &|app| {

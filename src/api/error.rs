@@ -247,9 +247,37 @@ pub(crate) fn describe_transport(
 ) -> (ApiErrorKind, String) {
     // The URL is already in ApiError's Display; keeping it here would print it twice.
     let err = err.without_url();
-    let detail = chain_text(&err);
+    let mut detail = chain_text(&err);
     let kind = classify_transport(&err, request_timeout, &detail);
+    if answered_in_plain_http(&err) {
+        detail.push_str("; ");
+        detail.push_str(PLAIN_HTTP_HINT);
+    }
     (kind, detail)
+}
+
+/// Said when a `https://` or `wss://` URL reaches a server without TLS.
+const PLAIN_HTTP_HINT: &str = "the server speaks plain HTTP; use http:// or ws://";
+
+/// True when the TLS handshake got bytes that are not TLS at all: a plain HTTP server
+/// answering the `ClientHello` with an HTTP error, which rustls reports only as a corrupt message
+/// of type `InvalidContentType` (an `H` where a record type belongs).
+fn answered_in_plain_http(err: &(dyn StdError + 'static)) -> bool {
+    // io::Error's source() skips the error it wraps (and that one may be an io::Error
+    // wrapping rustls's), so the wrapped errors are followed as well as the sources.
+    let mut pending = vec![err];
+    while let Some(err) = pending.pop() {
+        if let Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) =
+            err.downcast_ref::<rustls::Error>()
+        {
+            return true;
+        }
+        if let Some(wrapped) = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+            pending.push(wrapped);
+        }
+        pending.extend(err.source());
+    }
+    false
 }
 
 /// True when reqwest got a whole body but it was not the JSON asked for. reqwest 0.13 reports a
@@ -647,6 +675,20 @@ mod tests {
             Some(ApiErrorKind::ConnectionRefused)
         );
         assert_eq!(kind_from_text("invalid peer certificate", timeout), None);
+    }
+
+    #[test]
+    fn a_tls_handshake_answered_in_plain_http_is_recognised_through_io_errors() {
+        let not_tls = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        // As hyper-rustls hands it over: an io::Error wrapping an io::Error wrapping rustls's.
+        let inner = io::Error::new(io::ErrorKind::InvalidData, not_tls);
+        let wrapped = Wrapper(io::Error::other(inner));
+        assert!(answered_in_plain_http(&wrapped));
+        let other_tls = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidCcs);
+        let wrapped = Wrapper(io::Error::new(io::ErrorKind::InvalidData, other_tls));
+        assert!(!answered_in_plain_http(&wrapped));
+        let refused = Wrapper(io::Error::new(io::ErrorKind::ConnectionRefused, "refused"));
+        assert!(!answered_in_plain_http(&refused));
     }
 
     #[test]

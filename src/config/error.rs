@@ -54,6 +54,20 @@ pub struct ConfigIssue {
     pub help: Option<String>,
 }
 
+impl ConfigIssue {
+    /// The issue on one line, `file:line:col: key: problem; help: …`, for places that list
+    /// problems one per line (the event log) rather than with the file's line under each.
+    #[must_use]
+    pub fn one_line(&self) -> String {
+        let mut line = format!("{}: {}: {}", self.origin, self.key, self.problem);
+        if let Some(help) = &self.help {
+            line.push_str("; help: ");
+            line.push_str(help);
+        }
+        line
+    }
+}
+
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.origin, self.key, self.problem)?;

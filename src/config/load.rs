@@ -12,9 +12,9 @@ use serde_yaml::{Mapping, Value};
 
 use super::error::{ConfigError, ConfigIssue, Origin};
 use super::key_path::{KeyPath, Segment};
-use super::locate::{Locator, Position, Target};
+use super::locate::{Locator, Position, Target, duplicate_key};
 use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig};
-use super::validate::{Violation, validate};
+use super::validate::{Violation, allowed, validate, validate_written};
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
 pub const ENV_PREFIX: &str = "LKTOP_";
@@ -191,6 +191,11 @@ pub fn load_text(
         }
     }
 
+    issues.extend(
+        validate_written(&tree)
+            .into_iter()
+            .map(|violation| place.issue(violation, Target::Value)),
+    );
     let (config, decode_issues) = decode(tree, &place);
     issues.extend(decode_issues);
     let Some(mut config) = config else {
@@ -223,6 +228,9 @@ pub fn load_text(
 
 fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
     let tree: Value = serde_yaml::from_str(text).map_err(|err| {
+        if let Some(issue) = duplicate_key_issue(file, text, &err.to_string()) {
+            return ConfigError::single(issue);
+        }
         let position = err.location().map(|location| Position {
             line: location.line(),
             column: location.column(),
@@ -252,6 +260,37 @@ fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
     }
 }
 
+/// A key written twice, pointed at where it is written the second time: that is the line to
+/// delete (`serde_yaml` names only the start of the mapping).
+fn duplicate_key_issue(file: &Path, text: &str, serde_message: &str) -> Option<ConfigIssue> {
+    // serde_yaml: `connection_pool: duplicate entry with key "pool_size" at line 2 column 3`.
+    let (parent, _) = serde_message.split_once("duplicate entry with key ")?;
+    let duplicate = duplicate_key(text)?;
+    let parent: KeyPath = parent
+        .trim_end()
+        .trim_end_matches(':')
+        .parse()
+        .unwrap_or_default();
+    let key = parent.clone().key(duplicate.name.as_str());
+    let line_text = (!key.is_secret())
+        .then(|| line_of(text, duplicate.second.line))
+        .flatten();
+    let within = if parent.segments().is_empty() {
+        "the top level".to_owned()
+    } else {
+        format!("`{parent}`")
+    };
+    let earlier = duplicate.first.map_or_else(String::new, |first| {
+        format!(" (first at line {})", first.line)
+    });
+    Some(ConfigIssue {
+        origin: file_origin(file, Some(duplicate.second), line_text),
+        problem: format!("`{}` is written twice in {within}{earlier}", duplicate.name),
+        key,
+        help: Some("delete this line, or the earlier one if this is the value you mean".to_owned()),
+    })
+}
+
 /// Decodes the tree into a [`Config`], dropping each refused value and retrying so that all of
 /// them are reported.
 fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIssue>) {
@@ -276,10 +315,16 @@ fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIss
                         Some("put the secret in quotes".to_owned()),
                     )
                 } else {
-                    (plain_serde_message(&err.inner().to_string()), None)
+                    refused_value(&key, &err.inner().to_string(), value_at(&tree, &key))
                 };
                 let removed = key.parent().is_some() && remove(&mut tree, &key);
-                issues.push(place.issue(Violation { key, problem, help }, Target::Value));
+                let violation = Violation {
+                    key,
+                    problem,
+                    help,
+                    suggested_value: None,
+                };
+                issues.push(place.issue(violation, Target::Value));
                 if !removed {
                     return (None, issues);
                 }
@@ -312,15 +357,20 @@ impl Placer<'_> {
         if let Some(origin) = last_override(&|entry| entry.key == *key) {
             return origin;
         }
-        let Some(file) = self.file else {
+        // Not written in the file: an override of a key beneath it created it (a misspelt
+        // section in `LKTOP_POLING__INTERVAL`), else one of a sibling did.
+        let set_from_outside = || {
             let parent = key.parent();
-            return last_override(&|entry| entry.key.parent() == parent).unwrap_or(Origin::Default);
+            last_override(&|entry| entry.key.segments().starts_with(key.segments()))
+                .or_else(|| last_override(&|entry| entry.key.parent() == parent))
         };
-        if !self.locator.contains(key) {
-            let parent = key.parent();
-            if let Some(origin) = last_override(&|entry| entry.key.parent() == parent) {
-                return origin;
-            }
+        let Some(file) = self.file else {
+            return set_from_outside().unwrap_or(Origin::Default);
+        };
+        if !self.locator.contains(key)
+            && let Some(origin) = set_from_outside()
+        {
+            return origin;
         }
         let position = self.locator.find(key, target);
         let line_text = position
@@ -330,28 +380,72 @@ impl Placer<'_> {
     }
 
     fn issue(&self, violation: Violation, target: Target) -> ConfigIssue {
+        let origin = self.origin(&violation.key, target);
+        let help = match (&violation.suggested_value, violation.help) {
+            (Some(value), help) => {
+                let fix = fix_at(&origin, &violation.key, value);
+                Some(help.map_or_else(|| fix.clone(), |help| format!("{fix}; {help}")))
+            }
+            (None, help) => help,
+        };
         ConfigIssue {
-            origin: self.origin(&violation.key, target),
+            origin,
             key: violation.key,
             problem: violation.problem,
-            help: violation.help,
+            help,
         }
     }
 
     fn unknown_key(&self, key: KeyPath) -> ConfigIssue {
-        let help = suggest(&key).map_or_else(
-            || Some("remove it; `lktop print-config-template` lists every key".to_owned()),
-            |suggestion| Some(format!("did you mean `{suggestion}`?")),
-        );
-        self.issue(
-            Violation {
-                problem: "unknown key".to_owned(),
-                key,
-                help,
-            },
-            Target::Key,
-        )
+        let origin = self.origin(&key, Target::Key);
+        let help = match (suggest(&key), &origin) {
+            // A variable's reader needs the variable to write, not the key it sets; the parts
+            // of the variable below the unknown key are kept.
+            (Some(suggestion), Origin::Env(name)) if name.starts_with(ENV_PREFIX) => {
+                let below = name
+                    .split(ENV_SEPARATOR)
+                    .skip(key.segments().len())
+                    .map(|part| format!("{ENV_SEPARATOR}{part}"));
+                let variable: String = std::iter::once(env_name(&suggestion))
+                    .chain(below)
+                    .collect();
+                format!("did you mean {variable}?")
+            }
+            (Some(suggestion), _) => format!("did you mean `{suggestion}`?"),
+            (None, _) => "remove it; `lktop print-config-template` lists every key".to_owned(),
+        };
+        ConfigIssue {
+            key,
+            origin,
+            problem: "unknown key".to_owned(),
+            help: Some(help),
+        }
     }
+}
+
+/// The fix "use this value instead", written the way the value was given.
+fn fix_at(origin: &Origin, key: &KeyPath, value: &str) -> String {
+    match origin {
+        Origin::Env(name) => format!("set {name}={value}"),
+        Origin::Flag(flag) if flag.starts_with("--set ") => format!("use {flag}={value}"),
+        Origin::Flag(flag) => format!("use {flag} {value}"),
+        Origin::File { .. } | Origin::Default => {
+            format!("write `{}: {value}`", key.leaf().unwrap_or("value"))
+        }
+    }
+}
+
+/// The `LKTOP_<SECTION>__<KEY>` variable that sets `key`.
+fn env_name(key: &KeyPath) -> String {
+    let parts: Vec<String> = key
+        .segments()
+        .iter()
+        .map(|segment| match segment {
+            Segment::Key(name) => name.to_ascii_uppercase(),
+            Segment::Index(index) => index.to_string(),
+        })
+        .collect();
+    format!("{ENV_PREFIX}{}", parts.join(ENV_SEPARATOR))
 }
 
 /// File problems top to bottom, then the ones from the environment and flags.
@@ -379,6 +473,60 @@ fn plain_serde_message(message: &str) -> String {
     .fold(message.to_owned(), |text, (from, to)| {
         text.replace(from, to)
     })
+}
+
+/// The problem and help for a value serde refused at `key`: serde's complaint in a config
+/// reader's words, with what the key accepts where its type alone does not say it.
+fn refused_value(
+    key: &KeyPath,
+    serde_message: &str,
+    value: Option<&Value>,
+) -> (String, Option<String>) {
+    let message = plain_serde_message(serde_message);
+    if let Some(allowed) = allowed(key) {
+        let problem = match message.split_once(", expected ") {
+            Some((refused, _)) => format!("{refused}, expected {allowed}"),
+            None => format!("{message}; allowed: {allowed}"),
+        };
+        return (problem, None);
+    }
+    if key.to_string() == "metrics.listen" {
+        let written = value.map_or_else(
+            || "the value".to_owned(),
+            |value| format!("`{}`", scalar_text(value)),
+        );
+        return (
+            format!("{written} is not an IP address and port (host:port)"),
+            Some(
+                "use host:port, e.g. 127.0.0.1:9090 (0.0.0.0:9090 listens on every interface)"
+                    .to_owned(),
+            ),
+        );
+    }
+    (message, None)
+}
+
+/// A scalar as it was written; anything else as YAML on one line.
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim_end()
+            .replace('\n', " "),
+    }
+}
+
+/// The value at exactly `key`, if the tree has one.
+fn value_at<'v>(mut node: &'v Value, key: &KeyPath) -> Option<&'v Value> {
+    for segment in key.segments() {
+        node = match (segment, node) {
+            (Segment::Key(name), Value::Mapping(mapping)) => mapping.get(name.as_str())?,
+            (Segment::Index(index), Value::Sequence(items)) => items.get(*index)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 fn file_origin(path: &Path, position: Option<Position>, line_text: Option<String>) -> Origin {
@@ -412,7 +560,7 @@ fn schema_example() -> Value {
 
 /// The known key closest to an unknown one: a near spelling among its siblings, or the same name
 /// in another section (`pool_size` written at the top level).
-fn suggest(unknown: &KeyPath) -> Option<String> {
+fn suggest(unknown: &KeyPath) -> Option<KeyPath> {
     let name = unknown.leaf()?;
     let schema = schema_example();
     let parent = unknown.parent().unwrap_or_default();
@@ -423,11 +571,11 @@ fn suggest(unknown: &KeyPath) -> Option<String> {
         (score >= 0.8).then_some((score, key))
     });
     if let Some((_, best)) = near.max_by(|a, b| a.0.total_cmp(&b.0)) {
-        return Some(parent.key(best).to_string());
+        return Some(parent.key(best));
     }
     let mut elsewhere = Vec::new();
     collect_paths_named(&schema, KeyPath::root(), name, &mut elsewhere);
-    elsewhere.into_iter().next().map(|path| path.to_string())
+    elsewhere.into_iter().next()
 }
 
 /// Follows `path` through the schema example; list items and free-form map entries are

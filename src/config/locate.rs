@@ -89,6 +89,58 @@ impl<'text> Locator<'text> {
     }
 }
 
+/// A key written twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The key as written at its second occurrence, without quotes.
+    pub name: String,
+    /// The second occurrence: the line to delete.
+    pub second: Position,
+    /// The first, when it is found in a block mapping above the second.
+    pub first: Option<Position>,
+}
+
+/// The first key written twice in one mapping, located at its second occurrence: saphyr
+/// checks for this while reading and reports where it saw the key again (`serde_yaml` only
+/// names the start of the mapping).
+#[must_use]
+pub fn duplicate_key(text: &str) -> Option<DuplicateKey> {
+    let err = MarkedYaml::load_from_str(text).err()?;
+    if !err.info().contains("duplicate") {
+        return None;
+    }
+    let second = Position {
+        line: err.marker().line(),
+        column: err.marker().col() + 1,
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let written = lines.get(second.line.checked_sub(1)?)?;
+    let from_key: String = written.chars().skip(second.column - 1).collect();
+    let raw_name = key_text(&from_key)?;
+    let first = (1..second.line).rev().find_map(|line| {
+        let text = lines.get(line - 1)?;
+        let prefix: String = text.chars().take(second.column - 1).collect();
+        let rest: String = text.chars().skip(second.column - 1).collect();
+        let in_same_mapping = prefix.chars().all(|c| c == ' ' || c == '-');
+        (in_same_mapping && key_text(&rest) == Some(raw_name)).then_some(Position {
+            line,
+            column: second.column,
+        })
+    });
+    Some(DuplicateKey {
+        name: raw_name.trim_matches(['"', '\'']).to_owned(),
+        second,
+        first,
+    })
+}
+
+/// The key at the start of `text` (`pool_size` of `pool_size: 3`), as written.
+fn key_text(text: &str) -> Option<&str> {
+    let (key, _) = text.split_once(':')?;
+    let key = key.trim_end();
+    (!key.is_empty() && !key.starts_with(['#', '-', ' '])).then_some(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +190,24 @@ servers:
         assert!(locator.contains(&"servers[0].url".parse().unwrap()));
         let unwritten: KeyPath = "metrics.listen".parse().unwrap();
         assert_eq!(locator.find(&unwritten, Target::Value), None);
+    }
+
+    #[test]
+    fn a_duplicate_key_is_found_where_it_is_written_again() {
+        let text = "connection_pool:\n  pool_size: 3\n  max_pool_size: 20\n  pool_size: 4\n";
+        assert_eq!(
+            duplicate_key(text),
+            Some(DuplicateKey {
+                name: "pool_size".to_owned(),
+                second: Position { line: 4, column: 3 },
+                first: Some(Position { line: 2, column: 3 }),
+            })
+        );
+        let in_list = "servers:\n  - url: ws://a:1\n    api_key: k\n  - url: ws://b:1\n    \
+                       url: ws://c:1\n";
+        let found = duplicate_key(in_list).unwrap();
+        assert_eq!(found.second, Position { line: 5, column: 5 });
+        assert_eq!(found.first, Some(Position { line: 4, column: 5 }));
+        assert_eq!(duplicate_key(TEXT), None);
     }
 }

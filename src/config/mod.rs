@@ -32,8 +32,9 @@ pub use schema::{
     QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
 };
 pub use validate::{
-    BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
-    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,
+    Allowed, BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
+    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS, Violation as ValidationProblem, allowed,
+    validate,
 };
 pub use watch::{ConfigWatcher, Reload, watch};
 

@@ -2,9 +2,10 @@
 //! allowed; all checks run so every problem is reported at once.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::ops::RangeInclusive;
 
-use super::key_path::KeyPath;
+use super::key_path::{KeyPath, Segment};
 use super::schema::{Config, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig};
 use crate::keymap::{KeyList, Keymap};
 
@@ -18,12 +19,116 @@ pub const JITTER_BUFFER_MS: RangeInclusive<u32> = 0..=2000;
 /// livekit-server's `limit.max_room_name_length`.
 pub const MAX_ROOM_NAME_LENGTH: usize = 256;
 
+/// What a numeric key accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Allowed {
+    WholeNumber(RangeInclusive<u32>),
+    /// 0.0..=1.0.
+    Fraction,
+}
+
+impl Allowed {
+    /// The range alone, as range messages quote it: `1..=256`, `0.0..=1.0`.
+    #[must_use]
+    pub fn range(&self) -> String {
+        match self {
+            Self::WholeNumber(range) => format!("{}..={}", range.start(), range.end()),
+            Self::Fraction => "0.0..=1.0".to_owned(),
+        }
+    }
+}
+
+/// `a whole number in 1..=256`, `a number in 0.0..=1.0`.
+impl fmt::Display for Allowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WholeNumber(_) => write!(f, "a whole number in {}", self.range()),
+            Self::Fraction => write!(f, "a number in {}", self.range()),
+        }
+    }
+}
+
+/// Every numeric key with what it accepts, the one place these ranges are tied to keys:
+/// [`validate`] checks values against it, and the loader quotes it when a value is not even a
+/// number of the right kind. `*` stands for any one key (a room name).
+const NUMERIC_KEYS: [(&str, Allowed); 17] = [
+    ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
+    (
+        "connection_pool.max_pool_size",
+        Allowed::WholeNumber(MAX_POOL_SIZE),
+    ),
+    (
+        "connection_pool.max_reconnect_attempts",
+        Allowed::WholeNumber(RECONNECT_ATTEMPTS),
+    ),
+    (
+        "room_limits.max_concurrent_rooms",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.max_participants_per_room",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.max_audio_tracks_per_room",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.max_video_tracks_per_room",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.overrides.*.max_participants",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.overrides.*.max_audio_tracks",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.overrides.*.max_video_tracks",
+        Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "audio_optimization.target_latency_ms",
+        Allowed::WholeNumber(TARGET_LATENCY_MS),
+    ),
+    (
+        "audio_optimization.buffer_size_ms",
+        Allowed::WholeNumber(BUFFER_SIZE_MS),
+    ),
+    (
+        "audio_optimization.jitter_buffer_ms",
+        Allowed::WholeNumber(JITTER_BUFFER_MS),
+    ),
+    ("quality_monitoring.min_success_rate", Allowed::Fraction),
+    ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
+    ("quality_monitoring.thresholds.good", Allowed::Fraction),
+    ("quality_monitoring.thresholds.fair", Allowed::Fraction),
+];
+
+/// What the numeric key `key` accepts; `None` for a key that is not a number.
+#[must_use]
+pub fn allowed(key: &KeyPath) -> Option<Allowed> {
+    NUMERIC_KEYS.iter().find_map(|(pattern, allowed)| {
+        let mut segments = key.segments().iter();
+        let matches = pattern.split('.').all(|part| match segments.next() {
+            Some(Segment::Key(name)) => part == "*" || part == name,
+            _ => false,
+        }) && segments.next().is_none();
+        matches.then(|| allowed.clone())
+    })
+}
+
 /// One failed check, before it is tied to a file position or an environment variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub key: KeyPath,
     pub problem: String,
     pub help: Option<String>,
+    /// A value that would work, for a fix written the way the value was given (the file's
+    /// line, the environment variable, the flag).
+    pub suggested_value: Option<String>,
 }
 
 #[derive(Default)]
@@ -31,21 +136,34 @@ struct Checks(Vec<Violation>);
 
 impl Checks {
     fn fail(&mut self, key: KeyPath, problem: String, help: Option<String>) {
-        self.0.push(Violation { key, problem, help });
+        self.0.push(Violation {
+            key,
+            problem,
+            help,
+            suggested_value: None,
+        });
     }
 
-    fn in_range(&mut self, key: KeyPath, value: u32, range: &RangeInclusive<u32>) {
+    /// Checks `value` against the range [`NUMERIC_KEYS`] gives `key`.
+    fn in_range(&mut self, key: KeyPath, value: u32) {
+        let Some(Allowed::WholeNumber(range)) = allowed(&key) else {
+            debug_assert!(false, "{key} has no whole-number range in NUMERIC_KEYS");
+            return;
+        };
         if !range.contains(&value) {
+            let allowed = Allowed::WholeNumber(range).range();
             self.fail(
                 key,
-                format!(
-                    "{value} is out of range; allowed {}..={}",
-                    range.start(),
-                    range.end()
-                ),
+                format!("{value} is out of range; allowed {allowed}"),
                 None,
             );
         }
+    }
+
+    /// Whether `value` is within what [`NUMERIC_KEYS`] allows `key` (a fraction).
+    fn is_fraction(key: &KeyPath, value: f64) -> bool {
+        debug_assert_eq!(allowed(key), Some(Allowed::Fraction), "{key}");
+        (0.0..=1.0).contains(&value)
     }
 }
 
@@ -72,9 +190,26 @@ pub fn validate(config: &Config) -> Vec<Violation> {
 
 fn validate_servers(servers: &[ServerConfig], checks: &mut Checks) {
     let mut first_with_name: HashMap<&str, usize> = HashMap::new();
+    let mut first_with_base: HashMap<String, usize> = HashMap::new();
     for (index, server) in servers.iter().enumerate() {
         let at = KeyPath::root().key("servers").index(index);
-        validate_url(&server.url, at.clone().key("url"), checks);
+        if let Some(base) = validate_url(&server.url, at.clone().key("url"), checks) {
+            match first_with_base.get(base.as_str()) {
+                Some(&first) => checks.fail(
+                    at.clone().key("url"),
+                    format!(
+                        "{} and {} both watch {}",
+                        describe_server(servers, first),
+                        describe_server(servers, index),
+                        base.trim_end_matches('/')
+                    ),
+                    Some("list each server once: remove one entry, or correct its URL".to_owned()),
+                ),
+                None => {
+                    first_with_base.insert(base, index);
+                }
+            }
+        }
         if server.api_key.trim().is_empty() {
             checks.fail(
                 at.clone().key("api_key"),
@@ -108,7 +243,18 @@ fn validate_servers(servers: &[ServerConfig], checks: &mut Checks) {
     }
 }
 
-fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) {
+/// `servers[1] (staging)`, or `servers[1]` while it has no name yet.
+fn describe_server(servers: &[ServerConfig], index: usize) -> String {
+    match servers.get(index).map(|server| server.name.trim()) {
+        Some(name) if !name.is_empty() => format!("servers[{index}] ({name})"),
+        _ => format!("servers[{index}]"),
+    }
+}
+
+/// Checks a server URL with the API layer's own rules; returns the base URL every call would
+/// go to, so that two spellings of one server (`ws://` and `http://`, a default port written
+/// out) compare equal.
+fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) -> Option<String> {
     if text.trim().is_empty() {
         checks.fail(
             key,
@@ -119,29 +265,88 @@ fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) {
                     .to_owned(),
             ),
         );
-        return;
+        return None;
     }
-    if let Err(err) = crate::api::server_base_url(text) {
-        let problem = match err {
-            crate::api::BuildError::InvalidUrl(reason) => reason,
-            other => other.to_string(),
-        };
-        checks.fail(
+    let err = match crate::api::server_base_url(text) {
+        Ok(base) => return Some(base.to_string()),
+        Err(err) => err,
+    };
+    if let Some(with_scheme) = with_scheme(text) {
+        checks.0.push(Violation {
             key,
-            problem,
-            Some("write it like wss://my-project.livekit.cloud or ws://localhost:7880".to_owned()),
-        );
+            problem: format!("`{}` has no scheme", text.trim()),
+            help: Some(
+                "a LiveKit URL starts with ws://, wss://, http:// or https://, e.g. \
+                 wss://my-project.livekit.cloud"
+                    .to_owned(),
+            ),
+            suggested_value: Some(with_scheme),
+        });
+        return None;
     }
+    let problem = match err {
+        crate::api::BuildError::InvalidUrl(reason) => reason,
+        other => other.to_string(),
+    };
+    checks.fail(
+        key,
+        problem,
+        Some("write it like wss://my-project.livekit.cloud or ws://localhost:7880".to_owned()),
+    );
+    None
+}
+
+/// `127.0.0.1:7880` as the URL it most likely means, when that URL works: `http://` for a
+/// server on this machine or a private network (a development server rarely has TLS),
+/// `https://` for anything else.
+fn with_scheme(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.contains("://") {
+        return None;
+    }
+    let host = match text.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => text.split([':', '/']).next().unwrap_or_default(),
+    };
+    let local = match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    };
+    let candidate = format!("{}://{text}", if local { "http" } else { "https" });
+    crate::api::server_base_url(&candidate)
+        .is_ok()
+        .then_some(candidate)
+}
+
+/// Checks that need to see what was written rather than what it decoded to: a server's
+/// `name: ""` decodes to the same empty name as a server without a `name`, which is then
+/// named after its URL.
+#[must_use]
+pub fn validate_written(tree: &serde_yaml::Value) -> Vec<Violation> {
+    let mut checks = Checks::default();
+    let servers = tree.get("servers").and_then(serde_yaml::Value::as_sequence);
+    for (index, server) in servers.into_iter().flatten().enumerate() {
+        if let Some(name) = server.get("name").and_then(serde_yaml::Value::as_str)
+            && name.trim().is_empty()
+        {
+            checks.fail(
+                KeyPath::root().key("servers").index(index).key("name"),
+                "is blank".to_owned(),
+                Some(
+                    "give the server a name, or leave `name` out to name it after its URL's host"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+    checks.0
 }
 
 fn validate_pool(pool: &PoolConfig, checks: &mut Checks) {
     let at = KeyPath::root().key("connection_pool");
-    checks.in_range(at.clone().key("pool_size"), pool.pool_size, &POOL_SIZE);
-    checks.in_range(
-        at.clone().key("max_pool_size"),
-        pool.max_pool_size,
-        &MAX_POOL_SIZE,
-    );
+    checks.in_range(at.clone().key("pool_size"), pool.pool_size);
+    checks.in_range(at.clone().key("max_pool_size"), pool.max_pool_size);
     if pool.max_pool_size < pool.pool_size {
         checks.fail(
             at.clone().key("max_pool_size"),
@@ -158,7 +363,6 @@ fn validate_pool(pool: &PoolConfig, checks: &mut Checks) {
     checks.in_range(
         at.clone().key("max_reconnect_attempts"),
         pool.max_reconnect_attempts,
-        &RECONNECT_ATTEMPTS,
     );
     if pool.reconnect_max_delay < pool.reconnect_base_delay {
         checks.fail(
@@ -189,7 +393,7 @@ fn validate_room_limits(limits: &RoomLimitsConfig, checks: &mut Checks) {
             limits.max_video_tracks_per_room,
         ),
     ] {
-        checks.in_range(at.clone().key(key), value, &ROOM_LIMIT);
+        checks.in_range(at.clone().key(key), value);
     }
     for (room, limit) in &limits.overrides {
         let room_at = at.clone().key("overrides").key(room.clone());
@@ -206,7 +410,7 @@ fn validate_room_limits(limits: &RoomLimitsConfig, checks: &mut Checks) {
             ("max_video_tracks", limit.max_video_tracks),
         ] {
             if let Some(value) = value {
-                checks.in_range(room_at.clone().key(key), value, &ROOM_LIMIT);
+                checks.in_range(room_at.clone().key(key), value);
             }
         }
     }
@@ -215,16 +419,8 @@ fn validate_room_limits(limits: &RoomLimitsConfig, checks: &mut Checks) {
 fn validate_audio(config: &Config, checks: &mut Checks) {
     let audio = &config.audio_optimization;
     let at = KeyPath::root().key("audio_optimization");
-    checks.in_range(
-        at.clone().key("target_latency_ms"),
-        audio.target_latency_ms,
-        &TARGET_LATENCY_MS,
-    );
-    checks.in_range(
-        at.clone().key("buffer_size_ms"),
-        audio.buffer_size_ms,
-        &BUFFER_SIZE_MS,
-    );
+    checks.in_range(at.clone().key("target_latency_ms"), audio.target_latency_ms);
+    checks.in_range(at.clone().key("buffer_size_ms"), audio.buffer_size_ms);
     if audio.buffer_size_ms > audio.target_latency_ms {
         checks.fail(
             at.clone().key("buffer_size_ms"),
@@ -235,22 +431,19 @@ fn validate_audio(config: &Config, checks: &mut Checks) {
             Some("one audio buffer cannot be longer than the latency it must meet".to_owned()),
         );
     }
-    checks.in_range(
-        at.key("jitter_buffer_ms"),
-        audio.jitter_buffer_ms,
-        &JITTER_BUFFER_MS,
-    );
+    checks.in_range(at.key("jitter_buffer_ms"), audio.jitter_buffer_ms);
 }
 
 fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
     let at = KeyPath::root().key("quality_monitoring");
-    let unit = |value: f64| (0.0..=1.0).contains(&value);
-    if !unit(quality.min_success_rate) {
+    let rate_at = at.clone().key("min_success_rate");
+    if !Checks::is_fraction(&rate_at, quality.min_success_rate) {
         checks.fail(
-            at.clone().key("min_success_rate"),
+            rate_at,
             format!(
-                "{} is out of range; allowed 0.0..=1.0",
-                quality.min_success_rate
+                "{} is out of range; allowed {}",
+                quality.min_success_rate,
+                Allowed::Fraction.range()
             ),
             Some("write a fraction: 0.95 means 95 %".to_owned()),
         );
@@ -263,11 +456,15 @@ fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
         ("good", thresholds.good),
         ("fair", thresholds.fair),
     ] {
-        if !unit(value) {
+        let key = at.clone().key(key);
+        if !Checks::is_fraction(&key, value) {
             all_in_unit = false;
             checks.fail(
-                at.clone().key(key),
-                format!("{value} is out of range; allowed 0.0..=1.0"),
+                key,
+                format!(
+                    "{value} is out of range; allowed {}",
+                    Allowed::Fraction.range()
+                ),
                 None,
             );
         }
@@ -297,5 +494,43 @@ fn validate_keys(keys: &BTreeMap<String, KeyList>, checks: &mut Checks) {
             key = key.index(index);
         }
         checks.fail(key, problem.problem, problem.help);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Origin, Override, load_text};
+
+    #[test]
+    fn every_numeric_key_is_checked_against_its_range_and_the_rest_have_none() {
+        for (pattern, allowed) in NUMERIC_KEYS {
+            let key: KeyPath = pattern.replace('*', "town-hall").parse().unwrap();
+            assert_eq!(super::allowed(&key), Some(allowed.clone()), "{key}");
+            let too_large = match &allowed {
+                Allowed::WholeNumber(range) => (u64::from(*range.end()) + 1).to_string(),
+                Allowed::Fraction => "1.5".to_owned(),
+            };
+            let flag = Override::yaml(key.clone(), &too_large, Origin::Flag("--set".into()));
+            let error = load_text(None, None, &[flag]).expect_err(pattern);
+            let issue = error
+                .issues
+                .iter()
+                .find(|issue| issue.key == key)
+                .unwrap_or_else(|| panic!("{key} is checked: {error}"));
+            assert!(
+                issue
+                    .problem
+                    .contains(&format!("out of range; allowed {}", allowed.range())),
+                "{issue}"
+            );
+        }
+        for other in [
+            "polling.interval",
+            "room_limits.overrides",
+            "metrics.listen",
+        ] {
+            assert_eq!(super::allowed(&other.parse().unwrap()), None, "{other}");
+        }
     }
 }

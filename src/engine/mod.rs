@@ -312,9 +312,41 @@ async fn run_reloads(
                 }
             }
             Reload::Rejected(err) => handler.bus.emit(EventKind::ConfigRejected {
-                error: format!("{err}the running configuration is kept"),
+                error: rejection_text(&err),
             }),
         }
     }
     drop(watcher);
+}
+
+/// A rejected reload for the event log: each problem on its own line, then what happens
+/// instead.
+fn rejection_text(err: &crate::config::ConfigError) -> String {
+    let mut lines: Vec<String> = err
+        .issues
+        .iter()
+        .map(crate::config::ConfigIssue::one_line)
+        .collect();
+    lines.push("the running configuration is kept".to_owned());
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_rejected_reload_lists_one_problem_per_line_and_keeps_the_configuration() {
+        let text =
+            "connection_pool:\n  pool_size: 0\nroom_limits:\n  max_participants_per_room: 0\n";
+        let err = crate::config::load_text(Some(Path::new("perf.yaml")), Some(text), &[])
+            .expect_err("two values out of range");
+        assert_eq!(
+            super::rejection_text(&err),
+            "perf.yaml:2:14: connection_pool.pool_size: 0 is out of range; allowed 1..=256\n\
+             perf.yaml:4:30: room_limits.max_participants_per_room: 0 is out of range; allowed \
+             1..=1000000\n\
+             the running configuration is kept"
+        );
+    }
 }

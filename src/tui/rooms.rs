@@ -89,22 +89,57 @@ pub struct Query {
     pub terms: Vec<Term>,
 }
 
+/// A word of a filter that cannot be read, and why: `p>: a number must follow >`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    /// The word as read (spaces around its operator removed).
+    pub word: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.word, self.problem)
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// What a comparison's field letter may be, as the filter's problems list it.
+const FIELDS: &str = "use p (participants), a (live audio), v (live video)";
+/// The comparisons, longest first so that `<=` is not read as `<`.
+const COMPARISONS: [(&str, Comparison); 5] = [
+    ("<=", Comparison::LessOrEqual),
+    (">=", Comparison::GreaterOrEqual),
+    ("<", Comparison::Less),
+    (">", Comparison::Greater),
+    ("=", Comparison::Equal),
+];
+
 impl Query {
     /// Parses `text`: words separated by spaces; `!` keeps rooms over a limit; `p`, `a`, `v`
     /// followed by `<`, `<=`, `=`, `>=` or `>` and a number compare participants, live audio
-    /// or live video tracks; any other word must appear in the room name.
-    #[must_use]
-    pub fn parse(text: &str) -> Self {
-        let terms = text
+    /// or live video tracks (spaces around the operator are allowed: `p > 5`); any other word
+    /// must appear in the room name.
+    ///
+    /// # Errors
+    /// The first word with a comparison operator that is not a comparison lktop can make: an
+    /// unknown field (`q>3`), a missing or malformed number (`p>`, `p>x`), an unknown operator
+    /// (`p>>3`). Such a word is never taken for a name search.
+    pub fn parse(text: &str) -> Result<Self, FilterError> {
+        let terms = join_operators(text)
             .split_whitespace()
             .map(|word| {
                 if word == "!" {
-                    return Term::Violating;
+                    Ok(Term::Violating)
+                } else if word.contains(is_operator) {
+                    parse_count(word)
+                } else {
+                    Ok(Term::Name(word.to_lowercase()))
                 }
-                parse_count(word).unwrap_or_else(|| Term::Name(word.to_lowercase()))
             })
-            .collect();
-        Self { terms }
+            .collect::<Result<_, _>>()?;
+        Ok(Self { terms })
     }
 
     #[must_use]
@@ -135,27 +170,69 @@ impl Query {
     }
 }
 
-fn parse_count(word: &str) -> Option<Term> {
-    let mut chars = word.chars();
-    let counted = match chars.next()?.to_ascii_lowercase() {
-        'p' => Counted::Participants,
-        'a' => Counted::Audio,
-        'v' => Counted::Video,
-        _ => return None,
+fn is_operator(c: char) -> bool {
+    matches!(c, '<' | '>' | '=')
+}
+
+/// `p > 5` as `p>5`: spaces next to an operator are dropped, so a comparison is one word.
+fn join_operators(text: &str) -> String {
+    let mut joined = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            let next_is_operator = loop {
+                match chars.peek() {
+                    Some(next) if next.is_whitespace() => _ = chars.next(),
+                    Some(&next) => break is_operator(next),
+                    None => break false,
+                }
+            };
+            let after_operator = joined.ends_with(is_operator);
+            if !next_is_operator && !after_operator {
+                joined.push(' ');
+            }
+        } else {
+            joined.push(c);
+        }
+    }
+    joined
+}
+
+/// A word holding an operator: a field letter, a comparison, a whole number.
+fn parse_count(word: &str) -> Result<Term, FilterError> {
+    let fail = |problem: String| FilterError {
+        word: word.to_owned(),
+        problem,
     };
-    let rest = chars.as_str();
-    let (comparison, number) = [
-        ("<=", Comparison::LessOrEqual),
-        (">=", Comparison::GreaterOrEqual),
-        ("<", Comparison::Less),
-        (">", Comparison::Greater),
-        ("=", Comparison::Equal),
-    ]
-    .into_iter()
-    .find_map(|(symbol, comparison)| {
-        rest.strip_prefix(symbol).map(|number| (comparison, number))
+    let start = word.find(is_operator).unwrap_or(word.len());
+    let (field, rest) = word.split_at(start);
+    let counted = match field.to_ascii_lowercase().as_str() {
+        "p" => Counted::Participants,
+        "a" => Counted::Audio,
+        "v" => Counted::Video,
+        "" => {
+            return Err(fail(format!(
+                "a field must come before the comparison; {FIELDS}"
+            )));
+        }
+        other => return Err(fail(format!("unknown field {other}; {FIELDS}"))),
+    };
+    let operator_len = rest.find(|c| !is_operator(c)).unwrap_or(rest.len());
+    let (operator, number) = rest.split_at(operator_len);
+    let Some((_, comparison)) = COMPARISONS.iter().find(|(symbol, _)| *symbol == operator) else {
+        return Err(fail(format!(
+            "{operator} is not a comparison; use <, <=, =, >= or >"
+        )));
+    };
+    if number.is_empty() {
+        return Err(fail(format!("a number must follow {operator}")));
+    }
+    let value = number.parse().map_err(|_| {
+        fail(format!(
+            "{number} is not a whole number; write e.g. {field}{operator}10"
+        ))
     })?;
-    Some(Term::Count(counted, comparison, number.parse().ok()?))
+    Ok(Term::Count(counted, *comparison, value))
 }
 
 /// The rooms table's settings and cursor.
@@ -163,17 +240,29 @@ fn parse_count(word: &str) -> Option<Term> {
 pub struct RoomsView {
     pub sort: SortColumn,
     pub descending: bool,
-    /// The filter as typed, and parsed.
+    /// The filter as typed.
     pub filter: String,
+    /// The filter applied: `filter` parsed, or while `filter` cannot be parsed, the last one
+    /// that could.
     pub query: Query,
+    /// Why `filter` cannot be parsed, shown on the filter's line.
+    pub filter_problem: Option<FilterError>,
     /// While the user types a filter: the text before editing began, restored by `esc`.
     pub editing_from: Option<String>,
     pub cursor: Cursor,
 }
 
 impl RoomsView {
+    /// Takes `text` as the filter; a text that cannot be parsed keeps the last query that
+    /// could applied, and says why in `filter_problem`.
     pub fn set_filter(&mut self, text: String) {
-        self.query = Query::parse(&text);
+        match Query::parse(&text) {
+            Ok(query) => {
+                self.query = query;
+                self.filter_problem = None;
+            }
+            Err(problem) => self.filter_problem = Some(problem),
+        }
         self.filter = text;
     }
 
@@ -235,7 +324,7 @@ mod tests {
 
     #[test]
     fn queries_parse_names_counts_and_the_violation_flag() {
-        let query = Query::parse("Town p>10 !  a<=2 v=0 x>y");
+        let query = Query::parse("Town p>10 !  a<=2 v=0 P>=1").unwrap();
         assert_eq!(
             query.terms,
             vec![
@@ -244,9 +333,67 @@ mod tests {
                 Term::Violating,
                 Term::Count(Counted::Audio, Comparison::LessOrEqual, 2),
                 Term::Count(Counted::Video, Comparison::Equal, 0),
-                Term::Name("x>y".into()),
+                Term::Count(Counted::Participants, Comparison::GreaterOrEqual, 1),
             ]
         );
-        assert!(Query::parse("   ").is_empty());
+        assert!(Query::parse("   ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn spaces_around_an_operator_make_one_comparison() {
+        let spaced = Query::parse("town  p > 5 a >=2 v=  0 !").unwrap();
+        assert_eq!(spaced, Query::parse("town p>5 a>=2 v=0 !").unwrap());
+    }
+
+    #[test]
+    fn a_comparison_that_cannot_be_read_is_a_problem_not_a_name_search() {
+        let problem = |text: &str| Query::parse(text).unwrap_err().to_string();
+        assert_eq!(problem("p>"), "p>: a number must follow >");
+        assert_eq!(problem("town p >"), "p>: a number must follow >");
+        assert_eq!(
+            problem("q>3"),
+            "q>3: unknown field q; use p (participants), a (live audio), v (live video)"
+        );
+        assert_eq!(
+            problem("p>>3"),
+            "p>>3: >> is not a comparison; use <, <=, =, >= or >"
+        );
+        assert_eq!(
+            problem("p=>3"),
+            "p=>3: => is not a comparison; use <, <=, =, >= or >"
+        );
+        assert_eq!(
+            problem("p>x"),
+            "p>x: x is not a whole number; write e.g. p>10"
+        );
+        assert_eq!(
+            problem("p>-1"),
+            "p>-1: -1 is not a whole number; write e.g. p>10"
+        );
+        assert!(problem(">3").starts_with(">3: a field must come before the comparison"));
+        assert!(problem("x>y").starts_with("x>y: unknown field x"));
+    }
+
+    #[test]
+    fn an_unreadable_filter_keeps_the_last_one_that_was_read() {
+        let mut view = RoomsView::default();
+        view.set_filter("p>1".to_owned());
+        let applied = view.query.clone();
+        view.set_filter("p>1 q".to_owned());
+        assert_eq!(view.filter_problem, None);
+        view.set_filter("p>1 q>".to_owned());
+        assert_eq!(view.filter, "p>1 q>", "the text stays as typed");
+        assert_eq!(
+            view.filter_problem
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("q>: unknown field q; use p (participants), a (live audio), v (live video)")
+        );
+        assert_ne!(view.query, applied, "the last readable filter: p>1 q");
+        assert_eq!(view.query, Query::parse("p>1 q").unwrap());
+        view.set_filter("p>1".to_owned());
+        assert_eq!(view.filter_problem, None);
+        assert_eq!(view.query, applied);
     }
 }

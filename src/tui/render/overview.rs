@@ -291,22 +291,25 @@ fn pool_gauge(frame: &mut Frame, area: Rect, status: &PoolStatus, theme: Theme) 
     frame.render_widget(gauge, gauge_area);
 }
 
-/// A label of the detail area, padded to the label column.
+/// A label of the detail area, padded to the label column and always followed by a space: a
+/// label as long as the column ("credentials") would otherwise run into its value.
 fn label(text: &str, theme: Theme) -> Span<'static> {
     Span::styled(
-        format!("{text:<width$}", width = usize::from(LABEL)),
+        format!("{text:<width$} ", width = usize::from(LABEL) - 1),
         theme.header_row(),
     )
 }
 
 /// Problems, quality and the last poll, one line each, each as much as fits in `width`.
 fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let room = width.saturating_sub(usize::from(LABEL));
     let line = |name: &str, rest: Vec<Span<'static>>| {
-        let mut spans = vec![label(name, theme)];
+        let label = label(name, theme);
+        let room = width.saturating_sub(label.width());
+        let mut spans = vec![label];
         spans.extend(super::clip(rest, room));
         Line::from(spans)
     };
+    let room = width.saturating_sub(usize::from(LABEL));
     let mut lines = Vec::new();
     if let Some(reason) = &server.unauthenticated {
         lines.push(line(
@@ -448,4 +451,37 @@ fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
         ])
     }));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line<'_>) -> String {
+        line.spans
+            .iter()
+            .map(|span| span.content.as_ref())
+            .collect()
+    }
+
+    #[test]
+    fn a_label_as_long_as_its_column_is_still_apart_from_its_value() {
+        let mut server = ServerView::new("us-east".to_owned());
+        server.unauthenticated = Some("invalid API key".to_owned());
+        let width = 50;
+        let lines = facts(&server, width, Theme::new(true));
+        let credentials = text(&lines[0]);
+        assert!(
+            credentials.starts_with("credentials unauthenticated: invalid API key"),
+            "{credentials:?}"
+        );
+        let narrow = facts(&server, 30, Theme::new(true));
+        assert_eq!(narrow[0].width(), 30, "clipped to the width: {narrow:?}");
+        assert_eq!(text(&lines[1]).find("quality"), Some(0));
+        assert_eq!(
+            label("quality", Theme::new(true)).width(),
+            usize::from(LABEL),
+            "shorter labels keep the column"
+        );
+    }
 }

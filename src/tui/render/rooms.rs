@@ -37,10 +37,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     let outer = block(title(app, server, theme), area.width, theme);
     let outer = if app.rooms.editing_from.is_some() {
+        // While the text cannot be read, the table keeps the last filter that could, and the
+        // line says why in place of the hint.
+        let after_cursor = match &app.rooms.filter_problem {
+            Some(problem) => Span::styled(format!("  {problem} "), theme.error()),
+            None => Span::styled(format!("  {FILTER_HINT} "), theme.dim()),
+        };
         outer.title_bottom(Line::from(vec![
             Span::styled(format!(" / {}", app.rooms.filter), theme.title()),
             Span::styled("█", theme.title()),
-            Span::styled(format!("  {FILTER_HINT} "), theme.dim()),
+            after_cursor,
         ]))
     } else {
         outer
@@ -102,6 +108,12 @@ fn title(app: &App, server: &ServerView, theme: Theme) -> Line<'static> {
             format!("· filter: {} ", app.rooms.filter),
             theme.warn(),
         ));
+        if let Some(problem) = &app.rooms.filter_problem {
+            spans.push(Span::styled(
+                format!("({problem}; the last valid filter applies) "),
+                theme.error(),
+            ));
+        }
     }
     Line::from(spans)
 }
