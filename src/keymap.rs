@@ -451,6 +451,7 @@ pub enum KeyAction {
     AudioProfile,
     RemoveParticipant,
     ToggleMute,
+    FilterEvents,
     FaultLatency,
     FaultErrors,
     FaultRestart,
@@ -484,7 +485,7 @@ const fn info(
 /// The one table: every action in display order with its default keys.
 #[rustfmt::skip]
 const TABLE: [ActionInfo; KeyAction::ALL.len()] = {
-    use Context::{Demo, Global, RoomActions, RoomDetail, Rooms};
+    use Context::{Demo, Events, Global, RoomActions, RoomDetail, Rooms};
     use KeyAction as A;
     use KeyCode::{Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
     use KeySpec as K;
@@ -521,6 +522,7 @@ const TABLE: [ActionInfo; KeyAction::ALL.len()] = {
         info(A::AudioProfile,      "audio_profile",      "audio profile",      RoomActions, &[K::char('a')]),
         info(A::RemoveParticipant, "remove_participant", "remove participant", RoomDetail,  &[K::char('x')]),
         info(A::ToggleMute,        "toggle_mute",        "mute/unmute track",  RoomDetail,  &[K::char('m')]),
+        info(A::FilterEvents,      "filter_events",      "filter events",      Events,      &[K::char('/')]),
         info(A::FaultLatency,      "fault_latency",      "latency spike",      Demo,        &[K::char('S')]),
         info(A::FaultErrors,       "fault_errors",       "error burst",        Demo,        &[K::char('E')]),
         info(A::FaultRestart,      "fault_restart",      "restart server",     Demo,        &[K::char('R')]),
@@ -530,7 +532,7 @@ const TABLE: [ActionInfo; KeyAction::ALL.len()] = {
 
 impl KeyAction {
     /// Every action, in table (help overlay) order.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 36] = [
         Self::Quit,
         Self::Suspend,
         Self::Help,
@@ -562,6 +564,7 @@ impl KeyAction {
         Self::AudioProfile,
         Self::RemoveParticipant,
         Self::ToggleMute,
+        Self::FilterEvents,
         Self::FaultLatency,
         Self::FaultErrors,
         Self::FaultRestart,
@@ -1223,6 +1226,10 @@ mod tests {
             None
         );
         assert_eq!(
+            keymap.action_for(&key('/'), Context::Events, false),
+            Some(KeyAction::FilterEvents)
+        );
+        assert_eq!(
             keymap.action_for(&key('d'), Context::RoomDetail, false),
             Some(KeyAction::DeleteRoom)
         );
@@ -1311,9 +1318,10 @@ mod tests {
         );
         assert_eq!(problems[0].index, None);
 
-        // Against a rooms-only action, from a list: the element is named.
+        // Against the screen-only actions on that key, from a list: the element is named,
+        // once per screen it clashes on.
         let problems = problems_of(&[("quit", KeyList::from(["q", "/"]))]);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems.len(), 2, "{problems:?}");
         assert_eq!(problems[0].action_key, "quit");
         assert_eq!(problems[0].index, Some(1));
         assert!(
@@ -1322,6 +1330,13 @@ mod tests {
                 .contains("filter (both work on the rooms screen)"),
             "{}",
             problems[0]
+        );
+        assert!(
+            problems[1]
+                .problem
+                .contains("filter_events (both work on the event log screen)"),
+            "{}",
+            problems[1]
         );
 
         // Another spelling of the same key is still the same key.

@@ -323,7 +323,7 @@ impl EventChecks {
                     ));
                 }
             }
-            EventKind::PoolStatus { status } => {
+            EventKind::PoolStatus { status, .. } => {
                 self.pool_statuses += 1;
                 self.max_pool_total = self.max_pool_total.max(status.total);
                 self.pool_events_dropped = self.pool_events_dropped.max(status.events_dropped);
@@ -357,6 +357,10 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::ConfigApplied { .. } => "config_applied",
         EventKind::ConfigRejected { .. } => "config_rejected",
         EventKind::EventsDropped { .. } => "events_dropped",
+        EventKind::ServerState { .. } => "server_state",
+        EventKind::EnforcementHeld { .. } => "enforcement_held",
+        EventKind::RecordingStopped { .. } => "recording_stopped",
+        EventKind::SandboxFault { .. } => "sandbox_fault",
     }
 }
 

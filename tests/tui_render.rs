@@ -5,9 +5,15 @@
 //! After a deliberate change: `INSTA_UPDATE=always cargo test --test tui_render`, then read
 //! every changed snapshot before committing it.
 
+use std::time::Duration;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lktop::events::{EngineEvent, EventKind};
+use lktop::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ServerState};
 use lktop::keymap::KeyAction;
+use lktop::limits::{Enforcement, LimitKind, Violation};
+use lktop::pool::PoolEvent;
+use lktop::quality::{Grade, QualityReport, QualityScore};
+use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::RoomChange;
 use lktop::tui::app::App;
 use lktop::tui::fixture::{NOW_MS, sample_app};
@@ -258,10 +264,304 @@ fn events_scrolled_back() {
     check("events_scrolled", &|app| {
         busy_log(app);
         press(app, KeyAction::ShowEvents);
-        for _ in 0..4 {
+        // Past the top of the window: the list scrolls with the selection.
+        for _ in 0..45 {
             press(app, KeyAction::Up);
         }
     });
+}
+
+/// Feeds `kind` at `NOW_MS + secs`.
+fn engine(app: &mut App, secs: i64, kind: EventKind) {
+    let event = EngineEvent {
+        at_ms: NOW_MS + secs * 1000,
+        kind,
+    };
+    let _ = update(app, Action::Engine(Box::new(event)));
+}
+
+/// Three minutes of an incident on eu-west after the fixture's now: a demo restart takes the
+/// server down, polls fail, ten connections reconnect, the grade drops, a room goes over its
+/// limit and is enforced, the server comes back and a reload changes the polling.
+#[expect(clippy::too_many_lines, reason = "test data: one event after another")]
+fn incident(app: &mut App) {
+    let server = || "eu-west".to_owned();
+    engine(
+        app,
+        1,
+        EventKind::SandboxFault {
+            id: 3,
+            origin: FaultOrigin::Key,
+            phase: FaultPhase::Began,
+            description: "server restart, down 5 s, rooms kept".into(),
+            detail: None,
+        },
+    );
+    engine(
+        app,
+        2,
+        EventKind::ServerState {
+            server: server(),
+            state: ServerState::Down,
+            cause: Some("ListRooms: connection refused (http://127.0.0.1:7880)".into()),
+            down_for_ms: None,
+        },
+    );
+    for poll in 0..30 {
+        engine(
+            app,
+            2 + poll * 2,
+            EventKind::PollFailed {
+                server: server(),
+                error: "ListRooms: connection refused (os error 111)".into(),
+            },
+        );
+        if poll == 19 {
+            engine(
+                app,
+                2 + poll * 2,
+                EventKind::Quality {
+                    server: server(),
+                    report: QualityReport {
+                        samples: 300,
+                        failures: 24,
+                        success_rate: Some(0.92),
+                        p50: Some(Duration::from_millis(120)),
+                        p95: Some(Duration::from_millis(487)),
+                        p99: None,
+                        mean: None,
+                        std_dev: None,
+                        jitter: None,
+                        raw_score: None,
+                        score: Some(QualityScore::new(0.23)),
+                        grade: Some(Grade::Poor),
+                    },
+                    checkout: lktop::events::CheckoutReport::default(),
+                },
+            );
+        }
+        if poll < 10 {
+            engine(
+                app,
+                2 + poll * 2,
+                EventKind::Pool {
+                    event: PoolEvent::StateChanged {
+                        server: server(),
+                        change: StateChange {
+                            connection: ConnectionId(u64::try_from(poll).unwrap() + 1),
+                            from: ConnectionState::Connected,
+                            to: ConnectionState::Reconnecting,
+                            cause: "connection refused".into(),
+                            attempt: Some(3),
+                            next_retry_in: Some(Duration::from_secs(2)),
+                        },
+                    },
+                },
+            );
+        }
+    }
+    engine(
+        app,
+        63,
+        EventKind::ServerState {
+            server: server(),
+            state: ServerState::Up,
+            cause: None,
+            down_for_ms: Some(61_000),
+        },
+    );
+    engine(
+        app,
+        63,
+        EventKind::SandboxFault {
+            id: 3,
+            origin: FaultOrigin::Key,
+            phase: FaultPhase::Ended,
+            description: "server restart, down 5 s, rooms kept".into(),
+            detail: Some("restarted, back after 61 s".into()),
+        },
+    );
+    // The fixture's violations go on; town-hall's starts, grows and ends.
+    let before = app.live.servers[0].violations.clone();
+    let with_town_hall = |actual| {
+        let mut violations = before.clone();
+        violations.push(Violation {
+            kind: LimitKind::Participants,
+            room: Some("town-hall".into()),
+            limit: 10,
+            actual,
+        });
+        violations
+    };
+    engine(
+        app,
+        70,
+        EventKind::Violations {
+            server: server(),
+            violations: with_town_hall(12),
+        },
+    );
+    engine(
+        app,
+        72,
+        EventKind::Violations {
+            server: server(),
+            violations: with_town_hall(13),
+        },
+    );
+    for (i, identity) in ["bob", "carol", "bob", "bob"].iter().enumerate() {
+        engine(
+            app,
+            74 + i64::try_from(i).unwrap() * 2,
+            EventKind::Enforced {
+                server: server(),
+                action: Enforcement::RemoveParticipant {
+                    room: "town-hall".into(),
+                    identity: (*identity).into(),
+                    reason: "13 participants over the limit of 10".into(),
+                },
+                outcome: Outcome::Done {
+                    detail: "removed".into(),
+                },
+            },
+        );
+    }
+    engine(
+        app,
+        84,
+        EventKind::EnforcementHeld {
+            server: server(),
+            action: Enforcement::RemoveParticipant {
+                room: "town-hall".into(),
+                identity: "bob".into(),
+                reason: "11 participants over the limit of 10".into(),
+            },
+            removals: 3,
+            until_ms: NOW_MS + 204_000,
+        },
+    );
+    let joined = |room: &str, who: &str| RoomChange::ParticipantJoined {
+        room: room.into(),
+        identity: who.into(),
+    };
+    engine(
+        app,
+        86,
+        EventKind::RoomChanges {
+            server: server(),
+            changes: vec![
+                joined("town-hall", "dave"),
+                joined("town-hall", "erin"),
+                RoomChange::ParticipantLeft {
+                    room: "town-hall".into(),
+                    identity: "carol".into(),
+                },
+                joined("standup", "frank"),
+            ],
+        },
+    );
+    engine(
+        app,
+        90,
+        EventKind::Violations {
+            server: server(),
+            violations: before,
+        },
+    );
+    engine(
+        app,
+        120,
+        EventKind::ConfigApplied {
+            source: "config/performance.yaml".into(),
+            settings: lktop::events::LiveSettings {
+                limits: lktop::tui::fixture::limits(),
+                poll_interval_ms: 5000,
+                ..lktop::events::LiveSettings::default()
+            },
+            changes: vec![
+                "polling.interval: 2s → 5s".into(),
+                "connection_pool.pool_size: 5 → 8".into(),
+            ],
+            limits_replaced: None,
+            needs_restart: vec!["connection_pool".into()],
+        },
+    );
+    let _ = update(
+        app,
+        Action::Tick {
+            now_ms: NOW_MS + 121_000,
+        },
+    );
+}
+
+#[test]
+fn events_of_an_incident() {
+    check("events_incident", &|app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+    });
+}
+
+#[test]
+fn events_filtered_while_typing() {
+    check("events_filter", &|app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::FilterEvents);
+        type_text(app, "server:eu level:warn town");
+        assert!(app.events_view.is_editing());
+    });
+}
+
+#[test]
+fn events_filter_matching_nothing() {
+    check("events_filter_empty", &|app| {
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::FilterEvents);
+        type_text(app, "level:loud");
+        key(app, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn event_detail_of_a_collapsed_entry() {
+    check("event_detail", &|app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::FilterEvents);
+        type_text(app, "poll failed");
+        key(app, KeyCode::Enter);
+        press(app, KeyAction::Open);
+        assert!(app.events_view.detail().is_some());
+    });
+}
+
+#[test]
+fn event_detail_keeps_line_breaks() {
+    check("event_detail_lines", &|app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::Open);
+    });
+}
+
+#[test]
+fn the_selected_event_is_highlighted() {
+    let app = app_at(80, 24, &|app| {
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::Up);
+    });
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let selected = lktop::tui::theme::Theme::new(false)
+        .selected()
+        .bg
+        .expect("the selection has a background");
+    // The list's rows are 3..=21; the fixture's 19 entries fill them, the newest on 21.
+    let highlighted: Vec<u16> = (3..=21)
+        .filter(|&y| buffer[(40, y)].bg == selected)
+        .collect();
+    assert_eq!(highlighted, [20], "the entry before the newest");
 }
 
 #[test]
@@ -424,7 +724,12 @@ fn setup(case: u8, app: &mut App) {
             rooms(app);
             press(app, KeyAction::Open);
         }
-        5 => press(app, KeyAction::ShowEvents),
+        5 => {
+            incident(app);
+            press(app, KeyAction::ShowEvents);
+            press(app, KeyAction::FilterEvents);
+            type_text(app, "level:w");
+        }
         6 => press(app, KeyAction::Help),
         7 => press(app, KeyAction::EditLimits),
         8 => {
@@ -457,6 +762,14 @@ fn setup(case: u8, app: &mut App) {
                 finished: true,
             };
         }
+        14 => {
+            incident(app);
+            press(app, KeyAction::ShowEvents);
+            press(app, KeyAction::Open);
+            for _ in 0..5 {
+                press(app, KeyAction::Down);
+            }
+        }
         13 => {
             app.mode = Mode::Live {
                 sandbox: Some("http://127.0.0.1:7880".to_owned()),
@@ -483,10 +796,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn any_screen_draws_at_any_size(case in 0_u8..15, width in 1_u16..=220, height in 1_u16..=70) {
-        let mut app = sample_app(12, width, height);
-        let _ = update(&mut app, Action::Resize { width, height });
+    fn any_screen_draws_at_any_size(case in 0_u8..16, width in 1_u16..=220, height in 1_u16..=70) {
+        // Set up at a size where keys work (below the minimum they do nothing), then resized.
+        let mut app = sample_app(12, 160, 48);
+        let _ = update(&mut app, Action::Resize { width: 160, height: 48 });
         setup(case, &mut app);
+        let _ = update(&mut app, Action::Resize { width, height });
         let _ = draw(&app, width, height);
     }
 }

@@ -17,6 +17,7 @@ use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::{
     ParticipantSummary, RoomSummary, Snapshot, TrackCounts, TrackKind, TrackSummary,
 };
+use lktop::tui::log::LogEntry;
 use lktop::tui::popup::{LimitsScope, Popup};
 use lktop::tui::{Action, App, DemoFault, Effect, Mode, ReplayControl, Screen, update};
 
@@ -236,7 +237,7 @@ fn last_log(app: &App) -> String {
     app.log
         .up_to(u64::MAX)
         .last()
-        .map(|entry| entry.text.clone())
+        .map(LogEntry::text)
         .unwrap_or_default()
 }
 
@@ -320,24 +321,239 @@ fn up_down_page_top_bottom_move_the_rooms_cursor_within_bounds() {
     assert_eq!(app.selected_room_name(), Some("alpha"));
 }
 
-#[test]
-fn the_events_screen_scrolls_back_in_time_and_back_follows_again() {
-    let mut app = live();
-    for i in 0..100 {
-        update(
-            &mut app,
+/// The text of the entry selected on the events screen.
+fn selected_event(app: &App) -> String {
+    let rows = app.events_view.rows(&app.log, app.data().log_seq);
+    let window = app.events_view.window(&rows, 10);
+    rows[window.selected].text()
+}
+
+/// The events screen's rows, oldest first.
+fn event_rows(app: &App) -> Vec<String> {
+    app.events_view
+        .rows(&app.log, app.data().log_seq)
+        .iter()
+        .map(|entry| entry.text())
+        .collect()
+}
+
+fn rejected(n: usize) -> Vec<Action> {
+    (0..n)
+        .map(|i| {
             event(EventKind::ConfigRejected {
                 error: format!("e{i}"),
-            }),
-        );
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_events_screen_selects_back_in_time_and_back_follows_again() {
+    let mut app = live();
+    for action in rejected(100) {
+        update(&mut app, action);
+    }
+    act(&mut app, KeyAction::ShowEvents);
+    assert!(app.events_view.is_following());
+    assert_eq!(selected_event(&app), "configuration rejected: e99");
+    act(&mut app, KeyAction::Up);
+    assert_eq!(selected_event(&app), "configuration rejected: e98");
+    // New entries do not move the selection off its entry.
+    update(
+        &mut app,
+        event(EventKind::ConfigRejected {
+            error: "newer".into(),
+        }),
+    );
+    assert_eq!(selected_event(&app), "configuration rejected: e98");
+    // 80x24: the list is 19 rows tall, a page.
+    act(&mut app, KeyAction::PageUp);
+    assert_eq!(selected_event(&app), "configuration rejected: e79");
+    act(&mut app, KeyAction::Back);
+    assert!(app.events_view.is_following());
+    assert_eq!(selected_event(&app), "configuration rejected: newer");
+    act(&mut app, KeyAction::Top);
+    act(&mut app, KeyAction::Bottom);
+    assert!(app.events_view.is_following());
+}
+
+#[test]
+fn slash_on_the_events_screen_filters_the_log_as_typed() {
+    let mut app = live();
+    for action in rejected(12) {
+        update(&mut app, action);
+    }
+    act(&mut app, KeyAction::ShowEvents);
+    act(&mut app, KeyAction::FilterEvents);
+    assert!(app.events_view.is_editing());
+    assert!(app.rooms.editing_from.is_none(), "not the rooms filter");
+    type_text(&mut app, "e1");
+    assert_eq!(
+        event_rows(&app),
+        [
+            "configuration rejected: e1",
+            "configuration rejected: e10",
+            "configuration rejected: e11"
+        ]
+    );
+    // Keys are text while typing: q does not quit, and the filter narrows at once.
+    type_text(&mut app, " q");
+    assert!(!app.should_quit);
+    assert!(event_rows(&app).is_empty());
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, " level:error");
+    press(&mut app, KeyCode::Enter);
+    assert!(!app.events_view.is_editing());
+    assert_eq!(app.events_view.filter(), "e1 level:error");
+    assert_eq!(event_rows(&app).len(), 3);
+    // New entries that match are kept, others not.
+    update(
+        &mut app,
+        event(EventKind::ConfigRejected {
+            error: "e100".into(),
+        }),
+    );
+    update(
+        &mut app,
+        event(EventKind::ConfigRejected {
+            error: "zzz".into(),
+        }),
+    );
+    assert_eq!(event_rows(&app).len(), 4);
+    // Esc clears it.
+    act(&mut app, KeyAction::Back);
+    assert_eq!(app.events_view.filter(), "");
+    assert!(event_rows(&app).len() > 14);
+    // Esc while typing clears too; a paste types into the prompt.
+    act(&mut app, KeyAction::FilterEvents);
+    update(&mut app, Action::Paste("zzz".into()));
+    assert_eq!(event_rows(&app), ["configuration rejected: zzz"]);
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.events_view.is_editing());
+    assert_eq!(app.events_view.filter(), "");
+}
+
+#[test]
+fn the_rooms_screen_keeps_its_own_slash() {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    press(&mut app, char_key('/'));
+    assert!(app.rooms.editing_from.is_some());
+    assert!(!app.events_view.is_editing());
+}
+
+#[test]
+fn enter_opens_the_selected_entry_and_esc_closes_it() {
+    let mut app = live();
+    for action in rejected(5) {
+        update(&mut app, action);
     }
     act(&mut app, KeyAction::ShowEvents);
     act(&mut app, KeyAction::Up);
-    assert_eq!(app.events_scroll, 1);
-    act(&mut app, KeyAction::PageUp);
-    assert!(app.events_scroll > 1);
+    act(&mut app, KeyAction::Open);
+    let detail = app.events_view.detail().expect("the detail view is open");
+    let entry = app.log.find(detail.id, app.data().log_seq).unwrap();
+    assert_eq!(entry.text(), "configuration rejected: e3");
+    // Up and down scroll the text now, not the selection.
+    act(&mut app, KeyAction::Up);
+    assert_eq!(app.events_view.detail().map(|d| d.id), Some(detail.id));
     act(&mut app, KeyAction::Back);
-    assert_eq!(app.events_scroll, 0);
+    assert_eq!(app.events_view.detail(), None);
+    assert_eq!(selected_event(&app), "configuration rejected: e3");
+}
+
+#[test]
+fn a_click_selects_an_event_and_a_second_click_opens_it() {
+    let mut app = live();
+    for action in rejected(40) {
+        update(&mut app, action);
+    }
+    act(&mut app, KeyAction::ShowEvents);
+    let click = |row| {
+        Action::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // 80x24: tabs on row 1, the list's block from row 2, its first row on row 3.
+    update(&mut app, click(3));
+    let rows = app.events_view.rows(&app.log, app.data().log_seq);
+    let first_shown = rows[rows.len() - 19].text();
+    assert_eq!(selected_event(&app), first_shown);
+    update(&mut app, click(3));
+    assert!(app.events_view.detail().is_some());
+}
+
+#[test]
+fn a_command_outcome_from_the_engine_shows_in_the_footer() {
+    let mut app = live();
+    let outcome = |id, outcome| {
+        event(EventKind::Command {
+            id,
+            command: Command::DeleteRoom {
+                server: "main".into(),
+                room: "bravo".into(),
+            },
+            outcome,
+        })
+    };
+    update(
+        &mut app,
+        outcome(
+            4,
+            Outcome::Done {
+                detail: "deleted".into(),
+            },
+        ),
+    );
+    let flash = app.flash.clone().expect("a footer message");
+    assert_eq!(flash.text, "done · #4 delete room bravo · deleted");
+    assert!(!flash.error);
+    assert_eq!(last_log(&app), flash.text);
+    update(
+        &mut app,
+        outcome(
+            5,
+            Outcome::Failed {
+                reason: "room not found".into(),
+            },
+        ),
+    );
+    let flash = app.flash.clone().unwrap();
+    assert_eq!(flash.text, "failed · #5 delete room bravo · room not found");
+    assert!(flash.error);
+}
+
+#[test]
+fn a_frozen_log_keeps_a_repeating_entry_where_it_was() {
+    let mut app = live();
+    let failed = || {
+        event(EventKind::PollFailed {
+            server: "main".into(),
+            error: "ListRooms: connection refused".into(),
+        })
+    };
+    update(&mut app, failed());
+    update(&mut app, failed());
+    act(&mut app, KeyAction::ShowEvents);
+    act(&mut app, KeyAction::Freeze);
+    let frozen = event_rows(&app);
+    assert_eq!(
+        frozen.last().unwrap(),
+        "poll failed ×2 since 16:00:00: ListRooms: connection refused"
+    );
+    update(&mut app, failed());
+    update(&mut app, failed());
+    assert_eq!(event_rows(&app), frozen, "the frozen view does not change");
+    act(&mut app, KeyAction::Freeze);
+    assert_eq!(
+        event_rows(&app).last().unwrap(),
+        "poll failed ×4 since 16:00:00: ListRooms: connection refused"
+    );
+    assert_eq!(event_rows(&app).len(), frozen.len());
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::quality::{Grade, LatencyRing, QualityReport, RequestTally};
 use crate::reconnect::{ConnectionId, ConnectionState};
 use crate::snapshot::Snapshot;
 
+use super::events_view::EventsView;
 use super::log::{EventLog, Level};
 use super::popup::Popup;
 use super::rooms::RoomsView;
@@ -414,8 +415,8 @@ pub struct App {
     /// The room open in the detail screen and the selected row (participants and their
     /// tracks, flattened).
     pub room_detail: Option<RoomDetail>,
-    /// Scroll of the events screen, in entries from the newest; 0 follows new entries.
-    pub events_scroll: usize,
+    /// The events screen: its selection, filter and detail view.
+    pub events_view: EventsView,
     pub log: EventLog,
     pub popup: Option<Popup>,
     pub polling_paused: bool,
@@ -465,7 +466,7 @@ impl App {
             connections: Cursor::default(),
             rooms: RoomsView::default(),
             room_detail: None,
-            events_scroll: 0,
+            events_view: EventsView::default(),
             log: EventLog::default(),
             popup: None,
             polling_paused: false,

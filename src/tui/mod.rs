@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod events_view;
 pub mod fixture;
 pub mod layout;
 pub mod log;

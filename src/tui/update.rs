@@ -7,14 +7,14 @@ use crossterm::event::{
 };
 use ratatui::layout::Rect;
 
-use crate::events::Command;
+use crate::events::{Command, EngineEvent, EventKind};
 use crate::keymap::KeyAction;
 use crate::signals::Signal;
 
 use super::action::{Action, DemoFault, Effect, ReplayControl};
 use super::app::{App, Cursor, DetailRow, Flash, Mode, RoomDetail, Screen, detail_rows};
 use super::layout;
-use super::log::{Level, describe_command};
+use super::log::{Level, LogEntry, describe_command, describe_command_outcome};
 use super::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextInput};
 
 /// How long a footer message stays.
@@ -58,6 +58,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Engine(event) => {
+            flash_outcome(app, &event);
             app.absorb(*event);
             clamp_cursors(app);
             Vec::new()
@@ -128,6 +129,7 @@ fn log(app: &mut App, level: Level, text: &str) {
     let at = app.clock_ms();
     app.log.push(at, level, None, text.to_owned());
     app.live.log_seq = app.log.seq();
+    refresh_events(app);
 }
 
 fn flash(app: &mut App, text: String, error: bool) {
@@ -159,6 +161,10 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
         on_filter_key(app, key);
+        return Vec::new();
+    }
+    if app.events_view.is_editing() && app.screen == Screen::Events {
+        on_events_filter_key(app, key);
         return Vec::new();
     }
     match app
@@ -207,6 +213,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
             if app.frozen.take().is_none() {
                 let mut frozen = app.live.clone();
                 frozen.at_ms = app.now_ms;
+                app.log.hold(Some(frozen.log_seq));
                 app.frozen = Some(Box::new(frozen));
                 flash(
                     app,
@@ -214,6 +221,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
                     false,
                 );
             } else {
+                app.log.hold(None);
                 app.reorder_rooms();
                 clamp_cursors(app);
             }
@@ -249,6 +257,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::Filter => {
             app.rooms.editing_from = Some(app.rooms.filter.clone());
         }
+        KeyAction::FilterEvents => app.events_view.start_filter(),
         KeyAction::Sort => {
             app.rooms.sort = app.rooms.sort.next();
             app.rooms.descending = app.rooms.sort.default_descending();
@@ -482,7 +491,11 @@ fn open(app: &mut App) {
                 app.screen = Screen::RoomDetail;
             }
         }
-        Screen::Connections | Screen::RoomDetail | Screen::Events => {}
+        Screen::Events => {
+            let seq = app.data().log_seq;
+            app.events_view.open(&app.log, seq);
+        }
+        Screen::Connections | Screen::RoomDetail => {}
     }
 }
 
@@ -496,7 +509,10 @@ fn back(app: &mut App) {
             app.rooms.set_filter(String::new());
             app.reorder_rooms();
         }
-        Screen::Events => app.events_scroll = 0,
+        Screen::Events => {
+            let seq = app.data().log_seq;
+            app.events_view.back(&app.log, seq);
+        }
         _ => app.flash = None,
     }
 }
@@ -508,7 +524,7 @@ fn list_len(app: &App) -> usize {
         Screen::Connections => app.server().map_or(0, |s| s.connections.len()),
         Screen::Rooms => app.server().map_or(0, |s| s.room_order.len()),
         Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
-        Screen::Events => app.log.up_to(app.data().log_seq).len(),
+        Screen::Events => events_rows(app).len(),
     }
 }
 
@@ -544,14 +560,12 @@ fn cursor_mut(app: &mut App) -> Option<&mut Cursor> {
 }
 
 fn move_selection(app: &mut App, delta: isize) {
-    let len = list_len(app);
-    let height = usize::from(list_body(app).height);
     if app.screen == Screen::Events {
-        // The log scrolls from the newest entry: up goes back in time.
-        let max = len.saturating_sub(height);
-        app.events_scroll = app.events_scroll.saturating_add_signed(-delta).min(max);
+        move_in_events(app, delta);
         return;
     }
+    let len = list_len(app);
+    let height = usize::from(list_body(app).height);
     if let Some(cursor) = cursor_mut(app) {
         cursor.step(delta, len);
         *cursor = cursor.scrolled(height);
@@ -574,6 +588,7 @@ fn clamp_cursors(app: &mut App) {
     if let Some(detail) = &mut app.room_detail {
         detail.cursor.clamp(rows);
     }
+    refresh_events(app);
 }
 
 fn on_mouse(app: &mut App, mouse: crossterm::event::MouseEvent) {
@@ -607,6 +622,7 @@ fn click(app: &mut App, column: u16, row: u16) {
         return;
     }
     if app.screen == Screen::Events {
+        click_event(app, column, row);
         return;
     }
     let body = list_body(app);
@@ -691,6 +707,11 @@ fn type_char(app: &mut App, c: char) -> bool {
         }
         Some(Popup::Audio(editor)) if c.is_ascii_digit() => {
             editor.type_digit(c);
+            true
+        }
+        None if app.events_view.is_editing() && app.screen == Screen::Events => {
+            let seq = app.data().log_seq;
+            app.events_view.type_char(c, &app.log, seq);
             true
         }
         None if app.rooms.editing_from.is_some() => {
@@ -819,4 +840,76 @@ fn on_audio_key(app: &mut App, mut editor: AudioEditor, key: KeyEvent) -> Vec<Ef
     }
     app.popup = Some(Popup::Audio(editor));
     Vec::new()
+}
+
+// The events screen: its list, filter prompt and detail view live in `EventsView`; these
+// hand it the log and the list's size.
+
+/// The entries the events screen lists (the filter's, up to the freeze).
+fn events_rows(app: &App) -> Vec<&LogEntry> {
+    app.events_view.rows(&app.log, app.data().log_seq)
+}
+
+/// After the log or the frozen view changed: what the events filter keeps.
+fn refresh_events(app: &mut App) {
+    let seq = app.data().log_seq;
+    app.events_view.refresh(&app.log, seq);
+}
+
+/// Up and down on the events screen: the selection, or the open entry's text.
+fn move_in_events(app: &mut App, delta: isize) {
+    let body = list_body(app);
+    let seq = app.data().log_seq;
+    app.events_view.move_by(
+        &app.log,
+        seq,
+        delta,
+        usize::from(body.height),
+        usize::from(body.width),
+    );
+}
+
+fn click_event(app: &mut App, column: u16, row: u16) {
+    let body = list_body(app);
+    if column < body.x || column >= body.x + body.width || row < body.y {
+        return;
+    }
+    let seq = app.data().log_seq;
+    app.events_view.click(
+        &app.log,
+        seq,
+        usize::from(row - body.y),
+        usize::from(body.height),
+    );
+}
+
+/// A command's outcome shows in the footer as well as in the log, in the same words.
+fn flash_outcome(app: &mut App, event: &EngineEvent) {
+    if let EventKind::Command {
+        id,
+        command,
+        outcome,
+    } = &event.kind
+    {
+        let (level, text) = describe_command_outcome(*id, command, outcome);
+        flash(app, text, level == Level::Error);
+    }
+}
+
+/// Keys while the events filter prompt is open: the filter applies as it is typed.
+fn on_events_filter_key(app: &mut App, key: KeyEvent) {
+    let seq = app.data().log_seq;
+    let view = &mut app.events_view;
+    match key.code {
+        KeyCode::Enter => view.keep_filter(),
+        KeyCode::Esc => view.drop_filter(&app.log, seq),
+        KeyCode::Backspace => view.backspace(&app.log, seq),
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            view.set_filter(String::new(), &app.log, seq);
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            view.type_char(c, &app.log, seq);
+        }
+        _ => {}
+    }
 }

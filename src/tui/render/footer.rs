@@ -55,7 +55,9 @@ fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
         Screen::Events => &[
             (A::Up, Some("older")),
             (A::Down, Some("newer")),
-            (A::Back, Some("newest")),
+            (A::Open, Some("details")),
+            (A::FilterEvents, Some("filter")),
+            (A::Back, Some("back")),
             (A::Freeze, None),
             (A::NextTab, None),
         ],
@@ -82,9 +84,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
         return;
     }
-    if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
-        let hint =
-            "typing a filter: enter keeps it · esc restores the previous one · ctrl+u clears";
+    let typing = if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
+        Some("typing a filter: enter keeps it · esc restores the previous one · ctrl+u clears")
+    } else if app.events_view.is_editing() && app.screen == Screen::Events {
+        Some("typing a filter: enter keeps it · esc clears it · ctrl+u empties it")
+    } else {
+        None
+    };
+    if let Some(hint) = typing {
         frame.render_widget(
             Paragraph::new(Span::styled(
                 format::truncate(hint, usize::from(area.width)).into_owned(),

@@ -1,5 +1,5 @@
 //! The help overlay: every binding of the key map, grouped by where it works, then the fixed
-//! keys of the popups and the rooms filter syntax. The footer reads the same table, so the
+//! keys of the popups and the rooms and events filter syntax. The footer reads the same table, so the
 //! two never disagree.
 
 use ratatui::Frame;
@@ -10,6 +10,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::{block, centered, format};
 use crate::keymap::Context;
 use crate::tui::app::App;
+use crate::tui::log::FILTER_SYNTAX as EVENTS_FILTER_SYNTAX;
 use crate::tui::popup::Popup;
 use crate::tui::theme::Theme;
 
@@ -80,6 +81,7 @@ fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
             POPUP_KEYS
                 .iter()
                 .chain(&FILTER_SYNTAX)
+                .chain(&EVENTS_FILTER_SYNTAX)
                 .map(|(k, _)| format::width(k)),
         )
         .max()
@@ -120,6 +122,10 @@ fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         (
             "Rooms filter (words combine: all must match)",
             FILTER_SYNTAX.as_slice(),
+        ),
+        (
+            "Events filter (words combine: all must match)",
+            EVENTS_FILTER_SYNTAX.as_slice(),
         ),
     ] {
         lines.push(Line::default());

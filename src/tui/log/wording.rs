@@ -1,0 +1,1157 @@
+//! Each engine event in an operator's words: which events deserve a line, at which level,
+//! what the line says, and what makes a later line a repeat of it ([`CollapseKey`]).
+
+use std::fmt::Write as _;
+
+use crate::events::{
+    Command, EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ReplacedLimits, ServerState,
+};
+use crate::limits::{Enforcement, LimitKind, Violation};
+use crate::pool::PoolEvent;
+use crate::quality::{Grade, QualityReport};
+use crate::reconnect::{ConnectionState, StateChange};
+use crate::tui::render::format;
+
+use super::memory::{GradeNews, Memory};
+use super::{CollapseKey, EnforcementTarget, Level, Note, human, rooms};
+
+/// The notes an engine event deserves (none for routine statuses and snapshots, none for a
+/// grading or a set of violations that changes nothing).
+#[must_use]
+pub fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
+    match &event.kind {
+        EventKind::Started {
+            servers, sandbox, ..
+        } => vec![started(servers, sandbox.as_deref())],
+        EventKind::ServerState {
+            server,
+            state,
+            cause,
+            down_for_ms,
+        } => {
+            let previous = memory.state(server, *state);
+            vec![server_state(
+                server,
+                *state,
+                previous,
+                cause.as_deref(),
+                *down_for_ms,
+            )]
+        }
+        EventKind::Pool { event } => vec![pool(event)],
+        EventKind::Quality { server, report, .. } => {
+            quality(server, report, memory).into_iter().collect()
+        }
+        EventKind::RoomChanges { server, changes } => rooms::notes(server, changes),
+        EventKind::PollFailed { server, error } => vec![poll_failed(server, error)],
+        EventKind::Violations { server, violations } => {
+            let changes = memory.violations(server, violations);
+            let ended = changes.ended.iter().map(|v| limit_met(server, v));
+            let started = changes.started.iter().map(|v| limit_exceeded(server, v));
+            ended.chain(started).collect()
+        }
+        EventKind::Enforced {
+            server,
+            action,
+            outcome,
+        } => vec![enforced(server, action, outcome)],
+        EventKind::EnforcementHeld {
+            server,
+            action,
+            removals,
+            until_ms,
+        } => vec![held(server, action, *removals, *until_ms)],
+        EventKind::Command {
+            id,
+            command,
+            outcome,
+        } => vec![command_outcome(*id, command, outcome)],
+        EventKind::ConfigApplied {
+            source,
+            changes,
+            limits_replaced,
+            needs_restart,
+            ..
+        } => vec![config_applied(
+            source,
+            changes,
+            limits_replaced.as_ref(),
+            needs_restart,
+        )],
+        EventKind::ConfigRejected { error } => vec![config_rejected(error)],
+        EventKind::EventsDropped { count } => vec![events_dropped(*count)],
+        EventKind::SandboxFault {
+            id,
+            origin,
+            phase,
+            description,
+            detail,
+        } => vec![sandbox_fault(
+            *id,
+            *origin,
+            *phase,
+            description,
+            detail.as_deref(),
+        )],
+        EventKind::RecordingStopped {
+            path,
+            events,
+            reason,
+        } => vec![Note::new(
+            Level::Error,
+            None,
+            format!("recording to {path} stopped after {events} events: {reason}"),
+        )],
+        EventKind::PoolStatus { .. } | EventKind::Snapshot { .. } => Vec::new(),
+    }
+}
+
+fn started(servers: &[String], sandbox: Option<&str>) -> Note {
+    let text = match sandbox {
+        Some(url) => format!("watching the built-in sandbox at {url}"),
+        None => format!("watching {}", servers.join(", ")),
+    };
+    Note::new(Level::Info, None, text)
+}
+
+/// `poll failed: …`, collapsed per error text.
+fn poll_failed(server: &str, error: &str) -> Note {
+    Note::new(Level::Error, Some(server), "poll failed")
+        .detail(format!(": {error}"))
+        .collapsing(CollapseKey::PollFailed {
+            error: error.to_owned(),
+        })
+}
+
+fn command_outcome(id: u64, command: &Command, outcome: &Outcome) -> Note {
+    let (level, text) = describe_command_outcome(id, command, outcome);
+    let note = Note::new(level, command_server(command), text);
+    match command_room(command) {
+        Some(room) => note.about(room),
+        None => note,
+    }
+}
+
+/// The whole error, line breaks and all (the detail view shows every line).
+fn config_rejected(error: &str) -> Note {
+    Note::new(Level::Error, None, "configuration rejected")
+        .detail(format!(": {error}"))
+        .collapsing(CollapseKey::ConfigRejected {
+            error: error.to_owned(),
+        })
+}
+
+fn events_dropped(count: u64) -> Note {
+    Note::new(
+        Level::Warn,
+        None,
+        "events dropped while the dashboard was busy",
+    )
+    .detail(format!(
+        ": {count} this time; the next statuses carry the full state"
+    ))
+    .collapsing(CollapseKey::EventsDropped)
+}
+
+/// `down: connection refused`, `back up after 37 s`, `unauthenticated: …`, or `up` for the
+/// first verdict.
+fn server_state(
+    server: &str,
+    state: ServerState,
+    previous: Option<ServerState>,
+    cause: Option<&str>,
+    down_for_ms: Option<u64>,
+) -> Note {
+    let cause = cause.map(|cause| format!(": {cause}")).unwrap_or_default();
+    let note = match state {
+        ServerState::Up => {
+            let back = down_for_ms.is_some()
+                || matches!(
+                    previous,
+                    Some(ServerState::Down | ServerState::Unauthenticated)
+                );
+            let head = match (back, down_for_ms) {
+                (true, Some(ms)) => format!("back up after {}", human::span_ms(ms)),
+                (true, None) => "back up".to_owned(),
+                (false, _) => "up".to_owned(),
+            };
+            Note::new(Level::Info, Some(server), head)
+        }
+        ServerState::Down => Note::new(Level::Error, Some(server), "down").detail(cause),
+        ServerState::Unauthenticated => {
+            Note::new(Level::Error, Some(server), "unauthenticated").detail(cause)
+        }
+    };
+    note.state_change()
+}
+
+/// A connection's state change, collapsed per server and target state:
+/// `connections reconnecting ×10 (conn-4: attempt 3 in 2.0 s: connection refused)`.
+fn connection_state(server: &str, change: &StateChange) -> Note {
+    let level = match change.to {
+        ConnectionState::Failed => Level::Error,
+        ConnectionState::Reconnecting => Level::Warn,
+        ConnectionState::Disconnected
+        | ConnectionState::Connecting
+        | ConnectionState::Connected => Level::Info,
+    };
+    let mut detail = format!(" ({}", change.connection);
+    // The retry schedule before the cause: causes can be long and get cut.
+    match (change.attempt, change.next_retry_in) {
+        (Some(attempt), Some(delay)) => {
+            let _ = write!(detail, ": attempt {attempt} in {}", human::span(delay));
+        }
+        (None, Some(delay)) => {
+            let _ = write!(detail, ": next try in {}", human::span(delay));
+        }
+        _ => {}
+    }
+    if !change.cause.is_empty() {
+        let _ = write!(detail, ": {}", change.cause);
+    }
+    detail.push(')');
+    Note::new(level, Some(server), format!("connections {}", change.to))
+        .detail(detail)
+        .collapsing(CollapseKey::ConnectionsTo(change.to))
+}
+
+fn pool(event: &PoolEvent) -> Note {
+    match event {
+        PoolEvent::StateChanged { server, change } => connection_state(server, change),
+        PoolEvent::Grew {
+            server,
+            connection,
+            total,
+        } => Note::new(
+            Level::Info,
+            Some(server),
+            format!("pool grew to {total}: {connection} opened under load"),
+        ),
+        PoolEvent::Shrank {
+            server,
+            connection,
+            total,
+            idle_for,
+        } => Note::new(Level::Info, Some(server), format!("{connection} closed")).detail(format!(
+            ": idle for {} above pool_size (pool now {total})",
+            human::span(*idle_for)
+        )),
+        PoolEvent::Unauthenticated { server, reason } => {
+            Note::new(Level::Error, Some(server), "credentials rejected")
+                .detail(format!(": {reason}"))
+                .collapsing(CollapseKey::CredentialsRejected {
+                    reason: reason.clone(),
+                })
+        }
+        PoolEvent::Authenticated { server } => {
+            Note::new(Level::Info, Some(server), "credentials accepted again")
+                .collapsing(CollapseKey::CredentialsAccepted)
+        }
+    }
+}
+
+/// `quality good → poor (score 0.23 · p95 487 ms · 92.0 % ok)` when the grade changed; the
+/// first grade is said too, as the starting point.
+fn quality(server: &str, report: &QualityReport, memory: &mut Memory) -> Option<Note> {
+    let grade = report.grade?;
+    let previous = memory.grade(server, grade)?;
+    let facts = quality_facts(report);
+    let detail = if facts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({facts})")
+    };
+    let fine = grade >= Grade::Good;
+    Some(match previous {
+        GradeNews::First => Note::new(
+            if fine { Level::Info } else { Level::Warn },
+            Some(server),
+            format!("quality {grade}"),
+        )
+        .detail(detail),
+        GradeNews::ChangedFrom(from) => Note::new(
+            if grade < from {
+                Level::Warn
+            } else {
+                Level::Info
+            },
+            Some(server),
+            format!("quality {from} → {grade}"),
+        )
+        .detail(detail)
+        .collapsing(CollapseKey::GradeChange { from, to: grade }),
+    })
+}
+
+/// `score 0.23 · p95 487 ms · 92.0 % ok`, of what the report has.
+fn quality_facts(report: &QualityReport) -> String {
+    let mut facts = Vec::new();
+    if let Some(score) = report.score {
+        facts.push(format!("score {}", format::score(f64::from(score))));
+    }
+    if let Some(p95) = report.p95 {
+        facts.push(format!("p95 {}", human::latency(p95)));
+    }
+    if let Some(rate) = report.success_rate {
+        facts.push(format!("{} ok", human::percent(rate)));
+    }
+    facts.join(" · ")
+}
+
+/// The limit a violation is about, as a line names it.
+fn limit_name(kind: LimitKind) -> &'static str {
+    match kind {
+        LimitKind::ConcurrentRooms => "concurrent room limit",
+        LimitKind::Participants => "participant limit",
+        LimitKind::AudioTracks => "live audio track limit",
+        LimitKind::VideoTracks => "live video track limit",
+    }
+}
+
+/// `town-hall over the participant limit: 12 of 10`; `concurrent rooms over the limit: 12 of
+/// 10` for the server-wide one.
+fn limit_exceeded(server: &str, violation: &Violation) -> Note {
+    let head = match &violation.room {
+        Some(room) => format!("{room} over the {}", limit_name(violation.kind)),
+        None => "concurrent rooms over the limit".to_owned(),
+    };
+    let note = Note::new(Level::Warn, Some(server), head)
+        .detail(format!(": {} of {}", violation.actual, violation.limit))
+        .collapsing(CollapseKey::LimitExceeded {
+            room: violation.room.clone(),
+            kind: violation.kind,
+        });
+    about_room(note, violation.room.as_deref())
+}
+
+/// `town-hall back within the participant limit`.
+fn limit_met(server: &str, violation: &Violation) -> Note {
+    let head = match &violation.room {
+        Some(room) => format!("{room} back within the {}", limit_name(violation.kind)),
+        None => "concurrent rooms back within the limit".to_owned(),
+    };
+    let note = Note::new(Level::Info, Some(server), head).collapsing(CollapseKey::LimitMet {
+        room: violation.room.clone(),
+        kind: violation.kind,
+    });
+    about_room(note, violation.room.as_deref())
+}
+
+fn about_room(note: Note, room: Option<&str>) -> Note {
+    match room {
+        Some(room) => note.about(room),
+        None => note,
+    }
+}
+
+/// `enforce: removed bob from town-hall (9 participants over the limit of 8)`, or `enforce:
+/// could not remove bob from town-hall: not found (…)`; collapsed per target and outcome.
+fn enforced(server: &str, action: &Enforcement, outcome: &Outcome) -> Note {
+    let (room, done, failed, target, reason) = match action {
+        Enforcement::RemoveParticipant {
+            room,
+            identity,
+            reason,
+        } => (
+            room,
+            format!("removed {identity} from {room}"),
+            format!("could not remove {identity} from {room}"),
+            EnforcementTarget::Participant {
+                room: room.clone(),
+                identity: identity.clone(),
+            },
+            reason,
+        ),
+        Enforcement::MuteTrack {
+            room,
+            identity,
+            track_sid,
+            reason,
+            ..
+        } => (
+            room,
+            format!("muted {track_sid} of {identity} in {room}"),
+            format!("could not mute {track_sid} of {identity} in {room}"),
+            EnforcementTarget::Track {
+                room: room.clone(),
+                identity: identity.clone(),
+                track_sid: track_sid.clone(),
+            },
+            reason,
+        ),
+    };
+    let note = match outcome {
+        Outcome::Done { .. } => Note::new(Level::Action, Some(server), format!("enforce: {done}"))
+            .detail(format!(" ({reason})")),
+        Outcome::Failed { reason: failure } => {
+            Note::new(Level::Error, Some(server), format!("enforce: {failed}"))
+                .detail(format!(": {failure} ({reason})"))
+        }
+    };
+    note.collapsing(CollapseKey::Enforced {
+        target,
+        done: outcome.is_done(),
+    })
+    .about(room)
+}
+
+/// `enforce: bob rejoined town-hall after 2 removals; held back until 12:03:04`.
+fn held(server: &str, action: &Enforcement, removals: u32, until_ms: i64) -> Note {
+    let until = format::clock(until_ms);
+    let (room, identity, head, detail) = match action {
+        Enforcement::RemoveParticipant { room, identity, .. } => (
+            room,
+            identity,
+            format!("enforce: {identity} rejoined {room}"),
+            format!(
+                " after {}; held back until {until}",
+                format::plural(removals, "removal")
+            ),
+        ),
+        Enforcement::MuteTrack {
+            room,
+            identity,
+            track_sid,
+            ..
+        } => (
+            room,
+            identity,
+            format!("enforce: {track_sid} of {identity} in {room} is live again"),
+            format!(
+                " after {}; held back until {until}",
+                format::plural(removals, "mute")
+            ),
+        ),
+    };
+    Note::new(Level::Warn, Some(server), head)
+        .detail(detail)
+        .collapsing(CollapseKey::EnforcementHeld {
+            room: room.clone(),
+            identity: identity.clone(),
+        })
+        .about(room)
+}
+
+/// What a reload changed, one change a line, then what it could not apply.
+fn config_applied(
+    source: &str,
+    changes: &[String],
+    limits_replaced: Option<&ReplacedLimits>,
+    needs_restart: &[String],
+) -> Note {
+    let mut detail = String::new();
+    if !changes.is_empty() {
+        let what = if changes.len() == 1 {
+            "change"
+        } else {
+            "changes"
+        };
+        let _ = write!(detail, ": {} {what}", changes.len());
+        for change in changes {
+            let _ = write!(detail, "\n{change}");
+        }
+    }
+    if let Some(replaced) = limits_replaced {
+        let _ = write!(
+            detail,
+            "\nthe room limits set in the dashboard at {} were replaced by the file's",
+            format::clock(replaced.set_at_ms)
+        );
+    }
+    if !needs_restart.is_empty() {
+        let _ = write!(
+            detail,
+            "\nrestart lktop to apply the changed {}",
+            needs_restart.join(", ")
+        );
+    }
+    let level = if needs_restart.is_empty() && limits_replaced.is_none() {
+        Level::Info
+    } else {
+        Level::Warn
+    };
+    Note::new(level, None, format!("configuration applied from {source}")).detail(detail)
+}
+
+/// `demo fault #3 began (demo key): …`, `demo fault #3 ended: restarted, back after 5.0 s`,
+/// `demo fault #3 refused (scheduled): …: reason`.
+fn sandbox_fault(
+    id: u64,
+    origin: FaultOrigin,
+    phase: FaultPhase,
+    description: &str,
+    detail: Option<&str>,
+) -> Note {
+    // The event does not say which key; the key table does, in the help.
+    let origin = match origin {
+        FaultOrigin::Key => "demo key",
+        FaultOrigin::Scheduled => "scheduled",
+        FaultOrigin::Api => "admin API",
+    };
+    match phase {
+        FaultPhase::Began => Note::new(
+            Level::Warn,
+            None,
+            format!("demo fault #{id} began ({origin})"),
+        )
+        .detail(format!(": {description}")),
+        FaultPhase::Ended => Note::new(Level::Info, None, format!("demo fault #{id} ended"))
+            .detail(format!(": {}", detail.unwrap_or(description))),
+        FaultPhase::Refused => {
+            let reason = detail
+                .map(|reason| format!(": {reason}"))
+                .unwrap_or_default();
+            Note::new(
+                Level::Error,
+                None,
+                format!("demo fault #{id} refused ({origin})"),
+            )
+            .detail(format!(": {description}{reason}"))
+        }
+    }
+}
+
+/// The log line and level of a command's outcome: `done · #3 delete room x · detail`. The
+/// footer shows the same words.
+#[must_use]
+pub fn describe_command_outcome(id: u64, command: &Command, outcome: &Outcome) -> (Level, String) {
+    let what = format!("#{id} {}", describe_command(command));
+    match outcome {
+        Outcome::Done { detail } if detail.is_empty() => (Level::Action, format!("done · {what}")),
+        Outcome::Done { detail } => (Level::Action, format!("done · {what} · {detail}")),
+        Outcome::Failed { reason } => (Level::Error, format!("failed · {what} · {reason}")),
+    }
+}
+
+/// A command in a few words, for the log and the footer.
+#[must_use]
+pub fn describe_command(command: &Command) -> String {
+    match command {
+        Command::CreateRoom { room, .. } => format!("create room {room}"),
+        Command::DeleteRoom { room, .. } => format!("delete room {room}"),
+        Command::SetLimits { limits } => format!(
+            "set limits: rooms {}, participants {}, audio {}, video {}, {}, {} room overrides",
+            limits.max_concurrent_rooms,
+            limits.max_participants_per_room,
+            limits.max_audio_tracks_per_room,
+            limits.max_video_tracks_per_room,
+            limits.enforcement.as_str(),
+            limits.overrides.len()
+        ),
+        Command::ApplyAudioProfile {
+            room,
+            profile: Some(_),
+            ..
+        } => {
+            format!("apply audio profile to {room}")
+        }
+        Command::ApplyAudioProfile {
+            room,
+            profile: None,
+            ..
+        } => {
+            format!("apply the default audio profile to {room}")
+        }
+        Command::RemoveParticipant { room, identity, .. } => {
+            format!("remove {identity} from {room}")
+        }
+        Command::MuteTrack {
+            room,
+            identity,
+            track_sid,
+            muted,
+            ..
+        } => format!(
+            "{} {track_sid} of {identity} in {room}",
+            if *muted { "mute" } else { "unmute" }
+        ),
+        Command::ReloadConfig => "reload configuration".to_owned(),
+        Command::RetryNow { server } => format!("retry {server} now"),
+        Command::SetPolling { paused: true } => "pause polling".to_owned(),
+        Command::SetPolling { paused: false } => "resume polling".to_owned(),
+    }
+}
+
+fn command_server(command: &Command) -> Option<&str> {
+    match command {
+        Command::CreateRoom { server, .. }
+        | Command::DeleteRoom { server, .. }
+        | Command::ApplyAudioProfile { server, .. }
+        | Command::RemoveParticipant { server, .. }
+        | Command::MuteTrack { server, .. }
+        | Command::RetryNow { server } => Some(server),
+        Command::SetLimits { .. } | Command::ReloadConfig | Command::SetPolling { .. } => None,
+    }
+}
+
+fn command_room(command: &Command) -> Option<&str> {
+    match command {
+        Command::CreateRoom { room, .. }
+        | Command::DeleteRoom { room, .. }
+        | Command::ApplyAudioProfile { room, .. }
+        | Command::RemoveParticipant { room, .. }
+        | Command::MuteTrack { room, .. } => Some(room),
+        Command::SetLimits { .. }
+        | Command::ReloadConfig
+        | Command::RetryNow { .. }
+        | Command::SetPolling { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{EventLog, LogEntry};
+    use super::*;
+    use crate::config::RoomLimitsConfig;
+    use crate::events::LiveSettings;
+    use crate::quality::QualityScore;
+    use crate::reconnect::ConnectionId;
+    use crate::snapshot::TrackKind;
+
+    const T0: i64 = 1_764_000_000_000;
+
+    fn at(at_ms: i64, kind: EventKind) -> EngineEvent {
+        EngineEvent { at_ms, kind }
+    }
+
+    /// The log's lines after these events, oldest first.
+    fn lines(events: &[EngineEvent]) -> Vec<String> {
+        let mut log = EventLog::default();
+        for event in events {
+            log.record(event);
+        }
+        log.up_to(log.seq()).map(LogEntry::text).collect()
+    }
+
+    fn levels(events: &[EngineEvent]) -> Vec<Level> {
+        let mut log = EventLog::default();
+        for event in events {
+            log.record(event);
+        }
+        log.up_to(log.seq()).map(|e| e.level).collect()
+    }
+
+    fn state(state: ServerState, cause: Option<&str>, down_for_ms: Option<u64>) -> EventKind {
+        EventKind::ServerState {
+            server: "eu".into(),
+            state,
+            cause: cause.map(str::to_owned),
+            down_for_ms,
+        }
+    }
+
+    fn poll_failed(error: &str) -> EventKind {
+        EventKind::PollFailed {
+            server: "eu".into(),
+            error: error.into(),
+        }
+    }
+
+    #[test]
+    fn a_server_going_down_and_back_is_a_line_each() {
+        let refused = "ListRooms: connection refused (http://127.0.0.1:7880)";
+        let events = vec![
+            at(T0, state(ServerState::Up, None, None)),
+            at(T0 + 1_000, state(ServerState::Down, Some(refused), None)),
+            at(T0 + 38_000, state(ServerState::Up, None, Some(37_000))),
+            at(
+                T0 + 40_000,
+                state(ServerState::Unauthenticated, Some("invalid API key"), None),
+            ),
+            at(T0 + 292_000, state(ServerState::Up, None, Some(252_000))),
+            at(T0 + 300_000, state(ServerState::Down, None, None)),
+            at(
+                T0 + 4_080_000,
+                state(ServerState::Up, None, Some(3_780_000)),
+            ),
+        ];
+        assert_eq!(
+            lines(&events),
+            [
+                "up",
+                "down: ListRooms: connection refused (http://127.0.0.1:7880)",
+                "back up after 37 s",
+                "unauthenticated: invalid API key",
+                "back up after 4 min 12 s",
+                "down",
+                "back up after 1 h 3 min",
+            ]
+        );
+        let (info, error) = (Level::Info, Level::Error);
+        assert_eq!(
+            levels(&events),
+            [info, error, info, error, info, error, info]
+        );
+    }
+
+    #[test]
+    fn a_dead_server_is_one_poll_failed_line_that_counts() {
+        let mut events = vec![at(T0, state(ServerState::Down, Some("refused"), None))];
+        for i in 0..30 {
+            events.push(at(
+                T0 + i * 2_000,
+                poll_failed("ListRooms: connection refused"),
+            ));
+        }
+        events.push(at(
+            T0 + 60_000,
+            poll_failed("ListRooms: timed out after 5 s"),
+        ));
+        assert_eq!(
+            lines(&events),
+            [
+                "down: refused",
+                "poll failed ×30 since 16:00:00: ListRooms: connection refused",
+                "poll failed: ListRooms: timed out after 5 s",
+            ]
+        );
+    }
+
+    fn report(grade: Grade, score: f64, p95_ms: u64, success: f64) -> EventKind {
+        EventKind::Quality {
+            server: "eu".into(),
+            report: QualityReport {
+                samples: 100,
+                failures: 8,
+                success_rate: Some(success),
+                p50: Some(Duration::from_millis(p95_ms / 2)),
+                p95: Some(Duration::from_millis(p95_ms)),
+                p99: None,
+                mean: None,
+                std_dev: None,
+                jitter: None,
+                raw_score: None,
+                score: Some(QualityScore::new(score)),
+                grade: Some(grade),
+            },
+            checkout: crate::events::CheckoutReport::default(),
+        }
+    }
+
+    #[test]
+    fn grade_changes_are_said_once() {
+        let events = vec![
+            at(T0, report(Grade::Good, 0.81, 40, 1.0)),
+            at(T0 + 10_000, report(Grade::Good, 0.78, 45, 1.0)),
+            at(T0 + 20_000, report(Grade::Poor, 0.23, 487, 0.92)),
+            at(T0 + 30_000, report(Grade::Poor, 0.2, 500, 0.9)),
+            at(T0 + 40_000, report(Grade::Fair, 0.55, 120, 0.99)),
+        ];
+        assert_eq!(
+            lines(&events),
+            [
+                "quality good (score 0.81 · p95 40.0 ms · 100 % ok)",
+                "quality good → poor (score 0.23 · p95 487 ms · 92.0 % ok)",
+                "quality poor → fair (score 0.55 · p95 120 ms · 99.0 % ok)",
+            ]
+        );
+        assert_eq!(levels(&events), [Level::Info, Level::Warn, Level::Info]);
+    }
+
+    fn violations(list: &[(Option<&str>, LimitKind, u32, u32)]) -> EventKind {
+        EventKind::Violations {
+            server: "eu".into(),
+            violations: list
+                .iter()
+                .map(|(room, kind, actual, limit)| Violation {
+                    kind: *kind,
+                    room: room.map(str::to_owned),
+                    limit: *limit,
+                    actual: *actual,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn violations_are_said_when_they_start_and_end_not_while_they_last() {
+        use LimitKind::{ConcurrentRooms, Participants, VideoTracks};
+        let hall = Some("town-hall");
+        let events = vec![
+            at(T0, violations(&[])),
+            at(T0, violations(&[(hall, Participants, 12, 10)])),
+            // The count changes: the same violation going on.
+            at(T0, violations(&[(hall, Participants, 14, 10)])),
+            at(
+                T0,
+                violations(&[
+                    (hall, Participants, 14, 10),
+                    (None, ConcurrentRooms, 12, 10),
+                ]),
+            ),
+            at(T0, violations(&[(hall, VideoTracks, 5, 4)])),
+            at(T0, violations(&[])),
+        ];
+        assert_eq!(
+            lines(&events),
+            [
+                "town-hall over the participant limit: 12 of 10",
+                "concurrent rooms over the limit: 12 of 10",
+                "concurrent rooms back within the limit",
+                "town-hall back within the participant limit",
+                "town-hall over the live video track limit: 5 of 4",
+                "town-hall back within the live video track limit",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flapping_violation_collapses_into_its_start_and_end_lines() {
+        use LimitKind::Participants;
+        let hall = Some("town-hall");
+        let mut events = Vec::new();
+        for i in 0..3 {
+            events.push(at(
+                T0 + i * 4_000,
+                violations(&[(hall, Participants, 11, 10)]),
+            ));
+            events.push(at(T0 + i * 4_000 + 2_000, violations(&[])));
+        }
+        assert_eq!(
+            lines(&events),
+            [
+                "town-hall over the participant limit ×3 since 16:00:00: 11 of 10",
+                "town-hall back within the participant limit ×3 since 16:00:02",
+            ]
+        );
+    }
+
+    fn connection_change(id: u64, to: ConnectionState, attempt: Option<u32>) -> EventKind {
+        EventKind::Pool {
+            event: PoolEvent::StateChanged {
+                server: "eu".into(),
+                change: StateChange {
+                    connection: ConnectionId(id),
+                    from: ConnectionState::Connected,
+                    to,
+                    cause: "connection refused".into(),
+                    attempt,
+                    next_retry_in: Some(Duration::from_secs(2)),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn a_reconnect_storm_is_one_line_per_target_state() {
+        let mut events = Vec::new();
+        for attempt in 1..=3 {
+            for id in 1..=10 {
+                events.push(at(
+                    T0 + i64::from(attempt) * 1_000,
+                    connection_change(id, ConnectionState::Reconnecting, Some(attempt)),
+                ));
+            }
+        }
+        events.push(at(
+            T0 + 9_000,
+            connection_change(4, ConnectionState::Failed, None),
+        ));
+        events.push(at(
+            T0 + 9_500,
+            connection_change(4, ConnectionState::Reconnecting, Some(3)),
+        ));
+        assert_eq!(
+            lines(&events),
+            [
+                "connections failed (conn-4: next try in 2.0 s: connection refused)",
+                "connections reconnecting ×31 since 16:00:01 (conn-4: attempt 3 in 2.0 s: \
+                 connection refused)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_pool_growing_and_shrinking_stay_single_lines() {
+        let grew = EventKind::Pool {
+            event: PoolEvent::Grew {
+                server: "eu".into(),
+                connection: ConnectionId(7),
+                total: 6,
+            },
+        };
+        let shrank = EventKind::Pool {
+            event: PoolEvent::Shrank {
+                server: "eu".into(),
+                connection: ConnectionId(7),
+                total: 5,
+                idle_for: Duration::from_secs(60),
+            },
+        };
+        assert_eq!(
+            lines(&[
+                at(T0, grew.clone()),
+                at(T0, shrank.clone()),
+                at(T0, grew),
+                at(T0, shrank)
+            ]),
+            [
+                "pool grew to 6: conn-7 opened under load",
+                "conn-7 closed: idle for 1 min above pool_size (pool now 5)",
+                "pool grew to 6: conn-7 opened under load",
+                "conn-7 closed: idle for 1 min above pool_size (pool now 5)",
+            ]
+        );
+    }
+
+    fn removal(identity: &str) -> Enforcement {
+        Enforcement::RemoveParticipant {
+            room: "town-hall".into(),
+            identity: identity.into(),
+            reason: "11 participants over the limit of 10".into(),
+        }
+    }
+
+    #[test]
+    fn enforcement_names_its_target_and_collapses_per_target() {
+        let enforced = |identity: &str, outcome: Outcome| EventKind::Enforced {
+            server: "eu".into(),
+            action: removal(identity),
+            outcome,
+        };
+        let done = || Outcome::Done {
+            detail: "removed".into(),
+        };
+        let mute = EventKind::Enforced {
+            server: "eu".into(),
+            action: Enforcement::MuteTrack {
+                room: "town-hall".into(),
+                identity: "carol".into(),
+                track_sid: "TR_V1".into(),
+                kind: TrackKind::Video,
+                reason: "5 live video tracks over the limit of 4".into(),
+            },
+            outcome: Outcome::Failed {
+                reason: "not found".into(),
+            },
+        };
+        let events = vec![
+            at(T0 + 1_000, enforced("bob", done())),
+            at(T0 + 2_000, enforced("alice", done())),
+            at(T0 + 3_000, enforced("bob", done())),
+            at(T0 + 4_000, mute),
+            at(T0 + 5_000, enforced("bob", done())),
+            at(
+                T0 + 6_000,
+                EventKind::EnforcementHeld {
+                    server: "eu".into(),
+                    action: removal("bob"),
+                    removals: 2,
+                    until_ms: T0 + 3_784_000,
+                },
+            ),
+        ];
+        assert_eq!(
+            lines(&events),
+            [
+                "enforce: removed alice from town-hall (11 participants over the limit of 10)",
+                "enforce: could not mute TR_V1 of carol in town-hall: not found (5 live video \
+                 tracks over the limit of 4)",
+                "enforce: removed bob from town-hall ×3 since 16:00:01 (11 participants over \
+                 the limit of 10)",
+                "enforce: bob rejoined town-hall after 2 removals; held back until 17:03:04",
+            ]
+        );
+        assert_eq!(
+            levels(&events),
+            [Level::Action, Level::Error, Level::Action, Level::Warn]
+        );
+    }
+
+    fn fault(id: u64, origin: FaultOrigin, phase: FaultPhase, detail: Option<&str>) -> EventKind {
+        EventKind::SandboxFault {
+            id,
+            origin,
+            phase,
+            description: "server restart, down 5 s, rooms kept".into(),
+            detail: detail.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn demo_faults_name_their_number_and_origin() {
+        let events = vec![
+            at(T0, fault(3, FaultOrigin::Key, FaultPhase::Began, None)),
+            at(
+                T0,
+                fault(
+                    3,
+                    FaultOrigin::Key,
+                    FaultPhase::Ended,
+                    Some("restarted, back after 5.0 s"),
+                ),
+            ),
+            at(
+                T0,
+                fault(4, FaultOrigin::Scheduled, FaultPhase::Began, None),
+            ),
+            at(
+                T0,
+                fault(
+                    5,
+                    FaultOrigin::Api,
+                    FaultPhase::Refused,
+                    Some("a restart is under way"),
+                ),
+            ),
+        ];
+        assert_eq!(
+            lines(&events),
+            [
+                "demo fault #3 began (demo key): server restart, down 5 s, rooms kept",
+                "demo fault #3 ended: restarted, back after 5.0 s",
+                "demo fault #4 began (scheduled): server restart, down 5 s, rooms kept",
+                "demo fault #5 refused (admin API): server restart, down 5 s, rooms kept: a \
+                 restart is under way",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reload_lists_its_changes_and_what_it_could_not_apply() {
+        let applied = EventKind::ConfigApplied {
+            source: "lktop.yaml".into(),
+            settings: LiveSettings::default(),
+            changes: vec![
+                "polling.interval: 2s → 5s".into(),
+                "room_limits.max_participants_per_room: 50 → 40".into(),
+            ],
+            limits_replaced: Some(ReplacedLimits {
+                set_at_ms: T0 - 60_000,
+                limits: RoomLimitsConfig::default(),
+            }),
+            needs_restart: vec!["connection_pool".into()],
+        };
+        let mut log = EventLog::default();
+        log.record(&at(T0, applied));
+        log.record(&at(
+            T0,
+            EventKind::ConfigRejected {
+                error: "the configuration has 2 problems:\n\nlktop.yaml:2:14: …\nlktop.yaml:3:3: …"
+                    .into(),
+            },
+        ));
+        let entries: Vec<_> = log.up_to(log.seq()).collect();
+        assert_eq!(
+            entries[0].text(),
+            "configuration applied from lktop.yaml: 2 changes\npolling.interval: 2s → 5s\n\
+             room_limits.max_participants_per_room: 50 → 40\nthe room limits set in the \
+             dashboard at 15:59:00 were replaced by the file's\nrestart lktop to apply the \
+             changed connection_pool"
+        );
+        assert_eq!(entries[0].level, Level::Warn);
+        assert_eq!(
+            entries[1].text(),
+            "configuration rejected: the configuration has 2 problems:\n\nlktop.yaml:2:14: \
+             …\nlktop.yaml:3:3: …"
+        );
+        let quiet = EventKind::ConfigApplied {
+            source: "lktop.yaml".into(),
+            settings: LiveSettings::default(),
+            changes: vec!["polling.interval: 2s → 5s".into()],
+            limits_replaced: None,
+            needs_restart: Vec::new(),
+        };
+        assert_eq!(
+            lines(&[at(T0, quiet)]),
+            ["configuration applied from lktop.yaml: 1 change\npolling.interval: 2s → 5s"]
+        );
+    }
+
+    #[test]
+    fn commands_say_their_outcome_and_name_server_and_room() {
+        let mut log = EventLog::default();
+        log.record(&at(
+            T0,
+            EventKind::Command {
+                id: 3,
+                command: Command::DeleteRoom {
+                    server: "eu".into(),
+                    room: "retro".into(),
+                },
+                outcome: Outcome::Failed {
+                    reason: "room not found".into(),
+                },
+            },
+        ));
+        log.record(&at(
+            T0,
+            EventKind::Command {
+                id: 4,
+                command: Command::ReloadConfig,
+                outcome: Outcome::Done {
+                    detail: String::new(),
+                },
+            },
+        ));
+        let entries: Vec<_> = log.up_to(log.seq()).collect();
+        assert_eq!(
+            entries[0].text(),
+            "failed · #3 delete room retro · room not found"
+        );
+        assert_eq!(
+            (
+                entries[0].level,
+                entries[0].server.as_deref(),
+                &entries[0].rooms[..]
+            ),
+            (Level::Error, Some("eu"), &["retro".to_owned()][..])
+        );
+        assert_eq!(entries[1].text(), "done · #4 reload configuration");
+    }
+
+    #[test]
+    fn repeats_of_everything_else_collapse_too() {
+        let dropped = |count| at(T0, EventKind::EventsDropped { count });
+        let rejected = |reason: &str| {
+            at(
+                T0,
+                EventKind::Pool {
+                    event: PoolEvent::Unauthenticated {
+                        server: "eu".into(),
+                        reason: reason.into(),
+                    },
+                },
+            )
+        };
+        assert_eq!(
+            lines(&[
+                dropped(5),
+                dropped(12),
+                rejected("invalid API key"),
+                rejected("invalid API key"),
+            ]),
+            [
+                "events dropped while the dashboard was busy ×2 since 16:00:00: 12 this time; \
+                 the next statuses carry the full state",
+                "credentials rejected ×2 since 16:00:00: invalid API key",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_session_learns_grades_again() {
+        let started = || {
+            at(
+                T0,
+                EventKind::Started {
+                    servers: vec!["eu".into()],
+                    sandbox: None,
+                    settings: LiveSettings::default(),
+                },
+            )
+        };
+        let good = || at(T0, report(Grade::Good, 0.8, 40, 1.0));
+        assert_eq!(
+            lines(&[started(), good(), good(), started(), good()]),
+            [
+                "watching eu",
+                "quality good (score 0.80 · p95 40.0 ms · 100 % ok)",
+                "watching eu",
+                "quality good (score 0.80 · p95 40.0 ms · 100 % ok)",
+            ]
+        );
+    }
+}
