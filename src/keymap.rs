@@ -598,6 +598,27 @@ impl KeyAction {
         self.info().keys
     }
 
+    /// Whether the action changes something on a server (a command), so it does nothing in a
+    /// replay, which is read-only.
+    #[must_use]
+    pub fn changes_server(self) -> bool {
+        matches!(
+            self,
+            Self::EditLimits
+                | Self::RetryNow
+                | Self::CreateRoom
+                | Self::DeleteRoom
+                | Self::RoomLimits
+                | Self::AudioProfile
+                | Self::RemoveParticipant
+                | Self::ToggleMute
+                | Self::FaultLatency
+                | Self::FaultErrors
+                | Self::FaultRestart
+                | Self::FaultClear
+        )
+    }
+
     /// The action a configuration name stands for.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {

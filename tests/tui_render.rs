@@ -564,6 +564,65 @@ fn the_selected_event_is_highlighted() {
     assert_eq!(highlighted, [20], "the entry before the newest");
 }
 
+/// eu-west stopped answering just after the fixture's last poll, 72 s ago now: its polls
+/// fail, its figures are from before.
+fn outage(app: &mut App) {
+    engine(
+        app,
+        1,
+        EventKind::PollFailed {
+            server: "eu-west".into(),
+            error: "ListRooms: connection refused (http://eu-west.example.com:7880)".into(),
+        },
+    );
+    engine(
+        app,
+        1,
+        EventKind::ServerState {
+            server: "eu-west".into(),
+            state: ServerState::Down,
+            cause: Some("ListRooms: connection refused (http://eu-west.example.com:7880)".into()),
+            down_for_ms: None,
+        },
+    );
+    let _ = update(
+        app,
+        Action::Tick {
+            now_ms: NOW_MS + 73_000,
+        },
+    );
+}
+
+#[test]
+fn a_server_that_went_down_shows_its_figures_as_old() {
+    check("outage_overview", &outage);
+    check("outage_rooms", &|app| {
+        outage(app);
+        rooms(app);
+    });
+    check("outage_room_detail", &|app| {
+        outage(app);
+        rooms(app);
+        press(app, KeyAction::Open);
+    });
+    // Snapshots hold text only: the figures' dimming is checked on the cells. eu-west's
+    // participant count (225) is dimmed while it is down, and not before.
+    let dimmed = |setup: &dyn Fn(&mut App)| {
+        let app = app_at(160, 48, setup);
+        let terminal = draw(&app, 160, 48);
+        let buffer = terminal.backend().buffer();
+        let row: u16 = 4;
+        let line: String = (0..160).map(|x| buffer[(x, row)].symbol()).collect();
+        let column = line.find("225").expect("eu-west's participants in its row");
+        let column = u16::try_from(line[..column].chars().count()).unwrap();
+        buffer[(column, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::DIM)
+    };
+    assert!(!dimmed(&|_| {}), "current figures are drawn plainly");
+    assert!(dimmed(&outage), "a down server's figures are dimmed");
+}
+
 #[test]
 fn help_overlay() {
     check("help", &|app| press(app, KeyAction::Help));
@@ -659,6 +718,25 @@ fn replay_header() {
             started_at_ms: NOW_MS - 193_000,
             finished: false,
         };
+    });
+    // On the rooms screen of a replay the footer offers no key that would change a server.
+    check("replay_rooms", &|app| {
+        app.mode = Mode::Replay {
+            file: "incident-2025-11-24.ndjson".to_owned(),
+            speed: 2.0,
+            paused: false,
+            at_ms: NOW_MS - 1_000,
+            started_at_ms: NOW_MS - 193_000,
+            finished: false,
+        };
+        rooms(app);
+    });
+}
+
+#[test]
+fn recording_header() {
+    check("recording", &|app| {
+        app.recording = Some("incident.ndjson.gz".to_owned());
     });
 }
 

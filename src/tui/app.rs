@@ -1,7 +1,7 @@
 //! The dashboard's state: what the engine has reported (per server), what the user is looking
 //! at, and the popups open. Only [`update`](super::update::update) changes it; drawing reads it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,6 +141,17 @@ impl ConnectionView {
     }
 }
 
+/// Closed connections remembered per server.
+const CLOSED_KEPT: usize = 4;
+
+/// A connection the pool closed, and why (`idle for 1m above pool_size`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedConnection {
+    pub id: ConnectionId,
+    pub at_ms: i64,
+    pub cause: String,
+}
+
 /// The server's state as the engine decided it, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateView {
@@ -186,6 +197,8 @@ pub struct ServerView {
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
     /// Set while the server rejects the credentials.
     pub unauthenticated: Option<String>,
+    /// Connections the pool closed lately, newest first, with why.
+    pub closed: VecDeque<ClosedConnection>,
     /// Room names of the snapshot in the rooms table's order (sorted and filtered), kept up
     /// to date by `update` so drawing builds only the visible rows.
     pub room_order: Vec<String>,
@@ -209,6 +222,7 @@ impl ServerView {
             violations: Vec::new(),
             violating_rooms: HashMap::new(),
             unauthenticated: None,
+            closed: VecDeque::new(),
             room_order: Vec::new(),
         }
     }
@@ -289,6 +303,16 @@ impl ServerView {
     pub fn absorb_pool_event(&mut self, event: &PoolEvent, at_ms: i64) {
         match event {
             PoolEvent::StateChanged { change, .. } => {
+                if change.to == ConnectionState::Disconnected {
+                    if self.closed.len() == CLOSED_KEPT {
+                        self.closed.pop_back();
+                    }
+                    self.closed.push_front(ClosedConnection {
+                        id: change.connection,
+                        at_ms,
+                        cause: change.cause.clone(),
+                    });
+                }
                 if let Some(view) = self.connections.get_mut(&change.connection) {
                     view.info.state = change.to;
                     view.attempt = change.attempt;
@@ -498,6 +522,26 @@ impl App {
     #[must_use]
     pub fn too_small(&self) -> bool {
         super::layout::too_small(ratatui::layout::Rect::new(0, 0, self.width, self.height))
+    }
+
+    /// The time the screens count ages from: the freeze time while frozen (ages stop),
+    /// else [`App::clock_ms`].
+    #[must_use]
+    pub fn view_clock_ms(&self) -> i64 {
+        self.frozen
+            .as_ref()
+            .map_or_else(|| self.clock_ms(), |frozen| frozen.at_ms)
+    }
+
+    /// The time a server's room figures are drawn against: when they were read while they
+    /// are stale, so a dead server's room ages stop rather than count on as if current.
+    #[must_use]
+    pub fn figures_clock_ms(&self, server: &ServerView) -> i64 {
+        let now = self.view_clock_ms();
+        match server.figures_at_ms() {
+            Some(at) if server.is_stale() => at.min(now),
+            _ => now,
+        }
     }
 
     /// What the screens draw.

@@ -212,7 +212,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::Freeze => {
             if app.frozen.take().is_none() {
                 let mut frozen = app.live.clone();
-                frozen.at_ms = app.now_ms;
+                frozen.at_ms = app.clock_ms();
                 app.log.hold(Some(frozen.log_seq));
                 app.frozen = Some(Box::new(frozen));
                 flash(
@@ -284,16 +284,20 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
                 return Vec::new();
             }
             if let Some((server, room)) = target_room(app) {
-                let participants = app
+                let known = app
                     .server()
                     .and_then(|s| s.snapshot.as_ref())
-                    .and_then(|s| s.rooms.get(&room))
-                    .map_or(0, |r| r.num_participants);
+                    .and_then(|s| s.rooms.get(&room));
+                let participants = known.map_or(0, |r| r.num_participants);
+                let sid = known.map(|r| format!(" ({})", r.sid)).unwrap_or_default();
                 app.popup = Some(Popup::Confirm(Confirm {
                     title: "Delete room".into(),
                     message: format!(
-                        "Delete room {room} on {server}? Its {participants} participant{} will be disconnected.",
-                        if participants == 1 { "" } else { "s" }
+                        "Delete room {room}{sid} on {server}? Its {participants} participant{} \
+                         {} disconnected at once and its metadata (the audio profile with it) is \
+                         lost; anyone who joins again gets a new, empty room.",
+                        if participants == 1 { "" } else { "s" },
+                        if participants == 1 { "is" } else { "are" },
                     ),
                     command: Command::DeleteRoom { server, room },
                 }));
@@ -335,7 +339,8 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
                 app.popup = Some(Popup::Confirm(Confirm {
                     title: "Remove participant".into(),
                     message: format!(
-                        "Remove {identity} from {room} on {server}? They are disconnected at once."
+                        "Remove {identity} from room {room} on {server}? They are disconnected \
+                         at once; their tracks end. A client with a valid token can join again."
                     ),
                     command: Command::RemoveParticipant {
                         server,

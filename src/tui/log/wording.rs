@@ -38,6 +38,11 @@ pub fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
                 *down_for_ms,
             )]
         }
+        // A closed connection's own line is its `Shrank` (or the pool's shutdown): its move
+        // to `disconnected` would only say the same thing less clearly.
+        EventKind::Pool {
+            event: PoolEvent::StateChanged { change, .. },
+        } if change.to == ConnectionState::Disconnected => Vec::new(),
         EventKind::Pool { event } => vec![pool(event)],
         EventKind::Quality { server, report, .. } => {
             quality(server, report, memory).into_iter().collect()

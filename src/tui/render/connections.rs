@@ -16,7 +16,7 @@ const COLUMNS: [Column; 11] = [
     Column::fixed("Conn", 7, 0),
     Column::fixed("State", 12, 0),
     Column::fixed("In use", 7, 6),
-    Column::fixed("Reconnect", 16, 1),
+    Column::fixed("Reconnection", 18, 1),
     Column::fixed("Requests", 8, 4),
     Column::fixed("Failures", 8, 3),
     Column::fixed("Latency now/avg", 15, 0).or_short("Latency", 13),
@@ -65,7 +65,27 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.error(),
         ));
     }
-    let outer = block(Line::from(title), area.width, theme);
+    let mut outer = block(Line::from(title), area.width, theme);
+    if !server.closed.is_empty() {
+        let closed: Vec<String> = server
+            .closed
+            .iter()
+            .map(|closed| {
+                format!(
+                    "{} closed {} ago: {}",
+                    closed.id,
+                    format::age(app.view_clock_ms() - closed.at_ms),
+                    closed.cause
+                )
+            })
+            .collect();
+        let text = format::truncate(
+            &closed.join(" · "),
+            usize::from(area.width).saturating_sub(4),
+        )
+        .into_owned();
+        outer = outer.title_bottom(Line::from(Span::styled(format!(" {text} "), theme.dim())));
+    }
 
     let fitted = fit(&COLUMNS, body.width);
     let history_width = fitted
@@ -114,20 +134,31 @@ fn cells(view: &ConnectionView, now_ms: i64, history: usize, theme: Theme) -> [C
         info.state,
         ConnectionState::Reconnecting | ConnectionState::Failed
     );
-    let reconnect = match (retrying, view.retry_in(now_ms)) {
-        (true, Some(wait)) => {
-            let attempt = view.attempt.map(|a| format!("#{a} ")).unwrap_or_default();
+    // Reconnecting: which attempt comes next and when; Failed: out of attempts, tried again
+    // on the slow cadence; healthy: how many attempts it took over its life.
+    let reconnect = match (info.state, view.retry_in(now_ms)) {
+        (ConnectionState::Failed, Some(wait)) => Cell::from(Span::styled(
+            format!("gave up; retry in {}", format::duration(wait)),
+            theme.error(),
+        )),
+        (_, Some(wait)) if retrying => {
+            let attempt = view
+                .attempt
+                .map_or_else(|| "retry".to_owned(), |a| format!("attempt {a}"));
             Cell::from(Span::styled(
-                format!("{attempt}next in {}", format::duration(wait)),
+                format!("{attempt} in {}", format::duration(wait)),
                 theme.warn(),
             ))
         }
-        (true, None) => Cell::from(Span::styled("waiting", theme.warn())),
-        (false, _) if info.reconnect_attempts > 0 => Cell::from(Span::styled(
-            format!("{} before", info.reconnect_attempts),
+        _ if retrying => Cell::from(Span::styled("retry due", theme.warn())),
+        _ if info.reconnect_attempts > 0 => Cell::from(Span::styled(
+            format!(
+                "ok after {}",
+                format::plural(info.reconnect_attempts, "attempt")
+            ),
             theme.dim(),
         )),
-        (false, _) => Cell::from(""),
+        _ => Cell::from(""),
     };
     let failures = if info.failed_requests > 0 {
         Cell::from(Span::styled(info.failed_requests.to_string(), theme.warn()))

@@ -111,10 +111,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 fn hints(app: &App, width: usize, theme: Theme) -> Line<'static> {
     let screen = app.screen.context();
     let demo = app.mode.is_demo();
+    let replay = app.mode.is_replay();
     let hint = |(action, text): (KeyAction, Option<&str>)| -> Option<(KeyAction, String, String)> {
-        if !action.context().is_active(screen, demo) {
+        // A replay is read-only: only keys that work in it are offered.
+        if !action.context().is_active(screen, demo) || (replay && action.changes_server()) {
             return None;
         }
+        let text = match action {
+            KeyAction::PausePolling if replay => Some("pause playback"),
+            _ => text,
+        };
         let key = app.keymap.keys(action).first()?.to_string();
         Some((
             action,

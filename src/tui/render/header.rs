@@ -38,6 +38,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if app.polling_paused {
         badge("POLLING PAUSED".into(), Color::Yellow);
     }
+    if app.recording.is_some() {
+        badge("REC".into(), Color::Red);
+    }
     badges.push(Span::styled(
         format::clock(app.clock_ms()),
         theme.title().remove_modifier(Modifier::BOLD),

@@ -16,6 +16,7 @@ mod popups;
 mod room_detail;
 mod rooms;
 pub mod sparkline;
+mod staleness;
 mod tabs;
 
 use std::ops::Range;

@@ -10,7 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline};
 
-use super::{Column, block, fit, format, highlight, message, pieces, sparkline, table, window};
+use super::{
+    Column, block, fit, format, highlight, message, pieces, sparkline, staleness, table, window,
+};
 use crate::pool::PoolStatus;
 use crate::quality::QualityReport;
 use crate::tui::app::{App, ServerView};
@@ -43,22 +45,24 @@ fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let state_width = data
         .servers
         .iter()
-        .map(|s| s.health().label().len())
+        .map(|s| format::width(&staleness::state_label(app, s)))
         .max()
         .unwrap_or(0)
         .max(5);
+    // Dropped first when narrow: the least urgent during an incident (tracks, the pool, p50),
+    // so p95 and the success rate stay beside the state and the grade.
     let columns = [
         Column::fixed("Server", u16::try_from(name_width).unwrap_or(24), 0),
-        Column::fixed("State", u16::try_from(state_width).unwrap_or(15), 0),
-        Column::fixed("Pool", 14, 3),
+        Column::fixed("State", u16::try_from(state_width).unwrap_or(24), 0),
+        Column::fixed("Pool", 14, 6),
         Column::fixed("Quality", 14, 0),
-        Column::fixed("p50", 7, 2),
-        Column::fixed("p95", 7, 6),
-        Column::fixed("Success", 7, 5),
-        Column::fixed("Rooms", 5, 1),
+        Column::fixed("p50", 7, 5),
+        Column::fixed("p95", 7, 1),
+        Column::fixed("Success", 7, 2),
+        Column::fixed("Rooms", 5, 3),
         Column::fixed("Participants", 12, 4).or_short("People", 7),
         Column::fixed("Tracks", 26, 7),
-        Column::fixed("Violations", 10, 1),
+        Column::fixed("Violations", 10, 1).or_short("Viol.", 5),
     ];
     let fitted = fit(&columns, body.width);
     let (rows, selected) = window(app.overview, body.height, data.servers.len());
@@ -66,7 +70,7 @@ fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .iter()
         .zip(rows)
         .map(|(server, index)| {
-            let cells = server_cells(server, theme);
+            let cells = server_cells(app, server, theme);
             let row = Row::new(fitted.iter().map(|f| cells[f.index].clone()));
             highlight(row, index == selected, theme)
         })
@@ -77,13 +81,15 @@ fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
 }
 
-/// Every column's cell for one server, in column order.
-fn server_cells(server: &ServerView, theme: Theme) -> [Cell<'static>; 11] {
+/// Every column's cell for one server, in column order. A stale server's figures are
+/// dimmed: they are as of its last good poll, not current.
+fn server_cells(app: &App, server: &ServerView, theme: Theme) -> [Cell<'static>; 11] {
     let health = server.health();
     let quality = server.quality.as_ref();
+    let figure = staleness::figure_style(server, theme);
     let dash = || Cell::from(Span::styled("—", theme.dim()));
     let duration = |d: Option<std::time::Duration>| match d {
-        Some(d) => Cell::from(format::duration(d)),
+        Some(d) => Cell::from(Span::styled(format::duration(d), figure)),
         None => dash(),
     };
     let snapshot = server.snapshot.as_deref();
@@ -95,14 +101,18 @@ fn server_cells(server: &ServerView, theme: Theme) -> [Cell<'static>; 11] {
                 grade.map_or("—", |g| g.as_str()),
                 format::score(score.value())
             ),
-            theme.grade(grade),
+            theme.grade(grade).patch(figure),
         )),
         None => dash(),
     };
     let violations = server.violations.len();
+    let count = |n: String| Cell::from(Span::styled(n, figure));
     [
         Cell::from(server.name.clone()),
-        Cell::from(Span::styled(health.label(), theme.health(health))),
+        Cell::from(Span::styled(
+            staleness::state_label(app, server),
+            theme.health(health),
+        )),
         server
             .status
             .as_ref()
@@ -112,24 +122,28 @@ fn server_cells(server: &ServerView, theme: Theme) -> [Cell<'static>; 11] {
         duration(quality.and_then(|q| q.p95)),
         quality
             .and_then(|q| q.success_rate)
-            .map_or_else(dash, |rate| Cell::from(format::percent(rate))),
-        snapshot.map_or_else(dash, |s| Cell::from(s.rooms.len().to_string())),
-        snapshot.map_or_else(dash, |s| Cell::from(s.participant_count().to_string())),
+            .map_or_else(dash, |rate| {
+                Cell::from(Span::styled(format::percent(rate), figure))
+            }),
+        snapshot.map_or_else(dash, |s| count(s.rooms.len().to_string())),
+        snapshot.map_or_else(dash, |s| count(s.participant_count().to_string())),
         snapshot.map_or_else(dash, |s| {
             let tracks = s.track_counts();
             let muted = tracks.audio_muted + tracks.video_muted;
-            let mut spans = vec![Span::raw(format!(
-                "{}a {}v",
-                tracks.live_audio(),
-                tracks.live_video()
-            ))];
+            let mut spans = vec![Span::styled(
+                format!("{}a {}v", tracks.live_audio(), tracks.live_video()),
+                figure,
+            )];
             if muted > 0 {
                 spans.push(Span::styled(format!(" (+{muted} muted)"), theme.muted()));
             }
             Cell::from(Line::from(spans))
         }),
         if violations > 0 {
-            Cell::from(Span::styled(violations.to_string(), theme.over()))
+            Cell::from(Span::styled(
+                violations.to_string(),
+                theme.over().patch(figure),
+            ))
         } else {
             Cell::from(Span::styled("0", theme.dim()))
         },
@@ -161,10 +175,15 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let health = server.health();
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::raw(format!(" {} · ", server.name)),
-        Span::styled(format!("{} ", health.label()), theme.health(health)),
-    ]);
+        Span::styled(
+            format!("{} ", staleness::state_label(app, server)),
+            theme.health(health),
+        ),
+    ];
+    title.extend(staleness::title_badge(app, server, theme));
+    let title = Line::from(title);
     let outer = block(title, area.width, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
@@ -172,7 +191,7 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
 
-    let facts = facts(server, usize::from(inner.width), theme);
+    let facts = facts(app, server, usize::from(inner.width), theme);
     let mut violations = violation_lines(server, theme);
     // Space goes first to one row of sparkline, then the pool gauge, the facts and the
     // violations; rows left over make the sparkline taller.
@@ -301,7 +320,7 @@ fn label(text: &str, theme: Theme) -> Span<'static> {
 }
 
 /// Problems, quality and the last poll, one line each, each as much as fits in `width`.
-fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> {
+fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let line = |name: &str, rest: Vec<Span<'static>>| {
         let label = label(name, theme);
         let room = width.saturating_sub(label.width());
@@ -311,7 +330,13 @@ fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> 
     };
     let room = width.saturating_sub(usize::from(LABEL));
     let mut lines = Vec::new();
-    if let Some(reason) = &server.unauthenticated {
+    let stale = staleness::reason(app, server);
+    // The pool can know the credentials are refused before a poll has said so.
+    if let Some(reason) = &server.unauthenticated
+        && stale
+            .as_ref()
+            .is_none_or(|(label, _)| *label != "credentials")
+    {
         lines.push(line(
             "credentials",
             vec![Span::styled(
@@ -320,11 +345,11 @@ fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> 
             )],
         ));
     }
-    if let Some(error) = &server.poll_error {
-        lines.push(line(
-            "poll error",
-            vec![Span::styled(error.error.clone(), theme.error())],
-        ));
+    if let Some((label, reason)) = stale {
+        lines.push(line(label, vec![Span::styled(reason, theme.error())]));
+    }
+    if server.checkout.checkouts > 0 {
+        lines.push(line("lktop", checkout_pieces(server, theme, room)));
     }
     lines.push(line(
         "quality",
@@ -367,6 +392,30 @@ fn facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> 
     };
     lines.push(line("last poll", poll));
     lines
+}
+
+/// lktop's own wait for a pooled connection: its cost, kept apart from the server's.
+fn checkout_pieces(server: &ServerView, theme: Theme, room: usize) -> Vec<Span<'static>> {
+    let checkout = &server.checkout;
+    let mut parts = vec![vec![Span::raw(format!(
+        "pool wait p50 {} · p95 {}",
+        format::opt_duration(checkout.wait_p50),
+        format::opt_duration(checkout.wait_p95)
+    ))]];
+    if checkout.timeouts > 0 {
+        parts.push(vec![Span::styled(
+            format!(
+                "{} waited past connection_timeout",
+                format::plural(checkout.timeouts, "request")
+            ),
+            theme.warn(),
+        )]);
+    }
+    parts.push(vec![Span::styled(
+        format!("{} checkouts", checkout.checkouts),
+        theme.dim(),
+    )]);
+    pieces(parts, room)
 }
 
 /// The quality report in pieces, most important first.
@@ -468,14 +517,20 @@ mod tests {
     fn a_label_as_long_as_its_column_is_still_apart_from_its_value() {
         let mut server = ServerView::new("us-east".to_owned());
         server.unauthenticated = Some("invalid API key".to_owned());
+        let app = App::new(
+            crate::tui::Mode::Live { sandbox: None },
+            crate::keymap::Keymap::default(),
+            crate::config::RoomLimitsConfig::default(),
+            0,
+        );
         let width = 50;
-        let lines = facts(&server, width, Theme::new(true));
+        let lines = facts(&app, &server, width, Theme::new(true));
         let credentials = text(&lines[0]);
         assert!(
             credentials.starts_with("credentials unauthenticated: invalid API key"),
             "{credentials:?}"
         );
-        let narrow = facts(&server, 30, Theme::new(true));
+        let narrow = facts(&app, &server, 30, Theme::new(true));
         assert_eq!(narrow[0].width(), 30, "clipped to the width: {narrow:?}");
         assert_eq!(text(&lines[1]).find("quality"), Some(0));
         assert_eq!(

@@ -6,22 +6,26 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 
-use super::{Column, block, fit, format, highlight, key_of, message, pieces, table, window};
+use super::{
+    Column, block, fit, format, highlight, key_of, message, pieces, staleness, table, window,
+};
 use crate::config::{AudioProfile, RoomLimitOverride};
 use crate::keymap::KeyAction;
 use crate::limits::{RoomLimit, limit_for};
-use crate::snapshot::{RoomSummary, TrackKind};
+use crate::snapshot::{ParticipantSummary, RoomSummary, TrackKind};
 use crate::tui::app::{App, DetailRow, detail_rows};
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 
-const FIRST: usize = 0;
 const COLUMNS: [Column; 5] = [
     Column::fill("Participant / track", 24, 40, 0),
     Column::fixed("Name", 18, 2),
     Column::fixed("State", 8, 0),
     Column::fixed("Joined", 7, 1),
-    Column::fixed("Tracks / sid", 14, 0),
+    // Wide enough for a whole sid (`TR_` and 12 characters) and more when there is room;
+    // anything cut ends in `…`, and the selected row's full identity and sids are in the
+    // table's bottom line.
+    Column::fill("Tracks / sid", 16, 40, 0),
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -53,7 +57,15 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
     let data = app.data();
     let limit = limit_for(&data.limits, &room.name);
     let own = data.limits.overrides.get(&room.name).copied();
-    let outer = block(format!(" room {} ", room.name), area.width, theme);
+    let mut title = vec![Span::raw(format!(" room {} ", room.name))];
+    if let Some(server) = app.server() {
+        title.extend(staleness::title_badge(app, server, theme));
+    }
+    let outer = block(Line::from(title), area.width, theme);
+    let now_ms = app.server().map_or_else(
+        || app.view_clock_ms(),
+        |server| app.figures_clock_ms(server),
+    );
     let room_width = usize::from(outer.inner(area).width).saturating_sub(LABEL);
     let line = |label: &str, parts: Vec<Vec<Span<'static>>>| {
         let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.header_row())];
@@ -76,7 +88,7 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
             vec![Span::raw(format!(
                 "created {} ({} ago)",
                 format::clock(created_ms),
-                format::age(app.clock_ms() - created_ms)
+                format::age(now_ms - created_ms)
             ))],
             vec![Span::styled(
                 if room.max_participants == 0 {
@@ -90,10 +102,7 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
     )];
     lines.push(line(
         "participants",
-        vec![
-            vec![over(room.num_participants, limit.max_participants)],
-            vec![Span::raw(format!("{} publishing", room.num_publishers))],
-        ],
+        participant_pieces(room, limit.max_participants, theme),
     ));
     if room.participants.is_some() {
         let muted = |n: u32| {
@@ -136,6 +145,45 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
         vec![vec![profile(room, &data.audio_default, theme)]],
     ));
     frame.render_widget(Paragraph::new(lines).block(outer), area);
+}
+
+/// The count against the limit that binds first, and the server's cap when it is that one.
+fn participant_pieces(room: &RoomSummary, lktop: u32, theme: Theme) -> Vec<Vec<Span<'static>>> {
+    let (limit, servers) = super::rooms::participant_limit(room, lktop);
+    let count = format::count(room.num_participants, limit);
+    let mut pieces = vec![
+        vec![if room.num_participants > limit {
+            Span::styled(count, theme.over())
+        } else {
+            Span::raw(count)
+        }],
+        vec![Span::raw(format!("{} publishing", room.num_publishers))],
+    ];
+    if servers {
+        pieces.push(vec![Span::styled(
+            format!("the server's max_participants {limit} binds before lktop's {lktop}"),
+            theme.warn(),
+        )]);
+    }
+    pieces
+}
+
+/// The selected row's whole identity and sids: `user-0016 · PA_… · TR_… (audio microphone)`.
+fn selected_ids(participants: &[ParticipantSummary], row: DetailRow) -> Option<String> {
+    match row {
+        DetailRow::Participant(p) => {
+            let participant = participants.get(p)?;
+            Some(format!("{} · {}", participant.identity, participant.sid))
+        }
+        DetailRow::Track(p, t) => {
+            let participant = participants.get(p)?;
+            let track = participant.tracks.get(t)?;
+            Some(format!(
+                "{} · {} · track {} ({})",
+                participant.identity, participant.sid, track.sid, track.source
+            ))
+        }
+    }
 }
 
 /// The limits that apply: the room's own values, or the global ones.
@@ -201,6 +249,16 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
         return;
     };
     let track_count: usize = participants.iter().map(|p| p.tracks.len()).sum();
+    let rows = detail_rows(room);
+    let cursor = app
+        .room_detail
+        .as_ref()
+        .map(|d| d.cursor)
+        .unwrap_or_default();
+    let now_ms = app.server().map_or_else(
+        || app.view_clock_ms(),
+        |server| app.figures_clock_ms(server),
+    );
     let outer = block(
         format!(
             " {} · {} ",
@@ -213,12 +271,13 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
         area.width,
         theme,
     );
-    let rows = detail_rows(room);
-    let cursor = app
-        .room_detail
-        .as_ref()
-        .map(|d| d.cursor)
-        .unwrap_or_default();
+    let outer = match rows
+        .get(cursor.selected)
+        .and_then(|row| selected_ids(participants, *row))
+    {
+        Some(ids) => outer.title_bottom(Line::from(Span::styled(format!(" {ids} "), theme.dim()))),
+        None => outer,
+    };
     let fitted = fit(&COLUMNS, body.width);
     let (range, selected) = window(cursor, body.height, rows.len());
     let table_rows: Vec<Row> = rows[range.clone()]
@@ -237,7 +296,7 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                         participant.identity.clone().into(),
                         Span::raw(participant.name.clone()),
                         Span::styled(participant.state.clone(), state_style),
-                        Span::raw(format::age(app.clock_ms() - participant.joined_at_ms)),
+                        Span::raw(format::age(now_ms - participant.joined_at_ms)),
                         Span::raw(format::plural(
                             u64::try_from(participant.tracks.len()).unwrap_or(0),
                             "track",
@@ -267,11 +326,9 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
             };
             let row = Row::new(fitted.iter().map(|f| {
                 let cell = &cells[f.index];
-                if f.index == FIRST {
-                    Cell::from(format::truncate(&cell.content, usize::from(f.width)).into_owned())
-                } else {
-                    Cell::from(cell.clone())
-                }
+                // Cut with `…`, never silently: a cut sid must not pass for a whole one.
+                let text = format::truncate(&cell.content, usize::from(f.width)).into_owned();
+                Cell::from(Span::styled(text, cell.style))
             }));
             Some(highlight(row, index == selected, theme))
         })

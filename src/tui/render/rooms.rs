@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
-use super::{Column, block, fit, format, highlight, key_of, message, table, window};
+use super::{Column, block, fit, format, highlight, key_of, message, staleness, table, window};
 use crate::keymap::KeyAction;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
@@ -54,13 +54,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
     let fitted = fit(&COLUMNS, body.width);
     let (range, selected) = window(app.rooms.cursor, body.height, server.room_order.len());
+    let figures_clock_ms = app.figures_clock_ms(server);
+    // Rows of a stale server are dimmed: they are as of its last good poll.
+    let figure = staleness::figure_style(server, theme);
     let rows: Vec<Row> = match &server.snapshot {
         Some(snapshot) => server.room_order[range.clone()]
             .iter()
             .zip(range)
             .map(|(name, index)| {
                 let cells = match snapshot.rooms.get(name) {
-                    Some(room) => cells(app, room, theme),
+                    Some(room) => cells(app, room, figures_clock_ms, theme),
                     None => gone(theme),
                 };
                 let row = Row::new(fitted.iter().map(|f| {
@@ -69,7 +72,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                     } else {
                         cells[f.index].clone()
                     }
-                }));
+                }))
+                .style(figure);
                 highlight(row, index == selected, theme)
             })
             .collect(),
@@ -78,7 +82,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     frame.render_widget(table(rows, &fitted, outer, theme), area);
 
     match &server.snapshot {
-        None => message(frame, body, "waiting for the first poll…", theme.dim()),
+        None => match staleness::reason(app, server) {
+            Some((_, reason)) => message(
+                frame,
+                body,
+                &format!("no rooms read yet: {reason}"),
+                theme.error(),
+            ),
+            None => message(frame, body, "waiting for the first poll…", theme.dim()),
+        },
         Some(snapshot) if snapshot.rooms.is_empty() => {
             let hint = key_of(app, KeyAction::CreateRoom)
                 .map(|key| format!(" — {key} creates one"))
@@ -103,6 +115,7 @@ fn title(app: &App, server: &ServerView, theme: Theme) -> Line<'static> {
         total,
         app.rooms.sort.label()
     ))];
+    spans.extend(staleness::title_badge(app, server, theme));
     if !app.rooms.filter.is_empty() && app.rooms.editing_from.is_none() {
         spans.push(Span::styled(
             format!("· filter: {} ", app.rooms.filter),
@@ -150,7 +163,7 @@ fn tracks(live: u32, muted: u32, limit: u32, theme: Theme) -> Cell<'static> {
     Cell::from(Line::from(spans))
 }
 
-fn cells(app: &App, room: &RoomSummary, theme: Theme) -> [Cell<'static>; 7] {
+fn cells(app: &App, room: &RoomSummary, figures_clock_ms: i64, theme: Theme) -> [Cell<'static>; 7] {
     let limit = limit_for(&app.data().limits, &room.name);
     let unknown = || Cell::from(Span::styled("?", theme.dim()));
     let (audio, video) = if room.participants.is_some() {
@@ -180,21 +193,70 @@ fn cells(app: &App, room: &RoomSummary, theme: Theme) -> [Cell<'static>; 7] {
         Cell::from(""),
         Cell::from(against(
             room.num_participants,
-            limit.max_participants,
+            participant_limit(room, limit.max_participants).0,
             theme,
         )),
         audio,
         video,
         Cell::from(room.num_publishers.to_string()),
         Cell::from(format::age(
-            app.clock_ms() - room.created_at.saturating_mul(1000),
+            figures_clock_ms - room.created_at.saturating_mul(1000),
         )),
         profile,
     ]
+}
+
+/// The participant limit that binds first: the server's own `max_participants` when it is
+/// set and lower than lktop's, which the second value then says.
+pub(super) fn participant_limit(room: &RoomSummary, lktop: u32) -> (u32, bool) {
+    if room.max_participants > 0 && room.max_participants < lktop {
+        (room.max_participants, true)
+    } else {
+        (lktop, false)
+    }
 }
 
 /// A name in the order that the snapshot no longer has (never expected; drawn, not hidden).
 fn gone(theme: Theme) -> [Cell<'static>; 7] {
     let dash = || Cell::from(Span::styled("—", theme.dim()));
     [dash(), dash(), dash(), dash(), dash(), dash(), dash()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::TrackCounts;
+
+    fn room(max_participants: u32) -> RoomSummary {
+        RoomSummary {
+            name: "r".into(),
+            sid: "RM_r".into(),
+            created_at: 0,
+            max_participants,
+            metadata: String::new(),
+            num_participants: 0,
+            num_publishers: 0,
+            tracks: TrackCounts::default(),
+            participants: None,
+        }
+    }
+
+    #[test]
+    fn the_server_cap_shows_when_it_binds_first() {
+        assert_eq!(
+            participant_limit(&room(0), 50),
+            (50, false),
+            "no server cap"
+        );
+        assert_eq!(
+            participant_limit(&room(100), 50),
+            (50, false),
+            "lktop's binds first"
+        );
+        assert_eq!(
+            participant_limit(&room(20), 50),
+            (20, true),
+            "the server's binds first"
+        );
+    }
 }
