@@ -117,11 +117,13 @@ impl ServerWorker {
         let poll = match poller.poll(&self.api, now_ms()).await {
             Ok(poll) => poll,
             Err(err) => {
+                // The state change first: a consumer reading the failure knows the server is
+                // down (the log then says so once, not once per failed poll).
+                self.observe(&mut memory.state, Observation::of_error(&err));
                 self.bus.emit(EventKind::PollFailed {
                     server,
                     error: err.to_string(),
                 });
-                self.observe(&mut memory.state, Observation::of_error(&err));
                 return;
             }
         };

@@ -76,18 +76,20 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::FaultInjected { fault, result } => {
-            let (level, text) = match result {
-                Ok(detail) => (
-                    Level::Action,
+            match result {
+                // The sandbox's own `sandbox_fault` events put its beginning and end in the
+                // log; the outcome goes to the status line only.
+                Ok(detail) => flash(
+                    app,
                     format!("demo · {} · {detail}", fault.describe()),
+                    false,
                 ),
-                Err(reason) => (
-                    Level::Error,
-                    format!("failed · demo: {} · {reason}", fault.describe()),
-                ),
-            };
-            log(app, level, &text);
-            flash(app, text, level == Level::Error);
+                Err(reason) => {
+                    let text = format!("failed · demo: {} · {reason}", fault.describe());
+                    log(app, Level::Error, &text);
+                    flash(app, text, true);
+                }
+            }
             Vec::new()
         }
         Action::ReplayFinished { events } => {

@@ -51,6 +51,14 @@ impl Memory {
         self.server(server).state.replace(state)
     }
 
+    /// Whether the server is known to be down or refusing the credentials.
+    pub fn is_out(&mut self, server: &str) -> bool {
+        matches!(
+            self.server(server).state,
+            Some(ServerState::Down | ServerState::Unauthenticated)
+        )
+    }
+
     /// Records the server's grade; says so when it is news (`None` while it stays).
     pub fn grade(&mut self, server: &str, grade: Grade) -> Option<GradeNews> {
         match self.server(server).grade.replace(grade) {

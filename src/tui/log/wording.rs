@@ -48,6 +48,9 @@ pub fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
             quality(server, report, memory).into_iter().collect()
         }
         EventKind::RoomChanges { server, changes } => rooms::notes(server, changes),
+        // While the server is down its `down` line (with the cause) says it all; failed polls
+        // are news only while it is up (answering with errors).
+        EventKind::PollFailed { server, .. } if memory.is_out(server) => Vec::new(),
         EventKind::PollFailed { server, error } => vec![poll_failed(server, error)],
         EventKind::Violations { server, violations } => {
             let changes = memory.violations(server, violations);
@@ -692,24 +695,37 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_server_is_one_poll_failed_line_that_counts() {
-        let mut events = vec![at(T0, state(ServerState::Down, Some("refused"), None))];
+    fn failing_polls_are_one_line_that_counts_and_none_while_the_server_is_down() {
+        // Up but answering every poll with an error: one line, counted.
+        let mut events = vec![at(T0, state(ServerState::Up, None, None))];
         for i in 0..30 {
             events.push(at(
                 T0 + i * 2_000,
-                poll_failed("ListRooms: connection refused"),
+                poll_failed("ListRooms: server error: unavailable"),
             ));
         }
         events.push(at(
             T0 + 60_000,
             poll_failed("ListRooms: timed out after 5 s"),
         ));
+        // Down: its own line says why; the polls failing under it add nothing.
+        events.push(at(
+            T0 + 62_000,
+            state(ServerState::Down, Some("refused"), None),
+        ));
+        for i in 0..30 {
+            events.push(at(
+                T0 + 62_000 + i * 2_000,
+                poll_failed("ListRooms: connection refused"),
+            ));
+        }
         assert_eq!(
             lines(&events),
             [
-                "down: refused",
-                "poll failed ×30 since 16:00:00: ListRooms: connection refused",
+                "up",
+                "poll failed ×30 since 16:00:00: ListRooms: server error: unavailable",
                 "poll failed: ListRooms: timed out after 5 s",
+                "down: refused",
             ]
         );
     }
