@@ -121,7 +121,9 @@ impl ServerWorker {
                     server,
                     error: err.to_string(),
                 });
-                self.observe(&mut memory.state, Observation::of_error(&err));
+                if let Some(observation) = Observation::of_error(&err) {
+                    self.observe(&mut memory.state, observation);
+                }
                 return;
             }
         };
