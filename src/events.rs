@@ -195,7 +195,9 @@ impl LiveSettings {
 ///   200 that does not decode: something answers there (its figures are still stale while
 ///   polls fail, see `PollFailed`);
 /// - `Down` from the first poll that gets no answer: refused, reset, timed out, unreachable,
-///   no usable connection in the pool, or a non-Twirp error page from a proxy in front of it;
+///   no usable connection in the pool, or a non-Twirp error page from a proxy in front of it
+///   (a poll that waited out `connection_timeout` for lktop's own busy pool was never sent:
+///   it leaves the state as it was);
 /// - `Unauthenticated` from the first request the server refuses for the credentials.
 ///
 /// While polling is paused the pool's health checks decide instead: `Up` when a connection is

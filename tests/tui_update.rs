@@ -1130,3 +1130,73 @@ fn a_replay_counts_ages_from_the_recording_not_the_wall_clock() {
     );
     assert_eq!(app.clock_ms(), NOW + 3_600_000);
 }
+
+/// Folds in a reload's `ConfigApplied` that changes only the key bindings, to `keys`.
+fn reload_keys(app: &mut App, keys: &[(&str, &str)]) {
+    let applied = event(EventKind::ConfigApplied {
+        source: "performance.yaml".into(),
+        settings: lktop::events::LiveSettings {
+            limits: app.live.limits.clone(),
+            audio_default: app.live.audio_default,
+            poll_interval_ms: app.poll_interval_ms,
+            quality: lktop::config::QualityConfig::default(),
+            keys: keys
+                .iter()
+                .map(|(action, key)| ((*action).to_owned(), lktop::config::KeyList::from(*key)))
+                .collect(),
+        },
+        changes: Vec::new(),
+        limits_replaced: None,
+        needs_restart: Vec::new(),
+    });
+    assert!(update(app, applied).is_empty());
+}
+
+#[test]
+fn reloaded_keys_rebind_the_dashboard_and_keys_that_make_no_key_map_are_refused() {
+    let mut app = live();
+    let plain_f = key(char_key('f'));
+    let ctrl_f = Action::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
+
+    reload_keys(&mut app, &[("freeze", "ctrl+f")]);
+    assert_eq!(last_log(&app), "key bindings reloaded");
+    update(&mut app, plain_f.clone());
+    assert!(!app.is_frozen(), "f alone no longer freezes");
+    update(&mut app, ctrl_f.clone());
+    assert!(app.is_frozen(), "ctrl+f freezes");
+    update(&mut app, ctrl_f.clone());
+    assert!(!app.is_frozen());
+
+    // Two actions on one key, and a misspelt action: refused with the reasons, and the
+    // running keys stay.
+    let running = app.keymap.clone();
+    reload_keys(
+        &mut app,
+        &[("freeze", "ctrl+f"), ("quit", "ctrl+f"), ("freez", "x")],
+    );
+    let refusal = last_log(&app);
+    assert!(
+        refusal.starts_with("key bindings not changed, the running ones stay:"),
+        "{refusal}"
+    );
+    assert!(refusal.contains("keys.freez:"), "{refusal}");
+    assert!(
+        refusal.contains(r#"keys.freeze: "ctrl+f" is also bound to quit"#),
+        "{refusal}"
+    );
+    let entry = app.log.up_to(u64::MAX).last().unwrap();
+    assert_eq!(entry.level, lktop::tui::log::Level::Error);
+    assert_eq!(app.keymap, running);
+    update(&mut app, ctrl_f.clone());
+    assert!(app.is_frozen(), "ctrl+f still freezes");
+    assert!(!app.should_quit);
+    update(&mut app, ctrl_f);
+    assert!(!app.is_frozen());
+
+    // A reload back to the defaults rebinds f.
+    reload_keys(&mut app, &[]);
+    assert_eq!(last_log(&app), "key bindings reloaded");
+    assert_eq!(app.keymap, Keymap::default());
+    update(&mut app, plain_f);
+    assert!(app.is_frozen());
+}

@@ -151,6 +151,8 @@ pub struct ApiError {
     message: String,
     /// The server (not a proxy, not the network) answered with a Twirp error.
     twirp_answer: bool,
+    /// The request was never sent: lktop's own pool had no free connection in time.
+    busy_pool: bool,
 }
 
 impl ApiError {
@@ -170,6 +172,7 @@ impl ApiError {
             endpoint: endpoint.into(),
             message: message.into(),
             twirp_answer: false,
+            busy_pool: false,
         }
     }
 
@@ -186,6 +189,21 @@ impl ApiError {
     #[must_use]
     pub fn is_server_answer(&self) -> bool {
         self.twirp_answer
+    }
+
+    /// Marks the error as lktop's own: no pooled connection became free within
+    /// `connection_timeout`, so the request was never sent.
+    #[must_use]
+    pub fn from_busy_pool(mut self) -> Self {
+        self.busy_pool = true;
+        self
+    }
+
+    /// Whether the request waited for lktop's busy pool and was never sent: the error says
+    /// nothing about the server.
+    #[must_use]
+    pub fn is_busy_pool(&self) -> bool {
+        self.busy_pool
     }
 
     #[must_use]

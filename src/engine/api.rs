@@ -154,7 +154,12 @@ impl ServerApi {
             | PoolError::Connect { .. }
             | PoolError::ShutDown { .. } => ApiErrorKind::Unreachable,
         };
-        ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string())
+        let error = ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string());
+        if matches!(err, PoolError::Timeout { .. }) {
+            error.from_busy_pool()
+        } else {
+            error
+        }
     }
 }
 

@@ -119,7 +119,9 @@ impl ServerWorker {
             Err(err) => {
                 // The state change first: a consumer reading the failure knows the server is
                 // down (the log then says so once, not once per failed poll).
-                self.observe(&mut memory.state, Observation::of_error(&err));
+                if let Some(observation) = Observation::of_error(&err) {
+                    self.observe(&mut memory.state, observation);
+                }
                 self.bus.emit(EventKind::PollFailed {
                     server,
                     error: err.to_string(),

@@ -16,15 +16,18 @@ pub enum Observation {
 
 impl Observation {
     /// A failed poll's error: the server answered it (a Twirp error), did not answer, or
-    /// refused the credentials.
+    /// refused the credentials. `None` when the request was never sent because lktop's own
+    /// pool stayed busy: that says nothing about the server.
     #[must_use]
-    pub fn of_error(err: &ApiError) -> Self {
-        if err.is_auth() {
-            Self::Rejected(err.to_string())
+    pub fn of_error(err: &ApiError) -> Option<Self> {
+        if err.is_busy_pool() {
+            None
+        } else if err.is_auth() {
+            Some(Self::Rejected(err.to_string()))
         } else if err.is_server_answer() || err.kind() == ApiErrorKind::Malformed {
-            Self::Answered
+            Some(Self::Answered)
         } else {
-            Self::NoAnswer(err.to_string())
+            Some(Self::NoAnswer(err.to_string()))
         }
     }
 
@@ -148,7 +151,7 @@ mod tests {
             "unavailable",
         )
         .answered_by_server();
-        assert_eq!(Observation::of_error(&twirp), Observation::Answered);
+        assert_eq!(Observation::of_error(&twirp), Some(Observation::Answered));
         let proxy = ApiError::new(
             "ListRooms",
             ApiErrorKind::Server,
@@ -158,12 +161,12 @@ mod tests {
         );
         assert!(matches!(
             Observation::of_error(&proxy),
-            Observation::NoAnswer(_)
+            Some(Observation::NoAnswer(_))
         ));
         let refused = ApiError::new("ListRooms", ApiErrorKind::ConnectionRefused, None, "e", "x");
         assert!(matches!(
             Observation::of_error(&refused),
-            Observation::NoAnswer(_)
+            Some(Observation::NoAnswer(_))
         ));
         let auth = ApiError::new(
             "ListRooms",
@@ -175,7 +178,22 @@ mod tests {
         .answered_by_server();
         assert!(matches!(
             Observation::of_error(&auth),
-            Observation::Rejected(_)
+            Some(Observation::Rejected(_))
         ));
+    }
+
+    #[test]
+    fn a_request_that_waited_out_lktops_busy_pool_says_nothing_about_the_server() {
+        let busy = ApiError::new(
+            "ListRooms",
+            ApiErrorKind::Timeout {
+                after: Some(std::time::Duration::from_secs(1)),
+            },
+            None,
+            "e",
+            "no connection to s became free within 1s",
+        )
+        .from_busy_pool();
+        assert_eq!(Observation::of_error(&busy), None);
     }
 }

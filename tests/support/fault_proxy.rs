@@ -32,6 +32,13 @@ pub enum ProxyMode {
     /// Every request is answered with these bytes (a whole HTTP response, which should say
     /// `Connection: close`), then the connection is closed.
     Canned(Vec<u8>),
+    /// Requests for this RoomService method (`MutePublishedTrack`) are answered like `Canned`;
+    /// every other request passes through: a server that refuses one kind of request.
+    #[allow(
+        dead_code,
+        reason = "each test file that includes the proxy uses only some of its modes"
+    )]
+    Refuse { method: String, answer: Vec<u8> },
 }
 
 /// Serves until dropped.
@@ -113,7 +120,14 @@ async fn serve(
         let Some(request) = read_message(&mut client, &mut pending).await else {
             return;
         };
-        let mode = mode.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut mode = mode.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let ProxyMode::Refuse { method, answer } = mode {
+            mode = if is_call_of(&request, &method) {
+                ProxyMode::Canned(answer)
+            } else {
+                ProxyMode::PassThrough
+            };
+        }
         if mode != ProxyMode::PassThrough {
             faulted.fetch_add(1, Ordering::Relaxed);
         }
@@ -158,8 +172,19 @@ async fn serve(
                 let _ = client.shutdown().await;
                 return;
             }
+            ProxyMode::Refuse { .. } => unreachable!("decided above"),
         }
     }
+}
+
+/// Whether `request` calls the Twirp method `method` (`POST /twirp/livekit.RoomService/{method}`).
+fn is_call_of(request: &[u8], method: &str) -> bool {
+    let head = String::from_utf8_lossy(request);
+    head.lines().next().is_some_and(|line| {
+        line.split_whitespace()
+            .nth(1)
+            .is_some_and(|path| path.ends_with(&format!("/{method}")))
+    })
 }
 
 /// Sends one request to the server on a fresh connection and reads its whole answer.

@@ -1,0 +1,198 @@
+//! A real engine against the built-in sandbox on loopback, for the engine's integration tests:
+//! the sandbox, engine configurations (in code or as a file), the engine, and its event stream
+//! read with deadlines and folded, event by event, into a dashboard `App` through the real
+//! `update` — what the live dashboard does with the stream, minus the terminal.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
+use lktop::engine::{Engine, EngineOptions};
+use lktop::events::{EngineEvent, EventKind, Outcome, now_ms};
+use lktop::keymap::Keymap;
+use lktop::sandbox::admin::{JoinRequest, TrackRequest};
+use lktop::sandbox::{Sandbox, SandboxOptions};
+use lktop::tui::{Action, App, Mode, update};
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub const KEY: &str = "devkey";
+pub const SECRET: &str = "engine-test-secret-0123456789abcdef";
+pub const SERVER: &str = "sb";
+/// Bound of one wait for the engine; generous, since the machine may be loaded.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// An empty sandbox (no simulated rooms) on a free loopback port.
+pub async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
+        .await
+        .expect("the sandbox starts")
+}
+
+/// One server at `url`, polled every 100 ms and graded every 100 ms, a pool of 2 (up to 4)
+/// checked every 200 ms and reconnecting quickly: the engine reacts within a second.
+pub fn config(url: &str, secret: &str) -> Config {
+    let mut config = Config::default();
+    config.servers.push(ServerConfig {
+        name: SERVER.into(),
+        url: url.into(),
+        api_key: KEY.into(),
+        api_secret: Some(SecretString::from(secret)),
+    });
+    config.polling.interval = ConfigDuration::from_millis(100);
+    config.quality_monitoring = QualityConfig {
+        monitoring_interval: ConfigDuration::from_millis(100),
+        ..QualityConfig::default()
+    };
+    let pool = &mut config.connection_pool;
+    pool.pool_size = 2;
+    pool.max_pool_size = 4;
+    pool.connection_timeout = ConfigDuration::from_millis(500);
+    pool.health_check_interval = ConfigDuration::from_millis(200);
+    pool.reconnect_base_delay = ConfigDuration::from_millis(20);
+    pool.reconnect_max_delay = ConfigDuration::from_millis(200);
+    config
+}
+
+/// A configuration file for the sandbox at `url`, with `sections` (YAML) after its server.
+pub fn config_file(url: &str, sections: &str) -> String {
+    format!(
+        "servers:\n  - name: {SERVER}\n    url: {url}\n    api_key: {KEY}\n    \
+         api_secret: {SECRET}\n{sections}"
+    )
+}
+
+/// Replaces the file in one step (a sibling written, then renamed over it), so a watcher
+/// never reads it half-written.
+pub fn write_config(path: &Path, text: &str) {
+    let next = path.with_extension("next");
+    std::fs::write(&next, text).expect("the configuration is written");
+    std::fs::rename(&next, path).expect("the configuration is replaced");
+}
+
+/// The engine for `config`, with no file behind it.
+pub async fn start(config: Config) -> (Engine, EventStream) {
+    let (engine, events) = Engine::start(EngineOptions {
+        config,
+        sources: None,
+        watch_config: false,
+        sandbox: None,
+    })
+    .await
+    .expect("the engine starts");
+    (engine, EventStream::new(events))
+}
+
+/// The engine for the configuration in `path`, which `ReloadConfig` reads again and, with
+/// `watch`, every change to the file reloads.
+pub async fn start_from_file(path: &Path, watch: bool) -> (Engine, EventStream) {
+    let sources = ConfigSources {
+        file: Some(path.to_path_buf()),
+        overrides: Vec::new(),
+    };
+    let loaded = lktop::config::load(&sources).expect("the configuration file is valid");
+    let (engine, events) = Engine::start(EngineOptions {
+        config: loaded.config,
+        sources: Some(sources),
+        watch_config: watch,
+        sandbox: None,
+    })
+    .await
+    .expect("the engine starts");
+    (engine, EventStream::new(events))
+}
+
+/// A participant who publishes one track of each kind in `tracks` (`audio`, `video`).
+pub fn person(identity: &str, tracks: &[&str]) -> JoinRequest {
+    JoinRequest {
+        identity: identity.into(),
+        name: identity.into(),
+        tracks: tracks
+            .iter()
+            .map(|kind| TrackRequest {
+                kind: (*kind).into(),
+                source: None,
+                name: None,
+                muted: false,
+            })
+            .collect(),
+    }
+}
+
+/// The live dashboard's state, before any event.
+pub fn dashboard() -> App {
+    App::new(
+        Mode::Live { sandbox: None },
+        Keymap::default(),
+        lktop::config::RoomLimitsConfig::default(),
+        now_ms(),
+    )
+}
+
+/// The engine's events as read so far, each folded into `app` as it is read.
+pub struct EventStream {
+    events: mpsc::Receiver<EngineEvent>,
+    /// The dashboard fed every event read, in order.
+    pub app: App,
+}
+
+impl EventStream {
+    pub fn new(events: mpsc::Receiver<EngineEvent>) -> Self {
+        Self {
+            events,
+            app: dashboard(),
+        }
+    }
+
+    /// The next event, already folded into `app`; `None` once `deadline` has passed.
+    pub async fn next_before(&mut self, deadline: Instant) -> Option<EngineEvent> {
+        let event = tokio::time::timeout_at(deadline, self.events.recv())
+            .await
+            .ok()?
+            .expect("the engine is running");
+        let _ = update(&mut self.app, Action::Engine(Box::new(event.clone())));
+        Some(event)
+    }
+
+    /// The first event `pick` accepts within `within`; fails naming `what` otherwise.
+    pub async fn wait_for<T>(
+        &mut self,
+        within: Duration,
+        what: &str,
+        mut pick: impl FnMut(&EventKind) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + within;
+        while let Some(event) = self.next_before(deadline).await {
+            if let Some(found) = pick(&event.kind) {
+                return found;
+            }
+        }
+        panic!("no {what} within {within:?}");
+    }
+
+    /// The outcome of command `id`.
+    pub async fn outcome(&mut self, id: u64) -> Outcome {
+        self.wait_for(
+            WAIT,
+            &format!("outcome of command {id}"),
+            |kind| match kind {
+                EventKind::Command {
+                    id: done, outcome, ..
+                } if *done == id => Some(outcome.clone()),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// Every event of the next `span`.
+    pub async fn during(&mut self, span: Duration) -> Vec<EngineEvent> {
+        let deadline = Instant::now() + span;
+        let mut seen = Vec::new();
+        while let Some(event) = self.next_before(deadline).await {
+            seen.push(event);
+        }
+        seen
+    }
+}
