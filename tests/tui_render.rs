@@ -190,6 +190,63 @@ fn room_detail() {
 }
 
 #[test]
+fn whole_sids_in_the_room_detail() {
+    let app = app_at(80, 24, &|app| {
+        rooms(app);
+        press(app, KeyAction::Open);
+        press(app, KeyAction::Down);
+    });
+    let screen: String = draw(&app, 80, 24)
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    // A whole sid in its column, and the selected track's identity and sids in full.
+    assert!(screen.contains("TR_A000000kQ7xZ "), "{screen}");
+    assert!(
+        screen.contains("ada-100 · PA_000000vB3nWq · track TR_A000000kQ7xZ (microphone)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_closed_connection_says_why() {
+    let app = app_at(160, 48, &|app| {
+        engine(
+            app,
+            1,
+            EventKind::Pool {
+                event: PoolEvent::StateChanged {
+                    server: "eu-west".into(),
+                    change: StateChange {
+                        connection: ConnectionId(5),
+                        from: ConnectionState::Connected,
+                        to: ConnectionState::Disconnected,
+                        cause: "idle for 1m above pool_size".into(),
+                        attempt: None,
+                        next_retry_in: None,
+                    },
+                },
+            },
+        );
+        press(app, KeyAction::ShowConnections);
+    });
+    let screen: String = draw(&app, 160, 48)
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(
+        screen.contains("conn-5 closed 0s ago: idle for 1m above pool_size"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn room_detail_of_a_vanished_room() {
     check("room_detail_gone", &|app| {
         rooms(app);
@@ -529,7 +586,7 @@ fn event_detail_of_a_collapsed_entry() {
         incident(app);
         press(app, KeyAction::ShowEvents);
         press(app, KeyAction::FilterEvents);
-        type_text(app, "poll failed");
+        type_text(app, "reconnecting");
         key(app, KeyCode::Enter);
         press(app, KeyAction::Open);
         assert!(app.events_view.detail().is_some());
@@ -557,11 +614,12 @@ fn the_selected_event_is_highlighted() {
         .selected()
         .bg
         .expect("the selection has a background");
-    // The list's rows are 3..=21; the fixture's 19 entries fill them, the newest on 21.
+    // The list's rows are 3..=21; the fixture's 18 entries fill them from the top, the newest
+    // on 20.
     let highlighted: Vec<u16> = (3..=21)
         .filter(|&y| buffer[(40, y)].bg == selected)
         .collect();
-    assert_eq!(highlighted, [20], "the entry before the newest");
+    assert_eq!(highlighted, [19], "the entry before the newest");
 }
 
 /// eu-west stopped answering just after the fixture's last poll, 72 s ago now: its polls

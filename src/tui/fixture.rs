@@ -526,7 +526,8 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
     let pattern = (room + p) % 4;
     let track = |kind: TrackKind, tag: char, source: &str, title: &str, muted: bool| {
         crate::snapshot::TrackSummary {
-            sid: format!("TR_{tag}{room:04}{p:02}"),
+            // As long as livekit-server's: `TR_` and 12 characters.
+            sid: format!("TR_{tag}{room:04}{p:02}kQ7xZ"),
             kind,
             source: source.to_owned(),
             name: title.to_owned(),
@@ -552,7 +553,7 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
             name.to_lowercase(),
             (room * 31 + p * 17) % 900 + 100
         ),
-        sid: format!("PA_{room:04}{p:02}"),
+        sid: format!("PA_{room:04}{p:02}vB3nWq"),
         name: name.to_owned(),
         joined_at_ms: (created_ms + i64::try_from(p).unwrap_or(0) * 45_000).min(NOW_MS - 5_000),
         state: if p + 1 == count && count > 2 {
