@@ -328,7 +328,7 @@ fn carry_out(
             None
         }
         (Effect::Redraw, _) => {
-            guard.terminal().clear()?;
+            guard.redraw_all()?;
             None
         }
         // The id comes back at once, so the `sent` line is logged before the outcome that

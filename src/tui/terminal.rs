@@ -8,6 +8,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
 
 /// The dashboard's terminal; restored when dropped.
 pub struct TerminalGuard {
@@ -51,7 +52,21 @@ impl TerminalGuard {
             EnableMouseCapture,
             EnableBracketedPaste
         )?;
-        self.terminal.clear()
+        self.redraw_all()
+    }
+
+    /// Clears the screen and makes the next frame draw every cell. Not `Terminal::clear`:
+    /// ratatui-core 0.1.2's asks the terminal for the cursor position, and the answer never
+    /// reaches it while crossterm's `EventStream` thread holds the input reader, so after a
+    /// 2 s timeout the dashboard ended with an error on every `fg` or SIGCONT. A resize to
+    /// the whole terminal clears and resets the same way without asking anything.
+    ///
+    /// # Errors
+    /// The terminal's size cannot be read or the screen cannot be cleared.
+    pub fn redraw_all(&mut self) -> io::Result<()> {
+        let size = self.terminal.size()?;
+        self.terminal
+            .resize(Rect::new(0, 0, size.width, size.height))
     }
 }
 
