@@ -51,6 +51,17 @@ pub enum Action {
     Signal(Signal),
 }
 
+impl Action {
+    /// What the user did (or the terminal or a signal said), as opposed to data arriving.
+    #[must_use]
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Self::Key(_) | Self::Mouse(_) | Self::Paste(_) | Self::Resize { .. } | Self::Signal(_)
+        )
+    }
+}
+
 /// Playback controls of a replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ReplayControl {

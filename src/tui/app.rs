@@ -632,7 +632,9 @@ impl App {
             EventKind::Snapshot { snapshot, stats } => {
                 let server = snapshot.server.clone();
                 let view = self.live_server_mut(&server);
-                view.snapshot = Some(snapshot);
+                if let Some(replaced) = view.snapshot.replace(snapshot) {
+                    super::retire::retire(replaced);
+                }
                 view.poll = Some(stats);
                 view.poll_error = None;
                 self.refresh_room_order();

@@ -11,6 +11,7 @@ pub mod log;
 mod logfile;
 pub mod popup;
 pub mod render;
+mod retire;
 pub mod rooms;
 mod run;
 mod terminal;

@@ -275,13 +275,7 @@ where
     while !app.should_quit {
         let due = last_frame.map_or_else(Instant::now, |at| at + FRAME_BUDGET);
         if dirty && Instant::now() >= due {
-            assert!(
-                !panic_on_draw,
-                "LKTOP_DEBUG_PANIC is set: panicking on purpose to test terminal restore"
-            );
-            guard
-                .terminal()
-                .draw(|frame| super::render::draw(frame, app))?;
+            draw(&mut guard, app, panic_on_draw)?;
             last_frame = Some(Instant::now());
             dirty = false;
         }
@@ -294,20 +288,55 @@ where
             actions.next().await
         };
         let Some(batch) = batch else { break };
-        for action in batch {
-            let mut pending = vec![action];
-            while let Some(action) = pending.pop() {
-                for effect in update(app, action) {
-                    if let Some(follow_up) = carry_out(effect, &source, &feedback, &mut guard)? {
-                        pending.push(follow_up);
-                    }
-                }
+        // What the user did goes first and is drawn at once, outside the frame budget (which
+        // is there for bursts of data): a key that arrives with a poll's worth of data is not
+        // made to wait for that data to be folded in.
+        let (input, data): (Vec<Action>, Vec<Action>) =
+            batch.into_iter().partition(Action::is_input);
+        if !input.is_empty() {
+            fold(app, input, &source, &feedback, &mut guard)?;
+            if !app.should_quit {
+                draw(&mut guard, app, panic_on_draw)?;
+                last_frame = Some(Instant::now());
             }
         }
+        fold(app, data, &source, &feedback, &mut guard)?;
         dirty = true;
     }
     drop(guard);
     Ok(app.stopped_by)
+}
+
+fn draw(guard: &mut TerminalGuard, app: &App, panic_on_draw: bool) -> color_eyre::Result<()> {
+    assert!(
+        !panic_on_draw,
+        "LKTOP_DEBUG_PANIC is set: panicking on purpose to test terminal restore"
+    );
+    guard
+        .terminal()
+        .draw(|frame| super::render::draw(frame, app))?;
+    Ok(())
+}
+
+/// Folds actions in, one after another, with the actions their effects lead to.
+fn fold(
+    app: &mut App,
+    actions: Vec<Action>,
+    source: &Source<'_>,
+    feedback: &mpsc::UnboundedSender<Action>,
+    guard: &mut TerminalGuard,
+) -> color_eyre::Result<()> {
+    for action in actions {
+        let mut pending = vec![action];
+        while let Some(action) = pending.pop() {
+            for effect in update(app, action) {
+                if let Some(follow_up) = carry_out(effect, source, feedback, guard)? {
+                    pending.push(follow_up);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Carries out one effect without waiting on anything outside; returns an action to fold in
