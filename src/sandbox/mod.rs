@@ -7,7 +7,6 @@
 
 pub mod admin;
 pub mod auth;
-pub mod cli;
 pub mod clock;
 pub mod codec;
 pub mod disruptions;
