@@ -420,7 +420,7 @@ fn parse_set(assignment: &str) -> Result<Override, Box<ConfigIssue>> {
     ));
     let Some((key, value)) = assignment.split_once('=') else {
         return Err(Box::new(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin,
             problem: format!("`{assignment}` has no `=`"),
             help: Some(
@@ -430,13 +430,13 @@ fn parse_set(assignment: &str) -> Result<Override, Box<ConfigIssue>> {
     };
     let key: KeyPath = key.trim().parse().map_err(|problem| {
         Box::new(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin: origin.clone(),
             problem,
             help: None,
         })
     })?;
-    Ok(if key.is_secret() {
+    Ok(if config::is_secret_key(&key) {
         Override::text(key, value, origin)
     } else {
         Override::yaml(key, value, origin)

@@ -127,7 +127,7 @@ mod humantime_serde_opt {
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::config::ConfigDuration;
+    use yaml_located::ConfigDuration;
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
     pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {

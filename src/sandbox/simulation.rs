@@ -29,7 +29,7 @@ use super::scenario::{
     Scenario, Surge,
 };
 use super::twirp_error::TwirpCode;
-use crate::config::ConfigDuration;
+use yaml_located::ConfigDuration;
 
 /// The longest stretch of simulated time one step accounts for. After a stall (a suspended
 /// laptop, a debugger) the simulation resumes instead of replaying minutes of churn at once.
