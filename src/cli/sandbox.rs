@@ -6,10 +6,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use secrecy::{ExposeSecret, SecretString};
-
-use crate::sandbox::scenario::Scenario;
-use crate::sandbox::{Sandbox, SandboxOptions};
 
 /// The flags of `lktop sandbox`; the key and secret come from the global `--api-key` and
 /// `--api-secret` (see `cli::command`).
@@ -65,7 +64,7 @@ pub fn run(
     options.seed = args.seed;
     options.speed = args.speed;
 
-    crate::logging::init_stderr("lktop=info");
+    crate::logging::init_stderr("info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1073,7 +1073,7 @@ fn rooms_surge_window(surge: &RoomsSurge, elapsed: Duration, now_ms: i64) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::rooms::ServerLimits;
+    use crate::rooms::ServerLimits;
 
     const T0: i64 = 1_700_000_000_000;
 

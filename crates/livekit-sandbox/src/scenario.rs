@@ -1,7 +1,8 @@
 //! Scenario files: what the sandbox simulates.
 //!
-//! A scenario is a YAML file (`assets/demo.yaml` is the default one and the commented reference
-//! of the format). Every key is optional unless marked *required*; unknown keys are refused.
+//! A scenario is a YAML file (this crate's `assets/demo.yaml`, [`Scenario::demo`], is the
+//! commented reference of the format). Every key is optional unless marked *required*;
+//! unknown keys are refused.
 //!
 //! ```yaml
 //! seed: 42            # decides every random choice: same seed, same simulation
@@ -66,11 +67,11 @@ use yaml_located::{ConfigDuration, KeyPath, LocatedIssue, Locator, Origin, Posit
 use super::faults::Disruption;
 use super::rooms::ServerLimits;
 
-/// The default demo, compiled into the binary.
-pub const DEMO_YAML: &str = include_str!("../../assets/demo.yaml");
+/// The demo scenario, compiled in.
+pub const DEMO_YAML: &str = include_str!("../assets/demo.yaml");
 
 /// How errors in the built-in demo name it.
-pub const DEMO_LABEL: &str = "assets/demo.yaml (built in)";
+pub const DEMO_LABEL: &str = "livekit-sandbox/assets/demo.yaml (built in)";
 
 /// The longest simulation step: a step covers at most this much simulated time (longer
 /// stalls are skipped rather than replayed), so a longer `tick` would lose time.
@@ -449,7 +450,7 @@ impl Scenario {
         Self::default()
     }
 
-    /// The built-in demo, `assets/demo.yaml`.
+    /// The built-in demo, this crate's `assets/demo.yaml`.
     ///
     /// # Panics
     /// Never in a released build: a test loads the embedded file.

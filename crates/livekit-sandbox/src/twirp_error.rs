@@ -154,15 +154,12 @@ impl std::error::Error for TwirpError {}
 mod tests {
     use super::*;
 
+    /// That each code's status is the one the Twirp spec ties to it is checked against lktop's
+    /// own table of the spec, in lktop's `api::error` tests.
     #[test]
-    fn codes_round_trip_and_map_to_the_spec_status() {
+    fn codes_round_trip() {
         for code in TwirpCode::ALL {
             assert_eq!(code.as_str().parse::<TwirpCode>().unwrap(), code);
-            assert_eq!(
-                Some(code.http_status()),
-                crate::api::twirp_code_status(code.as_str()),
-                "{code:?}"
-            );
         }
         assert!(
             "nope"

@@ -348,7 +348,7 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::sandbox::{Sandbox, SandboxOptions};
+    use crate::{Sandbox, SandboxOptions};
 
     async fn sandbox() -> Sandbox {
         Sandbox::start(SandboxOptions::new(
