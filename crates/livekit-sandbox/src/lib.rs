@@ -60,7 +60,7 @@ pub mod faults;
 mod handle;
 pub mod rooms;
 pub mod scenario;
-pub mod server;
+mod server;
 pub mod service;
 pub mod simulation;
 pub mod twirp_error;

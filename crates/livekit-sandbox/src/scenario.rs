@@ -68,14 +68,14 @@ use super::faults::Disruption;
 use super::rooms::ServerLimits;
 
 /// The demo scenario, compiled in.
-pub const DEMO_YAML: &str = include_str!("../assets/demo.yaml");
+pub(crate) const DEMO_YAML: &str = include_str!("../assets/demo.yaml");
 
 /// How errors in the built-in demo name it.
-pub const DEMO_LABEL: &str = "livekit-sandbox/assets/demo.yaml (built in)";
+pub(crate) const DEMO_LABEL: &str = "livekit-sandbox/assets/demo.yaml (built in)";
 
 /// The longest simulation step: a step covers at most this much simulated time (longer
 /// stalls are skipped rather than replayed), so a longer `tick` would lose time.
-pub const MAX_TICK: Duration = Duration::from_secs(10);
+pub(crate) const MAX_TICK: Duration = Duration::from_secs(10);
 
 /// A whole scenario: the simulation's settings, its rooms and its scheduled faults.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -395,7 +395,9 @@ mod offset {
     use serde::de::{self, Visitor};
     use yaml_located::ConfigDuration;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
         struct OffsetVisitor;
 
         impl Visitor<'_> for OffsetVisitor {

@@ -201,7 +201,7 @@ pub struct ScheduledDisruption {
 impl SimEvent {
     /// Room-level happenings worth an `info` log line; per-participant ones are `debug`.
     #[must_use]
-    pub fn is_notable(&self) -> bool {
+    pub(crate) fn is_notable(&self) -> bool {
         !matches!(
             self,
             Self::Joined { .. }
