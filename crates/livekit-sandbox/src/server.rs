@@ -304,7 +304,7 @@ async fn route(
     if path == "/" && request.method() == Method::GET {
         return text(
             StatusCode::OK,
-            "lktop sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
+            "livekit-sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
         );
     }
     twirp_error(&TwirpError::new(
