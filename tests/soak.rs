@@ -8,7 +8,7 @@
 //! (`test = false` in Cargo.toml) and runs when named:
 //!
 //! ```text
-//! LKTOP_SOAK_SECS=90 cargo test --locked --test soak -- --nocapture   # CI
+//! LKTOP_SOAK_SECS=90 cargo test --locked -p lktop --test soak -- --nocapture   # CI
 //! scripts/soak.sh [SECONDS]                                           # the full one
 //! ```
 //!
