@@ -27,12 +27,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use livekit_sandbox::faults::Faults;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{ApiError, ApiErrorKind, LiveKitRoomApi, RoomApi};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolEvent, PoolOptions};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState, StateChange};
-use lktop::sandbox::faults::Faults;
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use secrecy::SecretString;
 use tokio::sync::mpsc;

@@ -9,16 +9,16 @@
 use std::time::{Duration, Instant};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
+use livekit_sandbox::auth::ApiKeys;
+use livekit_sandbox::codec::Encoding;
+use livekit_sandbox::rooms::TrackSpec;
+use livekit_sandbox::service::{self, Call};
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{LiveKitRoomApi, proto};
 use lktop::config::{Config, ConfigDuration, QualityConfig};
 use lktop::engine::ServerApi;
 use lktop::poller::RoomsPoller;
 use lktop::pool::{Pool, PoolOptions};
-use lktop::sandbox::auth::ApiKeys;
-use lktop::sandbox::codec::Encoding;
-use lktop::sandbox::rooms::TrackSpec;
-use lktop::sandbox::service::{self, Call};
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use prost::Message;
 use secrecy::{ExposeSecret, SecretString};
 

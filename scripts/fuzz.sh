@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes lktop's input parsers: every cargo-fuzz target in fuzz/ runs for SECONDS_PER_TARGET
-# seconds (default 30), starting from the committed seeds in fuzz/corpus/<target>/, which it
-# only reads (new inputs go to a temporary folder).
+# Fuzzes the parsers of outside input in lktop and its livekit-sandbox crate (configuration,
+# scenarios, Twirp request bodies, room metadata): every cargo-fuzz target in fuzz/ runs for
+# SECONDS_PER_TARGET seconds (default 30), starting from the committed seeds in
+# fuzz/corpus/<target>/, which it only reads (new inputs go to a temporary folder).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]
 #

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Records assets/demo-recording.ndjson.gz, the recording `lktop replay` ships with: `lktop watch
-# --record` against `lktop sandbox` running the demo scenario (assets/demo.yaml) at 4x simulated
-# speed for 180 real seconds, i.e. 12 simulated minutes: the whole demo timeline, its surges,
-# limit violations and faults included. Run it again when the engine's events change; it takes
-# a little over three minutes.
+# --record` against `lktop sandbox` running the demo scenario
+# (crates/livekit-sandbox/assets/demo.yaml) at 4x simulated speed for 180 real seconds, i.e. 12
+# simulated minutes: the whole demo timeline, its surges, limit violations and faults included.
+# Run it again when the engine's events change; it takes a little over three minutes.
 #
 # usage: scripts/record-demo.sh [OUTPUT]      (default: assets/demo-recording.ndjson.gz)
 #   DURATION=180s SPEED=4 override the length and the simulation speed.

@@ -10,4 +10,4 @@ case $seconds in
     '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
-LKTOP_SOAK_SECS=$seconds exec cargo test --locked --release --test soak -- --nocapture
+LKTOP_SOAK_SECS=$seconds exec cargo test --locked --release -p lktop --test soak -- --nocapture

@@ -14,6 +14,10 @@ use crate::config::{
     self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LoadedConfig, Origin, Override,
 };
 
+mod sandbox;
+
+pub use sandbox::SandboxArgs;
+
 // clap prints these doc comments as --help text, where markdown backticks would show literally.
 #[expect(clippy::doc_markdown, reason = "doc comments are --help text")]
 #[derive(Debug, Parser)]
@@ -104,25 +108,6 @@ pub struct ReplayArgs {
     /// Recording seconds per real second
     #[arg(long, default_value = "1", value_parser = crate::record::parse_speed)]
     pub speed: f64,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct SandboxArgs {
-    /// Port to listen on (0 picks a free one)
-    #[arg(long, default_value_t = 7880)]
-    pub port: u16,
-    /// Address to listen on; keep loopback unless other machines must reach it
-    #[arg(long, default_value = "127.0.0.1")]
-    pub bind: std::net::IpAddr,
-    /// Scenario: a YAML file, `demo` (the built-in demo) or `none` (no simulated rooms)
-    #[arg(long, default_value = "demo", value_name = "FILE|demo|none")]
-    pub scenario: String,
-    /// Seed of every random choice (overrides the scenario's)
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Simulated seconds per real second (overrides the scenario's)
-    #[arg(long)]
-    pub speed: Option<f64>,
 }
 
 #[expect(
@@ -249,9 +234,7 @@ where
             print_stdout(config::TEMPLATE)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sandbox(args)) => {
-            crate::sandbox::cli::run(args, &sandbox_credentials(&cli, &matches))
-        }
+        Some(Command::Sandbox(args)) => sandbox::run(args, &sandbox_credentials(&cli, &matches)),
         Some(Command::Watch(args)) => {
             let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
                 .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
@@ -437,7 +420,7 @@ fn parse_set(assignment: &str) -> Result<Override, Box<ConfigIssue>> {
     ));
     let Some((key, value)) = assignment.split_once('=') else {
         return Err(Box::new(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin,
             problem: format!("`{assignment}` has no `=`"),
             help: Some(
@@ -447,13 +430,13 @@ fn parse_set(assignment: &str) -> Result<Override, Box<ConfigIssue>> {
     };
     let key: KeyPath = key.trim().parse().map_err(|problem| {
         Box::new(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin: origin.clone(),
             problem,
             help: None,
         })
     })?;
-    Ok(if key.is_secret() {
+    Ok(if config::is_secret_key(&key) {
         Override::text(key, value, origin)
     } else {
         Override::yaml(key, value, origin)

@@ -1,8 +1,10 @@
 //! lktop — `htop` for LiveKit.
 //!
 //! The library holds everything; `src/main.rs` only parses the command line and hands over.
-//! The engine-side modules (`config`, `api`, and later the pool, sandbox and workers) never import
-//! the TUI.
+//! The engine-side modules (`config`, `api`, the pool and the workers) never import the TUI. The
+//! built-in LiveKit-compatible server the demo, `lktop sandbox` and the tests run is the
+//! `livekit-sandbox` crate, and the YAML positions configuration errors name come from
+//! `yaml-located`; neither knows lktop.
 
 pub mod api;
 pub mod audio;
@@ -19,7 +21,6 @@ pub mod pool;
 pub mod quality;
 pub mod reconnect;
 pub mod record;
-pub mod sandbox;
 pub(crate) mod serde_time;
 pub mod session;
 pub mod signals;

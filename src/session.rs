@@ -6,6 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use livekit_sandbox::disruptions::{DisruptionNotice, DisruptionOrigin, NoticePhase};
+use livekit_sandbox::faults::{Disruption, Faults};
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::twirp_error::TwirpCode;
+use livekit_sandbox::{Sandbox, SandboxControl, SandboxOptions};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use secrecy::SecretString;
@@ -17,11 +22,6 @@ use crate::config::{Config, ConfigSources, ServerConfig};
 use crate::engine::{Engine, EngineOptions};
 use crate::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase};
 use crate::record::{RecordError, Recorder};
-use crate::sandbox::disruptions::{DisruptionNotice, DisruptionOrigin, NoticePhase};
-use crate::sandbox::faults::{Disruption, Faults};
-use crate::sandbox::scenario::Scenario;
-use crate::sandbox::twirp_error::TwirpCode;
-use crate::sandbox::{Sandbox, SandboxControl, SandboxOptions};
 
 /// Name of the server entry the engine gets for its own sandbox.
 pub const SANDBOX_SERVER: &str = "sandbox";

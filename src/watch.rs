@@ -40,7 +40,7 @@ pub fn run(
     loaded: LoadedConfig,
     sources: ConfigSources,
 ) -> color_eyre::Result<ExitCode> {
-    crate::logging::init_stderr("lktop=warn");
+    crate::logging::init_stderr("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,12 +1,16 @@
 //! How `LiveKitRoomApi` classifies what a server (or the lack of one) does, against tiny HTTP
-//! servers on 127.0.0.1 that answer every request with one canned response.
+//! servers on 127.0.0.1 that answer every request with one canned response, and against the
+//! faults, listener outages and restarts of the built-in sandbox.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lktop::api::{ApiError, ApiErrorKind, LiveKitRoomApi, RoomApi, proto};
+use livekit_sandbox::faults::Faults;
+use livekit_sandbox::twirp_error::TwirpCode;
+use livekit_sandbox::{Sandbox, SandboxOptions};
+use lktop::api::{ApiError, ApiErrorKind, CreateRoomOptions, LiveKitRoomApi, RoomApi, proto};
 use prost::Message;
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -519,12 +523,7 @@ async fn list_rooms_round_trips_a_room() {
 #[tokio::test]
 async fn https_to_a_plain_http_server_says_to_use_http() {
     bounded(async {
-        let sandbox = lktop::sandbox::Sandbox::start(lktop::sandbox::SandboxOptions::new(
-            API_KEY,
-            &SecretString::from(API_SECRET),
-        ))
-        .await
-        .expect("the sandbox starts on loopback");
+        let sandbox = sandbox().await;
         let plain = sandbox.url();
         for url in [
             plain.replacen("http://", "https://", 1),
@@ -552,5 +551,125 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
         assert!(!err.message().contains("plain HTTP"), "{err}");
         sandbox.shutdown().await;
     })
+    .await;
+}
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxOptions::new(
+        API_KEY,
+        &SecretString::from(API_SECRET),
+    ))
+    .await
+    .expect("the sandbox starts on loopback")
+}
+
+fn api(sandbox: &Sandbox, timeout: Duration) -> LiveKitRoomApi {
+    api_for(&sandbox.url(), timeout)
+}
+
+#[tokio::test]
+async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
+    bounded(Box::pin(async {
+        let sandbox = sandbox().await;
+        let api = api(&sandbox, Duration::from_millis(800));
+
+        sandbox
+            .set_faults(Faults {
+                error_rate: 1.0,
+                error_code: TwirpCode::Unavailable,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+        assert_eq!(
+            (err.kind(), err.status()),
+            (ApiErrorKind::Server, Some(503))
+        );
+
+        sandbox
+            .set_faults(Faults {
+                hang_rate: 1.0,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+        assert!(matches!(err.kind(), ApiErrorKind::Timeout { .. }), "{err}");
+
+        sandbox
+            .set_faults(Faults {
+                drop_rate: 1.0,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+        assert_eq!(err.kind(), ApiErrorKind::ConnectionReset, "{err}");
+
+        sandbox
+            .set_faults(Faults {
+                latency_ms: 150,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        api.list_rooms(Vec::new()).await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "latency is added"
+        );
+
+        assert!(
+            sandbox
+                .set_faults(Faults {
+                    error_rate: 1.5,
+                    ..Faults::default()
+                })
+                .await
+                .is_err(),
+            "rates outside 0..=1 are refused"
+        );
+        sandbox.clear_faults().await;
+        api.list_rooms(Vec::new()).await.unwrap();
+        sandbox.shutdown().await;
+    }))
+    .await;
+}
+
+#[tokio::test]
+async fn the_listener_goes_down_refusing_and_comes_back_on_the_same_port() {
+    bounded(Box::pin(async {
+        let sandbox = sandbox().await;
+        let api = api(&sandbox, Duration::from_secs(2));
+        api.create_room("kept", CreateRoomOptions::default())
+            .await
+            .unwrap();
+        let port = sandbox.addr().port();
+
+        sandbox.listener_down().await;
+        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ApiErrorKind::ConnectionRefused | ApiErrorKind::ConnectionReset
+            ),
+            "{err}"
+        );
+        sandbox.listener_up().await;
+        assert_eq!(sandbox.addr().port(), port);
+        let rooms = api.list_rooms(Vec::new()).await.unwrap();
+        assert_eq!(rooms.len(), 1, "state kept while the listener was down");
+
+        sandbox.restart(true, Duration::from_millis(100)).await;
+        assert_eq!(api.list_rooms(Vec::new()).await.unwrap().len(), 1);
+        sandbox.restart(false, Duration::from_millis(100)).await;
+        assert!(
+            api.list_rooms(Vec::new()).await.unwrap().is_empty(),
+            "a restart that loses state forgets the rooms"
+        );
+        sandbox.shutdown().await;
+    }))
     .await;
 }

@@ -29,7 +29,7 @@ fn issue_at(error: &ConfigError, key: &str, line: usize) -> String {
     let matching: Vec<_> = error
         .issues
         .iter()
-        .filter(|issue| issue.key.to_string() == key)
+        .filter(|issue| issue.key.as_ref().is_some_and(|k| k.to_string() == key))
         .collect();
     assert_eq!(
         matching.len(),
@@ -393,7 +393,17 @@ fn every_problem_is_reported_at_once() {
          room_limits:\n  enforcement: strict\n  max_participants_per_room: 0\n\
          quality_monitoring:\n  thresholds:\n    excellent: 0.1\nmetrix: {}\n",
     );
-    let keys: Vec<String> = error.issues.iter().map(|i| i.key.to_string()).collect();
+    let keys: Vec<String> = error
+        .issues
+        .iter()
+        .map(|issue| {
+            issue
+                .key
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
+        .collect();
     assert_eq!(
         keys,
         [

@@ -24,6 +24,8 @@ use harness::{
     EventStream, SECRET, SERVER, WAIT, config, config_file, person, sandbox, start,
     start_from_file, write_config,
 };
+use livekit_sandbox::Sandbox;
+use livekit_sandbox::faults::Faults;
 use lktop::config::{AudioProfile, EnforcementMode, KeyList, RoomLimitOverride, RoomLimitsConfig};
 use lktop::events::{
     Command, EngineEvent, EventKind, LiveSettings, Outcome, ReplacedLimits, ServerState, now_ms,
@@ -33,8 +35,6 @@ use lktop::limits::Enforcement;
 use lktop::pool::PoolEvent;
 use lktop::quality::{DEFAULT_WINDOW, Grade};
 use lktop::reconnect::{ConnectionId, ConnectionState};
-use lktop::sandbox::Sandbox;
-use lktop::sandbox::faults::Faults;
 use lktop::snapshot::RoomChange;
 use lktop::tui::{Action, update};
 

@@ -24,13 +24,13 @@ use std::time::Duration;
 
 use fault_proxy::{FaultProxy, ProxyMode, http_response};
 use headless_dashboard::HeadlessDashboard;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{ApiErrorKind, LiveKitRoomApi, RoomApi, proto};
 use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{Command, EngineEvent, EventKind, Outcome};
 use lktop::pool::{PoolEvent, PoolStatus};
 use lktop::reconnect::ConnectionState;
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use prost::Message;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use livekit_sandbox::admin::{JoinRequest, TrackRequest};
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{LiveKitRoomApi, RoomApi};
 use lktop::poller::RoomsPoller;
-use lktop::sandbox::admin::{JoinRequest, TrackRequest};
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use lktop::snapshot::{RoomChange, TrackKind};
 use secrecy::SecretString;
 

@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
+use livekit_sandbox::faults::Faults;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{ApiError, ApiErrorKind, BuildError, LiveKitRoomApi, RoomApi, proto};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolError, PoolEvent, PoolOptions, PoolStatus};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState};
-use lktop::sandbox::faults::Faults;
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use secrecy::SecretString;

@@ -8,7 +8,7 @@
 //! (`test = false` in Cargo.toml) and runs when named:
 //!
 //! ```text
-//! LKTOP_SOAK_SECS=90 cargo test --locked --test soak -- --nocapture   # CI
+//! LKTOP_SOAK_SECS=90 cargo test --locked -p lktop --test soak -- --nocapture   # CI
 //! scripts/soak.sh [SECONDS]                                           # the full one
 //! ```
 //!
@@ -25,16 +25,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use livekit_sandbox::faults::{Disruption, Faults};
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::twirp_error::TwirpCode;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::config::{Config, ConfigDuration, QualityConfig, RoomLimitsConfig, ServerConfig};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{Command, EngineEvent, EventKind, now_ms};
 use lktop::keymap::Keymap;
 use lktop::pool::PoolEvent;
 use lktop::reconnect::{ConnectionId, ConnectionState};
-use lktop::sandbox::faults::{Disruption, Faults};
-use lktop::sandbox::scenario::Scenario;
-use lktop::sandbox::twirp_error::TwirpCode;
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use lktop::tui::{Action, App, Mode, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use lktop::api::proto;
-use lktop::sandbox::codec::Encoding;
+use livekit_sandbox::codec::Encoding;
 use lktop_fuzz::{IDENTITY, ROOM, track_sids};
 use prost::Message;
 use serde::Serialize;

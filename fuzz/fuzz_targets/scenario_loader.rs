@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lktop::sandbox::scenario::{Scenario, ScenarioError};
+use livekit_sandbox::scenario::{Scenario, ScenarioError};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -4,6 +4,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lktop::sandbox::codec::Encoding;
+use livekit_sandbox::codec::Encoding;
 
 fuzz_target!(|body: &[u8]| lktop_fuzz::call_every_method(Encoding::Json, body));

@@ -1,7 +1,7 @@
 //! The sandbox's RoomService as its server runs it, on a small fixed world, for the two Twirp
 //! fuzz targets and the seed generator.
 //!
-//! A body reaches [`lktop::sandbox::service::handle`], the function the server calls with the
+//! A body reaches [`livekit_sandbox::service::handle`], the function the server calls with the
 //! method name from the URL, so decoding is fuzzed exactly as a client reaches it. The caller is
 //! an admin of [`ROOM`], where [`IDENTITY`] publishes two tracks: a body that names them goes
 //! past the grant check and into the room store as well.
@@ -9,10 +9,10 @@
 use std::sync::Mutex;
 
 use livekit_api::access_token::{Claims, VideoGrants};
-use lktop::sandbox::clock::SimClock;
-use lktop::sandbox::codec::Encoding;
-use lktop::sandbox::rooms::{RoomStore, ServerLimits, TrackSpec};
-use lktop::sandbox::service::{self, Call, METHODS};
+use livekit_sandbox::clock::SimClock;
+use livekit_sandbox::codec::Encoding;
+use livekit_sandbox::rooms::{RoomStore, ServerLimits, TrackSpec};
+use livekit_sandbox::service::{self, Call, METHODS};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 

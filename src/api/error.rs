@@ -574,6 +574,18 @@ mod tests {
     }
 
     #[test]
+    fn the_sandbox_answers_each_twirp_code_with_the_status_lktop_expects() {
+        use livekit_sandbox::twirp_error::TwirpCode;
+        for code in TwirpCode::ALL {
+            assert_eq!(
+                Some(code.http_status()),
+                twirp_code_status(code.as_str()),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
     fn transient_and_auth_helpers() {
         use ApiErrorKind as K;
         for kind in [

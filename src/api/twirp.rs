@@ -350,8 +350,9 @@ fn describe_body(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use livekit_sandbox::{Sandbox, SandboxOptions};
+
     use super::*;
-    use crate::sandbox::{Sandbox, SandboxOptions};
 
     #[test]
     fn bodies_are_described_briefly() {

@@ -10,8 +10,8 @@ use std::fmt;
 use secrecy::ExposeSecret;
 use serde_yaml::Value;
 
-use super::key_path::KeyPath;
 use super::schema::{Config, MASK};
+use yaml_located::KeyPath;
 
 /// Shown for the side of a change where the key is not set at all.
 const NOT_SET: &str = "(not set)";

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use super::error::{ConfigError, ConfigIssue, Origin};
-use super::key_path::{KeyPath, Segment};
-use super::locate::{Locator, Position, Target, duplicate_key};
-use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig};
+use yaml_located::{KeyPath, Locator, Origin, Position, Segment, Target, duplicate_key};
+
+use super::error::{ConfigError, ConfigIssue};
+use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig, is_secret_key};
 use super::validate::{Violation, allowed, validate, validate_written};
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
@@ -55,7 +55,7 @@ impl Override {
 
 impl std::fmt::Display for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = if self.key.is_secret() {
+        let value = if is_secret_key(&self.key) {
             MASK.to_owned()
         } else {
             serde_yaml::to_string(&self.value)
@@ -90,7 +90,7 @@ where
                     Err(_) => path.key(part.to_ascii_lowercase()),
                 });
             let origin = Origin::Env(name.to_owned());
-            Some(if key.is_secret() {
+            Some(if is_secret_key(&key) {
                 Override::text(key, value.as_ref(), origin)
             } else {
                 Override::yaml(key, value.as_ref(), origin)
@@ -129,7 +129,7 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     let text = match &sources.file {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
             ConfigError::single(ConfigIssue {
-                key: KeyPath::root(),
+                key: Some(KeyPath::root()),
                 origin: file_origin(path, None, None),
                 problem: format!("cannot read the file: {err}"),
                 help: Some(
@@ -183,7 +183,7 @@ pub fn load_text(
                 entry.origin
             )),
             Err(problem) => issues.push(ConfigIssue {
-                key: entry.key.clone(),
+                key: Some(entry.key.clone()),
                 origin: entry.origin.clone(),
                 problem,
                 help: None,
@@ -203,7 +203,10 @@ pub fn load_text(
     };
     // A value refused while decoding was replaced by its default; judging that default again
     // would only repeat the problem in a more confusing form.
-    let reported: Vec<KeyPath> = issues.iter().map(|issue| issue.key.clone()).collect();
+    let reported: Vec<KeyPath> = issues
+        .iter()
+        .filter_map(|issue| issue.key.clone())
+        .collect();
     issues.extend(
         validate(&config)
             .into_iter()
@@ -236,7 +239,7 @@ fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
             column: location.column(),
         });
         ConfigError::single(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin: file_origin(file, position, position.and_then(|p| line_of(text, p.line))),
             problem: format!("not valid YAML: {err}"),
             help: Some("compare with `lktop print-config-template`".to_owned()),
@@ -246,7 +249,7 @@ fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
         Value::Null => Ok(Value::Mapping(Mapping::new())),
         Value::Mapping(_) => Ok(tree),
         other => Err(ConfigError::single(ConfigIssue {
-            key: KeyPath::root(),
+            key: Some(KeyPath::root()),
             origin: file_origin(file, None, None),
             problem: format!(
                 "the file holds {}, not a mapping of sections",
@@ -272,7 +275,7 @@ fn duplicate_key_issue(file: &Path, text: &str, serde_message: &str) -> Option<C
         .parse()
         .unwrap_or_default();
     let key = parent.clone().key(duplicate.name.as_str());
-    let line_text = (!key.is_secret())
+    let line_text = (!is_secret_key(&key))
         .then(|| line_of(text, duplicate.second.line))
         .flatten();
     let within = if parent.segments().is_empty() {
@@ -286,7 +289,7 @@ fn duplicate_key_issue(file: &Path, text: &str, serde_message: &str) -> Option<C
     Some(ConfigIssue {
         origin: file_origin(file, Some(duplicate.second), line_text),
         problem: format!("`{}` is written twice in {within}{earlier}", duplicate.name),
-        key,
+        key: Some(key),
         help: Some("delete this line, or the earlier one if this is the value you mean".to_owned()),
     })
 }
@@ -309,7 +312,7 @@ fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIss
             Err(err) => {
                 let key = KeyPath::from(err.path());
                 // serde quotes the offending value, and for a secret that value is the secret.
-                let (problem, help) = if key.is_secret() {
+                let (problem, help) = if is_secret_key(&key) {
                     (
                         "must be text".to_owned(),
                         Some("put the secret in quotes".to_owned()),
@@ -374,7 +377,7 @@ impl Placer<'_> {
         }
         let position = self.locator.find(key, target);
         let line_text = position
-            .filter(|_| !key.is_secret())
+            .filter(|_| !is_secret_key(key))
             .and_then(|position| line_of(self.text, position.line));
         file_origin(file, position, line_text)
     }
@@ -390,7 +393,7 @@ impl Placer<'_> {
         };
         ConfigIssue {
             origin,
-            key: violation.key,
+            key: Some(violation.key),
             problem: violation.problem,
             help,
         }
@@ -415,7 +418,7 @@ impl Placer<'_> {
             (None, _) => "remove it; `lktop print-config-template` lists every key".to_owned(),
         };
         ConfigIssue {
-            key,
+            key: Some(key),
             origin,
             problem: "unknown key".to_owned(),
             help: Some(help),

@@ -7,11 +7,8 @@
 //! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
 
 mod changes;
-mod duration;
 mod error;
-mod key_path;
 mod load;
-mod locate;
 mod schema;
 mod validate;
 mod watch;
@@ -19,17 +16,15 @@ mod watch;
 use std::path::{Path, PathBuf};
 
 pub use changes::{ConfigChange, changes};
-pub use duration::ConfigDuration;
-pub use error::{ConfigError, ConfigIssue, Origin};
-pub use key_path::{KeyPath, Segment};
+pub use error::{ConfigError, ConfigIssue};
 pub use load::{
     ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, env_overrides, load,
     load_text, render_masked, winning_overrides,
 };
-pub use locate::{Locator, Position, Target};
 pub use schema::{
     AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PollingConfig, PoolConfig,
     QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
+    is_secret_key,
 };
 pub use validate::{
     Allowed, BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
@@ -37,6 +32,8 @@ pub use validate::{
     validate,
 };
 pub use watch::{ConfigWatcher, Reload, watch};
+/// Where values are and how problems say so, shared with the sandbox's scenarios.
+pub use yaml_located::{ConfigDuration, KeyPath, Origin, Segment};
 
 pub use crate::keymap::KeyList;
 

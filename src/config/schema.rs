@@ -11,11 +11,19 @@ use std::net::SocketAddr;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::duration::ConfigDuration;
+use yaml_located::{ConfigDuration, KeyPath};
+
 use crate::keymap::KeyList;
 
 /// Shown in place of a secret wherever the configuration is printed.
 pub const MASK: &str = "********";
+
+/// Whether `key` holds a secret (a server's `api_secret`), whose value is never printed, echoed
+/// or read as YAML.
+#[must_use]
+pub fn is_secret_key(key: &KeyPath) -> bool {
+    key.leaf() == Some("api_secret")
+}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use super::key_path::{KeyPath, Segment};
 use super::schema::{Config, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig};
 use crate::keymap::{KeyList, Keymap};
+use yaml_located::{KeyPath, Segment};
 
 pub const POOL_SIZE: RangeInclusive<u32> = 1..=256;
 pub const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
@@ -516,7 +516,7 @@ mod tests {
             let issue = error
                 .issues
                 .iter()
-                .find(|issue| issue.key == key)
+                .find(|issue| issue.key.as_ref() == Some(&key))
                 .unwrap_or_else(|| panic!("{key} is checked: {error}"));
             assert!(
                 issue

@@ -51,8 +51,9 @@ pub fn init() -> color_eyre::Result<PathBuf> {
                 path.display()
             )
         })?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("lktop=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(crate::logging::default_filter("info"))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(Mutex::new(file))

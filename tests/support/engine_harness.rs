@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use livekit_sandbox::admin::{JoinRequest, TrackRequest};
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{EngineEvent, EventKind, Outcome, now_ms};
 use lktop::keymap::Keymap;
-use lktop::sandbox::admin::{JoinRequest, TrackRequest};
-use lktop::sandbox::{Sandbox, SandboxOptions};
 use lktop::tui::{Action, App, Mode, update};
 use secrecy::SecretString;
 use tokio::sync::mpsc;

@@ -35,7 +35,7 @@ use super::rooms::RoomStore;
 use super::service::{self, Call};
 use super::twirp_error::{TwirpCode, TwirpError};
 
-pub type Body = BoxBody<Bytes, io::Error>;
+pub(crate) type Body = BoxBody<Bytes, io::Error>;
 
 const TWIRP_PREFIX: &str = "/twirp/livekit.RoomService/";
 /// livekit-server's largest API request body.
@@ -49,14 +49,14 @@ const HANG_LIMIT: Duration = Duration::from_secs(300);
 /// Whether the listener accepts connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ListenerState {
+pub(crate) enum ListenerState {
     Up,
     Down,
 }
 
 /// Requests seen, by what happened to them.
 #[derive(Debug, Default)]
-pub struct RequestCounts {
+pub(crate) struct RequestCounts {
     pub answered: AtomicU64,
     pub failed: AtomicU64,
     pub injected_errors: AtomicU64,
@@ -71,7 +71,7 @@ impl RequestCounts {
 }
 
 /// State shared by the listener, every connection and the control API.
-pub struct Shared {
+pub(crate) struct Shared {
     /// Behind a lock so a secret can be rotated while clients are connected.
     keys: RwLock<ApiKeys>,
     pub store: Arc<Mutex<RoomStore>>,
@@ -92,7 +92,7 @@ pub struct Shared {
 
 impl Shared {
     #[must_use]
-    pub fn new(keys: ApiKeys, store: RoomStore, clock: SimClock, seed: u64) -> Self {
+    pub(crate) fn new(keys: ApiKeys, store: RoomStore, clock: SimClock, seed: u64) -> Self {
         Self {
             keys: RwLock::new(keys),
             store: Arc::new(Mutex::new(store)),
@@ -117,7 +117,7 @@ impl Shared {
 
     /// Notices of every disruption from now on.
     #[must_use]
-    pub fn subscribe_notices(&self) -> broadcast::Receiver<DisruptionNotice> {
+    pub(crate) fn subscribe_notices(&self) -> broadcast::Receiver<DisruptionNotice> {
         self.notices.subscribe()
     }
 
@@ -125,7 +125,7 @@ impl Shared {
     ///
     /// # Errors
     /// `unauthenticated` with the reason, as [`ApiKeys::verify`].
-    pub fn verify(&self, authorization: Option<&str>) -> Result<Claims, TwirpError> {
+    pub(crate) fn verify(&self, authorization: Option<&str>) -> Result<Claims, TwirpError> {
         self.keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -134,7 +134,7 @@ impl Shared {
 
     /// Adds an API key or replaces its secret; requests signed with the old secret are
     /// refused from the next one on, as after a secret rotation on a real server.
-    pub fn set_api_secret(&self, key: &str, secret: SecretString) {
+    pub(crate) fn set_api_secret(&self, key: &str, secret: SecretString) {
         self.keys
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -142,7 +142,7 @@ impl Shared {
     }
 
     #[must_use]
-    pub fn faults(&self) -> Faults {
+    pub(crate) fn faults(&self) -> Faults {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).0
     }
 
@@ -160,12 +160,12 @@ impl Shared {
     }
 
     #[must_use]
-    pub fn listener_state(&self) -> ListenerState {
+    pub(crate) fn listener_state(&self) -> ListenerState {
         *self.actual.borrow()
     }
 
     /// Waits for the first bind to be announced by the listener task.
-    pub async fn listener_reached_up(&self) {
+    pub(crate) async fn listener_reached_up(&self) {
         self.listener_reached(ListenerState::Up).await;
     }
 
@@ -185,7 +185,7 @@ impl Shared {
 
 /// Accepts connections while the listener is wanted up; closes it and every open connection
 /// when it is wanted down, and binds the same address again when it is wanted up.
-pub async fn run_listener(
+pub(crate) async fn run_listener(
     shared: Arc<Shared>,
     first: TcpListener,
     addr: SocketAddr,
@@ -304,7 +304,7 @@ async fn route(
     if path == "/" && request.method() == Method::GET {
         return text(
             StatusCode::OK,
-            "lktop sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
+            "livekit-sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
         );
     }
     twirp_error(&TwirpError::new(

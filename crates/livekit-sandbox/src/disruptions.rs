@@ -78,7 +78,7 @@ impl Shared {
     /// Starts `disruption` on the sandbox's own task and returns its number and a receiver
     /// for its result: the sentence that says how it went ("restarted, back after 5.0 s"),
     /// sent once it has taken effect (a restart: once the listener is back).
-    pub fn begin_disruption(
+    pub(crate) fn begin_disruption(
         self: &Arc<Self>,
         disruption: Disruption,
         origin: DisruptionOrigin,
@@ -107,7 +107,7 @@ impl Shared {
     ///
     /// # Errors
     /// Fault rates outside 0..=1, or a sandbox shutting down.
-    pub async fn disrupt(
+    pub(crate) async fn disrupt(
         self: &Arc<Self>,
         disruption: Disruption,
         tasks: &TaskTracker,
@@ -298,7 +298,7 @@ impl Shared {
 impl Disruption {
     /// What the disruption does, in a few words.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let lasting = |duration: &Option<Duration>| {
             duration.map_or_else(String::new, |d| {
                 format!(" for {}", humantime::format_duration(d))
@@ -348,7 +348,7 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::sandbox::{Sandbox, SandboxOptions};
+    use crate::{Sandbox, SandboxOptions};
 
     async fn sandbox() -> Sandbox {
         Sandbox::start(SandboxOptions::new(
@@ -393,7 +393,10 @@ mod tests {
         assert_eq!((ended.id, ended.phase), (began.id, NoticePhase::Ended));
         let detail = ended.detail.unwrap();
         assert!(detail.starts_with("restarted, back after"), "{detail}");
-        assert_eq!(sandbox.listener_state(), ListenerState::Up);
+        assert!(
+            tokio::net::TcpStream::connect(sandbox.addr()).await.is_ok(),
+            "the listener is up again"
+        );
         sandbox.shutdown().await;
     }
 
@@ -409,7 +412,9 @@ mod tests {
             },
             duration: Some(Duration::from_millis(200)),
         };
-        let (first, done) = sandbox.begin_disruption(spike, DisruptionOrigin::Interactive);
+        let (first, done) = sandbox
+            .control()
+            .begin_disruption(spike, DisruptionOrigin::Interactive);
         assert_eq!(
             done.await.unwrap().unwrap(),
             "set: latency +300 ms (jitter 200 ms) for 200ms"
@@ -431,11 +436,14 @@ mod tests {
             },
             duration: None,
         };
-        let (second, done) = sandbox.begin_disruption(errors, DisruptionOrigin::Interactive);
+        let (second, done) = sandbox
+            .control()
+            .begin_disruption(errors, DisruptionOrigin::Interactive);
         done.await.unwrap().unwrap();
         assert_eq!(next(&mut notices).await.description, "50 % unavailable");
-        let (third, done) =
-            sandbox.begin_disruption(Disruption::Clear, DisruptionOrigin::Interactive);
+        let (third, done) = sandbox
+            .control()
+            .begin_disruption(Disruption::Clear, DisruptionOrigin::Interactive);
         done.await.unwrap().unwrap();
         let ended = next(&mut notices).await;
         assert_eq!((ended.id, ended.phase), (second, NoticePhase::Ended));
@@ -451,7 +459,9 @@ mod tests {
             },
             duration: None,
         };
-        let (_, done) = sandbox.begin_disruption(bad, DisruptionOrigin::Interactive);
+        let (_, done) = sandbox
+            .control()
+            .begin_disruption(bad, DisruptionOrigin::Interactive);
         assert!(done.await.unwrap().is_err());
         let refused = next(&mut notices).await;
         assert_eq!(refused.phase, NoticePhase::Refused);

@@ -1,4 +1,4 @@
-//! Durations as people write them in a config file: `30` (seconds), `1.5`, `30s`, `1500ms`, `2m`.
+//! Durations as people write them in a YAML file: `30` (seconds), `1.5`, `30s`, `1500ms`, `2m`.
 
 use std::fmt;
 use std::time::Duration;
@@ -6,11 +6,11 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A strictly positive duration read from the configuration.
+/// A strictly positive duration read from a configuration or scenario file.
 ///
 /// ```
 /// use std::time::Duration;
-/// use lktop::config::ConfigDuration;
+/// use yaml_located::ConfigDuration;
 ///
 /// let interval: ConfigDuration = "1500ms".parse().unwrap();
 /// assert_eq!(interval.get(), Duration::from_millis(1500));

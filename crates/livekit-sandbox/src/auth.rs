@@ -20,7 +20,7 @@ impl ApiKeys {
         Self(keys.into_iter().collect())
     }
 
-    pub fn insert(&mut self, key: impl Into<String>, secret: SecretString) {
+    pub(crate) fn insert(&mut self, key: impl Into<String>, secret: SecretString) {
         self.0.insert(key.into(), secret);
     }
 
@@ -76,7 +76,11 @@ impl fmt::Debug for ApiKeys {
 
 /// The grant a RoomService method needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Grant<'a> {
+#[expect(
+    clippy::enum_variant_names,
+    reason = "named as the token spells them: roomList, roomCreate, roomAdmin"
+)]
+pub(crate) enum Grant<'a> {
     /// ListRooms.
     RoomList,
     /// CreateRoom, DeleteRoom.
@@ -87,7 +91,7 @@ pub enum Grant<'a> {
 
 /// # Errors
 /// `unauthenticated` "permissions denied", the real server's answer to a missing grant.
-pub fn require(claims: &Claims, grant: &Grant<'_>) -> Result<(), TwirpError> {
+pub(crate) fn require(claims: &Claims, grant: &Grant<'_>) -> Result<(), TwirpError> {
     let video = &claims.video;
     let allowed = match grant {
         Grant::RoomList => video.room_list,

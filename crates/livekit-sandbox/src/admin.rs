@@ -58,7 +58,7 @@ pub struct TrackRequest {
 impl TrackRequest {
     /// # Errors
     /// An unknown type or source, naming the allowed ones.
-    pub fn to_spec(&self) -> Result<TrackSpec, TwirpError> {
+    pub(crate) fn to_spec(&self) -> Result<TrackSpec, TwirpError> {
         let kind =
             proto::TrackType::from_str_name(&self.kind.to_ascii_uppercase()).ok_or_else(|| {
                 TwirpError::invalid(format!(
@@ -113,7 +113,7 @@ struct Counts {
     dropped: u64,
 }
 
-pub async fn handle(
+pub(crate) async fn handle(
     shared: &Arc<Shared>,
     request: Request<Incoming>,
     tasks: &TaskTracker,
@@ -199,7 +199,7 @@ async fn serve(
 ///
 /// # Errors
 /// What the room refuses (full, duplicate identity), or a bad track description.
-pub fn join_room(
+pub(crate) fn join_room(
     shared: &Shared,
     room: &str,
     join: &JoinRequest,

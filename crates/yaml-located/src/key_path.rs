@@ -1,5 +1,5 @@
-//! Dotted key paths (`connection_pool.pool_size`, `servers[0].url`) that name a place in the
-//! configuration in error messages, overrides and the location index.
+//! Dotted key paths (`connection_pool.pool_size`, `servers[0].url`) that name a place in a YAML
+//! document in error messages, overrides and the location index.
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,11 +49,6 @@ impl KeyPath {
             Segment::Key(key) => Some(key.as_str()),
             Segment::Index(_) => None,
         })
-    }
-
-    #[must_use]
-    pub fn is_secret(&self) -> bool {
-        self.leaf() == Some("api_secret")
     }
 }
 

@@ -40,7 +40,7 @@ impl Default for Faults {
 
 /// What happens to one request under the current faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     Answer,
     Fail(TwirpCode),
     Hang,
@@ -55,7 +55,7 @@ impl Faults {
 
     /// # Errors
     /// A rate outside 0..=1, with the key that holds it.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (key, rate) in [
             ("error_rate", self.error_rate),
             ("hang_rate", self.hang_rate),
@@ -69,7 +69,7 @@ impl Faults {
     }
 
     /// The delay and fate of one request.
-    pub fn roll(&self, rng: &mut impl Rng) -> (Duration, Fate) {
+    pub(crate) fn roll(&self, rng: &mut impl Rng) -> (Duration, Fate) {
         let jitter = if self.jitter_ms > 0 {
             rng.random_range(0..=self.jitter_ms)
         } else {
@@ -127,17 +127,22 @@ mod humantime_serde_opt {
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::config::ConfigDuration;
+    use yaml_located::ConfigDuration;
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
-    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(duration) => s.collect_str(&humantime::format_duration(*duration)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         Ok(Option::<ConfigDuration>::deserialize(d)?.map(ConfigDuration::get))
     }
 }

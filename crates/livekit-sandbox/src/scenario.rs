@@ -1,7 +1,8 @@
 //! Scenario files: what the sandbox simulates.
 //!
-//! A scenario is a YAML file (`assets/demo.yaml` is the default one and the commented reference
-//! of the format). Every key is optional unless marked *required*; unknown keys are refused.
+//! A scenario is a YAML file (this crate's `assets/demo.yaml`, [`Scenario::demo`], is the
+//! commented reference of the format). Every key is optional unless marked *required*;
+//! unknown keys are refused.
 //!
 //! ```yaml
 //! seed: 42            # decides every random choice: same seed, same simulation
@@ -56,26 +57,25 @@
 //! reported at once.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use livekit_protocol as proto;
 use serde::Deserialize;
+use yaml_located::{ConfigDuration, KeyPath, LocatedIssue, Locator, Origin, Position, Target};
 
 use super::faults::Disruption;
 use super::rooms::ServerLimits;
-use crate::config::{ConfigDuration, KeyPath, Locator, Target};
 
-/// The default demo, compiled into the binary.
-pub const DEMO_YAML: &str = include_str!("../../assets/demo.yaml");
+/// The demo scenario, compiled in.
+pub(crate) const DEMO_YAML: &str = include_str!("../assets/demo.yaml");
 
 /// How errors in the built-in demo name it.
-pub const DEMO_LABEL: &str = "assets/demo.yaml (built in)";
+pub(crate) const DEMO_LABEL: &str = "livekit-sandbox/assets/demo.yaml (built in)";
 
 /// The longest simulation step: a step covers at most this much simulated time (longer
 /// stalls are skipped rather than replayed), so a longer `tick` would lose time.
-pub const MAX_TICK: Duration = Duration::from_secs(10);
+pub(crate) const MAX_TICK: Duration = Duration::from_secs(10);
 
 /// A whole scenario: the simulation's settings, its rooms and its scheduled faults.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -393,10 +393,11 @@ mod offset {
 
     use serde::Deserializer;
     use serde::de::{self, Visitor};
+    use yaml_located::ConfigDuration;
 
-    use crate::config::ConfigDuration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
         struct OffsetVisitor;
 
         impl Visitor<'_> for OffsetVisitor {
@@ -451,7 +452,7 @@ impl Scenario {
         Self::default()
     }
 
-    /// The built-in demo, `assets/demo.yaml`.
+    /// The built-in demo, this crate's `assets/demo.yaml`.
     ///
     /// # Panics
     /// Never in a released build: a test loads the embedded file.
@@ -490,7 +491,7 @@ impl Scenario {
         }
         let deserializer = serde_yaml::Deserializer::from_str(text);
         let scenario: Self = serde_path_to_error::deserialize(deserializer)
-            .map_err(|err| ScenarioError::Decode(decode_issue(&err, label)))?;
+            .map_err(|err| ScenarioError::Decode(Box::new(decode_issue(&err, label))))?;
         let problems = scenario.problems();
         if problems.is_empty() {
             return Ok(scenario);
@@ -498,17 +499,15 @@ impl Scenario {
         let locator = Locator::new(text);
         let issues = problems
             .into_iter()
-            .map(|(key, problem)| {
-                let position = locator
-                    .find(&key, Target::Key)
-                    .map(|position| (position.line, position.column));
-                ScenarioIssue {
-                    label: label.to_owned(),
-                    key: key.to_string(),
-                    line: position.map(|(line, _)| line),
-                    column: position.map(|(_, column)| column),
-                    problem,
-                }
+            .map(|(key, problem)| LocatedIssue {
+                origin: Origin::File {
+                    path: PathBuf::from(label),
+                    position: locator.find(&key, Target::Key),
+                    line_text: None,
+                },
+                key: Some(key),
+                problem,
+                help: None,
             })
             .collect();
         Err(ScenarioError::Invalid {
@@ -808,31 +807,47 @@ fn check_metadata(
     }
 }
 
-/// Turns serde's error into one issue: the key from `serde_path_to_error`, the position from
-/// `serde_yaml`, and the message without the position and path `serde_yaml` already appends.
-fn decode_issue(err: &serde_path_to_error::Error<serde_yaml::Error>, label: &str) -> ScenarioIssue {
-    let key = match err.path().to_string() {
-        root if root == "." => String::new(),
-        path => path,
-    };
-    let location = err.inner().location();
+/// Turns serde's error into one issue: the key from `serde_path_to_error` (none for the
+/// document as a whole), the position from `serde_yaml`, and the message without the position
+/// and path `serde_yaml` already appends.
+fn decode_issue(err: &serde_path_to_error::Error<serde_yaml::Error>, label: &str) -> LocatedIssue {
+    let key = (err.path().iter().len() > 0).then(|| key_path(err.path()));
+    let key_text = key.as_ref().map(ToString::to_string).unwrap_or_default();
     let mut problem = strip_positions(&err.inner().to_string());
     // serde_yaml prefixes its messages with its own path, which is the same as ours or an
     // ancestor (it cannot see into buffered content such as a flattened disruption).
     if let Some((prefix, rest)) = problem.split_once(": ")
         && !prefix.is_empty()
         && !prefix.contains(' ')
-        && key.starts_with(prefix)
+        && key_text.starts_with(prefix)
     {
         problem = rest.to_owned();
     }
-    ScenarioIssue {
-        label: label.to_owned(),
+    LocatedIssue {
         key,
-        line: location.as_ref().map(serde_yaml::Location::line),
-        column: location.as_ref().map(serde_yaml::Location::column),
+        origin: Origin::File {
+            path: PathBuf::from(label),
+            position: err.inner().location().map(|location| Position {
+                line: location.line(),
+                column: location.column(),
+            }),
+            line_text: None,
+        },
         problem,
+        help: None,
     }
+}
+
+/// serde's path as a key path that reads as serde writes it: a mapping key that is not text
+/// is `?`.
+fn key_path(path: &serde_path_to_error::Path) -> KeyPath {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .fold(KeyPath::root(), |key, segment| match segment {
+            S::Seq { index } => key.index(*index),
+            S::Map { key: name } | S::Enum { variant: name } => key.key(name.as_str()),
+            S::Unknown => key.key("?"),
+        })
 }
 
 /// Removes every ` at line N column M` (the issue carries the position itself).
@@ -861,34 +876,6 @@ fn strip_positions(message: &str) -> String {
     out
 }
 
-/// One problem in a scenario, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioIssue {
-    /// The file's path, or the label given to [`Scenario::from_yaml`].
-    pub label: String,
-    /// `rooms[1].participants.max`; empty for the document as a whole.
-    pub key: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub problem: String,
-}
-
-impl fmt::Display for ScenarioIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        if !self.key.is_empty() {
-            write!(f, ": {}", self.key)?;
-        }
-        write!(f, ": {}", self.problem)
-    }
-}
-
 /// Why a scenario could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -899,29 +886,30 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// YAML syntax, an unknown key or a value of the wrong type: decoding stops at the first.
+    /// The issue's file is the scenario's label; it names no key for a YAML syntax error.
     #[error("{0}")]
-    Decode(ScenarioIssue),
+    Decode(Box<LocatedIssue>),
     /// The scenario decodes but does not make sense; every problem found.
     #[error("{}", render_issues(label, issues))]
     Invalid {
         label: String,
-        issues: Vec<ScenarioIssue>,
+        issues: Vec<LocatedIssue>,
     },
 }
 
 impl ScenarioError {
     /// The problems with their positions (none for a read error).
     #[must_use]
-    pub fn issues(&self) -> &[ScenarioIssue] {
+    pub fn issues(&self) -> &[LocatedIssue] {
         match self {
             Self::Read { .. } => &[],
-            Self::Decode(issue) => std::slice::from_ref(issue),
+            Self::Decode(issue) => std::slice::from_ref(&**issue),
             Self::Invalid { issues, .. } => issues,
         }
     }
 }
 
-fn render_issues(label: &str, issues: &[ScenarioIssue]) -> String {
+fn render_issues(label: &str, issues: &[LocatedIssue]) -> String {
     let mut text = match issues.len() {
         1 => format!("the scenario {label} has 1 problem:"),
         count => format!("the scenario {label} has {count} problems:"),
@@ -937,11 +925,24 @@ fn render_issues(label: &str, issues: &[ScenarioIssue]) -> String {
 mod tests {
     use super::*;
 
-    fn issues(yaml: &str) -> Vec<ScenarioIssue> {
+    fn issues(yaml: &str) -> Vec<LocatedIssue> {
         Scenario::from_yaml(yaml, "x.yaml")
             .expect_err("the scenario should be refused")
             .issues()
             .to_vec()
+    }
+
+    /// The issue's key as written in messages; empty for the document as a whole.
+    fn key(issue: &LocatedIssue) -> String {
+        issue
+            .key
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    fn line(issue: &LocatedIssue) -> Option<usize> {
+        issue.origin.position().map(|position| position.line)
     }
 
     #[test]
@@ -985,8 +986,8 @@ mod tests {
     #[test]
     fn an_unknown_key_names_its_path_and_line() {
         let err = issues("rooms:\n  - name: a\n    participants:\n      maxx: 3\n");
-        assert_eq!(err[0].key, "rooms[0].participants.maxx");
-        assert_eq!(err[0].line, Some(4));
+        assert_eq!(key(&err[0]), "rooms[0].participants.maxx");
+        assert_eq!(line(&err[0]), Some(4));
         assert!(err[0].problem.contains("unknown field `maxx`"), "{err:?}");
     }
 
@@ -1005,7 +1006,7 @@ mod tests {
     #[test]
     fn yaml_syntax_errors_carry_a_position() {
         let err = issues("rooms: [\n  name: a\n");
-        assert!(err[0].line.is_some(), "{err:?}");
+        assert!(line(&err[0]).is_some(), "{err:?}");
     }
 
     #[test]
@@ -1026,22 +1027,21 @@ dynamic_rooms:
   - prefix: ''
 ";
         let err = Scenario::from_yaml(text, "x.yaml").unwrap_err();
-        let found: Vec<(&str, Option<usize>)> = err
+        let found: Vec<(String, Option<usize>)> = err
             .issues()
             .iter()
-            .map(|issue| (issue.key.as_str(), issue.line))
+            .map(|issue| (key(issue), line(issue)))
             .collect();
-        assert_eq!(
-            found,
-            vec![
-                ("speed", Some(1)),
-                ("rooms[0].participants.min", Some(5)),
-                ("rooms[0].participants.publish.video", Some(8)),
-                ("rooms[1].name", Some(9)),
-                ("rooms[1].participants.join_rate", Some(11)),
-                ("dynamic_rooms[0].prefix", Some(13)),
-            ]
-        );
+        let expected = [
+            ("speed", Some(1)),
+            ("rooms[0].participants.min", Some(5)),
+            ("rooms[0].participants.publish.video", Some(8)),
+            ("rooms[1].name", Some(9)),
+            ("rooms[1].participants.join_rate", Some(11)),
+            ("dynamic_rooms[0].prefix", Some(13)),
+        ]
+        .map(|(key, line)| (key.to_owned(), line));
+        assert_eq!(found, expected);
         let rendered = err.to_string();
         assert!(
             rendered.starts_with("the scenario x.yaml has 6 problems:"),
@@ -1063,9 +1063,9 @@ faults:
   - at: 1m
     apply: { kind: faults, error_rate: 1.5 }
 ";
-        let keys: Vec<String> = issues(text).into_iter().map(|issue| issue.key).collect();
+        let keys: Vec<String> = issues(text).iter().map(key).collect();
         assert_eq!(keys, ["rooms[0].surge.every", "faults[0].apply"]);
-        let keys: Vec<String> = issues("tick: 1m\n").into_iter().map(|i| i.key).collect();
+        let keys: Vec<String> = issues("tick: 1m\n").iter().map(key).collect();
         assert_eq!(keys, ["tick"]);
     }
 

@@ -1,6 +1,8 @@
 //! The sandbox against the official Rust SDK (`livekit-api`'s `RoomClient`) and raw HTTP: every
-//! RoomService method, both encodings, auth answers, and each kind of fault.
+//! RoomService method, both encodings, auth answers, each kind of fault, the listener going
+//! down and restarts, and the admin endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
@@ -9,11 +11,10 @@ use livekit_api::services::room::{
 };
 use livekit_api::services::{ServerError, ServiceError};
 use livekit_protocol as proto;
-use lktop::api::{ApiErrorKind, LiveKitRoomApi, RoomApi};
-use lktop::sandbox::admin::{JoinRequest, TrackRequest};
-use lktop::sandbox::faults::Faults;
-use lktop::sandbox::twirp_error::TwirpCode;
-use lktop::sandbox::{Sandbox, SandboxOptions};
+use livekit_sandbox::admin::{JoinRequest, TrackRequest};
+use livekit_sandbox::faults::Faults;
+use livekit_sandbox::twirp_error::TwirpCode;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use secrecy::SecretString;
 
 const KEY: &str = "devkey";
@@ -32,6 +33,23 @@ fn client(sandbox: &Sandbox) -> RoomClient {
     RoomClient::with_api_key(&sandbox.url(), KEY, SECRET)
         .with_failover(false)
         .with_request_timeout(Duration::from_secs(5))
+}
+
+/// A client for raw HTTP to the sandbox, for what the SDK never sends. Loopback is plain HTTP,
+/// but reqwest still wants a TLS configuration, and with both of rustls's providers in the
+/// build there is no default one: ring is named here.
+fn http_client() -> reqwest::Client {
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default TLS versions")
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("a plain HTTP client builds")
 }
 
 fn twirp_code(err: &ServiceError) -> Option<&str> {
@@ -261,7 +279,7 @@ async fn wrong_secrets_missing_grants_and_garbage_get_401() {
         let err = wrong.list_rooms(Vec::new()).await.unwrap_err();
         assert_eq!(twirp_code(&err), Some("unauthenticated"));
 
-        let http = lktop::api::build_http_client().unwrap();
+        let http = http_client();
         let endpoint = format!("{}/twirp/livekit.RoomService/ListRooms", sandbox.url());
         let join_only = AccessToken::with_api_key(KEY, SECRET)
             .with_identity("someone")
@@ -320,7 +338,7 @@ fn admin_token() -> String {
 async fn json_encoding_follows_twirp_and_proto3_json() {
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
-        let http = lktop::api::build_http_client().unwrap();
+        let http = http_client();
         let call = |method: &str, content_type: &str, body: &str| {
             http.post(format!(
                 "{}/twirp/livekit.RoomService/{method}",
@@ -418,15 +436,24 @@ async fn max_participants_refuses_a_simulated_join() {
     .await;
 }
 
-fn api(sandbox: &Sandbox, timeout: Duration) -> LiveKitRoomApi {
-    LiveKitRoomApi::new(&sandbox.url(), KEY, &SecretString::from(SECRET), timeout).unwrap()
+/// A client that gives up on a request after `timeout`.
+fn client_with_timeout(sandbox: &Sandbox, timeout: Duration) -> RoomClient {
+    client(sandbox).with_request_timeout(timeout)
+}
+
+/// The transport error under an SDK error, when the request got no Twirp answer.
+fn request_error(err: &ServiceError) -> Option<&reqwest::Error> {
+    match err {
+        ServiceError::Twirp(ServerError::Request(err)) => Some(err),
+        _ => None,
+    }
 }
 
 #[tokio::test]
-async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
+async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
-        let api = api(&sandbox, Duration::from_millis(800));
+        let client = client_with_timeout(&sandbox, Duration::from_millis(800));
 
         sandbox
             .set_faults(Faults {
@@ -436,11 +463,20 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
             })
             .await
             .unwrap();
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ApiErrorKind::Server, Some(503))
-        );
+        let err = client.list_rooms(Vec::new()).await.unwrap_err();
+        assert_eq!(twirp_code(&err), Some("unavailable"), "{err}");
+        let raw = http_client()
+            .post(format!(
+                "{}/twirp/livekit.RoomService/ListRooms",
+                sandbox.url()
+            ))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", admin_token()))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 503, "unavailable is HTTP 503");
 
         sandbox
             .set_faults(Faults {
@@ -449,8 +485,11 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
             })
             .await
             .unwrap();
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
-        assert!(matches!(err.kind(), ApiErrorKind::Timeout { .. }), "{err}");
+        let err = client.list_rooms(Vec::new()).await.unwrap_err();
+        assert!(
+            request_error(&err).is_some_and(reqwest::Error::is_timeout),
+            "a hung request times out: {err}"
+        );
 
         sandbox
             .set_faults(Faults {
@@ -459,8 +498,11 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
             })
             .await
             .unwrap();
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::ConnectionReset, "{err}");
+        let err = client.list_rooms(Vec::new()).await.unwrap_err();
+        assert!(
+            request_error(&err).is_some_and(|err| !err.is_timeout()),
+            "a dropped answer breaks off at once: {err}"
+        );
 
         sandbox
             .set_faults(Faults {
@@ -470,7 +512,7 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
             .await
             .unwrap();
         let started = std::time::Instant::now();
-        api.list_rooms(Vec::new()).await.unwrap();
+        client.list_rooms(Vec::new()).await.unwrap();
         assert!(
             started.elapsed() >= Duration::from_millis(150),
             "latency is added"
@@ -487,7 +529,7 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
             "rates outside 0..=1 are refused"
         );
         sandbox.clear_faults().await;
-        api.list_rooms(Vec::new()).await.unwrap();
+        client.list_rooms(Vec::new()).await.unwrap();
         sandbox.shutdown().await;
     }))
     .await;
@@ -497,31 +539,29 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_client() {
 async fn the_listener_goes_down_refusing_and_comes_back_on_the_same_port() {
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
-        let api = api(&sandbox, Duration::from_secs(2));
-        api.create_room("kept", lktop::api::CreateRoomOptions::default())
+        let client = client_with_timeout(&sandbox, Duration::from_secs(2));
+        client
+            .create_room("kept", CreateRoomOptions::default())
             .await
             .unwrap();
         let port = sandbox.addr().port();
 
         sandbox.listener_down().await;
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+        let err = client.list_rooms(Vec::new()).await.unwrap_err();
         assert!(
-            matches!(
-                err.kind(),
-                ApiErrorKind::ConnectionRefused | ApiErrorKind::ConnectionReset
-            ),
-            "{err}"
+            request_error(&err).is_some_and(|err| !err.is_timeout()),
+            "refused or reset, not left waiting: {err}"
         );
         sandbox.listener_up().await;
         assert_eq!(sandbox.addr().port(), port);
-        let rooms = api.list_rooms(Vec::new()).await.unwrap();
+        let rooms = client.list_rooms(Vec::new()).await.unwrap();
         assert_eq!(rooms.len(), 1, "state kept while the listener was down");
 
         sandbox.restart(true, Duration::from_millis(100)).await;
-        assert_eq!(api.list_rooms(Vec::new()).await.unwrap().len(), 1);
+        assert_eq!(client.list_rooms(Vec::new()).await.unwrap().len(), 1);
         sandbox.restart(false, Duration::from_millis(100)).await;
         assert!(
-            api.list_rooms(Vec::new()).await.unwrap().is_empty(),
+            client.list_rooms(Vec::new()).await.unwrap().is_empty(),
             "a restart that loses state forgets the rooms"
         );
         sandbox.shutdown().await;
@@ -533,7 +573,7 @@ async fn the_listener_goes_down_refusing_and_comes_back_on_the_same_port() {
 async fn the_admin_endpoint_controls_faults_and_needs_a_valid_token() {
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
-        let http = lktop::api::build_http_client().unwrap();
+        let http = http_client();
         let url = |path: &str| format!("{}/sandbox/{path}", sandbox.url());
 
         let anonymous = http.get(url("status")).send().await.unwrap();

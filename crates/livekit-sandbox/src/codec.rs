@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 
 use super::twirp_error::{TwirpCode, TwirpError};
 
-pub const PROTOBUF: &str = "application/protobuf";
-pub const JSON: &str = "application/json";
+pub(crate) const PROTOBUF: &str = "application/protobuf";
+pub(crate) const JSON: &str = "application/json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -21,7 +21,7 @@ pub enum Encoding {
 impl Encoding {
     /// The encoding a Content-Type names: the part before `;`, trimmed, lower-cased.
     #[must_use]
-    pub fn from_content_type(content_type: &str) -> Option<Self> {
+    pub(crate) fn from_content_type(content_type: &str) -> Option<Self> {
         let media_type = content_type
             .split(';')
             .next()
@@ -36,7 +36,7 @@ impl Encoding {
     }
 
     #[must_use]
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Self::Protobuf => PROTOBUF,
             Self::Json => JSON,
@@ -47,7 +47,7 @@ impl Encoding {
     ///
     /// # Errors
     /// `malformed` with what did not decode.
-    pub fn decode<T>(self, body: &[u8]) -> Result<T, TwirpError>
+    pub(crate) fn decode<T>(self, body: &[u8]) -> Result<T, TwirpError>
     where
         T: Message + Default + DeserializeOwned,
     {

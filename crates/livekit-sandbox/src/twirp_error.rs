@@ -112,7 +112,7 @@ pub struct TwirpError {
 }
 
 impl TwirpError {
-    pub fn new(code: TwirpCode, msg: impl Into<String>) -> Self {
+    pub(crate) fn new(code: TwirpCode, msg: impl Into<String>) -> Self {
         Self {
             code,
             msg: msg.into(),
@@ -121,23 +121,23 @@ impl TwirpError {
 
     /// livekit-server's words for a missing room.
     #[must_use]
-    pub fn room_not_found() -> Self {
+    pub(crate) fn room_not_found() -> Self {
         Self::new(TwirpCode::NotFound, "requested room does not exist")
     }
 
     /// livekit-server's words for a missing participant.
     #[must_use]
-    pub fn participant_not_found() -> Self {
+    pub(crate) fn participant_not_found() -> Self {
         Self::new(TwirpCode::NotFound, "participant does not exist")
     }
 
-    pub fn invalid(msg: impl Into<String>) -> Self {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Self::new(TwirpCode::InvalidArgument, msg)
     }
 
     /// The body of the error answer: `{"code":"...","msg":"..."}`.
     #[must_use]
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::json!({ "code": self.code.as_str(), "msg": self.msg }).to_string()
     }
 }
@@ -154,15 +154,12 @@ impl std::error::Error for TwirpError {}
 mod tests {
     use super::*;
 
+    /// That each code's status is the one the Twirp spec ties to it is checked against lktop's
+    /// own table of the spec, in lktop's `api::error` tests.
     #[test]
-    fn codes_round_trip_and_map_to_the_spec_status() {
+    fn codes_round_trip() {
         for code in TwirpCode::ALL {
             assert_eq!(code.as_str().parse::<TwirpCode>().unwrap(), code);
-            assert_eq!(
-                Some(code.http_status()),
-                crate::api::twirp_code_status(code.as_str()),
-                "{code:?}"
-            );
         }
         assert!(
             "nope"

@@ -20,7 +20,7 @@ use super::disruptions::{DisruptionNotice, DisruptionOrigin};
 use super::faults::{Disruption, Faults};
 use super::rooms::{RoomStore, ServerLimits};
 use super::scenario::Scenario;
-use super::server::{ListenerState, Shared, run_listener};
+use super::server::{Shared, run_listener};
 use super::simulation::ScheduledDisruption;
 use super::simulation::Simulation;
 use super::twirp_error::TwirpError;
@@ -75,7 +75,9 @@ pub struct SandboxControl {
 }
 
 impl SandboxControl {
-    /// As [`Sandbox::begin_disruption`].
+    /// Starts a disruption for `origin` and returns its number and a receiver for the
+    /// sentence that says how it went, sent once it has taken effect. It completes on the
+    /// sandbox's side whether or not anyone waits.
     #[must_use]
     pub fn begin_disruption(
         &self,
@@ -84,12 +86,6 @@ impl SandboxControl {
     ) -> (u64, tokio::sync::oneshot::Receiver<Result<String, String>>) {
         self.shared
             .begin_disruption(disruption, origin, None, &self.tasks)
-    }
-
-    /// As [`Sandbox::subscribe_disruptions`].
-    #[must_use]
-    pub fn subscribe_disruptions(&self) -> tokio::sync::broadcast::Receiver<DisruptionNotice> {
-        self.shared.subscribe_notices()
     }
 }
 
@@ -192,11 +188,6 @@ impl Sandbox {
         self.shared.faults()
     }
 
-    #[must_use]
-    pub fn listener_state(&self) -> ListenerState {
-        self.shared.listener_state()
-    }
-
     /// Gives `key` a new secret (or adds the key) while the sandbox runs: a secret rotation.
     /// Tokens signed with the old secret are refused as `unauthenticated` from the next
     /// request on, also on connections already open.
@@ -253,21 +244,8 @@ impl Sandbox {
         self.shared.disrupt(disruption, &self.tasks).await.map(drop)
     }
 
-    /// Starts a disruption for `origin` and returns its number and a receiver for the
-    /// sentence that says how it went, sent once it has taken effect. It completes on the
-    /// sandbox's side whether or not anyone waits.
-    #[must_use]
-    pub fn begin_disruption(
-        &self,
-        disruption: Disruption,
-        origin: DisruptionOrigin,
-    ) -> (u64, tokio::sync::oneshot::Receiver<Result<String, String>>) {
-        self.shared
-            .begin_disruption(disruption, origin, None, &self.tasks)
-    }
-
-    /// Notices of every disruption from now on: scheduled ones, the admin endpoint's and
-    /// [`Sandbox::begin_disruption`]'s.
+    /// Notices of every disruption from now on: scheduled ones, the admin endpoint's, and
+    /// those begun through [`SandboxControl::begin_disruption`] or [`Sandbox::disrupt`].
     #[must_use]
     pub fn subscribe_disruptions(&self) -> tokio::sync::broadcast::Receiver<DisruptionNotice> {
         self.shared.subscribe_notices()

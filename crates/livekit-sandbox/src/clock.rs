@@ -30,13 +30,13 @@ impl SimClock {
     }
 
     #[must_use]
-    pub fn speed(&self) -> f64 {
+    pub(crate) fn speed(&self) -> f64 {
         self.speed
     }
 
     /// Simulated time since the clock started.
     #[must_use]
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.origin.elapsed().mul_f64(self.speed)
     }
 
@@ -48,7 +48,7 @@ impl SimClock {
 
     /// How long to sleep in real time for `simulated` to pass.
     #[must_use]
-    pub fn real(&self, simulated: Duration) -> Duration {
+    pub(crate) fn real(&self, simulated: Duration) -> Duration {
         simulated.div_f64(self.speed)
     }
 }

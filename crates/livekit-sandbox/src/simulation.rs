@@ -29,7 +29,7 @@ use super::scenario::{
     Scenario, Surge,
 };
 use super::twirp_error::TwirpCode;
-use crate::config::ConfigDuration;
+use yaml_located::ConfigDuration;
 
 /// The longest stretch of simulated time one step accounts for. After a stall (a suspended
 /// laptop, a debugger) the simulation resumes instead of replaying minutes of churn at once.
@@ -201,7 +201,7 @@ pub struct ScheduledDisruption {
 impl SimEvent {
     /// Room-level happenings worth an `info` log line; per-participant ones are `debug`.
     #[must_use]
-    pub fn is_notable(&self) -> bool {
+    pub(crate) fn is_notable(&self) -> bool {
         !matches!(
             self,
             Self::Joined { .. }
@@ -1073,7 +1073,7 @@ fn rooms_surge_window(surge: &RoomsSurge, elapsed: Duration, now_ms: i64) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::rooms::ServerLimits;
+    use crate::rooms::ServerLimits;
 
     const T0: i64 = 1_700_000_000_000;
 

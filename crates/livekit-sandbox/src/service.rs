@@ -177,7 +177,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::sandbox::rooms::ServerLimits;
+    use crate::rooms::ServerLimits;
 
     fn admin(room: &str) -> Claims {
         Claims {

@@ -1,15 +1,35 @@
-//! `lktop sandbox`: the sandbox as a standalone server.
+//! `lktop sandbox`: its flags, and the built-in sandbox run as a standalone server until a stop
+//! signal, printing for scripts where it listens and with which credentials.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::{Sandbox, SandboxOptions};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::scenario::Scenario;
-use super::{Sandbox, SandboxOptions};
-use crate::cli::SandboxArgs;
+/// The flags of `lktop sandbox`; the key and secret come from the global `--api-key` and
+/// `--api-secret` (see `cli::command`).
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 7880)]
+    pub port: u16,
+    /// Address to listen on; keep loopback unless other machines must reach it
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Scenario: a YAML file, `demo` (the built-in demo) or `none` (no simulated rooms)
+    #[arg(long, default_value = "demo", value_name = "FILE|demo|none")]
+    pub scenario: String,
+    /// Seed of every random choice (overrides the scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated seconds per real second (overrides the scenario's)
+    #[arg(long)]
+    pub speed: Option<f64>,
+}
 
 /// Runs the sandbox until SIGINT (Ctrl-C), SIGTERM or SIGHUP; exits with 128 + its number.
 ///
@@ -44,7 +64,7 @@ pub fn run(
     options.seed = args.seed;
     options.speed = args.speed;
 
-    crate::logging::init_stderr("lktop=info");
+    crate::logging::init_stderr("info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use livekit_protocol as proto;
-use lktop::sandbox::clock::SimClock;
-use lktop::sandbox::faults::Disruption;
-use lktop::sandbox::rooms::{RoomStore, ServerLimits};
-use lktop::sandbox::scenario::Scenario;
-use lktop::sandbox::simulation::{CloseReason, SimEvent, Simulation};
+use livekit_sandbox::clock::SimClock;
+use livekit_sandbox::faults::Disruption;
+use livekit_sandbox::rooms::{RoomStore, ServerLimits};
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::simulation::{CloseReason, SimEvent, Simulation};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio_util::sync::CancellationToken;

@@ -73,7 +73,7 @@ impl TrackSpec {
     }
 
     #[must_use]
-    pub fn screen_share() -> Self {
+    pub(crate) fn screen_share() -> Self {
         Self {
             kind: proto::TrackType::Video,
             source: proto::TrackSource::ScreenShare,
@@ -125,7 +125,7 @@ impl RoomEntry {
 
 /// Why a room went away, for the simulation's log and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Closed {
+pub(crate) enum Closed {
     EmptyTimeout(String),
     DepartureTimeout(String),
 }
@@ -149,17 +149,12 @@ impl RoomStore {
     }
 
     #[must_use]
-    pub fn limits(&self) -> ServerLimits {
-        self.limits
-    }
-
-    #[must_use]
     pub fn room_count(&self) -> usize {
         self.rooms.len()
     }
 
     #[must_use]
-    pub fn participant_count(&self) -> usize {
+    pub(crate) fn participant_count(&self) -> usize {
         self.rooms.values().map(|r| r.participants.len()).sum()
     }
 
@@ -176,7 +171,7 @@ impl RoomStore {
 
     /// Identities in a room, oldest first.
     #[must_use]
-    pub fn identities(&self, room: &str) -> Vec<String> {
+    pub(crate) fn identities(&self, room: &str) -> Vec<String> {
         self.rooms
             .get(room)
             .map(|r| r.participants.iter().map(|p| p.identity.clone()).collect())
@@ -301,13 +296,16 @@ impl RoomStore {
 
     /// # Errors
     /// `not_found` when the room does not exist.
-    pub fn list_participants(&self, room: &str) -> Result<Vec<proto::ParticipantInfo>, TwirpError> {
+    pub(crate) fn list_participants(
+        &self,
+        room: &str,
+    ) -> Result<Vec<proto::ParticipantInfo>, TwirpError> {
         Ok(self.room(room)?.participants.clone())
     }
 
     /// # Errors
     /// `not_found` for a missing room or participant.
-    pub fn get_participant(
+    pub(crate) fn get_participant(
         &self,
         room: &str,
         identity: &str,
@@ -319,7 +317,7 @@ impl RoomStore {
     ///
     /// # Errors
     /// `not_found` for a missing room or participant.
-    pub fn remove_participant(
+    pub(crate) fn remove_participant(
         &mut self,
         room: &str,
         identity: &str,
@@ -341,7 +339,7 @@ impl RoomStore {
 
     /// # Errors
     /// `not_found` for a missing room, participant or track.
-    pub fn mute_published_track(
+    pub(crate) fn mute_published_track(
         &mut self,
         room: &str,
         identity: &str,
@@ -365,7 +363,7 @@ impl RoomStore {
     ///
     /// # Errors
     /// `not_found`, or `invalid_argument` for values over the server's limits.
-    pub fn update_participant(
+    pub(crate) fn update_participant(
         &mut self,
         request: &proto::UpdateParticipantRequest,
     ) -> Result<proto::ParticipantInfo, TwirpError> {
@@ -415,7 +413,7 @@ impl RoomStore {
     ///
     /// # Errors
     /// `not_found` for a missing room, participant or track.
-    pub fn update_subscriptions(
+    pub(crate) fn update_subscriptions(
         &self,
         request: &proto::UpdateSubscriptionsRequest,
     ) -> Result<(), TwirpError> {
@@ -447,7 +445,7 @@ impl RoomStore {
     ///
     /// # Errors
     /// `invalid_argument` for a bad nonce, `not_found` for a missing room.
-    pub fn send_data(&self, request: &proto::SendDataRequest) -> Result<(), TwirpError> {
+    pub(crate) fn send_data(&self, request: &proto::SendDataRequest) -> Result<(), TwirpError> {
         if !request.nonce.is_empty() && request.nonce.len() != 16 {
             return Err(TwirpError::invalid(
                 "nonce should be 16-bytes or not present",
@@ -564,27 +562,8 @@ impl RoomStore {
         Ok(track)
     }
 
-    /// # Errors
-    /// `not_found` for a missing room, participant or track.
-    pub fn unpublish(
-        &mut self,
-        room: &str,
-        identity: &str,
-        track_sid: &str,
-    ) -> Result<(), TwirpError> {
-        let participant = self.room_mut(room)?.participant_mut(identity)?;
-        let before = participant.tracks.len();
-        participant.tracks.retain(|t| t.sid != track_sid);
-        if participant.tracks.len() == before {
-            return Err(TwirpError::new(TwirpCode::NotFound, "track is not found"));
-        }
-        participant.is_publisher = !participant.tracks.is_empty();
-        participant.version += 1;
-        Ok(())
-    }
-
     /// Advances participant states and closes rooms whose timeout ran out.
-    pub fn tick(&mut self, now_ms: i64) -> Vec<Closed> {
+    pub(crate) fn tick(&mut self, now_ms: i64) -> Vec<Closed> {
         let active = proto::participant_info::State::Active as i32;
         let joined = proto::participant_info::State::Joined as i32;
         let mut closed = Vec::new();
@@ -621,11 +600,6 @@ impl RoomStore {
         self.rooms
             .get(room)
             .map_or(&[], |entry| entry.participants.as_slice())
-    }
-
-    /// A random number source shared with the simulation, so one seed decides everything.
-    pub fn rng(&mut self) -> &mut ChaCha8Rng {
-        &mut self.rng
     }
 
     /// Drops every room: a restart that loses state.
