@@ -254,7 +254,7 @@ where
         }
         Some(Command::Watch(args)) => {
             let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
             match loaded {
                 Ok((loaded, sources)) => {
                     print_warnings(&loaded);
@@ -291,7 +291,7 @@ where
             match load_config(&cli, &matches, cli.config.clone(), &env) {
                 Ok(loaded) => {
                     print_warnings(&loaded);
-                    let keymap = crate::keymap::Keymap::with_overrides(&loaded.config.keys)
+                    let keymap = crate::tui::keys::Keymap::with_overrides(&loaded.config.keys)
                         .unwrap_or_default();
                     crate::tui::run_replay(&args.file, args.speed, keymap)
                 }
@@ -303,7 +303,7 @@ where
         }
         None => {
             let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
             match loaded {
                 Ok((loaded, sources)) => {
                     print_warnings(&loaded);
@@ -346,7 +346,17 @@ pub fn load_config(
     explicit_file: Option<PathBuf>,
     env: &[(String, String)],
 ) -> Result<LoadedConfig, ConfigError> {
-    config::load(&config_sources(cli, matches, explicit_file, env)?)
+    load_sources(&config_sources(cli, matches, explicit_file, env)?)
+}
+
+/// Loads and validates the configuration, the dashboard's `keys:` section included: the
+/// configuration keeps it as text, so it is checked here, with the dashboard's key map, for
+/// every command alike (a file `check-config` accepts is one every command starts with).
+///
+/// # Errors
+/// Every configuration problem found.
+fn load_sources(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
+    config::load_checked(sources, crate::tui::keys::key_section_problems)
 }
 
 /// Where the configuration comes from: the file to read and the overrides on top of it.

@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod events;
-pub mod keymap;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

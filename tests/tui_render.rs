@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lktop::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ServerState};
-use lktop::keymap::KeyAction;
 use lktop::limits::{Enforcement, LimitKind, Violation};
 use lktop::pool::PoolEvent;
 use lktop::quality::{Grade, QualityReport, QualityScore};
@@ -17,6 +16,7 @@ use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::RoomChange;
 use lktop::tui::app::App;
 use lktop::tui::fixture::{NOW_MS, sample_app};
+use lktop::tui::keys::KeyAction;
 use lktop::tui::{Action, Mode, Screen, update};
 use proptest::prelude::*;
 use ratatui::Terminal;

@@ -261,7 +261,7 @@ mod tests {
             lobby.max_participants = Some(25);
         }
         new.keys
-            .insert("freeze".to_owned(), crate::keymap::KeyList::from("ctrl+f"));
+            .insert("freeze".to_owned(), crate::config::KeyList::from("ctrl+f"));
         assert_eq!(
             shown(&changes(&old, &new)),
             [

@@ -121,11 +121,27 @@ pub struct LoadedConfig {
     pub warnings: Vec<String>,
 }
 
+/// A check of a section the configuration holds as plain data for a layer above it (the
+/// dashboard's `keys:`), run with the configuration's own checks so that its problems are
+/// placed in the file and listed with theirs.
+pub type SectionCheck = fn(&Config) -> Vec<Violation>;
+
 /// Reads, layers and validates the configuration.
 ///
 /// # Errors
 /// Every problem found, each with its key, origin and fix.
 pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
+    load_checked(sources, |_| Vec::new())
+}
+
+/// [`load`], with `check` run on the result like the configuration's own checks.
+///
+/// # Errors
+/// As [`load`], and every problem `check` finds.
+pub fn load_checked(
+    sources: &ConfigSources,
+    check: SectionCheck,
+) -> Result<LoadedConfig, ConfigError> {
     let text = match &sources.file {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
             ConfigError::single(ConfigIssue {
@@ -141,7 +157,12 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
         })?),
         None => None,
     };
-    load_text(sources.file.as_deref(), text.as_deref(), &sources.overrides)
+    load_text_checked(
+        sources.file.as_deref(),
+        text.as_deref(),
+        &sources.overrides,
+        check,
+    )
 }
 
 /// [`load`] on text already in memory; `file` only names it in messages.
@@ -152,6 +173,19 @@ pub fn load_text(
     file: Option<&Path>,
     text: Option<&str>,
     overrides: &[Override],
+) -> Result<LoadedConfig, ConfigError> {
+    load_text_checked(file, text, overrides, |_| Vec::new())
+}
+
+/// [`load_text`], with `check` run on the result like the configuration's own checks.
+///
+/// # Errors
+/// As [`load_text`], and every problem `check` finds.
+pub fn load_text_checked(
+    file: Option<&Path>,
+    text: Option<&str>,
+    overrides: &[Override],
+    check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
     let file_label = file.map_or_else(|| PathBuf::from("<config>"), Path::to_path_buf);
     let mut tree = match text {
@@ -207,6 +241,7 @@ pub fn load_text(
     issues.extend(
         validate(&config)
             .into_iter()
+            .chain(check(&config))
             .filter(|violation| !reported.contains(&violation.key))
             .map(|violation| place.issue(violation, Target::Value)),
     );

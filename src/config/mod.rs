@@ -9,6 +9,7 @@
 mod changes;
 mod duration;
 mod error;
+mod key_list;
 mod key_path;
 mod load;
 mod locate;
@@ -21,10 +22,12 @@ use std::path::{Path, PathBuf};
 pub use changes::{ConfigChange, changes};
 pub use duration::ConfigDuration;
 pub use error::{ConfigError, ConfigIssue, Origin};
+pub use key_list::KeyList;
+pub(crate) use key_list::KeyText;
 pub use key_path::{KeyPath, Segment};
 pub use load::{
-    ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, env_overrides, load,
-    load_text, render_masked, winning_overrides,
+    ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, SectionCheck, env_overrides,
+    load, load_checked, load_text, load_text_checked, render_masked, winning_overrides,
 };
 pub use locate::{Locator, Position, Target};
 pub use schema::{
@@ -37,8 +40,6 @@ pub use validate::{
     validate,
 };
 pub use watch::{ConfigWatcher, Reload, watch};
-
-pub use crate::keymap::KeyList;
 
 /// The commented default configuration, as `lktop print-config-template` prints it.
 pub const TEMPLATE: &str = include_str!("../../config/performance.yaml");

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::duration::ConfigDuration;
-use crate::keymap::KeyList;
+use super::key_list::KeyList;
 
 /// Shown in place of a secret wherever the configuration is printed.
 pub const MASK: &str = "********";
@@ -30,7 +30,7 @@ pub struct Config {
     pub polling: PollingConfig,
     pub metrics: MetricsConfig,
     /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
-    /// action's default keys. Kept as written; validation parses and checks it.
+    /// action's default keys. Kept as written: the dashboard's key map parses and checks it.
     pub keys: BTreeMap<String, KeyList>,
 }
 

@@ -1,13 +1,12 @@
 //! Refuses configurations that cannot work. Each check names the key, the bad value and what is
 //! allowed; all checks run so every problem is reported at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
 use super::key_path::{KeyPath, Segment};
 use super::schema::{Config, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig};
-use crate::keymap::{KeyList, Keymap};
 
 pub const POOL_SIZE: RangeInclusive<u32> = 1..=256;
 pub const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
@@ -175,7 +174,6 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_room_limits(&config.room_limits, &mut checks);
     validate_audio(config, &mut checks);
     validate_quality(&config.quality_monitoring, &mut checks);
-    validate_keys(&config.keys, &mut checks);
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {
@@ -479,21 +477,6 @@ fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
             ),
             Some("they must satisfy 0 <= fair < good < excellent <= 1".to_owned()),
         );
-    }
-}
-
-/// Unknown action names, unreadable keys and keys bound twice where both actions can be on
-/// screen; each problem points at the entry (or the list element) it is about.
-fn validate_keys(keys: &BTreeMap<String, KeyList>, checks: &mut Checks) {
-    let Err(problems) = Keymap::with_overrides(keys) else {
-        return;
-    };
-    for problem in problems {
-        let mut key = KeyPath::root().key("keys").key(problem.action_key);
-        if let Some(index) = problem.index {
-            key = key.index(index);
-        }
-        checks.fail(key, problem.problem, problem.help);
     }
 }
 

@@ -1,6 +1,8 @@
 //! What can happen to the dashboard ([`Action`]) and what it asks the outside world to do in
 //! return ([`Effect`]). `update` turns one into the other without touching anything else.
 
+use std::time::Duration;
+
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::events::{Command, EngineEvent};
@@ -67,6 +69,10 @@ impl Action {
 pub enum ReplayControl {
     Pause,
     Resume,
+    /// Recording seconds per real second from now on.
+    SetSpeed(f64),
+    /// Jump ahead in recording time; the skipped events are still folded in, at once.
+    Skip(Duration),
 }
 
 /// What `update` asks the event loop to do.

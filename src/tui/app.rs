@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::keys::{Context, Keymap, Watching};
 use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
 use crate::events::{CheckoutReport, EngineEvent, EventKind, LiveSettings, ServerState};
-use crate::keymap::{Context, Keymap};
 use crate::limits::{LimitKind, Violation};
 use crate::poller::PollStats;
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
@@ -52,6 +52,16 @@ impl Mode {
     #[must_use]
     pub fn is_demo(&self) -> bool {
         matches!(self, Self::Live { sandbox: Some(_) })
+    }
+
+    /// What the dashboard watches, which decides whether the demo's and a replay's keys work.
+    #[must_use]
+    pub fn watching(&self) -> Watching {
+        match self {
+            Self::Live { sandbox: None } => Watching::Servers,
+            Self::Live { sandbox: Some(_) } => Watching::Sandbox,
+            Self::Replay { .. } => Watching::Recording,
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use crate::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimits
 use crate::events::{
     CheckoutReport, Command, EngineEvent, EventKind, LiveSettings, Outcome, ServerState,
 };
-use crate::keymap::Keymap;
 use crate::limits::Enforcement;
 use crate::poller::{FailedRoom, PollStats};
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
@@ -21,6 +20,7 @@ use crate::reconnect::{ConnectionId, ConnectionState, StateChange};
 use crate::snapshot::{
     ParticipantSummary, RoomChange, RoomSummary, Snapshot, TrackCounts, TrackKind,
 };
+use crate::tui::keys::Keymap;
 
 use super::app::{App, Mode};
 

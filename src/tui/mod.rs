@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod events_view;
 pub mod fixture;
+pub mod keys;
 pub mod layout;
 pub mod log;
 mod logfile;

@@ -23,10 +23,10 @@ use tokio_stream::{Stream, StreamExt};
 use crate::config::{ConfigSources, LoadedConfig};
 use crate::engine::Engine;
 use crate::events::{EngineEvent, now_ms};
-use crate::keymap::Keymap;
 use crate::record::{PlayOptions, Replay, ReplayHandle, ReplayItem};
 use crate::session::{DemoControl, Session, SessionOptions};
 use crate::signals::{Signal, Signals};
+use crate::tui::keys::Keymap;
 
 use super::action::{Action, Effect, ReplayControl};
 use super::app::{App, Mode};
@@ -387,6 +387,14 @@ fn carry_out(
             match control {
                 ReplayControl::Pause => handle.pause(),
                 ReplayControl::Resume => handle.resume(),
+                ReplayControl::Skip(span) => handle.skip(span),
+                ReplayControl::SetSpeed(speed) => {
+                    // `update` keeps the speed within the player's range; were it outside,
+                    // the player would keep playing at its speed.
+                    if let Err(err) = handle.set_speed(speed) {
+                        tracing::warn!(%err, "replay speed unchanged");
+                    }
+                }
             }
             None
         }

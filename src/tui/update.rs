@@ -6,9 +6,11 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 use ratatui::layout::Rect;
+use std::time::Duration;
 
+use super::keys::KeyAction;
 use crate::events::{Command, EngineEvent, EventKind};
-use crate::keymap::KeyAction;
+use crate::record::MAX_SPEED;
 use crate::signals::Signal;
 
 use super::action::{Action, DemoFault, Effect, ReplayControl};
@@ -21,6 +23,10 @@ use super::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextI
 const FLASH_MS: i64 = 4000;
 /// Rows moved per mouse wheel notch.
 const WHEEL_ROWS: isize = 3;
+/// How far the skip key jumps ahead in a recording.
+const REPLAY_SKIP: Duration = Duration::from_secs(10);
+/// The slowest replay the speed keys reach; the fastest is the player's own limit.
+const MIN_REPLAY_SPEED: f64 = 1.0 / 16.0;
 
 /// Applies `action` to `app` and returns what the event loop must do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -151,7 +157,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if app.too_small() {
         return match app
             .keymap
-            .action_for(&key, app.screen.context(), app.mode.is_demo())
+            .action_for(&key, app.screen.context(), app.mode.watching())
         {
             Some(KeyAction::Quit) => on_key_action(app, KeyAction::Quit),
             Some(KeyAction::Suspend) => vec![Effect::Suspend],
@@ -171,7 +177,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match app
         .keymap
-        .action_for(&key, app.screen.context(), app.mode.is_demo())
+        .action_for(&key, app.screen.context(), app.mode.watching())
     {
         Some(action) => on_key_action(app, action),
         None => Vec::new(),
@@ -256,6 +262,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
                 return send(app, Command::RetryNow { server });
             }
         }
+        KeyAction::ReloadConfig => return send(app, Command::ReloadConfig),
         KeyAction::Filter => {
             app.rooms.editing_from = Some(app.rooms.filter.clone());
         }
@@ -381,6 +388,18 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::FaultErrors => return vec![Effect::Fault(DemoFault::ErrorBurst)],
         KeyAction::FaultRestart => return vec![Effect::Fault(DemoFault::Restart)],
         KeyAction::FaultClear => return vec![Effect::Fault(DemoFault::Clear)],
+        KeyAction::ReplayFaster => return change_replay_speed(app, 2.0),
+        KeyAction::ReplaySlower => return change_replay_speed(app, 0.5),
+        KeyAction::ReplaySkip => {
+            if app.mode.is_replay() {
+                flash(
+                    app,
+                    format!("skipped {} s ahead", REPLAY_SKIP.as_secs()),
+                    false,
+                );
+                return vec![Effect::Replay(ReplayControl::Skip(REPLAY_SKIP))];
+            }
+        }
     }
     Vec::new()
 }
@@ -419,6 +438,26 @@ fn pause(app: &mut App) -> Vec<Effect> {
             paused: !app.polling_paused,
         })],
     }
+}
+
+/// Multiplies the replay's speed by `factor`, within what the player accepts.
+fn change_replay_speed(app: &mut App, factor: f64) -> Vec<Effect> {
+    let Mode::Replay { speed, .. } = &mut app.mode else {
+        return Vec::new();
+    };
+    let (at_limit, limit) = if factor > 1.0 {
+        (*speed >= MAX_SPEED, "fastest")
+    } else {
+        (*speed <= MIN_REPLAY_SPEED, "slowest")
+    };
+    if at_limit {
+        flash(app, format!("replay: already at the {limit} speed"), true);
+        return Vec::new();
+    }
+    let changed = (*speed * factor).clamp(MIN_REPLAY_SPEED, MAX_SPEED);
+    *speed = changed;
+    flash(app, format!("replay speed ×{changed}"), false);
+    vec![Effect::Replay(ReplayControl::SetSpeed(changed))]
 }
 
 fn selected_server_name(app: &App) -> Option<String> {

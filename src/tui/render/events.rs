@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{block, format, key_of, message};
-use crate::keymap::KeyAction;
 use crate::tui::app::App;
 use crate::tui::events_view::{DetailLine, EventDetail, detail_lines};
+use crate::tui::keys::KeyAction;
 use crate::tui::log::{LOG_CAPACITY, LogEntry};
 use crate::tui::theme::Theme;
 

@@ -302,7 +302,7 @@ fn header_row<'a>(fitted: &[Fitted], theme: Theme) -> ratatui::widgets::Row<'a> 
 }
 
 /// A key as shown in hints: the first key bound to `action`, if any.
-fn key_of(app: &App, action: crate::keymap::KeyAction) -> Option<String> {
+fn key_of(app: &App, action: crate::tui::keys::KeyAction) -> Option<String> {
     app.keymap.keys(action).first().map(ToString::to_string)
 }
 

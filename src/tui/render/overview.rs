@@ -519,7 +519,7 @@ mod tests {
         server.unauthenticated = Some("invalid API key".to_owned());
         let app = App::new(
             crate::tui::Mode::Live { sandbox: None },
-            crate::keymap::Keymap::default(),
+            crate::tui::keys::Keymap::default(),
             crate::config::RoomLimitsConfig::default(),
             0,
         );

@@ -10,10 +10,10 @@ use super::{
     Column, block, fit, format, highlight, key_of, message, pieces, staleness, table, window,
 };
 use crate::config::{AudioProfile, RoomLimitOverride};
-use crate::keymap::KeyAction;
 use crate::limits::{RoomLimit, limit_for};
 use crate::snapshot::{ParticipantSummary, RoomSummary, TrackKind};
 use crate::tui::app::{App, DetailRow, detail_rows};
+use crate::tui::keys::KeyAction;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 

@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
 use super::{Column, block, fit, format, highlight, key_of, message, staleness, table, window};
-use crate::keymap::KeyAction;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
 use crate::tui::app::{App, ServerView};
+use crate::tui::keys::KeyAction;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
 use super::{format, key_of};
-use crate::keymap::KeyAction;
 use crate::tui::app::App;
+use crate::tui::keys::KeyAction;
 use crate::tui::layout::{self, TAB_DIVIDER};
 use crate::tui::theme::Theme;
 use crate::tui::update::tab_keys;
