@@ -12,9 +12,7 @@ use crate::config::QualityConfig;
 use crate::events::CheckoutReport;
 use crate::metrics::Metrics;
 use crate::pool::{Pool, PoolError};
-use crate::quality::{
-    DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel,
-};
+use crate::quality::{DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel};
 
 #[derive(Clone)]
 pub struct ServerApi {
@@ -46,7 +44,6 @@ impl ServerApi {
                 quality,
                 ScoreModel::default(),
                 DEFAULT_WINDOW,
-                DEFAULT_HISTORY_CAPACITY,
             ))),
             checkout: Arc::new(Mutex::new(QualityWindow::new(DEFAULT_WINDOW))),
             metrics,
