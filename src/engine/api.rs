@@ -14,8 +14,9 @@ use crate::metrics::Metrics;
 use crate::pool::{Pool, PoolError};
 use crate::quality::{DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel};
 
+/// One server's RoomService through its pool, each call timed on the wire and graded.
 #[derive(Clone)]
-pub struct ServerApi {
+pub struct MeasuredRoomService {
     pub server: String,
     pub endpoint: String,
     pub pool: Pool<LiveKitRoomApi>,
@@ -26,7 +27,7 @@ pub struct ServerApi {
     pub metrics: Option<Metrics>,
 }
 
-impl ServerApi {
+impl MeasuredRoomService {
     /// The server's API over `pool`, with empty quality and checkout windows.
     #[must_use]
     pub fn new(
@@ -160,7 +161,7 @@ impl ServerApi {
     }
 }
 
-impl RoomApi for ServerApi {
+impl RoomApi for MeasuredRoomService {
     async fn list_rooms(&self, names: Vec<String>) -> Result<Vec<proto::Room>, ApiError> {
         self.run(
             "ListRooms",

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
-use super::api::ServerApi;
+use super::api::MeasuredRoomService;
 use super::server::LatestSnapshot;
 use crate::api::{CreateRoomOptions, RoomApi};
 use crate::audio::{self, AudioProfiles};
@@ -22,8 +22,9 @@ use crate::limits;
 /// refused by the server anyway, so lktop refuses first with a clearer message.
 pub const MAX_METADATA_SIZE: usize = 512 * 1024;
 
-pub struct Handler {
-    pub servers: HashMap<String, (ServerApi, LatestSnapshot)>,
+/// Carries out the user's commands against the engine's servers and settings.
+pub struct CommandRunner {
+    pub servers: HashMap<String, (MeasuredRoomService, LatestSnapshot)>,
     /// Where the room limits in force came from, so a reload keeps limits set in the
     /// dashboard unless the file changed its own.
     pub limits: Mutex<LimitsOrigin>,
@@ -37,7 +38,7 @@ pub struct Handler {
     pub builtin_sandbox: bool,
 }
 
-impl Handler {
+impl CommandRunner {
     pub async fn handle(&self, id: u64, command: Command) {
         let outcome = match self.run(&command).await {
             Ok(detail) => Outcome::Done { detail },
@@ -50,7 +51,7 @@ impl Handler {
         });
     }
 
-    fn server(&self, name: &str) -> Result<&(ServerApi, LatestSnapshot), String> {
+    fn server(&self, name: &str) -> Result<&(MeasuredRoomService, LatestSnapshot), String> {
         self.servers.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
             known.sort_unstable();

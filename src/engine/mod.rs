@@ -1,4 +1,4 @@
-//! The engine: one pool and one worker per configured server, a command handler, the live
+//! The engine: one pool and one worker per configured server, a command runner, the live
 //! configuration, and optional Prometheus metrics — all reporting through one stream of
 //! [`EngineEvent`](crate::events::EngineEvent)s. It never imports the TUI; `lktop watch` and the
 //! dashboard both run it.
@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use api::ServerApi;
+pub use api::MeasuredRoomService;
 pub use commands::{MAX_METADATA_SIZE, restart_hint};
 
 use crate::api::LiveKitRoomApi;
@@ -131,7 +131,7 @@ impl Engine {
             servers.insert(server.name.clone(), (api, latest));
         }
 
-        let handler = Arc::new(commands::Handler {
+        let runner = Arc::new(commands::CommandRunner {
             servers,
             limits: Mutex::new(commands::LimitsOrigin::file(&config.room_limits)),
             settings,
@@ -143,7 +143,7 @@ impl Engine {
         });
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         tasks.spawn(run_commands(
-            Arc::clone(&handler),
+            Arc::clone(&runner),
             command_rx,
             shutdown.clone(),
             tasks.clone(),
@@ -151,7 +151,7 @@ impl Engine {
         if watch_config && let Some(sources) = sources.filter(|s| s.file.is_some()) {
             match crate::config::watch(sources) {
                 Ok((reloads, watcher)) => {
-                    tasks.spawn(run_reloads(handler, reloads, watcher, shutdown.clone()));
+                    tasks.spawn(run_reloads(runner, reloads, watcher, shutdown.clone()));
                 }
                 Err(err) => bus.emit(EventKind::ConfigRejected {
                     error: format!("live reload is off: {err}"),
@@ -229,7 +229,7 @@ fn start_server(
     channels: Channels<'_>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-) -> Result<(ServerApi, server::LatestSnapshot), String> {
+) -> Result<(MeasuredRoomService, server::LatestSnapshot), String> {
     let (pool_events_tx, pool_events) = mpsc::channel(POOL_EVENT_CAPACITY);
     let url = server.url.clone();
     let key = server.api_key.clone();
@@ -243,7 +243,7 @@ fn start_server(
         move || LiveKitRoomApi::new(&url, &key, &secret, timeout),
     )
     .map_err(|err| err.to_string())?;
-    let api = ServerApi::new(
+    let api = MeasuredRoomService::new(
         server.name.clone(),
         crate::api::server_base_url(&server.url)
             .map_or_else(|_| server.url.clone(), |url| url.to_string()),
@@ -268,7 +268,7 @@ fn start_server(
 }
 
 async fn run_commands(
-    handler: Arc<commands::Handler>,
+    runner: Arc<commands::CommandRunner>,
     mut commands: mpsc::Receiver<(u64, Command)>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -282,13 +282,13 @@ async fn run_commands(
             },
         };
         // Each command runs on its own, so a slow one never holds up the next.
-        let handler = Arc::clone(&handler);
-        tasks.spawn(async move { handler.handle(id, command).await });
+        let runner = Arc::clone(&runner);
+        tasks.spawn(async move { runner.handle(id, command).await });
     }
 }
 
 async fn run_reloads(
-    handler: Arc<commands::Handler>,
+    runner: Arc<commands::CommandRunner>,
     mut reloads: mpsc::Receiver<Reload>,
     watcher: crate::config::ConfigWatcher,
     shutdown: CancellationToken,
@@ -307,11 +307,11 @@ async fn run_reloads(
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
-                if let Err(error) = handler.apply(loaded.config, &source) {
-                    handler.bus.emit(EventKind::ConfigRejected { error });
+                if let Err(error) = runner.apply(loaded.config, &source) {
+                    runner.bus.emit(EventKind::ConfigRejected { error });
                 }
             }
-            Reload::Rejected(err) => handler.bus.emit(EventKind::ConfigRejected {
+            Reload::Rejected(err) => runner.bus.emit(EventKind::ConfigRejected {
                 error: rejection_text(&err),
             }),
         }

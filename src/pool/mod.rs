@@ -96,7 +96,7 @@ type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
 
 /// The connection pool of one server. Cloning gives another handle to the same pool.
 pub struct Pool<C: RoomApi> {
-    shared: Arc<Shared<C>>,
+    shared: Arc<SharedPool<C>>,
 }
 
 impl<C: RoomApi> Clone for Pool<C> {
@@ -144,7 +144,7 @@ impl<C: RoomApi> Pool<C> {
                 reason,
             })?);
         }
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(SharedPool {
             backoff: Backoff::from_config(&config),
             state: Mutex::new(PoolState {
                 slots: Vec::new(),
@@ -300,8 +300,9 @@ impl<C: RoomApi> Pool<C> {
     }
 }
 
-/// The state every handle, guard and the worker share.
-pub(crate) struct Shared<C> {
+/// The pool itself, which every handle, guard and the worker point at: its settings, its state
+/// under a lock, and the signals between callers and the worker.
+pub(crate) struct SharedPool<C> {
     server: String,
     config: PoolConfig,
     backoff: Backoff,
@@ -334,14 +335,14 @@ pub(crate) struct PoolState<C> {
     closed: bool,
 }
 
-impl<C> Drop for Shared<C> {
+impl<C> Drop for SharedPool<C> {
     fn drop(&mut self) {
         // The last handle is gone without a shutdown: let the worker end now.
         self.shutdown.cancel();
     }
 }
 
-impl<C: RoomApi> Shared<C> {
+impl<C: RoomApi> SharedPool<C> {
     fn lock(&self) -> MutexGuard<'_, PoolState<C>> {
         // Nothing panics while holding the lock, but a poisoned pool must keep serving.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)

@@ -377,7 +377,7 @@ impl ServerHealth {
 
 /// What the screens draw: the live data, or a copy taken when the user froze the view.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Data {
+pub struct ScreenData {
     pub servers: Vec<ServerView>,
     pub limits: RoomLimitsConfig,
     pub audio_default: AudioProfile,
@@ -439,9 +439,9 @@ pub struct App {
     pub mode: Mode,
     pub screen: Screen,
     /// The live data, always current.
-    pub live: Data,
+    pub live: ScreenData,
     /// Set while frozen: what the screens show instead of `live`.
-    pub frozen: Option<Box<Data>>,
+    pub frozen: Option<Box<ScreenData>>,
     pub selected_server: usize,
     pub overview: Cursor,
     pub connections: Cursor,
@@ -487,7 +487,7 @@ impl App {
         Self {
             mode,
             screen: Screen::Overview,
-            live: Data {
+            live: ScreenData {
                 servers: Vec::new(),
                 limits,
                 audio_default: AudioProfile::default(),
@@ -556,7 +556,7 @@ impl App {
 
     /// What the screens draw.
     #[must_use]
-    pub fn data(&self) -> &Data {
+    pub fn data(&self) -> &ScreenData {
         self.frozen.as_deref().unwrap_or(&self.live)
     }
 
