@@ -18,7 +18,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::Screen;
+use super::screen::Screen;
 
 /// Below this the dashboard shows "terminal too small" instead of a broken layout.
 pub const MIN_WIDTH: u16 = 60;

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod cursor;
 pub mod events_view;
 pub mod fixture;
 pub mod keys;
@@ -15,12 +16,15 @@ pub mod render;
 mod retire;
 pub mod rooms;
 mod run;
+pub mod screen;
+pub mod server_view;
 mod terminal;
 pub mod theme;
 pub mod update;
 
 pub use action::{Action, DemoFault, Effect, ReplayControl};
-pub use app::{App, Mode, Screen};
+pub use app::{App, Mode};
 pub use run::{default_log_path, run_live, run_replay};
+pub use screen::Screen;
 pub use terminal::restore;
 pub use update::update;

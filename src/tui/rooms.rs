@@ -7,7 +7,8 @@ use crate::config::RoomLimitsConfig;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
 
-use super::app::{Cursor, ServerView};
+use super::cursor::Cursor;
+use super::server_view::ServerView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortColumn {

@@ -6,8 +6,8 @@ use ratatui::style::{Color, Modifier, Style};
 use crate::quality::Grade;
 use crate::reconnect::ConnectionState;
 
-use super::app::ServerHealth;
 use super::log::Level;
+use super::server_view::ServerHealth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {

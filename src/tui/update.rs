@@ -14,10 +14,12 @@ use crate::record::MAX_SPEED;
 use crate::signals::Signal;
 
 use super::action::{Action, DemoFault, Effect, ReplayControl};
-use super::app::{App, Cursor, DetailRow, Flash, Mode, RoomDetail, Screen, detail_rows};
+use super::app::{App, DetailRow, Flash, Mode, RoomDetail, detail_rows};
+use super::cursor::Cursor;
 use super::layout;
 use super::log::{Level, LogEntry, describe_command, describe_command_outcome};
 use super::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextInput};
+use super::screen::Screen;
 
 /// How long a footer message stays.
 const FLASH_MS: i64 = 4000;

@@ -8,8 +8,9 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{Column, block, fit, format, highlight, message, sparkline, table, window};
 use crate::reconnect::ConnectionState;
-use crate::tui::app::{App, ConnectionView};
+use crate::tui::app::App;
 use crate::tui::layout;
+use crate::tui::server_view::ConnectionView;
 use crate::tui::theme::Theme;
 
 const COLUMNS: [Column; 11] = [

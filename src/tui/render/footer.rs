@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format;
-use crate::tui::app::{App, Screen};
+use crate::tui::app::App;
 use crate::tui::keys::{KeyAction, Watching};
+use crate::tui::screen::Screen;
 use crate::tui::theme::Theme;
 
 /// The hints worth the room on each screen, most useful first, with a description of what

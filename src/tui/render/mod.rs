@@ -27,9 +27,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::app::{App, Cursor, Screen};
+use super::app::App;
+use super::cursor::Cursor;
 use super::layout;
 use super::popup::Popup;
+use super::screen::Screen;
 use super::theme::Theme;
 
 /// Draws the whole dashboard.

@@ -15,8 +15,9 @@ use super::{
 };
 use crate::pool::PoolStatus;
 use crate::quality::QualityReport;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
 use crate::tui::layout;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 /// Cells of the pool column's bar.

@@ -9,9 +9,10 @@ use ratatui::widgets::{Cell, Row};
 use super::{Column, block, fit, format, highlight, key_of, message, staleness, table, window};
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
 use crate::tui::keys::KeyAction;
 use crate::tui::layout;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 const ROOM: usize = 0;

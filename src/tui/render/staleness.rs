@@ -6,7 +6,8 @@ use ratatui::text::Span;
 
 use super::format;
 use crate::events::ServerState;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 /// `down 1m12s`, `unauthenticated 40s`, `up`, `starting`: the state, with its age when it
