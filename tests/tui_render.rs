@@ -5,9 +5,13 @@
 //! After a deliberate change: `INSTA_UPDATE=always cargo test --test tui_render`, then read
 //! every changed snapshot before committing it.
 
+#[path = "support/dashboard_fixture.rs"]
+mod dashboard_fixture;
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use dashboard_fixture::{NOW_MS, sample_app};
 use lktop::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ServerState};
 use lktop::limits::{Enforcement, LimitKind, Violation};
 use lktop::pool::PoolEvent;
@@ -15,7 +19,6 @@ use lktop::quality::{Grade, QualityReport, QualityScore};
 use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::RoomChange;
 use lktop::tui::app::App;
-use lktop::tui::fixture::{NOW_MS, sample_app};
 use lktop::tui::keys::KeyAction;
 use lktop::tui::{Action, Mode, Screen, update};
 use proptest::prelude::*;
@@ -531,7 +534,7 @@ fn incident(app: &mut App) {
         EventKind::ConfigApplied {
             source: "config/performance.yaml".into(),
             settings: lktop::events::LiveSettings {
-                limits: lktop::tui::fixture::limits(),
+                limits: dashboard_fixture::limits(),
                 poll_interval_ms: 5000,
                 ..lktop::events::LiveSettings::default()
             },

@@ -6,7 +6,6 @@ pub mod action;
 pub mod app;
 pub mod cursor;
 pub mod events_view;
-pub mod fixture;
 pub mod keys;
 pub mod layout;
 pub mod log;
