@@ -25,7 +25,7 @@ use crate::config::{
         Settings come from config/performance.yaml (or --config), then the environment \
         (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LKTOP_<SECTION>__<KEY>), then flags."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Configuration file [default: ./config/performance.yaml, else
     /// $XDG_CONFIG_HOME/lktop/performance.yaml, else built-in defaults]
     #[arg(
@@ -35,15 +35,15 @@ pub struct Cli {
         value_name = "FILE",
         global = true
     )]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// URL of the LiveKit server to watch (fills the first server)
     #[arg(long, env = "LIVEKIT_URL", value_name = "URL", global = true)]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     /// API key of that server
     #[arg(long, env = "LIVEKIT_API_KEY", value_name = "KEY", global = true)]
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
 
     /// API secret of that server; prefer the environment variable, flags show up in `ps`
     #[arg(
@@ -54,23 +54,23 @@ pub struct Cli {
         value_parser = parse_secret,
         global = true
     )]
-    pub api_secret: Option<SecretString>,
+    pub(crate) api_secret: Option<SecretString>,
 
     /// Set any configuration key, e.g. --set connection_pool.pool_size=8 (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
 
     /// Record the dashboard's engine events to FILE (NDJSON; gzip when it ends in .gz) for
     /// `lktop replay`
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate the configuration and print it as lktop will use it, secrets masked
     CheckConfig {
         /// File to check instead of the default one (same as --config)
@@ -98,31 +98,31 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The recording (NDJSON of engine events, optionally gzip-compressed)
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Recording seconds per real second
     #[arg(long, default_value = "1", value_parser = crate::record::parse_speed)]
-    pub speed: f64,
+    pub(crate) speed: f64,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {
     /// Port to listen on (0 picks a free one)
     #[arg(long, default_value_t = 7880)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// Address to listen on; keep loopback unless other machines must reach it
     #[arg(long, default_value = "127.0.0.1")]
-    pub bind: std::net::IpAddr,
+    pub(crate) bind: std::net::IpAddr,
     /// Scenario: a YAML file, `demo` (the built-in demo) or `none` (no simulated rooms)
     #[arg(long, default_value = "demo", value_name = "FILE|demo|none")]
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// Seed of every random choice (overrides the scenario's)
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Simulated seconds per real second (overrides the scenario's)
     #[arg(long)]
-    pub speed: Option<f64>,
+    pub(crate) speed: Option<f64>,
 }
 
 #[expect(
@@ -149,7 +149,7 @@ const SERVER_OPTIONS: [(&str, &str); 4] = [
 /// --set; `print-config-template` hides all four. Hidden options still parse, so that
 /// [`refused_server_options`] can name them instead of clap's "unexpected argument".
 #[must_use]
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     let cli = Cli::command();
     let global = |id: &'static str| {
         cli.get_arguments()
@@ -340,7 +340,7 @@ fn sandbox_credentials(cli: &Cli, matches: &ArgMatches) -> (String, SecretString
 ///
 /// # Errors
 /// Every configuration problem found.
-pub fn load_config(
+pub(crate) fn load_config(
     cli: &Cli,
     matches: &ArgMatches,
     explicit_file: Option<PathBuf>,
@@ -363,7 +363,7 @@ fn load_sources(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
 ///
 /// # Errors
 /// A malformed `--set`.
-pub fn config_sources(
+pub(crate) fn config_sources(
     cli: &Cli,
     matches: &ArgMatches,
     explicit_file: Option<PathBuf>,
@@ -478,7 +478,7 @@ fn print_warnings(loaded: &LoadedConfig) {
 
 /// The effective configuration as YAML, headed by comments saying where it came from.
 #[must_use]
-pub fn describe(loaded: &LoadedConfig) -> String {
+pub(crate) fn describe(loaded: &LoadedConfig) -> String {
     let mut text = String::new();
     match &loaded.file {
         Some(file) => _ = writeln!(text, "# file: {}", file.display()),

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 /// Installs the stderr logger with `default_filter` unless `LKTOP_LOG` says otherwise; colour
 /// only on a terminal and without `NO_COLOR`.
-pub fn init_stderr(default_filter: &str) {
+pub(crate) fn init_stderr(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()

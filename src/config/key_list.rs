@@ -17,7 +17,7 @@ pub enum KeyList {
 
 impl KeyList {
     #[must_use]
-    pub fn as_slice(&self) -> &[String] {
+    pub(crate) fn as_slice(&self) -> &[String] {
         match self {
             Self::One(key) => std::slice::from_ref(key),
             Self::Many(keys) => keys,
@@ -26,7 +26,7 @@ impl KeyList {
 
     /// Whether the keys were written as a list, so a problem can name the element.
     #[must_use]
-    pub fn is_list(&self) -> bool {
+    pub(crate) fn is_list(&self) -> bool {
         matches!(self, Self::Many(_))
     }
 }

@@ -17,18 +17,18 @@ use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig};
 use super::validate::{Violation, allowed, validate, validate_written};
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
-pub const ENV_PREFIX: &str = "LKTOP_";
+pub(crate) const ENV_PREFIX: &str = "LKTOP_";
 /// Separates the levels of a key in an environment variable name.
-pub const ENV_SEPARATOR: &str = "__";
+pub(crate) const ENV_SEPARATOR: &str = "__";
 /// Upper bound on decode retries; a config has far fewer leaves than this.
 const MAX_DECODE_PASSES: usize = 512;
 
 /// A value set from outside the file.
 #[derive(Debug, Clone)]
 pub struct Override {
-    pub key: KeyPath,
-    pub value: Value,
-    pub origin: Origin,
+    pub(crate) key: KeyPath,
+    pub(crate) value: Value,
+    pub(crate) origin: Origin,
 }
 
 impl Override {
@@ -124,7 +124,7 @@ pub struct LoadedConfig {
 /// A check of a section the configuration holds as plain data for a layer above it (the
 /// dashboard's `keys:`), run with the configuration's own checks so that its problems are
 /// placed in the file and listed with theirs.
-pub type SectionCheck = fn(&Config) -> Vec<Violation>;
+pub(crate) type SectionCheck = fn(&Config) -> Vec<Violation>;
 
 /// Reads, layers and validates the configuration.
 ///
@@ -138,7 +138,7 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
 ///
 /// # Errors
 /// As [`load`], and every problem `check` finds.
-pub fn load_checked(
+pub(crate) fn load_checked(
     sources: &ConfigSources,
     check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
@@ -181,7 +181,7 @@ pub fn load_text(
 ///
 /// # Errors
 /// As [`load_text`], and every problem `check` finds.
-pub fn load_text_checked(
+pub(crate) fn load_text_checked(
     file: Option<&Path>,
     text: Option<&str>,
     overrides: &[Override],
@@ -835,7 +835,7 @@ fn secrets_are_masked(text: &str) -> bool {
 /// Every override that names the same key as an earlier one replaced it; used by callers that
 /// want to show only the winners.
 #[must_use]
-pub fn winning_overrides(applied: &[Override]) -> Vec<&Override> {
+pub(crate) fn winning_overrides(applied: &[Override]) -> Vec<&Override> {
     let mut last: HashMap<&KeyPath, usize> = HashMap::new();
     for (index, entry) in applied.iter().enumerate() {
         last.insert(&entry.key, index);

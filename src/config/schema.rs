@@ -54,7 +54,7 @@ impl ServerConfig {
     }
 
     #[must_use]
-    pub fn has_secret(&self) -> bool {
+    pub(crate) fn has_secret(&self) -> bool {
         self.api_secret
             .as_ref()
             .is_some_and(|secret| !secret.expose_secret().is_empty())
@@ -125,7 +125,7 @@ pub enum EnforcementMode {
 
 impl EnforcementMode {
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Observe => "observe",
             Self::Enforce => "enforce",

@@ -17,14 +17,14 @@ use crate::quality::{DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel};
 /// One server's RoomService through its pool, each call timed on the wire and graded.
 #[derive(Clone)]
 pub struct MeasuredRoomService {
-    pub server: String,
-    pub endpoint: String,
-    pub pool: Pool<LiveKitRoomApi>,
+    pub(crate) server: String,
+    pub(crate) endpoint: String,
+    pub(crate) pool: Pool<LiveKitRoomApi>,
     /// The server's quality: every request's time on the wire and outcome.
-    pub quality: Arc<Mutex<QualityMonitor>>,
+    pub(crate) quality: Arc<Mutex<QualityMonitor>>,
     /// lktop's own share: how long requests waited for a pooled connection.
-    pub checkout: Arc<Mutex<QualityWindow>>,
-    pub metrics: Option<Metrics>,
+    pub(crate) checkout: Arc<Mutex<QualityWindow>>,
+    pub(crate) metrics: Option<Metrics>,
 }
 
 impl MeasuredRoomService {
@@ -130,7 +130,7 @@ impl MeasuredRoomService {
     }
 
     /// The checkout figures over the window, for the quality event.
-    pub fn checkout_report(&self) -> CheckoutReport {
+    pub(crate) fn checkout_report(&self) -> CheckoutReport {
         let mut window = self.checkout.lock().unwrap_or_else(PoisonError::into_inner);
         window.advance(Instant::now());
         let stats = window.stats();
@@ -154,7 +154,7 @@ impl MeasuredRoomService {
         };
         let error = ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string());
         if matches!(err, PoolError::Timeout { .. }) {
-            error.from_busy_pool()
+            error.into_busy_pool()
         } else {
             error
         }

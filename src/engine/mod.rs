@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use api::MeasuredRoomService;
-pub use commands::{MAX_METADATA_SIZE, restart_hint};
 
 use crate::api::LiveKitRoomApi;
 use crate::audio::AudioProfiles;
@@ -173,11 +172,6 @@ impl Engine {
         ))
     }
 
-    #[must_use]
-    pub fn servers(&self) -> &[String] {
-        &self.servers
-    }
-
     /// Queues a command; its outcome arrives as a `Command` event with the returned id.
     ///
     /// # Errors
@@ -197,7 +191,7 @@ impl Engine {
 
     /// A way to put events from outside the engine (the built-in sandbox's faults) into the
     /// same stream, in order with the engine's own. It keeps the stream open while it lives.
-    pub fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
+    pub(crate) fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
         let bus = self.bus.clone();
         move |kind| bus.emit(kind)
     }

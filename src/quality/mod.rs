@@ -46,13 +46,13 @@ mod ring;
 mod score;
 mod window;
 
-pub use monitor::{QualityMonitor, QualityReport, RequestTally};
+pub(crate) use monitor::QualityMonitor;
+pub use monitor::{QualityReport, RequestTally};
 pub use ring::LatencyRing;
-pub use score::{Grade, QualityScore, ScoreModel};
-pub use window::{
-    DEFAULT_WINDOW, HISTOGRAM_HIGHEST_US, HISTOGRAM_LOWEST_US, HISTOGRAM_SIGNIFICANT_DIGITS,
-    QualityWindow, WindowStats,
-};
+pub(crate) use score::ScoreModel;
+pub use score::{Grade, QualityScore};
+pub use window::DEFAULT_WINDOW;
+pub(crate) use window::{QualityWindow, WindowStats};
 
 /// Helpers shared by the tests of the parts.
 #[cfg(test)]

@@ -36,12 +36,11 @@ impl RequestTally {
 /// Quality of one connection (or one server, fed with all its connections' requests): windowed
 /// statistics and the smoothed score.
 #[derive(Debug, Clone)]
-pub struct QualityMonitor {
+pub(crate) struct QualityMonitor {
     config: QualityConfig,
     model: ScoreModel,
     window: QualityWindow,
     score: Option<QualityScore>,
-    last_report: Option<QualityReport>,
     /// Requests since the last [`QualityMonitor::take_tally`].
     tally: RequestTally,
 }
@@ -50,19 +49,18 @@ impl QualityMonitor {
     /// # Panics
     /// When `window` is zero.
     #[must_use]
-    pub fn new(config: QualityConfig, model: ScoreModel, window: Duration) -> Self {
+    pub(crate) fn new(config: QualityConfig, model: ScoreModel, window: Duration) -> Self {
         Self {
             config,
             model,
             window: QualityWindow::new(window),
             score: None,
-            last_report: None,
             tally: RequestTally::default(),
         }
     }
 
     /// Records one request: `Some(latency)` when it succeeded, `None` when it failed.
-    pub fn record(&mut self, latency: Option<Duration>, at: Instant) {
+    pub(crate) fn record(&mut self, latency: Option<Duration>, at: Instant) {
         self.window.record(latency, at);
         match latency {
             Some(latency) => {
@@ -74,14 +72,14 @@ impl QualityMonitor {
     }
 
     /// The requests recorded since the previous call.
-    pub fn take_tally(&mut self) -> RequestTally {
+    pub(crate) fn take_tally(&mut self) -> RequestTally {
         std::mem::take(&mut self.tally)
     }
 
     /// One monitoring tick: ages the window to `now`, scores it, smooths the score against the
     /// previous evaluation and grades it. Call once per `monitoring_interval`: the smoothing
     /// factors are per evaluation.
-    pub fn evaluate(&mut self, now: Instant) -> QualityReport {
+    pub(crate) fn evaluate(&mut self, now: Instant) -> QualityReport {
         self.window.advance(now);
         let stats = self.window.stats();
         let raw = self.model.raw_score(&stats);
@@ -90,7 +88,7 @@ impl QualityMonitor {
             .score
             .zip(stats.success_rate())
             .map(|(score, success_rate)| Grade::assess(score, success_rate, &self.config));
-        let report = QualityReport {
+        QualityReport {
             samples: stats.samples(),
             failures: stats.failures,
             success_rate: stats.success_rate(),
@@ -103,41 +101,27 @@ impl QualityMonitor {
             raw_score: raw,
             score: self.score,
             grade,
-        };
-        self.last_report = Some(report.clone());
-        report
+        }
     }
 
     /// The smoothed score of the last evaluation; `None` before the first one or when the
     /// window was empty then.
     #[must_use]
-    pub fn score(&self) -> Option<QualityScore> {
+    #[cfg(test)]
+    pub(crate) fn score(&self) -> Option<QualityScore> {
         self.score
     }
 
     #[must_use]
-    pub fn last_report(&self) -> Option<&QualityReport> {
-        self.last_report.as_ref()
-    }
-
-    #[must_use]
-    pub fn window(&self) -> &QualityWindow {
-        &self.window
-    }
-
-    #[must_use]
-    pub fn config(&self) -> &QualityConfig {
+    #[cfg(test)]
+    pub(crate) fn config(&self) -> &QualityConfig {
         &self.config
     }
 
     /// Applies new thresholds or `min_success_rate` from a configuration reload; takes effect
     /// at the next evaluation.
-    pub fn set_config(&mut self, config: QualityConfig) {
+    pub(crate) fn set_config(&mut self, config: QualityConfig) {
         self.config = config;
-    }
-
-    pub fn set_model(&mut self, model: ScoreModel) {
-        self.model = model;
     }
 }
 
@@ -176,7 +160,7 @@ mod optional_millis {
     use serde::{Deserialize, Deserializer, Serializer, de};
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
-    pub fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         value: &Option<Duration>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -186,7 +170,7 @@ mod optional_millis {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         Option::<f64>::deserialize(deserializer)?

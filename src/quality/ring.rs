@@ -21,7 +21,7 @@ impl LatencyRing {
     /// # Panics
     /// When `capacity` is zero: a history that can hold nothing is a programming error.
     #[must_use]
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         assert!(
             capacity > 0,
             "a latency ring needs room for at least one sample"
@@ -34,12 +34,14 @@ impl LatencyRing {
     }
 
     #[must_use]
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.slots.len()
     }
 
     #[must_use]
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
@@ -49,7 +51,7 @@ impl LatencyRing {
     }
 
     /// Appends a sample (`None` for a failed request), dropping the oldest when full.
-    pub fn push(&mut self, sample: Option<Duration>) {
+    pub(crate) fn push(&mut self, sample: Option<Duration>) {
         self.slots[self.next] = sample;
         self.next = (self.next + 1) % self.slots.len();
         self.len = (self.len + 1).min(self.slots.len());
@@ -67,7 +69,8 @@ impl LatencyRing {
 
     /// Every sample, oldest first.
     #[must_use = "iterators are lazy"]
-    pub fn iter(
+    #[cfg(test)]
+    pub(crate) fn iter(
         &self,
     ) -> impl DoubleEndedIterator<Item = Option<Duration>> + ExactSizeIterator + '_ {
         self.newest(self.len)
@@ -86,7 +89,8 @@ impl LatencyRing {
         (0..count).map(move |offset| self.slots[(first + offset) % capacity])
     }
 
-    pub fn clear(&mut self) {
+    #[cfg(test)]
+    pub(crate) fn clear(&mut self) {
         self.slots.fill(None);
         self.next = 0;
         self.len = 0;

@@ -56,7 +56,7 @@ pub enum Grade {
 impl Grade {
     /// The grade of `score` by the configured thresholds alone (no success-rate cap).
     #[must_use]
-    pub fn for_score(score: QualityScore, thresholds: &QualityThresholds) -> Self {
+    pub(crate) fn for_score(score: QualityScore, thresholds: &QualityThresholds) -> Self {
         let score = score.value();
         if score >= thresholds.excellent {
             Self::Excellent
@@ -72,7 +72,7 @@ impl Grade {
     /// The grade of `score`, never better than fair while `success_rate` is below the
     /// configured `min_success_rate`.
     #[must_use]
-    pub fn assess(score: QualityScore, success_rate: f64, config: &QualityConfig) -> Self {
+    pub(crate) fn assess(score: QualityScore, success_rate: f64, config: &QualityConfig) -> Self {
         let grade = Self::for_score(score, &config.thresholds);
         if success_rate < config.min_success_rate {
             grade.min(Self::Fair)
@@ -82,7 +82,7 @@ impl Grade {
     }
 
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Poor => "poor",
             Self::Fair => "fair",
@@ -100,21 +100,21 @@ impl std::fmt::Display for Grade {
 
 /// The parameters of the score formula (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ScoreModel {
+pub(crate) struct ScoreModel {
     /// The latency an API call should meet; meeting it exactly costs `penalty_at_target`.
-    pub target_latency: Duration,
+    pub(crate) target_latency: Duration,
     /// Weight of jitter in the effective latency (`p95 + jitter_weight × jitter`).
-    pub jitter_weight: f64,
+    pub(crate) jitter_weight: f64,
     /// Delay penalty at exactly the target latency; it grows linearly from 0 up to there.
-    pub penalty_at_target: f64,
+    pub(crate) penalty_at_target: f64,
     /// Extra delay penalty per target-length beyond the target (the steeper slope).
-    pub penalty_per_target_beyond: f64,
+    pub(crate) penalty_per_target_beyond: f64,
     /// Penalty per unit of failure rate (4 → each percent of failures costs 0.04).
-    pub loss_weight: f64,
+    pub(crate) loss_weight: f64,
     /// Share of the gap a falling score closes per evaluation.
-    pub fall_factor: f64,
+    pub(crate) fall_factor: f64,
     /// Share of the gap a rising score closes per evaluation.
-    pub rise_factor: f64,
+    pub(crate) rise_factor: f64,
 }
 
 impl Default for ScoreModel {
@@ -134,7 +134,8 @@ impl Default for ScoreModel {
 impl ScoreModel {
     /// The default model with another target latency.
     #[must_use]
-    pub fn with_target_latency(target_latency: Duration) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_target_latency(target_latency: Duration) -> Self {
         Self {
             target_latency,
             ..Self::default()
@@ -143,7 +144,7 @@ impl ScoreModel {
 
     /// The unsmoothed score of a window; `None` when the window is empty.
     #[must_use]
-    pub fn raw_score(&self, stats: &WindowStats) -> Option<QualityScore> {
+    pub(crate) fn raw_score(&self, stats: &WindowStats) -> Option<QualityScore> {
         let success_rate = stats.success_rate()?;
         let delay_penalty = match stats.p95 {
             Some(p95) => {
@@ -171,7 +172,7 @@ impl ScoreModel {
 
     /// Moves `previous` toward `raw`: fast when falling, slowly when recovering.
     #[must_use]
-    pub fn smooth(&self, previous: Option<QualityScore>, raw: QualityScore) -> QualityScore {
+    pub(crate) fn smooth(&self, previous: Option<QualityScore>, raw: QualityScore) -> QualityScore {
         let Some(previous) = previous else {
             return raw;
         };

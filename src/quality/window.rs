@@ -10,11 +10,11 @@ use hdrhistogram::Histogram;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
 /// Latencies are recorded in microseconds, clamped into `HISTOGRAM_LOWEST_US..=HISTOGRAM_HIGHEST_US`.
-pub const HISTOGRAM_LOWEST_US: u64 = 1;
+pub(crate) const HISTOGRAM_LOWEST_US: u64 = 1;
 /// 60 s: far beyond any client timeout (the SDKs use 10 s), so clamping never hides a real value.
-pub const HISTOGRAM_HIGHEST_US: u64 = 60_000_000;
+pub(crate) const HISTOGRAM_HIGHEST_US: u64 = 60_000_000;
 /// Three significant digits: percentiles are exact to 0.1 %.
-pub const HISTOGRAM_SIGNIFICANT_DIGITS: u8 = 3;
+pub(crate) const HISTOGRAM_SIGNIFICANT_DIGITS: u8 = 3;
 
 /// RFC 3550 §6.4.1: the jitter estimate moves by 1/16 of each new difference.
 const JITTER_GAIN: f64 = 1.0 / 16.0;
@@ -120,7 +120,7 @@ impl Jitter {
 /// it effectively remembers the last few dozen requests); it is reset only when the whole
 /// window expires.
 #[derive(Debug, Clone)]
-pub struct QualityWindow {
+pub(crate) struct QualityWindow {
     half: Duration,
     current: HalfWindow,
     previous: HalfWindow,
@@ -134,7 +134,7 @@ impl QualityWindow {
     /// # Panics
     /// When `window` is shorter than 2 ns (it cannot be halved).
     #[must_use]
-    pub fn new(window: Duration) -> Self {
+    pub(crate) fn new(window: Duration) -> Self {
         let half = window / 2;
         assert!(!half.is_zero(), "a quality window must be longer than zero");
         Self {
@@ -146,14 +146,8 @@ impl QualityWindow {
         }
     }
 
-    /// The window length this was built with (rounded down to an even number of nanoseconds).
-    #[must_use]
-    pub fn window(&self) -> Duration {
-        self.half * 2
-    }
-
     /// Records one request: `Some(latency)` when it succeeded, `None` when it failed.
-    pub fn record(&mut self, latency: Option<Duration>, at: Instant) {
+    pub(crate) fn record(&mut self, latency: Option<Duration>, at: Instant) {
         self.advance(at);
         self.current_started.get_or_insert(at);
         match latency {
@@ -171,7 +165,7 @@ impl QualityWindow {
 
     /// Ages the window to `now`: halves older than the window are dropped. `record` does this
     /// itself; call it before reading when no request was made for a while.
-    pub fn advance(&mut self, now: Instant) {
+    pub(crate) fn advance(&mut self, now: Instant) {
         let Some(started) = self.current_started else {
             return;
         };
@@ -194,7 +188,7 @@ impl QualityWindow {
     }
 
     /// Forgets every sample, as if just created.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.current.clear();
         self.previous.clear();
         self.current_started = None;
@@ -214,7 +208,7 @@ impl QualityWindow {
 
     /// The statistics of the samples currently in the window.
     #[must_use]
-    pub fn stats(&self) -> WindowStats {
+    pub(crate) fn stats(&self) -> WindowStats {
         let combined = self.combined_successes();
         let successes = combined.len();
         let failures = self.previous.failures + self.current.failures;
@@ -239,31 +233,32 @@ impl QualityWindow {
 /// What a [`QualityWindow`] holds at one moment. Latency figures are `None` when no request in
 /// the window succeeded; `std_dev` needs two successes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WindowStats {
-    pub successes: u64,
-    pub failures: u64,
-    pub p50: Option<Duration>,
-    pub p95: Option<Duration>,
-    pub p99: Option<Duration>,
-    pub mean: Option<Duration>,
-    pub std_dev: Option<Duration>,
-    pub jitter: Option<Duration>,
+pub(crate) struct WindowStats {
+    pub(crate) successes: u64,
+    pub(crate) failures: u64,
+    pub(crate) p50: Option<Duration>,
+    pub(crate) p95: Option<Duration>,
+    pub(crate) p99: Option<Duration>,
+    pub(crate) mean: Option<Duration>,
+    pub(crate) std_dev: Option<Duration>,
+    pub(crate) jitter: Option<Duration>,
 }
 
 impl WindowStats {
     #[must_use]
-    pub fn samples(&self) -> u64 {
+    pub(crate) fn samples(&self) -> u64 {
         self.successes + self.failures
     }
 
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.samples() == 0
     }
 
     /// Successful requests over all requests; `None` for an empty window.
     #[must_use]
-    pub fn success_rate(&self) -> Option<f64> {
+    pub(crate) fn success_rate(&self) -> Option<f64> {
         let samples = self.samples();
         (samples > 0).then(|| count_as_f64(self.successes) / count_as_f64(samples))
     }

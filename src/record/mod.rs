@@ -20,12 +20,12 @@ mod writer;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use player::{DEFAULT_MAX_GAP, PlayOptions, ReplayHandle, ReplayItem, ReplayPosition};
-pub use reader::{LineProblem, MAX_LINE_BYTES, Replay};
-pub use writer::{FLUSH_EVERY_EVENTS, FLUSH_EVERY_MS, Recorder};
+pub use player::{PlayOptions, ReplayHandle, ReplayItem, ReplayPosition};
+pub use reader::{LineProblem, Replay};
+pub use writer::Recorder;
 
 /// The fastest replay: a thousand seconds of recording per real second.
-pub const MAX_SPEED: f64 = 1000.0;
+pub(crate) const MAX_SPEED: f64 = 1000.0;
 
 /// Why a recording could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ pub enum RecordError {
 ///
 /// # Errors
 /// [`RecordError::Speed`] for 0, negatives, NaN, infinity and anything above [`MAX_SPEED`].
-pub fn validate_speed(speed: f64) -> Result<f64, RecordError> {
+pub(crate) fn validate_speed(speed: f64) -> Result<f64, RecordError> {
     if speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED {
         Ok(speed)
     } else {

@@ -2,7 +2,6 @@
 //! releases each event when the recording's clock reaches it, scaled by a speed, with pause,
 //! resume, speed changes and skipping ahead through a [`ReplayHandle`].
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -15,7 +14,7 @@ use super::{RecordError, validate_speed};
 use crate::events::EngineEvent;
 
 /// Default of [`PlayOptions::with_max_gap`]: the longest real wait between two events.
-pub const DEFAULT_MAX_GAP: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_MAX_GAP: Duration = Duration::from_secs(5);
 
 /// Lines parsed ahead of the player by the reader thread.
 const READ_AHEAD: usize = 64;
@@ -68,16 +67,6 @@ impl PlayOptions {
     pub fn paused(self, paused: bool) -> Self {
         Self { paused, ..self }
     }
-
-    #[must_use]
-    pub fn speed(&self) -> f64 {
-        self.speed
-    }
-
-    #[must_use]
-    pub fn max_gap(&self) -> Duration {
-        self.max_gap
-    }
 }
 
 /// What the player sends.
@@ -85,7 +74,7 @@ impl PlayOptions {
 pub enum ReplayItem {
     Event(Box<EngineEvent>),
     /// A line that is not an event (see [`LineProblem`]: show it as
-    /// `{handle.path()}:{line}: {message}`); playing goes on with the next line. A read error
+    /// `{path}:{line}: {message}`); playing goes on with the next line. A read error
     /// is a problem too, the last one before `Finished`.
     Problem {
         line: u64,
@@ -131,7 +120,6 @@ pub struct ReplayHandle {
 /// them.
 #[derive(Debug)]
 struct PlaybackState {
-    path: PathBuf,
     clock: Mutex<Clock>,
     /// Bumped after every change of the clock by the handle; the player waits on it.
     control: watch::Sender<u64>,
@@ -216,12 +204,6 @@ impl ReplayHandle {
             started_at_ms: origin,
             events: clock.events,
         }
-    }
-
-    /// The recording being played.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.shared.path
     }
 
     /// Lines the reader has read so far (it reads a bounded distance ahead of the player).
@@ -359,7 +341,6 @@ impl Replay {
         let (items, receiver) = mpsc::channel(PLAYER_CAPACITY);
         let (line_sender, lines) = mpsc::channel::<Line>(READ_AHEAD);
         let shared = Arc::new(PlaybackState {
-            path: self.path.clone(),
             clock: Mutex::new(Clock {
                 speed: options.speed,
                 paused: options.paused,

@@ -15,14 +15,14 @@ use super::{RecordError, is_gz_path};
 use crate::events::EngineEvent;
 
 /// A longer line is reported as a problem and skipped instead of read into memory.
-pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A line of a recording that is not an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineProblem {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// 1-based, counting every line of the (decompressed) file, empty ones too.
     pub line: u64,
     pub message: String,
@@ -81,7 +81,7 @@ impl Replay {
     ///
     /// # Errors
     /// As [`Replay::open`].
-    pub fn from_reader(
+    pub(crate) fn from_reader(
         path: impl Into<PathBuf>,
         reader: impl Read + Send + 'static,
     ) -> Result<Self, RecordError> {
@@ -122,7 +122,7 @@ impl Replay {
     ///
     /// # Errors
     /// As [`Replay::open`], and [`RecordError::Empty`] or [`RecordError::NotARecording`].
-    pub fn check(path: &Path) -> Result<(), RecordError> {
+    pub(crate) fn check(path: &Path) -> Result<(), RecordError> {
         let mut replay = Self::open(path)?;
         match replay.next() {
             Some(Ok(_)) => Ok(()),
@@ -150,21 +150,10 @@ impl Replay {
         }
     }
 
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Whether the file is gzip-compressed.
     #[must_use]
     pub fn is_compressed(&self) -> bool {
         self.compressed
-    }
-
-    /// Lines read so far.
-    #[must_use]
-    pub fn lines_read(&self) -> u64 {
-        self.line
     }
 
     fn problem(&self, line: u64, message: String) -> LineProblem {

@@ -12,9 +12,9 @@ use super::{RecordError, is_gz_path};
 use crate::events::EngineEvent;
 
 /// The recorder flushes at least this often, in event time.
-pub const FLUSH_EVERY_MS: i64 = 1000;
+pub(crate) const FLUSH_EVERY_MS: i64 = 1000;
 /// ... and at least every this many events.
-pub const FLUSH_EVERY_EVENTS: u64 = 256;
+pub(crate) const FLUSH_EVERY_EVENTS: u64 = 256;
 
 /// Writes a recording: one event per line, buffered, gzip-compressed when the path ends in
 /// `.gz`. Call [`Recorder::finish`] at the end; a recorder that is only dropped still flushes
@@ -109,7 +109,7 @@ impl Recorder {
     ///
     /// # Errors
     /// [`RecordError::Write`].
-    pub fn flush(&mut self) -> Result<(), RecordError> {
+    pub(crate) fn flush(&mut self) -> Result<(), RecordError> {
         self.sink
             .writer()
             .flush()
@@ -150,13 +150,13 @@ impl Recorder {
     }
 
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Events written so far.
     #[must_use]
-    pub fn events(&self) -> u64 {
+    pub(crate) fn events(&self) -> u64 {
         self.events
     }
 }

@@ -56,7 +56,7 @@ pub enum Action {
 impl Action {
     /// What the user did (or the terminal or a signal said), as opposed to data arriving.
     #[must_use]
-    pub fn is_input(&self) -> bool {
+    pub(crate) fn is_input(&self) -> bool {
         matches!(
             self,
             Self::Key(_) | Self::Mouse(_) | Self::Paste(_) | Self::Resize { .. } | Self::Signal(_)

@@ -35,19 +35,13 @@ pub enum Mode {
 
 impl Mode {
     #[must_use]
-    pub fn is_replay(&self) -> bool {
+    pub(crate) fn is_replay(&self) -> bool {
         matches!(self, Self::Replay { .. })
-    }
-
-    /// Fault keys work only on the sandbox lktop runs itself.
-    #[must_use]
-    pub fn is_demo(&self) -> bool {
-        matches!(self, Self::Live { sandbox: Some(_) })
     }
 
     /// What the dashboard watches, which decides whether the demo's and a replay's keys work.
     #[must_use]
-    pub fn watching(&self) -> Watching {
+    pub(crate) fn watching(&self) -> Watching {
         match self {
             Self::Live { sandbox: None } => Watching::Servers,
             Self::Live { sandbox: Some(_) } => Watching::Sandbox,
@@ -66,7 +60,7 @@ pub struct ScreenData {
     /// frozen).
     pub log_seq: u64,
     /// When the data was current (the freeze time while frozen).
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
 }
 
 /// A short-lived message in the footer.
@@ -74,7 +68,7 @@ pub struct ScreenData {
 pub struct Flash {
     pub text: String,
     pub error: bool,
-    pub until_ms: i64,
+    pub(crate) until_ms: i64,
 }
 
 /// The dashboard.
@@ -85,10 +79,10 @@ pub struct App {
     /// The live data, always current.
     pub live: ScreenData,
     /// Set while frozen: what the screens show instead of `live`.
-    pub frozen: Option<Box<ScreenData>>,
-    pub selected_server: usize,
-    pub overview: Cursor,
-    pub connections: Cursor,
+    pub(crate) frozen: Option<Box<ScreenData>>,
+    pub(crate) selected_server: usize,
+    pub(crate) overview: Cursor,
+    pub(crate) connections: Cursor,
     pub rooms: RoomsView,
     /// The room open in the detail screen and the selected row (participants and their
     /// tracks, flattened).
@@ -107,22 +101,22 @@ pub struct App {
     pub now_ms: i64,
     pub keymap: Keymap,
     /// The `keys:` section the key map was built from, to tell a reload that changed it.
-    pub keys_config: BTreeMap<String, KeyList>,
+    pub(crate) keys_config: BTreeMap<String, KeyList>,
     /// `NO_COLOR`: every style without colour.
     pub monochrome: bool,
     /// The file the session records to, while it does (the header's `REC`).
     pub recording: Option<String>,
     pub should_quit: bool,
     /// The signal that ended the dashboard, for the exit status.
-    pub stopped_by: Option<Signal>,
+    pub(crate) stopped_by: Option<Signal>,
 }
 
 /// The room open in the room detail screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomDetail {
-    pub server: usize,
+    pub(crate) server: usize,
     pub room: String,
-    pub cursor: Cursor,
+    pub(crate) cursor: Cursor,
 }
 
 impl App {
@@ -174,14 +168,14 @@ impl App {
 
     /// Whether the terminal is too small to draw the screens (they say so instead).
     #[must_use]
-    pub fn too_small(&self) -> bool {
+    pub(crate) fn too_small(&self) -> bool {
         super::layout::too_small(ratatui::layout::Rect::new(0, 0, self.width, self.height))
     }
 
     /// The time the screens count ages from: the freeze time while frozen (ages stop),
     /// else [`App::clock_ms`].
     #[must_use]
-    pub fn view_clock_ms(&self) -> i64 {
+    pub(crate) fn view_clock_ms(&self) -> i64 {
         self.frozen
             .as_ref()
             .map_or_else(|| self.clock_ms(), |frozen| frozen.at_ms)
@@ -190,7 +184,7 @@ impl App {
     /// The time a server's room figures are drawn against: when they were read while they
     /// are stale, so a dead server's room ages stop rather than count on as if current.
     #[must_use]
-    pub fn figures_clock_ms(&self, server: &ServerView) -> i64 {
+    pub(crate) fn figures_clock_ms(&self, server: &ServerView) -> i64 {
         let now = self.view_clock_ms();
         match server.figures_at_ms() {
             Some(at) if server.is_stale() => at.min(now),
@@ -388,7 +382,7 @@ impl App {
     }
 
     /// Sorts and filters the rooms of every live server for the rooms table.
-    pub fn refresh_room_order(&mut self) {
+    pub(crate) fn refresh_room_order(&mut self) {
         for server in &mut self.live.servers {
             server.room_order = self.rooms.order(server, &self.live.limits);
         }
@@ -396,7 +390,7 @@ impl App {
 
     /// After the sort or filter changed: the live order and the frozen copy's (sorting and
     /// filtering work while frozen).
-    pub fn reorder_rooms(&mut self) {
+    pub(crate) fn reorder_rooms(&mut self) {
         for data in std::iter::once(&mut self.live).chain(self.frozen.as_deref_mut()) {
             for server in &mut data.servers {
                 server.room_order = self.rooms.order(server, &data.limits);
@@ -408,14 +402,14 @@ impl App {
 /// One row of the room detail's participants table: a participant, or one of its tracks
 /// under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailRow {
+pub(crate) enum DetailRow {
     Participant(usize),
     Track(usize, usize),
 }
 
 /// The room detail's rows: each participant followed by its tracks.
 #[must_use]
-pub fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
+pub(crate) fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
     let Some(participants) = &room.participants else {
         return Vec::new();
     };

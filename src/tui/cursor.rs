@@ -9,7 +9,7 @@ pub struct Cursor {
 
 impl Cursor {
     /// Moves by `delta` rows within `len` rows.
-    pub fn step(&mut self, delta: isize, len: usize) {
+    pub(crate) fn step(&mut self, delta: isize, len: usize) {
         if len == 0 {
             *self = Self::default();
             return;
@@ -17,14 +17,14 @@ impl Cursor {
         self.selected = self.selected.saturating_add_signed(delta).min(len - 1);
     }
 
-    pub fn clamp(&mut self, len: usize) {
+    pub(crate) fn clamp(&mut self, len: usize) {
         self.selected = self.selected.min(len.saturating_sub(1));
         self.offset = self.offset.min(self.selected);
     }
 
     /// Keeps the selection within a window of `height` rows starting at `offset`.
     #[must_use]
-    pub fn scrolled(self, height: usize) -> Self {
+    pub(crate) fn scrolled(self, height: usize) -> Self {
         let height = height.max(1);
         let mut offset = self.offset.min(self.selected);
         if self.selected >= offset + height {

@@ -8,7 +8,7 @@
 //! key is drawn within a frame whatever the engine, the sandbox or the disk are doing.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -65,7 +65,7 @@ fn monochrome() -> bool {
 ///
 /// # Errors
 /// The runtime, the terminal or the engine cannot start, or the recording cannot be created.
-pub fn run_live(
+pub(crate) fn run_live(
     loaded: LoadedConfig,
     sources: ConfigSources,
     record: Option<&Path>,
@@ -121,7 +121,7 @@ pub fn run_live(
 ///
 /// # Errors
 /// The runtime or the terminal cannot start, or the recording cannot be opened.
-pub fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result<ExitCode> {
+pub(crate) fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result<ExitCode> {
     if let Some(code) = require_terminal() {
         return Ok(code);
     }
@@ -408,10 +408,4 @@ fn carry_out(
         }),
     };
     Ok(follow_up)
-}
-
-/// The path the dashboard logs to.
-#[must_use]
-pub fn default_log_path() -> PathBuf {
-    super::logfile::path()
 }

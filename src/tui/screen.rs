@@ -13,7 +13,7 @@ pub enum Screen {
 
 impl Screen {
     /// The tabs, in order; the room detail belongs to the rooms tab.
-    pub const TABS: [Screen; 4] = [
+    pub(crate) const TABS: [Screen; 4] = [
         Screen::Overview,
         Screen::Connections,
         Screen::Rooms,
@@ -21,7 +21,7 @@ impl Screen {
     ];
 
     #[must_use]
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Self::Overview => "Overview",
             Self::Connections => "Connections",
@@ -31,7 +31,7 @@ impl Screen {
     }
 
     #[must_use]
-    pub fn tab_index(self) -> usize {
+    pub(crate) fn tab_index(self) -> usize {
         match self {
             Self::Overview => 0,
             Self::Connections => 1,
@@ -41,7 +41,7 @@ impl Screen {
     }
 
     #[must_use]
-    pub fn context(self) -> Context {
+    pub(crate) fn context(self) -> Context {
         match self {
             Self::Overview => Context::Overview,
             Self::Connections => Context::Connections,

@@ -16,21 +16,21 @@ use crate::snapshot::Snapshot;
 
 /// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
 /// than the widest terminal draws.
-pub const HISTORY_CAPACITY: usize = 240;
+pub(crate) const HISTORY_CAPACITY: usize = 240;
 
 /// One connection as the dashboard tracks it between pool statuses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionView {
-    pub info: ConnectionInfo,
+    pub(crate) info: ConnectionInfo,
     /// Mean latency of the requests answered between two statuses; `None` where requests were
     /// made and none was answered (drawn as a gap, never as zero).
     pub history: LatencyRing,
     /// The reconnection attempt scheduled next, from the last state change.
     pub attempt: Option<u32>,
     /// When the next attempt is due (Unix ms), while reconnecting or failed.
-    pub retry_at_ms: Option<i64>,
+    pub(crate) retry_at_ms: Option<i64>,
     /// Why it last changed state.
-    pub cause: Option<String>,
+    pub(crate) cause: Option<String>,
 }
 
 impl ConnectionView {
@@ -59,29 +59,29 @@ const CLOSED_KEPT: usize = 4;
 
 /// A connection the pool closed, and why (`idle for 1m above pool_size`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClosedConnection {
-    pub id: ConnectionId,
-    pub at_ms: i64,
-    pub cause: String,
+pub(crate) struct ClosedConnection {
+    pub(crate) id: ConnectionId,
+    pub(crate) at_ms: i64,
+    pub(crate) cause: String,
 }
 
 /// The server's state as the engine decided it, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateView {
-    pub state: ServerState,
+pub(crate) struct StateView {
+    pub(crate) state: ServerState,
     /// When the state began (Unix ms).
-    pub since_ms: i64,
+    pub(crate) since_ms: i64,
     /// Why it is down or unauthenticated.
-    pub cause: Option<String>,
+    pub(crate) cause: Option<String>,
 }
 
 /// A failed poll and how many followed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollError {
-    pub error: String,
+pub(crate) struct PollError {
+    pub(crate) error: String,
     /// When the first of the run failed (Unix ms).
-    pub since_ms: i64,
-    pub count: u64,
+    pub(crate) since_ms: i64,
+    pub(crate) count: u64,
 }
 
 /// Everything known about one server.
@@ -89,29 +89,29 @@ pub struct PollError {
 pub struct ServerView {
     pub name: String,
     /// From the engine's `ServerState` events; `None` until the first.
-    pub state: Option<StateView>,
-    pub status: Option<PoolStatus>,
+    pub(crate) state: Option<StateView>,
+    pub(crate) status: Option<PoolStatus>,
     pub connections: BTreeMap<ConnectionId, ConnectionView>,
-    pub quality: Option<QualityReport>,
+    pub(crate) quality: Option<QualityReport>,
     /// When the quality report was made (Unix ms).
-    pub quality_at_ms: i64,
+    pub(crate) quality_at_ms: i64,
     /// lktop's own wait for pooled connections.
-    pub checkout: CheckoutReport,
+    pub(crate) checkout: CheckoutReport,
     /// The server's latency over time: the mean of the engine's answered requests per pool
     /// status (the requests the quality report grades), a gap where requests were made and
     /// none was answered.
     pub latency: LatencyRing,
     pub snapshot: Option<Arc<Snapshot>>,
-    pub poll: Option<PollStats>,
+    pub(crate) poll: Option<PollStats>,
     /// The polls failing since the last snapshot; cleared by the next snapshot.
-    pub poll_error: Option<PollError>,
+    pub(crate) poll_error: Option<PollError>,
     pub violations: Vec<Violation>,
     /// Which limits each room exceeds, for the rooms table's marker.
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
     /// Set while the server rejects the credentials.
-    pub unauthenticated: Option<String>,
+    pub(crate) unauthenticated: Option<String>,
     /// Connections the pool closed lately, newest first, with why.
-    pub closed: VecDeque<ClosedConnection>,
+    pub(crate) closed: VecDeque<ClosedConnection>,
     /// Room names of the snapshot in the rooms table's order (sorted and filtered), kept up
     /// to date by `update` so drawing builds only the visible rows.
     pub room_order: Vec<String>,
@@ -119,7 +119,7 @@ pub struct ServerView {
 
 impl ServerView {
     #[must_use]
-    pub fn new(name: String) -> Self {
+    pub(crate) fn new(name: String) -> Self {
         Self {
             name,
             state: None,
@@ -142,7 +142,7 @@ impl ServerView {
 
     /// The engine's verdict (see [`ServerState`] for the rules); unknown before the first.
     #[must_use]
-    pub fn health(&self) -> ServerHealth {
+    pub(crate) fn health(&self) -> ServerHealth {
         match self.state.as_ref().map(|view| view.state) {
             None => ServerHealth::Unknown,
             Some(ServerState::Up) => ServerHealth::Up,
@@ -160,18 +160,18 @@ impl ServerView {
 
     /// When the room figures were read: the last snapshot's time.
     #[must_use]
-    pub fn figures_at_ms(&self) -> Option<i64> {
+    pub(crate) fn figures_at_ms(&self) -> Option<i64> {
         self.snapshot.as_ref().map(|snapshot| snapshot.taken_at_ms)
     }
 
     #[must_use]
-    pub fn grade(&self) -> Option<Grade> {
+    pub(crate) fn grade(&self) -> Option<Grade> {
         self.quality.as_ref().and_then(|report| report.grade)
     }
 
     /// Folds a pool status in: connection histories get one sample each, and the server one
     /// from the engine's requests since the previous status.
-    pub fn absorb_status(&mut self, status: PoolStatus, requests: Option<RequestTally>) {
+    pub(crate) fn absorb_status(&mut self, status: PoolStatus, requests: Option<RequestTally>) {
         let mut present = Vec::with_capacity(status.connections.len());
         for info in &status.connections {
             present.push(info.id);
@@ -213,7 +213,7 @@ impl ServerView {
     }
 
     /// Folds in a pool event: reconnection countdowns and authentication.
-    pub fn absorb_pool_event(&mut self, event: &PoolEvent, at_ms: i64) {
+    pub(crate) fn absorb_pool_event(&mut self, event: &PoolEvent, at_ms: i64) {
         match event {
             PoolEvent::StateChanged { change, .. } => {
                 if change.to == ConnectionState::Disconnected {
@@ -243,7 +243,7 @@ impl ServerView {
         }
     }
 
-    pub fn set_violations(&mut self, violations: Vec<Violation>) {
+    pub(crate) fn set_violations(&mut self, violations: Vec<Violation>) {
         self.violating_rooms.clear();
         for violation in &violations {
             if let Some(room) = &violation.room {
@@ -258,7 +258,7 @@ impl ServerView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerHealth {
+pub(crate) enum ServerHealth {
     /// No poll has decided yet.
     Unknown,
     Up,
@@ -268,7 +268,7 @@ pub enum ServerHealth {
 
 impl ServerHealth {
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Unknown => "starting",
             Self::Up => "up",

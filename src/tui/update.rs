@@ -700,7 +700,7 @@ fn click(app: &mut App, column: u16, row: u16) {
 
 /// The first key of each tab's binding, for the tab bar.
 #[must_use]
-pub fn tab_keys(app: &App) -> [String; 4] {
+pub(crate) fn tab_keys(app: &App) -> [String; 4] {
     [
         KeyAction::ShowOverview,
         KeyAction::ShowConnections,

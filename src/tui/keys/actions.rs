@@ -99,37 +99,37 @@ impl KeyAction {
 
     /// The `snake_case` name used in the configuration's `keys:` section.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.info().name
     }
 
     /// A few words for the help overlay and the footer.
     #[must_use]
-    pub fn description(self) -> &'static str {
+    pub(crate) fn description(self) -> &'static str {
         self.info().description
     }
 
     #[must_use]
-    pub fn context(self) -> Context {
+    pub(crate) fn context(self) -> Context {
         self.info().context
     }
 
     /// The keys bound when the configuration does not rebind the action.
     #[must_use]
-    pub fn default_keys(self) -> &'static [KeySpec] {
+    pub(crate) fn default_keys(self) -> &'static [KeySpec] {
         self.info().keys
     }
 
     /// Whether the action asks the engine for something (a command, a demo fault), so it does
     /// nothing in a replay, which is read-only.
     #[must_use]
-    pub fn is_live_only(self) -> bool {
+    pub(crate) fn is_live_only(self) -> bool {
         self.info().live_only
     }
 
     /// The action a configuration name stands for.
     #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.name() == name)
     }
 }

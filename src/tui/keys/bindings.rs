@@ -15,11 +15,11 @@ use crate::config::KeyList;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeymapProblem {
     /// The name written in the configuration (`freeze`, or a misspelt one).
-    pub action_key: String,
+    pub(crate) action_key: String,
     /// The list element the problem is about, when the keys were written as a list.
-    pub index: Option<usize>,
-    pub problem: String,
-    pub help: Option<String>,
+    pub(crate) index: Option<usize>,
+    pub(crate) problem: String,
+    pub(crate) help: Option<String>,
 }
 
 impl fmt::Display for KeymapProblem {
@@ -142,7 +142,7 @@ impl Keymap {
     /// built-in sandbox's fault keys and a replay's keys work only there). Since no key is
     /// bound twice where contexts overlap, at most one matches.
     #[must_use]
-    pub fn action_for(
+    pub(crate) fn action_for(
         &self,
         event: &KeyEvent,
         screen: Context,
@@ -161,7 +161,7 @@ impl Keymap {
     }
 
     /// Every action with its keys, in table order (for the help overlay).
-    pub fn entries(&self) -> impl Iterator<Item = (KeyAction, &[KeySpec])> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (KeyAction, &[KeySpec])> {
         KeyAction::ALL
             .iter()
             .zip(&self.keys)

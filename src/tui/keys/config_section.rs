@@ -9,7 +9,7 @@ use crate::config::{Config, KeyPath, ValidationProblem};
 /// Unknown action names, unreadable keys and keys bound twice where both actions can be on
 /// screen; each problem points at the entry (or the list element) it is about.
 #[must_use]
-pub fn key_section_problems(config: &Config) -> Vec<ValidationProblem> {
+pub(crate) fn key_section_problems(config: &Config) -> Vec<ValidationProblem> {
     let Err(problems) = Keymap::with_overrides(&config.keys) else {
         return Vec::new();
     };

@@ -3,7 +3,7 @@
 
 /// Where an action works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Context {
+pub(crate) enum Context {
     /// Every screen.
     Global,
     Overview,
@@ -22,7 +22,7 @@ pub enum Context {
 /// What the dashboard is watching, which decides whether the [`Context::Demo`] and
 /// [`Context::Replay`] keys work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Watching {
+pub(crate) enum Watching {
     /// Configured servers, through the engine.
     Servers,
     /// The built-in sandbox lktop started itself, whose faults the demo keys inject.
@@ -34,7 +34,7 @@ pub enum Watching {
 impl Context {
     /// Whether one key could mean an action of each context on some screen.
     #[must_use]
-    pub fn overlaps(self, other: Self) -> bool {
+    pub(crate) fn overlaps(self, other: Self) -> bool {
         // The sandbox's keys and a replay's are never offered at once.
         if matches!(
             (self, other),
@@ -52,7 +52,7 @@ impl Context {
 
     /// Whether this context's actions work on `screen` while the dashboard watches `watching`.
     #[must_use]
-    pub fn is_active(self, screen: Self, watching: Watching) -> bool {
+    pub(crate) fn is_active(self, screen: Self, watching: Watching) -> bool {
         match self {
             Self::Global => true,
             Self::Demo => watching == Watching::Sandbox,
@@ -66,7 +66,7 @@ impl Context {
 
     /// A short heading for the help overlay.
     #[must_use]
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Self::Global => "everywhere",
             Self::Overview => "overview",

@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use crate::config::KeyText;
 
 /// How keys are written, for parse errors and configuration help.
-pub const KEY_SYNTAX: &str = "a key is one character (q, G, ?, /, 1) or one of space, enter, \
+pub(crate) const KEY_SYNTAX: &str = "a key is one character (q, G, ?, /, 1) or one of space, enter, \
      esc, tab, backtab, backspace, delete, insert, up, down, left, right, home, end, pgup, pgdn, \
      f1..f12, optionally after ctrl+, alt+ and shift+ (ctrl+c, alt+shift+left)";
 
@@ -115,7 +115,7 @@ impl KeySpec {
 
     /// Whether a key press (or its auto-repeat) is this key. Releases never match.
     #[must_use]
-    pub fn matches(&self, event: &KeyEvent) -> bool {
+    pub(crate) fn matches(&self, event: &KeyEvent) -> bool {
         matches!(event.kind, KeyEventKind::Press | KeyEventKind::Repeat)
             && normalize(event.code, event.modifiers) == (self.code, self.modifiers)
     }
@@ -186,7 +186,7 @@ impl KeyParseError {
 
     /// What is wrong, without the list of accepted forms ([`KEY_SYNTAX`]).
     #[must_use]
-    pub fn problem(&self) -> &str {
+    pub(crate) fn problem(&self) -> &str {
         &self.problem
     }
 }

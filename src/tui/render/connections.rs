@@ -29,7 +29,7 @@ const COLUMNS: [Column; 11] = [
 const LAST_ERROR: usize = 9;
 const HISTORY: usize = 10;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let body = layout::table_body(area);
     let Some(server) = app.server() else {
         let outer = block(" connections ", area.width, theme);

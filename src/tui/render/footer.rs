@@ -80,7 +80,7 @@ const REPLAY: [(KeyAction, Option<&str>); 3] = [
 ];
 const ALWAYS: [KeyAction; 2] = [KeyAction::Help, KeyAction::Quit];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(flash) = &app.flash {
         let style = if flash.error {
             theme.error()

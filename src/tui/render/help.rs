@@ -36,7 +36,7 @@ const FILTER_SYNTAX: [(&str, &str); 4] = [
     ("!", "rooms over one of their limits"),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let scroll = match &app.popup {
         Some(Popup::Help { scroll }) => *scroll,
         _ => 0,

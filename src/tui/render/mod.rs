@@ -8,14 +8,14 @@
 mod connections;
 mod events;
 mod footer;
-pub mod format;
+pub(crate) mod format;
 mod header;
 mod help;
 mod overview;
 mod popups;
 mod room_detail;
 mod rooms;
-pub mod sparkline;
+mod sparkline;
 mod staleness;
 mod tabs;
 

@@ -25,7 +25,7 @@ const POOL_BAR: usize = 5;
 /// Width of the labels left of the latency sparkline and the pool gauge.
 const LABEL: u16 = 11;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (table, detail) = layout::overview(area, app.data().servers.len());
     servers(frame, table, app, theme);
     details(frame, detail, app, theme);

@@ -28,7 +28,7 @@ const COLUMNS: [Column; 5] = [
     Column::fill("Tracks / sid", 16, 40, 0),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (info_area, table_area) = layout::room_detail(area);
     let name = app.room_detail.as_ref().map_or("", |d| d.room.as_str());
     let Some(room) = app.detail_room() else {

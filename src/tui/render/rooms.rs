@@ -29,7 +29,7 @@ const COLUMNS: [Column; 7] = [
 /// How the filter is written, shown while it is typed.
 const FILTER_HINT: &str = "enter keep · esc cancel · p>10 a>2 v=0 ! name";
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let body = layout::table_body(area);
     let Some(server) = app.server() else {
         frame.render_widget(block(" rooms ", area.width, theme), area);
