@@ -2,13 +2,13 @@
 //! arguments (the time comes in with `Tick` and engine events) and returns what the event loop
 //! must do, so every action is unit-tested without a terminal, an engine or a clock.
 
+use std::time::Duration;
+
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 use ratatui::layout::Rect;
-use std::time::Duration;
 
-use super::keys::KeyAction;
 use crate::events::{Command, EngineEvent, EventKind};
 use crate::record::MAX_SPEED;
 use crate::signals::Signal;
@@ -16,6 +16,7 @@ use crate::signals::Signal;
 use super::action::{Action, DemoFault, Effect, ReplayControl};
 use super::app::{App, DetailRow, Flash, Mode, RoomDetail, detail_rows};
 use super::cursor::Cursor;
+use super::keys::KeyAction;
 use super::layout;
 use super::log::{Level, LogEntry, describe_command, describe_command_outcome};
 use super::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextInput};
