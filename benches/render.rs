@@ -9,11 +9,18 @@
 //! `cargo bench --bench render` prints the median over 200 frames (after 20 warm-up frames)
 //! and the ratio.
 
+#[path = "../tests/support/dashboard_fixture.rs"]
+#[allow(
+    dead_code,
+    reason = "the bench draws the sample dashboard and none of the fixture's parts"
+)]
+mod dashboard_fixture;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use dashboard_fixture::sample_app;
 use lktop::limits::limit_for;
-use lktop::tui::fixture::sample_app;
 use lktop::tui::{App, Screen};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -16,7 +16,7 @@ use livekit_sandbox::service::{self, Call};
 use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{LiveKitRoomApi, proto};
 use lktop::config::{Config, ConfigDuration, QualityConfig};
-use lktop::engine::ServerApi;
+use lktop::engine::MeasuredRoomService;
 use lktop::poller::RoomsPoller;
 use lktop::pool::{Pool, PoolOptions};
 use prost::Message;
@@ -170,7 +170,7 @@ async fn snapshot_time(sandbox: &Sandbox, secret: &SecretString, size: u32) -> D
         LiveKitRoomApi::new(&url, "bench", &secret, Duration::from_secs(30))
     })
     .expect("the pool starts");
-    let api = ServerApi::new(
+    let api = MeasuredRoomService::new(
         "bench".into(),
         sandbox.url(),
         pool.clone(),

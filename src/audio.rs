@@ -207,7 +207,7 @@ pub fn remove_profile(metadata: &str) -> Result<String, AudioError> {
 
 /// The default profile plus per-room overrides: what the engine applies to each room.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AudioProfiles {
+pub(crate) struct AudioProfiles {
     default: AudioProfile,
     rooms: BTreeMap<String, AudioProfile>,
 }
@@ -215,7 +215,7 @@ pub struct AudioProfiles {
 impl AudioProfiles {
     /// # Errors
     /// [`AudioError::InvalidProfile`] when `default` is out of the configuration's ranges.
-    pub fn new(default: AudioProfile) -> Result<Self, AudioError> {
+    pub(crate) fn new(default: AudioProfile) -> Result<Self, AudioError> {
         check_profile(&default).map_err(AudioError::InvalidProfile)?;
         Ok(Self {
             default,
@@ -225,7 +225,7 @@ impl AudioProfiles {
 
     /// The profile for rooms without an override (new rooms included).
     #[must_use]
-    pub fn default_profile(&self) -> AudioProfile {
+    pub(crate) fn default_profile(&self) -> AudioProfile {
         self.default
     }
 
@@ -233,7 +233,7 @@ impl AudioProfiles {
     ///
     /// # Errors
     /// [`AudioError::InvalidProfile`], leaving the current default in place.
-    pub fn set_default(&mut self, profile: AudioProfile) -> Result<(), AudioError> {
+    pub(crate) fn set_default(&mut self, profile: AudioProfile) -> Result<(), AudioError> {
         check_profile(&profile).map_err(AudioError::InvalidProfile)?;
         self.default = profile;
         Ok(())
@@ -241,12 +241,12 @@ impl AudioProfiles {
 
     /// The room's override, else the default.
     #[must_use]
-    pub fn profile_for(&self, room: &str) -> AudioProfile {
+    pub(crate) fn profile_for(&self, room: &str) -> AudioProfile {
         self.room_override(room).unwrap_or(self.default)
     }
 
     #[must_use]
-    pub fn room_override(&self, room: &str) -> Option<AudioProfile> {
+    pub(crate) fn room_override(&self, room: &str) -> Option<AudioProfile> {
         self.rooms.get(room).copied()
     }
 
@@ -254,7 +254,7 @@ impl AudioProfiles {
     ///
     /// # Errors
     /// [`AudioError::InvalidProfile`], leaving the room's current profile in place.
-    pub fn set_room(
+    pub(crate) fn set_room(
         &mut self,
         room: impl Into<String>,
         profile: AudioProfile,
@@ -264,13 +264,14 @@ impl AudioProfiles {
     }
 
     /// Returns `room` to the default profile; returns the override it had.
-    pub fn clear_room(&mut self, room: &str) -> Option<AudioProfile> {
+    pub(crate) fn clear_room(&mut self, room: &str) -> Option<AudioProfile> {
         self.rooms.remove(room)
     }
 
     /// Every room with its own profile, by room name.
     #[must_use]
-    pub fn overrides(&self) -> impl ExactSizeIterator<Item = (&str, AudioProfile)> {
+    #[cfg(test)]
+    pub(crate) fn overrides(&self) -> impl ExactSizeIterator<Item = (&str, AudioProfile)> {
         self.rooms
             .iter()
             .map(|(room, profile)| (room.as_str(), *profile))

@@ -29,7 +29,7 @@ pub use sandbox::SandboxArgs;
         Settings come from config/performance.yaml (or --config), then the environment \
         (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LKTOP_<SECTION>__<KEY>), then flags."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Configuration file [default: ./config/performance.yaml, else
     /// $XDG_CONFIG_HOME/lktop/performance.yaml, else built-in defaults]
     #[arg(
@@ -39,15 +39,15 @@ pub struct Cli {
         value_name = "FILE",
         global = true
     )]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// URL of the LiveKit server to watch (fills the first server)
     #[arg(long, env = "LIVEKIT_URL", value_name = "URL", global = true)]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     /// API key of that server
     #[arg(long, env = "LIVEKIT_API_KEY", value_name = "KEY", global = true)]
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
 
     /// API secret of that server; prefer the environment variable, flags show up in `ps`
     #[arg(
@@ -58,23 +58,23 @@ pub struct Cli {
         value_parser = parse_secret,
         global = true
     )]
-    pub api_secret: Option<SecretString>,
+    pub(crate) api_secret: Option<SecretString>,
 
     /// Set any configuration key, e.g. --set connection_pool.pool_size=8 (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
 
     /// Record the dashboard's engine events to FILE (NDJSON; gzip when it ends in .gz) for
     /// `lktop replay`
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate the configuration and print it as lktop will use it, secrets masked
     CheckConfig {
         /// File to check instead of the default one (same as --config)
@@ -102,12 +102,12 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The recording (NDJSON of engine events, optionally gzip-compressed)
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Recording seconds per real second
     #[arg(long, default_value = "1", value_parser = crate::record::parse_speed)]
-    pub speed: f64,
+    pub(crate) speed: f64,
 }
 
 #[expect(
@@ -134,7 +134,7 @@ const SERVER_OPTIONS: [(&str, &str); 4] = [
 /// --set; `print-config-template` hides all four. Hidden options still parse, so that
 /// [`refused_server_options`] can name them instead of clap's "unexpected argument".
 #[must_use]
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     let cli = Cli::command();
     let global = |id: &'static str| {
         cli.get_arguments()
@@ -237,7 +237,7 @@ where
         Some(Command::Sandbox(args)) => sandbox::run(args, &sandbox_credentials(&cli, &matches)),
         Some(Command::Watch(args)) => {
             let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
             match loaded {
                 Ok((loaded, sources)) => {
                     print_warnings(&loaded);
@@ -274,7 +274,7 @@ where
             match load_config(&cli, &matches, cli.config.clone(), &env) {
                 Ok(loaded) => {
                     print_warnings(&loaded);
-                    let keymap = crate::keymap::Keymap::with_overrides(&loaded.config.keys)
+                    let keymap = crate::tui::keys::Keymap::with_overrides(&loaded.config.keys)
                         .unwrap_or_default();
                     crate::tui::run_replay(&args.file, args.speed, keymap)
                 }
@@ -286,7 +286,7 @@ where
         }
         None => {
             let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| config::load(&sources).map(|loaded| (loaded, sources)));
+                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
             match loaded {
                 Ok((loaded, sources)) => {
                     print_warnings(&loaded);
@@ -323,20 +323,30 @@ fn sandbox_credentials(cli: &Cli, matches: &ArgMatches) -> (String, SecretString
 ///
 /// # Errors
 /// Every configuration problem found.
-pub fn load_config(
+pub(crate) fn load_config(
     cli: &Cli,
     matches: &ArgMatches,
     explicit_file: Option<PathBuf>,
     env: &[(String, String)],
 ) -> Result<LoadedConfig, ConfigError> {
-    config::load(&config_sources(cli, matches, explicit_file, env)?)
+    load_sources(&config_sources(cli, matches, explicit_file, env)?)
+}
+
+/// Loads and validates the configuration, the dashboard's `keys:` section included: the
+/// configuration keeps it as text, so it is checked here, with the dashboard's key map, for
+/// every command alike (a file `check-config` accepts is one every command starts with).
+///
+/// # Errors
+/// Every configuration problem found.
+fn load_sources(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
+    config::load_checked(sources, crate::tui::keys::key_section_problems)
 }
 
 /// Where the configuration comes from: the file to read and the overrides on top of it.
 ///
 /// # Errors
 /// A malformed `--set`.
-pub fn config_sources(
+pub(crate) fn config_sources(
     cli: &Cli,
     matches: &ArgMatches,
     explicit_file: Option<PathBuf>,
@@ -451,7 +461,7 @@ fn print_warnings(loaded: &LoadedConfig) {
 
 /// The effective configuration as YAML, headed by comments saying where it came from.
 #[must_use]
-pub fn describe(loaded: &LoadedConfig) -> String {
+pub(crate) fn describe(loaded: &LoadedConfig) -> String {
     let mut text = String::new();
     match &loaded.file {
         Some(file) => _ = writeln!(text, "# file: {}", file.display()),

@@ -178,7 +178,7 @@ pub struct LiveSettings {
 
 impl LiveSettings {
     #[must_use]
-    pub fn of(config: &crate::config::Config) -> Self {
+    pub(crate) fn of(config: &crate::config::Config) -> Self {
         Self {
             limits: config.room_limits.clone(),
             audio_default: config.audio_optimization,
@@ -212,7 +212,7 @@ pub enum ServerState {
 
 impl ServerState {
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Up => "up",
             Self::Down => "down",
@@ -335,14 +335,14 @@ pub fn now_ms() -> i64 {
 /// consumer is behind, events are dropped and counted, and the count is reported once there
 /// is room again.
 #[derive(Debug, Clone)]
-pub struct EventBus {
+pub(crate) struct EventBus {
     sender: mpsc::Sender<EngineEvent>,
     dropped: Arc<AtomicU64>,
 }
 
 impl EventBus {
     #[must_use]
-    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<EngineEvent>) {
+    pub(crate) fn new(capacity: usize) -> (Self, mpsc::Receiver<EngineEvent>) {
         let (sender, receiver) = mpsc::channel(capacity.max(2));
         (
             Self {
@@ -353,7 +353,7 @@ impl EventBus {
         )
     }
 
-    pub fn emit(&self, kind: EventKind) {
+    pub(crate) fn emit(&self, kind: EventKind) {
         let lost = self.dropped.swap(0, Ordering::Relaxed);
         if lost > 0 {
             let report = EngineEvent {

@@ -22,7 +22,7 @@ pub enum LimitKind {
 impl LimitKind {
     /// The `snake_case` name used in events and metric labels.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::ConcurrentRooms => "concurrent_rooms",
             Self::Participants => "participants",
@@ -32,7 +32,7 @@ impl LimitKind {
     }
 
     #[must_use]
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::ConcurrentRooms => "concurrent rooms",
             Self::Participants => "participants",
@@ -163,7 +163,7 @@ pub enum Enforcement {
 /// participant limit, then mute the newest live tracks beyond the track limits among those who
 /// stay. Nothing in `observe` mode, and nothing for rooms whose participants are unknown.
 #[must_use]
-pub fn plan(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Enforcement> {
+pub(crate) fn plan(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Enforcement> {
     if config.enforcement != EnforcementMode::Enforce {
         return Vec::new();
     }
@@ -235,7 +235,10 @@ fn plan_room(room: &RoomSummary, limit: RoomLimit) -> Vec<Enforcement> {
 ///
 /// # Errors
 /// A message naming the limit when the room would be one too many.
-pub fn may_create_room(current_rooms: usize, config: &RoomLimitsConfig) -> Result<(), String> {
+pub(crate) fn may_create_room(
+    current_rooms: usize,
+    config: &RoomLimitsConfig,
+) -> Result<(), String> {
     if config.enforcement == EnforcementMode::Enforce
         && current_rooms >= config.max_concurrent_rooms as usize
     {

@@ -6,13 +6,13 @@ use std::io::IsTerminal;
 /// The filter when `LKTOP_LOG` is not set: `level` for lktop and for the sandbox it embeds (a
 /// crate of its own, so a target of its own), nothing from the libraries below.
 #[must_use]
-pub fn default_filter(level: &str) -> String {
+pub(crate) fn default_filter(level: &str) -> String {
     format!("lktop={level},livekit_sandbox={level}")
 }
 
 /// Installs the stderr logger at `level` (see [`default_filter`]) unless `LKTOP_LOG` says
 /// otherwise; colour only on a terminal and without `NO_COLOR`.
-pub fn init_stderr(level: &str) {
+pub(crate) fn init_stderr(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LKTOP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter(level)));
     let _ = tracing_subscriber::fmt()

@@ -27,38 +27,38 @@ use tokio_util::sync::CancellationToken;
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ServerLabel {
-    pub server: String,
+pub(crate) struct ServerLabel {
+    pub(crate) server: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StateLabel {
-    pub server: String,
-    pub state: String,
+pub(crate) struct StateLabel {
+    pub(crate) server: String,
+    pub(crate) state: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct KindLabel {
-    pub server: String,
-    pub kind: String,
+pub(crate) struct KindLabel {
+    pub(crate) server: String,
+    pub(crate) kind: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct TrackLabel {
-    pub server: String,
-    pub kind: String,
-    pub muted: String,
+pub(crate) struct TrackLabel {
+    pub(crate) server: String,
+    pub(crate) kind: String,
+    pub(crate) muted: String,
 }
 
 /// Gauges of one pool at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolFigures {
-    pub total: u64,
-    pub in_use: u64,
-    pub healthy: u64,
-    pub failed: u64,
-    pub waiters: u64,
-    pub max: u64,
+pub(crate) struct PoolFigures {
+    pub(crate) total: u64,
+    pub(crate) in_use: u64,
+    pub(crate) healthy: u64,
+    pub(crate) failed: u64,
+    pub(crate) waiters: u64,
+    pub(crate) max: u64,
 }
 
 /// Every lktop metric. Cheap to clone; all clones update the same registry.
@@ -95,7 +95,7 @@ impl Default for Metrics {
 
 impl Metrics {
     #[must_use]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("lktop");
         let pool_connections = Family::<StateLabel, Gauge>::default();
         registry.register(
@@ -212,7 +212,7 @@ impl Metrics {
         }
     }
 
-    pub fn set_pool(&self, server: &str, pool: PoolFigures) {
+    pub(crate) fn set_pool(&self, server: &str, pool: PoolFigures) {
         let gauge = |state: &str, value: u64| {
             self.pool_connections
                 .get_or_create(&StateLabel {
@@ -234,7 +234,7 @@ impl Metrics {
     }
 
     /// Connections per reconnection state; states not given are set to zero.
-    pub fn set_connection_states(&self, server: &str, counts: &[(&str, u64)]) {
+    pub(crate) fn set_connection_states(&self, server: &str, counts: &[(&str, u64)]) {
         for state in [
             "disconnected",
             "connecting",
@@ -256,7 +256,7 @@ impl Metrics {
     }
 
     /// One request's outcome: `ok`, or the error kind (`timeout`, `unauthenticated`, ...).
-    pub fn observe_request(&self, server: &str, latency_seconds: f64, outcome: &str) {
+    pub(crate) fn observe_request(&self, server: &str, latency_seconds: f64, outcome: &str) {
         self.request_latency
             .get_or_create(&Self::server(server))
             .observe(latency_seconds);
@@ -265,7 +265,7 @@ impl Metrics {
             .inc();
     }
 
-    pub fn set_quality(&self, server: &str, success_rate: Option<f64>, score: Option<f64>) {
+    pub(crate) fn set_quality(&self, server: &str, success_rate: Option<f64>, score: Option<f64>) {
         if let Some(rate) = success_rate {
             self.success_rate
                 .get_or_create(&Self::server(server))
@@ -278,7 +278,7 @@ impl Metrics {
         }
     }
 
-    pub fn set_rooms(&self, server: &str, snapshot: &crate::snapshot::Snapshot) {
+    pub(crate) fn set_rooms(&self, server: &str, snapshot: &crate::snapshot::Snapshot) {
         self.rooms
             .get_or_create(&Self::server(server))
             .set(to_i64(snapshot.rooms.len() as u64));
@@ -303,7 +303,7 @@ impl Metrics {
     }
 
     /// The violations of the latest snapshot: counted, and the current number per kind.
-    pub fn set_violations(&self, server: &str, violations: &[crate::limits::Violation]) {
+    pub(crate) fn set_violations(&self, server: &str, violations: &[crate::limits::Violation]) {
         use crate::limits::LimitKind;
         for kind in [
             LimitKind::ConcurrentRooms,
@@ -325,7 +325,7 @@ impl Metrics {
     }
 
     /// `action` is `mute_track` or `remove_participant`.
-    pub fn count_enforcement(&self, server: &str, action: &str) {
+    pub(crate) fn count_enforcement(&self, server: &str, action: &str) {
         self.enforcement_actions
             .get_or_create(&Self::labelled(server, action))
             .inc();
@@ -333,7 +333,7 @@ impl Metrics {
 
     /// The text exposition of every metric.
     #[must_use]
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
@@ -344,7 +344,7 @@ impl Metrics {
     ///
     /// # Errors
     /// The address cannot be bound.
-    pub async fn serve(
+    pub(crate) async fn serve(
         &self,
         listen: SocketAddr,
         shutdown: CancellationToken,

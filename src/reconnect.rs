@@ -76,7 +76,7 @@ pub enum ConnectionState {
 
 impl ConnectionState {
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Disconnected => "disconnected",
             Self::Connecting => "connecting",
@@ -113,7 +113,7 @@ impl Trigger {
     /// What a request's error (`None`: it succeeded) says about the connection that carried
     /// it.
     #[must_use]
-    pub fn from_error(error: Option<&ApiError>) -> Self {
+    pub(crate) fn from_error(error: Option<&ApiError>) -> Self {
         match error {
             Some(err) if err.is_auth() => Self::AuthRejected,
             Some(err) if err.is_transient() => Self::TransportFailed,
@@ -127,8 +127,8 @@ impl Trigger {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a {from} connection cannot take {trigger:?}")]
 pub struct IllegalTransition {
-    pub from: ConnectionState,
-    pub trigger: Trigger,
+    pub(crate) from: ConnectionState,
+    pub(crate) trigger: Trigger,
 }
 
 /// One transition of one connection, as published by the pool.
@@ -156,7 +156,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// A Failed connection is retried every `cap × FAILED_CADENCE_FACTOR`.
-    pub const FAILED_CADENCE_FACTOR: u32 = 2;
+    pub(crate) const FAILED_CADENCE_FACTOR: u32 = 2;
 
     /// A cap below `base` is raised to `base` (validation refuses that config anyway).
     #[must_use]
@@ -178,7 +178,8 @@ impl Backoff {
     }
 
     #[must_use]
-    pub fn base(&self) -> Duration {
+    #[cfg(test)]
+    pub(crate) fn base(&self) -> Duration {
         self.base
     }
 
@@ -189,7 +190,8 @@ impl Backoff {
 
     /// Attempts with backoff before a connection is Failed.
     #[must_use]
-    pub fn max_attempts(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
@@ -244,11 +246,6 @@ impl Lifecycle {
             state: ConnectionState::Disconnected,
             attempt: 0,
         }
-    }
-
-    #[must_use]
-    pub fn connection(&self) -> ConnectionId {
-        self.connection
     }
 
     #[must_use]

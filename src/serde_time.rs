@@ -21,14 +21,19 @@ pub mod opt_millis {
     use super::{Deserialize, Deserializer, Duration, Serializer, from_millis, to_millis};
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
-    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(duration) => s.serialize_f64(to_millis(*duration)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         Option::<f64>::deserialize(d)?
             .map(from_millis::<D>)
             .transpose()
@@ -39,11 +44,11 @@ pub mod opt_millis {
 pub mod millis {
     use super::{Deserialize, Deserializer, Duration, Serializer, from_millis, to_millis};
 
-    pub fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(to_millis(*value))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         from_millis::<D>(f64::deserialize(d)?)
     }
 }
@@ -61,11 +66,11 @@ pub mod epoch_ms {
         Deserialize, Deserializer, Duration, Serializer, SystemTime, UNIX_EPOCH, epoch_millis,
     };
 
-    pub fn serialize<S: Serializer>(value: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(value: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(epoch_millis(*value))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         Ok(UNIX_EPOCH + Duration::from_millis(u64::deserialize(d)?))
     }
 }
@@ -77,14 +82,19 @@ pub mod opt_epoch_ms {
     };
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
-    pub fn serialize<S: Serializer>(value: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(time) => s.serialize_u64(epoch_millis(*time)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
         Ok(Option::<u64>::deserialize(d)?.map(|ms| UNIX_EPOCH + Duration::from_millis(ms)))
     }
 }

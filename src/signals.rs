@@ -22,7 +22,7 @@ pub enum Signal {
 impl Signal {
     /// The exit status of a process that ends on this signal: 128 + its number.
     #[must_use]
-    pub fn exit_code(self) -> Option<ExitCode> {
+    pub(crate) fn exit_code(self) -> Option<ExitCode> {
         match self {
             Self::Hangup => Some(ExitCode::from(129)),
             Self::Interrupt => Some(ExitCode::from(130)),
@@ -32,7 +32,7 @@ impl Signal {
     }
 
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",
@@ -44,7 +44,7 @@ impl Signal {
 }
 
 /// The signals of one kind of run: stop signals only, or job control too.
-pub struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     streams: Vec<(Signal, tokio::signal::unix::Signal)>,
 }
@@ -54,7 +54,7 @@ impl Signals {
     ///
     /// # Errors
     /// A handler cannot be installed.
-    pub fn stop() -> std::io::Result<Self> {
+    pub(crate) fn stop() -> std::io::Result<Self> {
         Self::of(&[Signal::Interrupt, Signal::Terminate, Signal::Hangup])
     }
 
@@ -63,7 +63,7 @@ impl Signals {
     ///
     /// # Errors
     /// A handler cannot be installed.
-    pub fn with_job_control() -> std::io::Result<Self> {
+    pub(crate) fn with_job_control() -> std::io::Result<Self> {
         Self::of(&[
             Signal::Interrupt,
             Signal::Terminate,
@@ -98,7 +98,7 @@ impl Signals {
     }
 
     /// The next signal.
-    pub async fn recv(&mut self) -> Signal {
+    pub(crate) async fn recv(&mut self) -> Signal {
         #[cfg(unix)]
         {
             let polls = self.streams.iter_mut().map(|(which, stream)| {
@@ -120,7 +120,7 @@ impl Signals {
 
 /// Stops the process as SIGTSTP would without a handler, and returns once it is continued
 /// (`fg`). The caller gives the terminal back first and takes it again after.
-pub fn suspend_self() {
+pub(crate) fn suspend_self() {
     #[cfg(unix)]
     {
         // SIGTSTP's default action, a stop, by raising SIGSTOP (which no handler can catch):

@@ -48,7 +48,7 @@ pub struct ParticipantSummary {
 
 impl ParticipantSummary {
     #[must_use]
-    pub fn from_proto(participant: &proto::ParticipantInfo) -> Self {
+    pub(crate) fn from_proto(participant: &proto::ParticipantInfo) -> Self {
         let state = proto::participant_info::State::try_from(participant.state).map_or(
             "unknown",
             |state| match state {
@@ -147,7 +147,7 @@ pub struct RoomSummary {
 
 impl RoomSummary {
     #[must_use]
-    pub fn new(room: &proto::Room, participants: Option<&[proto::ParticipantInfo]>) -> Self {
+    pub(crate) fn new(room: &proto::Room, participants: Option<&[proto::ParticipantInfo]>) -> Self {
         let participants: Option<Vec<ParticipantSummary>> =
             participants.map(|list| list.iter().map(ParticipantSummary::from_proto).collect());
         let tracks = TrackCounts::of(participants.iter().flatten().flat_map(|p| &p.tracks));
@@ -192,7 +192,7 @@ impl Snapshot {
     }
 
     #[must_use]
-    pub fn track_counts(&self) -> TrackCounts {
+    pub(crate) fn track_counts(&self) -> TrackCounts {
         self.rooms
             .values()
             .fold(TrackCounts::default(), |total, room| TrackCounts {
@@ -250,7 +250,7 @@ pub enum RoomChange {
 /// opened again. Rooms whose participants are unknown in either snapshot only report their own
 /// start and finish.
 #[must_use]
-pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<RoomChange> {
+pub(crate) fn diff(old: &Snapshot, new: &Snapshot) -> Vec<RoomChange> {
     let mut changes = Vec::new();
     for (name, room) in &old.rooms {
         let replaced = new.rooms.get(name).is_some_and(|now| now.sid != room.sid);

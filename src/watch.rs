@@ -15,27 +15,27 @@ use crate::signals::{Signal, Signals};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Watch options")]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// One line per server every interval instead of every event as JSON
     #[arg(long)]
-    pub summary: bool,
+    pub(crate) summary: bool,
     /// Interval of the summary lines
     #[arg(long, default_value = "5s", value_name = "DURATION")]
-    pub every: crate::config::ConfigDuration,
+    pub(crate) every: crate::config::ConfigDuration,
     /// Stop after this long (default: run until Ctrl-C)
     #[arg(long, value_name = "DURATION")]
-    pub duration: Option<crate::config::ConfigDuration>,
+    pub(crate) duration: Option<crate::config::ConfigDuration>,
     /// Also write every event to FILE, one JSON line each (gzip-compressed when FILE ends in
     /// .gz), a recording to replay later; the file is truncated first
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
 }
 
 /// Runs the engine until Ctrl-C, SIGTERM or `--duration`.
 ///
 /// # Errors
 /// The runtime cannot start.
-pub fn run(
+pub(crate) fn run(
     args: &WatchArgs,
     loaded: LoadedConfig,
     sources: ConfigSources,

@@ -572,56 +572,8 @@ fn a_secret_in_a_file_others_can_read_gets_a_warning() {
 }
 
 #[test]
-fn a_key_bound_to_two_actions_is_refused_naming_both() {
-    let error = errors_of("polling:\n  interval: 2s\nkeys:\n  freeze: \"p\"\n");
-    let text = issue_at(&error, "keys.freeze", 4);
-    assert!(
-        text.contains("\"p\" is also bound to pause_polling (both work on every screen)"),
-        "{text}"
-    );
-    assert!(text.contains("rebind pause_polling too"), "{text}");
-    assert!(
-        text.contains("4 |   freeze: \"p\""),
-        "the line is echoed: {text}"
-    );
-
-    // The flow form points at the same entry.
-    let error = errors_of("keys: {freeze: \"p\"}\n");
-    assert!(issue_at(&error, "keys.freeze", 1).contains("pause_polling"));
-}
-
-#[test]
-fn an_unknown_action_suggests_the_nearest_one() {
-    let error = errors_of("keys:\n  frezee: \"x\"\n");
-    let text = issue_at(&error, "keys.frezee", 2);
-    assert!(text.contains("unknown action `frezee`"), "{text}");
-    assert!(text.contains("did you mean `freeze`?"), "{text}");
-    assert!(
-        text.contains("pause_polling"),
-        "the actions are listed: {text}"
-    );
-}
-
-#[test]
-fn a_bad_key_in_a_list_is_named_by_its_position() {
-    let error = errors_of("keys:\n  quit: [\"q\", \"ctrl+k+x\"]\n");
-    assert_eq!(error.issues.len(), 1, "{error}");
-    let text = issue_at(&error, "keys.quit[1]", 2);
-    assert!(
-        text.starts_with("perf.yaml:2:15: keys.quit[1]:"),
-        "points at the element: {text}"
-    );
-    assert!(text.contains("\"k\" is not a modifier"), "{text}");
-    assert!(text.contains("help: a key is one character"), "{text}");
-
-    let error = errors_of("keys:\n  help: {key: x}\n");
-    let text = issue_at(&error, "keys.help", 2);
-    assert!(text.contains("a key such as \"ctrl+f\""), "{text}");
-}
-
-#[test]
 fn a_valid_rebinding_loads_and_prints_back() {
-    use lktop::keymap::{KeyAction, Keymap};
+    use lktop::tui::keys::{KeyAction, Keymap};
 
     let loaded = load_yaml(
         "keys:\n  freeze: ctrl+f\n  pause_polling: []\n  quit: [\"q\", \"ctrl+q\"]\n  \

@@ -5,18 +5,21 @@
 //! After a deliberate change: `INSTA_UPDATE=always cargo test --test tui_render`, then read
 //! every changed snapshot before committing it.
 
+#[path = "support/dashboard_fixture.rs"]
+mod dashboard_fixture;
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use dashboard_fixture::{NOW_MS, sample_app};
 use lktop::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ServerState};
-use lktop::keymap::KeyAction;
 use lktop::limits::{Enforcement, LimitKind, Violation};
 use lktop::pool::PoolEvent;
 use lktop::quality::{Grade, QualityReport, QualityScore};
 use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::RoomChange;
 use lktop::tui::app::App;
-use lktop::tui::fixture::{NOW_MS, sample_app};
+use lktop::tui::keys::KeyAction;
 use lktop::tui::{Action, Mode, Screen, update};
 use proptest::prelude::*;
 use ratatui::Terminal;
@@ -531,7 +534,7 @@ fn incident(app: &mut App) {
         EventKind::ConfigApplied {
             source: "config/performance.yaml".into(),
             settings: lktop::events::LiveSettings {
-                limits: lktop::tui::fixture::limits(),
+                limits: dashboard_fixture::limits(),
                 poll_interval_ms: 5000,
                 ..lktop::events::LiveSettings::default()
             },

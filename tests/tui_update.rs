@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use lktop::config::{EnforcementMode, RoomLimitsConfig};
 use lktop::events::{Command, EngineEvent, EventKind, Outcome};
-use lktop::keymap::{KeyAction, Keymap};
 use lktop::limits::{LimitKind, Violation};
 use lktop::poller::PollStats;
 use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
@@ -17,6 +16,7 @@ use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
 use lktop::snapshot::{
     ParticipantSummary, RoomSummary, Snapshot, TrackCounts, TrackKind, TrackSummary,
 };
+use lktop::tui::keys::{KeyAction, Keymap};
 use lktop::tui::log::LogEntry;
 use lktop::tui::popup::{LimitsScope, Popup};
 use lktop::tui::{Action, App, DemoFault, Effect, Mode, ReplayControl, Screen, update};
@@ -911,6 +911,76 @@ fn a_replay_refuses_every_change() {
                 .is_some_and(|f| f.text.contains("read-only"))
         );
     }
+}
+
+#[test]
+fn replay_keys_change_the_speed_within_the_players_range_and_skip_ahead() {
+    let mut app = replay();
+    assert_eq!(
+        act(&mut app, KeyAction::ReplayFaster),
+        vec![Effect::Replay(ReplayControl::SetSpeed(2.0))]
+    );
+    assert_eq!(
+        act(&mut app, KeyAction::ReplaySlower),
+        vec![Effect::Replay(ReplayControl::SetSpeed(1.0))]
+    );
+    for _ in 0..4 {
+        assert_eq!(act(&mut app, KeyAction::ReplaySlower).len(), 1);
+    }
+    assert_eq!(
+        app.mode,
+        Mode::Replay {
+            file: "r.ndjson".into(),
+            speed: 1.0 / 16.0,
+            paused: false,
+            at_ms: NOW,
+            started_at_ms: NOW,
+            finished: false,
+        },
+        "the header shows the speed"
+    );
+    assert!(act(&mut app, KeyAction::ReplaySlower).is_empty());
+    assert!(app.flash.as_ref().unwrap().text.contains("slowest"));
+    let mut faster = Vec::new();
+    while let [effect] = act(&mut app, KeyAction::ReplayFaster).as_slice() {
+        faster.push(effect.clone());
+    }
+    assert_eq!(
+        faster.last(),
+        Some(&Effect::Replay(ReplayControl::SetSpeed(1000.0))),
+        "capped at the player's fastest"
+    );
+    assert!(app.flash.as_ref().unwrap().text.contains("fastest"));
+    assert_eq!(
+        act(&mut app, KeyAction::ReplaySkip),
+        vec![Effect::Replay(ReplayControl::Skip(Duration::from_secs(10)))]
+    );
+    for action in [
+        KeyAction::ReplayFaster,
+        KeyAction::ReplaySlower,
+        KeyAction::ReplaySkip,
+    ] {
+        assert!(
+            act(&mut live(), action).is_empty(),
+            "{action} outside a replay"
+        );
+        assert!(act(&mut demo(), action).is_empty(), "{action} in the demo");
+    }
+}
+
+#[test]
+fn the_reload_key_asks_the_engine_to_read_the_file_again_except_in_a_replay() {
+    assert_eq!(
+        act(&mut live(), KeyAction::ReloadConfig),
+        vec![Effect::Send(Command::ReloadConfig)]
+    );
+    let mut app = replay();
+    assert!(act(&mut app, KeyAction::ReloadConfig).is_empty());
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("read-only"))
+    );
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub enum ApiErrorKind {
 impl ApiErrorKind {
     /// The kind a Twirp error code maps to, or `None` for a code the Twirp spec does not define.
     #[must_use]
-    pub fn from_twirp_code(code: &str) -> Option<Self> {
+    pub(crate) fn from_twirp_code(code: &str) -> Option<Self> {
         let kind = match code {
             "deadline_exceeded" => Self::Timeout { after: None },
             "unauthenticated" => Self::Unauthenticated,
@@ -62,7 +62,7 @@ impl ApiErrorKind {
 
     /// Worth retrying later: the failure says nothing about the request itself.
     #[must_use]
-    pub fn is_transient(self) -> bool {
+    pub(crate) fn is_transient(self) -> bool {
         matches!(
             self,
             Self::Timeout { .. }
@@ -75,7 +75,7 @@ impl ApiErrorKind {
 
     /// A `snake_case` name for metric labels and logs.
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Timeout { .. } => "timeout",
             Self::ConnectionRefused => "connection_refused",
@@ -92,7 +92,7 @@ impl ApiErrorKind {
 
     /// Retrying will not help until the operator fixes the API key, secret or grants.
     #[must_use]
-    pub fn is_auth(self) -> bool {
+    pub(crate) fn is_auth(self) -> bool {
         matches!(self, Self::Unauthenticated | Self::PermissionDenied)
     }
 }
@@ -119,7 +119,7 @@ impl fmt::Display for ApiErrorKind {
 
 /// HTTP status a Twirp server sends with an error code, per the Twirp spec.
 #[must_use]
-pub fn twirp_code_status(code: &str) -> Option<u16> {
+pub(crate) fn twirp_code_status(code: &str) -> Option<u16> {
     let status = match code {
         "invalid_argument" | "malformed" | "out_of_range" => 400,
         "unauthenticated" => 401,
@@ -178,7 +178,7 @@ impl ApiError {
 
     /// Marks the error as the server's own Twirp answer.
     #[must_use]
-    pub fn answered_by_server(mut self) -> Self {
+    pub(crate) fn answered_by_server(mut self) -> Self {
         self.twirp_answer = true;
         self
     }
@@ -187,14 +187,14 @@ impl ApiError {
     /// fails this request. False for every failure to get an answer, a proxy's error page and
     /// a 200 that does not decode.
     #[must_use]
-    pub fn is_server_answer(&self) -> bool {
+    pub(crate) fn is_server_answer(&self) -> bool {
         self.twirp_answer
     }
 
     /// Marks the error as lktop's own: no pooled connection became free within
     /// `connection_timeout`, so the request was never sent.
     #[must_use]
-    pub fn from_busy_pool(mut self) -> Self {
+    pub(crate) fn into_busy_pool(mut self) -> Self {
         self.busy_pool = true;
         self
     }
@@ -202,7 +202,7 @@ impl ApiError {
     /// Whether the request waited for lktop's busy pool and was never sent: the error says
     /// nothing about the server.
     #[must_use]
-    pub fn is_busy_pool(&self) -> bool {
+    pub(crate) fn is_busy_pool(&self) -> bool {
         self.busy_pool
     }
 
@@ -219,11 +219,6 @@ impl ApiError {
     #[must_use]
     pub fn status(&self) -> Option<u16> {
         self.status
-    }
-
-    #[must_use]
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
     }
 
     /// The detail after the kind: the server's own words when it gave any.

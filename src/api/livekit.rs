@@ -77,11 +77,6 @@ impl LiveKitRoomApi {
         &self.endpoint
     }
 
-    #[must_use]
-    pub fn request_timeout(&self) -> Duration {
-        self.request_timeout
-    }
-
     /// Runs one call with the safety-net timeout and turns livekit-api's error into an
     /// [`ApiError`].
     async fn call<T>(
@@ -340,7 +335,7 @@ impl RoomApi for LiveKitRoomApi {
 ///
 /// # Errors
 /// A scheme other than ws, wss, http, https; credentials, a path, query or fragment; no host.
-pub fn server_base_url(url: &str) -> Result<reqwest::Url, BuildError> {
+pub(crate) fn server_base_url(url: &str) -> Result<reqwest::Url, BuildError> {
     let parsed =
         reqwest::Url::parse(url.trim()).map_err(|err| BuildError::InvalidUrl(err.to_string()))?;
     let scheme = match parsed.scheme() {

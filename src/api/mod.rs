@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use error::{ApiError, ApiErrorKind, BuildError, twirp_code_status};
-pub use livekit::{LiveKitRoomApi, server_base_url};
+pub use error::ApiError;
+pub use error::{ApiErrorKind, BuildError};
+pub use livekit::LiveKitRoomApi;
+pub(crate) use livekit::server_base_url;
 pub use livekit_protocol as proto;
 pub use twirp::build_http_client;
 
@@ -33,11 +35,11 @@ pub struct CreateRoomOptions {
 /// ignores them); attributes are merged into the existing ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateParticipantOptions {
-    pub metadata: String,
-    pub attributes: HashMap<String, String>,
+    pub(crate) metadata: String,
+    pub(crate) attributes: HashMap<String, String>,
     /// `None` keeps the current permissions.
-    pub permission: Option<proto::ParticipantPermission>,
-    pub name: String,
+    pub(crate) permission: Option<proto::ParticipantPermission>,
+    pub(crate) name: String,
 }
 
 /// The `RoomService` calls lktop makes.

@@ -41,9 +41,9 @@ const PROBE_ROOM: &str = "lktop-diagnostic-probe";
 
 /// Status and start of the body of the diagnostic `ListRooms`.
 pub(super) struct ProbeAnswer {
-    pub status: u16,
+    pub(crate) status: u16,
     /// Sanitized and bounded: safe to show.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// What a call's token grants.

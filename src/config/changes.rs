@@ -18,19 +18,19 @@ const NOT_SET: &str = "(not set)";
 
 /// One changed leaf of the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigChange {
+pub(crate) struct ConfigChange {
     /// Dotted path, e.g. `polling.interval` or `servers[0].url`.
-    pub key: String,
+    pub(crate) key: String,
     /// The old value as YAML text, `(not set)` when the key was absent; for a secret, the mask.
-    pub from: String,
+    pub(crate) from: String,
     /// The new value, in the same form.
-    pub to: String,
+    pub(crate) to: String,
 }
 
 impl ConfigChange {
     /// Whether this change is to a secret, whose values are never shown.
     #[must_use]
-    pub fn is_secret(&self) -> bool {
+    pub(crate) fn is_secret(&self) -> bool {
         self.key
             .rsplit(['.', ']'])
             .next()
@@ -51,7 +51,7 @@ impl fmt::Display for ConfigChange {
 /// Every leaf that differs between `old` and `new`, in the order the configuration is printed;
 /// list items are compared by position, map entries (room overrides, key bindings) by key.
 #[must_use]
-pub fn changes(old: &Config, new: &Config) -> Vec<ConfigChange> {
+pub(crate) fn changes(old: &Config, new: &Config) -> Vec<ConfigChange> {
     let old_tree = printed_form(old);
     let mut new_tree = printed_form(new);
     mark_rotated_secrets(old, new, &mut new_tree);
@@ -261,7 +261,7 @@ mod tests {
             lobby.max_participants = Some(25);
         }
         new.keys
-            .insert("freeze".to_owned(), crate::keymap::KeyList::from("ctrl+f"));
+            .insert("freeze".to_owned(), crate::config::KeyList::from("ctrl+f"));
         assert_eq!(
             shown(&changes(&old, &new)),
             [

@@ -17,18 +17,18 @@ use super::schema::{Config, MASK, RoomLimitOverride, ServerConfig, is_secret_key
 use super::validate::{Violation, allowed, validate, validate_written};
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
-pub const ENV_PREFIX: &str = "LKTOP_";
+pub(crate) const ENV_PREFIX: &str = "LKTOP_";
 /// Separates the levels of a key in an environment variable name.
-pub const ENV_SEPARATOR: &str = "__";
+pub(crate) const ENV_SEPARATOR: &str = "__";
 /// Upper bound on decode retries; a config has far fewer leaves than this.
 const MAX_DECODE_PASSES: usize = 512;
 
 /// A value set from outside the file.
 #[derive(Debug, Clone)]
 pub struct Override {
-    pub key: KeyPath,
-    pub value: Value,
-    pub origin: Origin,
+    pub(crate) key: KeyPath,
+    pub(crate) value: Value,
+    pub(crate) origin: Origin,
 }
 
 impl Override {
@@ -121,11 +121,27 @@ pub struct LoadedConfig {
     pub warnings: Vec<String>,
 }
 
+/// A check of a section the configuration holds as plain data for a layer above it (the
+/// dashboard's `keys:`), run with the configuration's own checks so that its problems are
+/// placed in the file and listed with theirs.
+pub(crate) type SectionCheck = fn(&Config) -> Vec<Violation>;
+
 /// Reads, layers and validates the configuration.
 ///
 /// # Errors
 /// Every problem found, each with its key, origin and fix.
 pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
+    load_checked(sources, |_| Vec::new())
+}
+
+/// [`load`], with `check` run on the result like the configuration's own checks.
+///
+/// # Errors
+/// As [`load`], and every problem `check` finds.
+pub(crate) fn load_checked(
+    sources: &ConfigSources,
+    check: SectionCheck,
+) -> Result<LoadedConfig, ConfigError> {
     let text = match &sources.file {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
             ConfigError::single(ConfigIssue {
@@ -141,7 +157,12 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
         })?),
         None => None,
     };
-    load_text(sources.file.as_deref(), text.as_deref(), &sources.overrides)
+    load_text_checked(
+        sources.file.as_deref(),
+        text.as_deref(),
+        &sources.overrides,
+        check,
+    )
 }
 
 /// [`load`] on text already in memory; `file` only names it in messages.
@@ -152,6 +173,19 @@ pub fn load_text(
     file: Option<&Path>,
     text: Option<&str>,
     overrides: &[Override],
+) -> Result<LoadedConfig, ConfigError> {
+    load_text_checked(file, text, overrides, |_| Vec::new())
+}
+
+/// [`load_text`], with `check` run on the result like the configuration's own checks.
+///
+/// # Errors
+/// As [`load_text`], and every problem `check` finds.
+pub(crate) fn load_text_checked(
+    file: Option<&Path>,
+    text: Option<&str>,
+    overrides: &[Override],
+    check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
     let file_label = file.map_or_else(|| PathBuf::from("<config>"), Path::to_path_buf);
     let mut tree = match text {
@@ -210,6 +244,7 @@ pub fn load_text(
     issues.extend(
         validate(&config)
             .into_iter()
+            .chain(check(&config))
             .filter(|violation| !reported.contains(&violation.key))
             .map(|violation| place.issue(violation, Target::Value)),
     );
@@ -803,7 +838,7 @@ fn secrets_are_masked(text: &str) -> bool {
 /// Every override that names the same key as an earlier one replaced it; used by callers that
 /// want to show only the winners.
 #[must_use]
-pub fn winning_overrides(applied: &[Override]) -> Vec<&Override> {
+pub(crate) fn winning_overrides(applied: &[Override]) -> Vec<&Override> {
     let mut last: HashMap<&KeyPath, usize> = HashMap::new();
     for (index, entry) in applied.iter().enumerate() {
         last.insert(&entry.key, index);

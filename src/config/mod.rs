@@ -8,6 +8,7 @@
 
 mod changes;
 mod error;
+mod key_list;
 mod load;
 mod schema;
 mod validate;
@@ -15,38 +16,42 @@ mod watch;
 
 use std::path::{Path, PathBuf};
 
-pub use changes::{ConfigChange, changes};
+pub(crate) use changes::changes;
 pub use error::{ConfigError, ConfigIssue};
+pub use key_list::KeyList;
+pub(crate) use key_list::KeyText;
+#[cfg(test)]
+pub(crate) use load::load_text_checked;
 pub use load::{
-    ConfigSources, ENV_PREFIX, ENV_SEPARATOR, LoadedConfig, Override, env_overrides, load,
-    load_text, render_masked, winning_overrides,
+    ConfigSources, LoadedConfig, Override, env_overrides, load, load_text, render_masked,
 };
+pub(crate) use load::{load_checked, winning_overrides};
 pub use schema::{
     AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PollingConfig, PoolConfig,
     QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
     is_secret_key,
 };
 pub use validate::{
-    Allowed, BUFFER_SIZE_MS, JITTER_BUFFER_MS, MAX_POOL_SIZE, MAX_ROOM_NAME_LENGTH, POOL_SIZE,
-    RECONNECT_ATTEMPTS, ROOM_LIMIT, TARGET_LATENCY_MS, Violation as ValidationProblem, allowed,
-    validate,
+    BUFFER_SIZE_MS, JITTER_BUFFER_MS, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,
 };
-pub use watch::{ConfigWatcher, Reload, watch};
+pub(crate) use validate::{MAX_ROOM_NAME_LENGTH, ROOM_LIMIT};
+pub(crate) use watch::{ConfigWatcher, Reload, watch};
 /// Where values are and how problems say so, shared with the sandbox's scenarios.
-pub use yaml_located::{ConfigDuration, KeyPath, Origin, Segment};
-
-pub use crate::keymap::KeyList;
+pub use yaml_located::{ConfigDuration, KeyPath, Origin, Position, Segment};
 
 /// The commented default configuration, as `lktop print-config-template` prints it.
 pub const TEMPLATE: &str = include_str!("../../config/performance.yaml");
 
 /// Where the configuration is looked for when `--config` is not given.
-pub const DEFAULT_FILE: &str = "config/performance.yaml";
+pub(crate) const DEFAULT_FILE: &str = "config/performance.yaml";
 
 /// The first existing default location: `config/performance.yaml` under `working_dir`, then
 /// `lktop/performance.yaml` under the user's configuration directory.
 #[must_use]
-pub fn find_default_file(working_dir: &Path, user_config_dir: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn find_default_file(
+    working_dir: &Path,
+    user_config_dir: Option<&Path>,
+) -> Option<PathBuf> {
     let local = working_dir.join(DEFAULT_FILE);
     if local.is_file() {
         return Some(local);
@@ -57,7 +62,10 @@ pub fn find_default_file(working_dir: &Path, user_config_dir: Option<&Path>) -> 
 
 /// `$XDG_CONFIG_HOME`, else `~/.config`, as every XDG-following tool resolves it.
 #[must_use]
-pub fn user_config_dir(xdg_config_home: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn user_config_dir(
+    xdg_config_home: Option<&str>,
+    home: Option<&Path>,
+) -> Option<PathBuf> {
     match xdg_config_home {
         Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),
         _ => home.map(|home| home.join(".config")),

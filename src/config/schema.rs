@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use yaml_located::{ConfigDuration, KeyPath};
 
-use crate::keymap::KeyList;
+use super::key_list::KeyList;
 
 /// Shown in place of a secret wherever the configuration is printed.
 pub const MASK: &str = "********";
@@ -38,7 +38,7 @@ pub struct Config {
     pub polling: PollingConfig,
     pub metrics: MetricsConfig,
     /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
-    /// action's default keys. Kept as written; validation parses and checks it.
+    /// action's default keys. Kept as written: the dashboard's key map parses and checks it.
     pub keys: BTreeMap<String, KeyList>,
 }
 
@@ -62,7 +62,7 @@ impl ServerConfig {
     }
 
     #[must_use]
-    pub fn has_secret(&self) -> bool {
+    pub(crate) fn has_secret(&self) -> bool {
         self.api_secret
             .as_ref()
             .is_some_and(|secret| !secret.expose_secret().is_empty())
@@ -133,7 +133,7 @@ pub enum EnforcementMode {
 
 impl EnforcementMode {
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Observe => "observe",
             Self::Enforce => "enforce",

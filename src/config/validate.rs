@@ -1,27 +1,26 @@
 //! Refuses configurations that cannot work. Each check names the key, the bad value and what is
 //! allowed; all checks run so every problem is reported at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
 use super::schema::{Config, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig};
-use crate::keymap::{KeyList, Keymap};
 use yaml_located::{KeyPath, Segment};
 
-pub const POOL_SIZE: RangeInclusive<u32> = 1..=256;
-pub const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
-pub const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
-pub const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
+pub(crate) const POOL_SIZE: RangeInclusive<u32> = 1..=256;
+pub(crate) const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
+pub(crate) const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
+pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
 pub const BUFFER_SIZE_MS: RangeInclusive<u32> = 1..=500;
 pub const JITTER_BUFFER_MS: RangeInclusive<u32> = 0..=2000;
 /// livekit-server's `limit.max_room_name_length`.
-pub const MAX_ROOM_NAME_LENGTH: usize = 256;
+pub(crate) const MAX_ROOM_NAME_LENGTH: usize = 256;
 
 /// What a numeric key accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Allowed {
+pub(crate) enum Allowed {
     WholeNumber(RangeInclusive<u32>),
     /// 0.0..=1.0.
     Fraction,
@@ -30,7 +29,7 @@ pub enum Allowed {
 impl Allowed {
     /// The range alone, as range messages quote it: `1..=256`, `0.0..=1.0`.
     #[must_use]
-    pub fn range(&self) -> String {
+    pub(crate) fn range(&self) -> String {
         match self {
             Self::WholeNumber(range) => format!("{}..={}", range.start(), range.end()),
             Self::Fraction => "0.0..=1.0".to_owned(),
@@ -109,7 +108,7 @@ const NUMERIC_KEYS: [(&str, Allowed); 17] = [
 
 /// What the numeric key `key` accepts; `None` for a key that is not a number.
 #[must_use]
-pub fn allowed(key: &KeyPath) -> Option<Allowed> {
+pub(crate) fn allowed(key: &KeyPath) -> Option<Allowed> {
     NUMERIC_KEYS.iter().find_map(|(pattern, allowed)| {
         let mut segments = key.segments().iter();
         let matches = pattern.split('.').all(|part| match segments.next() {
@@ -175,7 +174,6 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_room_limits(&config.room_limits, &mut checks);
     validate_audio(config, &mut checks);
     validate_quality(&config.quality_monitoring, &mut checks);
-    validate_keys(&config.keys, &mut checks);
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {
@@ -323,7 +321,7 @@ fn with_scheme(text: &str) -> Option<String> {
 /// `name: ""` decodes to the same empty name as a server without a `name`, which is then
 /// named after its URL.
 #[must_use]
-pub fn validate_written(tree: &serde_yaml::Value) -> Vec<Violation> {
+pub(crate) fn validate_written(tree: &serde_yaml::Value) -> Vec<Violation> {
     let mut checks = Checks::default();
     let servers = tree.get("servers").and_then(serde_yaml::Value::as_sequence);
     for (index, server) in servers.into_iter().flatten().enumerate() {
@@ -479,21 +477,6 @@ fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
             ),
             Some("they must satisfy 0 <= fair < good < excellent <= 1".to_owned()),
         );
-    }
-}
-
-/// Unknown action names, unreadable keys and keys bound twice where both actions can be on
-/// screen; each problem points at the entry (or the list element) it is about.
-fn validate_keys(keys: &BTreeMap<String, KeyList>, checks: &mut Checks) {
-    let Err(problems) = Keymap::with_overrides(keys) else {
-        return;
-    };
-    for problem in problems {
-        let mut key = KeyPath::root().key("keys").key(problem.action_key);
-        if let Some(index) = problem.index {
-            key = key.index(index);
-        }
-        checks.fail(key, problem.problem, problem.help);
     }
 }
 

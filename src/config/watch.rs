@@ -15,7 +15,7 @@ const SETTLE: Duration = Duration::from_millis(200);
 
 /// The outcome of reading the file again after it changed.
 #[derive(Debug)]
-pub enum Reload {
+pub(crate) enum Reload {
     Applied(Box<LoadedConfig>),
     /// The file no longer validates; the running configuration stays as it is.
     Rejected(ConfigError),
@@ -28,7 +28,9 @@ pub enum Reload {
 ///
 /// # Errors
 /// There is no file to watch, or the operating system refuses the watch.
-pub fn watch(sources: ConfigSources) -> Result<(mpsc::Receiver<Reload>, ConfigWatcher), String> {
+pub(crate) fn watch(
+    sources: ConfigSources,
+) -> Result<(mpsc::Receiver<Reload>, ConfigWatcher), String> {
     let file = sources
         .file
         .clone()
@@ -76,7 +78,7 @@ pub fn watch(sources: ConfigSources) -> Result<(mpsc::Receiver<Reload>, ConfigWa
 }
 
 /// Keeps the watch alive; dropping it ends the watch.
-pub struct ConfigWatcher {
+pub(crate) struct ConfigWatcher {
     _watcher: RecommendedWatcher,
 }
 

@@ -12,23 +12,22 @@ use crate::config::QualityConfig;
 use crate::events::CheckoutReport;
 use crate::metrics::Metrics;
 use crate::pool::{Pool, PoolError};
-use crate::quality::{
-    DEFAULT_HISTORY_CAPACITY, DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel,
-};
+use crate::quality::{DEFAULT_WINDOW, QualityMonitor, QualityWindow, ScoreModel};
 
+/// One server's RoomService through its pool, each call timed on the wire and graded.
 #[derive(Clone)]
-pub struct ServerApi {
-    pub server: String,
-    pub endpoint: String,
-    pub pool: Pool<LiveKitRoomApi>,
+pub struct MeasuredRoomService {
+    pub(crate) server: String,
+    pub(crate) endpoint: String,
+    pub(crate) pool: Pool<LiveKitRoomApi>,
     /// The server's quality: every request's time on the wire and outcome.
-    pub quality: Arc<Mutex<QualityMonitor>>,
+    pub(crate) quality: Arc<Mutex<QualityMonitor>>,
     /// lktop's own share: how long requests waited for a pooled connection.
-    pub checkout: Arc<Mutex<QualityWindow>>,
-    pub metrics: Option<Metrics>,
+    pub(crate) checkout: Arc<Mutex<QualityWindow>>,
+    pub(crate) metrics: Option<Metrics>,
 }
 
-impl ServerApi {
+impl MeasuredRoomService {
     /// The server's API over `pool`, with empty quality and checkout windows.
     #[must_use]
     pub fn new(
@@ -46,7 +45,6 @@ impl ServerApi {
                 quality,
                 ScoreModel::default(),
                 DEFAULT_WINDOW,
-                DEFAULT_HISTORY_CAPACITY,
             ))),
             checkout: Arc::new(Mutex::new(QualityWindow::new(DEFAULT_WINDOW))),
             metrics,
@@ -132,7 +130,7 @@ impl ServerApi {
     }
 
     /// The checkout figures over the window, for the quality event.
-    pub fn checkout_report(&self) -> CheckoutReport {
+    pub(crate) fn checkout_report(&self) -> CheckoutReport {
         let mut window = self.checkout.lock().unwrap_or_else(PoisonError::into_inner);
         window.advance(Instant::now());
         let stats = window.stats();
@@ -156,14 +154,14 @@ impl ServerApi {
         };
         let error = ApiError::new(method, kind, None, self.endpoint.clone(), err.to_string());
         if matches!(err, PoolError::Timeout { .. }) {
-            error.from_busy_pool()
+            error.into_busy_pool()
         } else {
             error
         }
     }
 }
 
-impl RoomApi for ServerApi {
+impl RoomApi for MeasuredRoomService {
     async fn list_rooms(&self, names: Vec<String>) -> Result<Vec<proto::Room>, ApiError> {
         self.run(
             "ListRooms",

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
-use super::api::ServerApi;
+use super::api::MeasuredRoomService;
 use super::server::LatestSnapshot;
 use crate::api::{CreateRoomOptions, RoomApi};
 use crate::audio::{self, AudioProfiles};
@@ -20,25 +20,26 @@ use crate::limits;
 
 /// livekit-server's default `limit.max_metadata_size`; a metadata write above it would be
 /// refused by the server anyway, so lktop refuses first with a clearer message.
-pub const MAX_METADATA_SIZE: usize = 512 * 1024;
+pub(crate) const MAX_METADATA_SIZE: usize = 512 * 1024;
 
-pub struct Handler {
-    pub servers: HashMap<String, (ServerApi, LatestSnapshot)>,
+/// Carries out the user's commands against the engine's servers and settings.
+pub(crate) struct CommandRunner {
+    pub(crate) servers: HashMap<String, (MeasuredRoomService, LatestSnapshot)>,
     /// Where the room limits in force came from, so a reload keeps limits set in the
     /// dashboard unless the file changed its own.
-    pub limits: Mutex<LimitsOrigin>,
-    pub settings: watch::Sender<Arc<Config>>,
+    pub(crate) limits: Mutex<LimitsOrigin>,
+    pub(crate) settings: watch::Sender<Arc<Config>>,
     /// Read by every server worker before each poll.
-    pub polling_paused: watch::Sender<bool>,
-    pub sources: Option<ConfigSources>,
-    pub audio: Arc<Mutex<AudioProfiles>>,
-    pub bus: EventBus,
+    pub(crate) polling_paused: watch::Sender<bool>,
+    pub(crate) sources: Option<ConfigSources>,
+    pub(crate) audio: Arc<Mutex<AudioProfiles>>,
+    pub(crate) bus: EventBus,
     /// The only server is the built-in sandbox the engine was started with.
-    pub builtin_sandbox: bool,
+    pub(crate) builtin_sandbox: bool,
 }
 
-impl Handler {
-    pub async fn handle(&self, id: u64, command: Command) {
+impl CommandRunner {
+    pub(crate) async fn handle(&self, id: u64, command: Command) {
         let outcome = match self.run(&command).await {
             Ok(detail) => Outcome::Done { detail },
             Err(reason) => Outcome::Failed { reason },
@@ -50,7 +51,7 @@ impl Handler {
         });
     }
 
-    fn server(&self, name: &str) -> Result<&(ServerApi, LatestSnapshot), String> {
+    fn server(&self, name: &str) -> Result<&(MeasuredRoomService, LatestSnapshot), String> {
         self.servers.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
             known.sort_unstable();
@@ -244,7 +245,7 @@ impl Handler {
     ///
     /// # Errors
     /// The new audio default is outside the allowed ranges.
-    pub fn apply(&self, mut config: Config, source: &str) -> Result<Vec<String>, String> {
+    pub(crate) fn apply(&self, mut config: Config, source: &str) -> Result<Vec<String>, String> {
         self.audio
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -292,7 +293,7 @@ impl Handler {
 
 /// The room limits the file last gave, and whether the dashboard has changed them since.
 #[derive(Debug)]
-pub struct LimitsOrigin {
+pub(crate) struct LimitsOrigin {
     file: RoomLimitsConfig,
     /// When a `SetLimits` command last changed them (Unix ms).
     dashboard_set: Option<i64>,
@@ -300,7 +301,7 @@ pub struct LimitsOrigin {
 
 impl LimitsOrigin {
     #[must_use]
-    pub fn file(limits: &RoomLimitsConfig) -> Self {
+    pub(crate) fn file(limits: &RoomLimitsConfig) -> Self {
         Self {
             file: limits.clone(),
             dashboard_set: None,
@@ -341,7 +342,7 @@ fn same_servers(a: &[ServerConfig], b: &[ServerConfig]) -> bool {
 
 /// "; restart lktop to apply the changed servers, metrics", or nothing.
 #[must_use]
-pub fn restart_hint(needs_restart: &[String]) -> String {
+pub(crate) fn restart_hint(needs_restart: &[String]) -> String {
     if needs_restart.is_empty() {
         String::new()
     } else {

@@ -12,10 +12,10 @@ use crate::limits::Enforcement;
 
 /// A failed enforcement is not tried again for this long, so a room the server will not let
 /// lktop fix does not flood the event log every poll.
-pub const FAILURE_COOLDOWN: Duration = Duration::from_secs(30);
+pub(crate) const FAILURE_COOLDOWN: Duration = Duration::from_secs(30);
 /// The first hold on a participant who came back after a removal; doubled each time.
-pub const REJOIN_BACKOFF: Duration = Duration::from_secs(30);
-pub const MAX_REJOIN_BACKOFF: Duration = Duration::from_secs(600);
+pub(crate) const REJOIN_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const MAX_REJOIN_BACKOFF: Duration = Duration::from_secs(600);
 /// A removal this long ago no longer counts toward the backoff.
 const REMOVAL_MEMORY: Duration = Duration::from_secs(1800);
 
@@ -60,7 +60,7 @@ struct Removal {
 
 /// What to do with one planned action now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Act,
     /// Waiting (a cooldown or a hold already announced): nothing to do or say.
     Wait,
@@ -72,13 +72,13 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Default)]
-pub struct EnforcementTracker {
+pub(crate) struct EnforcementTracker {
     failed: HashMap<ActionKey, Instant>,
     removals: HashMap<(String, String), Removal>,
 }
 
 impl EnforcementTracker {
-    pub fn decide(&mut self, action: &Enforcement, now: Instant) -> Verdict {
+    pub(crate) fn decide(&mut self, action: &Enforcement, now: Instant) -> Verdict {
         let key = ActionKey::of(action);
         self.failed
             .retain(|_, at| now.duration_since(*at) < FAILURE_COOLDOWN);
@@ -108,7 +108,7 @@ impl EnforcementTracker {
     }
 
     /// Records the outcome of an action carried out.
-    pub fn record(&mut self, action: &Enforcement, done: bool, now: Instant) {
+    pub(crate) fn record(&mut self, action: &Enforcement, done: bool, now: Instant) {
         let key = ActionKey::of(action);
         if !done {
             self.failed.insert(key, now);

@@ -1,4 +1,4 @@
-//! The engine: one pool and one worker per configured server, a command handler, the live
+//! The engine: one pool and one worker per configured server, a command runner, the live
 //! configuration, and optional Prometheus metrics — all reporting through one stream of
 //! [`EngineEvent`](crate::events::EngineEvent)s. It never imports the TUI; `lktop watch` and the
 //! dashboard both run it.
@@ -19,8 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use api::ServerApi;
-pub use commands::{MAX_METADATA_SIZE, restart_hint};
+pub use api::MeasuredRoomService;
 
 use crate::api::LiveKitRoomApi;
 use crate::audio::AudioProfiles;
@@ -131,7 +130,7 @@ impl Engine {
             servers.insert(server.name.clone(), (api, latest));
         }
 
-        let handler = Arc::new(commands::Handler {
+        let runner = Arc::new(commands::CommandRunner {
             servers,
             limits: Mutex::new(commands::LimitsOrigin::file(&config.room_limits)),
             settings,
@@ -143,7 +142,7 @@ impl Engine {
         });
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         tasks.spawn(run_commands(
-            Arc::clone(&handler),
+            Arc::clone(&runner),
             command_rx,
             shutdown.clone(),
             tasks.clone(),
@@ -151,7 +150,7 @@ impl Engine {
         if watch_config && let Some(sources) = sources.filter(|s| s.file.is_some()) {
             match crate::config::watch(sources) {
                 Ok((reloads, watcher)) => {
-                    tasks.spawn(run_reloads(handler, reloads, watcher, shutdown.clone()));
+                    tasks.spawn(run_reloads(runner, reloads, watcher, shutdown.clone()));
                 }
                 Err(err) => bus.emit(EventKind::ConfigRejected {
                     error: format!("live reload is off: {err}"),
@@ -173,11 +172,6 @@ impl Engine {
         ))
     }
 
-    #[must_use]
-    pub fn servers(&self) -> &[String] {
-        &self.servers
-    }
-
     /// Queues a command; its outcome arrives as a `Command` event with the returned id.
     ///
     /// # Errors
@@ -197,7 +191,7 @@ impl Engine {
 
     /// A way to put events from outside the engine (the built-in sandbox's faults) into the
     /// same stream, in order with the engine's own. It keeps the stream open while it lives.
-    pub fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
+    pub(crate) fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
         let bus = self.bus.clone();
         move |kind| bus.emit(kind)
     }
@@ -229,7 +223,7 @@ fn start_server(
     channels: Channels<'_>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-) -> Result<(ServerApi, server::LatestSnapshot), String> {
+) -> Result<(MeasuredRoomService, server::LatestSnapshot), String> {
     let (pool_events_tx, pool_events) = mpsc::channel(POOL_EVENT_CAPACITY);
     let url = server.url.clone();
     let key = server.api_key.clone();
@@ -243,7 +237,7 @@ fn start_server(
         move || LiveKitRoomApi::new(&url, &key, &secret, timeout),
     )
     .map_err(|err| err.to_string())?;
-    let api = ServerApi::new(
+    let api = MeasuredRoomService::new(
         server.name.clone(),
         crate::api::server_base_url(&server.url)
             .map_or_else(|_| server.url.clone(), |url| url.to_string()),
@@ -268,7 +262,7 @@ fn start_server(
 }
 
 async fn run_commands(
-    handler: Arc<commands::Handler>,
+    runner: Arc<commands::CommandRunner>,
     mut commands: mpsc::Receiver<(u64, Command)>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -282,13 +276,13 @@ async fn run_commands(
             },
         };
         // Each command runs on its own, so a slow one never holds up the next.
-        let handler = Arc::clone(&handler);
-        tasks.spawn(async move { handler.handle(id, command).await });
+        let runner = Arc::clone(&runner);
+        tasks.spawn(async move { runner.handle(id, command).await });
     }
 }
 
 async fn run_reloads(
-    handler: Arc<commands::Handler>,
+    runner: Arc<commands::CommandRunner>,
     mut reloads: mpsc::Receiver<Reload>,
     watcher: crate::config::ConfigWatcher,
     shutdown: CancellationToken,
@@ -307,11 +301,11 @@ async fn run_reloads(
                     .file
                     .as_ref()
                     .map_or_else(|| "defaults".to_owned(), |file| file.display().to_string());
-                if let Err(error) = handler.apply(loaded.config, &source) {
-                    handler.bus.emit(EventKind::ConfigRejected { error });
+                if let Err(error) = runner.apply(loaded.config, &source) {
+                    runner.bus.emit(EventKind::ConfigRejected { error });
                 }
             }
-            Reload::Rejected(err) => handler.bus.emit(EventKind::ConfigRejected {
+            Reload::Rejected(err) => runner.bus.emit(EventKind::ConfigRejected {
                 error: rejection_text(&err),
             }),
         }

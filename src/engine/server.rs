@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::api::ServerApi;
+use super::api::MeasuredRoomService;
 use super::enforcement::{EnforcementTracker, Verdict};
 use super::server_state::{Observation, StateTracker};
 use crate::api::RoomApi;
@@ -26,22 +26,22 @@ use crate::snapshot::Snapshot;
 /// growth and reconnections as they happen rather than every `monitoring_interval`.
 const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The latest snapshot of a server, shared with the command handler (room counts for
+/// The latest snapshot of a server, shared with the command runner (room counts for
 /// `max_concurrent_rooms`).
-pub type LatestSnapshot = Arc<Mutex<Option<Arc<Snapshot>>>>;
+pub(crate) type LatestSnapshot = Arc<Mutex<Option<Arc<Snapshot>>>>;
 
-pub struct ServerWorker {
-    pub api: ServerApi,
-    pub pool_events: mpsc::Receiver<PoolEvent>,
-    pub settings: watch::Receiver<Arc<Config>>,
-    pub polling_paused: watch::Receiver<bool>,
-    pub bus: EventBus,
-    pub latest: LatestSnapshot,
-    pub shutdown: CancellationToken,
+pub(crate) struct ServerWorker {
+    pub(crate) api: MeasuredRoomService,
+    pub(crate) pool_events: mpsc::Receiver<PoolEvent>,
+    pub(crate) settings: watch::Receiver<Arc<Config>>,
+    pub(crate) polling_paused: watch::Receiver<bool>,
+    pub(crate) bus: EventBus,
+    pub(crate) latest: LatestSnapshot,
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl ServerWorker {
-    pub async fn run(mut self) {
+    pub(crate) async fn run(mut self) {
         let settings = Arc::clone(&self.settings.borrow());
         let mut poll_every = settings.polling.interval.get();
         let mut grade_every = settings.quality_monitoring.monitoring_interval.get();

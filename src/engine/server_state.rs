@@ -8,7 +8,7 @@ use crate::reconnect::ConnectionState;
 
 /// What one poll, or one pool status, says about the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Observation {
+pub(crate) enum Observation {
     Answered,
     NoAnswer(String),
     Rejected(String),
@@ -19,7 +19,7 @@ impl Observation {
     /// refused the credentials. `None` when the request was never sent because lktop's own
     /// pool stayed busy: that says nothing about the server.
     #[must_use]
-    pub fn of_error(err: &ApiError) -> Option<Self> {
+    pub(crate) fn of_error(err: &ApiError) -> Option<Self> {
         if err.is_busy_pool() {
             None
         } else if err.is_auth() {
@@ -34,7 +34,7 @@ impl Observation {
     /// While polling is paused: the pool's health checks speak for the server. `None` while
     /// they have not decided (connections still opening).
     #[must_use]
-    pub fn of_pool(status: &PoolStatus) -> Option<Self> {
+    pub(crate) fn of_pool(status: &PoolStatus) -> Option<Self> {
         if let Some(reason) = &status.unauthenticated {
             return Some(Self::Rejected(reason.clone()));
         }
@@ -61,18 +61,18 @@ impl Observation {
 
 /// One server's state and since when.
 #[derive(Debug, Clone, Default)]
-pub struct StateTracker {
+pub(crate) struct StateTracker {
     current: Option<(ServerState, i64)>,
 }
 
 impl StateTracker {
     #[must_use]
-    pub fn state(&self) -> Option<ServerState> {
+    pub(crate) fn state(&self) -> Option<ServerState> {
         self.current.map(|(state, _)| state)
     }
 
     /// Folds one observation in; returns the event to emit when the state changed.
-    pub fn observe(
+    pub(crate) fn observe(
         &mut self,
         server: &str,
         observation: Observation,
@@ -193,7 +193,7 @@ mod tests {
             "e",
             "no connection to s became free within 1s",
         )
-        .from_busy_pool();
+        .into_busy_pool();
         assert_eq!(Observation::of_error(&busy), None);
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::guard::PooledConnection;
 use super::slot::Holder;
-use super::{PoolError, PoolEvent, PoolState, Shared};
+use super::{PoolError, PoolEvent, PoolState, SharedPool};
 use crate::api::RoomApi;
 use crate::reconnect::{ConnectionId, ConnectionState};
 
@@ -22,7 +22,7 @@ enum Decision<C: RoomApi> {
 }
 
 pub(super) async fn acquire<C: RoomApi>(
-    shared: &Arc<Shared<C>>,
+    shared: &Arc<SharedPool<C>>,
 ) -> Result<PooledConnection<C>, PoolError> {
     let deadline = Instant::now() + shared.config.connection_timeout.get();
     let mut waiting: Option<WaiterCount<'_, C>> = None;
@@ -51,11 +51,11 @@ pub(super) async fn acquire<C: RoomApi>(
 
 /// Counts a caller in `waiters` for as long as it waits, however its wait ends.
 struct WaiterCount<'a, C: RoomApi> {
-    shared: &'a Shared<C>,
+    shared: &'a SharedPool<C>,
 }
 
 impl<'a, C: RoomApi> WaiterCount<'a, C> {
-    fn register(shared: &'a Shared<C>) -> Self {
+    fn register(shared: &'a SharedPool<C>) -> Self {
         shared.lock().waiters += 1;
         Self { shared }
     }
@@ -70,7 +70,7 @@ impl<C: RoomApi> Drop for WaiterCount<'_, C> {
 /// Holds a place below `max_pool_size` for a connection being built outside the lock; the
 /// place is given back if building fails or panics.
 struct Opening<'a, C: RoomApi> {
-    shared: Option<&'a Shared<C>>,
+    shared: Option<&'a SharedPool<C>>,
 }
 
 impl<C: RoomApi> Opening<'_, C> {
@@ -90,7 +90,7 @@ impl<C: RoomApi> Drop for Opening<'_, C> {
     }
 }
 
-impl<C: RoomApi> Shared<C> {
+impl<C: RoomApi> SharedPool<C> {
     fn decide(self: &Arc<Self>, state: &mut PoolState<C>) -> Decision<C> {
         use ConnectionState as S;
         if state.closed {

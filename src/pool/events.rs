@@ -47,14 +47,14 @@ pub(crate) struct EventSink {
 }
 
 impl EventSink {
-    pub fn new(sender: mpsc::Sender<PoolEvent>) -> Self {
+    pub(crate) fn new(sender: mpsc::Sender<PoolEvent>) -> Self {
         Self {
             sender,
             dropped: AtomicU64::new(0),
         }
     }
 
-    pub fn send(&self, event: PoolEvent) {
+    pub(crate) fn send(&self, event: PoolEvent) {
         match self.sender.try_send(event) {
             Ok(()) => {}
             Err(TrySendError::Full(event)) => {
@@ -68,7 +68,7 @@ impl EventSink {
         }
     }
 
-    pub fn dropped(&self) -> u64 {
+    pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 }

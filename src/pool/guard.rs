@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::Shared;
-use super::outcome::Source;
+use super::SharedPool;
+use super::outcome::RequestOrigin;
 use super::slot::Holder;
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::ConnectionId;
@@ -19,7 +19,7 @@ use crate::reconnect::ConnectionId;
 /// Returned to the pool on drop, which also happens on unwinding and when the future that
 /// holds it is dropped, so no exit path leaks a connection.
 pub struct PooledConnection<C: RoomApi> {
-    shared: Arc<Shared<C>>,
+    shared: Arc<SharedPool<C>>,
     id: ConnectionId,
     api: Arc<C>,
     holder: Holder,
@@ -27,7 +27,7 @@ pub struct PooledConnection<C: RoomApi> {
 
 impl<C: RoomApi> PooledConnection<C> {
     pub(super) fn new(
-        shared: Arc<Shared<C>>,
+        shared: Arc<SharedPool<C>>,
         id: ConnectionId,
         api: Arc<C>,
         holder: Holder,
@@ -61,7 +61,7 @@ impl<C: RoomApi> PooledConnection<C> {
         let outcome = request(Arc::clone(&self.api)).await;
         self.shared.record(
             self.id,
-            Source::Caller,
+            RequestOrigin::Caller,
             started.elapsed(),
             outcome.as_ref().map(|_| ()),
         );
@@ -72,7 +72,7 @@ impl<C: RoomApi> PooledConnection<C> {
         &self.api
     }
 
-    pub(super) fn shared(&self) -> &Arc<Shared<C>> {
+    pub(super) fn shared(&self) -> &Arc<SharedPool<C>> {
         &self.shared
     }
 }

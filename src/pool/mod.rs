@@ -47,7 +47,8 @@ use tokio_util::sync::CancellationToken;
 pub use error::{CallError, PoolError};
 pub use events::PoolEvent;
 pub use guard::PooledConnection;
-pub use status::{ConnectionInfo, PoolStatus};
+pub use status::ConnectionInfo;
+pub use status::PoolStatus;
 
 use crate::api::{ApiError, RoomApi};
 use crate::config::PoolConfig;
@@ -56,18 +57,18 @@ use events::EventSink;
 use slot::Slot;
 
 /// The room a health check asks for: a cheap `ListRooms` that matches nothing on a real server.
-pub const HEALTH_CHECK_ROOM: &str = "lktop-health-check-6b1e0c";
+pub(crate) const HEALTH_CHECK_ROOM: &str = "lktop-health-check-6b1e0c";
 
 /// How a pool is set up, apart from its connection factory.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// The server's name, as in the config and in every event and error.
-    pub server: String,
-    pub config: PoolConfig,
+    pub(crate) server: String,
+    pub(crate) config: PoolConfig,
     /// Where state changes, growth and shrink go; never waited on.
-    pub events: mpsc::Sender<PoolEvent>,
+    pub(crate) events: mpsc::Sender<PoolEvent>,
     /// Seeds the backoff jitter; random when `None`. Tests set it for a reproducible schedule.
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 }
 
 impl PoolOptions {
@@ -96,7 +97,7 @@ type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
 
 /// The connection pool of one server. Cloning gives another handle to the same pool.
 pub struct Pool<C: RoomApi> {
-    shared: Arc<Shared<C>>,
+    shared: Arc<SharedPool<C>>,
 }
 
 impl<C: RoomApi> Clone for Pool<C> {
@@ -144,7 +145,7 @@ impl<C: RoomApi> Pool<C> {
                 reason,
             })?);
         }
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(SharedPool {
             backoff: Backoff::from_config(&config),
             state: Mutex::new(PoolState {
                 slots: Vec::new(),
@@ -180,16 +181,6 @@ impl<C: RoomApi> Pool<C> {
         ));
         *shared.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
         Ok(Self { shared })
-    }
-
-    #[must_use]
-    pub fn server(&self) -> &str {
-        &self.shared.server
-    }
-
-    #[must_use]
-    pub fn config(&self) -> &PoolConfig {
-        &self.shared.config
     }
 
     /// An exclusive connection, returned to the pool when the guard is dropped (whatever way
@@ -254,7 +245,7 @@ impl<C: RoomApi> Pool<C> {
 
     /// Stores the quality worker's score for a connection; false when it is gone.
     #[must_use = "false means the connection was closed meanwhile"]
-    pub fn set_quality_score(&self, connection: ConnectionId, score: Option<f64>) -> bool {
+    pub(crate) fn set_quality_score(&self, connection: ConnectionId, score: Option<f64>) -> bool {
         let mut state = self.shared.lock();
         match state.slots.iter_mut().find(|slot| slot.id == connection) {
             Some(slot) => {
@@ -267,7 +258,7 @@ impl<C: RoomApi> Pool<C> {
 
     /// Makes every Reconnecting and Failed connection due for an attempt now, including the
     /// check of rejected credentials (for an operator's "retry", or after fixing the server).
-    pub fn retry_now(&self) {
+    pub(crate) fn retry_now(&self) {
         {
             let mut state = self.shared.lock();
             let now = Instant::now();
@@ -300,8 +291,9 @@ impl<C: RoomApi> Pool<C> {
     }
 }
 
-/// The state every handle, guard and the worker share.
-pub(crate) struct Shared<C> {
+/// The pool itself, which every handle, guard and the worker point at: its settings, its state
+/// under a lock, and the signals between callers and the worker.
+pub(crate) struct SharedPool<C> {
     server: String,
     config: PoolConfig,
     backoff: Backoff,
@@ -334,14 +326,14 @@ pub(crate) struct PoolState<C> {
     closed: bool,
 }
 
-impl<C> Drop for Shared<C> {
+impl<C> Drop for SharedPool<C> {
     fn drop(&mut self) {
         // The last handle is gone without a shutdown: let the worker end now.
         self.shutdown.cancel();
     }
 }
 
-impl<C: RoomApi> Shared<C> {
+impl<C: RoomApi> SharedPool<C> {
     fn lock(&self) -> MutexGuard<'_, PoolState<C>> {
         // Nothing panics while holding the lock, but a poisoned pool must keep serving.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)

@@ -5,23 +5,23 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{PoolEvent, PoolState, Shared};
+use super::{PoolEvent, PoolState, SharedPool};
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::{ConnectionId, ConnectionState, Trigger};
 
 /// Who sent the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
+pub(crate) enum RequestOrigin {
     Caller,
     /// The pool's own check of an idle or broken connection.
     HealthCheck,
 }
 
-impl<C: RoomApi> Shared<C> {
+impl<C: RoomApi> SharedPool<C> {
     pub(super) fn record(
         &self,
         id: ConnectionId,
-        source: Source,
+        source: RequestOrigin,
         latency: Duration,
         outcome: Result<(), &ApiError>,
     ) {
@@ -37,7 +37,7 @@ impl<C: RoomApi> Shared<C> {
             outcome.is_err(),
             trigger != Trigger::TransportFailed,
         );
-        if source == Source::HealthCheck
+        if source == RequestOrigin::HealthCheck
             && matches!(
                 slot.state(),
                 ConnectionState::Reconnecting | ConnectionState::Failed
@@ -58,7 +58,13 @@ impl<C: RoomApi> Shared<C> {
         }
     }
 
-    fn answered(&self, state: &mut PoolState<C>, index: usize, source: Source, now: Instant) {
+    fn answered(
+        &self,
+        state: &mut PoolState<C>,
+        index: usize,
+        source: RequestOrigin,
+        now: Instant,
+    ) {
         let slot = &mut state.slots[index];
         let recovered = matches!(
             slot.state(),
@@ -67,8 +73,8 @@ impl<C: RoomApi> Shared<C> {
         slot.verified = now;
         slot.check_due = false;
         let cause = match source {
-            Source::Caller => "a request got an answer",
-            Source::HealthCheck => "the health check got an answer",
+            RequestOrigin::Caller => "a request got an answer",
+            RequestOrigin::HealthCheck => "the health check got an answer",
         };
         self.transition(state, index, Trigger::Succeeded, cause.to_owned(), now);
         // The server is back: the other connections waiting out their backoff (Failed ones
@@ -111,12 +117,12 @@ impl<C: RoomApi> Shared<C> {
         &self,
         state: &mut PoolState<C>,
         index: usize,
-        source: Source,
+        source: RequestOrigin,
         err: &ApiError,
         now: Instant,
     ) {
         match source {
-            Source::Caller => {
+            RequestOrigin::Caller => {
                 let slot = &mut state.slots[index];
                 if matches!(
                     slot.state(),
@@ -126,7 +132,7 @@ impl<C: RoomApi> Shared<C> {
                     self.worker_wake.notify_one();
                 }
             }
-            Source::HealthCheck => {
+            RequestOrigin::HealthCheck => {
                 let cause = format!("health check failed: {err}");
                 self.transition(state, index, Trigger::TransportFailed, cause, now);
             }

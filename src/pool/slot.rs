@@ -19,31 +19,31 @@ pub(crate) enum Holder {
 }
 
 pub(crate) struct Slot<C> {
-    pub id: ConnectionId,
-    pub api: Arc<C>,
-    pub lifecycle: Lifecycle,
-    pub holder: Holder,
-    pub stats: RequestStats,
-    pub created_at: SystemTime,
-    pub created: Instant,
+    pub(crate) id: ConnectionId,
+    pub(crate) api: Arc<C>,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) holder: Holder,
+    pub(crate) stats: RequestStats,
+    pub(crate) created_at: SystemTime,
+    pub(crate) created: Instant,
     /// When a caller last returned it; the most recently returned connection is handed out
     /// first, so extra connections stay idle and can be shrunk.
-    pub returned: Instant,
+    pub(crate) returned: Instant,
     /// Last time the server answered on this connection.
-    pub verified: Instant,
+    pub(crate) verified: Instant,
     /// A transport error was seen: check it as soon as it is free.
-    pub check_due: bool,
+    pub(crate) check_due: bool,
     /// When the next reconnection attempt is due (Reconnecting, Failed).
-    pub retry_at: Option<Instant>,
+    pub(crate) retry_at: Option<Instant>,
     /// Reconnection attempts ever made on this connection.
-    pub reconnect_attempts: u64,
-    pub last_error: Option<String>,
+    pub(crate) reconnect_attempts: u64,
+    pub(crate) last_error: Option<String>,
     /// Set by the quality worker.
-    pub quality_score: Option<f64>,
+    pub(crate) quality_score: Option<f64>,
 }
 
 impl<C> Slot<C> {
-    pub fn new(id: ConnectionId, api: C, now: Instant) -> Self {
+    pub(crate) fn new(id: ConnectionId, api: C, now: Instant) -> Self {
         Self {
             id,
             api: Arc::new(api),
@@ -62,20 +62,20 @@ impl<C> Slot<C> {
         }
     }
 
-    pub fn state(&self) -> ConnectionState {
+    pub(crate) fn state(&self) -> ConnectionState {
         self.lifecycle.state()
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.holder == Holder::Idle
     }
 
     /// When a caller last used it, or its creation: what the idle timeout counts from.
-    pub fn last_caller_activity(&self) -> Instant {
+    pub(crate) fn last_caller_activity(&self) -> Instant {
         self.returned.max(self.created)
     }
 
-    pub fn info(&self) -> ConnectionInfo {
+    pub(crate) fn info(&self) -> ConnectionInfo {
         ConnectionInfo {
             id: self.id,
             state: self.state(),

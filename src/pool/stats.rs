@@ -7,22 +7,22 @@ use std::time::{Duration, SystemTime};
 /// since both say how the connection performs.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct RequestStats {
-    pub total: u64,
-    pub failed: u64,
+    pub(crate) total: u64,
+    pub(crate) failed: u64,
     /// The latency of the last request that got an answer.
-    pub current_latency: Option<Duration>,
+    pub(crate) current_latency: Option<Duration>,
     /// Sum of the latencies of requests that got an answer, for the average.
-    pub latency_sum: Duration,
-    pub answered: u64,
+    pub(crate) latency_sum: Duration,
+    pub(crate) answered: u64,
     /// When a caller last had the connection (health checks do not count: they keep idle
     /// connections alive, and shrinking is about callers' use).
-    pub last_used: Option<SystemTime>,
+    pub(crate) last_used: Option<SystemTime>,
 }
 
 impl RequestStats {
     /// `answered` is false for requests that got no answer (timeouts, refused, reset): their
     /// "latency" is the time spent failing, which would bend the average toward the timeout.
-    pub fn record(&mut self, latency: Duration, failed: bool, answered: bool) {
+    pub(crate) fn record(&mut self, latency: Duration, failed: bool, answered: bool) {
         self.total += 1;
         if failed {
             self.failed += 1;
@@ -34,7 +34,7 @@ impl RequestStats {
         }
     }
 
-    pub fn average_latency(&self) -> Option<Duration> {
+    pub(crate) fn average_latency(&self) -> Option<Duration> {
         if self.answered == 0 {
             return None;
         }

@@ -14,14 +14,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::guard::PooledConnection;
-use super::outcome::Source;
+use super::outcome::RequestOrigin;
 use super::slot::Holder;
-use super::{HEALTH_CHECK_ROOM, PoolEvent, PoolState, Shared};
+use super::{HEALTH_CHECK_ROOM, PoolEvent, PoolState, SharedPool};
 use crate::api::{ApiError, ApiErrorKind, RoomApi};
 use crate::reconnect::ConnectionState;
 
 pub(super) async fn run<C: RoomApi>(
-    shared: Weak<Shared<C>>,
+    shared: Weak<SharedPool<C>>,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
@@ -69,13 +69,13 @@ async fn health_check<C: RoomApi>(connection: PooledConnection<C>, limit: Durati
     };
     connection.shared().record(
         connection.id(),
-        Source::HealthCheck,
+        RequestOrigin::HealthCheck,
         started.elapsed(),
         outcome.as_ref().copied(),
     );
 }
 
-impl<C: RoomApi> Shared<C> {
+impl<C: RoomApi> SharedPool<C> {
     /// Checks out every connection that is due for a check, closes connections idle past
     /// `idle_timeout` above `pool_size`, and says when the next round is due.
     fn plan_round(self: &Arc<Self>) -> (Vec<PooledConnection<C>>, Instant) {

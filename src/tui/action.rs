@@ -1,6 +1,8 @@
 //! What can happen to the dashboard ([`Action`]) and what it asks the outside world to do in
 //! return ([`Effect`]). `update` turns one into the other without touching anything else.
 
+use std::time::Duration;
+
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::events::{Command, EngineEvent};
@@ -54,7 +56,7 @@ pub enum Action {
 impl Action {
     /// What the user did (or the terminal or a signal said), as opposed to data arriving.
     #[must_use]
-    pub fn is_input(&self) -> bool {
+    pub(crate) fn is_input(&self) -> bool {
         matches!(
             self,
             Self::Key(_) | Self::Mouse(_) | Self::Paste(_) | Self::Resize { .. } | Self::Signal(_)
@@ -67,6 +69,10 @@ impl Action {
 pub enum ReplayControl {
     Pause,
     Resume,
+    /// Recording seconds per real second from now on.
+    SetSpeed(f64),
+    /// Jump ahead in recording time; the skipped events are still folded in, at once.
+    Skip(Duration),
 }
 
 /// What `update` asks the event loop to do.

@@ -1,29 +1,20 @@
 //! The dashboard's state: what the engine has reported (per server), what the user is looking
 //! at, and the popups open. Only [`update`](super::update::update) changes it; drawing reads it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
-use crate::events::{CheckoutReport, EngineEvent, EventKind, LiveSettings, ServerState};
-use crate::keymap::{Context, Keymap};
-use crate::limits::{LimitKind, Violation};
-use crate::poller::PollStats;
-use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
-use crate::quality::{Grade, LatencyRing, QualityReport, RequestTally};
-use crate::reconnect::{ConnectionId, ConnectionState};
-use crate::snapshot::Snapshot;
-
+use super::cursor::Cursor;
 use super::events_view::EventsView;
+use super::keys::{Keymap, Watching};
 use super::log::{EventLog, Level};
 use super::popup::Popup;
 use super::rooms::RoomsView;
+use super::screen::Screen;
+use super::server_view::{PollError, ServerView, StateView};
+use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
+use crate::events::{EngineEvent, EventKind, LiveSettings};
+use crate::pool::PoolEvent;
 use crate::signals::Signal;
-
-/// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
-/// than the widest terminal draws.
-pub const HISTORY_CAPACITY: usize = 240;
 
 /// Where the events come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,330 +35,24 @@ pub enum Mode {
 
 impl Mode {
     #[must_use]
-    pub fn is_replay(&self) -> bool {
+    pub(crate) fn is_replay(&self) -> bool {
         matches!(self, Self::Replay { .. })
     }
 
-    /// Fault keys work only on the sandbox lktop runs itself.
+    /// What the dashboard watches, which decides whether the demo's and a replay's keys work.
     #[must_use]
-    pub fn is_demo(&self) -> bool {
-        matches!(self, Self::Live { sandbox: Some(_) })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Screen {
-    Overview,
-    Connections,
-    Rooms,
-    RoomDetail,
-    Events,
-}
-
-impl Screen {
-    /// The tabs, in order; the room detail belongs to the rooms tab.
-    pub const TABS: [Screen; 4] = [
-        Screen::Overview,
-        Screen::Connections,
-        Screen::Rooms,
-        Screen::Events,
-    ];
-
-    #[must_use]
-    pub fn title(self) -> &'static str {
+    pub(crate) fn watching(&self) -> Watching {
         match self {
-            Self::Overview => "Overview",
-            Self::Connections => "Connections",
-            Self::Rooms | Self::RoomDetail => "Rooms",
-            Self::Events => "Events",
-        }
-    }
-
-    #[must_use]
-    pub fn tab_index(self) -> usize {
-        match self {
-            Self::Overview => 0,
-            Self::Connections => 1,
-            Self::Rooms | Self::RoomDetail => 2,
-            Self::Events => 3,
-        }
-    }
-
-    #[must_use]
-    pub fn context(self) -> Context {
-        match self {
-            Self::Overview => Context::Overview,
-            Self::Connections => Context::Connections,
-            Self::Rooms => Context::Rooms,
-            Self::RoomDetail => Context::RoomDetail,
-            Self::Events => Context::Events,
-        }
-    }
-}
-
-/// One connection as the dashboard tracks it between pool statuses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectionView {
-    pub info: ConnectionInfo,
-    /// Mean latency of the requests answered between two statuses; `None` where requests were
-    /// made and none was answered (drawn as a gap, never as zero).
-    pub history: LatencyRing,
-    /// The reconnection attempt scheduled next, from the last state change.
-    pub attempt: Option<u32>,
-    /// When the next attempt is due (Unix ms), while reconnecting or failed.
-    pub retry_at_ms: Option<i64>,
-    /// Why it last changed state.
-    pub cause: Option<String>,
-}
-
-impl ConnectionView {
-    fn new(info: ConnectionInfo) -> Self {
-        Self {
-            info,
-            history: LatencyRing::new(HISTORY_CAPACITY),
-            attempt: None,
-            retry_at_ms: None,
-            cause: None,
-        }
-    }
-
-    /// Seconds until the next reconnection attempt, counted from `now_ms`.
-    #[must_use]
-    pub fn retry_in(&self, now_ms: i64) -> Option<Duration> {
-        let due = self.retry_at_ms?;
-        Some(Duration::from_millis(
-            u64::try_from(due.saturating_sub(now_ms)).unwrap_or(0),
-        ))
-    }
-}
-
-/// Closed connections remembered per server.
-const CLOSED_KEPT: usize = 4;
-
-/// A connection the pool closed, and why (`idle for 1m above pool_size`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClosedConnection {
-    pub id: ConnectionId,
-    pub at_ms: i64,
-    pub cause: String,
-}
-
-/// The server's state as the engine decided it, and since when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateView {
-    pub state: ServerState,
-    /// When the state began (Unix ms).
-    pub since_ms: i64,
-    /// Why it is down or unauthenticated.
-    pub cause: Option<String>,
-}
-
-/// A failed poll and how many followed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollError {
-    pub error: String,
-    /// When the first of the run failed (Unix ms).
-    pub since_ms: i64,
-    pub count: u64,
-}
-
-/// Everything known about one server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServerView {
-    pub name: String,
-    /// From the engine's `ServerState` events; `None` until the first.
-    pub state: Option<StateView>,
-    pub status: Option<PoolStatus>,
-    pub connections: BTreeMap<ConnectionId, ConnectionView>,
-    pub quality: Option<QualityReport>,
-    /// When the quality report was made (Unix ms).
-    pub quality_at_ms: i64,
-    /// lktop's own wait for pooled connections.
-    pub checkout: CheckoutReport,
-    /// The server's latency over time: the mean of the engine's answered requests per pool
-    /// status (the requests the quality report grades), a gap where requests were made and
-    /// none was answered.
-    pub latency: LatencyRing,
-    pub snapshot: Option<Arc<Snapshot>>,
-    pub poll: Option<PollStats>,
-    /// The polls failing since the last snapshot; cleared by the next snapshot.
-    pub poll_error: Option<PollError>,
-    pub violations: Vec<Violation>,
-    /// Which limits each room exceeds, for the rooms table's marker.
-    pub violating_rooms: HashMap<String, Vec<LimitKind>>,
-    /// Set while the server rejects the credentials.
-    pub unauthenticated: Option<String>,
-    /// Connections the pool closed lately, newest first, with why.
-    pub closed: VecDeque<ClosedConnection>,
-    /// Room names of the snapshot in the rooms table's order (sorted and filtered), kept up
-    /// to date by `update` so drawing builds only the visible rows.
-    pub room_order: Vec<String>,
-}
-
-impl ServerView {
-    #[must_use]
-    pub fn new(name: String) -> Self {
-        Self {
-            name,
-            state: None,
-            status: None,
-            connections: BTreeMap::new(),
-            quality: None,
-            quality_at_ms: 0,
-            checkout: CheckoutReport::default(),
-            latency: LatencyRing::new(HISTORY_CAPACITY),
-            snapshot: None,
-            poll: None,
-            poll_error: None,
-            violations: Vec::new(),
-            violating_rooms: HashMap::new(),
-            unauthenticated: None,
-            closed: VecDeque::new(),
-            room_order: Vec::new(),
-        }
-    }
-
-    /// The engine's verdict (see [`ServerState`] for the rules); unknown before the first.
-    #[must_use]
-    pub fn health(&self) -> ServerHealth {
-        match self.state.as_ref().map(|view| view.state) {
-            None => ServerHealth::Unknown,
-            Some(ServerState::Up) => ServerHealth::Up,
-            Some(ServerState::Down) => ServerHealth::Down,
-            Some(ServerState::Unauthenticated) => ServerHealth::Unauthenticated,
-        }
-    }
-
-    /// Whether the server's figures are old: it is not up, or its last poll failed. They are
-    /// then drawn as of [`ServerView::figures_at_ms`].
-    #[must_use]
-    pub fn is_stale(&self) -> bool {
-        self.health() != ServerHealth::Up || self.poll_error.is_some()
-    }
-
-    /// When the room figures were read: the last snapshot's time.
-    #[must_use]
-    pub fn figures_at_ms(&self) -> Option<i64> {
-        self.snapshot.as_ref().map(|snapshot| snapshot.taken_at_ms)
-    }
-
-    #[must_use]
-    pub fn grade(&self) -> Option<Grade> {
-        self.quality.as_ref().and_then(|report| report.grade)
-    }
-
-    /// Folds a pool status in: connection histories get one sample each, and the server one
-    /// from the engine's requests since the previous status.
-    pub fn absorb_status(&mut self, status: PoolStatus, requests: Option<RequestTally>) {
-        let mut present = Vec::with_capacity(status.connections.len());
-        for info in &status.connections {
-            present.push(info.id);
-            let view = self
-                .connections
-                .entry(info.id)
-                .or_insert_with(|| ConnectionView::new(info.clone()));
-            let previous = &view.info;
-            let answered = info
-                .answered_requests
-                .saturating_sub(previous.answered_requests);
-            let total = info.total_requests.saturating_sub(previous.total_requests);
-            let spent = info
-                .answered_latency_total
-                .saturating_sub(previous.answered_latency_total);
-            if answered > 0 {
-                view.history
-                    .push(Some(spent / u32::try_from(answered).unwrap_or(u32::MAX)));
-            } else if total > 0 || info.state != ConnectionState::Connected {
-                view.history.push(None);
-            }
-            // Idle and healthy: no sample at all, rather than an invented one.
-            if info.state == ConnectionState::Connected {
-                view.retry_at_ms = None;
-                view.attempt = None;
-            }
-            view.info = info.clone();
-        }
-        self.connections.retain(|id, _| present.contains(id));
-        if let Some(requests) = requests {
-            match requests.mean() {
-                Some(mean) => self.latency.push(Some(mean)),
-                None if requests.failed > 0 => self.latency.push(None),
-                None => {}
-            }
-        }
-        self.unauthenticated.clone_from(&status.unauthenticated);
-        self.status = Some(status);
-    }
-
-    /// Folds in a pool event: reconnection countdowns and authentication.
-    pub fn absorb_pool_event(&mut self, event: &PoolEvent, at_ms: i64) {
-        match event {
-            PoolEvent::StateChanged { change, .. } => {
-                if change.to == ConnectionState::Disconnected {
-                    if self.closed.len() == CLOSED_KEPT {
-                        self.closed.pop_back();
-                    }
-                    self.closed.push_front(ClosedConnection {
-                        id: change.connection,
-                        at_ms,
-                        cause: change.cause.clone(),
-                    });
-                }
-                if let Some(view) = self.connections.get_mut(&change.connection) {
-                    view.info.state = change.to;
-                    view.attempt = change.attempt;
-                    view.retry_at_ms = change.next_retry_in.map(|delay| {
-                        at_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
-                    });
-                    view.cause = Some(change.cause.clone());
-                }
-            }
-            PoolEvent::Unauthenticated { reason, .. } => {
-                self.unauthenticated = Some(reason.clone());
-            }
-            PoolEvent::Authenticated { .. } => self.unauthenticated = None,
-            PoolEvent::Grew { .. } | PoolEvent::Shrank { .. } => {}
-        }
-    }
-
-    pub fn set_violations(&mut self, violations: Vec<Violation>) {
-        self.violating_rooms.clear();
-        for violation in &violations {
-            if let Some(room) = &violation.room {
-                self.violating_rooms
-                    .entry(room.clone())
-                    .or_default()
-                    .push(violation.kind);
-            }
-        }
-        self.violations = violations;
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerHealth {
-    /// No poll has decided yet.
-    Unknown,
-    Up,
-    Down,
-    Unauthenticated,
-}
-
-impl ServerHealth {
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Unknown => "starting",
-            Self::Up => "up",
-            Self::Down => "down",
-            Self::Unauthenticated => "unauthenticated",
+            Self::Live { sandbox: None } => Watching::Servers,
+            Self::Live { sandbox: Some(_) } => Watching::Sandbox,
+            Self::Replay { .. } => Watching::Recording,
         }
     }
 }
 
 /// What the screens draw: the live data, or a copy taken when the user froze the view.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Data {
+pub struct ScreenData {
     pub servers: Vec<ServerView>,
     pub limits: RoomLimitsConfig,
     pub audio_default: AudioProfile,
@@ -375,7 +60,7 @@ pub struct Data {
     /// frozen).
     pub log_seq: u64,
     /// When the data was current (the freeze time while frozen).
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
 }
 
 /// A short-lived message in the footer.
@@ -383,44 +68,7 @@ pub struct Data {
 pub struct Flash {
     pub text: String,
     pub error: bool,
-    pub until_ms: i64,
-}
-
-/// The table cursor shared by every list: the selected row and the first visible one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    pub selected: usize,
-    pub offset: usize,
-}
-
-impl Cursor {
-    /// Moves by `delta` rows within `len` rows.
-    pub fn step(&mut self, delta: isize, len: usize) {
-        if len == 0 {
-            *self = Self::default();
-            return;
-        }
-        self.selected = self.selected.saturating_add_signed(delta).min(len - 1);
-    }
-
-    pub fn clamp(&mut self, len: usize) {
-        self.selected = self.selected.min(len.saturating_sub(1));
-        self.offset = self.offset.min(self.selected);
-    }
-
-    /// Keeps the selection within a window of `height` rows starting at `offset`.
-    #[must_use]
-    pub fn scrolled(self, height: usize) -> Self {
-        let height = height.max(1);
-        let mut offset = self.offset.min(self.selected);
-        if self.selected >= offset + height {
-            offset = self.selected + 1 - height;
-        }
-        Self {
-            selected: self.selected,
-            offset,
-        }
-    }
+    pub(crate) until_ms: i64,
 }
 
 /// The dashboard.
@@ -429,12 +77,12 @@ pub struct App {
     pub mode: Mode,
     pub screen: Screen,
     /// The live data, always current.
-    pub live: Data,
+    pub live: ScreenData,
     /// Set while frozen: what the screens show instead of `live`.
-    pub frozen: Option<Box<Data>>,
-    pub selected_server: usize,
-    pub overview: Cursor,
-    pub connections: Cursor,
+    pub(crate) frozen: Option<Box<ScreenData>>,
+    pub(crate) selected_server: usize,
+    pub(crate) overview: Cursor,
+    pub(crate) connections: Cursor,
     pub rooms: RoomsView,
     /// The room open in the detail screen and the selected row (participants and their
     /// tracks, flattened).
@@ -453,22 +101,22 @@ pub struct App {
     pub now_ms: i64,
     pub keymap: Keymap,
     /// The `keys:` section the key map was built from, to tell a reload that changed it.
-    pub keys_config: BTreeMap<String, KeyList>,
+    pub(crate) keys_config: BTreeMap<String, KeyList>,
     /// `NO_COLOR`: every style without colour.
     pub monochrome: bool,
     /// The file the session records to, while it does (the header's `REC`).
     pub recording: Option<String>,
     pub should_quit: bool,
     /// The signal that ended the dashboard, for the exit status.
-    pub stopped_by: Option<Signal>,
+    pub(crate) stopped_by: Option<Signal>,
 }
 
 /// The room open in the room detail screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomDetail {
-    pub server: usize,
+    pub(crate) server: usize,
     pub room: String,
-    pub cursor: Cursor,
+    pub(crate) cursor: Cursor,
 }
 
 impl App {
@@ -477,7 +125,7 @@ impl App {
         Self {
             mode,
             screen: Screen::Overview,
-            live: Data {
+            live: ScreenData {
                 servers: Vec::new(),
                 limits,
                 audio_default: AudioProfile::default(),
@@ -520,14 +168,14 @@ impl App {
 
     /// Whether the terminal is too small to draw the screens (they say so instead).
     #[must_use]
-    pub fn too_small(&self) -> bool {
+    pub(crate) fn too_small(&self) -> bool {
         super::layout::too_small(ratatui::layout::Rect::new(0, 0, self.width, self.height))
     }
 
     /// The time the screens count ages from: the freeze time while frozen (ages stop),
     /// else [`App::clock_ms`].
     #[must_use]
-    pub fn view_clock_ms(&self) -> i64 {
+    pub(crate) fn view_clock_ms(&self) -> i64 {
         self.frozen
             .as_ref()
             .map_or_else(|| self.clock_ms(), |frozen| frozen.at_ms)
@@ -536,7 +184,7 @@ impl App {
     /// The time a server's room figures are drawn against: when they were read while they
     /// are stale, so a dead server's room ages stop rather than count on as if current.
     #[must_use]
-    pub fn figures_clock_ms(&self, server: &ServerView) -> i64 {
+    pub(crate) fn figures_clock_ms(&self, server: &ServerView) -> i64 {
         let now = self.view_clock_ms();
         match server.figures_at_ms() {
             Some(at) if server.is_stale() => at.min(now),
@@ -546,7 +194,7 @@ impl App {
 
     /// What the screens draw.
     #[must_use]
-    pub fn data(&self) -> &Data {
+    pub fn data(&self) -> &ScreenData {
         self.frozen.as_deref().unwrap_or(&self.live)
     }
 
@@ -734,7 +382,7 @@ impl App {
     }
 
     /// Sorts and filters the rooms of every live server for the rooms table.
-    pub fn refresh_room_order(&mut self) {
+    pub(crate) fn refresh_room_order(&mut self) {
         for server in &mut self.live.servers {
             server.room_order = self.rooms.order(server, &self.live.limits);
         }
@@ -742,7 +390,7 @@ impl App {
 
     /// After the sort or filter changed: the live order and the frozen copy's (sorting and
     /// filtering work while frozen).
-    pub fn reorder_rooms(&mut self) {
+    pub(crate) fn reorder_rooms(&mut self) {
         for data in std::iter::once(&mut self.live).chain(self.frozen.as_deref_mut()) {
             for server in &mut data.servers {
                 server.room_order = self.rooms.order(server, &data.limits);
@@ -754,14 +402,14 @@ impl App {
 /// One row of the room detail's participants table: a participant, or one of its tracks
 /// under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailRow {
+pub(crate) enum DetailRow {
     Participant(usize),
     Track(usize, usize),
 }
 
 /// The room detail's rows: each participant followed by its tracks.
 #[must_use]
-pub fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
+pub(crate) fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
     let Some(participants) = &room.participants else {
         return Vec::new();
     };

@@ -17,20 +17,20 @@ use super::render::format;
 pub struct EventDetail {
     pub id: u64,
     /// Lines scrolled past at the top.
-    pub scroll: usize,
+    pub(crate) scroll: usize,
 }
 
 /// The rows of the list in view, and the selected one (indices into the listed rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
-    pub start: usize,
-    pub end: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
     pub selected: usize,
 }
 
 /// One line of the detail view.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DetailLine {
+pub(crate) enum DetailLine {
     /// A labelled fact: time, level, server, repeats, rooms.
     Fact(&'static str, String),
     Blank,
@@ -65,7 +65,7 @@ impl EventsView {
     }
 
     #[must_use]
-    pub fn query(&self) -> &LogQuery {
+    pub(crate) fn query(&self) -> &LogQuery {
         &self.query
     }
 
@@ -99,7 +99,7 @@ impl EventsView {
 
     /// After the log, the filter or the frozen view changed: which entries the filter keeps,
     /// and a selection that left the list moves to the oldest row.
-    pub fn refresh(&mut self, log: &EventLog, seq: u64) {
+    pub(crate) fn refresh(&mut self, log: &EventLog, seq: u64) {
         if self.refreshed == Some((log.seq(), seq)) {
             return;
         }
@@ -144,7 +144,14 @@ impl EventsView {
 
     /// Moves the selection `delta` rows (older is up); with the detail open, scrolls its text
     /// instead, within `detail_lines` lines.
-    pub fn move_by(&mut self, log: &EventLog, seq: u64, delta: isize, height: usize, width: usize) {
+    pub(crate) fn move_by(
+        &mut self,
+        log: &EventLog,
+        seq: u64,
+        delta: isize,
+        height: usize,
+        width: usize,
+    ) {
         if let Some(detail) = &mut self.detail {
             let lines = log
                 .find(detail.id, seq)
@@ -168,7 +175,7 @@ impl EventsView {
 
     /// A click on row `row` of the list (0 at the top): selects the entry there, or opens it
     /// when it was selected already.
-    pub fn click(&mut self, log: &EventLog, seq: u64, row: usize, height: usize) {
+    pub(crate) fn click(&mut self, log: &EventLog, seq: u64, row: usize, height: usize) {
         if self.detail.is_some() {
             return;
         }
@@ -198,7 +205,7 @@ impl EventsView {
     }
 
     /// Opens the selected entry in the detail view.
-    pub fn open(&mut self, log: &EventLog, seq: u64) {
+    pub(crate) fn open(&mut self, log: &EventLog, seq: u64) {
         let rows = self.rows(log, seq);
         let window = self.window(&rows, 1);
         if let Some(entry) = rows.get(window.selected) {
@@ -210,7 +217,7 @@ impl EventsView {
     }
 
     /// `esc`: closes the detail view, else clears the filter, else follows the newest entry.
-    pub fn back(&mut self, log: &EventLog, seq: u64) {
+    pub(crate) fn back(&mut self, log: &EventLog, seq: u64) {
         if self.detail.take().is_some() {
             return;
         }
@@ -222,36 +229,36 @@ impl EventsView {
     }
 
     /// Opens the filter prompt (closing the detail view): keys type into it from now on.
-    pub fn start_filter(&mut self) {
+    pub(crate) fn start_filter(&mut self) {
         self.detail = None;
         self.editing = true;
     }
 
     /// Closes the prompt, keeping the filter (`enter`).
-    pub fn keep_filter(&mut self) {
+    pub(crate) fn keep_filter(&mut self) {
         self.editing = false;
     }
 
     /// Closes the prompt and drops the filter (`esc`).
-    pub fn drop_filter(&mut self, log: &EventLog, seq: u64) {
+    pub(crate) fn drop_filter(&mut self, log: &EventLog, seq: u64) {
         self.editing = false;
         self.set_filter(String::new(), log, seq);
     }
 
-    pub fn type_char(&mut self, c: char, log: &EventLog, seq: u64) {
+    pub(crate) fn type_char(&mut self, c: char, log: &EventLog, seq: u64) {
         let mut text = self.filter.clone();
         text.push(c);
         self.set_filter(text, log, seq);
     }
 
-    pub fn backspace(&mut self, log: &EventLog, seq: u64) {
+    pub(crate) fn backspace(&mut self, log: &EventLog, seq: u64) {
         let mut text = self.filter.clone();
         text.pop();
         self.set_filter(text, log, seq);
     }
 
     /// A new filter applies at once; the list follows the newest entry it keeps.
-    pub fn set_filter(&mut self, text: String, log: &EventLog, seq: u64) {
+    pub(crate) fn set_filter(&mut self, text: String, log: &EventLog, seq: u64) {
         self.query = LogQuery::parse(&text);
         self.filter = text;
         self.selected = None;
@@ -264,7 +271,7 @@ impl EventsView {
 /// and since when it repeated, its rooms, then the whole text with its line breaks kept,
 /// wrapped at spaces.
 #[must_use]
-pub fn detail_lines(entry: &LogEntry, width: usize) -> Vec<DetailLine> {
+pub(crate) fn detail_lines(entry: &LogEntry, width: usize) -> Vec<DetailLine> {
     let mut lines = vec![
         DetailLine::Fact("time", format::clock(entry.at_ms)),
         DetailLine::Fact("level", entry.level.label().to_owned()),

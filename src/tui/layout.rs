@@ -18,28 +18,28 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::Screen;
+use super::screen::Screen;
 
 /// Below this the dashboard shows "terminal too small" instead of a broken layout.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 20;
+pub(crate) const MIN_WIDTH: u16 = 60;
+pub(crate) const MIN_HEIGHT: u16 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
-    pub tabs: Rect,
-    pub main: Rect,
-    pub log: Option<Rect>,
-    pub footer: Rect,
+pub(crate) struct Areas {
+    pub(crate) header: Rect,
+    pub(crate) tabs: Rect,
+    pub(crate) main: Rect,
+    pub(crate) log: Option<Rect>,
+    pub(crate) footer: Rect,
 }
 
 #[must_use]
-pub fn too_small(area: Rect) -> bool {
+pub(crate) fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
 }
 
 #[must_use]
-pub fn areas(area: Rect, screen: Screen) -> Areas {
+pub(crate) fn areas(area: Rect, screen: Screen) -> Areas {
     let log_height = match screen {
         Screen::Events => 0,
         _ if area.height >= 40 => 10,
@@ -64,7 +64,7 @@ pub fn areas(area: Rect, screen: Screen) -> Areas {
 
 /// The rows of a table drawn in a bordered block with one header row.
 #[must_use]
-pub fn table_body(block: Rect) -> Rect {
+pub(crate) fn table_body(block: Rect) -> Rect {
     Rect {
         x: block.x.saturating_add(1),
         y: block.y.saturating_add(2),
@@ -76,7 +76,7 @@ pub fn table_body(block: Rect) -> Rect {
 /// The overview: the servers table on top (as tall as it needs, at most half), the selected
 /// server's details below.
 #[must_use]
-pub fn overview(main: Rect, servers: usize) -> (Rect, Rect) {
+pub(crate) fn overview(main: Rect, servers: usize) -> (Rect, Rect) {
     let wanted = u16::try_from(servers.max(1))
         .unwrap_or(u16::MAX)
         .saturating_add(3);
@@ -91,7 +91,7 @@ pub fn overview(main: Rect, servers: usize) -> (Rect, Rect) {
 /// The room detail: the room's facts, limits and audio profile on top, its participants and
 /// their tracks below.
 #[must_use]
-pub fn room_detail(main: Rect) -> (Rect, Rect) {
+pub(crate) fn room_detail(main: Rect) -> (Rect, Rect) {
     let [info, participants] =
         Layout::vertical([Constraint::Length(7), Constraint::Min(4)]).areas(main);
     (info, participants)
@@ -99,7 +99,7 @@ pub fn room_detail(main: Rect) -> (Rect, Rect) {
 
 /// The tab titles as drawn, with the key that opens each (from the key map).
 #[must_use]
-pub fn tab_titles(keys: [&str; 4]) -> [(Screen, String); 4] {
+pub(crate) fn tab_titles(keys: [&str; 4]) -> [(Screen, String); 4] {
     let mut titles = Screen::TABS.map(|screen| (screen, String::new()));
     for ((screen, title), key) in titles.iter_mut().zip(keys) {
         *title = if key.is_empty() {
@@ -112,11 +112,11 @@ pub fn tab_titles(keys: [&str; 4]) -> [(Screen, String); 4] {
 }
 
 /// Width of the divider ratatui's `Tabs` draws between titles (`│`).
-pub const TAB_DIVIDER: u16 = 1;
+pub(crate) const TAB_DIVIDER: u16 = 1;
 
 /// The tab under column `x` of the tab bar drawn from `titles`.
 #[must_use]
-pub fn tab_at(bar: Rect, titles: &[(Screen, String); 4], x: u16) -> Option<Screen> {
+pub(crate) fn tab_at(bar: Rect, titles: &[(Screen, String); 4], x: u16) -> Option<Screen> {
     let mut left = bar.x;
     for (screen, title) in titles {
         let width = u16::try_from(title.chars().count()).unwrap_or(u16::MAX);
@@ -130,7 +130,7 @@ pub fn tab_at(bar: Rect, titles: &[(Screen, String); 4], x: u16) -> Option<Scree
 
 /// Index of the row at screen row `y` of a table whose body is `body`, scrolled by `offset`.
 #[must_use]
-pub fn row_at(body: Rect, offset: usize, y: u16) -> Option<usize> {
+pub(crate) fn row_at(body: Rect, offset: usize, y: u16) -> Option<usize> {
     (y >= body.y && y < body.y.saturating_add(body.height))
         .then(|| offset + usize::from(y - body.y))
 }

@@ -10,7 +10,7 @@ use color_eyre::eyre::WrapErr;
 
 /// Where the log goes.
 #[must_use]
-pub fn path() -> PathBuf {
+pub(crate) fn path() -> PathBuf {
     if let Some(file) = std::env::var_os("LKTOP_LOG_FILE").filter(|v| !v.is_empty()) {
         return PathBuf::from(file);
     }
@@ -31,7 +31,7 @@ pub fn path() -> PathBuf {
 /// # Errors
 /// The file or its directory cannot be created; the message names the path and
 /// `LKTOP_LOG_FILE` as the way out.
-pub fn init() -> color_eyre::Result<PathBuf> {
+pub(crate) fn init() -> color_eyre::Result<PathBuf> {
     let path = path();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).wrap_err_with(|| {

@@ -2,24 +2,28 @@
 //! [`Action`]s, [`update`] folds them into the [`App`] state and returns [`Effect`]s for the
 //! event loop to carry out, and `render` draws the state without changing it.
 
-pub mod action;
+mod action;
 pub mod app;
-pub mod events_view;
-pub mod fixture;
-pub mod layout;
+mod cursor;
+mod events_view;
+pub mod keys;
+mod layout;
 pub mod log;
 mod logfile;
 pub mod popup;
 pub mod render;
 mod retire;
-pub mod rooms;
+mod rooms;
 mod run;
+mod screen;
+mod server_view;
 mod terminal;
 pub mod theme;
-pub mod update;
+mod update;
 
-pub use action::{Action, DemoFault, Effect, ReplayControl};
-pub use app::{App, Mode, Screen};
-pub use run::{default_log_path, run_live, run_replay};
-pub use terminal::restore;
+pub use action::DemoFault;
+pub use action::{Action, Effect, ReplayControl};
+pub use app::{App, Mode};
+pub(crate) use run::{run_live, run_replay};
+pub use screen::Screen;
 pub use update::update;

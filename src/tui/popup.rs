@@ -23,23 +23,23 @@ pub enum Popup {
 /// "Are you sure?" before a command that cannot be undone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirm {
-    pub title: String,
+    pub(crate) title: String,
     pub message: String,
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// A one-line prompt; today only the new room's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextInput {
-    pub title: String,
-    pub server: String,
+    pub(crate) title: String,
+    pub(crate) server: String,
     pub value: String,
 }
 
 impl TextInput {
     /// Why the current value cannot be used, if it cannot.
     #[must_use]
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         let name = self.value.trim();
         if name.is_empty() {
             return Some("type a room name".to_owned());
@@ -62,7 +62,7 @@ pub enum LimitsScope {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitField {
+pub(crate) enum LimitField {
     ConcurrentRooms,
     Participants,
     AudioTracks,
@@ -72,7 +72,7 @@ pub enum LimitField {
 
 impl LimitField {
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::ConcurrentRooms => "Concurrent rooms",
             Self::Participants => "Participants per room",
@@ -89,15 +89,15 @@ impl LimitField {
 pub struct LimitsEditor {
     pub scope: LimitsScope,
     /// The limits as they were when the editor opened; the candidate starts from them.
-    pub limits: RoomLimitsConfig,
-    pub selected: usize,
+    pub(crate) limits: RoomLimitsConfig,
+    pub(crate) selected: usize,
     /// Digits typed into the selected field, not yet committed.
-    pub typing: Option<String>,
+    pub(crate) typing: Option<String>,
 }
 
 impl LimitsEditor {
     #[must_use]
-    pub fn new(scope: LimitsScope, limits: RoomLimitsConfig) -> Self {
+    pub(crate) fn new(scope: LimitsScope, limits: RoomLimitsConfig) -> Self {
         Self {
             scope,
             limits,
@@ -107,7 +107,7 @@ impl LimitsEditor {
     }
 
     #[must_use]
-    pub fn fields(&self) -> &'static [LimitField] {
+    pub(crate) fn fields(&self) -> &'static [LimitField] {
         match self.scope {
             LimitsScope::Global => &[
                 LimitField::ConcurrentRooms,
@@ -125,7 +125,7 @@ impl LimitsEditor {
     }
 
     #[must_use]
-    pub fn field(&self) -> LimitField {
+    pub(crate) fn field(&self) -> LimitField {
         let fields = self.fields();
         fields[self.selected.min(fields.len() - 1)]
     }
@@ -142,7 +142,7 @@ impl LimitsEditor {
     /// A numeric field's value: `(value, inherited)` where `inherited` means the room has no
     /// value of its own and the global one applies.
     #[must_use]
-    pub fn value(&self, field: LimitField) -> (u32, bool) {
+    pub(crate) fn value(&self, field: LimitField) -> (u32, bool) {
         let global = match field {
             LimitField::ConcurrentRooms => self.limits.max_concurrent_rooms,
             LimitField::Participants => self.limits.max_participants_per_room,
@@ -164,7 +164,7 @@ impl LimitsEditor {
     }
 
     /// Sets a numeric field; `None` makes a room's value inherit the global one again.
-    pub fn set(&mut self, field: LimitField, value: Option<u32>) {
+    pub(crate) fn set(&mut self, field: LimitField, value: Option<u32>) {
         match self.scope.clone() {
             LimitsScope::Global => {
                 let value = value.unwrap_or_else(|| self.value(field).0);
@@ -192,7 +192,7 @@ impl LimitsEditor {
     }
 
     /// Left/right: one step (ten with shift); enforcement toggles.
-    pub fn step(&mut self, delta: i64) {
+    pub(crate) fn step(&mut self, delta: i64) {
         self.commit_typing();
         let field = self.field();
         if field == LimitField::Enforcement {
@@ -211,7 +211,7 @@ impl LimitsEditor {
         );
     }
 
-    pub fn type_digit(&mut self, digit: char) {
+    pub(crate) fn type_digit(&mut self, digit: char) {
         if self.field() == LimitField::Enforcement {
             return;
         }
@@ -222,7 +222,7 @@ impl LimitsEditor {
     }
 
     /// Backspace: removes a typed digit, or makes a room's value inherit the global one.
-    pub fn backspace(&mut self) {
+    pub(crate) fn backspace(&mut self) {
         match &mut self.typing {
             Some(typing) => {
                 typing.pop();
@@ -240,7 +240,7 @@ impl LimitsEditor {
 
     /// Moves typed digits into the field (a number too large to parse is kept as typed so
     /// the problem shows).
-    pub fn commit_typing(&mut self) {
+    pub(crate) fn commit_typing(&mut self) {
         if let Some(typing) = self.typing.take() {
             match typing.parse::<u32>() {
                 Ok(value) => self.set(self.field(), Some(value)),
@@ -249,7 +249,7 @@ impl LimitsEditor {
         }
     }
 
-    pub fn select(&mut self, delta: isize) {
+    pub(crate) fn select(&mut self, delta: isize) {
         self.commit_typing();
         if self.typing.is_none() {
             let len = self.fields().len();
@@ -280,7 +280,7 @@ impl LimitsEditor {
 
     /// The limits to send, typed digits included.
     #[must_use]
-    pub fn candidate(&self) -> RoomLimitsConfig {
+    pub(crate) fn candidate(&self) -> RoomLimitsConfig {
         let mut editor = self.clone();
         editor.commit_typing();
         editor.limits
@@ -288,7 +288,7 @@ impl LimitsEditor {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AudioField {
+pub(crate) enum AudioField {
     TargetLatency,
     BufferSize,
     JitterBuffer,
@@ -298,7 +298,7 @@ pub enum AudioField {
 }
 
 impl AudioField {
-    pub const ALL: [AudioField; 6] = [
+    pub(crate) const ALL: [AudioField; 6] = [
         AudioField::TargetLatency,
         AudioField::BufferSize,
         AudioField::JitterBuffer,
@@ -308,7 +308,7 @@ impl AudioField {
     ];
 
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::TargetLatency => "Target latency (ms)",
             Self::BufferSize => "Buffer size (ms)",
@@ -321,7 +321,7 @@ impl AudioField {
 
     /// The step of left/right and the allowed range, for the numeric fields.
     #[must_use]
-    pub fn numeric(self) -> Option<(u32, RangeInclusive<u32>)> {
+    pub(crate) fn numeric(self) -> Option<(u32, RangeInclusive<u32>)> {
         match self {
             Self::TargetLatency => Some((5, TARGET_LATENCY_MS)),
             Self::BufferSize => Some((5, BUFFER_SIZE_MS)),
@@ -333,7 +333,7 @@ impl AudioField {
 
 /// Where the editor's starting values came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProfileSource {
+pub(crate) enum ProfileSource {
     /// The room's metadata holds a profile.
     Room,
     /// The room has none; the configured default is shown.
@@ -345,18 +345,18 @@ pub enum ProfileSource {
 /// Edits the audio profile written into one room's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioEditor {
-    pub server: String,
-    pub room: String,
-    pub profile: AudioProfile,
-    pub source: ProfileSource,
-    pub selected: usize,
-    pub typing: Option<String>,
+    pub(crate) server: String,
+    pub(crate) room: String,
+    pub(crate) profile: AudioProfile,
+    pub(crate) source: ProfileSource,
+    pub(crate) selected: usize,
+    pub(crate) typing: Option<String>,
 }
 
 impl AudioEditor {
     /// Starts from the room's own profile, else `default`.
     #[must_use]
-    pub fn new(server: String, room: String, metadata: &str, default: AudioProfile) -> Self {
+    pub(crate) fn new(server: String, room: String, metadata: &str, default: AudioProfile) -> Self {
         let (profile, source) = match audio::read_profile(metadata) {
             Ok(Some(profile)) => (profile, ProfileSource::Room),
             Ok(None) => (default, ProfileSource::Default),
@@ -373,7 +373,7 @@ impl AudioEditor {
     }
 
     #[must_use]
-    pub fn field(&self) -> AudioField {
+    pub(crate) fn field(&self) -> AudioField {
         AudioField::ALL[self.selected.min(AudioField::ALL.len() - 1)]
     }
 
@@ -396,7 +396,7 @@ impl AudioEditor {
     }
 
     /// Left/right: a step of the field (times `multiple`), or a toggle.
-    pub fn step(&mut self, direction: i64, multiple: u32) {
+    pub(crate) fn step(&mut self, direction: i64, multiple: u32) {
         self.commit_typing();
         let field = self.field();
         if let Some(flag) = self.flag(field) {
@@ -412,7 +412,7 @@ impl AudioEditor {
         }
     }
 
-    pub fn type_digit(&mut self, digit: char) {
+    pub(crate) fn type_digit(&mut self, digit: char) {
         if self.field().numeric().is_some() {
             let typing = self.typing.get_or_insert_with(String::new);
             if typing.len() < 10 {
@@ -421,7 +421,7 @@ impl AudioEditor {
         }
     }
 
-    pub fn backspace(&mut self) {
+    pub(crate) fn backspace(&mut self) {
         if let Some(typing) = &mut self.typing {
             typing.pop();
             if typing.is_empty() {
@@ -430,7 +430,7 @@ impl AudioEditor {
         }
     }
 
-    pub fn commit_typing(&mut self) {
+    pub(crate) fn commit_typing(&mut self) {
         if let Some(typing) = self.typing.take() {
             let field = self.field();
             match typing.parse::<u32>() {
@@ -444,7 +444,7 @@ impl AudioEditor {
         }
     }
 
-    pub fn select(&mut self, delta: isize) {
+    pub(crate) fn select(&mut self, delta: isize) {
         self.commit_typing();
         if self.typing.is_none() {
             self.selected = self
@@ -456,7 +456,7 @@ impl AudioEditor {
 
     /// The profile to send, typed digits included.
     #[must_use]
-    pub fn candidate(&self) -> AudioProfile {
+    pub(crate) fn candidate(&self) -> AudioProfile {
         let mut editor = self.clone();
         editor.commit_typing();
         editor.profile
@@ -464,7 +464,7 @@ impl AudioEditor {
 
     /// Why the profile as edited would be refused.
     #[must_use]
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         if let Some(typing) = &self.typing
             && typing.parse::<u32>().is_err()
         {

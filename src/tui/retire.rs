@@ -10,7 +10,7 @@ type Retired = Box<dyn Send>;
 static RETIREMENT: OnceLock<Option<Sender<Retired>>> = OnceLock::new();
 
 /// Drops `value` on the freeing thread (or here, when that thread cannot be started).
-pub fn retire<T: Send + 'static>(value: T) {
+pub(crate) fn retire<T: Send + 'static>(value: T) {
     let sender = RETIREMENT.get_or_init(|| {
         let (sender, retired) = mpsc::channel::<Retired>();
         std::thread::Builder::new()

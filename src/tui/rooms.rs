@@ -7,10 +7,11 @@ use crate::config::RoomLimitsConfig;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
 
-use super::app::{Cursor, ServerView};
+use super::cursor::Cursor;
+use super::server_view::ServerView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortColumn {
+pub(crate) enum SortColumn {
     #[default]
     Name,
     Participants,
@@ -22,7 +23,7 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 6] = [
+    pub(crate) const ALL: [SortColumn; 6] = [
         SortColumn::Name,
         SortColumn::Participants,
         SortColumn::Audio,
@@ -32,7 +33,7 @@ impl SortColumn {
     ];
 
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Name => "name",
             Self::Participants => "participants",
@@ -44,21 +45,21 @@ impl SortColumn {
     }
 
     #[must_use]
-    pub fn next(self) -> Self {
+    pub(crate) fn next(self) -> Self {
         let index = Self::ALL.iter().position(|c| *c == self).unwrap_or(0);
         Self::ALL[(index + 1) % Self::ALL.len()]
     }
 
     /// The direction a column starts in: names A→Z, numbers and ages largest first.
     #[must_use]
-    pub fn default_descending(self) -> bool {
+    pub(crate) fn default_descending(self) -> bool {
         !matches!(self, Self::Name)
     }
 }
 
 /// One condition of a filter query.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Term {
+pub(crate) enum Term {
     /// The room name contains this (case-insensitive).
     Name(String),
     /// Only rooms over one of their limits (`!`).
@@ -68,14 +69,14 @@ pub enum Term {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counted {
+pub(crate) enum Counted {
     Participants,
     Audio,
     Video,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
+pub(crate) enum Comparison {
     Less,
     LessOrEqual,
     Equal,
@@ -85,16 +86,16 @@ pub enum Comparison {
 
 /// A parsed filter: every term must match.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Query {
-    pub terms: Vec<Term>,
+pub(crate) struct Query {
+    pub(crate) terms: Vec<Term>,
 }
 
 /// A word of a filter that cannot be read, and why: `p>: a number must follow >`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterError {
     /// The word as read (spaces around its operator removed).
-    pub word: String,
-    pub problem: String,
+    pub(crate) word: String,
+    pub(crate) problem: String,
 }
 
 impl std::fmt::Display for FilterError {
@@ -126,7 +127,7 @@ impl Query {
     /// The first word with a comparison operator that is not a comparison lktop can make: an
     /// unknown field (`q>3`), a missing or malformed number (`p>`, `p>x`), an unknown operator
     /// (`p>>3`). Such a word is never taken for a name search.
-    pub fn parse(text: &str) -> Result<Self, FilterError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, FilterError> {
         let terms = join_operators(text)
             .split_whitespace()
             .map(|word| {
@@ -143,12 +144,13 @@ impl Query {
     }
 
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 
     #[must_use]
-    pub fn matches(&self, room: &RoomSummary, violating: bool) -> bool {
+    pub(crate) fn matches(&self, room: &RoomSummary, violating: bool) -> bool {
         self.terms.iter().all(|term| match term {
             Term::Name(part) => room.name.to_lowercase().contains(part.as_str()),
             Term::Violating => violating,
@@ -238,13 +240,13 @@ fn parse_count(word: &str) -> Result<Term, FilterError> {
 /// The rooms table's settings and cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoomsView {
-    pub sort: SortColumn,
-    pub descending: bool,
+    pub(crate) sort: SortColumn,
+    pub(crate) descending: bool,
     /// The filter as typed.
     pub filter: String,
     /// The filter applied: `filter` parsed, or while `filter` cannot be parsed, the last one
     /// that could.
-    pub query: Query,
+    pub(crate) query: Query,
     /// Why `filter` cannot be parsed, shown on the filter's line.
     pub filter_problem: Option<FilterError>,
     /// While the user types a filter: the text before editing began, restored by `esc`.
@@ -255,7 +257,7 @@ pub struct RoomsView {
 impl RoomsView {
     /// Takes `text` as the filter; a text that cannot be parsed keeps the last query that
     /// could applied, and says why in `filter_problem`.
-    pub fn set_filter(&mut self, text: String) {
+    pub(crate) fn set_filter(&mut self, text: String) {
         match Query::parse(&text) {
             Ok(query) => {
                 self.query = query;
@@ -268,7 +270,7 @@ impl RoomsView {
 
     /// The names of `server`'s rooms that pass the filter, in table order.
     #[must_use]
-    pub fn order(&self, server: &ServerView, limits: &RoomLimitsConfig) -> Vec<String> {
+    pub(crate) fn order(&self, server: &ServerView, limits: &RoomLimitsConfig) -> Vec<String> {
         let Some(snapshot) = &server.snapshot else {
             return Vec::new();
         };

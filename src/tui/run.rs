@@ -8,7 +8,7 @@
 //! key is drawn within a frame whatever the engine, the sandbox or the disk are doing.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,10 +23,10 @@ use tokio_stream::{Stream, StreamExt};
 use crate::config::{ConfigSources, LoadedConfig};
 use crate::engine::Engine;
 use crate::events::{EngineEvent, now_ms};
-use crate::keymap::Keymap;
 use crate::record::{PlayOptions, Replay, ReplayHandle, ReplayItem};
 use crate::session::{DemoControl, Session, SessionOptions};
 use crate::signals::{Signal, Signals};
+use crate::tui::keys::Keymap;
 
 use super::action::{Action, Effect, ReplayControl};
 use super::app::{App, Mode};
@@ -65,7 +65,7 @@ fn monochrome() -> bool {
 ///
 /// # Errors
 /// The runtime, the terminal or the engine cannot start, or the recording cannot be created.
-pub fn run_live(
+pub(crate) fn run_live(
     loaded: LoadedConfig,
     sources: ConfigSources,
     record: Option<&Path>,
@@ -100,7 +100,7 @@ pub fn run_live(
         app.keys_config = keys_config;
         app.monochrome = monochrome();
         app.recording = session.recording().map(|path| path.display().to_string());
-        let source = Source::Live {
+        let source = DashboardSource::Live {
             engine: session.engine(),
             demo: session.demo(),
         };
@@ -121,7 +121,7 @@ pub fn run_live(
 ///
 /// # Errors
 /// The runtime or the terminal cannot start, or the recording cannot be opened.
-pub fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result<ExitCode> {
+pub(crate) fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result<ExitCode> {
     if let Some(code) = require_terminal() {
         return Ok(code);
     }
@@ -153,7 +153,7 @@ pub fn run_replay(file: &Path, speed: f64, keymap: Keymap) -> color_eyre::Result
         let result = drive(
             &mut app,
             ReceiverStream::new(items),
-            Source::Replay { handle: &handle },
+            DashboardSource::Replay { handle: &handle },
         )
         .await;
         finish(result, &log_file)
@@ -176,7 +176,7 @@ fn finish(
 }
 
 /// Where the dashboard's data comes from and what its effects act on.
-enum Source<'a> {
+enum DashboardSource<'a> {
     Live {
         engine: &'a Engine,
         demo: Option<DemoControl>,
@@ -248,7 +248,7 @@ where
 async fn drive<T>(
     app: &mut App,
     data: ReceiverStream<T>,
-    source: Source<'_>,
+    source: DashboardSource<'_>,
 ) -> color_eyre::Result<Option<Signal>>
 where
     T: IntoAction + Send + 'static,
@@ -322,7 +322,7 @@ fn draw(guard: &mut TerminalGuard, app: &App, panic_on_draw: bool) -> color_eyre
 fn fold(
     app: &mut App,
     actions: Vec<Action>,
-    source: &Source<'_>,
+    source: &DashboardSource<'_>,
     feedback: &mpsc::UnboundedSender<Action>,
     guard: &mut TerminalGuard,
 ) -> color_eyre::Result<()> {
@@ -343,12 +343,12 @@ fn fold(
 /// at once (before anything else arrives) when there is one.
 fn carry_out(
     effect: Effect,
-    source: &Source<'_>,
+    source: &DashboardSource<'_>,
     feedback: &mpsc::UnboundedSender<Action>,
     guard: &mut TerminalGuard,
 ) -> color_eyre::Result<Option<Action>> {
     let follow_up = match (effect, source) {
-        (Effect::Quit, _) | (Effect::Replay(_), Source::Live { .. }) => None,
+        (Effect::Quit, _) | (Effect::Replay(_), DashboardSource::Live { .. }) => None,
         (Effect::Suspend, _) => {
             // The terminal as it was before lktop, for the shell while lktop is stopped.
             super::terminal::restore();
@@ -362,13 +362,13 @@ fn carry_out(
         }
         // The id comes back at once, so the `sent` line is logged before the outcome that
         // arrives later through the engine's stream.
-        (Effect::Send(command), Source::Live { engine, .. }) => {
+        (Effect::Send(command), DashboardSource::Live { engine, .. }) => {
             Some(match engine.send(command.clone()) {
                 Ok(id) => Action::CommandQueued { id, command },
                 Err(reason) => Action::CommandRefused { command, reason },
             })
         }
-        (Effect::Fault(fault), Source::Live { demo, .. }) => match demo {
+        (Effect::Fault(fault), DashboardSource::Live { demo, .. }) => match demo {
             Some(demo) => {
                 let injected = demo.inject(fault);
                 let feedback = feedback.clone();
@@ -383,27 +383,29 @@ fn carry_out(
                 result: Err("fault keys work only on the built-in sandbox".to_owned()),
             }),
         },
-        (Effect::Replay(control), Source::Replay { handle }) => {
+        (Effect::Replay(control), DashboardSource::Replay { handle }) => {
             match control {
                 ReplayControl::Pause => handle.pause(),
                 ReplayControl::Resume => handle.resume(),
+                ReplayControl::Skip(span) => handle.skip(span),
+                ReplayControl::SetSpeed(speed) => {
+                    // `update` keeps the speed within the player's range; were it outside,
+                    // the player would keep playing at its speed.
+                    if let Err(err) = handle.set_speed(speed) {
+                        tracing::warn!(%err, "replay speed unchanged");
+                    }
+                }
             }
             None
         }
-        (Effect::Send(command), Source::Replay { .. }) => Some(Action::CommandRefused {
+        (Effect::Send(command), DashboardSource::Replay { .. }) => Some(Action::CommandRefused {
             command,
             reason: "a replay is read-only".to_owned(),
         }),
-        (Effect::Fault(fault), Source::Replay { .. }) => Some(Action::FaultInjected {
+        (Effect::Fault(fault), DashboardSource::Replay { .. }) => Some(Action::FaultInjected {
             fault,
             result: Err("a replay has no server".to_owned()),
         }),
     };
     Ok(follow_up)
-}
-
-/// The path the dashboard logs to.
-#[must_use]
-pub fn default_log_path() -> PathBuf {
-    super::logfile::path()
 }

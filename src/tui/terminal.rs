@@ -11,7 +11,7 @@ use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
 
 /// The dashboard's terminal; restored when dropped.
-pub struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     terminal: DefaultTerminal,
 }
 
@@ -22,7 +22,7 @@ impl TerminalGuard {
     ///
     /// # Errors
     /// The terminal cannot be switched to raw mode or the alternate screen.
-    pub fn enter() -> io::Result<Self> {
+    pub(crate) fn enter() -> io::Result<Self> {
         let terminal = ratatui::try_init()?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -36,7 +36,7 @@ impl TerminalGuard {
         Ok(Self { terminal })
     }
 
-    pub fn terminal(&mut self) -> &mut DefaultTerminal {
+    pub(crate) fn terminal(&mut self) -> &mut DefaultTerminal {
         &mut self.terminal
     }
 
@@ -44,7 +44,7 @@ impl TerminalGuard {
     ///
     /// # Errors
     /// The terminal cannot be switched back to raw mode or the alternate screen.
-    pub fn resume(&mut self) -> io::Result<()> {
+    pub(crate) fn resume(&mut self) -> io::Result<()> {
         crossterm::terminal::enable_raw_mode()?;
         execute!(
             io::stdout(),
@@ -63,7 +63,7 @@ impl TerminalGuard {
     ///
     /// # Errors
     /// The terminal's size cannot be read or the screen cannot be cleared.
-    pub fn redraw_all(&mut self) -> io::Result<()> {
+    pub(crate) fn redraw_all(&mut self) -> io::Result<()> {
         let size = self.terminal.size()?;
         self.terminal
             .resize(Rect::new(0, 0, size.width, size.height))
@@ -77,7 +77,7 @@ impl Drop for TerminalGuard {
 }
 
 /// Idempotent: safe to run from the panic hook and again from the guard.
-pub fn restore() {
+pub(crate) fn restore() {
     let _ = execute!(
         io::stdout(),
         DisableMouseCapture,

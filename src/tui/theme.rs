@@ -6,12 +6,12 @@ use ratatui::style::{Color, Modifier, Style};
 use crate::quality::Grade;
 use crate::reconnect::ConnectionState;
 
-use super::app::ServerHealth;
 use super::log::Level;
+use super::server_view::ServerHealth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
-    pub monochrome: bool,
+    pub(crate) monochrome: bool,
 }
 
 impl Theme {
@@ -34,22 +34,26 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn fg(self, color: Color) -> Style {
+    pub(crate) fn fg(self, color: Color) -> Style {
         self.paint(Style::new().fg(color))
     }
 
     #[must_use]
-    pub fn title(self) -> Style {
+    pub(crate) fn title(self) -> Style {
         self.paint(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD))
     }
 
     #[must_use]
-    pub fn dim(self) -> Style {
+    #[expect(
+        clippy::unused_self,
+        reason = "dimming needs no colour, so monochrome changes nothing; a style like the others"
+    )]
+    pub(crate) fn dim(self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
     }
 
     #[must_use]
-    pub fn header_row(self) -> Style {
+    pub(crate) fn header_row(self) -> Style {
         self.paint(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
     }
 
@@ -67,12 +71,12 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn key(self) -> Style {
+    pub(crate) fn key(self) -> Style {
         self.badge(Color::Cyan)
     }
 
     #[must_use]
-    pub fn badge(self, color: Color) -> Style {
+    pub(crate) fn badge(self, color: Color) -> Style {
         self.paint(
             Style::new()
                 .fg(Color::Black)
@@ -87,29 +91,29 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn ok(self) -> Style {
+    pub(crate) fn ok(self) -> Style {
         self.fg(Color::Green)
     }
 
     #[must_use]
-    pub fn warn(self) -> Style {
+    pub(crate) fn warn(self) -> Style {
         self.paint(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
     }
 
     #[must_use]
-    pub fn error(self) -> Style {
+    pub(crate) fn error(self) -> Style {
         self.paint(Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
     }
 
     /// A sample that was lost (requests made, none answered).
     #[must_use]
-    pub fn lost(self) -> Style {
+    pub(crate) fn lost(self) -> Style {
         self.paint(Style::new().fg(Color::Red))
     }
 
     /// Muted tracks: grey, or dim without colour (never both: grey dimmed is unreadable).
     #[must_use]
-    pub fn muted(self) -> Style {
+    pub(crate) fn muted(self) -> Style {
         if self.monochrome {
             Style::new().add_modifier(Modifier::DIM)
         } else {
@@ -118,7 +122,7 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn state(self, state: ConnectionState) -> Style {
+    pub(crate) fn state(self, state: ConnectionState) -> Style {
         match state {
             ConnectionState::Connected => self.ok(),
             ConnectionState::Connecting => self.fg(Color::Cyan),
@@ -129,7 +133,7 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn health(self, health: ServerHealth) -> Style {
+    pub(crate) fn health(self, health: ServerHealth) -> Style {
         match health {
             ServerHealth::Up => self.ok(),
             ServerHealth::Unknown => self.dim(),
@@ -138,7 +142,7 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn grade(self, grade: Option<Grade>) -> Style {
+    pub(crate) fn grade(self, grade: Option<Grade>) -> Style {
         match grade {
             Some(Grade::Excellent) => {
                 self.paint(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
@@ -151,7 +155,7 @@ impl Theme {
     }
 
     #[must_use]
-    pub fn level(self, level: Level) -> Style {
+    pub(crate) fn level(self, level: Level) -> Style {
         match level {
             Level::Info => Style::new(),
             Level::Action => self.fg(Color::Cyan),
@@ -162,7 +166,7 @@ impl Theme {
 
     /// A value over its limit.
     #[must_use]
-    pub fn over(self) -> Style {
+    pub(crate) fn over(self) -> Style {
         self.error()
     }
 }

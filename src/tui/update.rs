@@ -2,25 +2,34 @@
 //! arguments (the time comes in with `Tick` and engine events) and returns what the event loop
 //! must do, so every action is unit-tested without a terminal, an engine or a clock.
 
+use std::time::Duration;
+
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 use ratatui::layout::Rect;
 
 use crate::events::{Command, EngineEvent, EventKind};
-use crate::keymap::KeyAction;
+use crate::record::MAX_SPEED;
 use crate::signals::Signal;
 
 use super::action::{Action, DemoFault, Effect, ReplayControl};
-use super::app::{App, Cursor, DetailRow, Flash, Mode, RoomDetail, Screen, detail_rows};
+use super::app::{App, DetailRow, Flash, Mode, RoomDetail, detail_rows};
+use super::cursor::Cursor;
+use super::keys::KeyAction;
 use super::layout;
 use super::log::{Level, LogEntry, describe_command, describe_command_outcome};
 use super::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextInput};
+use super::screen::Screen;
 
 /// How long a footer message stays.
 const FLASH_MS: i64 = 4000;
 /// Rows moved per mouse wheel notch.
 const WHEEL_ROWS: isize = 3;
+/// How far the skip key jumps ahead in a recording.
+const REPLAY_SKIP: Duration = Duration::from_secs(10);
+/// The slowest replay the speed keys reach; the fastest is the player's own limit.
+const MIN_REPLAY_SPEED: f64 = 1.0 / 16.0;
 
 /// Applies `action` to `app` and returns what the event loop must do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -151,7 +160,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if app.too_small() {
         return match app
             .keymap
-            .action_for(&key, app.screen.context(), app.mode.is_demo())
+            .action_for(&key, app.screen.context(), app.mode.watching())
         {
             Some(KeyAction::Quit) => on_key_action(app, KeyAction::Quit),
             Some(KeyAction::Suspend) => vec![Effect::Suspend],
@@ -171,7 +180,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match app
         .keymap
-        .action_for(&key, app.screen.context(), app.mode.is_demo())
+        .action_for(&key, app.screen.context(), app.mode.watching())
     {
         Some(action) => on_key_action(app, action),
         None => Vec::new(),
@@ -256,6 +265,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
                 return send(app, Command::RetryNow { server });
             }
         }
+        KeyAction::ReloadConfig => return send(app, Command::ReloadConfig),
         KeyAction::Filter => {
             app.rooms.editing_from = Some(app.rooms.filter.clone());
         }
@@ -381,6 +391,18 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::FaultErrors => return vec![Effect::Fault(DemoFault::ErrorBurst)],
         KeyAction::FaultRestart => return vec![Effect::Fault(DemoFault::Restart)],
         KeyAction::FaultClear => return vec![Effect::Fault(DemoFault::Clear)],
+        KeyAction::ReplayFaster => return change_replay_speed(app, 2.0),
+        KeyAction::ReplaySlower => return change_replay_speed(app, 0.5),
+        KeyAction::ReplaySkip => {
+            if app.mode.is_replay() {
+                flash(
+                    app,
+                    format!("skipped {} s ahead", REPLAY_SKIP.as_secs()),
+                    false,
+                );
+                return vec![Effect::Replay(ReplayControl::Skip(REPLAY_SKIP))];
+            }
+        }
     }
     Vec::new()
 }
@@ -419,6 +441,26 @@ fn pause(app: &mut App) -> Vec<Effect> {
             paused: !app.polling_paused,
         })],
     }
+}
+
+/// Multiplies the replay's speed by `factor`, within what the player accepts.
+fn change_replay_speed(app: &mut App, factor: f64) -> Vec<Effect> {
+    let Mode::Replay { speed, .. } = &mut app.mode else {
+        return Vec::new();
+    };
+    let (at_limit, limit) = if factor > 1.0 {
+        (*speed >= MAX_SPEED, "fastest")
+    } else {
+        (*speed <= MIN_REPLAY_SPEED, "slowest")
+    };
+    if at_limit {
+        flash(app, format!("replay: already at the {limit} speed"), true);
+        return Vec::new();
+    }
+    let changed = (*speed * factor).clamp(MIN_REPLAY_SPEED, MAX_SPEED);
+    *speed = changed;
+    flash(app, format!("replay speed ×{changed}"), false);
+    vec![Effect::Replay(ReplayControl::SetSpeed(changed))]
 }
 
 fn selected_server_name(app: &App) -> Option<String> {
@@ -659,7 +701,7 @@ fn click(app: &mut App, column: u16, row: u16) {
 
 /// The first key of each tab's binding, for the tab bar.
 #[must_use]
-pub fn tab_keys(app: &App) -> [String; 4] {
+pub(crate) fn tab_keys(app: &App) -> [String; 4] {
     [
         KeyAction::ShowOverview,
         KeyAction::ShowConnections,

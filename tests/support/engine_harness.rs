@@ -11,7 +11,7 @@ use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{EngineEvent, EventKind, Outcome, now_ms};
-use lktop::keymap::Keymap;
+use lktop::tui::keys::Keymap;
 use lktop::tui::{Action, App, Mode, update};
 use secrecy::SecretString;
 use tokio::sync::mpsc;

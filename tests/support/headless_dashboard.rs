@@ -4,7 +4,7 @@
 
 use lktop::config::RoomLimitsConfig;
 use lktop::events::{EngineEvent, now_ms};
-use lktop::keymap::Keymap;
+use lktop::tui::keys::Keymap;
 use lktop::tui::{Action, App, Mode, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -12,7 +12,7 @@
 use super::{Level, LogEntry};
 
 /// The filter syntax for the help overlay: what to type, what it keeps.
-pub const SYNTAX: [(&str, &str); 4] = [
+pub(crate) const SYNTAX: [(&str, &str); 4] = [
     (
         "word",
         "entries whose text or server contains it (any case)",
@@ -43,13 +43,13 @@ enum Term {
 
 /// A parsed filter; the empty one keeps everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogQuery {
+pub(crate) struct LogQuery {
     terms: Vec<Term>,
 }
 
 impl LogQuery {
     #[must_use]
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let terms = text
             .split_whitespace()
             .filter_map(|word| {
@@ -75,13 +75,13 @@ impl LogQuery {
     }
 
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 
     /// What is wrong with the filter, when a part of it can match nothing.
     #[must_use]
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         self.terms.iter().find_map(|term| match term {
             Term::UnknownLevel(level) => Some(format!(
                 "no level starts with \"{level}\" (info, action, warn, error)"
@@ -91,7 +91,7 @@ impl LogQuery {
     }
 
     #[must_use]
-    pub fn matches(&self, entry: &LogEntry) -> bool {
+    pub(crate) fn matches(&self, entry: &LogEntry) -> bool {
         let server = entry.server.as_deref().unwrap_or("").to_lowercase();
         let mut text: Option<String> = None;
         self.terms.iter().all(|term| match term {

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// the tenth matters), then `37 s`, `4 min 12 s`, `1 h 3 min`, `2 d 5 h`; a zero lower unit is
 /// left out (`4 min`).
 #[must_use]
-pub fn span(duration: Duration) -> String {
+pub(crate) fn span(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 9_950 {
         let tenths = (ms + 50) / 100;
@@ -33,13 +33,13 @@ pub fn span(duration: Duration) -> String {
 
 /// [`span`] of a count of milliseconds.
 #[must_use]
-pub fn span_ms(ms: u64) -> String {
+pub(crate) fn span_ms(ms: u64) -> String {
     span(Duration::from_millis(ms))
 }
 
 /// A request's latency: `850 µs`, `12.3 ms`, `487 ms`, `1.2 s`.
 #[must_use]
-pub fn latency(duration: Duration) -> String {
+pub(crate) fn latency(duration: Duration) -> String {
     let micros = duration.as_micros();
     if micros < 1_000 {
         return format!("{micros} µs");
@@ -57,7 +57,7 @@ pub fn latency(duration: Duration) -> String {
 
 /// A ratio in 0..=1 as a percentage with one decimal: `92.0 %`, `100 %` only when it is.
 #[must_use]
-pub fn percent(ratio: f64) -> String {
+pub(crate) fn percent(ratio: f64) -> String {
     if ratio >= 1.0 {
         "100 %".to_owned()
     } else {

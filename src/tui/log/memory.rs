@@ -11,10 +11,10 @@ use crate::quality::Grade;
 
 /// One exceeded limit: the room (`None`: the server-wide limit) and which limit. Its counts
 /// are not part of it: a count that changes is the same violation going on.
-pub type ViolationKey = (Option<String>, LimitKind);
+pub(crate) type ViolationKey = (Option<String>, LimitKind);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Memory {
+pub(crate) struct Memory {
     servers: HashMap<String, ServerMemory>,
 }
 
@@ -27,18 +27,18 @@ struct ServerMemory {
 
 /// A grade that is news: the server's first, or another than before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GradeNews {
+pub(crate) enum GradeNews {
     First,
     ChangedFrom(Grade),
 }
 
 /// How a new set of violations differs from the last one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ViolationChanges {
+pub(crate) struct ViolationChanges {
     /// Limits exceeded now that were not before, as reported now.
-    pub started: Vec<Violation>,
+    pub(crate) started: Vec<Violation>,
     /// Limits exceeded before that are not now, as last reported.
-    pub ended: Vec<Violation>,
+    pub(crate) ended: Vec<Violation>,
 }
 
 impl Memory {
@@ -47,12 +47,12 @@ impl Memory {
     }
 
     /// Records the server's state; returns the one before (`None` before the first).
-    pub fn state(&mut self, server: &str, state: ServerState) -> Option<ServerState> {
+    pub(crate) fn state(&mut self, server: &str, state: ServerState) -> Option<ServerState> {
         self.server(server).state.replace(state)
     }
 
     /// Whether the server is known to be down or refusing the credentials.
-    pub fn is_out(&mut self, server: &str) -> bool {
+    pub(crate) fn is_out(&mut self, server: &str) -> bool {
         matches!(
             self.server(server).state,
             Some(ServerState::Down | ServerState::Unauthenticated)
@@ -60,7 +60,7 @@ impl Memory {
     }
 
     /// Records the server's grade; says so when it is news (`None` while it stays).
-    pub fn grade(&mut self, server: &str, grade: Grade) -> Option<GradeNews> {
+    pub(crate) fn grade(&mut self, server: &str, grade: Grade) -> Option<GradeNews> {
         match self.server(server).grade.replace(grade) {
             None => Some(GradeNews::First),
             Some(previous) if previous != grade => Some(GradeNews::ChangedFrom(previous)),
@@ -70,7 +70,7 @@ impl Memory {
 
     /// Records the server's current violations; returns which started and which ended, each
     /// in a stable order (the server-wide limit first, then by room and limit).
-    pub fn violations(&mut self, server: &str, now: &[Violation]) -> ViolationChanges {
+    pub(crate) fn violations(&mut self, server: &str, now: &[Violation]) -> ViolationChanges {
         let current: HashMap<ViolationKey, Violation> = now
             .iter()
             .map(|violation| ((violation.room.clone(), violation.kind), violation.clone()))

@@ -16,9 +16,10 @@ mod ring;
 mod rooms;
 mod wording;
 
-pub use filter::{LogQuery, SYNTAX as FILTER_SYNTAX};
-pub use ring::{COLLAPSE_WINDOW, EventLog, LOG_CAPACITY};
-pub use wording::{describe_command, describe_command_outcome};
+pub(crate) use filter::{LogQuery, SYNTAX as FILTER_SYNTAX};
+pub use ring::EventLog;
+pub(crate) use ring::LOG_CAPACITY;
+pub(crate) use wording::{describe_command, describe_command_outcome};
 
 use crate::limits::LimitKind;
 use crate::quality::Grade;
@@ -35,10 +36,10 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 4] = [Level::Info, Level::Action, Level::Warn, Level::Error];
+    pub(crate) const ALL: [Level; 4] = [Level::Info, Level::Action, Level::Warn, Level::Error];
 
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Info => "info",
             Self::Action => "action",
@@ -52,7 +53,7 @@ impl Level {
 /// *what* happened, never the ones that change from one repeat to the next (counts, delays,
 /// attempt numbers), which the collapsed entry shows as of the latest repeat.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CollapseKey {
+pub(crate) enum CollapseKey {
     /// The same error text from a poll.
     PollFailed {
         error: String,
@@ -96,7 +97,7 @@ pub enum CollapseKey {
 
 /// What an enforcement acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnforcementTarget {
+pub(crate) enum EnforcementTarget {
     Participant {
         room: String,
         identity: String,
@@ -110,26 +111,26 @@ pub enum EnforcementTarget {
 
 /// One entry the wording wants in the log, before the ring gives it a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    pub level: Level,
-    pub server: Option<String>,
+pub(crate) struct Note {
+    pub(crate) level: Level,
+    pub(crate) server: Option<String>,
     /// The rooms it is about, for the `room:` filter.
-    pub rooms: Vec<String>,
+    pub(crate) rooms: Vec<String>,
     /// The words before the repeat counter (`poll failed`).
-    pub head: String,
+    pub(crate) head: String,
     /// The words after it, with their own leading separator (`: connection refused`); may
     /// hold line breaks.
-    pub detail: String,
+    pub(crate) detail: String,
     /// Set when a repeat of it collapses into one entry.
-    pub key: Option<CollapseKey>,
+    pub(crate) key: Option<CollapseKey>,
     /// A change of its server's state (down, back up, unauthenticated): repeats of the
     /// server's entries on either side of it are told apart.
-    pub state_change: bool,
+    pub(crate) state_change: bool,
 }
 
 impl Note {
     #[must_use]
-    pub fn new(level: Level, server: Option<&str>, head: impl Into<String>) -> Self {
+    pub(crate) fn new(level: Level, server: Option<&str>, head: impl Into<String>) -> Self {
         Self {
             level,
             server: server.map(str::to_owned),
@@ -142,31 +143,31 @@ impl Note {
     }
 
     #[must_use]
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self
     }
 
     #[must_use]
-    pub fn collapsing(mut self, key: CollapseKey) -> Self {
+    pub(crate) fn collapsing(mut self, key: CollapseKey) -> Self {
         self.key = Some(key);
         self
     }
 
     #[must_use]
-    pub fn about(mut self, room: &str) -> Self {
+    pub(crate) fn about(mut self, room: &str) -> Self {
         self.rooms.push(room.to_owned());
         self
     }
 
     #[must_use]
-    pub fn about_all<'a>(mut self, rooms: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(crate) fn about_all<'a>(mut self, rooms: impl IntoIterator<Item = &'a str>) -> Self {
         self.rooms.extend(rooms.into_iter().map(str::to_owned));
         self
     }
 
     #[must_use]
-    pub fn state_change(mut self) -> Self {
+    pub(crate) fn state_change(mut self) -> Self {
         self.state_change = true;
         self
     }
@@ -176,20 +177,20 @@ impl Note {
 pub struct LogEntry {
     /// Its place in the log: increases by one per entry or repeat over the whole session, so
     /// an entry that repeats gets a new one and moves past newer entries.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// Names the entry for its whole life (its first `seq`): a selection or a detail view
     /// follows it when it moves.
-    pub id: u64,
+    pub(crate) id: u64,
     /// When it happened; for a collapsed entry, the latest repeat.
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
     /// When the first of its repeats happened.
-    pub first_at_ms: i64,
+    pub(crate) first_at_ms: i64,
     /// How many times it happened.
-    pub count: u64,
+    pub(crate) count: u64,
     pub level: Level,
-    pub server: Option<String>,
+    pub(crate) server: Option<String>,
     /// The rooms it is about.
-    pub rooms: Vec<String>,
+    pub(crate) rooms: Vec<String>,
     pub(crate) head: String,
     pub(crate) detail: String,
     pub(crate) key: Option<CollapseKey>,
@@ -216,13 +217,13 @@ impl LogEntry {
 
     /// The words without the repeat counter (the detail view shows count and time apart).
     #[must_use]
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         format!("{}{}", self.head, self.detail)
     }
 
     /// [`LogEntry::text`] on one line: each line break becomes ` · `.
     #[must_use]
-    pub fn one_line(&self) -> String {
+    pub(crate) fn one_line(&self) -> String {
         let text = self.text();
         if !text.contains('\n') {
             return text;

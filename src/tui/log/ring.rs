@@ -21,12 +21,12 @@ use super::memory::Memory;
 use super::{Level, LogEntry, Note, wording};
 
 /// Entries kept; older ones are dropped.
-pub const LOG_CAPACITY: usize = 2000;
+pub(crate) const LOG_CAPACITY: usize = 2000;
 
 /// How far back (in entries) a repeat looks for the entry it repeats: a tenth of the ring.
 /// A repeat that comes later starts a new line, so an old count is never revived far away
 /// from what happened since.
-pub const COLLAPSE_WINDOW: usize = 200;
+pub(crate) const COLLAPSE_WINDOW: usize = 200;
 
 /// An entry as a frozen view saw it before it moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct EventLog {
 impl EventLog {
     /// The sequence number of the newest entry (0 before the first).
     #[must_use]
-    pub fn seq(&self) -> u64 {
+    pub(crate) fn seq(&self) -> u64 {
         self.seq
     }
 
@@ -99,18 +99,18 @@ impl EventLog {
 
     /// A frozen view shows the entries up to `seq` from now on (`None`: it thawed); entries
     /// it shows keep their place in it when they repeat.
-    pub fn hold(&mut self, seq: Option<u64>) {
+    pub(crate) fn hold(&mut self, seq: Option<u64>) {
         self.held = seq;
         self.left_behind.clear();
     }
 
     /// Adds a plain entry of the dashboard's own (never collapsed).
-    pub fn push(&mut self, at_ms: i64, level: Level, server: Option<&str>, text: String) {
+    pub(crate) fn push(&mut self, at_ms: i64, level: Level, server: Option<&str>, text: String) {
         self.add(at_ms, Note::new(level, server, text));
     }
 
     /// Adds the entries an engine event deserves (none for routine statuses and snapshots).
-    pub fn record(&mut self, event: &EngineEvent) {
+    pub(crate) fn record(&mut self, event: &EngineEvent) {
         if let EventKind::Started { .. } = event.kind {
             // A new session: grades, violations and states are learned again.
             self.memory = Memory::default();
@@ -122,7 +122,7 @@ impl EventLog {
 
     /// Adds `note` at `at_ms`: as a repeat of a recent entry when it is one, else as a new
     /// entry (dropping the oldest when the ring is full).
-    pub fn add(&mut self, at_ms: i64, note: Note) {
+    pub(crate) fn add(&mut self, at_ms: i64, note: Note) {
         self.seq += 1;
         let seq = self.seq;
         if let Some(index) = self.repeated(&note) {

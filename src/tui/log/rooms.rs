@@ -11,7 +11,7 @@ use crate::snapshot::RoomChange;
 use super::{Level, Note};
 
 /// Rooms named on lines of their own per poll; the rest are summed up.
-pub const NAMED_ROOMS: usize = 5;
+pub(crate) const NAMED_ROOMS: usize = 5;
 
 /// The churn words, in the order a line lists them.
 const CHURN: [&str; 6] = [
@@ -26,7 +26,7 @@ const CHURN: [&str; 6] = [
 /// Counts of each kind of change in [`CHURN`] order.
 type Churn = [usize; CHURN.len()];
 
-pub fn notes(server: &str, changes: &[RoomChange]) -> Vec<Note> {
+pub(crate) fn notes(server: &str, changes: &[RoomChange]) -> Vec<Note> {
     let mut started: Vec<&str> = Vec::new();
     let mut finished: Vec<&str> = Vec::new();
     let mut churn: BTreeMap<&str, Churn> = BTreeMap::new();

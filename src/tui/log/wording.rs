@@ -18,7 +18,7 @@ use super::{CollapseKey, EnforcementTarget, Level, Note, human, rooms};
 /// The notes an engine event deserves (none for routine statuses and snapshots, none for a
 /// grading or a set of violations that changes nothing).
 #[must_use]
-pub fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
+pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
     match &event.kind {
         EventKind::Started {
             servers, sandbox, ..
@@ -522,7 +522,11 @@ fn sandbox_fault(
 /// The log line and level of a command's outcome: `done · #3 delete room x · detail`. The
 /// footer shows the same words.
 #[must_use]
-pub fn describe_command_outcome(id: u64, command: &Command, outcome: &Outcome) -> (Level, String) {
+pub(crate) fn describe_command_outcome(
+    id: u64,
+    command: &Command,
+    outcome: &Outcome,
+) -> (Level, String) {
     let what = format!("#{id} {}", describe_command(command));
     match outcome {
         Outcome::Done { detail } if detail.is_empty() => (Level::Action, format!("done · {what}")),
@@ -533,7 +537,7 @@ pub fn describe_command_outcome(id: u64, command: &Command, outcome: &Outcome) -
 
 /// A command in a few words, for the log and the footer.
 #[must_use]
-pub fn describe_command(command: &Command) -> String {
+pub(crate) fn describe_command(command: &Command) -> String {
     match command {
         Command::CreateRoom { room, .. } => format!("create room {room}"),
         Command::DeleteRoom { room, .. } => format!("delete room {room}"),

@@ -8,8 +8,9 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{Column, block, fit, format, highlight, message, sparkline, table, window};
 use crate::reconnect::ConnectionState;
-use crate::tui::app::{App, ConnectionView};
+use crate::tui::app::App;
 use crate::tui::layout;
+use crate::tui::server_view::ConnectionView;
 use crate::tui::theme::Theme;
 
 const COLUMNS: [Column; 11] = [
@@ -28,7 +29,7 @@ const COLUMNS: [Column; 11] = [
 const LAST_ERROR: usize = 9;
 const HISTORY: usize = 10;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let body = layout::table_body(area);
     let Some(server) = app.server() else {
         let outer = block(" connections ", area.width, theme);

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{block, format, key_of, message};
-use crate::keymap::KeyAction;
 use crate::tui::app::App;
 use crate::tui::events_view::{DetailLine, EventDetail, detail_lines};
+use crate::tui::keys::KeyAction;
 use crate::tui::log::{LOG_CAPACITY, LogEntry};
 use crate::tui::theme::Theme;
 
@@ -22,7 +22,7 @@ const LABEL: usize = 8;
 const FILTER_HINT: &str = "enter keep · esc clear · level:warn server:NAME room:NAME";
 
 /// The events screen: the list, or the entry open in the detail view.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     match app.events_view.detail() {
         Some(detail) => render_detail(frame, area, app, detail, theme),
         None => render_list(frame, area, app, theme),
@@ -161,7 +161,7 @@ fn render_detail(frame: &mut Frame, area: Rect, app: &App, detail: EventDetail, 
 }
 
 /// The pane under the other screens: the newest entries that fit.
-pub fn render_pane(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render_pane(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let entries = app.log.up_to(app.data().log_seq);
     let outer = block(" events ", area.width, theme);
     let inner = outer.inner(area);

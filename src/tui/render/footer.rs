@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format;
-use crate::keymap::KeyAction;
-use crate::tui::app::{App, Screen};
+use crate::tui::app::App;
+use crate::tui::keys::{KeyAction, Watching};
+use crate::tui::screen::Screen;
 use crate::tui::theme::Theme;
 
 /// The hints worth the room on each screen, most useful first, with a description of what
@@ -65,15 +66,21 @@ fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
 }
 
 /// Demo fault keys, after the screen's own.
-const DEMO: [KeyAction; 4] = [
-    KeyAction::FaultLatency,
-    KeyAction::FaultErrors,
-    KeyAction::FaultRestart,
-    KeyAction::FaultClear,
+const DEMO: [(KeyAction, Option<&str>); 4] = [
+    (KeyAction::FaultLatency, None),
+    (KeyAction::FaultErrors, None),
+    (KeyAction::FaultRestart, None),
+    (KeyAction::FaultClear, None),
+];
+/// Playback keys of a replay, after the screen's own, in as few words as say it.
+const REPLAY: [(KeyAction, Option<&str>); 3] = [
+    (KeyAction::ReplayFaster, Some("faster")),
+    (KeyAction::ReplaySlower, Some("slower")),
+    (KeyAction::ReplaySkip, Some("+10 s")),
 ];
 const ALWAYS: [KeyAction; 2] = [KeyAction::Help, KeyAction::Quit];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(flash) = &app.flash {
         let style = if flash.error {
             theme.error()
@@ -110,11 +117,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 /// `key desc` pairs for the screen that fit in `width`.
 fn hints(app: &App, width: usize, theme: Theme) -> Line<'static> {
     let screen = app.screen.context();
-    let demo = app.mode.is_demo();
+    let watching = app.mode.watching();
     let replay = app.mode.is_replay();
     let hint = |(action, text): (KeyAction, Option<&str>)| -> Option<(KeyAction, String, String)> {
         // A replay is read-only: only keys that work in it are offered.
-        if !action.context().is_active(screen, demo) || (replay && action.changes_server()) {
+        if !action.context().is_active(screen, watching) || (replay && action.is_live_only()) {
             return None;
         }
         let text = match action {
@@ -128,11 +135,16 @@ fn hints(app: &App, width: usize, theme: Theme) -> Line<'static> {
             format!(" {} ", text.unwrap_or(action.description())),
         ))
     };
-    let extra: &[KeyAction] = if demo { &DEMO } else { &[] };
+    let extra: &[(KeyAction, Option<&str>)] = match watching {
+        Watching::Sandbox => &DEMO,
+        Watching::Recording => &REPLAY,
+        Watching::Servers => &[],
+    };
     let wanted: Vec<(KeyAction, Option<&str>)> = curated(app.screen)
         .iter()
         .copied()
-        .chain(extra.iter().chain(&ALWAYS).map(|&action| (action, None)))
+        .chain(extra.iter().copied())
+        .chain(ALWAYS.iter().map(|&action| (action, None)))
         .collect();
     let candidates: Vec<_> = wanted.into_iter().filter_map(hint).collect();
     let cost =

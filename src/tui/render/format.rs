@@ -9,7 +9,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 
 /// A latency or a short span: `850µs`, `12.3ms`, `123ms`, `1.2s`, then as an age (`3m12s`).
 #[must_use]
-pub fn duration(d: Duration) -> String {
+pub(crate) fn duration(d: Duration) -> String {
     let micros = d.as_micros();
     if micros < 1000 {
         return format!("{micros}µs");
@@ -31,13 +31,13 @@ pub fn duration(d: Duration) -> String {
 
 /// An optional latency; `—` when there is none.
 #[must_use]
-pub fn opt_duration(d: Option<Duration>) -> String {
+pub(crate) fn opt_duration(d: Option<Duration>) -> String {
     d.map_or_else(|| "—".to_owned(), duration)
 }
 
 /// How long ago, from milliseconds: `42s`, `3m12s`, `2h05m`, `3d04h`.
 #[must_use]
-pub fn age(ms: i64) -> String {
+pub(crate) fn age(ms: i64) -> String {
     let secs = ms.max(0) / 1000;
     if secs < 60 {
         format!("{secs}s")
@@ -52,7 +52,7 @@ pub fn age(ms: i64) -> String {
 
 /// The time of day of a Unix millisecond timestamp, in UTC: `14:03:07`.
 #[must_use]
-pub fn clock(unix_ms: i64) -> String {
+pub(crate) fn clock(unix_ms: i64) -> String {
     let secs = unix_ms.rem_euclid(MS_PER_DAY) / 1000;
     format!(
         "{:02}:{:02}:{:02}",
@@ -64,7 +64,7 @@ pub fn clock(unix_ms: i64) -> String {
 
 /// A position in a recording: `03:12`, or `1:03:12` past an hour.
 #[must_use]
-pub fn mmss(ms: i64) -> String {
+pub(crate) fn mmss(ms: i64) -> String {
     let secs = ms.max(0) / 1000;
     if secs < 3600 {
         format!("{:02}:{:02}", secs / 60, secs % 60)
@@ -75,7 +75,7 @@ pub fn mmss(ms: i64) -> String {
 
 /// A ratio in 0..=1 as a percentage: `97.5%`, `100%`.
 #[must_use]
-pub fn percent(ratio: f64) -> String {
+pub(crate) fn percent(ratio: f64) -> String {
     if ratio >= 0.9995 {
         "100%".to_owned()
     } else {
@@ -85,25 +85,25 @@ pub fn percent(ratio: f64) -> String {
 
 /// A count against its limit: `64/50`.
 #[must_use]
-pub fn count(actual: impl std::fmt::Display, limit: impl std::fmt::Display) -> String {
+pub(crate) fn count(actual: impl std::fmt::Display, limit: impl std::fmt::Display) -> String {
     format!("{actual}/{limit}")
 }
 
 /// A 0..=1 score: `0.84`.
 #[must_use]
-pub fn score(value: f64) -> String {
+pub(crate) fn score(value: f64) -> String {
     format!("{value:.2}")
 }
 
 /// A playback speed without trailing zeros: `2`, `0.5`.
 #[must_use]
-pub fn speed(speed: f64) -> String {
+pub(crate) fn speed(speed: f64) -> String {
     format!("{speed}")
 }
 
 /// `n thing` or `n things`.
 #[must_use]
-pub fn plural(n: impl Into<u64>, thing: &str) -> String {
+pub(crate) fn plural(n: impl Into<u64>, thing: &str) -> String {
     let n = n.into();
     if n == 1 {
         format!("{n} {thing}")
@@ -120,13 +120,13 @@ fn char_width(c: char) -> usize {
 
 /// Display width of `text` in cells.
 #[must_use]
-pub fn width(text: &str) -> usize {
+pub(crate) fn width(text: &str) -> usize {
     Span::raw(text).width()
 }
 
 /// `text` cut to `max` cells, ending in `…` when something was cut; the start is kept.
 #[must_use]
-pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
+pub(crate) fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     if width(text) <= max {
         return Cow::Borrowed(text);
     }
@@ -149,7 +149,7 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
 
 /// `text` broken into lines of at most `max` cells, at spaces where possible.
 #[must_use]
-pub fn wrap(text: &str, max: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -190,7 +190,7 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 
 /// Pads or cuts `text` to exactly `cells` cells (left-aligned).
 #[must_use]
-pub fn pad(text: &str, cells: usize) -> String {
+pub(crate) fn pad(text: &str, cells: usize) -> String {
     let cut = truncate(text, cells);
     let w = width(&cut);
     format!("{cut}{}", " ".repeat(cells.saturating_sub(w)))

@@ -13,7 +13,7 @@ use crate::tui::theme::Theme;
 
 const NAME: &str = "lktop";
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut badges: Vec<Span> = Vec::new();
     let mut badge = |text: String, color: Color| {
         badges.push(Span::styled(format!(" {text} "), theme.badge(color)));

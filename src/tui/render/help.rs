@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{block, centered, format};
-use crate::keymap::Context;
 use crate::tui::app::App;
+use crate::tui::keys::Context;
 use crate::tui::log::FILTER_SYNTAX as EVENTS_FILTER_SYNTAX;
 use crate::tui::popup::Popup;
 use crate::tui::theme::Theme;
@@ -36,7 +36,7 @@ const FILTER_SYNTAX: [(&str, &str); 4] = [
     ("!", "rooms over one of their limits"),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let scroll = match &app.popup {
         Some(Popup::Help { scroll }) => *scroll,
         _ => 0,
@@ -99,8 +99,10 @@ fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
             lines.push(Line::default());
         }
         let mut heading = capitalized(context.title());
-        if context == Context::Demo {
-            heading.push_str(" (built-in sandbox only)");
+        match context {
+            Context::Demo => heading.push_str(" (built-in sandbox only)"),
+            Context::Replay => heading.push_str(" (lktop replay only)"),
+            _ => {}
         }
         lines.push(Line::from(Span::styled(heading, theme.header_row())));
         for (action, keys) in entries.iter().filter(|(a, _)| a.context() == context) {
@@ -142,7 +144,7 @@ fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn join(keys: &[crate::keymap::KeySpec]) -> String {
+fn join(keys: &[crate::tui::keys::KeySpec]) -> String {
     keys.iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()

@@ -8,14 +8,14 @@
 mod connections;
 mod events;
 mod footer;
-pub mod format;
+pub(crate) mod format;
 mod header;
 mod help;
 mod overview;
 mod popups;
 mod room_detail;
 mod rooms;
-pub mod sparkline;
+mod sparkline;
 mod staleness;
 mod tabs;
 
@@ -27,9 +27,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::app::{App, Cursor, Screen};
+use super::app::App;
+use super::cursor::Cursor;
 use super::layout;
 use super::popup::Popup;
+use super::screen::Screen;
 use super::theme::Theme;
 
 /// Draws the whole dashboard.
@@ -302,7 +304,7 @@ fn header_row<'a>(fitted: &[Fitted], theme: Theme) -> ratatui::widgets::Row<'a> 
 }
 
 /// A key as shown in hints: the first key bound to `action`, if any.
-fn key_of(app: &App, action: crate::keymap::KeyAction) -> Option<String> {
+fn key_of(app: &App, action: crate::tui::keys::KeyAction) -> Option<String> {
     app.keymap.keys(action).first().map(ToString::to_string)
 }
 

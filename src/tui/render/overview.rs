@@ -15,8 +15,9 @@ use super::{
 };
 use crate::pool::PoolStatus;
 use crate::quality::QualityReport;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
 use crate::tui::layout;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 /// Cells of the pool column's bar.
@@ -24,7 +25,7 @@ const POOL_BAR: usize = 5;
 /// Width of the labels left of the latency sparkline and the pool gauge.
 const LABEL: u16 = 11;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (table, detail) = layout::overview(area, app.data().servers.len());
     servers(frame, table, app, theme);
     details(frame, detail, app, theme);
@@ -519,7 +520,7 @@ mod tests {
         server.unauthenticated = Some("invalid API key".to_owned());
         let app = App::new(
             crate::tui::Mode::Live { sandbox: None },
-            crate::keymap::Keymap::default(),
+            crate::tui::keys::Keymap::default(),
             crate::config::RoomLimitsConfig::default(),
             0,
         );

@@ -16,7 +16,7 @@ use crate::tui::theme::Theme;
 
 const CURSOR: &str = "█";
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     match &app.popup {
         Some(Popup::Confirm(confirm)) => render_confirm(frame, area, confirm, theme),
         Some(Popup::Input(input)) => render_input(frame, area, input, theme),

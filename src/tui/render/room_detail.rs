@@ -10,10 +10,10 @@ use super::{
     Column, block, fit, format, highlight, key_of, message, pieces, staleness, table, window,
 };
 use crate::config::{AudioProfile, RoomLimitOverride};
-use crate::keymap::KeyAction;
 use crate::limits::{RoomLimit, limit_for};
 use crate::snapshot::{ParticipantSummary, RoomSummary, TrackKind};
 use crate::tui::app::{App, DetailRow, detail_rows};
+use crate::tui::keys::KeyAction;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 
@@ -28,7 +28,7 @@ const COLUMNS: [Column; 5] = [
     Column::fill("Tracks / sid", 16, 40, 0),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (info_area, table_area) = layout::room_detail(area);
     let name = app.room_detail.as_ref().map_or("", |d| d.room.as_str());
     let Some(room) = app.detail_room() else {

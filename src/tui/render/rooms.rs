@@ -7,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
 use super::{Column, block, fit, format, highlight, key_of, message, staleness, table, window};
-use crate::keymap::KeyAction;
 use crate::limits::limit_for;
 use crate::snapshot::RoomSummary;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
+use crate::tui::keys::KeyAction;
 use crate::tui::layout;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 const ROOM: usize = 0;
@@ -28,7 +29,7 @@ const COLUMNS: [Column; 7] = [
 /// How the filter is written, shown while it is typed.
 const FILTER_HINT: &str = "enter keep · esc cancel · p>10 a>2 v=0 ! name";
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let body = layout::table_body(area);
     let Some(server) = app.server() else {
         frame.render_widget(block(" rooms ", area.width, theme), area);

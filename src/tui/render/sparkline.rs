@@ -12,10 +12,10 @@ use crate::quality::LatencyRing;
 use crate::tui::theme::Theme;
 
 /// The eight bar heights, lowest first.
-pub const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+pub(crate) const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// What a lost sample looks like, in text and in the sparkline widget.
-pub const GAP: &str = "·";
+pub(crate) const GAP: &str = "·";
 
 fn micros(sample: Duration) -> u64 {
     u64::try_from(sample.as_micros()).unwrap_or(u64::MAX)
@@ -23,7 +23,7 @@ fn micros(sample: Duration) -> u64 {
 
 /// The bar for `value` on a scale whose top is `max`: the smallest sample is still a bar.
 #[must_use]
-pub fn bar(value: u64, max: u64) -> char {
+pub(crate) fn bar(value: u64, max: u64) -> char {
     if max == 0 {
         return BARS[0];
     }
@@ -34,7 +34,7 @@ pub fn bar(value: u64, max: u64) -> char {
 /// A one-line text sparkline of the newest `width` samples of `ring`, newest at the right,
 /// scaled to the largest of them.
 #[must_use]
-pub fn text(ring: &LatencyRing, width: usize, theme: Theme) -> Line<'static> {
+pub(crate) fn text(ring: &LatencyRing, width: usize, theme: Theme) -> Line<'static> {
     let max = ring.newest(width).flatten().map(micros).max().unwrap_or(0);
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut run = String::new();
@@ -64,7 +64,7 @@ pub fn text(ring: &LatencyRing, width: usize, theme: Theme) -> Line<'static> {
 /// and the largest sample in view, the smallest still a bar, so a 300 ms spike does not flatten
 /// the 300 µs around it to nothing and a steady line does not look like a wall.
 #[must_use]
-pub fn bars(ring: &LatencyRing, width: usize) -> Vec<SparklineBar> {
+pub(crate) fn bars(ring: &LatencyRing, width: usize) -> Vec<SparklineBar> {
     let logs = || ring.newest(width).flatten().map(ln_micros);
     let low = logs().fold(f64::INFINITY, f64::min);
     let high = logs().fold(f64::NEG_INFINITY, f64::max);
@@ -104,7 +104,7 @@ fn to_height(eighths: f64) -> u64 {
 
 /// The largest of the newest `width` samples.
 #[must_use]
-pub fn peak(ring: &LatencyRing, width: usize) -> Option<Duration> {
+pub(crate) fn peak(ring: &LatencyRing, width: usize) -> Option<Duration> {
     ring.newest(width).flatten().max()
 }
 

@@ -6,12 +6,13 @@ use ratatui::text::Span;
 
 use super::format;
 use crate::events::ServerState;
-use crate::tui::app::{App, ServerView};
+use crate::tui::app::App;
+use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 /// `down 1m12s`, `unauthenticated 40s`, `up`, `starting`: the state, with its age when it
 /// is not up.
-pub fn state_label(app: &App, server: &ServerView) -> String {
+pub(crate) fn state_label(app: &App, server: &ServerView) -> String {
     match &server.state {
         Some(view) if view.state != ServerState::Up => format!(
             "{} {}",
@@ -23,7 +24,7 @@ pub fn state_label(app: &App, server: &ServerView) -> String {
 }
 
 /// `as of 12:03:04, 1m12s ago` for stale figures; `None` while they are current.
-pub fn as_of(app: &App, server: &ServerView) -> Option<String> {
+pub(crate) fn as_of(app: &App, server: &ServerView) -> Option<String> {
     if !server.is_stale() {
         return None;
     }
@@ -39,7 +40,7 @@ pub fn as_of(app: &App, server: &ServerView) -> Option<String> {
 
 /// Why the figures are stale, under a label (`down`, `credentials`, `poll error`): the
 /// server is not up, or its last polls failed.
-pub fn reason(app: &App, server: &ServerView) -> Option<(&'static str, String)> {
+pub(crate) fn reason(app: &App, server: &ServerView) -> Option<(&'static str, String)> {
     if let Some(view) = &server.state
         && view.state != ServerState::Up
     {
@@ -79,7 +80,7 @@ pub fn reason(app: &App, server: &ServerView) -> Option<(&'static str, String)> 
 }
 
 /// The style of a figure: dimmed while stale.
-pub fn figure_style(server: &ServerView, theme: Theme) -> Style {
+pub(crate) fn figure_style(server: &ServerView, theme: Theme) -> Style {
     if server.is_stale() {
         theme.dim()
     } else {
@@ -88,6 +89,6 @@ pub fn figure_style(server: &ServerView, theme: Theme) -> Style {
 }
 
 /// `· as of 12:03:04, 1m12s ago ` for a title, in the warning style.
-pub fn title_badge(app: &App, server: &ServerView, theme: Theme) -> Option<Span<'static>> {
+pub(crate) fn title_badge(app: &App, server: &ServerView, theme: Theme) -> Option<Span<'static>> {
     as_of(app, server).map(|text| Span::styled(format!("· {text} "), theme.warn()))
 }

@@ -6,13 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
 use super::{format, key_of};
-use crate::keymap::KeyAction;
 use crate::tui::app::App;
+use crate::tui::keys::KeyAction;
 use crate::tui::layout::{self, TAB_DIVIDER};
 use crate::tui::theme::Theme;
 use crate::tui::update::tab_keys;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let keys = tab_keys(app);
     let titles = layout::tab_titles(keys.each_ref().map(String::as_str));
     // `layout::tab_at` counts exactly these cells: the titles (padding included) and a

@@ -3,26 +3,29 @@
 //! and tracks (some muted, some over their limits, one with an audio profile), violations and
 //! a few log entries. Everything goes in through [`App::absorb`] as engine events, at fixed
 //! times; nothing reads a clock or a random number generator.
+//!
+//! Test data, so it lives with the tests and is compiled only into the snapshot tests and the
+//! render bench that include it (`#[path]`), never into lktop itself.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
-use crate::events::{
+use lktop::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
+use lktop::events::{
     CheckoutReport, Command, EngineEvent, EventKind, LiveSettings, Outcome, ServerState,
 };
-use crate::keymap::Keymap;
-use crate::limits::Enforcement;
-use crate::poller::{FailedRoom, PollStats};
-use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
-use crate::quality::{Grade, QualityReport, QualityScore, RequestTally};
-use crate::reconnect::{ConnectionId, ConnectionState, StateChange};
-use crate::snapshot::{
+use lktop::limits::Enforcement;
+use lktop::poller::{FailedRoom, PollStats};
+use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
+use lktop::quality::{Grade, QualityReport, QualityScore, RequestTally};
+use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
+use lktop::snapshot::{
     ParticipantSummary, RoomChange, RoomSummary, Snapshot, TrackCounts, TrackKind,
 };
+use lktop::tui::keys::Keymap;
 
-use super::app::{App, Mode};
+use lktop::tui::app::{App, Mode};
 
 /// The fixture's "now": 2025-11-24 16:00:00 UTC.
 pub const NOW_MS: i64 = 1_764_000_000_000;
@@ -139,7 +142,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
         },
     ));
     let snapshot = snapshot(rooms);
-    let violations = crate::limits::evaluate(&snapshot, &limits());
+    let violations = lktop::limits::evaluate(&snapshot, &limits());
     let failed_rooms = if rooms > 3 {
         vec![FailedRoom {
             room: room_name(3),
@@ -479,7 +482,7 @@ fn snapshot(rooms: usize) -> Snapshot {
         let tracks = TrackCounts::of(participants.iter().flat_map(|p| &p.tracks));
         let metadata = match i {
             0 => {
-                crate::audio::merge_profile(r#"{"topic":"quarterly"}"#, &room_profile(), 512 * 1024)
+                lktop::audio::merge_profile(r#"{"topic":"quarterly"}"#, &room_profile(), 512 * 1024)
                     .unwrap_or_default()
             }
             2 => r#"{"topic":"weekly","audio_optimization":"fast"}"#.to_owned(),
@@ -525,7 +528,7 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
     let name = NAMES[(room + p) % NAMES.len()];
     let pattern = (room + p) % 4;
     let track = |kind: TrackKind, tag: char, source: &str, title: &str, muted: bool| {
-        crate::snapshot::TrackSummary {
+        lktop::snapshot::TrackSummary {
             // As long as livekit-server's: `TR_` and 12 characters.
             sid: format!("TR_{tag}{room:04}{p:02}kQ7xZ"),
             kind,

@@ -1,0 +1,53 @@
+//! The screens of the dashboard: the four tabs and the room detail under the rooms tab.
+
+use super::keys::Context;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Overview,
+    Connections,
+    Rooms,
+    RoomDetail,
+    Events,
+}
+
+impl Screen {
+    /// The tabs, in order; the room detail belongs to the rooms tab.
+    pub(crate) const TABS: [Screen; 4] = [
+        Screen::Overview,
+        Screen::Connections,
+        Screen::Rooms,
+        Screen::Events,
+    ];
+
+    #[must_use]
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Self::Overview => "Overview",
+            Self::Connections => "Connections",
+            Self::Rooms | Self::RoomDetail => "Rooms",
+            Self::Events => "Events",
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn tab_index(self) -> usize {
+        match self {
+            Self::Overview => 0,
+            Self::Connections => 1,
+            Self::Rooms | Self::RoomDetail => 2,
+            Self::Events => 3,
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn context(self) -> Context {
+        match self {
+            Self::Overview => Context::Overview,
+            Self::Connections => Context::Connections,
+            Self::Rooms => Context::Rooms,
+            Self::RoomDetail => Context::RoomDetail,
+            Self::Events => Context::Events,
+        }
+    }
+}
