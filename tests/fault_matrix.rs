@@ -170,9 +170,24 @@ impl Run {
                 .take(15)
                 .map(|event| format!("{:?}", event.kind))
                 .collect();
+            // Edges the tail may no longer hold: every connection and server state change.
+            let changes: Vec<String> = self.seen[since..]
+                .iter()
+                .filter(|event| {
+                    matches!(
+                        &event.kind,
+                        EventKind::Pool {
+                            event: PoolEvent::StateChanged { .. }
+                        } | EventKind::ServerState { .. }
+                            | EventKind::EventsDropped { .. }
+                    )
+                })
+                .map(|event| format!("{} {:?}", event.at_ms, event.kind))
+                .collect();
             panic!(
-                "not within {WAIT:?}: {what}\nscreen:\n{}\nlatest events first:\n{}",
+                "not within {WAIT:?}: {what}\nscreen:\n{}\nstate changes:\n{}\nlatest events first:\n{}",
                 self.dashboard.screen().join("\n"),
+                changes.join("\n"),
                 recent.join("\n")
             );
         }

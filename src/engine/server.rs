@@ -41,31 +41,96 @@ pub(crate) struct ServerWorker {
 }
 
 impl ServerWorker {
-    pub(crate) async fn run(mut self) {
-        let settings = Arc::clone(&self.settings.borrow());
-        let mut poll_every = settings.polling.interval.get();
-        let mut grade_every = settings.quality_monitoring.monitoring_interval.get();
+    /// Polling and watching run side by side: a poll waits on the server (up to the request
+    /// timeout when it is down), and meanwhile connection changes, the pool's status and the
+    /// grade must still go out as they happen.
+    pub(crate) async fn run(self) {
+        let state = Mutex::new(StateTracker::default());
+        let mut settings = self.settings.clone();
+        let mut pool_events = self.pool_events;
+        let worker = WorkerRef {
+            api: &self.api,
+            bus: &self.bus,
+            latest: &self.latest,
+            settings: &self.settings,
+            state: &state,
+        };
+        tokio::select! {
+            () = self.shutdown.cancelled() => {}
+            () = worker.poll_loop(self.settings.clone(), self.polling_paused.clone()) => {}
+            () = worker.watch_loop(&mut settings, &mut pool_events, &self.polling_paused) => {}
+        }
+    }
+}
+
+/// What both of a server's loops share.
+#[derive(Clone, Copy)]
+struct WorkerRef<'a> {
+    api: &'a MeasuredRoomService,
+    bus: &'a EventBus,
+    latest: &'a LatestSnapshot,
+    settings: &'a watch::Receiver<Arc<Config>>,
+    state: &'a Mutex<StateTracker>,
+}
+
+impl WorkerRef<'_> {
+    /// Polls every `polling.interval` unless polling is paused; returns when the settings
+    /// are gone (the engine stopped).
+    async fn poll_loop(
+        self,
+        mut settings: watch::Receiver<Arc<Config>>,
+        polling_paused: watch::Receiver<bool>,
+    ) {
+        let mut poll_every = settings.borrow().polling.interval.get();
         let mut poll_tick = ticker(poll_every);
-        let mut grade_tick = ticker(grade_every);
-        let mut status_tick = ticker(STATUS_INTERVAL);
         let mut poller =
             RoomsPoller::new(self.api.server.clone(), self.api.pool.status().max.max(1));
         let mut memory = PollMemory::default();
         loop {
             tokio::select! {
-                () = self.shutdown.cancelled() => break,
                 _ = poll_tick.tick() => {
-                    if !*self.polling_paused.borrow() {
+                    if !*polling_paused.borrow() {
                         self.poll(&mut poller, &mut memory).await;
                     }
                 }
+                changed = settings.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let every = settings.borrow_and_update().polling.interval.get();
+                    if every != poll_every {
+                        poll_every = every;
+                        poll_tick = ticker(poll_every);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forwards the pool's events, sends its status every second and grades quality every
+    /// `monitoring_interval`.
+    async fn watch_loop(
+        self,
+        settings: &mut watch::Receiver<Arc<Config>>,
+        pool_events: &mut mpsc::Receiver<PoolEvent>,
+        polling_paused: &watch::Receiver<bool>,
+    ) {
+        let mut grade_every = settings
+            .borrow()
+            .quality_monitoring
+            .monitoring_interval
+            .get();
+        let mut grade_tick = ticker(grade_every);
+        let mut status_tick = ticker(STATUS_INTERVAL);
+        loop {
+            tokio::select! {
                 _ = grade_tick.tick() => self.grade(),
                 _ = status_tick.tick() => {
                     let status = self.api.pool.status();
-                    if *self.polling_paused.borrow()
+                    if *polling_paused.borrow()
                         && let Some(observation) = Observation::of_pool(&status)
                     {
-                        self.observe(&mut memory.state, observation);
+                        self.observe(observation);
                     }
                     let requests = self
                         .api
@@ -75,23 +140,19 @@ impl ServerWorker {
                         .take_tally();
                     self.bus.emit(EventKind::PoolStatus { status, requests: Some(requests) });
                 }
-                Some(event) = self.pool_events.recv() => {
+                Some(event) = pool_events.recv() => {
                     self.bus.emit(EventKind::Pool { event });
                 }
-                changed = self.settings.changed() => {
+                changed = settings.changed() => {
                     if changed.is_err() {
-                        break;
+                        return;
                     }
-                    let settings = Arc::clone(&self.settings.borrow_and_update());
+                    let settings = Arc::clone(&settings.borrow_and_update());
                     self.api
                         .quality
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .set_config(settings.quality_monitoring);
-                    if settings.polling.interval.get() != poll_every {
-                        poll_every = settings.polling.interval.get();
-                        poll_tick = ticker(poll_every);
-                    }
                     if settings.quality_monitoring.monitoring_interval.get() != grade_every {
                         grade_every = settings.quality_monitoring.monitoring_interval.get();
                         grade_tick = ticker(grade_every);
@@ -103,24 +164,27 @@ impl ServerWorker {
 
     /// Folds an observation into the server's state; a change is announced, and a server
     /// that came back is graded at once rather than at the next monitoring tick.
-    fn observe(&self, state: &mut StateTracker, observation: Observation) {
+    fn observe(self, observation: Observation) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(event) = state.observe(&self.api.server, observation, now_ms()) {
+            let up = state.state() == Some(ServerState::Up);
+            drop(state);
             self.bus.emit(event);
-            if state.state() == Some(ServerState::Up) {
+            if up {
                 self.grade();
             }
         }
     }
 
-    async fn poll(&self, poller: &mut RoomsPoller, memory: &mut PollMemory) {
+    async fn poll(self, poller: &mut RoomsPoller, memory: &mut PollMemory) {
         let server = self.api.server.clone();
-        let poll = match poller.poll(&self.api, now_ms()).await {
+        let poll = match poller.poll(self.api, now_ms()).await {
             Ok(poll) => poll,
             Err(err) => {
                 // The state change first: a consumer reading the failure knows the server is
                 // down (the log then says so once, not once per failed poll).
                 if let Some(observation) = Observation::of_error(&err) {
-                    self.observe(&mut memory.state, observation);
+                    self.observe(observation);
                 }
                 self.bus.emit(EventKind::PollFailed {
                     server,
@@ -129,7 +193,7 @@ impl ServerWorker {
                 return;
             }
         };
-        self.observe(&mut memory.state, Observation::Answered);
+        self.observe(Observation::Answered);
         let snapshot = Arc::new(poll.snapshot);
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
         if !poll.changes.is_empty() {
@@ -187,7 +251,7 @@ impl ServerWorker {
         }
     }
 
-    async fn enforce(&self, action: &Enforcement) -> Outcome {
+    async fn enforce(self, action: &Enforcement) -> Outcome {
         let (label, result) = match action {
             Enforcement::MuteTrack {
                 room,
@@ -223,7 +287,7 @@ impl ServerWorker {
     }
 
     /// The monitoring tick: the server's quality report, each connection's score, the pool.
-    fn grade(&self) {
+    fn grade(self) {
         let report = self
             .api
             .quality
@@ -273,7 +337,6 @@ impl ServerWorker {
 /// What a server's worker remembers from one poll to the next.
 #[derive(Debug, Default)]
 struct PollMemory {
-    state: StateTracker,
     violations: Option<Vec<Violation>>,
     enforcement: EnforcementTracker,
 }
