@@ -96,107 +96,109 @@ impl Default for Metrics {
 impl Metrics {
     #[must_use]
     pub(crate) fn new() -> Self {
+        let mut metrics = Self {
+            registry: Arc::default(),
+            pool_connections: Family::default(),
+            pool_waiters: Family::default(),
+            pool_max: Family::default(),
+            connection_states: Family::default(),
+            // 1 ms .. ~33 s: loopback calls up to calls through a struggling proxy.
+            request_latency: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 16))
+            }),
+            requests: Family::default(),
+            success_rate: Family::default(),
+            quality_score: Family::default(),
+            rooms: Family::default(),
+            participants: Family::default(),
+            tracks: Family::default(),
+            violations: Family::default(),
+            active_violations: Family::default(),
+            enforcement_actions: Family::default(),
+        };
+        // The exposition lists metrics in the order they are registered: the pool's, the
+        // requests', then the rooms'.
         let mut registry = Registry::with_prefix("lktop");
-        let pool_connections = Family::<StateLabel, Gauge>::default();
+        metrics.register_pool(&mut registry);
+        metrics.register_requests(&mut registry);
+        metrics.register_rooms(&mut registry);
+        metrics.registry = Arc::new(registry);
+        metrics
+    }
+
+    fn register_pool(&self, registry: &mut Registry) {
         registry.register(
             "pool_connections",
             "Pooled connections by use (in_use, idle) and health (healthy, failed)",
-            pool_connections.clone(),
+            self.pool_connections.clone(),
         );
-        let pool_waiters = Family::<ServerLabel, Gauge>::default();
         registry.register(
             "pool_waiters",
             "Callers waiting for a pooled connection",
-            pool_waiters.clone(),
+            self.pool_waiters.clone(),
         );
-        let pool_max = Family::<ServerLabel, Gauge>::default();
         registry.register(
             "pool_max_connections",
             "Largest size the pool may grow to",
-            pool_max.clone(),
+            self.pool_max.clone(),
         );
-        let connection_states = Family::<StateLabel, Gauge>::default();
         registry.register(
             "connection_state",
             "Pooled connections in each reconnection state",
-            connection_states.clone(),
+            self.connection_states.clone(),
         );
-        // 1 ms .. ~33 s: loopback calls up to calls through a struggling proxy.
-        let request_latency = Family::<ServerLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.001, 2.0, 16))
-        });
+    }
+
+    fn register_requests(&self, registry: &mut Registry) {
         registry.register(
             "request_latency_seconds",
             "RoomService request latency",
-            request_latency.clone(),
+            self.request_latency.clone(),
         );
-        let requests = Family::<KindLabel, Counter>::default();
         registry.register(
             "requests",
             "RoomService requests by outcome (ok or the error kind)",
-            requests.clone(),
+            self.requests.clone(),
         );
-        let success_rate = Family::<ServerLabel, Gauge<f64, AtomicU64>>::default();
         registry.register(
             "success_rate",
             "Share of successful requests in the quality window (0..1)",
-            success_rate.clone(),
+            self.success_rate.clone(),
         );
-        let quality_score = Family::<ServerLabel, Gauge<f64, AtomicU64>>::default();
         registry.register(
             "quality_score",
             "Connection quality score (0..1)",
-            quality_score.clone(),
+            self.quality_score.clone(),
         );
-        let rooms = Family::<ServerLabel, Gauge>::default();
-        registry.register("rooms", "Open rooms", rooms.clone());
-        let participants = Family::<ServerLabel, Gauge>::default();
+    }
+
+    fn register_rooms(&self, registry: &mut Registry) {
+        registry.register("rooms", "Open rooms", self.rooms.clone());
         registry.register(
             "participants",
             "Participants in all rooms",
-            participants.clone(),
+            self.participants.clone(),
         );
-        let tracks = Family::<TrackLabel, Gauge>::default();
         registry.register(
             "tracks",
             "Published tracks by kind and mute state",
-            tracks.clone(),
+            self.tracks.clone(),
         );
-        let violations = Family::<KindLabel, Counter>::default();
         registry.register(
             "limit_violations",
             "Limit violations seen, counted once per poll in which they hold",
-            violations.clone(),
+            self.violations.clone(),
         );
-        let active_violations = Family::<KindLabel, Gauge>::default();
         registry.register(
             "active_limit_violations",
             "Limit violations in the latest snapshot",
-            active_violations.clone(),
+            self.active_violations.clone(),
         );
-        let enforcement_actions = Family::<KindLabel, Counter>::default();
         registry.register(
             "enforcement_actions",
             "Mutes and removals lktop made to enforce limits",
-            enforcement_actions.clone(),
+            self.enforcement_actions.clone(),
         );
-        Self {
-            registry: Arc::new(registry),
-            pool_connections,
-            pool_waiters,
-            pool_max,
-            connection_states,
-            request_latency,
-            requests,
-            success_rate,
-            quality_score,
-            rooms,
-            participants,
-            tracks,
-            violations,
-            active_violations,
-            enforcement_actions,
-        }
     }
 
     fn server(server: &str) -> ServerLabel {

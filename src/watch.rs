@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use crate::config::{ConfigSources, LoadedConfig};
 use crate::events::{EngineEvent, EventKind, ServerState};
 use crate::session::{Session, SessionOptions};
@@ -53,71 +55,11 @@ async fn watch(
     sources: ConfigSources,
 ) -> color_eyre::Result<ExitCode> {
     let mut signals = Signals::stop()?;
-    let builtin = loaded.config.servers.is_empty();
-    let (session, mut events) = match Session::start(SessionOptions {
-        config: loaded.config,
-        sources: Some(sources),
-        record: args.record.clone(),
-    })
-    .await
-    {
-        Ok(started) => started,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some((session, mut events)) = start(args, loaded, sources).await else {
+        return Ok(ExitCode::FAILURE);
     };
-    if builtin && let Some(url) = session.sandbox_url() {
-        eprintln!(
-            "lktop watch: no server configured; watching the built-in sandbox at {url} (demo \
-             scenario). Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to watch your \
-             server."
-        );
-    }
-
-    let mut summary = Summary::default();
-    let mut summary_tick = tokio::time::interval(args.every.get());
-    summary_tick.tick().await;
-    let stop_after = args.duration.map_or(
-        Duration::from_secs(u64::MAX / 4),
-        crate::config::ConfigDuration::get,
-    );
-    let deadline = tokio::time::sleep(stop_after);
-    tokio::pin!(deadline);
-    let mut stopped_by = None;
     let mut out = std::io::stdout();
-    loop {
-        tokio::select! {
-            signal = signals.recv() => {
-                stopped_by = Some(signal);
-                break;
-            }
-            () = &mut deadline => break,
-            _ = summary_tick.tick(), if args.summary => {
-                if write_lines(&mut out, &summary.lines()).is_err() {
-                    break;
-                }
-            }
-            event = events.recv() => {
-                let Some(event) = event else { break };
-                if let EventKind::RecordingStopped { path, events, reason } = &event.kind {
-                    // Said on stderr too: stdout may be going to a pipe nobody reads.
-                    eprintln!(
-                        "lktop watch: recording stopped after {events} events to {path}, \
-                         watching goes on: {reason}"
-                    );
-                }
-                if args.summary {
-                    summary.absorb(&event);
-                } else {
-                    let line = serde_json::to_string(&event).unwrap_or_default();
-                    if write_lines(&mut out, &[line]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    }
+    let stopped_by = follow(args, &mut signals, &mut events, &mut out).await;
     // What the engine says while stopping is printed too, so the output and the recording
     // hold the same events.
     let stopping = tokio::spawn(session.shutdown());
@@ -144,6 +86,86 @@ async fn watch(
     Ok(stopped_by
         .and_then(Signal::exit_code)
         .unwrap_or(ExitCode::SUCCESS))
+}
+
+/// Starts the session, saying on stderr when it watches the built-in sandbox; `None` (the
+/// error said) when it cannot start.
+async fn start(
+    args: &WatchArgs,
+    loaded: LoadedConfig,
+    sources: ConfigSources,
+) -> Option<(Session, mpsc::Receiver<EngineEvent>)> {
+    let builtin = loaded.config.servers.is_empty();
+    let (session, events) = match Session::start(SessionOptions {
+        config: loaded.config,
+        sources: Some(sources),
+        record: args.record.clone(),
+    })
+    .await
+    {
+        Ok(started) => started,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return None;
+        }
+    };
+    if builtin && let Some(url) = session.sandbox_url() {
+        eprintln!(
+            "lktop watch: no server configured; watching the built-in sandbox at {url} (demo \
+             scenario). Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to watch your \
+             server."
+        );
+    }
+    Some((session, events))
+}
+
+/// Prints the events (or the summary every interval) until a stop signal, `--duration`, the
+/// end of the events or a closed stdout; the signal that stopped it, if one did.
+async fn follow(
+    args: &WatchArgs,
+    signals: &mut Signals,
+    events: &mut mpsc::Receiver<EngineEvent>,
+    out: &mut std::io::Stdout,
+) -> Option<Signal> {
+    let mut summary = Summary::default();
+    let mut summary_tick = tokio::time::interval(args.every.get());
+    summary_tick.tick().await;
+    let stop_after = args.duration.map_or(
+        Duration::from_secs(u64::MAX / 4),
+        crate::config::ConfigDuration::get,
+    );
+    let deadline = tokio::time::sleep(stop_after);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            signal = signals.recv() => return Some(signal),
+            () = &mut deadline => return None,
+            _ = summary_tick.tick(), if args.summary => {
+                if write_lines(out, &summary.lines()).is_err() {
+                    return None;
+                }
+            }
+            event = events.recv() => {
+                // The events ended: the engine is gone, no signal stopped it.
+                let event = event?;
+                if let EventKind::RecordingStopped { path, events, reason } = &event.kind {
+                    // Said on stderr too: stdout may be going to a pipe nobody reads.
+                    eprintln!(
+                        "lktop watch: recording stopped after {events} events to {path}, \
+                         watching goes on: {reason}"
+                    );
+                }
+                if args.summary {
+                    summary.absorb(&event);
+                } else {
+                    let line = serde_json::to_string(&event).unwrap_or_default();
+                    if write_lines(out, &[line]).is_err() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `lktop | head` closes the pipe; that ends the watch quietly.

@@ -10,6 +10,7 @@ mod server;
 mod server_state;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -86,18 +87,7 @@ impl Engine {
         let (bus, events) = EventBus::new(EVENT_CAPACITY);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let metrics = match config.metrics.listen {
-            Some(listen) => {
-                let metrics = Metrics::new();
-                let bound = metrics
-                    .serve(listen, shutdown.clone())
-                    .await
-                    .map_err(|err| format!("metrics.listen {listen}: {err}"))?;
-                tracing::info!(%bound, "serving Prometheus metrics at /metrics");
-                Some(metrics)
-            }
-            None => None,
-        };
+        let metrics = serve_metrics(config.metrics.listen, &shutdown).await?;
         let audio = Arc::new(Mutex::new(
             AudioProfiles::new(config.audio_optimization).map_err(|err| err.to_string())?,
         ));
@@ -148,14 +138,7 @@ impl Engine {
             tasks.clone(),
         ));
         if watch_config && let Some(sources) = sources.filter(|s| s.file.is_some()) {
-            match crate::config::watch(sources) {
-                Ok((reloads, watcher)) => {
-                    tasks.spawn(run_reloads(runner, reloads, watcher, shutdown.clone()));
-                }
-                Err(err) => bus.emit(EventKind::ConfigRejected {
-                    error: format!("live reload is off: {err}"),
-                }),
-            }
+            watch_file(sources, runner, &bus, &shutdown, &tasks);
         }
 
         Ok((
@@ -213,6 +196,42 @@ struct Channels<'a> {
     settings: &'a watch::Sender<Arc<Config>>,
     polling_paused: &'a watch::Sender<bool>,
     bus: &'a EventBus,
+}
+
+/// The Prometheus endpoint, when `metrics.listen` asks for one.
+async fn serve_metrics(
+    listen: Option<SocketAddr>,
+    shutdown: &CancellationToken,
+) -> Result<Option<Metrics>, String> {
+    let Some(listen) = listen else {
+        return Ok(None);
+    };
+    let metrics = Metrics::new();
+    let bound = metrics
+        .serve(listen, shutdown.clone())
+        .await
+        .map_err(|err| format!("metrics.listen {listen}: {err}"))?;
+    tracing::info!(%bound, "serving Prometheus metrics at /metrics");
+    Ok(Some(metrics))
+}
+
+/// Reloads the configuration whenever its file changes; when the file cannot be watched, the
+/// log says that live reload is off.
+fn watch_file(
+    sources: ConfigSources,
+    runner: Arc<commands::CommandRunner>,
+    bus: &EventBus,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) {
+    match crate::config::watch(sources) {
+        Ok((reloads, watcher)) => {
+            tasks.spawn(run_reloads(runner, reloads, watcher, shutdown.clone()));
+        }
+        Err(err) => bus.emit(EventKind::ConfigRejected {
+            error: format!("live reload is off: {err}"),
+        }),
+    }
 }
 
 /// Opens a server's pool and starts its worker.

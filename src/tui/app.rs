@@ -10,7 +10,7 @@ use super::log::{EventLog, Level};
 use super::popup::Popup;
 use super::rooms::RoomsView;
 use super::screen::Screen;
-use super::server_view::{PollError, ServerView, StateView};
+use super::server_view::{ServerView, StateView};
 use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
 use crate::events::{EngineEvent, EventKind, LiveSettings};
 use crate::pool::PoolEvent;
@@ -46,6 +46,22 @@ impl Mode {
             Self::Live { sandbox: None } => Watching::Servers,
             Self::Live { sandbox: Some(_) } => Watching::Sandbox,
             Self::Replay { .. } => Watching::Recording,
+        }
+    }
+
+    /// In a replay, the recording time of the event just played (the first one's too, when
+    /// it is the first).
+    fn played_to(&mut self, at_ms: i64) {
+        if let Self::Replay {
+            at_ms: played,
+            started_at_ms,
+            ..
+        } = self
+        {
+            if *started_at_ms == 0 {
+                *started_at_ms = at_ms;
+            }
+            *played = at_ms;
         }
     }
 }
@@ -219,10 +235,6 @@ impl App {
     }
 
     /// Folds an engine event into the live data and the log.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one arm per event kind: a flat dispatch"
-    )]
     pub fn absorb(&mut self, event: EngineEvent) {
         let at_ms = event.at_ms;
         self.log.record(&event);
@@ -252,13 +264,7 @@ impl App {
                 });
             }
             EventKind::Pool { event } => {
-                let server = match &event {
-                    PoolEvent::StateChanged { server, .. }
-                    | PoolEvent::Grew { server, .. }
-                    | PoolEvent::Shrank { server, .. }
-                    | PoolEvent::Unauthenticated { server, .. }
-                    | PoolEvent::Authenticated { server } => server.clone(),
-                };
+                let server = pool_event_server(&event).to_owned();
                 self.live_server_mut(&server)
                     .absorb_pool_event(&event, at_ms);
             }
@@ -271,37 +277,18 @@ impl App {
                 server,
                 report,
                 checkout,
-            } => {
-                let view = self.live_server_mut(&server);
-                view.quality = Some(report);
-                view.quality_at_ms = at_ms;
-                view.checkout = checkout;
-            }
+            } => self
+                .live_server_mut(&server)
+                .absorb_quality(report, checkout, at_ms),
             EventKind::Snapshot { snapshot, stats } => {
                 let server = snapshot.server.clone();
-                let view = self.live_server_mut(&server);
-                if let Some(replaced) = view.snapshot.replace(snapshot) {
-                    super::retire::retire(replaced);
-                }
-                view.poll = Some(stats);
-                view.poll_error = None;
+                self.live_server_mut(&server)
+                    .absorb_snapshot(snapshot, stats);
                 self.refresh_room_order();
             }
             EventKind::PollFailed { server, error } => {
-                let view = self.live_server_mut(&server);
-                match &mut view.poll_error {
-                    Some(run) => {
-                        run.count += 1;
-                        run.error = error;
-                    }
-                    None => {
-                        view.poll_error = Some(PollError {
-                            error,
-                            since_ms: at_ms,
-                            count: 1,
-                        });
-                    }
-                }
+                self.live_server_mut(&server)
+                    .absorb_poll_failure(error, at_ms);
             }
             EventKind::Violations { server, violations } => {
                 self.live_server_mut(&server).set_violations(violations);
@@ -330,17 +317,7 @@ impl App {
             | EventKind::ConfigRejected { .. }
             | EventKind::EventsDropped { .. } => {}
         }
-        if let Mode::Replay {
-            at_ms: played,
-            started_at_ms,
-            ..
-        } = &mut self.mode
-        {
-            if *started_at_ms == 0 {
-                *started_at_ms = at_ms;
-            }
-            *played = at_ms;
-        }
+        self.mode.played_to(at_ms);
     }
 
     /// Settings from the engine's start or a reload: limits, the audio default, the polling
@@ -442,5 +419,16 @@ impl App {
             .room_order
             .get(self.rooms.cursor.selected)
             .map(String::as_str)
+    }
+}
+
+/// The server a pool event is about.
+fn pool_event_server(event: &PoolEvent) -> &str {
+    match event {
+        PoolEvent::StateChanged { server, .. }
+        | PoolEvent::Grew { server, .. }
+        | PoolEvent::Shrank { server, .. }
+        | PoolEvent::Unauthenticated { server, .. }
+        | PoolEvent::Authenticated { server } => server,
     }
 }

@@ -243,6 +243,45 @@ impl ServerView {
         }
     }
 
+    /// A grading of the server, and lktop's own wait for its connections.
+    pub(crate) fn absorb_quality(
+        &mut self,
+        report: QualityReport,
+        checkout: CheckoutReport,
+        at_ms: i64,
+    ) {
+        self.quality = Some(report);
+        self.quality_at_ms = at_ms;
+        self.checkout = checkout;
+    }
+
+    /// A poll's rooms: the failed polls before it are over. The snapshot it replaces is
+    /// dropped away from the event loop (it can be large).
+    pub(crate) fn absorb_snapshot(&mut self, snapshot: Arc<Snapshot>, stats: PollStats) {
+        if let Some(replaced) = self.snapshot.replace(snapshot) {
+            super::retire::retire(replaced);
+        }
+        self.poll = Some(stats);
+        self.poll_error = None;
+    }
+
+    /// A failed poll: the first of a run, or one more of it with the latest error.
+    pub(crate) fn absorb_poll_failure(&mut self, error: String, at_ms: i64) {
+        match &mut self.poll_error {
+            Some(run) => {
+                run.count += 1;
+                run.error = error;
+            }
+            None => {
+                self.poll_error = Some(PollError {
+                    error,
+                    since_ms: at_ms,
+                    count: 1,
+                });
+            }
+        }
+    }
+
     pub(crate) fn set_violations(&mut self, violations: Vec<Violation>) {
         self.violating_rooms.clear();
         for violation in &violations {

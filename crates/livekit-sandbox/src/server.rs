@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -314,25 +315,9 @@ async fn route(
 }
 
 async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -> Response<Body> {
-    if request.method() != Method::POST {
-        return twirp_error(&TwirpError::new(
-            TwirpCode::BadRoute,
-            format!(
-                "unsupported method {} (only POST is allowed)",
-                request.method()
-            ),
-        ));
-    }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let Some(encoding) = Encoding::from_content_type(content_type) else {
-        return twirp_error(&TwirpError::new(
-            TwirpCode::BadRoute,
-            format!("unexpected Content-Type: \"{content_type}\""),
-        ));
+    let encoding = match twirp_encoding(&request) {
+        Ok(encoding) => encoding,
+        Err(err) => return twirp_error(&err),
     };
     let authorization = request
         .headers()
@@ -343,34 +328,10 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
         Ok(body) => body,
         Err(err) => return twirp_error(&err),
     };
-
-    let (delay, fate) = {
-        let faults = shared.faults();
-        let mut rng = shared
-            .fault_rng
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        faults.roll(&mut *rng)
+    let fate = match injected_fault(shared, method, encoding).await {
+        ControlFlow::Continue(fate) => fate,
+        ControlFlow::Break(response) => return response,
     };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    match fate {
-        Fate::Hang => {
-            RequestCounts::bump(&shared.counts.hung);
-            tokio::time::sleep(HANG_LIMIT).await;
-            return cut_off(&Bytes::new(), encoding);
-        }
-        Fate::Fail(code) => {
-            RequestCounts::bump(&shared.counts.injected_errors);
-            return twirp_error(&TwirpError::new(
-                code,
-                format!("injected by the sandbox: {method} failed on purpose"),
-            ));
-        }
-        Fate::Answer | Fate::Drop => {}
-    }
-
     let answer = shared.verify(authorization.as_deref()).and_then(|claims| {
         service::handle(
             method,
@@ -397,6 +358,65 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
             tracing::debug!(method, code = err.code.as_str(), msg = %err.msg, "sandbox refused a call");
             twirp_error(&err)
         }
+    }
+}
+
+/// The body's encoding, for a POST whose Content-Type is one Twirp speaks.
+fn twirp_encoding(request: &Request<Incoming>) -> Result<Encoding, TwirpError> {
+    if request.method() != Method::POST {
+        return Err(TwirpError::new(
+            TwirpCode::BadRoute,
+            format!(
+                "unsupported method {} (only POST is allowed)",
+                request.method()
+            ),
+        ));
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    Encoding::from_content_type(content_type).ok_or_else(|| {
+        TwirpError::new(
+            TwirpCode::BadRoute,
+            format!("unexpected Content-Type: \"{content_type}\""),
+        )
+    })
+}
+
+/// What the faults injected into every request do to this one: after their added latency, it
+/// hangs or fails here (the answer it then gets), or goes on to be answered or cut off.
+async fn injected_fault(
+    shared: &Arc<Shared>,
+    method: &str,
+    encoding: Encoding,
+) -> ControlFlow<Response<Body>, Fate> {
+    let (delay, fate) = {
+        let faults = shared.faults();
+        let mut rng = shared
+            .fault_rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        faults.roll(&mut *rng)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fate {
+        Fate::Hang => {
+            RequestCounts::bump(&shared.counts.hung);
+            tokio::time::sleep(HANG_LIMIT).await;
+            ControlFlow::Break(cut_off(&Bytes::new(), encoding))
+        }
+        Fate::Fail(code) => {
+            RequestCounts::bump(&shared.counts.injected_errors);
+            ControlFlow::Break(twirp_error(&TwirpError::new(
+                code,
+                format!("injected by the sandbox: {method} failed on purpose"),
+            )))
+        }
+        Fate::Answer | Fate::Drop => ControlFlow::Continue(fate),
     }
 }
 

@@ -1,0 +1,157 @@
+//! The sandbox's rooms, participants and tracks, with livekit-server's rules: what the
+//! RoomService sees and what the simulation changes.
+//!
+//! Times are milliseconds of the simulated clock (Unix epoch based), passed in by the caller, so
+//! the store itself is deterministic and testable without waiting.
+//!
+//! Here the store itself and what it keeps per room; the operations are in `room` (rooms:
+//! created, listed, updated, deleted, closed by their timeouts), `participants` (joining,
+//! leaving, updates), `tracks` (publishing, muting, subscriptions) and `limits` (the server's
+//! limits and the checks against them).
+
+mod limits;
+mod participants;
+mod room;
+mod tracks;
+
+use std::collections::BTreeMap;
+
+use livekit_protocol as proto;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::twirp_error::TwirpError;
+pub use limits::ServerLimits;
+pub use tracks::TrackSpec;
+
+/// One room as the store keeps it: the room and its participants, with what its timeouts
+/// count from.
+#[derive(Debug, Clone)]
+struct RoomEntry {
+    room: proto::Room,
+    /// Keyed by identity, in join order so "newest" is well defined.
+    participants: Vec<proto::ParticipantInfo>,
+    /// When the room last had nobody in it (creation time for a fresh room).
+    empty_since_ms: Option<i64>,
+    /// Whether anyone ever joined: decides between `empty_timeout` and `departure_timeout`.
+    ever_joined: bool,
+}
+
+impl RoomEntry {
+    fn participant(&self, identity: &str) -> Result<&proto::ParticipantInfo, TwirpError> {
+        self.participants
+            .iter()
+            .find(|p| p.identity == identity)
+            .ok_or_else(TwirpError::participant_not_found)
+    }
+
+    fn participant_mut(
+        &mut self,
+        identity: &str,
+    ) -> Result<&mut proto::ParticipantInfo, TwirpError> {
+        self.participants
+            .iter_mut()
+            .find(|p| p.identity == identity)
+            .ok_or_else(TwirpError::participant_not_found)
+    }
+
+    /// The room as the API shows it, with counts derived from the participants.
+    fn view(&self) -> proto::Room {
+        let mut room = self.room.clone();
+        room.num_participants = u32::try_from(self.participants.len()).unwrap_or(u32::MAX);
+        room.num_publishers =
+            u32::try_from(self.participants.iter().filter(|p| p.is_publisher).count())
+                .unwrap_or(u32::MAX);
+        room
+    }
+}
+
+/// Why a room went away, for the simulation's log and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Closed {
+    EmptyTimeout(String),
+    DepartureTimeout(String),
+}
+
+/// Every room of the sandbox.
+#[derive(Debug, Clone)]
+pub struct RoomStore {
+    limits: ServerLimits,
+    rooms: BTreeMap<String, RoomEntry>,
+    rng: ChaCha8Rng,
+}
+
+impl RoomStore {
+    #[must_use]
+    pub fn new(limits: ServerLimits, rng: ChaCha8Rng) -> Self {
+        Self {
+            limits,
+            rooms: BTreeMap::new(),
+            rng,
+        }
+    }
+
+    #[must_use]
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    #[must_use]
+    pub(crate) fn participant_count(&self) -> usize {
+        self.rooms.values().map(|r| r.participants.len()).sum()
+    }
+
+    /// Whether a room exists, without copying it (the simulation asks every tick).
+    #[must_use]
+    pub fn has_room(&self, name: &str) -> bool {
+        self.rooms.contains_key(name)
+    }
+
+    #[must_use]
+    pub fn room_names(&self) -> Vec<String> {
+        self.rooms.keys().cloned().collect()
+    }
+
+    /// Identities in a room, oldest first.
+    #[must_use]
+    pub(crate) fn identities(&self, room: &str) -> Vec<String> {
+        self.rooms
+            .get(room)
+            .map(|r| r.participants.iter().map(|p| p.identity.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn sid(&mut self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let suffix: String = (0..12)
+            .map(|_| char::from(ALPHABET[self.rng.random_range(0..ALPHABET.len())]))
+            .collect();
+        format!("{prefix}_{suffix}")
+    }
+
+    fn room_mut(&mut self, name: &str) -> Result<&mut RoomEntry, TwirpError> {
+        self.rooms
+            .get_mut(name)
+            .ok_or_else(TwirpError::room_not_found)
+    }
+
+    fn room(&self, name: &str) -> Result<&RoomEntry, TwirpError> {
+        self.rooms.get(name).ok_or_else(TwirpError::room_not_found)
+    }
+
+    /// Participants of a room with their tracks, for the simulation's choices.
+    #[must_use]
+    pub fn participants(&self, room: &str) -> &[proto::ParticipantInfo] {
+        self.rooms
+            .get(room)
+            .map_or(&[], |entry| entry.participants.as_slice())
+    }
+
+    /// Drops every room: a restart that loses state.
+    pub fn clear(&mut self) {
+        self.rooms.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! Did-you-mean for an unknown key: a near spelling among its siblings, or the same name in
+//! another section.
+
+use serde_yaml::Value;
+use yaml_located::{KeyPath, Segment};
+
+use crate::config::schema::{Config, RoomLimitOverride, ServerConfig};
+
+/// A configuration with every key present, to offer did-you-mean candidates from.
+fn schema_example() -> Value {
+    let mut config = Config::default();
+    config.servers.push(ServerConfig::default());
+    config.room_limits.overrides.insert(
+        String::new(),
+        RoomLimitOverride {
+            max_participants: Some(1),
+            max_audio_tracks: Some(1),
+            max_video_tracks: Some(1),
+        },
+    );
+    serde_yaml::to_value(config).unwrap_or(Value::Null)
+}
+
+/// The known key closest to an unknown one: a near spelling among its siblings, or the same name
+/// in another section (`pool_size` written at the top level).
+pub(super) fn suggest(unknown: &KeyPath) -> Option<KeyPath> {
+    let name = unknown.leaf()?;
+    let schema = schema_example();
+    let parent = unknown.parent().unwrap_or_default();
+    let siblings = node_at(&schema, &parent).and_then(Value::as_mapping);
+    let near = siblings.into_iter().flatten().filter_map(|(key, _)| {
+        let key = key.as_str()?;
+        let score = strsim::jaro_winkler(name, key);
+        (score >= 0.8).then_some((score, key))
+    });
+    if let Some((_, best)) = near.max_by(|a, b| a.0.total_cmp(&b.0)) {
+        return Some(parent.key(best));
+    }
+    let mut elsewhere = Vec::new();
+    collect_paths_named(&schema, KeyPath::root(), name, &mut elsewhere);
+    elsewhere.into_iter().next()
+}
+
+/// Follows `path` through the schema example; list items and free-form map entries are
+/// represented by their first element.
+fn node_at<'v>(mut node: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    for segment in path.segments() {
+        node = match (segment, node) {
+            (Segment::Key(key), Value::Mapping(mapping)) => mapping
+                .get(key.as_str())
+                .or_else(|| mapping.values().next())?,
+            (Segment::Index(_), Value::Sequence(items)) => items.first()?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn collect_paths_named(node: &Value, at: KeyPath, name: &str, found: &mut Vec<KeyPath>) {
+    match node {
+        Value::Mapping(mapping) => {
+            for (key, value) in mapping {
+                let Some(key) = key.as_str() else { continue };
+                if key.is_empty() {
+                    continue;
+                }
+                let path = at.clone().key(key);
+                if key == name {
+                    found.push(path.clone());
+                }
+                collect_paths_named(value, path, name, found);
+            }
+        }
+        Value::Sequence(items) => {
+            if let Some(first) = items.first() {
+                collect_paths_named(first, at.index(0), name, found);
+            }
+        }
+        _ => {}
+    }
+}

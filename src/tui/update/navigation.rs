@@ -1,0 +1,176 @@
+//! Moving around: screens and tabs, the selection in each screen's list, opening a row and
+//! going back, the next server, and keeping every cursor on a row that exists.
+
+use ratatui::layout::Rect;
+
+use crate::tui::app::{App, RoomDetail, detail_rows};
+use crate::tui::cursor::Cursor;
+use crate::tui::keys::KeyAction;
+use crate::tui::layout;
+use crate::tui::screen::Screen;
+
+use super::events_screen::{events_rows, move_in_events, refresh_events};
+
+pub(super) fn show(app: &mut App, screen: Screen) {
+    if screen == Screen::Rooms && app.screen == Screen::RoomDetail {
+        app.room_detail = None;
+    }
+    app.screen = screen;
+}
+
+pub(super) fn switch_tab(app: &mut App, delta: isize) {
+    let current = app.screen.tab_index();
+    let count = Screen::TABS.len();
+    let next = (current.cast_signed() + delta).rem_euclid(count.cast_signed());
+    show(app, Screen::TABS[next.cast_unsigned()]);
+}
+
+pub(super) fn open(app: &mut App) {
+    match app.screen {
+        Screen::Overview => {
+            app.selected_server = app.overview.selected;
+            app.screen = Screen::Rooms;
+        }
+        Screen::Rooms => {
+            if let Some(room) = app.selected_room_name().map(str::to_owned) {
+                app.room_detail = Some(RoomDetail {
+                    server: app.selected_server,
+                    room,
+                    cursor: Cursor::default(),
+                });
+                app.screen = Screen::RoomDetail;
+            }
+        }
+        Screen::Events => {
+            let seq = app.data().log_seq;
+            app.events_view.open(&app.log, seq);
+        }
+        Screen::Connections | Screen::RoomDetail => {}
+    }
+}
+
+pub(super) fn back(app: &mut App) {
+    match app.screen {
+        Screen::RoomDetail => {
+            app.room_detail = None;
+            app.screen = Screen::Rooms;
+        }
+        Screen::Rooms if !app.rooms.filter.is_empty() => {
+            app.rooms.set_filter(String::new());
+            app.reorder_rooms();
+        }
+        Screen::Events => {
+            let seq = app.data().log_seq;
+            app.events_view.back(&app.log, seq);
+        }
+        _ => app.flash = None,
+    }
+}
+
+/// The next server, its lists from the top (`s` by default); the room detail closes, being
+/// another server's.
+pub(super) fn next_server(app: &mut App) {
+    let count = app.data().servers.len();
+    if count > 1 {
+        app.selected_server = (app.selected_server + 1) % count;
+        app.overview.selected = app.selected_server;
+        app.connections = Cursor::default();
+        app.rooms.cursor = Cursor::default();
+        if app.screen == Screen::RoomDetail {
+            app.screen = Screen::Rooms;
+            app.room_detail = None;
+        }
+    }
+}
+
+/// Rows in the current screen's list.
+pub(super) fn list_len(app: &App) -> usize {
+    match app.screen {
+        Screen::Overview => app.data().servers.len(),
+        Screen::Connections => app.server().map_or(0, |s| s.connections.len()),
+        Screen::Rooms => app.server().map_or(0, |s| s.room_order.len()),
+        Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
+        Screen::Events => events_rows(app).len(),
+    }
+}
+
+/// The table body of the current screen, where rows are drawn.
+pub(super) fn list_body(app: &App) -> Rect {
+    let area = Rect::new(0, 0, app.width, app.height);
+    let main = layout::areas(area, app.screen).main;
+    match app.screen {
+        Screen::Overview => layout::table_body(layout::overview(main, app.data().servers.len()).0),
+        Screen::RoomDetail => layout::table_body(layout::room_detail(main).1),
+        Screen::Connections | Screen::Rooms => layout::table_body(main),
+        Screen::Events => Rect {
+            x: main.x + 1,
+            y: main.y + 1,
+            width: main.width.saturating_sub(2),
+            height: main.height.saturating_sub(2),
+        },
+    }
+}
+
+pub(super) fn page_rows(app: &App) -> isize {
+    isize::try_from(list_body(app).height.max(1)).unwrap_or(1)
+}
+
+pub(super) fn cursor_mut(app: &mut App) -> Option<&mut Cursor> {
+    match app.screen {
+        Screen::Overview => Some(&mut app.overview),
+        Screen::Connections => Some(&mut app.connections),
+        Screen::Rooms => Some(&mut app.rooms.cursor),
+        Screen::RoomDetail => app.room_detail.as_mut().map(|d| &mut d.cursor),
+        Screen::Events => None,
+    }
+}
+
+pub(super) fn move_selection(app: &mut App, delta: isize) {
+    if app.screen == Screen::Events {
+        move_in_events(app, delta);
+        return;
+    }
+    let len = list_len(app);
+    let height = usize::from(list_body(app).height);
+    if let Some(cursor) = cursor_mut(app) {
+        cursor.step(delta, len);
+        *cursor = cursor.scrolled(height);
+    }
+    if app.screen == Screen::Overview {
+        app.selected_server = app.overview.selected;
+    }
+}
+
+/// Keeps every cursor on an existing row after the data or the terminal changed.
+pub(super) fn clamp_cursors(app: &mut App) {
+    let servers = app.data().servers.len();
+    app.selected_server = app.selected_server.min(servers.saturating_sub(1));
+    app.overview.clamp(servers);
+    let connections = app.server().map_or(0, |s| s.connections.len());
+    app.connections.clamp(connections);
+    let rooms = app.server().map_or(0, |s| s.room_order.len());
+    app.rooms.cursor.clamp(rooms);
+    let rows = app.detail_room().map_or(0, |room| detail_rows(room).len());
+    if let Some(detail) = &mut app.room_detail {
+        detail.cursor.clamp(rows);
+    }
+    refresh_events(app);
+}
+
+/// The first key of each tab's binding, for the tab bar.
+#[must_use]
+pub(crate) fn tab_keys(app: &App) -> [String; 4] {
+    [
+        KeyAction::ShowOverview,
+        KeyAction::ShowConnections,
+        KeyAction::ShowRooms,
+        KeyAction::ShowEvents,
+    ]
+    .map(|action| {
+        app.keymap
+            .keys(action)
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    })
+}
