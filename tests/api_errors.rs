@@ -2,23 +2,24 @@
 //! servers on 127.0.0.1 that answer every request with one canned response, and against the
 //! faults, listener outages and restarts of the built-in sandbox.
 
+#[path = "support/configs.rs"]
+mod configs;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use configs::{SECRET, room_api, sandbox};
+use livekit_sandbox::Sandbox;
 use livekit_sandbox::faults::Faults;
 use livekit_sandbox::twirp_error::TwirpCode;
-use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{ApiError, ApiErrorKind, CreateRoomOptions, LiveKitRoomApi, RoomApi, proto};
 use prost::Message;
-use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-const API_KEY: &str = "APItestkey";
-const API_SECRET: &str = "s3cret-that-must-never-be-printed-0123456789";
 const TEST_BOUND: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -168,16 +169,6 @@ fn twirp_error(status_line: &str, code: &str, msg: &str) -> Reply {
     ))
 }
 
-fn api_for(url: &str, request_timeout: Duration) -> LiveKitRoomApi {
-    LiveKitRoomApi::new(
-        url,
-        API_KEY,
-        &SecretString::from(API_SECRET),
-        request_timeout,
-    )
-    .unwrap()
-}
-
 async fn bounded<T>(test: impl Future<Output = T>) -> T {
     tokio::time::timeout(TEST_BOUND, test)
         .await
@@ -200,7 +191,7 @@ fn assert_error(
     assert!(shown.starts_with(&format!("{method}: ")), "{shown}");
     assert!(shown.contains(api.endpoint()), "{shown}");
     for text in [&shown, &debugged, &format!("{api:?}")] {
-        assert!(!text.contains(API_SECRET), "secret leaked: {text}");
+        assert!(!text.contains(SECRET), "secret leaked: {text}");
         assert!(!text.contains("Bearer"), "authorization leaked: {text}");
         assert!(!text.contains("eyJ"), "token leaked: {text}");
     }
@@ -212,7 +203,7 @@ async fn refused_connection() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let api = api_for(&format!("ws://{addr}"), REQUEST_TIMEOUT);
+        let api = room_api(&format!("ws://{addr}"), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -234,7 +225,7 @@ async fn silent_server_times_out() {
     bounded(async {
         let server = CannedServer::start(Reply::Silence).await;
         let timeout = Duration::from_millis(300);
-        let api = api_for(&server.url(), timeout);
+        let api = room_api(&server.url(), timeout);
 
         let err = api.list_participants("standup").await.unwrap_err();
 
@@ -261,7 +252,7 @@ async fn twirp_unauthenticated() {
             "permissions denied",
         ))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -288,7 +279,7 @@ async fn plain_text_401_is_diagnosed_by_the_probe() {
             b"invalid authorization token: go-jose/go-jose: error in cryptographic primitive\n",
         )))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.delete_room("standup").await.unwrap_err();
 
@@ -329,7 +320,7 @@ async fn twirp_not_found_keeps_the_servers_words() {
             "requested room does not exist",
         ))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.update_room_metadata("gone", "{}").await.unwrap_err();
 
@@ -358,7 +349,7 @@ async fn twirp_permission_denied() {
             "not allowed",
         ))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api
             .remove_participant("standup", "alice")
@@ -384,7 +375,7 @@ async fn proxy_html_502_is_diagnosed_by_the_probe() {
         let server =
             CannedServer::start(Reply::Raw(http_response("502 Bad Gateway", "text/html", page)))
                 .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -405,7 +396,7 @@ async fn garbage_200_is_malformed() {
             b"this is not protobuf",
         )))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -422,7 +413,7 @@ async fn answer_cut_short_is_a_reset() {
                 .to_vec();
         truncated.extend_from_slice(b"\x0a\x03abc");
         let server = CannedServer::start(Reply::Raw(truncated)).await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -441,7 +432,7 @@ async fn mute_answer_without_track_is_malformed_not_a_panic() {
             b"",
         )))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api
             .mute_published_track("standup", "alice", "TR_audio", true)
@@ -492,7 +483,7 @@ async fn list_rooms_round_trips_a_room() {
             &answer.encode_to_vec(),
         )))
         .await;
-        let api = api_for(&server.url(), REQUEST_TIMEOUT);
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let rooms = api.list_rooms(Vec::new()).await.unwrap();
 
@@ -515,7 +506,7 @@ async fn list_rooms_round_trips_a_room() {
             "{:?}",
             requests[0]
         );
-        assert!(!format!("{api:?}").contains(API_SECRET));
+        assert!(!format!("{api:?}").contains(SECRET));
     })
     .await;
 }
@@ -529,7 +520,7 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
             plain.replacen("http://", "https://", 1),
             plain.replacen("http://", "wss://", 1),
         ] {
-            let api = api_for(&url, REQUEST_TIMEOUT);
+            let api = room_api(&url, REQUEST_TIMEOUT);
 
             let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -544,7 +535,7 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let gone = listener.local_addr().unwrap();
         drop(listener);
-        let err = api_for(&format!("https://{gone}"), REQUEST_TIMEOUT)
+        let err = room_api(&format!("https://{gone}"), REQUEST_TIMEOUT)
             .list_rooms(Vec::new())
             .await
             .unwrap_err();
@@ -554,17 +545,8 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
     .await;
 }
 
-async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxOptions::new(
-        API_KEY,
-        &SecretString::from(API_SECRET),
-    ))
-    .await
-    .expect("the sandbox starts on loopback")
-}
-
 fn api(sandbox: &Sandbox, timeout: Duration) -> LiveKitRoomApi {
-    api_for(&sandbox.url(), timeout)
+    room_api(&sandbox.url(), timeout)
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //! rejoins and a refused enforcement, and reloads (key bindings, every live setting, limits
 //! set in the dashboard).
 
+#[path = "support/configs.rs"]
+mod configs;
 #[path = "support/fault_proxy.rs"]
 #[allow(
     dead_code,
@@ -18,12 +20,10 @@ mod harness;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use configs::{SECRET, TestConfig, sandbox};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fault_proxy::{FaultProxy, ProxyMode, http_response};
-use harness::{
-    EventStream, SECRET, SERVER, WAIT, config, config_file, person, sandbox, start,
-    start_from_file, write_config,
-};
+use harness::{EventStream, SERVER, WAIT, person, start, start_from_file, write_config};
 use livekit_sandbox::Sandbox;
 use livekit_sandbox::faults::Faults;
 use lktop::config::{AudioProfile, EnforcementMode, KeyList, RoomLimitOverride, RoomLimitsConfig};
@@ -67,7 +67,8 @@ async fn commands_snapshots_audio_profiles_and_enforcement() {
         Duration::from_secs(60),
         Box::pin(async {
             let sandbox = sandbox().await;
-            let (engine, mut events) = start(config(&sandbox.url(), SECRET)).await;
+            let (engine, mut events) =
+                start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
 
             let id = engine
                 .send(Command::CreateRoom {
@@ -242,7 +243,8 @@ async fn quality_drops_under_added_latency_and_recovers() {
         Duration::from_secs(150),
         Box::pin(async {
             let sandbox = sandbox().await;
-            let (engine, mut events) = start(config(&sandbox.url(), SECRET)).await;
+            let (engine, mut events) =
+                start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
             wait_for_grade(&mut events, WAIT, "excellent", |g| g == Grade::Excellent).await;
             // Under the 500 ms request timeout, well over the 200 ms target.
             sandbox
@@ -288,7 +290,8 @@ async fn injected_errors_lower_the_success_rate() {
                 })
                 .await
                 .unwrap();
-            let (engine, mut events) = start(config(&sandbox.url(), SECRET)).await;
+            let (engine, mut events) =
+                start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
             let mut rates = Vec::new();
             let settled = events
                 .wait_for(
@@ -320,8 +323,10 @@ async fn a_wrong_secret_marks_the_server_unauthenticated() {
         Duration::from_secs(30),
         Box::pin(async {
             let sandbox = sandbox().await;
-            let (engine, mut events) =
-                start(config(&sandbox.url(), "not-the-secret-at-all-0123456789")).await;
+            let config = TestConfig::new()
+                .server_with_secret(SERVER, &sandbox.url(), "not-the-secret-at-all-0123456789")
+                .build();
+            let (engine, mut events) = start(config).await;
             let reason = events
                 .wait_for(WAIT, "unauthenticated pool status", |kind| match kind {
                     EventKind::PoolStatus { status, .. } => status.unauthenticated.clone(),
@@ -436,9 +441,15 @@ async fn a_changed_config_file_applies_live_and_a_bad_one_is_kept_out() {
     .expect("bounded");
 }
 
-/// `n` milliseconds as a configuration duration.
-fn ms(n: u64) -> lktop::config::ConfigDuration {
-    lktop::config::ConfigDuration::from_millis(n)
+/// A configuration file for the sandbox at `url`: its server, then `sections` (YAML); what
+/// they leave out is lktop's default.
+fn config_file(url: &str, sections: &str) -> String {
+    TestConfig::new().server(SERVER, url).servers_yaml() + sections
+}
+
+/// `n` milliseconds.
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 /// The connections' states as the events tell them: every pool status in full, and each
@@ -516,18 +527,17 @@ async fn a_server_down_for_seconds_is_down_once_up_once_stale_meanwhile_and_the_
             for (room, identity) in [("north", "ann"), ("south", "bob"), ("east", "cy")] {
                 sandbox.join(room, &person(identity, &["audio"])).unwrap();
             }
-            let mut config = config(&sandbox.url(), SECRET);
-            config.polling.interval = ms(500);
-            config.quality_monitoring.monitoring_interval = ms(1000);
-            let pool = &mut config.connection_pool;
-            pool.pool_size = 4;
-            pool.max_pool_size = 4;
-            pool.health_check_interval = ms(1000);
-            pool.connection_timeout = ms(1000);
-            pool.max_reconnect_attempts = 2;
-            pool.reconnect_base_delay = ms(100);
-            // Failed connections are tried again every 2 × 500 ms.
-            pool.reconnect_max_delay = ms(500);
+            let config = TestConfig::new()
+                .server(SERVER, &sandbox.url())
+                .polling_interval(ms(500))
+                .monitoring_interval(ms(1000))
+                .pool_size(4, 4)
+                .health_check_interval(ms(1000))
+                .connection_timeout(ms(1000))
+                .max_reconnect_attempts(2)
+                // Failed connections are tried again every 2 × 500 ms.
+                .reconnect_delays(ms(100), ms(500))
+                .build();
             let (engine, mut events) = start(config).await;
             let mut connections = ConnectionStates::default();
 
@@ -662,7 +672,7 @@ async fn applying_the_default_audio_profile_writes_the_configured_default_not_th
         Box::pin(async {
             let sandbox = sandbox().await;
             sandbox.join("studio", &person("ann", &["audio"])).unwrap();
-            let mut config = config(&sandbox.url(), SECRET);
+            let mut config = TestConfig::new().server(SERVER, &sandbox.url()).build();
             config.audio_optimization = AudioProfile {
                 target_latency_ms: 80,
                 jitter_buffer_ms: 150,
@@ -736,14 +746,14 @@ async fn waiting_for_a_pooled_connection_is_lktops_cost_not_the_servers() {
                 })
                 .await
                 .unwrap();
-            let mut config = config(&sandbox.url(), SECRET);
-            config.polling.interval = ms(1000);
-            config.quality_monitoring.monitoring_interval = ms(250);
-            let pool = &mut config.connection_pool;
-            pool.pool_size = 1;
-            pool.max_pool_size = 1;
-            pool.connection_timeout = ms(1000);
-            pool.health_check_interval = ms(30_000);
+            let config = TestConfig::new()
+                .server(SERVER, &sandbox.url())
+                .polling_interval(ms(1000))
+                .monitoring_interval(ms(250))
+                .pool_size(1, 1)
+                .connection_timeout(ms(1000))
+                .health_check_interval(ms(30_000))
+                .build();
             let (engine, mut events) = start(config).await;
             events
                 .wait_for(WAIT, "a snapshot", |kind| match kind {
@@ -960,10 +970,12 @@ async fn the_latency_sparkline_and_the_quality_report_come_from_the_same_request
                     .join("lobby", &person(identity, &["audio"]))
                     .unwrap();
             }
-            let mut config = config(&sandbox.url(), SECRET);
-            config.quality_monitoring.monitoring_interval = ms(500);
-            // Over the added latency: slow answers are answers.
-            config.connection_pool.connection_timeout = ms(2000);
+            let config = TestConfig::new()
+                .server(SERVER, &sandbox.url())
+                .monitoring_interval(ms(500))
+                // Over the added latency: slow answers are answers.
+                .connection_timeout(ms(2000))
+                .build();
             let (engine, mut events) = start(config).await;
             let mut check = TallyCheck::default();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
@@ -1118,8 +1130,10 @@ async fn a_rejoining_participant_is_held_and_a_refused_mute_waits_out_its_cooldo
                     br#"{"code":"failed_precondition","msg":"track cannot be muted"}"#,
                 ),
             });
-            let mut config = config(&proxy.url(), SECRET);
-            config.polling.interval = ms(200);
+            let mut config = TestConfig::new()
+                .server(SERVER, &proxy.url())
+                .polling_interval(ms(200))
+                .build();
             config.room_limits = RoomLimitsConfig {
                 max_participants_per_room: 2,
                 max_audio_tracks_per_room: 1,

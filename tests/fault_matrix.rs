@@ -3,15 +3,22 @@
 //! the dashboard. Faults come from the sandbox where it can produce them (listener down, a
 //! rotated secret) and from a fault-injecting proxy on 127.0.0.1 where it cannot (a reset
 //! mid-answer, a half-open connection, a trickled answer, a proxy's HTML 502, a 200 full of
-//! garbage); a name under `.invalid` stands for a DNS failure.
+//! garbage); a port bound but not listening stands for a server not there yet, and a name
+//! under `.invalid` for a DNS failure.
 //!
-//! Every test asserts, for its fault: the `ApiErrorKind` of a direct call; the connection
-//! states, poll failures and (for the 401) the unauthenticated reason the engine reports; that
-//! a command sent during the fault ends in exactly one outcome naming the problem; that the
-//! pool heals once the fault is gone; and that the dashboard, fed every event and drawn after
-//! each, keeps running and shows the server's state. Outcomes only, never timings: each test
-//! is bounded by a generous timeout. `docs/reliability.md` is the table of what they find.
+//! The matrix is one table, `fault_matrix!` below: a row per fault, each a test of its own
+//! named after it. One runner, `check`, takes every row through the same story: the fault
+//! begins; a direct call fails with the row's `ApiErrorKind` (or answers); a command sent at
+//! once ends in the row's outcome; lktop reports the server in the row's state, its error
+//! saying the row's words, and the dashboard, fed every event and drawn after each, shows that
+//! state; a command sent then ends in the row's outcome again; then either the fault is removed
+//! and the pool heals, or lktop keeps trying. Rows whose fault is on before lktop starts skip
+//! the first command, and a row's extra step (the reload after a secret rotation) runs before
+//! the healing. Outcomes only, never timings: each test is bounded by a generous timeout.
+//! `docs/reliability.md` is the table of what they find, checked against this one row by row.
 
+#[path = "support/configs.rs"]
+mod configs;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 #[path = "support/headless_dashboard.rs"]
@@ -20,85 +27,291 @@ mod headless_dashboard;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use configs::{KEY, SECRET, TestConfig, TestSandbox, room_api, sandbox};
 use fault_proxy::{FaultProxy, ProxyMode, http_response};
 use headless_dashboard::HeadlessDashboard;
-use livekit_sandbox::{Sandbox, SandboxOptions};
-use lktop::api::{ApiErrorKind, LiveKitRoomApi, RoomApi, proto};
-use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
+use livekit_sandbox::Sandbox;
+use lktop::api::{ApiErrorKind, RoomApi, proto};
+use lktop::config::{Config, ConfigSources};
 use lktop::engine::{Engine, EngineOptions};
-use lktop::events::{Command, EngineEvent, EventKind, Outcome};
+use lktop::events::{Command, EngineEvent, EventKind, Outcome, ServerState};
 use lktop::pool::{PoolEvent, PoolStatus};
 use lktop::reconnect::ConnectionState;
 use prost::Message;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use secrecy::SecretString;
+use tempfile::TempDir;
 use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 
-const KEY: &str = "devkey";
-const SECRET: &str = "fault-matrix-secret-0123456789abcdef";
 const ROTATED_SECRET: &str = "fault-matrix-rotated-secret-fedcba9876543210";
 const SERVER: &str = "matrix";
 /// A name under the TLD RFC 2606 reserves so that it never resolves.
 const UNRESOLVABLE_URL: &str = "http://lktop-fault-matrix.invalid:7880";
 const UNRESOLVABLE_SERVER: &str = "nowhere";
-/// The requests' timeout in most tests (`connection_pool.connection_timeout`).
+/// The requests' timeout in most rows (`connection_pool.connection_timeout`).
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// Bound of one wait for the engine; generous, since the machine may be loaded.
 const WAIT: Duration = Duration::from_secs(10);
 /// Bound of one whole test.
 const TEST_BOUND: Duration = Duration::from_secs(45);
 
+/// The rows: each a `#[tokio::test]` named as the row, and `rows()`, the whole table.
+macro_rules! fault_matrix {
+    ($($name:ident: $case:expr,)*) => {
+        /// Every row with the name of its test, in order.
+        fn rows() -> Vec<(&'static str, FaultCase)> {
+            vec![$((stringify!($name), $case),)*]
+        }
+
+        $(
+            #[tokio::test]
+            async fn $name() {
+                check_row(stringify!($name)).await;
+            }
+        )*
+    };
+}
+
+fault_matrix! {
+    refused_while_the_listener_is_down: FaultCase {
+        fault: Fault::ListenerDown,
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionRefused, status: None },
+        state: ServerState::Down,
+        reported: &["connection refused"],
+        commands: Commands::Fail(&["connection refused"]),
+        heals: true,
+        extra_step: None,
+    },
+    refused_from_the_start_until_the_server_comes_up: FaultCase {
+        fault: Fault::RefusedFromTheStart,
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionRefused, status: None },
+        state: ServerState::Down,
+        reported: &["connection refused"],
+        commands: Commands::Fail(&["connection refused"]),
+        heals: true,
+        extra_step: None,
+    },
+    reset_mid_answer: FaultCase {
+        fault: Fault::Proxy(ProxyMode::ResetMidAnswer),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionReset, status: None },
+        state: ServerState::Down,
+        reported: &["connection reset"],
+        commands: Commands::Fail(&["connection reset"]),
+        heals: true,
+        extra_step: None,
+    },
+    half_open_connection: FaultCase {
+        fault: Fault::Proxy(ProxyMode::HalfOpen),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails {
+            kind: ApiErrorKind::Timeout { after: Some(TIMEOUT) },
+            status: None,
+        },
+        state: ServerState::Down,
+        reported: &["timed out"],
+        commands: Commands::Fail(&["timed out"]),
+        heals: true,
+        extra_step: None,
+    },
+    answer_trickled_past_the_timeout: FaultCase {
+        // About 100 bytes of the shortest answer at 2 bytes per 100 ms: seconds, not 500 ms.
+        fault: Fault::Proxy(ProxyMode::Trickle { chunk: 2, every: Duration::from_millis(100) }),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails {
+            kind: ApiErrorKind::Timeout { after: Some(TIMEOUT) },
+            status: None,
+        },
+        state: ServerState::Down,
+        reported: &["timed out"],
+        commands: Commands::Fail(&["timed out"]),
+        heals: true,
+        extra_step: None,
+    },
+    answer_trickled_within_the_timeout_succeeds: FaultCase {
+        fault: Fault::Proxy(ProxyMode::Trickle { chunk: 16, every: Duration::from_millis(20) }),
+        // Far above the trickle's total, so a loaded machine still finishes in time.
+        timeout: Duration::from_secs(5),
+        direct_call: DirectCall::Answers,
+        state: ServerState::Up,
+        reported: &[],
+        commands: Commands::Done,
+        heals: true,
+        extra_step: None,
+    },
+    html_502_from_a_proxy: FaultCase {
+        fault: Fault::Proxy(ProxyMode::Canned(http_response(
+            "502 Bad Gateway",
+            "text/html",
+            b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+              <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
+              </body>\r\n</html>\r\n",
+        ))),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::Server, status: Some(502) },
+        state: ServerState::Down,
+        reported: &["502"],
+        commands: Commands::Fail(&["502"]),
+        heals: true,
+        extra_step: None,
+    },
+    ok_with_random_protobuf_bytes: FaultCase {
+        fault: Fault::Proxy(ProxyMode::Canned(http_response(
+            "200 OK",
+            "application/protobuf",
+            &garbage(),
+        ))),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::Malformed, status: Some(200) },
+        state: ServerState::Up,
+        reported: &["malformed"],
+        commands: Commands::Fail(&["malformed"]),
+        heals: true,
+        extra_step: None,
+    },
+    ok_with_json_that_is_not_json: FaultCase {
+        fault: Fault::Proxy(ProxyMode::Canned(http_response(
+            "200 OK",
+            "application/json",
+            b"{\"rooms\": [ this is not JSON at all",
+        ))),
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::Malformed, status: Some(200) },
+        state: ServerState::Up,
+        reported: &["malformed"],
+        commands: Commands::Fail(&["malformed"]),
+        heals: true,
+        extra_step: None,
+    },
+    unresolvable_host_leaves_the_other_server_alone: FaultCase {
+        fault: Fault::UnresolvableHostBesideAHealthyServer,
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails { kind: ApiErrorKind::Unreachable, status: None },
+        state: ServerState::Down,
+        // Timed out too, in case the machine's resolver is slow rather than quick to refuse.
+        reported: &["unreachable", "dns", "timed out"],
+        commands: Commands::Fail(&["unreachable", "dns", "timed out"]),
+        heals: false,
+        extra_step: None,
+    },
+    unauthorized_after_a_secret_rotation: FaultCase {
+        fault: Fault::SecretRotated,
+        timeout: TIMEOUT,
+        direct_call: DirectCall::Fails {
+            kind: ApiErrorKind::Unauthenticated,
+            status: Some(401),
+        },
+        state: ServerState::Unauthenticated,
+        reported: &["signature is invalid"],
+        commands: Commands::FailThenRefusedUnsent {
+            words: &["signature is invalid"],
+            once_reported: "rejected the credentials",
+        },
+        heals: true,
+        extra_step: Some(ExtraStep::ReloadWithTheNewSecret),
+    },
+}
+
+/// One row of the matrix.
+struct FaultCase {
+    /// How the fault is brought about (and taken away again).
+    fault: Fault,
+    /// `connection_pool.connection_timeout`, and the direct call's timeout.
+    timeout: Duration,
+    /// What a call of its own, outside the engine, sees of the fault.
+    direct_call: DirectCall,
+    /// The server's state lktop reports while the fault is on: in its status and on the
+    /// dashboard's overview.
+    state: ServerState,
+    /// lktop's report of the fault says one of these (in a connection's cause and a failed
+    /// poll, or in the unauthenticated reason); none for a fault lktop gets through.
+    reported: &'static [&'static str],
+    /// What a command sent during the fault ends in.
+    commands: Commands,
+    /// Whether lktop is whole again once the fault is gone; a fault that cannot be removed
+    /// instead shows lktop still trying.
+    heals: bool,
+    /// A step of its own, after the fault was reported and before the healing.
+    extra_step: Option<ExtraStep>,
+}
+
+/// How a row's fault is brought about.
+enum Fault {
+    /// The sandbox's listener goes down (open connections closed, new ones refused); it comes
+    /// back up to heal.
+    ListenerDown,
+    /// lktop starts against a port bound but not listening; the sandbox starts on it to heal.
+    RefusedFromTheStart,
+    /// The proxy in front of the sandbox switches to this mode; pass-through heals.
+    Proxy(ProxyMode),
+    /// A second server whose name never resolves, next to the sandbox: nothing heals it, and
+    /// the sandbox must stay unaffected.
+    UnresolvableHostBesideAHealthyServer,
+    /// The sandbox's secret is rotated while lktop runs with the old one; rotating it back
+    /// heals.
+    SecretRotated,
+}
+
+impl Fault {
+    /// On before lktop starts, so there is no moment it begins under lktop's eyes.
+    fn on_from_the_start(&self) -> bool {
+        matches!(
+            self,
+            Self::RefusedFromTheStart | Self::UnresolvableHostBesideAHealthyServer
+        )
+    }
+
+    /// The direct call's timeout: a dead resolver can take seconds to say no, and the direct
+    /// call waits for its answer.
+    fn direct_call_timeout(&self, timeout: Duration) -> Duration {
+        match self {
+            Self::UnresolvableHostBesideAHealthyServer => Duration::from_secs(15),
+            _ => timeout,
+        }
+    }
+}
+
+enum DirectCall {
+    /// Fails with this kind, and this HTTP status when there is one.
+    Fails {
+        kind: ApiErrorKind,
+        status: Option<u16>,
+    },
+    /// Answers: no rooms, as nothing made one yet.
+    Answers,
+}
+
+enum Commands {
+    /// Fail, saying one of the words.
+    Fail(&'static [&'static str]),
+    /// Fail, saying one of the words; once lktop has reported the fault, at once and without
+    /// a request, saying `once_reported` too.
+    FailThenRefusedUnsent {
+        words: &'static [&'static str],
+        once_reported: &'static str,
+    },
+    /// Go through: the room is made.
+    Done,
+}
+
+enum ExtraStep {
+    /// The new secret written into the configuration file and reloaded: the reload is
+    /// accepted, but servers and pools are kept as started, so the connections keep the old
+    /// secret and the next credentials check is refused again.
+    ReloadWithTheNewSecret,
+}
+
 async fn bounded(test: impl Future<Output = ()>) {
     tokio::time::timeout(TEST_BOUND, Box::pin(test))
         .await
         .expect("the test finishes within its bound");
-}
-
-fn config(servers: &[(&str, &str)], timeout: Duration) -> Config {
-    let mut config = Config::default();
-    for (name, url) in servers {
-        config.servers.push(ServerConfig {
-            name: (*name).into(),
-            url: (*url).into(),
-            api_key: KEY.into(),
-            api_secret: Some(SecretString::from(SECRET)),
-        });
-    }
-    config.polling.interval = ConfigDuration::from_millis(100);
-    config.quality_monitoring = QualityConfig {
-        monitoring_interval: ConfigDuration::from_millis(100),
-        ..QualityConfig::default()
-    };
-    let pool = &mut config.connection_pool;
-    pool.pool_size = 2;
-    pool.max_pool_size = 4;
-    pool.connection_timeout = ConfigDuration::from_millis(
-        u64::try_from(timeout.as_millis()).expect("a test timeout fits"),
-    );
-    pool.health_check_interval = ConfigDuration::from_millis(200);
-    pool.reconnect_base_delay = ConfigDuration::from_millis(20);
-    pool.reconnect_max_delay = ConfigDuration::from_millis(200);
-    config
-}
-
-async fn sandbox() -> Sandbox {
-    sandbox_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
-}
-
-async fn sandbox_on(listen: SocketAddr) -> Sandbox {
-    let mut options = SandboxOptions::new(KEY, &SecretString::from(SECRET));
-    options.listen = listen;
-    Sandbox::start(options).await.expect("the sandbox starts")
-}
-
-/// A client of its own, outside the engine: what one call sees of the fault.
-fn direct(url: &str, timeout: Duration) -> LiveKitRoomApi {
-    LiveKitRoomApi::new(url, KEY, &SecretString::from(SECRET), timeout)
-        .expect("a valid URL and credentials")
 }
 
 fn create_room(server: &str, room: &str) -> Command {
@@ -380,269 +593,6 @@ fn reconnect_attempts(events: &[EngineEvent], server: &str) -> u64 {
     })
 }
 
-/// The middle of most tests: a command right after the fault begins (lktop may not have
-/// noticed yet), then lktop's report of the fault, then a command once it has reported it.
-async fn fault_reported(run: &mut Run, since: usize, words: &[&str]) {
-    run.command_fails(create_room(SERVER, "sent-as-the-fault-begins"), words)
-        .await;
-    run.wait_down(SERVER, since, words).await;
-    run.command_fails(create_room(SERVER, "sent-while-down"), words)
-        .await;
-}
-
-/// The end of every test: with the fault gone, lktop reconnects (sooner with `RetryNow`) and
-/// a command goes through; the room it made is on the server.
-async fn heals(run: &mut Run, sandbox: &Sandbox) {
-    let since = run.mark();
-    run.command_done(retry_now(SERVER)).await;
-    run.wait_healthy(SERVER, since).await;
-    run.command_done(create_room(SERVER, "after-the-fault"))
-        .await;
-    let made = sandbox
-        .rooms()
-        .lock()
-        .unwrap()
-        .list_rooms(&["after-the-fault".into()])
-        .len();
-    assert_eq!(made, 1, "the room made after the fault is on the server");
-}
-
-/// Starts a sandbox, a proxy in front of it and an engine through the proxy, and waits until
-/// everything works.
-async fn through_proxy(timeout: Duration) -> (Sandbox, FaultProxy, Run) {
-    let sandbox = sandbox().await;
-    let proxy = FaultProxy::start(sandbox.addr()).await;
-    let mut run = Run::start(config(&[(SERVER, &proxy.url())], timeout), None).await;
-    run.wait_healthy(SERVER, 0).await;
-    (sandbox, proxy, run)
-}
-
-#[tokio::test]
-async fn refused_while_the_listener_is_down() {
-    bounded(async {
-        let sandbox = sandbox().await;
-        let mut run = Run::start(config(&[(SERVER, &sandbox.url())], TIMEOUT), None).await;
-        run.wait_healthy(SERVER, 0).await;
-
-        let since = run.mark();
-        sandbox.listener_down().await;
-        let err = direct(&sandbox.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::ConnectionRefused, "{err}");
-        fault_reported(&mut run, since, &["connection refused"]).await;
-
-        sandbox.listener_up().await;
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn refused_from_the_start_until_the_server_comes_up() {
-    bounded(async {
-        // Bound but not listening: connections are refused, and no other test's listener can
-        // take the port until the sandbox does.
-        let reserved = TcpSocket::new_v4().expect("a socket");
-        reserved
-            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .expect("a free loopback port");
-        let addr = reserved
-            .local_addr()
-            .expect("a bound socket has an address");
-        let url = format!("http://{addr}");
-        let err = direct(&url, TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::ConnectionRefused, "{err}");
-
-        let mut run = Run::start(config(&[(SERVER, &url)], TIMEOUT), None).await;
-        run.wait_down(SERVER, 0, &["connection refused"]).await;
-        run.command_fails(
-            create_room(SERVER, "before-the-server"),
-            &["connection refused"],
-        )
-        .await;
-
-        drop(reserved);
-        let sandbox = sandbox_on(addr).await;
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn reset_mid_answer() {
-    bounded(async {
-        let (sandbox, proxy, mut run) = through_proxy(TIMEOUT).await;
-
-        let since = run.mark();
-        proxy.set_mode(ProxyMode::ResetMidAnswer);
-        let err = direct(&proxy.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::ConnectionReset, "{err}");
-        fault_reported(&mut run, since, &["connection reset"]).await;
-
-        proxy.set_mode(ProxyMode::PassThrough);
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn half_open_connection() {
-    bounded(async {
-        let (sandbox, proxy, mut run) = through_proxy(TIMEOUT).await;
-
-        let since = run.mark();
-        proxy.set_mode(ProxyMode::HalfOpen);
-        let err = direct(&proxy.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ApiErrorKind::Timeout {
-                after: Some(TIMEOUT)
-            },
-            "{err}"
-        );
-        fault_reported(&mut run, since, &["timed out"]).await;
-
-        proxy.set_mode(ProxyMode::PassThrough);
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn answer_trickled_past_the_timeout() {
-    bounded(async {
-        let (sandbox, proxy, mut run) = through_proxy(TIMEOUT).await;
-
-        let since = run.mark();
-        // About 100 bytes of the shortest answer at 2 bytes per 100 ms: seconds, not 500 ms.
-        proxy.set_mode(ProxyMode::Trickle {
-            chunk: 2,
-            every: Duration::from_millis(100),
-        });
-        let err = direct(&proxy.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ApiErrorKind::Timeout {
-                after: Some(TIMEOUT)
-            },
-            "{err}"
-        );
-        fault_reported(&mut run, since, &["timed out"]).await;
-
-        proxy.set_mode(ProxyMode::PassThrough);
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn answer_trickled_within_the_timeout_succeeds() {
-    bounded(async {
-        // A timeout far above the trickle's total, so a loaded machine still finishes in time.
-        let timeout = Duration::from_secs(5);
-        let (sandbox, proxy, mut run) = through_proxy(timeout).await;
-
-        let since = run.mark();
-        proxy.set_mode(ProxyMode::Trickle {
-            chunk: 16,
-            every: Duration::from_millis(20),
-        });
-        let rooms = direct(&proxy.url(), timeout)
-            .list_rooms(Vec::new())
-            .await
-            .expect("a slow answer within the timeout is an answer");
-        assert!(rooms.is_empty(), "{rooms:?}");
-        let detail = run
-            .command_done(create_room(SERVER, "made-through-a-trickle"))
-            .await;
-        assert!(detail.contains("made-through-a-trickle"), "{detail}");
-        // Polls go on through the trickle, and the server stays up all along. Polls run one
-        // after another, so the second to end after this point also began after it, and its
-        // requests met the trickle.
-        let trickled = proxy.faulted_requests();
-        let polls_since = run.mark();
-        run.wait_until(
-            "two polls through the trickle",
-            polls_since,
-            |events, dashboard| {
-                events
-                    .iter()
-                    .filter(|event| matches!(event.kind, EventKind::Snapshot { .. }))
-                    .count()
-                    >= 2
-                    && dashboard.server_state(SERVER).as_deref() == Some("up")
-            },
-        )
-        .await;
-        assert!(
-            proxy.faulted_requests() > trickled,
-            "polls went through the trickle"
-        );
-        assert!(
-            never_broke(&run.seen[since..], SERVER),
-            "no connection broke for a slow answer"
-        );
-
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn html_502_from_a_proxy() {
-    bounded(async {
-        let (sandbox, proxy, mut run) = through_proxy(TIMEOUT).await;
-
-        let since = run.mark();
-        let page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-                     <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
-                     </body>\r\n</html>\r\n";
-        proxy.set_mode(ProxyMode::Canned(http_response(
-            "502 Bad Gateway",
-            "text/html",
-            page,
-        )));
-        let err = direct(&proxy.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::Server, "{err}");
-        assert_eq!(err.status(), Some(502), "{err}");
-        fault_reported(&mut run, since, &["502"]).await;
-
-        proxy.set_mode(ProxyMode::PassThrough);
-        heals(&mut run, &sandbox).await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
 /// Bytes no `RoomService` answer decodes from, drawn from a fixed seed; checked here, so the
 /// test does not rest on luck.
 fn garbage() -> Vec<u8> {
@@ -654,200 +604,511 @@ fn garbage() -> Vec<u8> {
     bytes
 }
 
-/// A 200 full of garbage: the connection works, so lktop keeps it Connected, but nothing it
-/// reads is usable: every poll and command fails as malformed, and the overview says so.
-async fn garbage_answers(content_type: &str, body: &[u8]) {
-    let (sandbox, proxy, mut run) = through_proxy(TIMEOUT).await;
-
-    let since = run.mark();
-    proxy.set_mode(ProxyMode::Canned(http_response(
-        "200 OK",
-        content_type,
-        body,
-    )));
-    let err = direct(&proxy.url(), TIMEOUT)
-        .list_rooms(Vec::new())
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ApiErrorKind::Malformed, "{err}");
-    assert_eq!(err.status(), Some(200), "{err}");
-    run.command_fails(create_room(SERVER, "garbage-in"), &["malformed"])
-        .await;
-    // The server's quality counts an answer lktop cannot use as a failure, though the
-    // connection carrying it works.
-    run.wait_until("polls failing as malformed", since, |events, dashboard| {
-        poll_failed_for(events, SERVER, &["malformed"])
-            && events.iter().any(|event| {
-                matches!(&event.kind, EventKind::Quality { server, report, .. }
-                    if server == SERVER && report.failures > 0)
-            })
-            && dashboard.server_state(SERVER).as_deref() == Some("up")
-            && dashboard.shows("poll error")
-            && dashboard.shows("malformed")
-    })
-    .await;
-    assert!(
-        never_broke(&run.seen[since..], SERVER),
-        "an answer, even garbage, leaves the connections Connected"
-    );
-
-    proxy.set_mode(ProxyMode::PassThrough);
-    heals(&mut run, &sandbox).await;
-    run.finish().await;
-    sandbox.shutdown().await;
+/// What a row runs against: the engine with the dashboard, and what makes the fault.
+struct Stage {
+    run: Run,
+    /// The settings lktop runs with, servers aside.
+    settings: TestConfig,
+    /// The server the fault is on.
+    faulty: &'static str,
+    /// Its URL, as lktop and the direct call have it.
+    faulty_url: String,
+    /// A healthy server next to the faulty one, which must stay up.
+    neighbour: Option<&'static str>,
+    /// Absent until it starts, for a server refused from the start.
+    sandbox: Option<Sandbox>,
+    proxy: Option<FaultProxy>,
+    /// A port bound but not listening: connections are refused, and no other test's listener
+    /// can take the port until the sandbox does.
+    reserved: Option<(TcpSocket, SocketAddr)>,
+    /// The configuration file lktop reloads, in a directory removed with it.
+    config_file: Option<(TempDir, PathBuf)>,
 }
 
-#[tokio::test]
-async fn ok_with_random_protobuf_bytes() {
-    bounded(garbage_answers("application/protobuf", &garbage())).await;
-}
-
-#[tokio::test]
-async fn ok_with_json_that_is_not_json() {
-    bounded(garbage_answers(
-        "application/json",
-        b"{\"rooms\": [ this is not JSON at all",
-    ))
-    .await;
-}
-
-#[tokio::test]
-async fn unresolvable_host_leaves_the_other_server_alone() {
-    bounded(async {
-        // A dead resolver can take seconds to say no; the direct call waits for its answer.
-        let err = direct(UNRESOLVABLE_URL, Duration::from_secs(15))
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::Unreachable, "{err}");
-
-        let sandbox = sandbox().await;
-        let servers = [
-            (SERVER, sandbox.url()),
-            (UNRESOLVABLE_SERVER, UNRESOLVABLE_URL.to_owned()),
-        ];
-        let servers: Vec<(&str, &str)> = servers.iter().map(|(n, u)| (*n, u.as_str())).collect();
-        let mut run = Run::start(config(&servers, TIMEOUT), None).await;
-        // Timed out too, in case the machine's resolver is slow rather than quick to refuse.
-        let words = ["unreachable", "dns", "timed out"];
-        run.wait_down(UNRESOLVABLE_SERVER, 0, &words).await;
-        run.wait_healthy(SERVER, 0).await;
-        run.command_fails(create_room(UNRESOLVABLE_SERVER, "nowhere-room"), &words)
-            .await;
-        run.command_done(create_room(SERVER, "somewhere-room"))
-            .await;
-        // No cure for a name that never resolves, but lktop keeps trying, past the attempts
-        // with backoff, on the slow cadence of Failed connections.
-        let max_attempts = u64::from(Config::default().connection_pool.max_reconnect_attempts);
-        run.wait_until(
-            "Failed connections retried past the attempts with backoff",
-            0,
-            |events, dashboard| {
-                last_status(events, UNRESOLVABLE_SERVER).is_some_and(|status| {
-                    status.failed == status.total
-                        && reconnect_attempts(events, UNRESOLVABLE_SERVER)
-                            > max_attempts * status.total as u64
-                }) && dashboard.server_state(UNRESOLVABLE_SERVER).as_deref() == Some("down")
-                    && dashboard.server_state(SERVER).as_deref() == Some("up")
-            },
-        )
-        .await;
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
-}
-
-/// The server's secret is rotated while lktop runs: lktop reports the server unauthenticated.
-/// Reloading a configuration with the new secret is accepted but does not reach the running
-/// connections (servers and pools need a restart); rotating the secret back heals.
-#[tokio::test]
-async fn unauthorized_after_a_secret_rotation() {
-    bounded(async {
-        let sandbox = sandbox().await;
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let file = dir.path().join("performance.yaml");
-        let sources = ConfigSources {
+impl Stage {
+    /// Everything a row needs, and the engine started; unless the fault is on from the start,
+    /// lktop is healthy before it begins.
+    async fn set_up(case: &FaultCase) -> Self {
+        let settings = TestConfig::new().connection_timeout(case.timeout);
+        let mut sandbox_started = None;
+        let mut proxy = None;
+        let mut reserved = None;
+        let mut neighbour = None;
+        let (faulty, faulty_url) = match &case.fault {
+            Fault::ListenerDown | Fault::SecretRotated => {
+                let started = sandbox().await;
+                let url = started.url();
+                sandbox_started = Some(started);
+                (SERVER, url)
+            }
+            Fault::Proxy(_) => {
+                let started = sandbox().await;
+                let started_proxy = FaultProxy::start(started.addr()).await;
+                let url = started_proxy.url();
+                sandbox_started = Some(started);
+                proxy = Some(started_proxy);
+                (SERVER, url)
+            }
+            Fault::RefusedFromTheStart => {
+                let socket = TcpSocket::new_v4().expect("a socket");
+                socket
+                    .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .expect("a free loopback port");
+                let addr = socket.local_addr().expect("a bound socket has an address");
+                reserved = Some((socket, addr));
+                (SERVER, format!("http://{addr}"))
+            }
+            Fault::UnresolvableHostBesideAHealthyServer => {
+                sandbox_started = Some(sandbox().await);
+                neighbour = Some(SERVER);
+                (UNRESOLVABLE_SERVER, UNRESOLVABLE_URL.to_owned())
+            }
+        };
+        let mut config = settings.clone();
+        if let (Some(healthy), Some(started)) = (neighbour, &sandbox_started) {
+            config = config.server(healthy, &started.url());
+        }
+        let config = config.server(faulty, &faulty_url).build();
+        let config_file = case.extra_step.as_ref().map(|_| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let file = dir.path().join("performance.yaml");
+            (dir, file)
+        });
+        let sources = config_file.as_ref().map(|(_, file)| ConfigSources {
             file: Some(file.clone()),
             overrides: Vec::new(),
-        };
-        let mut run = Run::start(config(&[(SERVER, &sandbox.url())], TIMEOUT), Some(sources)).await;
-        run.wait_healthy(SERVER, 0).await;
+        });
+        let mut run = Run::start(config, sources).await;
+        if !case.fault.on_from_the_start() {
+            run.wait_healthy(faulty, 0).await;
+        }
+        Self {
+            run,
+            settings,
+            faulty,
+            faulty_url,
+            neighbour,
+            sandbox: sandbox_started,
+            proxy,
+            reserved,
+            config_file,
+        }
+    }
 
-        let since = run.mark();
-        sandbox.set_api_secret(KEY, SecretString::from(ROTATED_SECRET));
-        let err = direct(&sandbox.url(), TIMEOUT)
-            .list_rooms(Vec::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ApiErrorKind::Unauthenticated, "{err}");
-        assert_eq!(err.status(), Some(401), "{err}");
-        let words = ["signature is invalid"];
-        run.command_fails(create_room(SERVER, "sent-as-the-secret-changes"), &words)
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().expect("the sandbox is running")
+    }
+
+    fn proxy(&self) -> &FaultProxy {
+        self.proxy.as_ref().expect("the proxy is running")
+    }
+
+    async fn begin(&self, fault: &Fault) {
+        match fault {
+            Fault::ListenerDown => self.sandbox().listener_down().await,
+            Fault::Proxy(mode) => self.proxy().set_mode(mode.clone()),
+            Fault::SecretRotated => self
+                .sandbox()
+                .set_api_secret(KEY, SecretString::from(ROTATED_SECRET)),
+            Fault::RefusedFromTheStart | Fault::UnresolvableHostBesideAHealthyServer => {}
+        }
+    }
+
+    async fn remove(&mut self, fault: &Fault) {
+        match fault {
+            Fault::ListenerDown => self.sandbox().listener_up().await,
+            Fault::Proxy(_) => self.proxy().set_mode(ProxyMode::PassThrough),
+            Fault::SecretRotated => self
+                .sandbox()
+                .set_api_secret(KEY, SecretString::from(SECRET)),
+            Fault::RefusedFromTheStart => {
+                let (socket, addr) = self.reserved.take().expect("the port is reserved");
+                drop(socket);
+                self.sandbox = Some(TestSandbox::new().listening_on(addr).start().await);
+            }
+            Fault::UnresolvableHostBesideAHealthyServer => {
+                unreachable!("a name under .invalid never resolves")
+            }
+        }
+    }
+
+    /// A command to the faulty server while the fault is on, ending as the row says.
+    async fn command_during_the_fault(&mut self, commands: &Commands, room: &str, reported: bool) {
+        let command = create_room(self.faulty, room);
+        match commands {
+            Commands::Fail(words) => {
+                self.run.command_fails(command, words).await;
+            }
+            Commands::FailThenRefusedUnsent {
+                words,
+                once_reported,
+            } => {
+                let reason = self.run.command_fails(command, words).await;
+                if reported {
+                    assert!(reason.contains(once_reported), "{reason}");
+                }
+            }
+            Commands::Done => {
+                let detail = self.run.command_done(command).await;
+                assert!(detail.contains(room), "{detail}");
+            }
+        }
+    }
+
+    /// Waits until lktop reports the fault: the server in the row's state, for a reason that
+    /// says one of the row's words, on the event stream and the dashboard.
+    async fn wait_reported(&mut self, case: &FaultCase, since: usize, polls_since: usize) {
+        let server = self.faulty;
+        let state = case.state.to_string();
+        let words = case.reported;
+        match case.state {
+            ServerState::Down => self.run.wait_down(server, since, words).await,
+            // Polls go on through the fault, and the server stays up all along. Polls run one
+            // after another, so the second to end after `polls_since` also began after it,
+            // and its requests met the fault.
+            ServerState::Up if words.is_empty() => {
+                self.run
+                    .wait_until(
+                        "two polls through the fault",
+                        polls_since,
+                        |events, dashboard| {
+                            events
+                                .iter()
+                                .filter(|event| {
+                                    matches!(&event.kind, EventKind::Snapshot { snapshot, .. }
+                                    if snapshot.server == server)
+                                })
+                                .count()
+                                >= 2
+                                && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                        },
+                    )
+                    .await;
+            }
+            // The connection works, so lktop keeps it Connected, but nothing it reads is
+            // usable: every poll fails, the overview says so, and the server's quality counts
+            // each such answer as a failure.
+            ServerState::Up => {
+                self.run
+                    .wait_until("polls failing, counted against the quality", since, |events, dashboard| {
+                        poll_failed_for(events, server, words)
+                            && events.iter().any(|event| {
+                                matches!(&event.kind, EventKind::Quality { server: name, report, .. }
+                                    if name == server && report.failures > 0)
+                            })
+                            && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                            && dashboard.shows("poll error")
+                            && words.iter().any(|word| dashboard.shows(word))
+                    })
+                    .await;
+            }
+            ServerState::Unauthenticated => {
+                self.run
+                    .wait_until(
+                        "the server reported unauthenticated",
+                        since,
+                        |events, dashboard| {
+                            last_status(events, server).is_some_and(|status| {
+                                status.failed == status.total
+                                    && status
+                                        .unauthenticated
+                                        .as_deref()
+                                        .is_some_and(|reason| says_any(reason, words))
+                            }) && poll_failed_for(events, server, words)
+                                && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                        },
+                    )
+                    .await;
+            }
+        }
+    }
+
+    async fn extra_step(&mut self, step: &ExtraStep) {
+        match step {
+            ExtraStep::ReloadWithTheNewSecret => {
+                let server = self.faulty;
+                let (_, file) = self.config_file.as_ref().expect("a configuration file");
+                let rotated = self
+                    .settings
+                    .clone()
+                    .server_with_secret(server, &self.faulty_url, ROTATED_SECRET)
+                    .yaml();
+                std::fs::write(file, rotated).expect("the configuration file is written");
+                let detail = self.run.command_done(Command::ReloadConfig).await;
+                assert!(detail.contains("configuration reloaded"), "{detail}");
+                let before = reconnect_attempts(&self.run.seen, server);
+                let since = self.run.mark();
+                self.run.command_done(retry_now(server)).await;
+                self.run
+                    .wait_until(
+                        "a credentials check after the reload, still refused",
+                        since,
+                        |events, dashboard| {
+                            reconnect_attempts(events, server) > before
+                                && last_status(events, server)
+                                    .is_some_and(|s| s.unauthenticated.is_some())
+                                && dashboard.server_state(server).as_deref()
+                                    == Some("unauthenticated")
+                        },
+                    )
+                    .await;
+            }
+        }
+    }
+
+    /// With the fault gone, lktop reconnects (sooner with `RetryNow`) and a command goes
+    /// through; the room it made is on the server.
+    async fn heals(&mut self) {
+        let server = self.faulty;
+        let since = self.run.mark();
+        self.run.command_done(retry_now(server)).await;
+        self.run.wait_healthy(server, since).await;
+        self.run
+            .command_done(create_room(server, "after-the-fault"))
             .await;
-        run.wait_until(
-            "the server reported unauthenticated",
-            since,
-            |events, dashboard| {
-                last_status(events, SERVER).is_some_and(|status| {
-                    status.failed == status.total
-                        && status
-                            .unauthenticated
-                            .as_deref()
-                            .is_some_and(|reason| says_any(reason, &words))
-                }) && poll_failed_for(events, SERVER, &words)
-                    && dashboard.server_state(SERVER).as_deref() == Some("unauthenticated")
-            },
-        )
-        .await;
-        let reason = run
-            .command_fails(create_room(SERVER, "sent-while-unauthenticated"), &words)
+        let made = self
+            .sandbox()
+            .rooms()
+            .lock()
+            .unwrap()
+            .list_rooms(&["after-the-fault".into()])
+            .len();
+        assert_eq!(made, 1, "the room made after the fault is on the server");
+    }
+
+    /// No cure for the fault, but lktop keeps trying, past the attempts with backoff, on the
+    /// slow cadence of Failed connections; the server stays in the row's state and its
+    /// neighbour up.
+    async fn keeps_trying(&mut self, state: ServerState, since: usize, max_attempts: u32) {
+        let (server, neighbour) = (self.faulty, self.neighbour);
+        let state = state.to_string();
+        let max_attempts = u64::from(max_attempts);
+        self.run
+            .wait_until(
+                "Failed connections retried past the attempts with backoff",
+                since,
+                |events, dashboard| {
+                    last_status(events, server).is_some_and(|status| {
+                        status.failed == status.total
+                            && reconnect_attempts(events, server)
+                                > max_attempts * status.total as u64
+                    }) && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                        && neighbour.is_none_or(|healthy| {
+                            dashboard.server_state(healthy).as_deref() == Some("up")
+                        })
+                },
+            )
             .await;
-        assert!(reason.contains("rejected the credentials"), "{reason}");
-
-        // The new secret in the file: the reload is accepted, the connections keep the old one.
-        std::fs::write(&file, config_file(&sandbox.url(), ROTATED_SECRET))
-            .expect("the configuration file is written");
-        let detail = run.command_done(Command::ReloadConfig).await;
-        assert!(detail.contains("configuration reloaded"), "{detail}");
-        let before = reconnect_attempts(&run.seen, SERVER);
-        let since = run.mark();
-        run.command_done(retry_now(SERVER)).await;
-        run.wait_until(
-            "a credentials check after the reload, still refused",
-            since,
-            |events, dashboard| {
-                reconnect_attempts(events, SERVER) > before
-                    && last_status(events, SERVER).is_some_and(|s| s.unauthenticated.is_some())
-                    && dashboard.server_state(SERVER).as_deref() == Some("unauthenticated")
-            },
-        )
-        .await;
-
-        sandbox.set_api_secret(KEY, SecretString::from(SECRET));
-        let since = run.mark();
-        heals(&mut run, &sandbox).await;
-        assert!(
-            run.seen[since..].iter().any(|event| matches!(
-                &event.kind,
-                EventKind::Pool {
-                    event: PoolEvent::Authenticated { server }
-                } if server == SERVER
-            )),
-            "the pool announces the credentials are accepted again"
-        );
-        run.finish().await;
-        sandbox.shutdown().await;
-    })
-    .await;
+    }
 }
 
-/// The test configuration as a file, with `secret` for the server.
-fn config_file(url: &str, secret: &str) -> String {
-    format!(
-        "servers:\n  - name: {SERVER}\n    url: {url}\n    api_key: {KEY}\n    api_secret: {secret}\n\
-         connection_pool:\n  pool_size: 2\n  max_pool_size: 4\n  connection_timeout: 500ms\n  \
-         health_check_interval: 200ms\n  reconnect_base_delay: 20ms\n  reconnect_max_delay: 200ms\n\
-         polling:\n  interval: 100ms\nquality_monitoring:\n  monitoring_interval: 100ms\n"
+/// The row named `name`, through the runner.
+async fn check_row(name: &str) {
+    let (_, case) = rows()
+        .into_iter()
+        .find(|(row, _)| *row == name)
+        .expect("a row of the matrix");
+    bounded(check(case)).await;
+}
+
+/// Every row's story: the fault begins; a direct call and commands see it; lktop reports it
+/// on the event stream and the dashboard; then lktop heals once it is gone, or keeps trying.
+async fn check(case: FaultCase) {
+    let mut stage = Stage::set_up(&case).await;
+    let since = stage.run.mark();
+    stage.begin(&case.fault).await;
+
+    let direct = room_api(
+        &stage.faulty_url,
+        case.fault.direct_call_timeout(case.timeout),
     )
+    .list_rooms(Vec::new())
+    .await;
+    match (&case.direct_call, direct) {
+        (DirectCall::Fails { kind, status }, Err(err)) => {
+            assert_eq!(err.kind(), *kind, "{err}");
+            if status.is_some() {
+                assert_eq!(err.status(), *status, "{err}");
+            }
+        }
+        (DirectCall::Fails { kind, .. }, Ok(rooms)) => {
+            panic!("the direct call should fail with {kind:?}, but answered {rooms:?}")
+        }
+        (DirectCall::Answers, Ok(rooms)) => assert!(rooms.is_empty(), "{rooms:?}"),
+        (DirectCall::Answers, Err(err)) => panic!("the direct call should answer: {err}"),
+    }
+
+    // A command right after the fault begins (lktop may not have noticed yet), then lktop's
+    // report of the fault, then a command once it has reported it.
+    if !case.fault.on_from_the_start() {
+        stage
+            .command_during_the_fault(&case.commands, "sent-as-the-fault-begins", false)
+            .await;
+    }
+    let faulted = stage.proxy.as_ref().map(FaultProxy::faulted_requests);
+    let polls_since = stage.run.mark();
+    stage.wait_reported(&case, since, polls_since).await;
+    if case.state == ServerState::Up {
+        // The polls that went through met the fault (a failing one proves it by failing).
+        if case.reported.is_empty()
+            && let Some(before) = faulted
+        {
+            assert!(
+                stage.proxy().faulted_requests() > before,
+                "polls went through the fault"
+            );
+        }
+        assert!(
+            never_broke(&stage.run.seen[since..], stage.faulty),
+            "an answer, even a slow one or garbage, leaves the connections Connected"
+        );
+    }
+    stage
+        .command_during_the_fault(&case.commands, "sent-once-reported", true)
+        .await;
+    if let Some(healthy) = stage.neighbour {
+        stage.run.wait_healthy(healthy, 0).await;
+        stage
+            .run
+            .command_done(create_room(healthy, "somewhere-room"))
+            .await;
+    }
+    if let Some(step) = &case.extra_step {
+        stage.extra_step(step).await;
+    }
+
+    if case.heals {
+        stage.remove(&case.fault).await;
+        let since = stage.run.mark();
+        stage.heals().await;
+        if case.state == ServerState::Unauthenticated {
+            let server = stage.faulty;
+            assert!(
+                stage.run.seen[since..].iter().any(|event| matches!(
+                    &event.kind,
+                    EventKind::Pool {
+                        event: PoolEvent::Authenticated { server: name }
+                    } if name == server
+                )),
+                "the pool announces the credentials are accepted again"
+            );
+        }
+    } else {
+        let max_attempts = stage.settings.pool().max_reconnect_attempts;
+        stage.keeps_trying(case.state, since, max_attempts).await;
+    }
+    stage.run.finish().await;
+    if let Some(sandbox) = stage.sandbox {
+        sandbox.shutdown().await;
+    }
+}
+
+/// The file the rotation row writes says what the code configures, so the reload changes the
+/// secret and nothing else.
+#[test]
+fn the_configuration_file_is_the_configuration_in_code() {
+    let settings = TestConfig::new()
+        .connection_timeout(TIMEOUT)
+        .server(SERVER, "http://127.0.0.1:7880");
+    let loaded = lktop::config::load_text(None, Some(&settings.yaml()), &[])
+        .expect("the file is valid")
+        .config;
+    let built = settings.build();
+    assert_eq!(loaded.connection_pool, built.connection_pool);
+    assert_eq!(loaded.polling, built.polling);
+    assert_eq!(loaded.quality_monitoring, built.quality_monitoring);
+    let server = |config: &Config| {
+        config
+            .servers
+            .iter()
+            .map(|s| (s.name.clone(), s.url.clone(), s.api_key.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(server(&loaded), server(&built));
+}
+
+/// `docs/reliability.md`'s matrix has the rows of this one, in order, with the same facts:
+/// the test, the direct call's kind and status, the state, a word of the report, the command
+/// outcome and whether it heals.
+#[test]
+fn the_reliability_doc_has_this_table() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reliability.md"),
+    )
+    .expect("docs/reliability.md is readable");
+    let table: Vec<Vec<String>> = doc
+        .split("## The matrix")
+        .nth(1)
+        .expect("a section `## The matrix`")
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            line.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().to_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows();
+    let names = |table: &[Vec<String>]| -> Vec<String> {
+        table.iter().map(|cells| cells[0].clone()).collect()
+    };
+    let expected: Vec<String> = rows.iter().map(|(name, _)| format!("`{name}`")).collect();
+    assert_eq!(
+        names(&table),
+        expected,
+        "the doc's rows are the code's, in order"
+    );
+    for ((name, case), cells) in rows.iter().zip(&table) {
+        assert_eq!(
+            cells.len(),
+            8,
+            "{name}: test, fault, how, direct call, state, report, commands, heals"
+        );
+        let direct = &cells[3];
+        match &case.direct_call {
+            DirectCall::Fails { kind, status } => {
+                let kind = format!("{kind:?}");
+                let kind = kind.split([' ', '{', '(']).next().unwrap_or_default();
+                assert!(
+                    direct.contains(&format!("`{kind}")),
+                    "{name}: the direct call is {kind}: {direct}"
+                );
+                if let Some(status) = status {
+                    assert!(
+                        direct.contains(&status.to_string()),
+                        "{name}: status {status}: {direct}"
+                    );
+                }
+            }
+            DirectCall::Answers => assert!(direct.starts_with("answers"), "{name}: {direct}"),
+        }
+        assert!(
+            cells[4].starts_with(&format!("`{}`", case.state)),
+            "{name}: the state is {}: {}",
+            case.state,
+            cells[4]
+        );
+        assert!(
+            case.reported.is_empty() || says_any(&cells[5], case.reported),
+            "{name}: the report says one of {:?}: {}",
+            case.reported,
+            cells[5]
+        );
+        let outcome = match case.commands {
+            Commands::Done => "`Done`",
+            Commands::Fail(_) | Commands::FailThenRefusedUnsent { .. } => "`Failed`",
+        };
+        assert!(
+            cells[6].starts_with(outcome),
+            "{name}: commands end {outcome}: {}",
+            cells[6]
+        );
+        let heals = if case.heals { "yes" } else { "no" };
+        assert!(
+            cells[7].starts_with(heals),
+            "{name}: heals {heals}: {}",
+            cells[7]
+        );
+    }
 }

@@ -1,16 +1,15 @@
 //! The rooms poller against the sandbox: snapshots, counts and the changes between polls.
 
+#[path = "support/configs.rs"]
+mod configs;
+
 use std::time::Duration;
 
+use configs::{room_api, sandbox};
 use livekit_sandbox::admin::{JoinRequest, TrackRequest};
-use livekit_sandbox::{Sandbox, SandboxOptions};
-use lktop::api::{LiveKitRoomApi, RoomApi};
+use lktop::api::RoomApi;
 use lktop::poller::RoomsPoller;
 use lktop::snapshot::{RoomChange, TrackKind};
-use secrecy::SecretString;
-
-const KEY: &str = "devkey";
-const SECRET: &str = "poller-test-secret-0123456789abcdef";
 
 fn joiner(identity: &str, tracks: &[(&str, bool)]) -> JoinRequest {
     JoinRequest {
@@ -33,16 +32,8 @@ async fn snapshots_count_tracks_and_report_changes() {
     tokio::time::timeout(
         Duration::from_secs(30),
         Box::pin(async {
-            let sandbox = Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-                .await
-                .unwrap();
-            let api = LiveKitRoomApi::new(
-                &sandbox.url(),
-                KEY,
-                &SecretString::from(SECRET),
-                Duration::from_secs(5),
-            )
-            .unwrap();
+            let sandbox = sandbox().await;
+            let api = room_api(&sandbox.url(), Duration::from_secs(5));
             sandbox
                 .join(
                     "alpha",

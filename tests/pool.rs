@@ -8,6 +8,8 @@
 #[macro_use]
 #[path = "support/answering_api.rs"]
 mod answering_api;
+#[path = "support/configs.rs"]
+mod configs;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,11 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use configs::{KEY, SECRET, TestConfig, sandbox};
 use livekit_api::access_token::{AccessToken, VideoGrants};
+use livekit_sandbox::Sandbox;
 use livekit_sandbox::faults::Faults;
-use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{ApiError, ApiErrorKind, BuildError, LiveKitRoomApi, RoomApi, proto};
-use lktop::config::{ConfigDuration, PoolConfig};
+use lktop::config::PoolConfig;
 use lktop::pool::{CallError, Pool, PoolError, PoolEvent, PoolOptions, PoolStatus};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState};
 use rand::SeedableRng;
@@ -29,8 +32,6 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-const KEY: &str = "devkey";
-const SECRET: &str = "pool-test-secret-0123456789abcdef";
 const SERVER: &str = "sandbox";
 const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
 const BOUND: Duration = Duration::from_secs(30);
@@ -48,27 +49,19 @@ async fn bounded<F: Future<Output = ()>>(test: F) {
         .expect("the test finishes in time");
 }
 
-fn ms(millis: u64) -> ConfigDuration {
-    ConfigDuration::from_millis(millis)
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
 }
 
-fn fast_config() -> PoolConfig {
-    PoolConfig {
-        pool_size: 2,
-        max_pool_size: 4,
-        health_check_interval: ms(100),
-        connection_timeout: ms(300),
-        max_reconnect_attempts: 3,
-        reconnect_base_delay: ms(20),
-        reconnect_max_delay: ms(200),
-        idle_timeout: ms(300),
-    }
-}
-
-async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-        .await
-        .expect("the sandbox starts on loopback")
+/// The sandbox tests' pool: the common test settings (2 growing to 4, backoff 20 ms to
+/// 200 ms) with checks every 100 ms, 300 ms timeouts, 3 attempts and connections above the
+/// pool size closed after 300 ms idle.
+fn fast_settings() -> TestConfig {
+    TestConfig::new()
+        .health_check_interval(ms(100))
+        .connection_timeout(REQUEST_TIMEOUT)
+        .max_reconnect_attempts(3)
+        .idle_timeout(ms(300))
 }
 
 fn factory(
@@ -152,7 +145,7 @@ async fn list_rooms<C: RoomApi>(pool: &Pool<C>) -> Result<Vec<proto::Room>, Call
 async fn the_pool_heals_after_the_server_stops_and_restarts() {
     bounded(async {
         let sandbox = sandbox().await;
-        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), SECRET));
+        let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), SECRET));
         watched
             .wait_until("both connections up", Duration::from_secs(2), |s| s.healthy == 2)
             .await;
@@ -219,7 +212,7 @@ async fn the_pool_heals_after_the_server_stops_and_restarts() {
 async fn a_hanging_server_times_out_marks_the_connections_and_recovers() {
     bounded(async {
         let sandbox = sandbox().await;
-        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), SECRET));
+        let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), SECRET));
         watched
             .wait_until("connections up", Duration::from_secs(2), |s| s.healthy == 2)
             .await;
@@ -293,10 +286,7 @@ async fn one_broken_connection_does_not_stop_the_others_serving() {
         let opened = AtomicUsize::new(0);
         let secret = SecretString::from(SECRET);
         let url = sandbox.url();
-        let config = PoolConfig {
-            pool_size: 3,
-            ..fast_config()
-        };
+        let config = fast_settings().pool_size(3, 4).pool();
         let mut watched = Watched::start(config, move || {
             let target = if opened.fetch_add(1, Ordering::Relaxed) == 0 {
                 &dead
@@ -354,7 +344,7 @@ async fn one_broken_connection_does_not_stop_the_others_serving() {
 async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
     bounded(async {
         let sandbox = sandbox().await;
-        let mut watched = Watched::start(fast_config(), factory(sandbox.url(), "not-the-secret"));
+        let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), "not-the-secret"));
         watched
             .wait_until("reported unauthenticated", Duration::from_secs(2), |s| {
                 s.unauthenticated.is_some()
@@ -376,7 +366,7 @@ async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
         }
         tokio::time::sleep(Duration::from_millis(1200)).await;
         let sent = sandbox_failed_requests(&sandbox).await - requests_before;
-        let slow_cadence = Backoff::from_config(&fast_config()).failed_retry_interval();
+        let slow_cadence = Backoff::from_config(&fast_settings().pool()).failed_retry_interval();
         let allowed = u64::try_from(watch_started.elapsed().as_millis() / slow_cadence.as_millis()).unwrap() + 1;
         assert!(sent <= allowed, "{sent} requests in {:?}, allowed {allowed}", watch_started.elapsed());
 
@@ -425,11 +415,7 @@ async fn sandbox_failed_requests(sandbox: &Sandbox) -> u64 {
 async fn exhaustion_grows_to_max_then_a_waiter_times_out_with_a_clear_error() {
     bounded(async {
         let sandbox = sandbox().await;
-        let config = PoolConfig {
-            pool_size: 1,
-            max_pool_size: 3,
-            ..fast_config()
-        };
+        let config = fast_settings().pool_size(1, 3).pool();
         let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
         let mut held = Vec::new();
         for _ in 0..3 {
@@ -475,11 +461,10 @@ async fn exhaustion_grows_to_max_then_a_waiter_times_out_with_a_clear_error() {
 async fn ten_thousand_cancelled_checkouts_leak_nothing() {
     bounded(async {
         let sandbox = sandbox().await;
-        let config = PoolConfig {
-            connection_timeout: ms(5_000),
-            idle_timeout: ms(60_000),
-            ..fast_config()
-        };
+        let config = fast_settings()
+            .connection_timeout(ms(5_000))
+            .idle_timeout(ms(60_000))
+            .pool();
         let watched = Watched::start(config, factory(sandbox.url(), SECRET));
         let pool = watched.pool.clone();
         let started = Instant::now();
@@ -562,12 +547,7 @@ async fn ten_thousand_cancelled_checkouts_leak_nothing() {
 async fn idle_connections_above_pool_size_are_closed() {
     bounded(async {
         let sandbox = sandbox().await;
-        let config = PoolConfig {
-            pool_size: 1,
-            max_pool_size: 3,
-            idle_timeout: ms(300),
-            ..fast_config()
-        };
+        let config = fast_settings().pool_size(1, 3).idle_timeout(ms(300)).pool();
         let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
         let held: Vec<_> = {
             let mut held = Vec::new();
@@ -657,17 +637,15 @@ fn assert_waited(waited: Duration, delay: Duration) {
     );
 }
 
-fn slow_config() -> PoolConfig {
-    PoolConfig {
-        pool_size: 1,
-        max_pool_size: 1,
-        health_check_interval: ConfigDuration::from_secs(30),
-        connection_timeout: ConfigDuration::from_secs(10),
-        max_reconnect_attempts: 4,
-        reconnect_base_delay: ConfigDuration::from_secs(1),
-        reconnect_max_delay: ConfigDuration::from_secs(5),
-        idle_timeout: ConfigDuration::from_secs(60),
-    }
+/// The paused-time tests' pool: one connection, checked every 30 s, 10 s timeouts, backoff
+/// from 1 s to 5 s over 4 attempts.
+fn slow_settings() -> TestConfig {
+    TestConfig::new()
+        .pool_size(1, 1)
+        .health_check_interval(Duration::from_secs(30))
+        .connection_timeout(Duration::from_secs(10))
+        .max_reconnect_attempts(4)
+        .reconnect_delays(Duration::from_secs(1), Duration::from_secs(5))
 }
 
 #[tokio::test(start_paused = true)]
@@ -679,7 +657,7 @@ async fn reconnection_follows_the_seeded_full_jitter_schedule() {
         let seed = 42;
         let api = (Arc::clone(&answer), Arc::clone(&requests));
         let pool = Pool::start(
-            PoolOptions::new(SERVER, slow_config(), sender).with_seed(seed),
+            PoolOptions::new(SERVER, slow_settings().pool(), sender).with_seed(seed),
             move || {
                 Ok::<_, BuildError>(Scripted {
                     answer: Arc::clone(&api.0),
@@ -689,7 +667,7 @@ async fn reconnection_follows_the_seeded_full_jitter_schedule() {
             },
         )
         .unwrap();
-        let backoff = Backoff::from_config(&slow_config());
+        let backoff = Backoff::from_config(&slow_settings().pool());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let expected: Vec<_> = (1..=4)
             .map(|attempt| backoff.delay(attempt, &mut rng))
@@ -751,11 +729,7 @@ async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_p
     bounded_virtual(async {
         let requests = Arc::new(AtomicUsize::new(0));
         let (sender, mut events) = mpsc::channel(256);
-        let config = PoolConfig {
-            pool_size: 4,
-            max_pool_size: 8,
-            ..slow_config()
-        };
+        let config = slow_settings().pool_size(4, 8).pool();
         let counter = Arc::clone(&requests);
         let pool = Pool::start(
             PoolOptions::new(SERVER, config, sender).with_seed(1),
@@ -803,11 +777,7 @@ async fn one_answer_after_an_outage_makes_every_waiting_connection_try_again_at_
         let answer = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicUsize::new(0));
         let (sender, mut events) = mpsc::channel(1024);
-        let config = PoolConfig {
-            pool_size: 6,
-            max_pool_size: 6,
-            ..slow_config()
-        };
+        let config = slow_settings().pool_size(6, 6).pool();
         let api = (Arc::clone(&answer), Arc::clone(&requests));
         let pool = Pool::start(
             PoolOptions::new(SERVER, config, sender).with_seed(7),

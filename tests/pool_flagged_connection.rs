@@ -7,14 +7,17 @@
 #[macro_use]
 #[path = "support/answering_api.rs"]
 mod answering_api;
+#[path = "support/configs.rs"]
+mod configs;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use configs::TestConfig;
 use lktop::api::{ApiError, ApiErrorKind, RoomApi};
-use lktop::config::{ConfigDuration, PoolConfig};
+use lktop::config::PoolConfig;
 use lktop::pool::{Pool, PoolEvent, PoolOptions};
 use lktop::reconnect::ConnectionState;
 use tokio::sync::mpsc;
@@ -58,16 +61,13 @@ room_api_by_answer!(Breakable);
 
 /// One connection and no periodic checks: only a caller's error can get it checked.
 fn one_connection() -> PoolConfig {
-    PoolConfig {
-        pool_size: 1,
-        max_pool_size: 1,
-        health_check_interval: ConfigDuration::from_secs(600),
-        connection_timeout: ConfigDuration::from_secs(1),
-        max_reconnect_attempts: 3,
-        reconnect_base_delay: ConfigDuration::from_millis(20),
-        reconnect_max_delay: ConfigDuration::from_millis(200),
-        idle_timeout: ConfigDuration::from_secs(600),
-    }
+    TestConfig::new()
+        .pool_size(1, 1)
+        .health_check_interval(Duration::from_secs(600))
+        .connection_timeout(Duration::from_secs(1))
+        .max_reconnect_attempts(3)
+        .idle_timeout(Duration::from_secs(600))
+        .pool()
 }
 
 /// Waits for a state change to `to`.

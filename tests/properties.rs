@@ -15,6 +15,8 @@
 #[macro_use]
 #[path = "support/answering_api.rs"]
 mod answering_api;
+#[path = "support/configs.rs"]
+mod configs;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -22,9 +24,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use configs::TestConfig;
 use futures_util::FutureExt;
 use lktop::api::{ApiError, RoomApi};
-use lktop::config::{ConfigDuration, PoolConfig};
+use lktop::config::PoolConfig;
 use lktop::pool::{CallError, Pool, PoolError, PoolOptions, PoolStatus, PooledConnection};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState, Lifecycle, Trigger};
 use proptest::prelude::*;
@@ -248,18 +251,16 @@ fn pool_config() -> impl Strategy<Value = PoolConfig> {
         10_u64..500,
         10_u64..1_000,
     )
-        .prop_map(
-            |(pool_size, extra, health_ms, timeout_ms, idle_ms)| PoolConfig {
-                pool_size,
-                max_pool_size: pool_size + extra,
-                health_check_interval: ConfigDuration::from_millis(health_ms),
-                connection_timeout: ConfigDuration::from_millis(timeout_ms),
-                max_reconnect_attempts: 3,
-                reconnect_base_delay: ConfigDuration::from_millis(10),
-                reconnect_max_delay: ConfigDuration::from_millis(100),
-                idle_timeout: ConfigDuration::from_millis(idle_ms),
-            },
-        )
+        .prop_map(|(pool_size, extra, health_ms, timeout_ms, idle_ms)| {
+            TestConfig::new()
+                .pool_size(pool_size, pool_size + extra)
+                .health_check_interval(Duration::from_millis(health_ms))
+                .connection_timeout(Duration::from_millis(timeout_ms))
+                .max_reconnect_attempts(3)
+                .reconnect_delays(Duration::from_millis(10), Duration::from_millis(100))
+                .idle_timeout(Duration::from_millis(idle_ms))
+                .pool()
+        })
 }
 
 /// A pool of fakes and the guards a caller holds.

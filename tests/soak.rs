@@ -20,16 +20,20 @@
 //! changes chained (`from` is the previous `to`), every command answered exactly once, and no
 //! event dropped. Amounts are compared, never durations.
 
+#[path = "support/configs.rs"]
+mod configs;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use configs::{TestConfig, TestSandbox};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use livekit_sandbox::Sandbox;
 use livekit_sandbox::faults::{Disruption, Faults};
 use livekit_sandbox::scenario::Scenario;
 use livekit_sandbox::twirp_error::TwirpCode;
-use livekit_sandbox::{Sandbox, SandboxOptions};
-use lktop::config::{Config, ConfigDuration, QualityConfig, RoomLimitsConfig, ServerConfig};
+use lktop::config::{Config, RoomLimitsConfig};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{Command, EngineEvent, EventKind, now_ms};
 use lktop::pool::PoolEvent;
@@ -38,11 +42,8 @@ use lktop::tui::keys::Keymap;
 use lktop::tui::{Action, App, Mode, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use secrecy::SecretString;
 use tokio::task::JoinHandle;
 
-const KEY: &str = "soak";
-const SECRET: &str = "soak-test-secret-0123456789abcdef";
 const SERVER: &str = "sandbox";
 const DEFAULT_SECS: u64 = 600;
 /// Simulated seconds per real second: the demo's 15-minute cycle of surges and faults passes
@@ -117,28 +118,17 @@ fn soak_duration() -> Duration {
 }
 
 fn config(url: &str) -> Config {
-    let mut config = Config::default();
-    config.servers.push(ServerConfig {
-        name: SERVER.into(),
-        url: url.into(),
-        api_key: KEY.into(),
-        api_secret: Some(SecretString::from(SECRET)),
-    });
-    config.polling.interval = ConfigDuration::from_millis(250);
-    config.quality_monitoring = QualityConfig {
-        monitoring_interval: ConfigDuration::from_millis(500),
-        ..QualityConfig::default()
-    };
-    let pool = &mut config.connection_pool;
-    pool.pool_size = POOL_SIZE;
-    pool.max_pool_size = MAX_POOL_SIZE;
-    pool.health_check_interval = ConfigDuration::from_millis(500);
-    pool.connection_timeout = ConfigDuration::from_secs(1);
-    pool.reconnect_base_delay = ConfigDuration::from_millis(50);
-    pool.reconnect_max_delay = ConfigDuration::from_millis(500);
-    // Short, so the pool grows under the poller's bursts and shrinks again many times.
-    pool.idle_timeout = ConfigDuration::from_secs(2);
-    config
+    TestConfig::new()
+        .server(SERVER, url)
+        .polling_interval(Duration::from_millis(250))
+        .monitoring_interval(Duration::from_millis(500))
+        .pool_size(POOL_SIZE, MAX_POOL_SIZE)
+        .health_check_interval(Duration::from_millis(500))
+        .connection_timeout(Duration::from_secs(1))
+        .reconnect_delays(Duration::from_millis(50), Duration::from_millis(500))
+        // Short, so the pool grows under the poller's bursts and shrinks again many times.
+        .idle_timeout(Duration::from_secs(2))
+        .build()
 }
 
 /// The faults injected in turn, durations in real time (the sandbox counts simulated time).
@@ -480,10 +470,12 @@ struct Soak {
 
 impl Soak {
     async fn start(warm_up: Duration) -> Self {
-        let mut options =
-            SandboxOptions::new(KEY, &SecretString::from(SECRET)).with_scenario(Scenario::demo());
-        options.speed = Some(SPEED);
-        let sandbox = Arc::new(Sandbox::start(options).await.expect("the sandbox starts"));
+        let sandbox = Arc::new(
+            TestSandbox::new()
+                .running(Scenario::demo(), SPEED)
+                .start()
+                .await,
+        );
         let config = config(&sandbox.url());
         let limits = config.room_limits.clone();
         let (engine, events) = Engine::start(EngineOptions {

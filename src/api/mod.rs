@@ -1,7 +1,8 @@
 //! The `RoomService` of a server, as lktop sees it.
 //!
-//! [`RoomApi`] is the seam between lktop and a server: the engine is generic over it, so tests
-//! can drive the engine with a fake, and [`LiveKitRoomApi`] talks to a real server. Every
+//! [`RoomApi`] is the seam between lktop and a server: the pool and the rooms poller are
+//! generic over it, so tests can drive them with a fake, and [`LiveKitRoomApi`] talks to a real
+//! server (the engine's `MeasuredRoomService` is a `RoomApi` over a pool of them). Every
 //! failure is an [`ApiError`] whose [`ApiErrorKind`] says whether retrying can help.
 
 mod error;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
+use livekit_protocol as proto;
 use prost::Message;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +18,6 @@ use super::error::{
     ApiError, ApiErrorKind, BuildError, describe_transport, kind_for_non_twirp_status,
     sanitize_server_text,
 };
-use super::proto;
 
 const SERVICE_PATH: &str = "/twirp/livekit.RoomService";
 const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));

@@ -1,67 +1,23 @@
 //! A real engine against the built-in sandbox on loopback, for the engine's integration tests:
-//! the sandbox, engine configurations (in code or as a file), the engine, and its event stream
-//! read with deadlines and folded, event by event, into a dashboard `App` through the real
-//! `update` — what the live dashboard does with the stream, minus the terminal.
+//! the engine (from a configuration `configs::TestConfig` built, or from a file), and its event
+//! stream read with deadlines and folded, event by event, into a dashboard `App` through the
+//! real `update` — what the live dashboard does with the stream, minus the terminal.
 
 use std::path::Path;
 use std::time::Duration;
 
 use livekit_sandbox::admin::{JoinRequest, TrackRequest};
-use livekit_sandbox::{Sandbox, SandboxOptions};
-use lktop::config::{Config, ConfigDuration, ConfigSources, QualityConfig, ServerConfig};
+use lktop::config::{Config, ConfigSources};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{EngineEvent, EventKind, Outcome, now_ms};
 use lktop::tui::keys::Keymap;
 use lktop::tui::{Action, App, Mode, update};
-use secrecy::SecretString;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-pub const KEY: &str = "devkey";
-pub const SECRET: &str = "engine-test-secret-0123456789abcdef";
 pub const SERVER: &str = "sb";
 /// Bound of one wait for the engine; generous, since the machine may be loaded.
 pub const WAIT: Duration = Duration::from_secs(10);
-
-/// An empty sandbox (no simulated rooms) on a free loopback port.
-pub async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxOptions::new(KEY, &SecretString::from(SECRET)))
-        .await
-        .expect("the sandbox starts")
-}
-
-/// One server at `url`, polled every 100 ms and graded every 100 ms, a pool of 2 (up to 4)
-/// checked every 200 ms and reconnecting quickly: the engine reacts within a second.
-pub fn config(url: &str, secret: &str) -> Config {
-    let mut config = Config::default();
-    config.servers.push(ServerConfig {
-        name: SERVER.into(),
-        url: url.into(),
-        api_key: KEY.into(),
-        api_secret: Some(SecretString::from(secret)),
-    });
-    config.polling.interval = ConfigDuration::from_millis(100);
-    config.quality_monitoring = QualityConfig {
-        monitoring_interval: ConfigDuration::from_millis(100),
-        ..QualityConfig::default()
-    };
-    let pool = &mut config.connection_pool;
-    pool.pool_size = 2;
-    pool.max_pool_size = 4;
-    pool.connection_timeout = ConfigDuration::from_millis(500);
-    pool.health_check_interval = ConfigDuration::from_millis(200);
-    pool.reconnect_base_delay = ConfigDuration::from_millis(20);
-    pool.reconnect_max_delay = ConfigDuration::from_millis(200);
-    config
-}
-
-/// A configuration file for the sandbox at `url`, with `sections` (YAML) after its server.
-pub fn config_file(url: &str, sections: &str) -> String {
-    format!(
-        "servers:\n  - name: {SERVER}\n    url: {url}\n    api_key: {KEY}\n    \
-         api_secret: {SECRET}\n{sections}"
-    )
-}
 
 /// Replaces the file in one step (a sibling written, then renamed over it), so a watcher
 /// never reads it half-written.

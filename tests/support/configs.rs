@@ -1,0 +1,243 @@
+//! The settings lktop's tests run with, written once. `TestConfig` builds an engine's
+//! configuration (servers, pool, polling, grading), a pool's alone, or the same as a file;
+//! `TestSandbox` starts the built-in sandbox with the credentials every test configuration
+//! carries. Each test file includes this with `#[path]` and sets only the knobs its story
+//! needs, so what a test changes from the common settings is visible where it is written.
+
+#![allow(
+    dead_code,
+    reason = "each test file that includes the builder uses only a part of it"
+)]
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::{Sandbox, SandboxOptions};
+use lktop::api::LiveKitRoomApi;
+use lktop::config::{Config, ConfigDuration, PoolConfig, ServerConfig};
+use secrecy::{ExposeSecret, SecretString};
+
+/// The API key of every test server and configuration.
+pub const KEY: &str = "devkey";
+/// The API secret of every test server and configuration; tests that check lktop never
+/// prints a secret look for this text.
+pub const SECRET: &str = "lktop-test-secret-never-printed-0123456789";
+
+/// An engine's (or a pool's) configuration for a test.
+#[derive(Clone)]
+pub struct TestConfig {
+    config: Config,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestConfig {
+    /// No server yet, and settings under which lktop reacts within a second: polls and grades
+    /// every 100 ms; a pool of 2 connections growing to 4, each checked every 200 ms; requests
+    /// and waits for a free connection time out after 500 ms; reconnection backs off from
+    /// 20 ms to 200 ms, 5 attempts before a connection is Failed (then retried every 400 ms);
+    /// connections above the pool size close after a minute idle.
+    pub fn new() -> Self {
+        let mut config = Config::default();
+        config.polling.interval = ConfigDuration::from_millis(100);
+        config.quality_monitoring.monitoring_interval = ConfigDuration::from_millis(100);
+        config.connection_pool = PoolConfig {
+            pool_size: 2,
+            max_pool_size: 4,
+            health_check_interval: ConfigDuration::from_millis(200),
+            connection_timeout: ConfigDuration::from_millis(500),
+            max_reconnect_attempts: 5,
+            reconnect_base_delay: ConfigDuration::from_millis(20),
+            reconnect_max_delay: ConfigDuration::from_millis(200),
+            idle_timeout: ConfigDuration::from_secs(60),
+        };
+        Self { config }
+    }
+
+    /// Adds a server at `url` with the test key and secret.
+    #[must_use]
+    pub fn server(self, name: &str, url: &str) -> Self {
+        self.server_with_secret(name, url, SECRET)
+    }
+
+    /// Adds a server at `url` with the test key and `secret`.
+    #[must_use]
+    pub fn server_with_secret(mut self, name: &str, url: &str, secret: &str) -> Self {
+        self.config.servers.push(ServerConfig {
+            name: name.into(),
+            url: url.into(),
+            api_key: KEY.into(),
+            api_secret: Some(SecretString::from(secret)),
+        });
+        self
+    }
+
+    /// `polling.interval`: how often rooms are polled.
+    #[must_use]
+    pub fn polling_interval(mut self, every: Duration) -> Self {
+        self.config.polling.interval = ConfigDuration::new(every);
+        self
+    }
+
+    /// `quality_monitoring.monitoring_interval`: how often the server is graded.
+    #[must_use]
+    pub fn monitoring_interval(mut self, every: Duration) -> Self {
+        self.config.quality_monitoring.monitoring_interval = ConfigDuration::new(every);
+        self
+    }
+
+    /// `connection_pool.pool_size` and `max_pool_size`.
+    #[must_use]
+    pub fn pool_size(mut self, size: u32, max: u32) -> Self {
+        self.config.connection_pool.pool_size = size;
+        self.config.connection_pool.max_pool_size = max;
+        self
+    }
+
+    /// `connection_pool.connection_timeout`: each request's timeout, and the longest wait for
+    /// a free connection.
+    #[must_use]
+    pub fn connection_timeout(mut self, after: Duration) -> Self {
+        self.config.connection_pool.connection_timeout = ConfigDuration::new(after);
+        self
+    }
+
+    /// `connection_pool.health_check_interval`.
+    #[must_use]
+    pub fn health_check_interval(mut self, every: Duration) -> Self {
+        self.config.connection_pool.health_check_interval = ConfigDuration::new(every);
+        self
+    }
+
+    /// `connection_pool.reconnect_base_delay` and `reconnect_max_delay`.
+    #[must_use]
+    pub fn reconnect_delays(mut self, base: Duration, max: Duration) -> Self {
+        self.config.connection_pool.reconnect_base_delay = ConfigDuration::new(base);
+        self.config.connection_pool.reconnect_max_delay = ConfigDuration::new(max);
+        self
+    }
+
+    /// `connection_pool.max_reconnect_attempts`.
+    #[must_use]
+    pub fn max_reconnect_attempts(mut self, attempts: u32) -> Self {
+        self.config.connection_pool.max_reconnect_attempts = attempts;
+        self
+    }
+
+    /// `connection_pool.idle_timeout`.
+    #[must_use]
+    pub fn idle_timeout(mut self, after: Duration) -> Self {
+        self.config.connection_pool.idle_timeout = ConfigDuration::new(after);
+        self
+    }
+
+    /// The engine's configuration; the rest (limits, audio profile, keys) is lktop's default.
+    pub fn build(self) -> Config {
+        self.config
+    }
+
+    /// The pool's part alone, for tests of the pool without an engine.
+    pub fn pool(&self) -> PoolConfig {
+        self.config.connection_pool
+    }
+
+    /// The configuration as a file: the servers and every setting this builder holds, so
+    /// loading it gives what `build` gives.
+    pub fn yaml(&self) -> String {
+        let pool = &self.config.connection_pool;
+        format!(
+            "{}connection_pool:\n  pool_size: {}\n  max_pool_size: {}\n  \
+             health_check_interval: {}\n  connection_timeout: {}\n  max_reconnect_attempts: {}\n  \
+             reconnect_base_delay: {}\n  reconnect_max_delay: {}\n  idle_timeout: {}\n\
+             polling:\n  interval: {}\nquality_monitoring:\n  monitoring_interval: {}\n",
+            self.servers_yaml(),
+            pool.pool_size,
+            pool.max_pool_size,
+            pool.health_check_interval,
+            pool.connection_timeout,
+            pool.max_reconnect_attempts,
+            pool.reconnect_base_delay,
+            pool.reconnect_max_delay,
+            pool.idle_timeout,
+            self.config.polling.interval,
+            self.config.quality_monitoring.monitoring_interval,
+        )
+    }
+
+    /// The `servers:` section alone, for a test that writes the sections it is about after it
+    /// and leaves everything else at lktop's defaults.
+    pub fn servers_yaml(&self) -> String {
+        let mut yaml = String::from("servers:\n");
+        for server in &self.config.servers {
+            let secret = server
+                .api_secret
+                .as_ref()
+                .map_or("", |secret| secret.expose_secret());
+            writeln!(
+                yaml,
+                "  - name: {}\n    url: {}\n    api_key: {}\n    api_secret: {secret}",
+                server.name, server.url, server.api_key
+            )
+            .expect("writing to a string never fails");
+        }
+        yaml
+    }
+}
+
+/// The built-in sandbox for a test: it accepts the test key and secret.
+pub struct TestSandbox {
+    options: SandboxOptions,
+}
+
+impl Default for TestSandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestSandbox {
+    /// Empty (no simulated rooms), on a free loopback port.
+    pub fn new() -> Self {
+        Self {
+            options: SandboxOptions::new(KEY, &SecretString::from(SECRET)),
+        }
+    }
+
+    /// On `addr` instead of a free port.
+    #[must_use]
+    pub fn listening_on(mut self, addr: SocketAddr) -> Self {
+        self.options.listen = addr;
+        self
+    }
+
+    /// Simulating `scenario`, its clock `speed` times faster than real time.
+    #[must_use]
+    pub fn running(mut self, scenario: Scenario, speed: f64) -> Self {
+        self.options = self.options.with_scenario(scenario);
+        self.options.speed = Some(speed);
+        self
+    }
+
+    pub async fn start(self) -> Sandbox {
+        Sandbox::start(self.options)
+            .await
+            .expect("the sandbox starts on loopback")
+    }
+}
+
+/// An empty sandbox on a free loopback port: `TestSandbox::new().start()`.
+pub async fn sandbox() -> Sandbox {
+    TestSandbox::new().start().await
+}
+
+/// A client of the server at `url` with the test credentials, outside any engine or pool.
+pub fn room_api(url: &str, timeout: Duration) -> LiveKitRoomApi {
+    LiveKitRoomApi::new(url, KEY, &SecretString::from(SECRET), timeout)
+        .expect("a valid URL and credentials")
+}
