@@ -10,6 +10,7 @@
 //! checks look at code only, with comments and string literals blanked out.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The top-level modules of the engine side: what runs headless (`lktop watch`, the engine,
@@ -480,79 +481,69 @@ fn resolve<'a>(
         .find_map(|len| by_module.get(&absolute[..len]).copied())
 }
 
-/// The pairs of files that import each other, as found when this test was written: each a
-/// module's `mod.rs` that re-exports a part while the part imports an item the `mod.rs` defines
-/// (`RecordError`, `SharedPool`, the log's `Level`, …). Breaking one means moving that item into
-/// a file of its own below both, which is left to the work on those files; this list only
-/// shrinks — a pair not in it fails the test, and so does a pair in it that is gone (delete it
-/// from the list then).
-const KNOWN_CIRCLES: &[(&str, &str)] = &[
-    ("src/api/livekit.rs", "src/api/mod.rs"),
-    ("src/pool/guard.rs", "src/pool/mod.rs"),
-    ("src/record/mod.rs", "src/record/player.rs"),
-    ("src/record/mod.rs", "src/record/reader.rs"),
-    ("src/record/mod.rs", "src/record/writer.rs"),
-    ("src/tui/log/filter.rs", "src/tui/log/mod.rs"),
-    ("src/tui/log/mod.rs", "src/tui/log/ring.rs"),
-    ("src/tui/log/mod.rs", "src/tui/log/wording.rs"),
-];
+/// A path of imports that comes back to where it started, shown file by file with the `use`s
+/// that make each step.
+fn show_circle(circle: &[&str], references: &BTreeMap<String, References>) -> String {
+    let mut shown = circle.join(" -> ");
+    shown.push_str(" -> ");
+    shown.push_str(circle[0]);
+    for (index, file) in circle.iter().enumerate() {
+        let next = circle[(index + 1) % circle.len()];
+        let paths = &references[*file].imports[next];
+        let uses: Vec<String> = paths.iter().map(|path| format!("use {path};")).collect();
+        let _ = write!(shown, "\n  {file}: {}", uses.join(" "));
+    }
+    shown
+}
 
 #[test]
-fn no_two_files_import_each_other() {
+fn no_files_import_each_other_in_a_circle() {
     let files = library_files();
     assert!(
         files.iter().any(|file| file.path == "src/engine/mod.rs"),
         "the library's files are found"
     );
     let references = references(&files);
-    let shown = |paths: &BTreeSet<String>| {
-        paths
-            .iter()
-            .map(|path| format!("use {path};"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut circles = BTreeMap::new();
-    for (file, refs) in &references {
-        for (other, paths) in &refs.imports {
-            if file < other
-                && let Some(back) = references
-                    .get(other)
-                    .and_then(|theirs| theirs.imports.get(file))
-            {
-                circles.insert(
-                    (file.as_str(), other.as_str()),
-                    format!(
-                        "{file} <-> {other}\n  {file}: {}\n  {other}: {}",
-                        shown(paths),
-                        shown(back)
-                    ),
-                );
+    // Depth-first search over the import graph: an import of a file still on the path is a
+    // circle. Each circle is reported once, from its smallest file.
+    let mut circles = BTreeSet::new();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for start in references.keys() {
+        let mut path: Vec<&str> = Vec::new();
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), Vec::new())];
+        while let Some((file, _)) = stack.last() {
+            let file = *file;
+            if path.last() != Some(&file) {
+                path.push(file);
+                let next: Vec<&str> = references
+                    .get(file)
+                    .map(|refs| refs.imports.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                stack.last_mut().expect("just seen").1 = next;
+            }
+            let Some(other) = stack.last_mut().expect("just seen").1.pop() else {
+                done.insert(file);
+                path.pop();
+                stack.pop();
+                continue;
+            };
+            if let Some(at) = path.iter().position(|on_path| *on_path == other) {
+                let mut circle: Vec<&str> = path[at..].to_vec();
+                let smallest = (0..circle.len())
+                    .min_by_key(|index| circle[*index])
+                    .expect("a circle has a file");
+                circle.rotate_left(smallest);
+                circles.insert(show_circle(&circle, &references));
+            } else if !done.contains(other) {
+                stack.push((other, Vec::new()));
             }
         }
     }
-    let new: Vec<&String> = circles
-        .iter()
-        .filter(|(pair, _)| !KNOWN_CIRCLES.contains(pair))
-        .map(|(_, shown)| shown)
-        .collect();
-    let gone: Vec<String> = KNOWN_CIRCLES
-        .iter()
-        .filter(|pair| !circles.contains_key(*pair))
-        .map(|(file, other)| format!("{file} <-> {other}"))
-        .collect();
     assert!(
-        new.is_empty(),
-        "files that import each other; move what both need into a file below both:\n{}",
-        new.iter()
-            .map(|shown| shown.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    assert!(
-        gone.is_empty(),
-        "these files no longer import each other: delete them from KNOWN_CIRCLES:\n{}",
-        gone.join("\n")
+        circles.is_empty(),
+        "files that import each other, directly or through others; move what they share into a \
+         file below them:\n{}",
+        circles.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
 

@@ -14,8 +14,9 @@ use super::error::{
     ApiError, ApiErrorKind, BuildError, classify_probe_answer, describe_transport,
     is_undecodable_json, sanitize_server_text, twirp_code_status,
 };
+use super::room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
 use super::twirp::{Grants, TwirpClient};
-use super::{CreateRoomOptions, RoomApi, UpdateParticipantOptions, proto};
+use livekit_protocol as proto;
 
 /// Room for the request timeout of reqwest to fire first and be classified properly; the outer
 /// timeout only catches a call that hangs despite it.

@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
+use super::error::{AudioError, METADATA_KEY};
 use super::ordered_json::OrderedJson;
-use super::{AudioError, METADATA_KEY, check_profile};
+use super::profile::check_profile;
 use crate::config::AudioProfile;
 
 /// `existing_metadata` with `profile` set under `audio_optimization`, every other key kept in

@@ -15,38 +15,20 @@
 //! in document order. Formatting is not kept: the result is compact JSON, and numbers are
 //! re-printed the way `serde_json` prints them (`1e2` becomes `100.0`).
 //!
-//! Here the key lktop owns and its errors; `profile` checks a profile's values, `metadata`
+//! `error` holds the key lktop owns and its errors; `profile` checks a profile's values, `metadata`
 //! merges, reads and removes it, `ordered_json` is the JSON value that keeps key order, and
 //! `profiles` the default and per-room profiles the engine applies.
 
+mod error;
 mod metadata;
 mod ordered_json;
 mod profile;
 mod profiles;
 
+pub use error::{AudioError, METADATA_KEY};
 pub use metadata::{merge_profile, read_profile, remove_profile};
 pub use profile::{ProfileProblem, check_profile};
 pub(crate) use profiles::AudioProfiles;
-
-/// The room-metadata key lktop owns.
-pub const METADATA_KEY: &str = "audio_optimization";
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AudioError {
-    #[error("the room's metadata is not a JSON object ({found}); lktop will not overwrite it")]
-    MetadataNotAnObject { found: &'static str },
-    #[error(
-        "the room's metadata would be {size} bytes with the audio profile, more than the \
-         server's limit of {max_size} bytes"
-    )]
-    MetadataTooLarge { size: usize, max_size: usize },
-    /// The room has an `audio_optimization` entry lktop cannot use.
-    #[error("the room's `{METADATA_KEY}` entry is malformed: {problem}")]
-    MalformedProfile { problem: String },
-    /// A profile lktop was asked to write or keep is outside what the configuration allows.
-    #[error("invalid audio profile: {0}")]
-    InvalidProfile(ProfileProblem),
-}
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{AudioError, check_profile};
+use super::error::AudioError;
+use super::profile::check_profile;
 use crate::config::AudioProfile;
 
 /// The default profile plus per-room overrides: what the engine applies to each room.

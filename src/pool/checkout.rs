@@ -7,9 +7,11 @@ use std::time::SystemTime;
 
 use tokio::time::Instant;
 
+use super::error::PoolError;
+use super::events::PoolEvent;
 use super::guard::PooledConnection;
+use super::shared::{PoolState, SharedPool};
 use super::slot::Holder;
-use super::{PoolError, PoolEvent, PoolState, SharedPool};
 use crate::api::RoomApi;
 use crate::reconnect::{ConnectionId, ConnectionState};
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::SharedPool;
 use super::outcome::RequestOrigin;
+use super::shared::SharedPool;
 use super::slot::Holder;
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::ConnectionId;

@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod guard;
 mod outcome;
+mod shared;
 mod slot;
 mod stats;
 mod status;
@@ -35,12 +36,11 @@ mod worker;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -52,12 +52,10 @@ pub use status::PoolStatus;
 
 use crate::api::{ApiError, RoomApi};
 use crate::config::PoolConfig;
-use crate::reconnect::{Backoff, ConnectionId, ConnectionState, Trigger};
+use crate::reconnect::{Backoff, ConnectionId, ConnectionState};
 use events::EventSink;
+use shared::{Factory, PoolState, SharedPool};
 use slot::Slot;
-
-/// The room a health check asks for: a cheap `ListRooms` that matches nothing on a real server.
-pub(crate) const HEALTH_CHECK_ROOM: &str = "lktop-health-check-6b1e0c";
 
 /// How a pool is set up, apart from its connection factory.
 #[derive(Debug, Clone)]
@@ -92,8 +90,6 @@ impl PoolOptions {
         self
     }
 }
-
-type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
 
 /// The connection pool of one server. Cloning gives another handle to the same pool.
 pub struct Pool<C: RoomApi> {
@@ -288,121 +284,5 @@ impl<C: RoomApi> Pool<C> {
             let _ = worker.await;
         }
         self.shared.available.notify_waiters();
-    }
-}
-
-/// The pool itself, which every handle, guard and the worker point at: its settings, its state
-/// under a lock, and the signals between callers and the worker.
-pub(crate) struct SharedPool<C> {
-    server: String,
-    config: PoolConfig,
-    backoff: Backoff,
-    factory: Factory<C>,
-    state: Mutex<PoolState<C>>,
-    /// Wakes waiting callers: a connection was returned or opened, or the situation changed
-    /// (a state change, shutdown).
-    available: Notify,
-    /// Wakes the worker: a connection needs checking now.
-    worker_wake: Arc<Notify>,
-    events: EventSink,
-    shutdown: CancellationToken,
-    worker: Mutex<Option<JoinHandle<()>>>,
-}
-
-pub(crate) struct PoolState<C> {
-    slots: Vec<Slot<C>>,
-    next_id: u64,
-    /// Connections being built for callers, counted against `max_pool_size`.
-    opening: usize,
-    waiters: usize,
-    /// Backoff jitter; one generator per pool so a seed gives one reproducible schedule.
-    rng: ChaCha8Rng,
-    /// The server's reason while it rejects the credentials.
-    unauthenticated: Option<String>,
-    /// While unauthenticated, when the single credentials check is due.
-    next_auth_check: Option<Instant>,
-    /// The last transport or auth error, for [`PoolError::Unavailable`].
-    last_error: Option<String>,
-    closed: bool,
-}
-
-impl<C> Drop for SharedPool<C> {
-    fn drop(&mut self) {
-        // The last handle is gone without a shutdown: let the worker end now.
-        self.shutdown.cancel();
-    }
-}
-
-impl<C: RoomApi> SharedPool<C> {
-    fn lock(&self) -> MutexGuard<'_, PoolState<C>> {
-        // Nothing panics while holding the lock, but a poisoned pool must keep serving.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn max_size(&self) -> usize {
-        usize::try_from(self.config.max_pool_size).unwrap_or(usize::MAX)
-    }
-
-    fn min_size(&self) -> usize {
-        usize::try_from(self.config.pool_size).unwrap_or(usize::MAX)
-    }
-
-    /// Adds a connection in the Connecting state; returns its index.
-    fn open_slot(&self, state: &mut PoolState<C>, api: C, now: Instant, cause: &str) -> usize {
-        let id = ConnectionId(state.next_id);
-        state.next_id += 1;
-        state.slots.push(Slot::new(id, api, now));
-        let index = state.slots.len() - 1;
-        self.transition(state, index, Trigger::Open, cause.to_owned(), now);
-        index
-    }
-
-    /// Applies `trigger` to one connection, schedules its next attempt and publishes the
-    /// change.
-    fn transition(
-        &self,
-        state: &mut PoolState<C>,
-        index: usize,
-        trigger: Trigger,
-        cause: String,
-        now: Instant,
-    ) {
-        let PoolState { slots, rng, .. } = state;
-        let slot = &mut slots[index];
-        match slot.lifecycle.apply(trigger, cause, &self.backoff, rng) {
-            Ok(Some(change)) => {
-                slot.retry_at = change.next_retry_in.map(|delay| now + delay);
-                self.events.send(PoolEvent::StateChanged {
-                    server: self.server.clone(),
-                    change,
-                });
-                // Waiters may now take this connection, or must now fail fast.
-                self.available.notify_waiters();
-            }
-            Ok(None) => {}
-            Err(err) => {
-                tracing::warn!(server = %self.server, connection = %slot.id, %err, "ignored");
-            }
-        }
-    }
-
-    /// Closes idle connections and marks the pool closed.
-    fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        let now = Instant::now();
-        let mut index = 0;
-        while index < state.slots.len() {
-            if state.slots[index].is_idle() {
-                self.remove_slot(&mut state, index, "the pool shut down".to_owned(), now);
-            } else {
-                index += 1;
-            }
-        }
-    }
-
-    fn remove_slot(&self, state: &mut PoolState<C>, index: usize, cause: String, now: Instant) {
-        self.transition(state, index, Trigger::Close, cause, now);
-        state.slots.remove(index);
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{PoolEvent, PoolState, SharedPool};
+use super::events::PoolEvent;
+use super::shared::{PoolState, SharedPool};
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::{ConnectionId, ConnectionState, Trigger};
 

@@ -13,10 +13,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::events::PoolEvent;
 use super::guard::PooledConnection;
 use super::outcome::RequestOrigin;
+use super::shared::{PoolState, SharedPool};
 use super::slot::Holder;
-use super::{HEALTH_CHECK_ROOM, PoolEvent, PoolState, SharedPool};
 use crate::api::{ApiError, ApiErrorKind, RoomApi};
 use crate::reconnect::ConnectionState;
 
@@ -48,6 +49,9 @@ pub(super) async fn run<C: RoomApi>(
     // Aborting drops each check's guard, which gives its connection back.
     checks.shutdown().await;
 }
+
+/// The room a health check asks for: a cheap `ListRooms` that matches nothing on a real server.
+const HEALTH_CHECK_ROOM: &str = "lktop-health-check-6b1e0c";
 
 /// One cheap request; its outcome goes through the same bookkeeping as a caller's.
 async fn health_check<C: RoomApi>(connection: PooledConnection<C>, limit: Duration) {

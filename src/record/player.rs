@@ -9,8 +9,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::error::RecordError;
 use super::reader::{LineProblem, Replay};
-use super::{RecordError, validate_speed};
+use super::speed::validate_speed;
 use crate::events::EngineEvent;
 
 /// Default of [`PlayOptions::with_max_gap`]: the longest real wait between two events.

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::{RecordError, is_gz_path};
+use super::error::RecordError;
+use super::gzip::is_gz_path;
 use crate::events::EngineEvent;
 
 /// A longer line is reported as a problem and skipped instead of read into memory.

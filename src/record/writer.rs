@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::{RecordError, is_gz_path};
+use super::error::RecordError;
+use super::gzip::is_gz_path;
 use crate::events::EngineEvent;
 
 /// The recorder flushes at least this often, in event time.

@@ -1,7 +1,7 @@
 //! Non-200 answers that carry no Twirp error (a proxy's page, a server that lost the status):
 //! the status is all there is to classify them by.
 
-use super::ApiErrorKind;
+use super::kind::ApiErrorKind;
 
 /// Kind for a non-200 answer that carries no Twirp error: only the status is left to go on.
 pub(crate) fn kind_for_non_twirp_status(status: u16) -> ApiErrorKind {

@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
 
-use super::ApiErrorKind;
+use super::kind::ApiErrorKind;
 
 /// Classifies a failed HTTP exchange (no usable answer) and describes it for an operator.
 pub(crate) fn describe_transport(

@@ -9,7 +9,7 @@
 //!
 //! A `level:`, `server:` or `room:` with nothing after it yet is left out.
 
-use super::{Level, LogEntry};
+use super::note::{Level, LogEntry};
 
 /// The filter syntax for the help overlay: what to type, what it keeps.
 pub(crate) const SYNTAX: [(&str, &str); 4] = [
@@ -114,7 +114,8 @@ impl LogQuery {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{EventLog, Note};
+    use super::super::EventLog;
+    use super::super::note::Note;
     use super::*;
 
     fn log() -> EventLog {

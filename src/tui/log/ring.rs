@@ -18,7 +18,8 @@ use std::collections::VecDeque;
 use crate::events::{EngineEvent, EventKind};
 
 use super::memory::Memory;
-use super::{Level, LogEntry, Note, wording};
+use super::note::{Level, LogEntry, Note};
+use super::wording;
 
 /// Entries kept; older ones are dropped.
 pub(crate) const LOG_CAPACITY: usize = 2000;
@@ -188,7 +189,7 @@ impl EventLog {
 
 #[cfg(test)]
 mod tests {
-    use super::super::CollapseKey;
+    use super::super::note::CollapseKey;
     use super::*;
 
     const T0: i64 = 1_764_000_000_000;

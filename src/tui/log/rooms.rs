@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::snapshot::RoomChange;
 
-use super::{Level, Note};
+use super::note::{Level, Note};
 
 /// Rooms named on lines of their own per poll; the rest are summed up.
 pub(crate) const NAMED_ROOMS: usize = 5;

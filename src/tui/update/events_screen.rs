@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::tui::app::App;
 use crate::tui::log::LogEntry;
 
-use super::navigation::list_body;
+use super::list_area::list_body;
 
 /// The entries the events screen lists (the filter's, up to the freeze).
 pub(super) fn events_rows(app: &App) -> Vec<&LogEntry> {

@@ -15,7 +15,8 @@ use super::commands::{
     edit_global_limits, edit_room_limits, retry_now, send, toggle_mute,
 };
 use super::events_screen::on_events_filter_key;
-use super::navigation::{back, move_selection, next_server, open, page_rows, show, switch_tab};
+use super::list_area::page_rows;
+use super::navigation::{back, move_selection, next_server, open, show, switch_tab};
 use super::popups::on_popup_key;
 use super::replay::{change_replay_speed, pause, skip_ahead};
 use super::typing::on_filter_key;

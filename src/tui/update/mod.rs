@@ -4,7 +4,8 @@
 //!
 //! Here the dispatch of each [`Action`]; what they do is in `keys` (where a key press goes and
 //! what each bound key does), `mouse`, `popups`, `typing` (text and the rooms filter),
-//! `events_screen`, `navigation` (screens, selection, cursors), `view` (freezing and sorting),
+//! `events_screen`, `navigation` (screens, selection, cursors), `list_area` (where a list's
+//! rows are drawn), `view` (freezing and sorting),
 //! `commands` (the keys that change something on a server), `replay` and `feedback` (the log
 //! and the footer).
 
@@ -12,6 +13,7 @@ mod commands;
 mod events_screen;
 mod feedback;
 mod keys;
+mod list_area;
 mod mouse;
 mod navigation;
 mod popups;

@@ -10,7 +10,8 @@ use crate::tui::popup::Popup;
 use crate::tui::screen::Screen;
 
 use super::events_screen::click_event;
-use super::navigation::{cursor_mut, list_body, list_len, move_selection, open, show, tab_keys};
+use super::list_area::list_body;
+use super::navigation::{cursor_mut, list_len, move_selection, open, show, tab_keys};
 
 /// Rows moved per mouse wheel notch.
 const WHEEL_ROWS: isize = 3;

@@ -1,15 +1,13 @@
 //! Moving around: screens and tabs, the selection in each screen's list, opening a row and
 //! going back, the next server, and keeping every cursor on a row that exists.
 
-use ratatui::layout::Rect;
-
 use crate::tui::app::{App, RoomDetail, detail_rows};
 use crate::tui::cursor::Cursor;
 use crate::tui::keys::KeyAction;
-use crate::tui::layout;
 use crate::tui::screen::Screen;
 
 use super::events_screen::{events_rows, move_in_events, refresh_events};
+use super::list_area::list_body;
 
 pub(super) fn show(app: &mut App, screen: Screen) {
     if screen == Screen::Rooms && app.screen == Screen::RoomDetail {
@@ -92,27 +90,6 @@ pub(super) fn list_len(app: &App) -> usize {
         Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
         Screen::Events => events_rows(app).len(),
     }
-}
-
-/// The table body of the current screen, where rows are drawn.
-pub(super) fn list_body(app: &App) -> Rect {
-    let area = Rect::new(0, 0, app.width, app.height);
-    let main = layout::areas(area, app.screen).main;
-    match app.screen {
-        Screen::Overview => layout::table_body(layout::overview(main, app.data().servers.len()).0),
-        Screen::RoomDetail => layout::table_body(layout::room_detail(main).1),
-        Screen::Connections | Screen::Rooms => layout::table_body(main),
-        Screen::Events => Rect {
-            x: main.x + 1,
-            y: main.y + 1,
-            width: main.width.saturating_sub(2),
-            height: main.height.saturating_sub(2),
-        },
-    }
-}
-
-pub(super) fn page_rows(app: &App) -> isize {
-    isize::try_from(list_body(app).height.max(1)).unwrap_or(1)
 }
 
 pub(super) fn cursor_mut(app: &mut App) -> Option<&mut Cursor> {

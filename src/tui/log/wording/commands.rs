@@ -2,7 +2,7 @@
 //! footer alike.
 
 use crate::events::{Command, Outcome};
-use crate::tui::log::{Level, Note};
+use crate::tui::log::note::{Level, Note};
 
 pub(super) fn command_outcome(id: u64, command: &Command, outcome: &Outcome) -> Note {
     let (level, text) = describe_command_outcome(id, command, outcome);

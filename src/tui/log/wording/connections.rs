@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use crate::pool::PoolEvent;
 use crate::reconnect::{ConnectionState, StateChange};
-use crate::tui::log::{CollapseKey, Level, Note, human};
+use crate::tui::log::human;
+use crate::tui::log::note::{CollapseKey, Level, Note};
 
 pub(super) fn pool(event: &PoolEvent) -> Note {
     match event {

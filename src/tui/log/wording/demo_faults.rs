@@ -1,7 +1,7 @@
 //! The demo's faults: each one's beginning, end or refusal, with its number and who asked.
 
 use crate::events::{FaultOrigin, FaultPhase};
-use crate::tui::log::{Level, Note};
+use crate::tui::log::note::{Level, Note};
 
 /// `demo fault #3 began (demo key): …`, `demo fault #3 ended: restarted, back after 5.0 s`,
 /// `demo fault #3 refused (scheduled): …: reason`.

@@ -3,7 +3,7 @@
 
 use crate::events::Outcome;
 use crate::limits::Enforcement;
-use crate::tui::log::{CollapseKey, EnforcementTarget, Level, Note};
+use crate::tui::log::note::{CollapseKey, EnforcementTarget, Level, Note};
 use crate::tui::render::format;
 
 /// `enforce: removed bob from town-hall (9 participants over the limit of 8)`, or `enforce:

@@ -3,7 +3,7 @@
 
 use crate::limits::{LimitKind, Violation};
 use crate::tui::log::memory::Memory;
-use crate::tui::log::{CollapseKey, Level, Note};
+use crate::tui::log::note::{CollapseKey, Level, Note};
 
 /// The limits that began or ceased to be exceeded since the server's last set of violations:
 /// those met again first, then the new ones.

@@ -20,7 +20,8 @@ use crate::pool::PoolEvent;
 use crate::reconnect::ConnectionState;
 
 use super::memory::Memory;
-use super::{Note, rooms};
+use super::note::Note;
+use super::rooms;
 use commands::command_outcome;
 pub(crate) use commands::{describe_command, describe_command_outcome};
 use connections::pool;

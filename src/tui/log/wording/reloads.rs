@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::events::ReplacedLimits;
-use crate::tui::log::{CollapseKey, Level, Note};
+use crate::tui::log::note::{CollapseKey, Level, Note};
 use crate::tui::render::format;
 
 /// What a reload changed, one change a line, then what it could not apply.

@@ -3,8 +3,9 @@
 
 use crate::events::ServerState;
 use crate::quality::{Grade, QualityReport};
+use crate::tui::log::human;
 use crate::tui::log::memory::{GradeNews, Memory};
-use crate::tui::log::{CollapseKey, Level, Note, human};
+use crate::tui::log::note::{CollapseKey, Level, Note};
 use crate::tui::render::format;
 
 /// `down: connection refused`, `back up after 37 s`, `unauthenticated: …`, or `up` for the

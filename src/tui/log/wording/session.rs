@@ -1,7 +1,7 @@
 //! The session itself: what is watched, events the dashboard had no time for, and the
 //! recording stopping.
 
-use crate::tui::log::{CollapseKey, Level, Note};
+use crate::tui::log::note::{CollapseKey, Level, Note};
 
 pub(super) fn started(servers: &[String], sandbox: Option<&str>) -> Note {
     let text = match sandbox {

@@ -1,0 +1,146 @@
+//! The pool itself, which every handle, guard and the worker point at: its settings, its state
+//! under a lock, the signals between callers and the worker, and the state changes of its
+//! connections. Checkout, the outcome of requests and the worker's rounds are `impl` blocks of
+//! their own files.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::events::{EventSink, PoolEvent};
+use super::slot::Slot;
+use crate::api::RoomApi;
+use crate::config::PoolConfig;
+use crate::reconnect::{Backoff, ConnectionId, Trigger};
+
+pub(super) type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
+
+pub(crate) struct SharedPool<C> {
+    pub(super) server: String,
+    pub(super) config: PoolConfig,
+    pub(super) backoff: Backoff,
+    pub(super) factory: Factory<C>,
+    pub(super) state: Mutex<PoolState<C>>,
+    /// Wakes waiting callers: a connection was returned or opened, or the situation changed
+    /// (a state change, shutdown).
+    pub(super) available: Notify,
+    /// Wakes the worker: a connection needs checking now.
+    pub(super) worker_wake: Arc<Notify>,
+    pub(super) events: EventSink,
+    pub(super) shutdown: CancellationToken,
+    pub(super) worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub(crate) struct PoolState<C> {
+    pub(super) slots: Vec<Slot<C>>,
+    pub(super) next_id: u64,
+    /// Connections being built for callers, counted against `max_pool_size`.
+    pub(super) opening: usize,
+    pub(super) waiters: usize,
+    /// Backoff jitter; one generator per pool so a seed gives one reproducible schedule.
+    pub(super) rng: ChaCha8Rng,
+    /// The server's reason while it rejects the credentials.
+    pub(super) unauthenticated: Option<String>,
+    /// While unauthenticated, when the single credentials check is due.
+    pub(super) next_auth_check: Option<Instant>,
+    /// The last transport or auth error, for [`PoolError::Unavailable`].
+    pub(super) last_error: Option<String>,
+    pub(super) closed: bool,
+}
+
+impl<C> Drop for SharedPool<C> {
+    fn drop(&mut self) {
+        // The last handle is gone without a shutdown: let the worker end now.
+        self.shutdown.cancel();
+    }
+}
+
+impl<C: RoomApi> SharedPool<C> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, PoolState<C>> {
+        // Nothing panics while holding the lock, but a poisoned pool must keep serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn max_size(&self) -> usize {
+        usize::try_from(self.config.max_pool_size).unwrap_or(usize::MAX)
+    }
+
+    pub(super) fn min_size(&self) -> usize {
+        usize::try_from(self.config.pool_size).unwrap_or(usize::MAX)
+    }
+
+    /// Adds a connection in the Connecting state; returns its index.
+    pub(super) fn open_slot(
+        &self,
+        state: &mut PoolState<C>,
+        api: C,
+        now: Instant,
+        cause: &str,
+    ) -> usize {
+        let id = ConnectionId(state.next_id);
+        state.next_id += 1;
+        state.slots.push(Slot::new(id, api, now));
+        let index = state.slots.len() - 1;
+        self.transition(state, index, Trigger::Open, cause.to_owned(), now);
+        index
+    }
+
+    /// Applies `trigger` to one connection, schedules its next attempt and publishes the
+    /// change.
+    pub(super) fn transition(
+        &self,
+        state: &mut PoolState<C>,
+        index: usize,
+        trigger: Trigger,
+        cause: String,
+        now: Instant,
+    ) {
+        let PoolState { slots, rng, .. } = state;
+        let slot = &mut slots[index];
+        match slot.lifecycle.apply(trigger, cause, &self.backoff, rng) {
+            Ok(Some(change)) => {
+                slot.retry_at = change.next_retry_in.map(|delay| now + delay);
+                self.events.send(PoolEvent::StateChanged {
+                    server: self.server.clone(),
+                    change,
+                });
+                // Waiters may now take this connection, or must now fail fast.
+                self.available.notify_waiters();
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(server = %self.server, connection = %slot.id, %err, "ignored");
+            }
+        }
+    }
+
+    /// Closes idle connections and marks the pool closed.
+    pub(super) fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        let now = Instant::now();
+        let mut index = 0;
+        while index < state.slots.len() {
+            if state.slots[index].is_idle() {
+                self.remove_slot(&mut state, index, "the pool shut down".to_owned(), now);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    pub(super) fn remove_slot(
+        &self,
+        state: &mut PoolState<C>,
+        index: usize,
+        cause: String,
+        now: Instant,
+    ) {
+        self.transition(state, index, Trigger::Close, cause, now);
+        state.slots.remove(index);
+    }
+}
