@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use livekit_api::access_token::VideoGrants;
@@ -15,6 +16,7 @@ use super::error::{
     is_undecodable_json, sanitize_server_text, twirp_code_status,
 };
 use super::room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
+use super::tokens::{TokenCache, TokenScope};
 use super::twirp::{Grants, TwirpClient};
 use livekit_protocol as proto;
 
@@ -46,6 +48,21 @@ impl LiveKitRoomApi {
         api_secret: &SecretString,
         request_timeout: Duration,
     ) -> Result<Self, BuildError> {
+        Self::sharing_tokens(url, api_key, api_secret, request_timeout, Arc::default())
+    }
+
+    /// As [`LiveKitRoomApi::new`], reusing the signed tokens in `tokens`: give every connection
+    /// to one server the same cache (and only connections with the same key and secret).
+    ///
+    /// # Errors
+    /// As [`LiveKitRoomApi::new`].
+    pub fn sharing_tokens(
+        url: &str,
+        api_key: &str,
+        api_secret: &SecretString,
+        request_timeout: Duration,
+        tokens: Arc<TokenCache>,
+    ) -> Result<Self, BuildError> {
         let base = server_base_url(url)?;
         if api_key.is_empty() {
             return Err(BuildError::EmptyApiKey);
@@ -59,7 +76,14 @@ impl LiveKitRoomApi {
         let endpoint = base.as_str().trim_end_matches('/').to_owned();
         // Built before the RoomClient: livekit-api builds an identical client but panics when
         // that fails, so a failure here turns its panic into an error.
-        let twirp = TwirpClient::new(base, endpoint.clone(), api_key, api_secret, request_timeout)?;
+        let twirp = TwirpClient::new(
+            base,
+            endpoint.clone(),
+            api_key,
+            api_secret,
+            request_timeout,
+            tokens,
+        )?;
         let rooms = RoomClient::with_api_key(&endpoint, api_key, api_secret.expose_secret())
             .with_failover(false)
             .with_request_timeout(request_timeout);
@@ -224,15 +248,33 @@ impl RoomApi for LiveKitRoomApi {
         let response: proto::ListRoomsResponse = self
             .bounded(
                 METHOD,
-                Box::pin(self.twirp.call(METHOD, Grants::RoomList, &request)),
+                Box::pin(
+                    self.twirp
+                        .call(METHOD, Grants::Reused(TokenScope::RoomList), &request),
+                ),
             )
             .await??;
         Ok(response.rooms)
     }
 
+    // Not through RoomClient either: the poller calls it for every room at every poll, and a
+    // room's token is reused across the server's connections (`tokens`).
     async fn list_participants(&self, room: &str) -> Result<Vec<proto::ParticipantInfo>, ApiError> {
-        self.call("ListParticipants", self.rooms.list_participants(room))
-            .await
+        const METHOD: &str = "ListParticipants";
+        let request = proto::ListParticipantsRequest {
+            room: room.to_owned(),
+        };
+        let response: proto::ListParticipantsResponse = self
+            .bounded(
+                METHOD,
+                Box::pin(self.twirp.call(
+                    METHOD,
+                    Grants::Reused(TokenScope::RoomAdmin(room.to_owned())),
+                    &request,
+                )),
+            )
+            .await??;
+        Ok(response.participants)
     }
 
     async fn create_room(

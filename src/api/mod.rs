@@ -8,6 +8,7 @@
 mod error;
 mod livekit;
 mod room_api;
+mod tokens;
 mod twirp;
 
 pub use error::ApiError;
@@ -16,4 +17,5 @@ pub use livekit::LiveKitRoomApi;
 pub(crate) use livekit::server_base_url;
 pub use livekit_protocol as proto;
 pub use room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
+pub use tokens::TokenCache;
 pub use twirp::build_http_client;

@@ -1,11 +1,11 @@
 //! lktop's own Twirp call to the `RoomService`, for the places where `RoomClient` cannot be
 //! trusted (answers it would panic on, errors whose HTTP status it throws away) and for
-//! `ListRooms`, the call the poller and the health checks make all the time: `RoomClient`
-//! signs a fresh token and parses the server URL again on every call, while this client keeps
-//! one `roomList` token per connection and reuses it for a few minutes.
+//! the calls the poller and the health checks make all the time (`ListRooms`,
+//! `ListParticipants`): `RoomClient` signs a fresh token and parses the server URL again on
+//! every call, while this client reuses the server's tokens (`tokens`) for a few minutes.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_protocol as proto;
@@ -18,15 +18,10 @@ use super::error::{
     ApiError, ApiErrorKind, BuildError, describe_transport, kind_for_non_twirp_status,
     sanitize_server_text,
 };
+use super::tokens::{TOKEN_TTL, TokenCache, TokenScope};
 
 const SERVICE_PATH: &str = "/twirp/livekit.RoomService";
 const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
-
-/// Short-lived on purpose: a token only has to outlive its last request.
-const TOKEN_TTL: Duration = Duration::from_secs(600);
-/// How long a reusable token is sent before a new one is signed: any request it goes out with
-/// still has half of [`TOKEN_TTL`] left, far more than a request takes and than clocks drift.
-const TOKEN_REUSE: Duration = Duration::from_secs(300);
 
 /// Enough of an error body to hold any Twirp error JSON a server sends.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
@@ -48,17 +43,10 @@ pub(super) struct ProbeAnswer {
 
 /// What a call's token grants.
 pub(super) enum Grants {
-    /// `roomList`: the same for every call, so the token is signed once and reused for
-    /// [`TOKEN_REUSE`].
-    RoomList,
-    /// Signed for this call alone (room-scoped grants differ from call to call).
+    /// A grant set lktop calls with all the time: signed once and reused (see `tokens`).
+    Reused(TokenScope),
+    /// Signed for this call alone.
     Once(VideoGrants),
-}
-
-/// A signed `Authorization` header and until when it is sent.
-struct ReusableToken {
-    header: HeaderValue,
-    reuse_until: Instant,
 }
 
 pub(super) struct TwirpClient {
@@ -68,8 +56,8 @@ pub(super) struct TwirpClient {
     api_key: String,
     api_secret: SecretString,
     request_timeout: Duration,
-    /// The `roomList` token while it is young enough; locked only to copy or replace it.
-    room_list_token: Mutex<Option<ReusableToken>>,
+    /// The server's reusable tokens, shared with its other connections.
+    tokens: Arc<TokenCache>,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +76,7 @@ impl TwirpClient {
         api_key: &str,
         api_secret: &SecretString,
         request_timeout: Duration,
+        tokens: Arc<TokenCache>,
     ) -> Result<Self, BuildError> {
         Ok(Self {
             http: build_http_client()?,
@@ -96,7 +85,7 @@ impl TwirpClient {
             api_key: api_key.to_owned(),
             api_secret: api_secret.clone(),
             request_timeout,
-            room_list_token: Mutex::new(None),
+            tokens,
         })
     }
 
@@ -111,18 +100,23 @@ impl TwirpClient {
         Req: Message,
         Resp: Message + Default,
     {
-        let reused = matches!(grants, Grants::RoomList);
-        let authorization = match grants {
-            Grants::RoomList => self.room_list_authorization(method)?,
-            Grants::Once(grants) => self.authorization(method, grants)?,
+        let (authorization, reused) = match grants {
+            Grants::Reused(scope) => {
+                let header = self
+                    .tokens
+                    .get_or_sign(&scope, || self.authorization(method, scope.grants()))?;
+                (header, Some(scope))
+            }
+            Grants::Once(grants) => (self.authorization(method, grants)?, None),
         };
         let response = self
             .send(method, authorization, request.encode_to_vec())
             .await?;
         let status = response.status().as_u16();
-        if reused && status == 401 {
-            // Whatever the server holds against it, the next call gets a freshly signed token.
-            self.forget_room_list_token();
+        if let Some(scope) = reused
+            && status == 401
+        {
+            self.tokens.forget(&scope);
         }
         if status == 200 {
             let body = response
@@ -182,39 +176,6 @@ impl TwirpClient {
             .send()
             .await
             .map_err(|err| self.transport_error(method, err))
-    }
-
-    /// The reusable `roomList` token, signed again once it is [`TOKEN_REUSE`] old.
-    fn room_list_authorization(&self, method: &'static str) -> Result<HeaderValue, ApiError> {
-        let mut cached = self
-            .room_list_token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(token) = cached.as_ref()
-            && Instant::now() < token.reuse_until
-        {
-            return Ok(token.header.clone());
-        }
-        let reuse_until = Instant::now() + TOKEN_REUSE;
-        let header = self.authorization(
-            method,
-            VideoGrants {
-                room_list: true,
-                ..VideoGrants::default()
-            },
-        )?;
-        *cached = Some(ReusableToken {
-            header: header.clone(),
-            reuse_until,
-        });
-        Ok(header)
-    }
-
-    fn forget_room_list_token(&self) {
-        *self
-            .room_list_token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     fn authorization(
@@ -368,61 +329,93 @@ mod tests {
         assert_eq!(describe_body(br#"{"error":"nope"}"#), r#"{"error":"nope"}"#);
     }
 
-    fn room_list_reused_until(client: &TwirpClient) -> Option<Instant> {
-        client
-            .room_list_token
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|token| token.reuse_until)
+    async fn call_with(client: &TwirpClient, scope: &TokenScope) -> Result<(), ApiError> {
+        let grants = Grants::Reused(scope.clone());
+        match scope {
+            TokenScope::RoomList => client
+                .call::<_, proto::ListRoomsResponse>(
+                    "ListRooms",
+                    grants,
+                    &proto::ListRoomsRequest::default(),
+                )
+                .await
+                .map(drop),
+            TokenScope::RoomAdmin(room) => client
+                .call::<_, proto::ListParticipantsResponse>(
+                    "ListParticipants",
+                    grants,
+                    &proto::ListParticipantsRequest { room: room.clone() },
+                )
+                .await
+                .map(drop),
+        }
     }
 
     #[tokio::test]
-    async fn the_room_list_token_is_reused_until_it_ages_and_forgotten_after_a_401() {
+    async fn reused_tokens_are_shared_last_until_they_age_and_are_forgotten_after_a_401() {
         let secret = SecretString::from("twirp-test-secret-0123456789abcdef");
         let sandbox = Sandbox::start(SandboxOptions::new("devkey", &secret))
             .await
             .unwrap();
-        let base = reqwest::Url::parse(&sandbox.url()).unwrap();
-        let client = TwirpClient::new(
-            base,
-            sandbox.url(),
-            "devkey",
-            &secret,
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        let request = proto::ListRoomsRequest::default();
-        let list =
-            || client.call::<_, proto::ListRoomsResponse>("ListRooms", Grants::RoomList, &request);
+        let now = sandbox.clock().now_ms();
+        sandbox
+            .rooms()
+            .lock()
+            .unwrap()
+            .create_room(
+                &proto::CreateRoomRequest {
+                    name: "standup".into(),
+                    ..proto::CreateRoomRequest::default()
+                },
+                now,
+            )
+            .unwrap();
+        let tokens = Arc::new(TokenCache::new());
+        let connection = || {
+            TwirpClient::new(
+                reqwest::Url::parse(&sandbox.url()).unwrap(),
+                sandbox.url(),
+                "devkey",
+                &secret,
+                Duration::from_secs(5),
+                Arc::clone(&tokens),
+            )
+            .unwrap()
+        };
+        let (first, second) = (connection(), connection());
         tokio::time::timeout(Duration::from_secs(30), async {
-            list().await.unwrap();
-            let first = room_list_reused_until(&client).expect("a token is kept");
-            list().await.unwrap();
-            assert_eq!(room_list_reused_until(&client), Some(first), "reused");
-
-            let aged = Instant::now();
-            client
-                .room_list_token
-                .lock()
-                .unwrap()
-                .as_mut()
-                .unwrap()
-                .reuse_until = aged;
-            list().await.unwrap();
-            assert!(
-                room_list_reused_until(&client).unwrap() > aged,
-                "signed again"
-            );
-
+            for scope in [
+                TokenScope::RoomList,
+                TokenScope::RoomAdmin("standup".into()),
+            ] {
+                call_with(&first, &scope).await.unwrap();
+                let signed = tokens.reused_until(&scope).expect("a token is kept");
+                call_with(&second, &scope).await.unwrap();
+                assert_eq!(
+                    tokens.reused_until(&scope),
+                    Some(signed),
+                    "{scope:?}: the other connection reuses it"
+                );
+                tokens.age(&scope);
+                call_with(&first, &scope).await.unwrap();
+                assert!(
+                    tokens.reused_until(&scope).unwrap() > signed,
+                    "{scope:?}: signed again"
+                );
+            }
             sandbox.set_api_secret(
                 "devkey",
                 SecretString::from("rotated-secret-0123456789abcdef"),
             );
-            let err = list().await.unwrap_err();
-            assert_eq!(err.kind(), ApiErrorKind::Unauthenticated, "{err}");
-            assert_eq!(err.status(), Some(401), "{err}");
-            assert_eq!(room_list_reused_until(&client), None, "forgotten");
+            for scope in [
+                TokenScope::RoomList,
+                TokenScope::RoomAdmin("standup".into()),
+            ] {
+                let err = call_with(&second, &scope).await.unwrap_err();
+                assert_eq!(err.kind(), ApiErrorKind::Unauthenticated, "{err}");
+                assert_eq!(err.status(), Some(401), "{err}");
+                assert_eq!(tokens.reused_until(&scope), None, "{scope:?}: forgotten");
+            }
         })
         .await
         .expect("the calls finish");

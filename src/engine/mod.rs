@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 
 pub use api::MeasuredRoomService;
 
-use crate::api::LiveKitRoomApi;
+use crate::api::{LiveKitRoomApi, TokenCache};
 use crate::audio::AudioProfiles;
 use crate::config::{Config, ConfigSources, Reload, ServerConfig};
 use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
@@ -251,9 +251,11 @@ fn start_server(
         .cloned()
         .ok_or_else(|| format!("{}: api_secret is missing", server.name))?;
     let timeout = config.connection_pool.connection_timeout.get();
+    // One cache for the server's connections: a room's token is signed once, not per connection.
+    let tokens = Arc::new(TokenCache::new());
     let pool = Pool::start(
         PoolOptions::new(server.name.clone(), config.connection_pool, pool_events_tx),
-        move || LiveKitRoomApi::new(&url, &key, &secret, timeout),
+        move || LiveKitRoomApi::sharing_tokens(&url, &key, &secret, timeout, Arc::clone(&tokens)),
     )
     .map_err(|err| err.to_string())?;
     let api = MeasuredRoomService::new(

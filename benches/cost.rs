@@ -1,0 +1,308 @@
+//! lktop's own cost at scale: CPU (% of one core) and peak RSS of the release dashboard (in a
+//! 160x48 pseudo-terminal) and of `lktop watch --summary`, each watching a separate
+//! `lktop sandbox` that holds 10,000 rooms / 100,000 participants, about 1 % of the rooms
+//! changing per 2 s poll (a track muted or unmuted), and where that CPU goes.
+//!
+//! Each subject runs twice after its first full poll: a clean window, where CPU comes from
+//! `/proc/PID/stat` (utime + stime) and the peak RSS from `VmHWM`, and, when `perf` is installed,
+//! a profiled window (`perf record --call-graph dwarf`), whose samples are put in stages by the
+//! innermost frame that names one: requests and decoding (hyper, reqwest, rustls, prost, lktop's
+//! API and pool), snapshot and diff (the poller, snapshots, limits), events and state (the
+//! engine, the event stream, the dashboard's state, `watch`, `serde_json`), recording, drawing
+//! (ratatui, crossterm, lktop's render) and the rest (the runtime, the allocator, the kernel).
+//! The profile is taken apart from the clean window so perf's own cost stays out of the figures.
+//!
+//! `cargo bench --bench cost` (builds `target/release/lktop`; `LKTOP_BIN` points at another
+//! binary) takes about six minutes; `-- --seconds 20` shortens each window (default 60);
+//! `-- watch` or `-- dashboard` runs one subject; `-- --no-profile` skips perf. Targets
+//! (issue 17): dashboard under 5 % of a core and under 150 MiB, `watch --summary` under 3 %.
+//! Loopback only; every wait has a deadline.
+
+#[path = "support/lktop_processes.rs"]
+mod lktop_processes;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use lktop_processes::{
+    COLS, DashboardTerm, ROWS, SandboxProcess, WatchProcess, cpu_seconds, peak_rss_kib,
+};
+
+const ROOMS: u32 = 10_000;
+const PARTICIPANTS_PER_ROOM: u32 = 10;
+/// Longest the sandbox and a subject's first poll of 10,000 rooms may take.
+const START_DEADLINE: Duration = Duration::from_secs(180);
+/// After the first poll, before measuring: the pool has grown and the caches are warm.
+const SETTLE: Duration = Duration::from_secs(5);
+const PROFILE_HZ: u32 = 199;
+
+/// 10,000 rooms of 10 participants that never end. Each participant publishes audio and, at
+/// 30 %, video: ~13 tracks a room, each muted or unmuted 0.023 times a minute, so about 0.3
+/// changes a room per minute, 1 % of the rooms per 2 s poll.
+const SCENARIO: &str = "\
+seed: 17
+tick: 500ms
+dynamic_rooms:
+  - prefix: scale-
+    initial: 10000
+    max_rooms: 10000
+    create_rate: 0
+    lifetime: { min: 24h, max: 24h }
+    empty_timeout: 1h
+    departure_timeout: 1h
+    participants:
+      initial: 10
+      min: 10
+      max: 10
+      publish: { audio: 1.0, video: 0.3 }
+      mute_rate: 0.023
+      unmute_rate: 0.023
+";
+
+/// What was measured of one subject.
+struct Figures {
+    subject: &'static str,
+    cpu_percent: f64,
+    peak_rss_mib: f64,
+    stages: Option<BTreeMap<Stage, usize>>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds = args
+        .iter()
+        .position(|arg| arg == "--seconds")
+        .and_then(|at| args.get(at + 1))
+        .map_or(60, |value| {
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("--seconds takes a whole number, not {value:?}"))
+        });
+    let window = Duration::from_secs(seconds);
+    let profile = !args.iter().any(|arg| arg == "--no-profile") && perf_available();
+    let parts: Vec<&String> = args
+        .iter()
+        .filter(|arg| matches!(arg.as_str(), "watch" | "dashboard"))
+        .collect();
+    let wanted = |part: &str| parts.is_empty() || parts.iter().any(|arg| *arg == part);
+    let binary =
+        std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned());
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let scenario = dir.path().join("scale.yaml");
+    std::fs::write(&scenario, SCENARIO).expect("the scenario is written");
+    let sandbox = SandboxProcess::start(&binary, &scenario, START_DEADLINE);
+
+    let mut results = Vec::new();
+    if wanted("watch") {
+        let mut watch = WatchProcess::start(&binary, dir.path(), &sandbox.url);
+        watch.wait_for_line(START_DEADLINE, |line| {
+            line.contains(&format!("{ROOMS} rooms"))
+        });
+        thread::sleep(SETTLE);
+        results.push(measure(
+            "watch --summary",
+            watch.pid(),
+            window,
+            profile,
+            dir.path(),
+        ));
+        watch.stop();
+    }
+    if wanted("dashboard") {
+        let term = DashboardTerm::open(&binary, dir.path(), &sandbox.url);
+        term.wait_for(START_DEADLINE, &format!("· {ROOMS} rooms ·"));
+        thread::sleep(SETTLE);
+        results.push(measure(
+            "dashboard",
+            term.pid(),
+            window,
+            profile,
+            dir.path(),
+        ));
+        term.quit();
+    }
+    sandbox.stop();
+
+    println!();
+    println!(
+        "lktop's own cost ({binary}), against `lktop sandbox` in another process holding {ROOMS} \
+         rooms / {} participants, ~1 % of rooms changing per 2 s poll; dashboard in a \
+         {COLS}x{ROWS} pseudo-terminal; {seconds} s per window",
+        ROOMS * PARTICIPANTS_PER_ROOM
+    );
+    println!(
+        "{:<16} | {:>12} | {:>13} | stages (share of profiled CPU)",
+        "subject", "CPU (core %)", "peak RSS"
+    );
+    for figures in &results {
+        println!(
+            "{:<16} | {:>11.1}% | {:>9.0} MiB | {}",
+            figures.subject,
+            figures.cpu_percent,
+            figures.peak_rss_mib,
+            figures.stages.as_ref().map_or_else(
+                || "(not profiled: perf is missing or --no-profile)".to_owned(),
+                shares
+            )
+        );
+    }
+}
+
+/// A clean window for CPU and memory, then, if asked, a profiled one for the stages.
+fn measure(
+    subject: &'static str,
+    pid: u32,
+    window: Duration,
+    profile: bool,
+    dir: &Path,
+) -> Figures {
+    let before = cpu_seconds(pid);
+    let started = Instant::now();
+    thread::sleep(window);
+    let cpu = cpu_seconds(pid) - before;
+    let cpu_percent = cpu / started.elapsed().as_secs_f64() * 100.0;
+    #[expect(clippy::cast_precision_loss, reason = "kibibytes of one process")]
+    let peak_rss_mib = peak_rss_kib(pid) as f64 / 1024.0;
+    let stages = profile.then(|| profiled_stages(pid, window, &dir.join(format!("{pid}.perf"))));
+    Figures {
+        subject,
+        cpu_percent,
+        peak_rss_mib,
+        stages,
+    }
+}
+
+fn perf_available() -> bool {
+    Command::new("perf")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Samples `pid` for `window` and counts the samples per stage.
+fn profiled_stages(pid: u32, window: Duration, data: &Path) -> BTreeMap<Stage, usize> {
+    let recorded = Command::new("perf")
+        .args(["record", "--quiet", "-F", &PROFILE_HZ.to_string()])
+        .args(["--call-graph", "dwarf,16384", "-p", &pid.to_string(), "-o"])
+        .arg(data)
+        .args(["--", "sleep", &window.as_secs().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("perf record runs");
+    assert!(recorded.success(), "perf record failed: {recorded}");
+    let script = Command::new("perf")
+        .args(["script", "--no-inline", "-F", "sym", "-i"])
+        .arg(data)
+        .stderr(Stdio::null())
+        .output()
+        .expect("perf script runs");
+    let text = String::from_utf8_lossy(&script.stdout);
+    let mut counts = BTreeMap::new();
+    // One sample is a block of frames, innermost first, ended by a blank line.
+    for sample in text.split("\n\n") {
+        let frames: Vec<&str> = sample
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect();
+        if frames.is_empty() {
+            continue;
+        }
+        *counts.entry(Stage::of(&frames)).or_default() += 1;
+    }
+    counts
+}
+
+/// Where a profiled sample's CPU went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Requests,
+    Snapshot,
+    Events,
+    Recording,
+    Drawing,
+    Rest,
+}
+
+impl Stage {
+    /// Frame names, by the stage they put a sample in; the innermost frame that names one wins,
+    /// so an allocation or a system call counts for whoever made it.
+    const RULES: &[(Stage, &[&str])] = &[
+        (
+            Stage::Drawing,
+            &["ratatui::", "crossterm::", "lktop::tui::render"],
+        ),
+        (Stage::Recording, &["lktop::record::", "flate2::"]),
+        (
+            Stage::Requests,
+            &[
+                "hyper::",
+                "hyper_util::",
+                "h2::",
+                "reqwest::",
+                "rustls::",
+                "http::",
+                "prost::",
+                "livekit_api::",
+                "livekit_protocol::",
+                "jsonwebtoken::",
+                "lktop::api::",
+                "lktop::pool::",
+            ],
+        ),
+        (
+            Stage::Snapshot,
+            &["lktop::snapshot::", "lktop::poller::", "lktop::limits::"],
+        ),
+        (Stage::Events, &["lktop::", "serde_json::", "serde::"]),
+    ];
+
+    fn of(frames: &[&str]) -> Stage {
+        frames
+            .iter()
+            .find_map(|frame| {
+                Self::RULES.iter().find_map(|(stage, names)| {
+                    names
+                        .iter()
+                        .any(|name| frame.contains(name))
+                        .then_some(*stage)
+                })
+            })
+            .unwrap_or(Stage::Rest)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Requests => "requests+decoding",
+            Stage::Snapshot => "snapshot+diff",
+            Stage::Events => "events+state",
+            Stage::Recording => "recording",
+            Stage::Drawing => "drawing",
+            Stage::Rest => "runtime+alloc+kernel",
+        }
+    }
+}
+
+fn shares(counts: &BTreeMap<Stage, usize>) -> String {
+    let total: usize = counts.values().sum();
+    if total == 0 {
+        return "(no samples)".to_owned();
+    }
+    counts
+        .iter()
+        .map(|(stage, count)| {
+            #[expect(clippy::cast_precision_loss, reason = "sample counts are small")]
+            let share = *count as f64 / total as f64 * 100.0;
+            format!("{} {share:.0}%", stage.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+        + &format!(" ({total} samples)")
+}
