@@ -198,7 +198,7 @@ fn profiled_stages(pid: u32, window: Duration, data: &Path) -> BTreeMap<Stage, u
         .expect("perf record runs");
     assert!(recorded.success(), "perf record failed: {recorded}");
     let script = Command::new("perf")
-        .args(["script", "--no-inline", "-F", "sym", "-i"])
+        .args(["script", "--no-inline", "-F", "ip,sym", "-i"])
         .arg(data)
         .stderr(Stdio::null())
         .output()

@@ -15,6 +15,7 @@ use crate::limits::{Enforcement, Violation};
 use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
 use crate::quality::{QualityReport, RequestTally};
+use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::{RoomChange, Snapshot};
 
 /// One engine event with the time it happened.
@@ -67,6 +68,15 @@ pub enum EventKind {
         #[serde(default)]
         checkout: CheckoutReport,
     },
+    /// A poll's rooms, as the change from the previous poll (see [`RoomsUpdate`]). Sent at
+    /// every poll, changed or not: its time says how fresh the rooms are.
+    Rooms {
+        #[serde(flatten)]
+        update: RoomsUpdate,
+        stats: PollStats,
+    },
+    /// A poll's rooms whole: what engines before `rooms` updates sent at every poll. Kept so
+    /// older recordings replay; read as a full update.
     Snapshot {
         snapshot: Arc<Snapshot>,
         stats: PollStats,
@@ -338,6 +348,9 @@ pub fn now_ms() -> i64 {
 pub(crate) struct EventBus {
     sender: mpsc::Sender<EngineEvent>,
     dropped: Arc<AtomicU64>,
+    /// How many times events were dropped so far: a server worker that sees it grow sends its
+    /// next rooms update full, since consumers may have missed one.
+    gaps: Arc<AtomicU64>,
 }
 
 impl EventBus {
@@ -348,6 +361,7 @@ impl EventBus {
             Self {
                 sender,
                 dropped: Arc::new(AtomicU64::new(0)),
+                gaps: Arc::new(AtomicU64::new(0)),
             },
             receiver,
         )
@@ -372,8 +386,14 @@ impl EventBus {
             Ok(()) | Err(TrySendError::Closed(_)) => {}
             Err(TrySendError::Full(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.gaps.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Grows each time an event is dropped.
+    pub(crate) fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
     }
 }
 
@@ -393,6 +413,7 @@ mod tests {
                 needs_restart: Vec::new(),
             });
         }
+        assert_eq!(bus.gaps(), 3, "every drop is a gap");
         assert_eq!(receiver.try_recv().map(|_| ()).ok(), Some(()));
         assert_eq!(receiver.try_recv().map(|_| ()).ok(), Some(()));
         assert!(receiver.try_recv().is_err());

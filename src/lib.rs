@@ -20,6 +20,7 @@ pub mod pool;
 pub mod quality;
 pub mod reconnect;
 pub mod record;
+pub mod rooms_update;
 pub(crate) mod serde_time;
 mod session;
 mod signals;

@@ -1,23 +1,28 @@
 //! The rooms poller: one ListRooms, then ListParticipants for every room concurrently, turned
-//! into a [`Snapshot`] and the changes since the previous one.
+//! into a [`Snapshot`], the update that turns the previous one into it, and the changes in
+//! words (who joined, which track was muted).
 //!
 //! ListRooms has no pagination and participants need one call per room, so at thousands of
 //! rooms the poll is as fast as the calls that run side by side: `concurrency` of them, which
 //! the engine sets to the pool's maximum size so every pooled connection is kept busy.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, RoomApi};
+use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::{RoomChange, RoomSummary, Snapshot, diff};
 
 /// One poll's result.
 #[derive(Debug, Clone)]
 pub struct Poll {
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
+    /// The rooms changed since the previous poll; full on the first.
+    pub update: RoomsUpdate,
     pub changes: Vec<RoomChange>,
     pub stats: PollStats,
 }
@@ -43,7 +48,7 @@ pub struct FailedRoom {
 pub struct RoomsPoller {
     server: String,
     concurrency: usize,
-    last: Option<Snapshot>,
+    last: Option<Arc<Snapshot>>,
 }
 
 impl RoomsPoller {
@@ -58,7 +63,7 @@ impl RoomsPoller {
 
     #[must_use]
     pub fn last(&self) -> Option<&Snapshot> {
-        self.last.as_ref()
+        self.last.as_deref()
     }
 
     /// Takes a snapshot. A room whose participants cannot be read keeps its ListRooms counts
@@ -70,10 +75,20 @@ impl RoomsPoller {
         let started = Instant::now();
         let rooms = api.list_rooms(Vec::new()).await?;
         let participant_calls = rooms.len();
-        let results: Vec<_> = stream::iter(rooms)
+        // Each room's answer becomes its summary as soon as it arrives: the protobuf
+        // participants (several times the size of their summaries) never all live at once.
+        let results: Vec<(RoomSummary, Option<FailedRoom>)> = stream::iter(rooms)
             .map(|room| async move {
-                let participants = api.list_participants(&room.name).await;
-                (room, participants)
+                match api.list_participants(&room.name).await {
+                    Ok(list) => (RoomSummary::new(&room, Some(&list)), None),
+                    Err(err) => (
+                        RoomSummary::new(&room, None),
+                        Some(FailedRoom {
+                            room: room.name.clone(),
+                            error: err.to_string(),
+                        }),
+                    ),
+                }
             })
             .buffer_unordered(self.concurrency)
             .collect()
@@ -81,18 +96,9 @@ impl RoomsPoller {
 
         let mut summaries = BTreeMap::new();
         let mut failed_rooms = Vec::new();
-        for (room, participants) in results {
-            let summary = match &participants {
-                Ok(list) => RoomSummary::new(&room, Some(list)),
-                Err(err) => {
-                    failed_rooms.push(FailedRoom {
-                        room: room.name.clone(),
-                        error: err.to_string(),
-                    });
-                    RoomSummary::new(&room, None)
-                }
-            };
-            summaries.insert(room.name.clone(), summary);
+        for (summary, failed) in results {
+            failed_rooms.extend(failed);
+            summaries.insert(summary.name.clone(), summary);
         }
         failed_rooms.sort_by(|a, b| a.room.cmp(&b.room));
 
@@ -101,12 +107,12 @@ impl RoomsPoller {
             taken_at_ms: now_ms,
             rooms: summaries,
         };
-        let changes = self
-            .last
-            .as_ref()
-            .map(|last| diff(last, &snapshot))
-            .unwrap_or_default();
-        self.last = Some(snapshot.clone());
+        let (changes, update) = match self.last.as_deref() {
+            Some(last) => (diff(last, &snapshot), RoomsUpdate::between(last, &snapshot)),
+            None => (Vec::new(), RoomsUpdate::full(&snapshot)),
+        };
+        let snapshot = Arc::new(snapshot);
+        self.last = Some(Arc::clone(&snapshot));
         Ok(Poll {
             stats: PollStats {
                 rooms: snapshot.rooms.len(),
@@ -115,6 +121,7 @@ impl RoomsPoller {
                 took: started.elapsed(),
             },
             snapshot,
+            update,
             changes,
         })
     }

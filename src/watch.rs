@@ -14,6 +14,7 @@ use crate::config::{ConfigSources, LoadedConfig};
 use crate::events::{EngineEvent, EventKind, ServerState};
 use crate::session::{Session, SessionOptions};
 use crate::signals::{Signal, Signals};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Watch options")]
@@ -183,8 +184,28 @@ struct ServerSummary {
     pool: String,
     quality: String,
     latency: String,
-    rooms: String,
+    /// The rooms as of the latest poll, kept up to date by each update; counted when a line
+    /// is printed.
+    rooms: Option<Snapshot>,
     violations: usize,
+}
+
+impl ServerSummary {
+    fn rooms_text(&self) -> String {
+        let Some(snapshot) = &self.rooms else {
+            return "-".to_owned();
+        };
+        let tracks = snapshot.track_counts();
+        format!(
+            "{} rooms, {} participants, audio {} ({} muted), video {} ({} muted)",
+            snapshot.rooms.len(),
+            snapshot.participant_count(),
+            tracks.audio,
+            tracks.audio_muted,
+            tracks.video,
+            tracks.video_muted
+        )
+    }
 }
 
 /// The latest state of each server, for `--summary`.
@@ -237,18 +258,16 @@ impl Summary {
                         .map_or_else(|| "-".to_owned(), |rate| format!("{:.1}%", rate * 100.0))
                 );
             }
+            EventKind::Rooms { update, .. } => {
+                let entry = self.servers.entry(update.server.clone()).or_default();
+                entry
+                    .rooms
+                    .get_or_insert_with(Snapshot::default)
+                    .apply(update.clone());
+            }
             EventKind::Snapshot { snapshot, .. } => {
                 let entry = self.servers.entry(snapshot.server.clone()).or_default();
-                let tracks = snapshot.track_counts();
-                entry.rooms = format!(
-                    "{} rooms, {} participants, audio {} ({} muted), video {} ({} muted)",
-                    snapshot.rooms.len(),
-                    snapshot.participant_count(),
-                    tracks.audio,
-                    tracks.audio_muted,
-                    tracks.video,
-                    tracks.video_muted
-                );
+                entry.rooms = Some(Snapshot::clone(snapshot));
             }
             EventKind::Violations { server, violations } => {
                 self.servers.entry(server.clone()).or_default().violations = violations.len();
@@ -268,7 +287,7 @@ impl Summary {
                     or_dash(&s.pool),
                     or_dash(&s.quality),
                     s.latency,
-                    or_dash(&s.rooms),
+                    s.rooms_text(),
                     s.violations
                 )
             })

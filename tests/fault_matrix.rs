@@ -22,6 +22,7 @@ mod configs;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 #[path = "support/headless_dashboard.rs"]
+#[allow(dead_code, reason = "shared with the replay test, which presses keys")]
 mod headless_dashboard;
 
 use std::collections::HashMap;

@@ -147,33 +147,25 @@ mod tests {
     fn a_scope_is_signed_once_and_reused_until_forgotten() {
         let cache = TokenCache::new();
         let room = TokenScope::RoomAdmin("standup".into());
-        assert_eq!(
-            cache.get_or_sign(&room, signs("first")).unwrap(),
-            "first"
-        );
-        assert_eq!(
-            cache.get_or_sign(&room, signs("second")).unwrap(),
-            "first"
-        );
+        assert_eq!(cache.get_or_sign(&room, signs("first")).unwrap(), "first");
+        assert_eq!(cache.get_or_sign(&room, signs("second")).unwrap(), "first");
         // Another scope has a token of its own.
         let list = TokenScope::RoomList;
         assert_eq!(cache.get_or_sign(&list, signs("list")).unwrap(), "list");
         cache.forget(&room);
-        assert_eq!(
-            cache.get_or_sign(&room, signs("third")).unwrap(),
-            "third"
-        );
-        assert_eq!(
-            cache.get_or_sign(&list, signs("other")).unwrap(),
-            "list"
-        );
+        assert_eq!(cache.get_or_sign(&room, signs("third")).unwrap(), "third");
+        assert_eq!(cache.get_or_sign(&list, signs("other")).unwrap(), "list");
     }
 
     #[test]
     fn a_failed_signature_is_not_kept() {
         let cache = TokenCache::new();
         let scope = TokenScope::RoomList;
-        assert!(cache.get_or_sign(&scope, || Err::<HeaderValue, _>("no key")).is_err());
+        assert!(
+            cache
+                .get_or_sign(&scope, || Err::<HeaderValue, _>("no key"))
+                .is_err()
+        );
         assert_eq!(
             cache.get_or_sign(&scope, signs("signed")).unwrap(),
             "signed"

@@ -20,6 +20,7 @@ use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
 use crate::pool::PoolEvent;
 use crate::quality::{ScoreModel, WindowStats};
+use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 
 /// The pool's status goes out this often besides every grading, so a dashboard shows checkouts,
@@ -194,7 +195,7 @@ impl WorkerRef<'_> {
             }
         };
         self.observe(Observation::Answered);
-        let snapshot = Arc::new(poll.snapshot);
+        let snapshot = poll.snapshot;
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
         if !poll.changes.is_empty() {
             self.bus.emit(EventKind::RoomChanges {
@@ -202,8 +203,17 @@ impl WorkerRef<'_> {
                 changes: poll.changes,
             });
         }
-        self.bus.emit(EventKind::Snapshot {
-            snapshot: Arc::clone(&snapshot),
+        // Events were dropped since the last update: a consumer may have missed one, so this
+        // one carries every room.
+        let gaps = self.bus.gaps();
+        let update = if memory.gaps_seen == gaps {
+            poll.update
+        } else {
+            RoomsUpdate::full(&snapshot)
+        };
+        memory.gaps_seen = gaps;
+        self.bus.emit(EventKind::Rooms {
+            update,
             stats: poll.stats,
         });
 
@@ -337,6 +347,8 @@ impl WorkerRef<'_> {
 /// What a server's worker remembers from one poll to the next.
 #[derive(Debug, Default)]
 struct PollMemory {
+    /// The event bus's gap count when the last rooms update went out.
+    gaps_seen: u64,
     violations: Option<Vec<Violation>>,
     enforcement: EnforcementTracker,
 }

@@ -280,11 +280,24 @@ impl App {
             } => self
                 .live_server_mut(&server)
                 .absorb_quality(report, checkout, at_ms),
+            EventKind::Rooms { update, stats } => {
+                let server = update.server.clone();
+                let touched: Option<Vec<String>> =
+                    (!update.full).then(|| update.touched().map(str::to_owned).collect());
+                self.live_server_mut(&server).absorb_rooms(update, stats);
+                match touched {
+                    None => self.refresh_room_order_of(&server),
+                    Some(touched) if !touched.is_empty() => {
+                        self.reorder_touched_rooms(&server, &touched);
+                    }
+                    Some(_) => {}
+                }
+            }
             EventKind::Snapshot { snapshot, stats } => {
                 let server = snapshot.server.clone();
                 self.live_server_mut(&server)
                     .absorb_snapshot(snapshot, stats);
-                self.refresh_room_order();
+                self.refresh_room_order_of(&server);
             }
             EventKind::PollFailed { server, error } => {
                 self.live_server_mut(&server)
@@ -362,6 +375,22 @@ impl App {
     pub(crate) fn refresh_room_order(&mut self) {
         for server in &mut self.live.servers {
             server.room_order = self.rooms.order(server, &self.live.limits);
+        }
+    }
+
+    fn refresh_room_order_of(&mut self, name: &str) {
+        if let Some(server) = self.live.servers.iter_mut().find(|s| s.name == name) {
+            server.room_order = self.rooms.order(server, &self.live.limits);
+        }
+    }
+
+    /// After an update of a few of `name`'s rooms: only those move in the order.
+    fn reorder_touched_rooms(&mut self, name: &str, touched: &[String]) {
+        if let Some(server) = self.live.servers.iter_mut().find(|s| s.name == name) {
+            let mut order = std::mem::take(&mut server.room_order);
+            self.rooms
+                .reorder(&mut order, touched, server, &self.live.limits);
+            server.room_order = order;
         }
     }
 

@@ -2,6 +2,7 @@
 //! language, applied in `update` whenever a snapshot, the limits or the query change.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use crate::config::RoomLimitsConfig;
 use crate::limits::limit_for;
@@ -277,11 +278,68 @@ impl RoomsView {
         let mut rooms: Vec<&RoomSummary> = snapshot
             .rooms
             .values()
-            .filter(|room| {
-                self.query
-                    .matches(room, server.violating_rooms.contains_key(&room.name))
-            })
+            .filter(|room| self.shows(room, server))
             .collect();
+        rooms.sort_by(|a, b| self.compare(a, b, server, limits));
+        rooms.into_iter().map(|room| room.name.clone()).collect()
+    }
+
+    /// Brings `order` (this view's order of `server`'s rooms before an update) up to date
+    /// after the rooms named in `touched` changed, appeared or went: they leave the order and
+    /// those still there and shown are merged back in at their places. The rest keep their
+    /// relative order, so an update of a few rooms costs a pass over the order, not a sort.
+    pub(crate) fn reorder(
+        &self,
+        order: &mut Vec<String>,
+        touched: &[String],
+        server: &ServerView,
+        limits: &RoomLimitsConfig,
+    ) {
+        let Some(snapshot) = &server.snapshot else {
+            order.clear();
+            return;
+        };
+        let touched: HashSet<&str> = touched.iter().map(String::as_str).collect();
+        order.retain(|name| !touched.contains(name.as_str()));
+        let mut arrived: Vec<&RoomSummary> = touched
+            .iter()
+            .filter_map(|name| snapshot.rooms.get(*name))
+            .filter(|room| self.shows(room, server))
+            .collect();
+        if arrived.is_empty() {
+            return;
+        }
+        arrived.sort_by(|a, b| self.compare(a, b, server, limits));
+        let kept = std::mem::take(order);
+        order.reserve(kept.len() + arrived.len());
+        let mut arrived = arrived.into_iter().peekable();
+        for name in kept {
+            let Some(room) = snapshot.rooms.get(&name) else {
+                continue;
+            };
+            while let Some(next) =
+                arrived.next_if(|next| self.compare(next, room, server, limits) == Ordering::Less)
+            {
+                order.push(next.name.clone());
+            }
+            order.push(name);
+        }
+        order.extend(arrived.map(|room| room.name.clone()));
+    }
+
+    fn shows(&self, room: &RoomSummary, server: &ServerView) -> bool {
+        self.query
+            .matches(room, server.violating_rooms.contains_key(&room.name))
+    }
+
+    /// The table's order of two rooms: the sort column, then the name.
+    fn compare(
+        &self,
+        a: &RoomSummary,
+        b: &RoomSummary,
+        server: &ServerView,
+        limits: &RoomLimitsConfig,
+    ) -> Ordering {
         let key = |room: &RoomSummary| -> u64 {
             match self.sort {
                 SortColumn::Name => 0,
@@ -301,22 +359,19 @@ impl RoomsView {
                 }
             }
         };
-        rooms.sort_by(|a, b| {
-            let ordering = key(a).cmp(&key(b));
-            let ordering = if self.descending {
-                ordering.reverse()
-            } else {
-                ordering
-            };
-            // Ties (and the name column) go by name A→Z whatever the direction, so the
-            // order is stable from one snapshot to the next.
-            match (self.sort, ordering) {
-                (SortColumn::Name, _) if self.descending => b.name.cmp(&a.name),
-                (_, Ordering::Equal) => a.name.cmp(&b.name),
-                (_, ordering) => ordering,
-            }
-        });
-        rooms.into_iter().map(|room| room.name.clone()).collect()
+        let ordering = key(a).cmp(&key(b));
+        let ordering = if self.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        };
+        // Ties (and the name column) go by name A→Z whatever the direction, so the order is
+        // stable from one snapshot to the next.
+        match (self.sort, ordering) {
+            (SortColumn::Name, _) if self.descending => b.name.cmp(&a.name),
+            (_, Ordering::Equal) => a.name.cmp(&b.name),
+            (_, ordering) => ordering,
+        }
     }
 }
 
@@ -397,5 +452,78 @@ mod tests {
         view.set_filter("p>1".to_owned());
         assert_eq!(view.filter_problem, None);
         assert_eq!(view.query, applied);
+    }
+
+    fn room(name: &str, participants: u32, audio: u32) -> RoomSummary {
+        RoomSummary {
+            name: name.into(),
+            sid: format!("RM_{name}"),
+            created_at: 1_764_000_000 - i64::from(participants),
+            max_participants: 0,
+            metadata: String::new(),
+            num_participants: participants,
+            num_publishers: 0,
+            tracks: crate::snapshot::TrackCounts {
+                audio,
+                ..Default::default()
+            },
+            participants: None,
+        }
+    }
+
+    /// Whatever the sort, direction and filter, an order brought up to date room by room is
+    /// the order sorted from scratch.
+    #[test]
+    fn reordering_the_touched_rooms_matches_sorting_them_all() {
+        use rand::{Rng, SeedableRng};
+
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let limits = RoomLimitsConfig::default();
+        for (sort, descending, filter) in [
+            (SortColumn::Name, false, ""),
+            (SortColumn::Name, true, "room-1"),
+            (SortColumn::Participants, true, ""),
+            (SortColumn::Participants, false, "p>3"),
+            (SortColumn::Audio, true, "a<5"),
+            (SortColumn::Age, false, ""),
+        ] {
+            let mut view = RoomsView {
+                sort,
+                descending,
+                ..RoomsView::default()
+            };
+            view.set_filter(filter.to_owned());
+            let mut server = ServerView::new("local".into());
+            let mut snapshot = crate::snapshot::Snapshot::default();
+            for index in 0..200 {
+                let name = format!("room-{index:03}");
+                snapshot.rooms.insert(
+                    name.clone(),
+                    room(&name, rng.random_range(0..8), rng.random_range(0..8)),
+                );
+            }
+            server.snapshot = Some(std::sync::Arc::new(snapshot));
+            let mut order = view.order(&server, &limits);
+            for _ in 0..50 {
+                let held = std::sync::Arc::make_mut(server.snapshot.as_mut().unwrap());
+                let mut touched = Vec::new();
+                for _ in 0..rng.random_range(1..6) {
+                    let name = format!("room-{:03}", rng.random_range(0..260));
+                    if rng.random_bool(0.2) {
+                        held.rooms.remove(&name);
+                    } else {
+                        let changed = room(&name, rng.random_range(0..8), rng.random_range(0..8));
+                        held.rooms.insert(name.clone(), changed);
+                    }
+                    touched.push(name);
+                }
+                view.reorder(&mut order, &touched, &server, &limits);
+                assert_eq!(
+                    order,
+                    view.order(&server, &limits),
+                    "{sort:?} descending={descending} filter={filter:?} after {touched:?}"
+                );
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::poller::PollStats;
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use crate::quality::{Grade, LatencyRing, QualityReport, RequestTally};
 use crate::reconnect::{ConnectionId, ConnectionState};
+use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 
 /// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
@@ -255,11 +256,30 @@ impl ServerView {
         self.checkout = checkout;
     }
 
-    /// A poll's rooms: the failed polls before it are over. The snapshot it replaces is
-    /// dropped away from the event loop (it can be large).
+    /// A poll's rooms, whole (from a recording made before rooms updates): the failed polls
+    /// before it are over. The snapshot it replaces is dropped away from the event loop (it
+    /// can be large).
     pub(crate) fn absorb_snapshot(&mut self, snapshot: Arc<Snapshot>, stats: PollStats) {
         if let Some(replaced) = self.snapshot.replace(snapshot) {
             super::retire::retire(replaced);
+        }
+        self.poll = Some(stats);
+        self.poll_error = None;
+    }
+
+    /// A poll's rooms as an update of those held: the failed polls before it are over. A full
+    /// update replaces them (the old ones are dropped away from the event loop); another
+    /// changes the held snapshot in place, unless a frozen view shares it, which then keeps
+    /// its own copy.
+    pub(crate) fn absorb_rooms(&mut self, update: RoomsUpdate, stats: PollStats) {
+        match &mut self.snapshot {
+            Some(held) if !update.full => Arc::make_mut(held).apply(update),
+            _ => {
+                let fresh = Arc::new(Snapshot::from_update(update));
+                if let Some(replaced) = self.snapshot.replace(fresh) {
+                    super::retire::retire(replaced);
+                }
+            }
         }
         self.poll = Some(stats);
         self.poll_error = None;

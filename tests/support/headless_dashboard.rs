@@ -35,6 +35,16 @@ impl HeadlessDashboard {
             effects.is_empty(),
             "an engine event asks the event loop for nothing: {effects:?}"
         );
+        self.draw();
+    }
+
+    /// Takes one user action (a key, a resize) and draws a frame.
+    pub fn act(&mut self, action: Action) {
+        let _ = update(&mut self.app, action);
+        self.draw();
+    }
+
+    fn draw(&mut self) {
         let app = &self.app;
         self.terminal
             .draw(|frame| lktop::tui::render::draw(frame, app))

@@ -119,7 +119,9 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
             events,
             reason,
         } => vec![recording_stopped(path, *events, reason)],
-        EventKind::PoolStatus { .. } | EventKind::Snapshot { .. } => Vec::new(),
+        EventKind::PoolStatus { .. } | EventKind::Rooms { .. } | EventKind::Snapshot { .. } => {
+            Vec::new()
+        }
     }
 }
 
