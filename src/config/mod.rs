@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod key_list;
 mod load;
+mod scalar_text;
 mod schema;
 mod validate;
 mod watch;
