@@ -16,6 +16,6 @@ mod spec;
 
 pub use actions::KeyAction;
 pub use bindings::{Keymap, KeymapProblem};
-pub(crate) use config_section::key_section_problems;
+pub use config_section::key_section_problems;
 pub(crate) use context::{Context, Watching};
 pub use spec::{KeyParseError, KeySpec};
