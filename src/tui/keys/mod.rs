@@ -13,6 +13,8 @@ mod bindings;
 mod config_section;
 mod context;
 mod spec;
+#[cfg(test)]
+mod test_keys;
 
 pub use actions::KeyAction;
 pub use bindings::{Keymap, KeymapProblem};
