@@ -113,6 +113,21 @@ def _clamp8(v: int) -> int:
     return max(0, min(255, v))
 
 
+# SGR codes that switch attributes on, and those that switch them off.
+_SGR_SETS = {1: "bold", 2: "dim", 3: "italic", 4: "underline", 21: "underline", 7: "reverse", 8: "hidden", 9: "strike"}
+_SGR_CLEARS = {22: ("bold", "dim"), 23: ("italic",), 24: ("underline",), 27: ("reverse",), 28: ("hidden",), 29: ("strike",)}
+
+
+def _set_colour(st: Style, code: int, colour) -> None:
+    """An extended colour (38 foreground, 48 background); 58, the underline colour, is dropped."""
+    if colour is None:
+        return
+    if code == 38:
+        st.fg = colour
+    elif code == 48:
+        st.bg = colour
+
+
 def apply_sgr(st: Style, params: str) -> None:
     """Apply one SGR parameter string (the part between ESC[ and m) to the style."""
     toks = params.split(";") if params else ["0"]
@@ -132,42 +147,18 @@ def apply_sgr(st: Style, params: str) -> None:
                     rgb = parts[3:6] if len(parts) >= 6 else parts[2:5]
                     if len(rgb) == 3:
                         colour = tuple(_clamp8(_int(c)) for c in rgb)
-                if code == 38 and colour is not None:
-                    st.fg = colour
-                elif code == 48 and colour is not None:
-                    st.bg = colour
+                _set_colour(st, code, colour)
             elif code == 4:
                 st.underline = _int(parts[1]) != 0 if len(parts) > 1 else True
             continue
         code = _int(tok)
         if code == 0:
             st.reset()
-        elif code == 1:
-            st.bold = True
-        elif code == 2:
-            st.dim = True
-        elif code == 3:
-            st.italic = True
-        elif code in (4, 21):
-            st.underline = True
-        elif code == 7:
-            st.reverse = True
-        elif code == 8:
-            st.hidden = True
-        elif code == 9:
-            st.strike = True
-        elif code == 22:
-            st.bold = st.dim = False
-        elif code == 23:
-            st.italic = False
-        elif code == 24:
-            st.underline = False
-        elif code == 27:
-            st.reverse = False
-        elif code == 28:
-            st.hidden = False
-        elif code == 29:
-            st.strike = False
+        elif code in _SGR_SETS:
+            setattr(st, _SGR_SETS[code], True)
+        elif code in _SGR_CLEARS:
+            for attribute in _SGR_CLEARS[code]:
+                setattr(st, attribute, False)
         elif 30 <= code <= 37:
             st.fg = code - 30
         elif 90 <= code <= 97:
@@ -191,10 +182,7 @@ def apply_sgr(st: Style, params: str) -> None:
                 i += 4
             else:
                 i += 1
-            if code == 38 and colour is not None:
-                st.fg = colour
-            elif code == 48 and colour is not None:
-                st.bg = colour
+            _set_colour(st, code, colour)
         # everything else (blink, fonts, overline, ...) is ignored
 
 
@@ -526,87 +514,61 @@ class Glyphs:
         th = max(self._thick(L), self._thick(R))
         vx0, vx1 = span(cx, tv) if tv else (cx, cx)
         hy0, hy1 = span(cy, th) if th else (cy, cy)
-        hdouble = L == 3 or R == 3
-        vdouble = U == 3 or D == 3
+
+        # The same rules hold for both axes: an arm runs along its axis toward the low end (L, U)
+        # or the high end (R, D) of the cell; `across` are the weights of the perpendicular arms
+        # (low, high), `across_span` where their single/heavy lines lie on this axis.
+        def arm_extent(low, centre, full, across, along, across_span):
+            """Where a single or heavy arm runs along its axis (`along`: the arms of that axis)."""
+            if 3 in across:  # stop at the near or the far line of the double perpendicular
+                near = across == (3, 3) and not (along[0] and along[1])
+                if low:
+                    return 0, span(centre - g if near else centre + g, lw)[1]
+                return span(centre + g if near else centre - g, lw)[0], full
+            return (0, across_span[1]) if low else (across_span[0], full)
 
         # Single and heavy arms.
         for arm, weight in (("L", L), ("R", R), ("U", U), ("D", D)):
             if weight not in (1, 2):
                 continue
             t = self._thick(weight)
+            low = arm in ("L", "U")
             if arm in ("L", "R"):
+                x0, x1 = arm_extent(low, cx, W, (U, D), (L, R), (vx0, vx1))
                 y0, y1 = span(cy, t)
-                if vdouble:
-                    both = U == 3 and D == 3
-                    near = both and not (L and R)
-                    if arm == "L":
-                        end = span(cx - g, lw)[1] if near else span(cx + g, lw)[1]
-                        c.rect(0, y0, end, y1)
-                    else:
-                        start = span(cx + g, lw)[0] if near else span(cx - g, lw)[0]
-                        c.rect(start, y0, W, y1)
-                elif arm == "L":
-                    c.rect(0, y0, vx1, y1)
-                else:
-                    c.rect(vx0, y0, W, y1)
             else:
                 x0, x1 = span(cx, t)
-                if hdouble:
-                    both = L == 3 and R == 3
-                    near = both and not (U and D)
-                    if arm == "U":
-                        end = span(cy - g, lw)[1] if near else span(cy + g, lw)[1]
-                        c.rect(x0, 0, x1, end)
-                    else:
-                        start = span(cy + g, lw)[0] if near else span(cy - g, lw)[0]
-                        c.rect(x0, start, x1, H)
-                elif arm == "U":
-                    c.rect(x0, 0, x1, hy1)
-                else:
-                    c.rect(x0, hy0, x1, H)
+                y0, y1 = arm_extent(low, cy, H, (L, R), (U, D), (hy0, hy1))
+            c.rect(x0, y0, x1, y1)
 
         # Double arms: two light lines at centre -/+ g.
-        def hstart(line_off, side):
-            """x where a double horizontal line (offset -g above / +g below) meets the centre,
-            for the right arm (start) or left arm (end)."""
-            same = U if line_off < 0 else D  # the vertical arm on this line's side
-            other = D if line_off < 0 else U
+        def meet(line_off, high, centre, across, across_span):
+            """Where one line of a double arm (offset -g or +g from the centre) meets the centre,
+            on its axis: the start of a high arm (R, D) or the end of a low one (L, U)."""
+            same = across[0] if line_off < 0 else across[1]  # the perpendicular arm on its side
+            other = across[1] if line_off < 0 else across[0]
             if same == 3:  # stop at that arm's line on our side: inner corner
-                x = cx + g if side == "R" else cx - g
+                p = centre + g if high else centre - g
             elif other == 3:  # run to that arm's far line: outer corner
-                x = cx - g if side == "R" else cx + g
-            elif U or D:
-                return vx0 if side == "R" else vx1
+                p = centre - g if high else centre + g
+            elif across[0] or across[1]:
+                return across_span[0] if high else across_span[1]
             else:
-                return cx
-            a, b = span(x, lw)
-            return a if side == "R" else b
-
-        def vstart(line_off, side):
-            same = L if line_off < 0 else R
-            other = R if line_off < 0 else L
-            if same == 3:
-                y = cy + g if side == "D" else cy - g
-            elif other == 3:
-                y = cy - g if side == "D" else cy + g
-            elif L or R:
-                return hy0 if side == "D" else hy1
-            else:
-                return cy
-            a, b = span(y, lw)
-            return a if side == "D" else b
+                return centre
+            a, b = span(p, lw)
+            return a if high else b
 
         for off in (-g, g):
             y0, y1 = span(cy + off, lw)
             if L == 3:
-                c.rect(0, y0, hstart(off, "L"), y1)
+                c.rect(0, y0, meet(off, False, cx, (U, D), (vx0, vx1)), y1)
             if R == 3:
-                c.rect(hstart(off, "R"), y0, W, y1)
+                c.rect(meet(off, True, cx, (U, D), (vx0, vx1)), y0, W, y1)
             x0, x1 = span(cx + off, lw)
             if U == 3:
-                c.rect(x0, 0, x1, vstart(off, "U"))
+                c.rect(x0, 0, x1, meet(off, False, cy, (L, R), (hy0, hy1)))
             if D == 3:
-                c.rect(x0, vstart(off, "D"), x1, H)
+                c.rect(x0, meet(off, True, cy, (L, R), (hy0, hy1)), x1, H)
 
     def _dashes(self, c: Canvas, horizontal: bool, weight: int, n: int):
         W, H = self.cell_w, self.cell_h
@@ -692,43 +654,43 @@ class Glyphs:
 # Rendering
 
 
+def grid_cells(rows: list[list[Cell]], cols: int, nrows: int):
+    """(row, column, cell) of every cell in the grid that starts a character (the right half of
+    a wide character is drawn with its left half)."""
+    for r in range(nrows):
+        row = rows[r] if r < len(rows) else []
+        for col in range(min(cols, len(row))):
+            if row[col].width != 0:
+                yield r, col, row[col]
+
+
 def render_grid(rows: list[list[Cell]], cols: int, nrows: int, glyphs: Glyphs, pad: int):
     cw, ch = glyphs.cell_w, glyphs.cell_h
     img = Image.new("RGB", (cols * cw + 2 * pad, nrows * ch + 2 * pad), THEME_BG)
     draw = ImageDraw.Draw(img)
     # Pass 1: backgrounds (so a glyph's overhang is not painted over by its neighbour).
-    for r in range(nrows):
-        row = rows[r] if r < len(rows) else []
-        for col in range(min(cols, len(row))):
-            cell = row[col]
-            if cell.width == 0:
-                continue
-            _, bg = resolve(cell.style)
-            if bg != THEME_BG:
-                x, y = pad + col * cw, pad + r * ch
-                span = min(cell.width, cols - col)
-                draw.rectangle([x, y, x + span * cw - 1, y + ch - 1], fill=bg)
+    for r, col, cell in grid_cells(rows, cols, nrows):
+        _, bg = resolve(cell.style)
+        if bg != THEME_BG:
+            x, y = pad + col * cw, pad + r * ch
+            span = min(cell.width, cols - col)
+            draw.rectangle([x, y, x + span * cw - 1, y + ch - 1], fill=bg)
     # Pass 2: glyphs and decorations.
     line_t = glyphs.light
-    for r in range(nrows):
-        row = rows[r] if r < len(rows) else []
-        for col in range(min(cols, len(row))):
-            cell = row[col]
-            if cell.width == 0:
-                continue
-            st = cell.style
-            fg, bg = resolve(st)
-            x, y = pad + col * cw, pad + r * ch
-            if cell.text != " " and fg != bg:
-                width = min(cell.width, cols - col)
-                mask, dx, dy = glyphs.mask(cell.text, width, st.bold, st.italic)
-                img.paste(fg, (x - dx, y - dy, x - dx + mask.width, y - dy + mask.height), mask)
-            if st.underline and fg != bg:
-                uy = y + glyphs.baseline + max(1, glyphs.size // 10)
-                draw.rectangle([x, uy, x + cell.width * cw - 1, uy + line_t - 1], fill=fg)
-            if st.strike and fg != bg:
-                sy = y + glyphs.baseline - round(glyphs.size * 0.3)
-                draw.rectangle([x, sy, x + cell.width * cw - 1, sy + line_t - 1], fill=fg)
+    for r, col, cell in grid_cells(rows, cols, nrows):
+        st = cell.style
+        fg, bg = resolve(st)
+        x, y = pad + col * cw, pad + r * ch
+        if cell.text != " " and fg != bg:
+            width = min(cell.width, cols - col)
+            mask, dx, dy = glyphs.mask(cell.text, width, st.bold, st.italic)
+            img.paste(fg, (x - dx, y - dy, x - dx + mask.width, y - dy + mask.height), mask)
+        if st.underline and fg != bg:
+            uy = y + glyphs.baseline + max(1, glyphs.size // 10)
+            draw.rectangle([x, uy, x + cell.width * cw - 1, uy + line_t - 1], fill=fg)
+        if st.strike and fg != bg:
+            sy = y + glyphs.baseline - round(glyphs.size * 0.3)
+            draw.rectangle([x, sy, x + cell.width * cw - 1, sy + line_t - 1], fill=fg)
     return img
 
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 fn to_millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
@@ -18,17 +18,16 @@ fn from_millis<'de, D: Deserializer<'de>>(millis: f64) -> Result<Duration, D::Er
 
 /// `Option<Duration>` as milliseconds or `null`.
 pub mod opt_millis {
-    use super::{Deserialize, Deserializer, Duration, Serializer, from_millis, to_millis};
+    use super::{
+        Deserialize, Deserializer, Duration, Serialize, Serializer, from_millis, to_millis,
+    };
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
     pub(crate) fn serialize<S: Serializer>(
         value: &Option<Duration>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(duration) => s.serialize_f64(to_millis(*duration)),
-            None => s.serialize_none(),
-        }
+        value.map(to_millis).serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
@@ -78,7 +77,8 @@ pub mod epoch_ms {
 /// `Option<SystemTime>` as milliseconds since the Unix epoch or `null`.
 pub mod opt_epoch_ms {
     use super::{
-        Deserialize, Deserializer, Duration, Serializer, SystemTime, UNIX_EPOCH, epoch_millis,
+        Deserialize, Deserializer, Duration, Serialize, Serializer, SystemTime, UNIX_EPOCH,
+        epoch_millis,
     };
 
     #[expect(clippy::ref_option, reason = "serde's `with` hands over &Option<T>")]
@@ -86,10 +86,7 @@ pub mod opt_epoch_ms {
         value: &Option<SystemTime>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(time) => s.serialize_u64(epoch_millis(*time)),
-            None => s.serialize_none(),
-        }
+        value.map(epoch_millis).serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use lktop::config::{
     Config, ConfigError, ConfigSources, EnforcementMode, KeyPath, LoadedConfig, MASK, Origin,
-    Override, TEMPLATE, env_overrides, load, load_text, render_masked,
+    Override, TEMPLATE, env_overrides, load, load_text, load_text_checked, render_masked,
 };
+use lktop::tui::keys::key_section_problems;
 use secrecy::ExposeSecret;
 
 const FILE: &str = "perf.yaml";
@@ -22,6 +23,12 @@ fn load_with(text: &str, overrides: &[Override]) -> Result<LoadedConfig, ConfigE
 
 fn errors_of(text: &str) -> ConfigError {
     load_yaml(text).expect_err("the configuration should be refused")
+}
+
+/// As the command line loads a configuration: the `keys:` section checked with the key map.
+fn key_errors_of(text: &str) -> ConfigError {
+    load_text_checked(Some(Path::new(FILE)), Some(text), &[], key_section_problems)
+        .expect_err("the configuration should be refused")
 }
 
 /// The one issue about `key`, checked to point at `line` of the file.
@@ -609,6 +616,54 @@ fn a_valid_rebinding_loads_and_prints_back() {
         from_env.config.keys["freeze"],
         lktop::config::KeyList::from("ctrl+f")
     );
+}
+
+#[test]
+fn a_key_bound_to_two_actions_is_refused_naming_both() {
+    let error = key_errors_of("polling:\n  interval: 2s\nkeys:\n  freeze: \"p\"\n");
+    let text = issue_at(&error, "keys.freeze", 4);
+    assert!(
+        text.contains("\"p\" is also bound to pause_polling (both work on every screen)"),
+        "{text}"
+    );
+    assert!(text.contains("rebind pause_polling too"), "{text}");
+    assert!(
+        text.contains("4 |   freeze: \"p\""),
+        "the line is echoed: {text}"
+    );
+
+    // The flow form points at the same entry.
+    let error = key_errors_of("keys: {freeze: \"p\"}\n");
+    assert!(issue_at(&error, "keys.freeze", 1).contains("pause_polling"));
+}
+
+#[test]
+fn an_unknown_action_suggests_the_nearest_one() {
+    let error = key_errors_of("keys:\n  frezee: \"x\"\n");
+    let text = issue_at(&error, "keys.frezee", 2);
+    assert!(text.contains("unknown action `frezee`"), "{text}");
+    assert!(text.contains("did you mean `freeze`?"), "{text}");
+    assert!(
+        text.contains("pause_polling"),
+        "the actions are listed: {text}"
+    );
+}
+
+#[test]
+fn a_bad_key_in_a_list_is_named_by_its_position() {
+    let error = key_errors_of("keys:\n  quit: [\"q\", \"ctrl+k+x\"]\n");
+    assert_eq!(error.issues.len(), 1, "{error}");
+    let text = issue_at(&error, "keys.quit[1]", 2);
+    assert!(
+        text.starts_with("perf.yaml:2:15: keys.quit[1]:"),
+        "points at the element: {text}"
+    );
+    assert!(text.contains("\"k\" is not a modifier"), "{text}");
+    assert!(text.contains("help: a key is one character"), "{text}");
+
+    let error = key_errors_of("keys:\n  help: {key: x}\n");
+    let text = issue_at(&error, "keys.help", 2);
+    assert!(text.contains("a key such as \"ctrl+f\""), "{text}");
 }
 
 fn two_servers(first: (&str, &str), second: (&str, &str)) -> String {

@@ -123,7 +123,7 @@ impl LiveKitRoomApi {
         tokio::time::timeout(self.request_timeout + SAFETY_MARGIN, call)
             .await
             .map_err(|_| {
-                self.error(
+                self.twirp.error(
                     method,
                     ApiErrorKind::Timeout {
                         after: Some(self.request_timeout),
@@ -142,16 +142,17 @@ impl LiveKitRoomApi {
                 let status = twirp_code_status(&twirp.code);
                 let code = sanitize_server_text(&twirp.code, 64);
                 let msg = sanitize_server_text(&twirp.msg, 200);
-                self.error(method, kind, status, format!("{code}: {msg}"))
+                self.twirp
+                    .error(method, kind, status, format!("{code}: {msg}"))
                     .answered_by_server()
             }
-            ServiceError::Twirp(ServerError::Prost(err)) => self.error(
+            ServiceError::Twirp(ServerError::Prost(err)) => self.twirp.error(
                 method,
                 ApiErrorKind::Malformed,
                 Some(200),
                 format!("the answer does not decode: {err}"),
             ),
-            ServiceError::Twirp(ServerError::Url(err)) => self.error(
+            ServiceError::Twirp(ServerError::Url(err)) => self.twirp.error(
                 method,
                 ApiErrorKind::Unreachable,
                 None,
@@ -162,15 +163,15 @@ impl LiveKitRoomApi {
             }
             ServiceError::Twirp(ServerError::Request(err)) => {
                 let (kind, detail) = describe_transport(err, self.request_timeout);
-                self.error(method, kind, None, detail)
+                self.twirp.error(method, kind, None, detail)
             }
-            ServiceError::AccessToken(err) => self.error(
+            ServiceError::AccessToken(err) => self.twirp.error(
                 method,
                 ApiErrorKind::Unauthenticated,
                 None,
                 format!("could not sign an access token: {err}"),
             ),
-            ServiceError::Env(err) => self.error(
+            ServiceError::Env(err) => self.twirp.error(
                 method,
                 ApiErrorKind::Unauthenticated,
                 None,
@@ -197,9 +198,9 @@ impl LiveKitRoomApi {
                         answer.status, answer.text
                     )
                 };
-                self.error(method, kind, status, message)
+                self.twirp.error(method, kind, status, message)
             }
-            Ok(Err(probe_err)) | Err(probe_err) => self.error(
+            Ok(Err(probe_err)) | Err(probe_err) => self.twirp.error(
                 method,
                 probe_err.kind(),
                 probe_err.status(),
@@ -209,16 +210,6 @@ impl LiveKitRoomApi {
                 ),
             ),
         }
-    }
-
-    fn error(
-        &self,
-        method: &'static str,
-        kind: ApiErrorKind,
-        status: Option<u16>,
-        message: impl Into<String>,
-    ) -> ApiError {
-        self.twirp.error(method, kind, status, message)
     }
 }
 
@@ -343,7 +334,7 @@ impl RoomApi for LiveKitRoomApi {
             )
             .await??;
         response.track.ok_or_else(|| {
-            self.error(
+            self.twirp.error(
                 METHOD,
                 ApiErrorKind::Malformed,
                 Some(200),

@@ -10,6 +10,7 @@ use std::fmt;
 use secrecy::ExposeSecret;
 use serde_yaml::Value;
 
+use super::scalar_text::scalar_text;
 use super::schema::{Config, MASK};
 use yaml_located::KeyPath;
 
@@ -170,17 +171,6 @@ fn key_name(key: &Value) -> String {
     match key {
         Value::String(name) => name.clone(),
         other => scalar_text(other),
-    }
-}
-
-/// A value as YAML on one line; text unquoted, as it reads in the file.
-fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim_end()
-            .replace('\n', " "),
     }
 }
 

@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod key_list;
 mod load;
+mod scalar_text;
 mod schema;
 mod validate;
 mod watch;
@@ -20,10 +21,9 @@ pub(crate) use changes::changes;
 pub use error::{ConfigError, ConfigIssue};
 pub use key_list::KeyList;
 pub(crate) use key_list::KeyText;
-#[cfg(test)]
-pub(crate) use load::load_text_checked;
 pub use load::{
-    ConfigSources, LoadedConfig, Override, env_overrides, load, load_text, render_masked,
+    ConfigSources, LoadedConfig, Override, SectionCheck, env_overrides, load, load_text,
+    load_text_checked, render_masked,
 };
 pub(crate) use load::{load_checked, winning_overrides};
 pub use schema::{

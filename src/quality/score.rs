@@ -227,14 +227,8 @@ mod tests {
             1e-12,
         );
         let all_failed = WindowStats {
-            successes: 0,
             failures: 3,
-            p50: None,
-            p95: None,
-            p99: None,
-            mean: None,
-            std_dev: None,
-            jitter: None,
+            ..WindowStats::default()
         };
         assert_eq!(model.raw_score(&all_failed), Some(QualityScore::new(0.0)));
     }

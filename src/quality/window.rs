@@ -231,8 +231,8 @@ impl QualityWindow {
 }
 
 /// What a [`QualityWindow`] holds at one moment. Latency figures are `None` when no request in
-/// the window succeeded; `std_dev` needs two successes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// the window succeeded; `std_dev` needs two successes. The default is an empty window's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct WindowStats {
     pub(crate) successes: u64,
     pub(crate) failures: u64,

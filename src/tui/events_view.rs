@@ -313,6 +313,20 @@ mod tests {
         log
     }
 
+    /// The window of `height` rows over every entry of `log`.
+    fn window_over(view: &EventsView, log: &EventLog, height: usize) -> Window {
+        let rows = view.rows(log, log.seq());
+        view.window(&rows, height)
+    }
+
+    fn window(start: usize, end: usize, selected: usize) -> Window {
+        Window {
+            start,
+            end,
+            selected,
+        }
+    }
+
     fn selected_text(view: &EventsView, log: &EventLog, height: usize) -> String {
         let rows = view.rows(log, log.seq());
         rows[view.window(&rows, height).selected].text()
@@ -322,36 +336,19 @@ mod tests {
     fn the_list_follows_the_newest_until_the_selection_moves_up() {
         let mut log = log_of(30);
         let mut view = EventsView::default();
-        let rows = view.rows(&log, log.seq());
-        assert_eq!(
-            view.window(&rows, 10),
-            Window {
-                start: 20,
-                end: 30,
-                selected: 29
-            }
-        );
+        assert_eq!(window_over(&view, &log, 10), window(20, 30, 29));
         view.move_by(&log, log.seq(), -3, 10, 80);
         assert!(!view.is_following());
         assert_eq!(selected_text(&view, &log, 10), "entry 26");
         // New entries arrive: the selection stays on its entry and the window stays put.
         log.push(0, Level::Info, None, "entry 30".into());
-        let rows = view.rows(&log, log.seq());
-        assert_eq!(
-            view.window(&rows, 10),
-            Window {
-                start: 20,
-                end: 30,
-                selected: 26
-            }
-        );
+        assert_eq!(window_over(&view, &log, 10), window(20, 30, 26));
         // Down onto the newest row: following again.
         view.move_by(&log, log.seq(), 100, 10, 80);
         assert!(view.is_following());
         view.move_by(&log, log.seq(), isize::MIN / 2, 10, 80);
         assert_eq!(selected_text(&view, &log, 10), "entry 0");
-        let rows = view.rows(&log, log.seq());
-        assert_eq!(view.window(&rows, 10).start, 0);
+        assert_eq!(window_over(&view, &log, 10).start, 0);
     }
 
     #[test]
@@ -359,18 +356,9 @@ mod tests {
         let log = log_of(30);
         let mut view = EventsView::default();
         view.move_by(&log, log.seq(), -9, 10, 80);
-        let rows = view.rows(&log, log.seq());
-        assert_eq!(view.window(&rows, 10).start, 20, "still in view");
+        assert_eq!(window_over(&view, &log, 10).start, 20, "still in view");
         view.move_by(&log, log.seq(), -1, 10, 80);
-        let rows = view.rows(&log, log.seq());
-        assert_eq!(
-            view.window(&rows, 10),
-            Window {
-                start: 19,
-                end: 29,
-                selected: 19
-            }
-        );
+        assert_eq!(window_over(&view, &log, 10), window(19, 29, 19));
     }
 
     #[test]

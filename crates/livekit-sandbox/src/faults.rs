@@ -125,7 +125,7 @@ pub enum Disruption {
 mod humantime_serde_opt {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use yaml_located::ConfigDuration;
 
@@ -134,10 +134,9 @@ mod humantime_serde_opt {
         value: &Option<Duration>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(duration) => s.collect_str(&humantime::format_duration(*duration)),
-            None => s.serialize_none(),
-        }
+        value
+            .map(|duration| humantime::format_duration(duration).to_string())
+            .serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(

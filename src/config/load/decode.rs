@@ -8,6 +8,7 @@ use yaml_located::{KeyPath, Segment, Target};
 use super::layers::node_mut;
 use super::place::Placer;
 use crate::config::error::ConfigIssue;
+use crate::config::scalar_text::scalar_text;
 use crate::config::schema::{Config, is_secret_key};
 use crate::config::validate::{Violation, allowed};
 
@@ -102,17 +103,6 @@ fn refused_value(
         );
     }
     (message, None)
-}
-
-/// A scalar as it was written; anything else as YAML on one line.
-fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim_end()
-            .replace('\n', " "),
-    }
 }
 
 /// The value at exactly `key`, if the tree has one.

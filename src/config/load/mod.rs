@@ -58,7 +58,7 @@ pub struct LoadedConfig {
 /// A check of a section the configuration holds as plain data for a layer above it (the
 /// dashboard's `keys:`), run with the configuration's own checks so that its problems are
 /// placed in the file and listed with theirs.
-pub(crate) type SectionCheck = fn(&Config) -> Vec<Violation>;
+pub type SectionCheck = fn(&Config) -> Vec<Violation>;
 
 /// Reads, layers and validates the configuration.
 ///
@@ -115,7 +115,7 @@ pub fn load_text(
 ///
 /// # Errors
 /// As [`load_text`], and every problem `check` finds.
-pub(crate) fn load_text_checked(
+pub fn load_text_checked(
     file: Option<&Path>,
     text: Option<&str>,
     overrides: &[Override],

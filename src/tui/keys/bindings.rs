@@ -242,16 +242,8 @@ mod tests {
     use crossterm::event::{KeyCode, KeyModifiers};
     use serde::Deserialize;
 
+    use super::super::test_keys::{press, spec};
     use super::*;
-
-    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, modifiers)
-    }
-
-    fn spec(text: &str) -> KeySpec {
-        text.parse()
-            .unwrap_or_else(|err| panic!("{text} should parse: {err}"))
-    }
 
     fn overrides(entries: &[(&str, KeyList)]) -> BTreeMap<String, KeyList> {
         entries

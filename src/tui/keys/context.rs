@@ -127,17 +127,9 @@ mod tests {
         use Context::{
             Connections, Demo, Events, Global, Overview, RoomActions, RoomDetail, Rooms,
         };
-        let all = [
-            Global,
-            Overview,
-            Connections,
-            Rooms,
-            RoomDetail,
-            Events,
-            RoomActions,
-            Demo,
-        ];
-        for a in all {
+        let screens = [Overview, Connections, Rooms, RoomDetail, Events];
+        let wide = [Global, RoomActions, Demo];
+        for a in screens.into_iter().chain(wide) {
             assert!(Global.overlaps(a) && a.overlaps(Global) && Demo.overlaps(a));
             assert!(a.overlaps(a));
         }

@@ -13,9 +13,11 @@ mod bindings;
 mod config_section;
 mod context;
 mod spec;
+#[cfg(test)]
+mod test_keys;
 
 pub use actions::KeyAction;
 pub use bindings::{Keymap, KeymapProblem};
-pub(crate) use config_section::key_section_problems;
+pub use config_section::key_section_problems;
 pub(crate) use context::{Context, Watching};
 pub use spec::{KeyParseError, KeySpec};

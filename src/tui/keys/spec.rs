@@ -335,16 +335,8 @@ impl<'de> Deserialize<'de> for KeySpec {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_keys::{press, spec};
     use super::*;
-
-    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, modifiers)
-    }
-
-    fn spec(text: &str) -> KeySpec {
-        text.parse()
-            .unwrap_or_else(|err| panic!("{text} should parse: {err}"))
-    }
 
     #[test]
     fn every_accepted_form_round_trips() {

@@ -33,6 +33,22 @@ class Checks:
     def __init__(self) -> None:
         self.passed = 0
         self.failed = 0
+        self.planned: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+
+    def check(self, name: str) -> Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]:
+        """Decorator: plans the function as the check `name`; `run_planned` runs the checks in the
+        order they were declared, as later checks build on the state earlier ones leave."""
+
+        def plan(fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+            self.planned.append((name, fn))
+            return fn
+
+        return plan
+
+    async def run_planned(self) -> None:
+        for name, fn in self.planned:
+            await self.run(name, fn)
+        self.planned.clear()
 
     async def run(self, name: str, fn: Callable[[], Awaitable[Any]]) -> bool:
         try:
@@ -78,6 +94,16 @@ async def expect_error(coro: Awaitable[Any], code: str, status: int) -> api.Twir
     raise AssertionError(f"call succeeded ({type(res).__name__} {res!s:.200}), want {code} ({status})")
 
 
+async def expect_unauthenticated(
+    client: api.LiveKitAPI, call: Callable[[api.LiveKitAPI], Awaitable[Any]]
+) -> None:
+    """`call` on `client` must fail as unauthenticated (401); the client is closed either way."""
+    try:
+        await expect_error(call(client), "unauthenticated", 401)
+    finally:
+        await client.aclose()
+
+
 def token(key: str, secret: str, grants: api.VideoGrants, ttl: Optional[datetime.timedelta] = None) -> str:
     at = api.AccessToken(key, secret).with_identity("conformance-py").with_grants(grants)
     if ttl is not None:
@@ -108,6 +134,7 @@ async def main(c: Checks) -> int:
             pass
 
         # ---- rooms -------------------------------------------------------------------------
+        @c.check("create_room")
         async def create_room() -> None:
             r = await room.create_room(
                 api.CreateRoomRequest(name=ROOM, empty_timeout=600, max_participants=20, metadata=ROOM_METADATA)
@@ -120,12 +147,14 @@ async def main(c: Checks) -> int:
             assert r.creation_time > 0, f"creation_time: got {r.creation_time}, want > 0"
             state["sid"] = r.sid
 
+        @c.check("create_room_existing_returns_same")
         async def create_room_again() -> None:
             r = await room.create_room(api.CreateRoomRequest(name=ROOM, empty_timeout=600, max_participants=20))
             eq("name", r.name, ROOM)
             eq("sid", r.sid, state.get("sid"))
             eq("metadata", r.metadata, ROOM_METADATA)
 
+        @c.check("list_rooms_all")
         async def list_rooms_all() -> None:
             res = await room.list_rooms(api.ListRoomsRequest())
             names = [r.name for r in res.rooms]
@@ -135,14 +164,17 @@ async def main(c: Checks) -> int:
             eq("empty_timeout", r.empty_timeout, 600)
             eq("max_participants", r.max_participants, 20)
 
+        @c.check("list_rooms_names_filter")
         async def list_rooms_names_filter() -> None:
             res = await room.list_rooms(api.ListRoomsRequest(names=[ROOM]))
             eq("rooms", [r.name for r in res.rooms], [ROOM])
 
+        @c.check("list_rooms_unknown_name")
         async def list_rooms_unknown_name() -> None:
             res = await room.list_rooms(api.ListRoomsRequest(names=["nope"]))
             eq("rooms", [r.name for r in res.rooms], [])
 
+        @c.check("update_room_metadata")
         async def update_room_metadata() -> None:
             r = await room.update_room_metadata(api.UpdateRoomMetadataRequest(room=ROOM, metadata=NEW_ROOM_METADATA))
             eq("returned name", r.name, ROOM)
@@ -151,14 +183,8 @@ async def main(c: Checks) -> int:
             eq("rooms", [r.name for r in res.rooms], [ROOM])
             eq("metadata in a later list", res.rooms[0].metadata, NEW_ROOM_METADATA)
 
-        await c.run("create_room", create_room)
-        await c.run("create_room_existing_returns_same", create_room_again)
-        await c.run("list_rooms_all", list_rooms_all)
-        await c.run("list_rooms_names_filter", list_rooms_names_filter)
-        await c.run("list_rooms_unknown_name", list_rooms_unknown_name)
-        await c.run("update_room_metadata", update_room_metadata)
-
         # ---- participants ------------------------------------------------------------------
+        @c.check("sandbox_hook_add_participant")
         async def add_participant_hook() -> None:
             hook_token = token(key, secret, api.VideoGrants(room_admin=True, room=ROOM))
             body = {
@@ -192,6 +218,7 @@ async def main(c: Checks) -> int:
             state["audio_sid"] = by_type[api.TrackType.AUDIO].sid
             state["video_sid"] = by_type[api.TrackType.VIDEO].sid
 
+        @c.check("list_participants")
         async def list_participants() -> None:
             res = await room.list_participants(api.ListParticipantsRequest(room=ROOM))
             eq("identities", [p.identity for p in res.participants], [IDENTITY])
@@ -201,6 +228,7 @@ async def main(c: Checks) -> int:
             check_tracks(p)
             state["participant_sid"] = p.sid
 
+        @c.check("get_participant")
         async def get_participant() -> None:
             p = await room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity=IDENTITY))
             eq("identity", p.identity, IDENTITY)
@@ -208,6 +236,7 @@ async def main(c: Checks) -> int:
             eq("name", p.name, "Alice")
             check_tracks(p)
 
+        @c.check("mute_published_track")
         async def mute_published_track() -> None:
             audio_sid = state.get("audio_sid")
             assert audio_sid, "no audio track sid (list_participants failed)"
@@ -222,6 +251,7 @@ async def main(c: Checks) -> int:
             eq("audio muted in a later get", muted.get(audio_sid), True)
             eq("video muted in a later get", muted.get(state.get("video_sid")), False)
 
+        @c.check("update_participant")
         async def update_participant() -> None:
             p = await room.update_participant(
                 api.UpdateParticipantRequest(room=ROOM, identity=IDENTITY, metadata='{"role":"host"}', name="Alice B")
@@ -233,6 +263,7 @@ async def main(c: Checks) -> int:
             eq("metadata in a later get", p.metadata, '{"role":"host"}')
             eq("name in a later get", p.name, "Alice B")
 
+        @c.check("update_subscriptions")
         async def update_subscriptions() -> None:
             video_sid = state.get("video_sid")
             assert video_sid, "no video track sid (list_participants failed)"
@@ -240,6 +271,7 @@ async def main(c: Checks) -> int:
                 api.UpdateSubscriptionsRequest(room=ROOM, identity=IDENTITY, track_sids=[video_sid], subscribe=True)
             )
 
+        @c.check("send_data")
         async def send_data() -> None:
             await room.send_data(
                 api.SendDataRequest(
@@ -251,6 +283,7 @@ async def main(c: Checks) -> int:
                 )
             )
 
+        @c.check("remove_participant")
         async def remove_participant() -> None:
             await room.remove_participant(api.RoomParticipantIdentity(room=ROOM, identity=IDENTITY))
             e = await expect_error(
@@ -258,32 +291,26 @@ async def main(c: Checks) -> int:
             )
             eq("message", e.message, "participant does not exist")
 
+        @c.check("get_participant_unknown_not_found")
         async def get_unknown_participant() -> None:
             e = await expect_error(
                 room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity="nobody")), "not_found", 404
             )
             eq("message", e.message, "participant does not exist")
 
-        await c.run("sandbox_hook_add_participant", add_participant_hook)
-        await c.run("list_participants", list_participants)
-        await c.run("get_participant", get_participant)
-        await c.run("mute_published_track", mute_published_track)
-        await c.run("update_participant", update_participant)
-        await c.run("update_subscriptions", update_subscriptions)
-        await c.run("send_data", send_data)
-        await c.run("remove_participant", remove_participant)
-        await c.run("get_participant_unknown_not_found", get_unknown_participant)
-
         # ---- deletion and missing rooms ----------------------------------------------------
+        @c.check("delete_room")
         async def delete_room() -> None:
             await room.delete_room(api.DeleteRoomRequest(room=ROOM))
             res = await room.list_rooms(api.ListRoomsRequest(names=[ROOM]))
             eq("rooms after delete", [r.name for r in res.rooms], [])
 
+        @c.check("delete_room_again_not_found")
         async def delete_room_again() -> None:
             e = await expect_error(room.delete_room(api.DeleteRoomRequest(room=ROOM)), "not_found", 404)
             eq("message", e.message, "requested room does not exist")
 
+        @c.check("update_room_metadata_missing_not_found")
         async def update_missing_room() -> None:
             e = await expect_error(
                 room.update_room_metadata(api.UpdateRoomMetadataRequest(room="py-missing-room", metadata="x")),
@@ -292,26 +319,19 @@ async def main(c: Checks) -> int:
             )
             eq("message", e.message, "requested room does not exist")
 
-        await c.run("delete_room", delete_room)
-        await c.run("delete_room_again_not_found", delete_room_again)
-        await c.run("update_room_metadata_missing_not_found", update_missing_room)
-
         # ---- auth --------------------------------------------------------------------------
+        @c.check("wrong_secret_unauthenticated")
         async def wrong_secret() -> None:
             bad = api.LiveKitAPI(url, key, secret + "-wrong")
-            try:
-                await expect_error(bad.room.list_rooms(api.ListRoomsRequest()), "unauthenticated", 401)
-            finally:
-                await bad.aclose()
+            await expect_unauthenticated(bad, lambda lk: lk.room.list_rooms(api.ListRoomsRequest()))
 
+        @c.check("expired_token_unauthenticated")
         async def expired_token() -> None:
             expired = token(key, secret, api.VideoGrants(room_list=True), ttl=datetime.timedelta(minutes=-10))
             client = api.LiveKitAPI.with_token(expired, url)
-            try:
-                await expect_error(client.room.list_rooms(api.ListRoomsRequest()), "unauthenticated", 401)
-            finally:
-                await client.aclose()
+            await expect_unauthenticated(client, lambda lk: lk.room.list_rooms(api.ListRoomsRequest()))
 
+        @c.check("missing_grant_raw_unauthenticated")
         async def missing_grant_raw() -> None:
             # A join-only token: valid signature, no roomList grant.
             join_only = token(key, secret, api.VideoGrants(room_join=True, room="x"))
@@ -327,21 +347,16 @@ async def main(c: Checks) -> int:
                 eq("code", body.get("code"), "unauthenticated")
                 eq("msg", body.get("msg"), "permissions denied")
 
+        @c.check("missing_grant_sdk_unauthenticated")
         async def missing_grant_sdk() -> None:
             # Same, through the SDK: a roomList-only token may not create rooms.
             list_only = token(key, secret, api.VideoGrants(room_list=True))
             client = api.LiveKitAPI.with_token(list_only, url)
-            try:
-                await expect_error(
-                    client.room.create_room(api.CreateRoomRequest(name="py-not-allowed")), "unauthenticated", 401
-                )
-            finally:
-                await client.aclose()
+            await expect_unauthenticated(
+                client, lambda lk: lk.room.create_room(api.CreateRoomRequest(name="py-not-allowed"))
+            )
 
-        await c.run("wrong_secret_unauthenticated", wrong_secret)
-        await c.run("expired_token_unauthenticated", expired_token)
-        await c.run("missing_grant_raw_unauthenticated", missing_grant_raw)
-        await c.run("missing_grant_sdk_unauthenticated", missing_grant_sdk)
+        await c.run_planned()
     finally:
         await raw.close()
         await lkapi.aclose()

@@ -109,6 +109,30 @@ impl Crowd {
         }
     }
 
+    /// Creates the room if it does not exist and joins its initial participants; false if the
+    /// store refused the room.
+    pub(super) fn open_with_initial(
+        &mut self,
+        store: &mut RoomStore,
+        request: &proto::CreateRoomRequest,
+        model: &ParticipantModel,
+        now_ms: i64,
+        events: &mut Vec<SimEvent>,
+    ) -> bool {
+        if !Self::ensure_room(store, request, now_ms, events) {
+            return false;
+        }
+        self.fill_to(
+            store,
+            request,
+            &model.publish,
+            model.initial,
+            now_ms,
+            events,
+        );
+        true
+    }
+
     /// One participant joining (creating the room if needed) and publishing; false when the
     /// join was refused, so callers stop trying for this step.
     fn join(

@@ -192,18 +192,9 @@ impl Crowd {
             name = group.room_name(state.next_index);
         }
         let request = group.create_request(&name);
-        if !Self::ensure_room(store, &request, now_ms, events) {
+        if !self.open_with_initial(store, &request, &group.participants, now_ms, events) {
             return false;
         }
-        let model = &group.participants;
-        self.fill_to(
-            store,
-            &request,
-            &model.publish,
-            model.initial,
-            now_ms,
-            events,
-        );
         state.rooms.push(OwnedRoom {
             name,
             ends_at_ms,

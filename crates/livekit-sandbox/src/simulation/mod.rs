@@ -108,17 +108,8 @@ impl Simulation {
         self.last_step_ms = self.last_step_ms.max(now_ms);
         for (room, state) in self.scenario.rooms.iter().zip(&mut self.fixed) {
             let request = room.create_request();
-            if Crowd::ensure_room(store, &request, now_ms, events) {
-                let model = &room.participants;
-                self.crowd.fill_to(
-                    store,
-                    &request,
-                    &model.publish,
-                    model.initial,
-                    now_ms,
-                    events,
-                );
-            }
+            self.crowd
+                .open_with_initial(store, &request, &room.participants, now_ms, events);
             state.open = store.has_room(&room.name);
         }
         for (group, state) in self.scenario.dynamic_rooms.iter().zip(&mut self.groups) {
