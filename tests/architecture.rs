@@ -27,6 +27,7 @@ const ENGINE_SIDE: &[&str] = &[
     "pool",
     "quality",
     "reconnect",
+    "rooms_update",
     "snapshot",
 ];
 
@@ -40,6 +41,7 @@ const LAYERS: &[&[&str]] = &[
     &["api", "config", "serde_time", "logging", "signals"],
     &[
         "snapshot",
+        "rooms_update",
         "reconnect",
         "quality",
         "limits",
