@@ -22,14 +22,19 @@
 //! samples per kind (default 150). Target: p99 ≤ 50 ms for every kind of key. Loopback only;
 //! every wait has a deadline.
 
+#[path = "support/machine.rs"]
+mod machine;
+#[path = "../tests/support/terminal.rs"]
+mod terminal;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::num::NonZeroU16;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, MasterPty, PtySize, SlavePty, native_pty_system};
+use machine::machine_line;
+use portable_pty::{CommandBuilder, MasterPty, SlavePty};
 use rand::Rng;
 
 const ROWS: u16 = 48;
@@ -172,25 +177,6 @@ fn samples_wanted() -> usize {
         })
 }
 
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    format!(
-        "machine: {cores} cores, {cpu}; load average at start {}",
-        load.join(" ")
-    )
-}
-
 // ---------------------------------------------------------------------------------------------
 // The sandbox, a separate process
 
@@ -272,13 +258,7 @@ impl Drop for SandboxProcess {
 }
 
 fn dashboard_command(binary: &str, home: &std::path::Path, url: &str) -> CommandBuilder {
-    let mut command = CommandBuilder::new(binary);
-    command.cwd(home);
-    command.env_clear();
-    command.env("HOME", home);
-    command.env("TERM", "xterm-256color");
-    command.env("PATH", std::env::var("PATH").unwrap_or_default());
-    command.env("LKTOP_LOG_FILE", home.join("lktop.log"));
+    let mut command = terminal::command(binary, home);
     command.env("LIVEKIT_URL", url);
     command.env("LIVEKIT_API_KEY", KEY);
     command.env("LIVEKIT_API_SECRET", SECRET);
@@ -326,20 +306,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Term {
     fn open() -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
+        let pty = terminal::open(ROWS, COLS);
         let shared = Arc::new(Shared {
-            screen: Mutex::new(vt100::Parser::new(
-                NonZeroU16::new(ROWS).expect("rows"),
-                NonZeroU16::new(COLS).expect("cols"),
-                0,
-            )),
+            screen: Mutex::new(terminal::emulator(ROWS, COLS)),
             probe: Mutex::new(Probe::default()),
             seen: Condvar::new(),
         });
