@@ -20,14 +20,13 @@ mod harness;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use configs::{SECRET, TestConfig, sandbox};
+use configs::{SECRET, TestConfig, sandbox, slow_answers, unavailable};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fault_proxy::{FaultProxy, ProxyMode, http_response};
 use harness::{
     EventStream, SERVER, WAIT, bounded, person, start, start_from_file, stop, write_config,
 };
 use livekit_sandbox::Sandbox;
-use livekit_sandbox::faults::Faults;
 use lktop::config::{AudioProfile, EnforcementMode, KeyList, RoomLimitOverride, RoomLimitsConfig};
 use lktop::events::{
     Command, EngineEvent, EventKind, LiveSettings, Outcome, ReplacedLimits, ServerState, now_ms,
@@ -234,13 +233,7 @@ async fn quality_drops_under_added_latency_and_recovers() {
             start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
         wait_for_grade(&mut events, WAIT, "excellent", |g| g == Grade::Excellent).await;
         // Under the 500 ms request timeout, well over the 200 ms target.
-        sandbox
-            .set_faults(Faults {
-                latency_ms: 350,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
+        sandbox.set_faults(slow_answers(ms(350))).await.unwrap();
         wait_for_grade(&mut events, Duration::from_secs(20), "fair or worse", |g| {
             g <= Grade::Fair
         })
@@ -265,13 +258,7 @@ async fn quality_drops_under_added_latency_and_recovers() {
 async fn injected_errors_lower_the_success_rate() {
     bounded(Duration::from_secs(60), async {
         let sandbox = sandbox().await;
-        sandbox
-            .set_faults(Faults {
-                error_rate: 0.3,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
+        sandbox.set_faults(unavailable(0.3)).await.unwrap();
         let (engine, mut events) =
             start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
         let mut rates = Vec::new();
@@ -687,13 +674,7 @@ async fn waiting_for_a_pooled_connection_is_lktops_cost_not_the_servers() {
     bounded(Duration::from_secs(60), async {
         let sandbox = sandbox().await;
         sandbox.join("lobby", &person("ann", &[])).unwrap();
-        sandbox
-            .set_faults(Faults {
-                latency_ms: u64::try_from(SERVER_TIME.as_millis()).unwrap(),
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
+        sandbox.set_faults(slow_answers(SERVER_TIME)).await.unwrap();
         let config = TestConfig::new()
             .server(SERVER, &sandbox.url())
             .polling_interval(ms(1000))
@@ -942,13 +923,7 @@ async fn the_latency_sparkline_and_the_quality_report_come_from_the_same_request
                 < FAULT
         );
 
-        sandbox
-            .set_faults(Faults {
-                latency_ms: u64::try_from(FAULT.as_millis()).unwrap(),
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
+        sandbox.set_faults(slow_answers(FAULT)).await.unwrap();
         let pushed_before = check.pushed;
         let p50 = loop {
             let event = check

@@ -449,22 +449,49 @@ fn request_error(err: &ServiceError) -> Option<&reqwest::Error> {
     }
 }
 
+/// Whether the SDK saw a failed request as it should.
+type Seen = fn(&ServiceError) -> bool;
+
 #[tokio::test]
 async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
+    let unavailable = Faults {
+        error_rate: 1.0,
+        error_code: TwirpCode::Unavailable,
+        ..Faults::default()
+    };
+    let failures: [(Faults, Seen, &str); 3] = [
+        (
+            unavailable,
+            |err| twirp_code(err) == Some("unavailable"),
+            "the injected Twirp error",
+        ),
+        (
+            Faults {
+                hang_rate: 1.0,
+                ..Faults::default()
+            },
+            |err| request_error(err).is_some_and(reqwest::Error::is_timeout),
+            "a hung request times out",
+        ),
+        (
+            Faults {
+                drop_rate: 1.0,
+                ..Faults::default()
+            },
+            |err| request_error(err).is_some_and(|err| !err.is_timeout()),
+            "a dropped answer breaks off at once",
+        ),
+    ];
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
         let client = client_with_timeout(&sandbox, Duration::from_millis(800));
+        for (faults, seen, what) in failures {
+            sandbox.set_faults(faults).await.unwrap();
+            let err = client.list_rooms(Vec::new()).await.unwrap_err();
+            assert!(seen(&err), "{what}: {err}");
+        }
 
-        sandbox
-            .set_faults(Faults {
-                error_rate: 1.0,
-                error_code: TwirpCode::Unavailable,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert_eq!(twirp_code(&err), Some("unavailable"), "{err}");
+        sandbox.set_faults(unavailable).await.unwrap();
         let raw = http_client()
             .post(format!(
                 "{}/twirp/livekit.RoomService/ListRooms",
@@ -477,32 +504,6 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
             .await
             .unwrap();
         assert_eq!(raw.status(), 503, "unavailable is HTTP 503");
-
-        sandbox
-            .set_faults(Faults {
-                hang_rate: 1.0,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert!(
-            request_error(&err).is_some_and(reqwest::Error::is_timeout),
-            "a hung request times out: {err}"
-        );
-
-        sandbox
-            .set_faults(Faults {
-                drop_rate: 1.0,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert!(
-            request_error(&err).is_some_and(|err| !err.is_timeout()),
-            "a dropped answer breaks off at once: {err}"
-        );
 
         sandbox
             .set_faults(Faults {
