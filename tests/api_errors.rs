@@ -82,6 +82,13 @@ impl CannedServer {
         }
     }
 
+    /// A server answering every request with `reply`, and lktop's client of it.
+    async fn with_client(reply: Reply) -> (Self, LiveKitRoomApi) {
+        let server = Self::start(reply).await;
+        let api = room_api(&server.url(), REQUEST_TIMEOUT);
+        (server, api)
+    }
+
     fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -245,13 +252,12 @@ async fn silent_server_times_out() {
 #[tokio::test]
 async fn twirp_unauthenticated() {
     bounded(async {
-        let server = CannedServer::start(twirp_error(
+        let (server, api) = CannedServer::with_client(twirp_error(
             "401 Unauthorized",
             "unauthenticated",
             "permissions denied",
         ))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -313,13 +319,12 @@ async fn plain_text_401_is_diagnosed_by_the_probe() {
 #[tokio::test]
 async fn twirp_not_found_keeps_the_servers_words() {
     bounded(async {
-        let server = CannedServer::start(twirp_error(
+        let (_server, api) = CannedServer::with_client(twirp_error(
             "404 Not Found",
             "not_found",
             "requested room does not exist",
         ))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.update_room_metadata("gone", "{}").await.unwrap_err();
 
@@ -342,13 +347,12 @@ async fn twirp_not_found_keeps_the_servers_words() {
 #[tokio::test]
 async fn twirp_permission_denied() {
     bounded(async {
-        let server = CannedServer::start(twirp_error(
+        let (_server, api) = CannedServer::with_client(twirp_error(
             "403 Forbidden",
             "permission_denied",
             "not allowed",
         ))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api
             .remove_participant("standup", "alice")
@@ -371,10 +375,12 @@ async fn twirp_permission_denied() {
 async fn proxy_html_502_is_diagnosed_by_the_probe() {
     bounded(async {
         let page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-        let server =
-            CannedServer::start(Reply::Raw(http_response("502 Bad Gateway", "text/html", page)))
-                .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
+        let (_server, api) = CannedServer::with_client(Reply::Raw(http_response(
+            "502 Bad Gateway",
+            "text/html",
+            page,
+        )))
+        .await;
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -389,13 +395,12 @@ async fn proxy_html_502_is_diagnosed_by_the_probe() {
 #[tokio::test]
 async fn garbage_200_is_malformed() {
     bounded(async {
-        let server = CannedServer::start(Reply::Raw(http_response(
+        let (_server, api) = CannedServer::with_client(Reply::Raw(http_response(
             "200 OK",
             "application/protobuf",
             b"this is not protobuf",
         )))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -411,8 +416,7 @@ async fn answer_cut_short_is_a_reset() {
             b"HTTP/1.1 200 OK\r\nContent-Type: application/protobuf\r\nContent-Length: 100\r\n\r\n"
                 .to_vec();
         truncated.extend_from_slice(b"\x0a\x03abc");
-        let server = CannedServer::start(Reply::Raw(truncated)).await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
+        let (_server, api) = CannedServer::with_client(Reply::Raw(truncated)).await;
 
         let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
@@ -425,13 +429,12 @@ async fn answer_cut_short_is_a_reset() {
 #[tokio::test]
 async fn mute_answer_without_track_is_malformed_not_a_panic() {
     bounded(async {
-        let server = CannedServer::start(Reply::Raw(http_response(
+        let (server, api) = CannedServer::with_client(Reply::Raw(http_response(
             "200 OK",
             "application/protobuf",
             b"",
         )))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let err = api
             .mute_published_track("standup", "alice", "TR_audio", true)
@@ -476,13 +479,12 @@ async fn list_rooms_round_trips_a_room() {
                 ..proto::Room::default()
             }],
         };
-        let server = CannedServer::start(Reply::Raw(http_response(
+        let (server, api) = CannedServer::with_client(Reply::Raw(http_response(
             "200 OK",
             "application/protobuf",
             &answer.encode_to_vec(),
         )))
         .await;
-        let api = room_api(&server.url(), REQUEST_TIMEOUT);
 
         let rooms = api.list_rooms(Vec::new()).await.unwrap();
 
