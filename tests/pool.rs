@@ -405,16 +405,14 @@ async fn sandbox_failed_requests(sandbox: &Sandbox) -> u64 {
         })
         .to_jwt()
         .unwrap();
-    let status: serde_json::Value = lktop::api::build_http_client()
+    let answer = lktop::api::build_http_client()
         .unwrap()
         .get(format!("{}/sandbox/status", sandbox.url()))
         .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the sandbox answers with its status");
+    let status: serde_json::Value = answer.json().await.expect("the status is JSON");
     status["requests"]["failed"].as_u64().unwrap()
 }
 
