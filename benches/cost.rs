@@ -20,6 +20,12 @@
 
 #[path = "support/lktop_processes.rs"]
 mod lktop_processes;
+#[path = "support/machine.rs"]
+mod machine;
+#[path = "support/sandbox_process.rs"]
+mod sandbox_process;
+#[path = "../tests/support/terminal.rs"]
+mod terminal;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,9 +33,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lktop_processes::{
-    COLS, DashboardTerm, ROWS, SandboxProcess, WatchProcess, cpu_seconds, peak_rss_kib,
-};
+use lktop_processes::{COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, peak_rss_kib};
+use machine::machine_line;
+use sandbox_process::SandboxProcess;
 
 const ROOMS: u32 = 10_000;
 const PARTICIPANTS_PER_ROOM: u32 = 10;
@@ -91,6 +97,7 @@ fn main() {
     let binary =
         std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned());
 
+    println!("{}", machine_line());
     let dir = tempfile::tempdir().expect("a temporary directory");
     let scenario = dir.path().join("scale.yaml");
     std::fs::write(&scenario, SCENARIO).expect("the scenario is written");

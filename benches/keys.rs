@@ -22,21 +22,26 @@
 //! samples per kind (default 150). Target: p99 ≤ 50 ms for every kind of key. Loopback only;
 //! every wait has a deadline.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::num::NonZeroU16;
-use std::process::{Child, Command, Stdio};
+#[path = "support/machine.rs"]
+mod machine;
+#[path = "support/sandbox_process.rs"]
+mod sandbox_process;
+#[path = "../tests/support/terminal.rs"]
+mod terminal;
+
+use std::io::{Read, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, MasterPty, PtySize, SlavePty, native_pty_system};
+use machine::machine_line;
+use portable_pty::{CommandBuilder, MasterPty, SlavePty};
 use rand::Rng;
+use sandbox_process::{SandboxProcess, server_environment};
 
 const ROWS: u16 = 48;
 const COLS: u16 = 160;
 const ROOMS: u32 = 10_000;
-const KEY: &str = "bench";
-const SECRET: &str = "keys-bench-secret-0123456789abcdefghij";
 const DEFAULT_SAMPLES: usize = 150;
 /// Longest a single key may take to show before the run is abandoned.
 const KEY_DEADLINE: Duration = Duration::from_secs(10);
@@ -77,7 +82,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let scenario = dir.path().join("rooms.yaml");
     std::fs::write(&scenario, SCENARIO).expect("the scenario is written");
-    let sandbox = SandboxProcess::start(&binary, &scenario);
+    let sandbox = SandboxProcess::start(&binary, &scenario, START_DEADLINE);
 
     let mut term = Term::open();
     let mut dashboard = term.spawn(dashboard_command(&binary, dir.path(), &sandbox.url));
@@ -172,116 +177,11 @@ fn samples_wanted() -> usize {
         })
 }
 
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    format!(
-        "machine: {cores} cores, {cpu}; load average at start {}",
-        load.join(" ")
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox, a separate process
-
-struct SandboxProcess {
-    child: Child,
-    url: String,
-}
-
-impl SandboxProcess {
-    fn start(binary: &str, scenario: &std::path::Path) -> Self {
-        let mut child = Command::new(binary)
-            .args([
-                "sandbox",
-                "--port",
-                "0",
-                "--api-key",
-                KEY,
-                "--api-secret",
-                SECRET,
-            ])
-            .arg("--scenario")
-            .arg(scenario)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // It logs every simulated room's creation: nothing to read here.
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lktop sandbox starts");
-        // The first line of stdout is `LIVEKIT_URL=...`, written once it listens. A reader
-        // thread keeps the wait bounded even if the sandbox never writes it.
-        let stdout = child.stdout.take().expect("the sandbox's stdout");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let Ok(line) = receiver.recv_timeout(START_DEADLINE) else {
-            let _ = child.kill();
-            panic!("the sandbox did not print its URL");
-        };
-        let url = line
-            .trim()
-            .strip_prefix("LIVEKIT_URL=")
-            .unwrap_or_else(|| panic!("the sandbox's first line: {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    /// SIGTERM, as a service manager would stop it; killed if it has not ended in 10 s.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        self.kill();
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for SandboxProcess {
-    /// A run that panics leaves no sandbox behind.
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.kill();
-        }
-    }
-}
-
 fn dashboard_command(binary: &str, home: &std::path::Path, url: &str) -> CommandBuilder {
-    let mut command = CommandBuilder::new(binary);
-    command.cwd(home);
-    command.env_clear();
-    command.env("HOME", home);
-    command.env("TERM", "xterm-256color");
-    command.env("PATH", std::env::var("PATH").unwrap_or_default());
-    command.env("LKTOP_LOG_FILE", home.join("lktop.log"));
-    command.env("LIVEKIT_URL", url);
-    command.env("LIVEKIT_API_KEY", KEY);
-    command.env("LIVEKIT_API_SECRET", SECRET);
+    let mut command = terminal::command(binary, home);
+    for (name, value) in server_environment(url) {
+        command.env(name, value);
+    }
     command
 }
 
@@ -326,20 +226,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Term {
     fn open() -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
+        let pty = terminal::open(ROWS, COLS);
         let shared = Arc::new(Shared {
-            screen: Mutex::new(vt100::Parser::new(
-                NonZeroU16::new(ROWS).expect("rows"),
-                NonZeroU16::new(COLS).expect("cols"),
-                0,
-            )),
+            screen: Mutex::new(terminal::emulator(ROWS, COLS)),
             probe: Mutex::new(Probe::default()),
             seen: Condvar::new(),
         });

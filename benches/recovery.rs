@@ -19,9 +19,13 @@
 //! (or `restart`, `hang`) runs one. Medians of 5 runs (10 for startup); everything talks to
 //! loopback only and every wait has a deadline.
 
+#[path = "support/machine.rs"]
+mod machine;
+#[path = "../tests/support/terminal.rs"]
+mod terminal;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -33,7 +37,7 @@ use lktop::api::{ApiError, ApiErrorKind, LiveKitRoomApi, RoomApi};
 use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolEvent, PoolOptions};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState, StateChange};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use machine::machine_line;
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -72,25 +76,6 @@ fn main() {
     if wanted("startup") {
         startup_table();
     }
-}
-
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    format!(
-        "machine: {cores} cores, {cpu}; load average at start {}",
-        load.join(" ")
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,32 +575,10 @@ fn startup_table() {
     );
 }
 
-fn open_pty() -> portable_pty::PtyPair {
-    native_pty_system()
-        .openpty(PtySize {
-            rows: PTY_ROWS,
-            cols: PTY_COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal")
-}
-
-fn command(binary: &str, home: &std::path::Path) -> CommandBuilder {
-    let mut command = CommandBuilder::new(binary);
-    command.cwd(home);
-    command.env_clear();
-    command.env("HOME", home);
-    command.env("TERM", "xterm-256color");
-    command.env("PATH", std::env::var("PATH").unwrap_or_default());
-    command.env("LKTOP_LOG_FILE", home.join("lktop.log"));
-    command
-}
-
 fn version_run(binary: &str) -> Duration {
     let home = tempfile::tempdir().expect("a temporary home");
-    let pty = open_pty();
-    let mut command = command(binary, home.path());
+    let pty = terminal::open(PTY_ROWS, PTY_COLS);
+    let mut command = terminal::command(binary, home.path());
     command.arg("--version");
     let started = Instant::now();
     let mut child = pty.slave.spawn_command(command).expect("lktop starts");
@@ -628,8 +591,8 @@ fn version_run(binary: &str) -> Duration {
 /// Spawns the dashboard, waits for both milestones, quits with `q`.
 fn startup_run(binary: &str) -> (Option<Duration>, Option<Duration>) {
     let home = tempfile::tempdir().expect("a temporary home");
-    let pty = open_pty();
-    let command = command(binary, home.path());
+    let pty = terminal::open(PTY_ROWS, PTY_COLS);
+    let command = terminal::command(binary, home.path());
     let milestones = Arc::new(Mutex::new(Milestones::default()));
     let mut reader = pty.master.try_clone_reader().expect("a pty reader");
     let mut writer = pty.master.take_writer().expect("a pty writer");
@@ -639,11 +602,7 @@ fn startup_run(binary: &str) -> (Option<Duration>, Option<Duration>) {
     drop(pty.slave);
     let seen = Arc::clone(&milestones);
     let reader_thread = thread::spawn(move || {
-        let mut screen = vt100::Parser::new(
-            NonZeroU16::new(PTY_ROWS).expect("rows"),
-            NonZeroU16::new(PTY_COLS).expect("cols"),
-            0,
-        );
+        let mut screen = terminal::emulator(PTY_ROWS, PTY_COLS);
         let mut buffer = [0_u8; 16 * 1024];
         while let Ok(read) = reader.read(&mut buffer) {
             if read == 0 {

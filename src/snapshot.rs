@@ -264,6 +264,10 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot) -> Vec<RoomChange> {
             changes.push(RoomChange::RoomStarted { room: name.clone() });
             continue;
         };
+        // Most rooms do not change from one poll to the next: nothing to compare inside.
+        if before == room {
+            continue;
+        }
         if let (Some(then), Some(now)) = (&before.participants, &room.participants) {
             diff_participants(name, then, now, &mut changes);
         }
@@ -277,25 +281,27 @@ fn diff_participants(
     now: &[ParticipantSummary],
     changes: &mut Vec<RoomChange>,
 ) {
-    let by_identity = |list: &[ParticipantSummary]| -> HashMap<String, ParticipantSummary> {
-        list.iter()
-            .map(|p| (p.identity.clone(), p.clone()))
-            .collect()
-    };
+    fn by_identity(list: &[ParticipantSummary]) -> HashMap<&str, &ParticipantSummary> {
+        list.iter().map(|p| (p.identity.as_str(), p)).collect()
+    }
     let (then, now) = (by_identity(then), by_identity(now));
-    let mut left: Vec<&String> = then.keys().filter(|id| !now.contains_key(*id)).collect();
-    left.sort();
+    let mut left: Vec<&str> = then
+        .keys()
+        .copied()
+        .filter(|id| !now.contains_key(id))
+        .collect();
+    left.sort_unstable();
     for identity in left {
         changes.push(RoomChange::ParticipantLeft {
             room: room.to_owned(),
-            identity: identity.clone(),
+            identity: identity.to_owned(),
         });
     }
-    let mut present: Vec<&ParticipantSummary> = now.values().collect();
+    let mut present: Vec<&ParticipantSummary> = now.values().copied().collect();
     present.sort_by(|a, b| (a.joined_at_ms, &a.identity).cmp(&(b.joined_at_ms, &b.identity)));
     for participant in present {
         let identity = &participant.identity;
-        let before = then.get(identity);
+        let before = then.get(identity.as_str()).copied();
         if before.is_none() {
             changes.push(RoomChange::ParticipantJoined {
                 room: room.to_owned(),

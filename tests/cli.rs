@@ -1,8 +1,13 @@
 //! The `lktop` binary as a user runs it: exit codes, what goes to stdout and stderr, and the
 //! standard LiveKit environment variables.
 
+#[path = "support/says.rs"]
+mod says;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+use says::assert_says;
 
 const SECRET: &str = "cli-secret-must-stay-hidden-7Hq";
 
@@ -47,9 +52,10 @@ fn check_config_of_a_good_file_prints_it_masked_and_exits_zero() {
     let out = lktop(dir.path(), &["check-config", file.to_str().unwrap()], &[]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("pool_size: 7"), "{stdout}");
-    assert!(stdout.contains("api_secret: '********'"), "{stdout}");
-    assert!(stdout.contains("api_key: APIprod"), "{stdout}");
+    assert_says(
+        &stdout,
+        &["pool_size: 7", "api_secret: '********'", "api_key: APIprod"],
+    );
     assert!(stderr.contains("configuration OK"), "{stderr}");
     assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
     // The printed configuration is itself a valid configuration file.
@@ -77,21 +83,14 @@ fn check_config_of_a_bad_file_names_every_problem_and_exits_one() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
-    assert!(
-        stderr.contains("the configuration has 3 problems"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("bad.yaml:2:14: connection_pool.pool_size"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("did you mean `connection_pool.pool_size`?"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("bad.yaml:6:11: quality_monitoring.thresholds.fair"),
-        "{stderr}"
+    assert_says(
+        &stderr,
+        &[
+            "the configuration has 3 problems",
+            "bad.yaml:2:14: connection_pool.pool_size",
+            "did you mean `connection_pool.pool_size`?",
+            "bad.yaml:6:11: quality_monitoring.thresholds.fair",
+        ],
     );
 }
 
@@ -109,16 +108,15 @@ fn livekit_environment_variables_fill_the_first_server() {
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("url: ws://127.0.0.1:7880"), "{stdout}");
-    assert!(stdout.contains("api_key: devkey"), "{stdout}");
-    assert!(stdout.contains("name: 127.0.0.1:7880"), "{stdout}");
-    assert!(
-        stdout.contains("# override: servers[0].url = ws://127.0.0.1:7880  (from environment variable LIVEKIT_URL)"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("servers[0].api_secret = ********"),
-        "{stdout}"
+    assert_says(
+        &stdout,
+        &[
+            "url: ws://127.0.0.1:7880",
+            "api_key: devkey",
+            "name: 127.0.0.1:7880",
+            "# override: servers[0].url = ws://127.0.0.1:7880  (from environment variable LIVEKIT_URL)",
+            "servers[0].api_secret = ********",
+        ],
     );
     assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
 }
@@ -165,10 +163,9 @@ fn flags_win_over_environment_and_environment_over_file() {
         stdout.contains("max_pool_size: 50"),
         "file beats default: {stdout}"
     );
-    assert!(stdout.contains("url: ws://from-flag:7880"), "{stdout}");
-    assert!(
-        stdout.contains("(from command-line flag --url)"),
-        "{stdout}"
+    assert_says(
+        &stdout,
+        &["url: ws://from-flag:7880", "(from command-line flag --url)"],
     );
 }
 
@@ -199,8 +196,7 @@ fn the_dashboard_refuses_a_stdout_that_is_not_a_terminal_and_points_to_watch() {
         let out = lktop(dir.path(), args, &[]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains("not a terminal"), "{stderr}");
-        assert!(stderr.contains("lktop watch"), "{stderr}");
+        assert_says(&stderr, &["not a terminal", "lktop watch"]);
         assert!(out.stdout.is_empty());
     }
 }
@@ -271,9 +267,14 @@ fn sandbox_help_offers_no_livekit_variables_and_refuses_a_url() {
     assert!(!help_text.contains("[env: LIVEKIT"), "{help_text}");
     assert!(!help_text.contains("--url"), "{help_text}");
     assert!(!help_text.contains("--set"), "{help_text}");
-    assert!(help_text.contains("--api-key <KEY>"), "{help_text}");
-    assert!(help_text.contains("--api-secret <SECRET>"), "{help_text}");
-    assert!(help_text.contains("[default: devkey]"), "{help_text}");
+    assert_says(
+        &help_text,
+        &[
+            "--api-key <KEY>",
+            "--api-secret <SECRET>",
+            "[default: devkey]",
+        ],
+    );
 
     let out = lktop(
         dir.path(),

@@ -1,5 +1,8 @@
 //! Configuration loading, layering, validation messages and secret handling.
 
+#[path = "support/says.rs"]
+mod says;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -8,6 +11,7 @@ use lktop::config::{
     Override, TEMPLATE, env_overrides, load, load_text, load_text_checked, render_masked,
 };
 use lktop::tui::keys::key_section_problems;
+use says::assert_says;
 use secrecy::ExposeSecret;
 
 const FILE: &str = "perf.yaml";
@@ -281,8 +285,7 @@ fn pool_size_zero_is_refused_with_its_range() {
 fn max_pool_size_below_pool_size_is_refused() {
     let error = errors_of("connection_pool:\n  pool_size: 8\n  max_pool_size: 4\n");
     let text = issue_at(&error, "connection_pool.max_pool_size", 3);
-    assert!(text.contains("4 is smaller than pool_size (8)"), "{text}");
-    assert!(text.contains("allowed 8..="), "{text}");
+    assert_says(&text, &["4 is smaller than pool_size (8)", "allowed 8..="]);
 }
 
 #[test]
@@ -291,8 +294,10 @@ fn thresholds_out_of_order_are_refused() {
         "quality_monitoring:\n  thresholds:\n    excellent: 0.6\n    good: 0.7\n    fair: 0.5\n",
     );
     let text = issue_at(&error, "quality_monitoring.thresholds", 3);
-    assert!(text.contains("out of order"), "{text}");
-    assert!(text.contains("0 <= fair < good < excellent <= 1"), "{text}");
+    assert_says(
+        &text,
+        &["out of order", "0 <= fair < good < excellent <= 1"],
+    );
 }
 
 #[test]
@@ -357,8 +362,7 @@ fn urls_must_be_livekit_urls() {
 fn a_server_without_secret_or_key_is_refused_with_the_fix() {
     let error = errors_of("servers:\n  - name: prod\n    url: ws://localhost:7880\n");
     let secret = issue_at(&error, "servers[0].api_secret", 2);
-    assert!(secret.contains("is missing"), "{secret}");
-    assert!(secret.contains("LIVEKIT_API_SECRET"), "{secret}");
+    assert_says(&secret, &["is missing", "LIVEKIT_API_SECRET"]);
     let key = issue_at(&error, "servers[0].api_key", 2);
     assert!(key.contains("LIVEKIT_API_KEY"), "{key}");
 }
@@ -370,10 +374,9 @@ fn unknown_keys_are_refused_with_a_did_you_mean() {
          pool_size: 2\nservers:\n  - url: ws://h:1\n    api_key: k\n    api_secert: x\n",
     );
     let typo = issue_at(&error, "connection_pool.pool_sise", 2);
-    assert!(typo.contains("unknown key"), "{typo}");
-    assert!(
-        typo.contains("did you mean `connection_pool.pool_size`?"),
-        "{typo}"
+    assert_says(
+        &typo,
+        &["unknown key", "did you mean `connection_pool.pool_size`?"],
     );
     assert!(
         typo.starts_with("perf.yaml:2:3:"),
@@ -429,8 +432,10 @@ fn every_problem_is_reported_at_once() {
         text.starts_with("the configuration has 7 problems:"),
         "{text}"
     );
-    assert!(text.contains("expected `observe` or `enforce`"), "{text}");
-    assert!(text.contains("expected a whole number"), "{text}");
+    assert_says(
+        &text,
+        &["expected `observe` or `enforce`", "expected a whole number"],
+    );
 }
 
 #[test]
@@ -453,17 +458,13 @@ fn problems_from_environment_and_flags_name_their_origin() {
         ),
         "{text}"
     );
-    assert!(
-        text.contains("command-line flag --set audio_optimization.buffer_size_ms"),
-        "{text}"
-    );
-    assert!(
-        text.contains("80 ms is more than target_latency_ms (50 ms)"),
-        "{text}"
-    );
-    assert!(
-        text.contains("did you mean `connection_pool.pool_size`?"),
-        "{text}"
+    assert_says(
+        &text,
+        &[
+            "command-line flag --set audio_optimization.buffer_size_ms",
+            "80 ms is more than target_latency_ms (50 ms)",
+            "did you mean `connection_pool.pool_size`?",
+        ],
     );
 }
 
@@ -472,8 +473,7 @@ fn yaml_syntax_errors_point_at_the_line() {
     let error = errors_of("connection_pool:\n  pool_size: 5\n   max_pool_size: [\n");
     assert_eq!(error.issues.len(), 1);
     let text = error.to_string();
-    assert!(text.contains("not valid YAML"), "{text}");
-    assert!(text.contains("perf.yaml:3:"), "{text}");
+    assert_says(&text, &["not valid YAML", "perf.yaml:3:"]);
 }
 
 #[test]
@@ -490,8 +490,7 @@ fn a_missing_file_is_named() {
     })
     .unwrap_err();
     let text = error.to_string();
-    assert!(text.contains("/nonexistent/lktop.yaml"), "{text}");
-    assert!(text.contains("cannot read the file"), "{text}");
+    assert_says(&text, &["/nonexistent/lktop.yaml", "cannot read the file"]);
 }
 
 #[test]
@@ -740,13 +739,12 @@ fn a_metrics_address_without_host_and_port_gets_the_form_to_use() {
     }
     let env = env_overrides([("LKTOP_METRICS__LISTEN", "9090")]);
     let text = load_with("", &env).unwrap_err().to_string();
-    assert!(
-        text.contains("environment variable LKTOP_METRICS__LISTEN: metrics.listen"),
-        "{text}"
-    );
-    assert!(
-        text.contains("use host:port, e.g. 127.0.0.1:9090"),
-        "{text}"
+    assert_says(
+        &text,
+        &[
+            "environment variable LKTOP_METRICS__LISTEN: metrics.listen",
+            "use host:port, e.g. 127.0.0.1:9090",
+        ],
     );
 }
 
@@ -843,13 +841,12 @@ fn an_unknown_lktop_variable_suggests_the_variable_to_set() {
         ),
         "{text}"
     );
-    assert!(
-        text.contains("did you mean LKTOP_POLLING__INTERVAL?"),
-        "{text}"
-    );
-    assert!(
-        text.contains("did you mean LKTOP_CONNECTION_POOL__POOL_SIZE?"),
-        "{text}"
+    assert_says(
+        &text,
+        &[
+            "did you mean LKTOP_POLLING__INTERVAL?",
+            "did you mean LKTOP_CONNECTION_POOL__POOL_SIZE?",
+        ],
     );
     // A misspelt section: the variable is named as the origin and its keys below are kept.
     assert!(

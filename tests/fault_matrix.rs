@@ -79,144 +79,101 @@ macro_rules! fault_matrix {
 }
 
 fault_matrix! {
-    refused_while_the_listener_is_down: FaultCase {
-        fault: Fault::ListenerDown,
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionRefused, status: None },
-        state: ServerState::Down,
-        reported: &["connection refused"],
-        commands: Commands::Fail(&["connection refused"]),
-        heals: true,
-        extra_step: None,
-    },
-    refused_from_the_start_until_the_server_comes_up: FaultCase {
-        fault: Fault::RefusedFromTheStart,
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionRefused, status: None },
-        state: ServerState::Down,
-        reported: &["connection refused"],
-        commands: Commands::Fail(&["connection refused"]),
-        heals: true,
-        extra_step: None,
-    },
-    reset_mid_answer: FaultCase {
-        fault: Fault::Proxy(ProxyMode::ResetMidAnswer),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::ConnectionReset, status: None },
-        state: ServerState::Down,
-        reported: &["connection reset"],
-        commands: Commands::Fail(&["connection reset"]),
-        heals: true,
-        extra_step: None,
-    },
-    half_open_connection: FaultCase {
-        fault: Fault::Proxy(ProxyMode::HalfOpen),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails {
-            kind: ApiErrorKind::Timeout { after: Some(TIMEOUT) },
-            status: None,
-        },
-        state: ServerState::Down,
-        reported: &["timed out"],
-        commands: Commands::Fail(&["timed out"]),
-        heals: true,
-        extra_step: None,
-    },
-    answer_trickled_past_the_timeout: FaultCase {
+    refused_while_the_listener_is_down: FaultCase::down(
+        Fault::ListenerDown,
+        DirectCall::fails(ApiErrorKind::ConnectionRefused),
+        &["connection refused"],
+    ),
+    refused_from_the_start_until_the_server_comes_up: FaultCase::down(
+        Fault::RefusedFromTheStart,
+        DirectCall::fails(ApiErrorKind::ConnectionRefused),
+        &["connection refused"],
+    ),
+    reset_mid_answer: FaultCase::down(
+        Fault::Proxy(ProxyMode::ResetMidAnswer),
+        DirectCall::fails(ApiErrorKind::ConnectionReset),
+        &["connection reset"],
+    ),
+    half_open_connection: FaultCase::down(
+        Fault::Proxy(ProxyMode::HalfOpen),
+        DirectCall::TIMED_OUT,
+        &["timed out"],
+    ),
+    answer_trickled_past_the_timeout: FaultCase::down(
         // About 100 bytes of the shortest answer at 2 bytes per 100 ms: seconds, not 500 ms.
-        fault: Fault::Proxy(ProxyMode::Trickle { chunk: 2, every: Duration::from_millis(100) }),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails {
-            kind: ApiErrorKind::Timeout { after: Some(TIMEOUT) },
-            status: None,
-        },
-        state: ServerState::Down,
-        reported: &["timed out"],
-        commands: Commands::Fail(&["timed out"]),
-        heals: true,
-        extra_step: None,
-    },
+        Fault::Proxy(ProxyMode::Trickle { chunk: 2, every: Duration::from_millis(100) }),
+        DirectCall::TIMED_OUT,
+        &["timed out"],
+    ),
     answer_trickled_within_the_timeout_succeeds: FaultCase {
-        fault: Fault::Proxy(ProxyMode::Trickle { chunk: 16, every: Duration::from_millis(20) }),
         // Far above the trickle's total, so a loaded machine still finishes in time.
         timeout: Duration::from_secs(5),
-        direct_call: DirectCall::Answers,
         state: ServerState::Up,
-        reported: &[],
         commands: Commands::Done,
-        heals: true,
-        extra_step: None,
+        ..FaultCase::down(
+            Fault::Proxy(ProxyMode::Trickle { chunk: 16, every: Duration::from_millis(20) }),
+            DirectCall::Answers,
+            &[],
+        )
     },
-    html_502_from_a_proxy: FaultCase {
-        fault: Fault::Proxy(ProxyMode::Canned(http_response(
+    html_502_from_a_proxy: FaultCase::down(
+        Fault::Proxy(ProxyMode::Canned(http_response(
             "502 Bad Gateway",
             "text/html",
             b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
               <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
               </body>\r\n</html>\r\n",
         ))),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::Server, status: Some(502) },
-        state: ServerState::Down,
-        reported: &["502"],
-        commands: Commands::Fail(&["502"]),
-        heals: true,
-        extra_step: None,
-    },
+        DirectCall::Fails { kind: ApiErrorKind::Server, status: Some(502) },
+        &["502"],
+    ),
+    // A well-formed answer the client cannot read: the server is up, lktop cannot use it.
     ok_with_random_protobuf_bytes: FaultCase {
-        fault: Fault::Proxy(ProxyMode::Canned(http_response(
-            "200 OK",
-            "application/protobuf",
-            &garbage(),
-        ))),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::Malformed, status: Some(200) },
         state: ServerState::Up,
-        reported: &["malformed"],
-        commands: Commands::Fail(&["malformed"]),
-        heals: true,
-        extra_step: None,
+        ..FaultCase::down(
+            Fault::Proxy(ProxyMode::Canned(http_response(
+                "200 OK",
+                "application/protobuf",
+                &garbage(),
+            ))),
+            DirectCall::MALFORMED,
+            &["malformed"],
+        )
     },
     ok_with_json_that_is_not_json: FaultCase {
-        fault: Fault::Proxy(ProxyMode::Canned(http_response(
-            "200 OK",
-            "application/json",
-            b"{\"rooms\": [ this is not JSON at all",
-        ))),
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::Malformed, status: Some(200) },
         state: ServerState::Up,
-        reported: &["malformed"],
-        commands: Commands::Fail(&["malformed"]),
-        heals: true,
-        extra_step: None,
+        ..FaultCase::down(
+            Fault::Proxy(ProxyMode::Canned(http_response(
+                "200 OK",
+                "application/json",
+                b"{\"rooms\": [ this is not JSON at all",
+            ))),
+            DirectCall::MALFORMED,
+            &["malformed"],
+        )
     },
     unresolvable_host_leaves_the_other_server_alone: FaultCase {
-        fault: Fault::UnresolvableHostBesideAHealthyServer,
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails { kind: ApiErrorKind::Unreachable, status: None },
-        state: ServerState::Down,
-        // Timed out too, in case the machine's resolver is slow rather than quick to refuse.
-        reported: &["unreachable", "dns", "timed out"],
-        commands: Commands::Fail(&["unreachable", "dns", "timed out"]),
         heals: false,
-        extra_step: None,
+        ..FaultCase::down(
+            Fault::UnresolvableHostBesideAHealthyServer,
+            DirectCall::fails(ApiErrorKind::Unreachable),
+            // Timed out too, in case the machine's resolver is slow rather than quick to
+            // refuse.
+            &["unreachable", "dns", "timed out"],
+        )
     },
     unauthorized_after_a_secret_rotation: FaultCase {
-        fault: Fault::SecretRotated,
-        timeout: TIMEOUT,
-        direct_call: DirectCall::Fails {
-            kind: ApiErrorKind::Unauthenticated,
-            status: Some(401),
-        },
         state: ServerState::Unauthenticated,
-        reported: &["signature is invalid"],
         commands: Commands::FailThenRefusedUnsent {
             words: &["signature is invalid"],
             once_reported: "rejected the credentials",
         },
-        heals: true,
         extra_step: Some(ExtraStep::ReloadWithTheNewSecret),
+        ..FaultCase::down(
+            Fault::SecretRotated,
+            DirectCall::Fails { kind: ApiErrorKind::Unauthenticated, status: Some(401) },
+            &["signature is invalid"],
+        )
     },
 }
 
@@ -241,6 +198,24 @@ struct FaultCase {
     heals: bool,
     /// A step of its own, after the fault was reported and before the healing.
     extra_step: Option<ExtraStep>,
+}
+
+impl FaultCase {
+    /// The common row: under the usual timeout, the fault takes the server down, lktop
+    /// reports it saying one of `words`, commands fail saying them too, and lktop is whole
+    /// again once the fault is gone. Rows that differ say how, with `..FaultCase::down(..)`.
+    fn down(fault: Fault, direct_call: DirectCall, words: &'static [&'static str]) -> Self {
+        Self {
+            fault,
+            timeout: TIMEOUT,
+            direct_call,
+            state: ServerState::Down,
+            reported: words,
+            commands: Commands::Fail(words),
+            heals: true,
+            extra_step: None,
+        }
+    }
 }
 
 /// How a row's fault is brought about.
@@ -287,6 +262,23 @@ enum DirectCall {
     },
     /// Answers: no rooms, as nothing made one yet.
     Answers,
+}
+
+impl DirectCall {
+    /// No answer within the row's timeout.
+    const TIMED_OUT: Self = Self::fails(ApiErrorKind::Timeout {
+        after: Some(TIMEOUT),
+    });
+    /// An answer with status 200 that cannot be read.
+    const MALFORMED: Self = Self::Fails {
+        kind: ApiErrorKind::Malformed,
+        status: Some(200),
+    };
+
+    /// Fails with `kind` before any HTTP status.
+    const fn fails(kind: ApiErrorKind) -> Self {
+        Self::Fails { kind, status: None }
+    }
 }
 
 enum Commands {
@@ -457,12 +449,12 @@ impl Run {
                     && status.unauthenticated.is_none()
             });
             let polled = events.iter().any(|event| {
-                matches!(&event.kind, EventKind::Snapshot { snapshot, .. }
-                    if snapshot.server == server)
+                matches!(&event.kind, EventKind::Rooms { update, .. }
+                    if update.server == server)
             });
             all_connected
                 && polled
-                && dashboard.server_state(server).as_deref() == Some("up")
+                && dashboard.shows_server_as(server, "up")
                 && !dashboard.shows("poll error")
         })
         .await;
@@ -479,7 +471,7 @@ impl Run {
                 left_connected_for(events, server, words)
                     && poll_failed_for(events, server, words)
                     && last_status(events, server).is_some_and(|s| s.total > 0 && s.healthy == 0)
-                    && dashboard.server_state(server).as_deref() == Some("down")
+                    && dashboard.shows_server_as(server, "down")
             },
         )
         .await;
@@ -534,26 +526,36 @@ fn last_status<'a>(events: &'a [EngineEvent], server: &str) -> Option<&'a PoolSt
     })
 }
 
-/// A connection of `server` went from Connecting or Connected to Reconnecting or Failed, for
-/// a cause saying one of `words`.
-fn left_connected_for(events: &[EngineEvent], server: &str, words: &[&str]) -> bool {
-    events.iter().any(|event| match &event.kind {
+/// The causes for which a connection of `server` broke: went to Reconnecting or Failed.
+fn breaks<'a>(events: &'a [EngineEvent], server: &'a str) -> impl Iterator<Item = &'a str> {
+    events.iter().filter_map(move |event| match &event.kind {
         EventKind::Pool {
             event:
                 PoolEvent::StateChanged {
                     server: name,
                     change,
                 },
-        } => {
-            name == server
-                && matches!(
-                    change.to,
-                    ConnectionState::Reconnecting | ConnectionState::Failed
-                )
-                && says_any(&change.cause, words)
+        } if name == server
+            && matches!(
+                change.to,
+                ConnectionState::Reconnecting | ConnectionState::Failed
+            ) =>
+        {
+            Some(change.cause.as_str())
         }
-        _ => false,
+        _ => None,
     })
+}
+
+/// The last pool status of `server`, if every connection in it had failed.
+fn every_connection_failed<'a>(events: &'a [EngineEvent], server: &str) -> Option<&'a PoolStatus> {
+    last_status(events, server).filter(|status| status.failed == status.total)
+}
+
+/// A connection of `server` went from Connecting or Connected to Reconnecting or Failed, for
+/// a cause saying one of `words`.
+fn left_connected_for(events: &[EngineEvent], server: &str, words: &[&str]) -> bool {
+    breaks(events, server).any(|cause| says_any(cause, words))
 }
 
 fn poll_failed_for(events: &[EngineEvent], server: &str, words: &[&str]) -> bool {
@@ -565,22 +567,7 @@ fn poll_failed_for(events: &[EngineEvent], server: &str, words: &[&str]) -> bool
 
 /// No connection of `server` went to Reconnecting or Failed (opening new ones is fine).
 fn never_broke(events: &[EngineEvent], server: &str) -> bool {
-    events.iter().all(|event| match &event.kind {
-        EventKind::Pool {
-            event:
-                PoolEvent::StateChanged {
-                    server: name,
-                    change,
-                },
-        } => {
-            name != server
-                || !matches!(
-                    change.to,
-                    ConnectionState::Reconnecting | ConnectionState::Failed
-                )
-        }
-        _ => true,
-    })
+    breaks(events, server).next().is_none()
 }
 
 /// Reconnection attempts made on every connection of `server`, as of its last status.
@@ -776,12 +763,12 @@ impl Stage {
                             events
                                 .iter()
                                 .filter(|event| {
-                                    matches!(&event.kind, EventKind::Snapshot { snapshot, .. }
-                                    if snapshot.server == server)
+                                    matches!(&event.kind, EventKind::Rooms { update, .. }
+                                    if update.server == server)
                                 })
                                 .count()
                                 >= 2
-                                && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                                && dashboard.shows_server_as(server, &state)
                         },
                     )
                     .await;
@@ -797,7 +784,7 @@ impl Stage {
                                 matches!(&event.kind, EventKind::Quality { server: name, report, .. }
                                     if name == server && report.failures > 0)
                             })
-                            && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                            && dashboard.shows_server_as(server, &state)
                             && dashboard.shows("poll error")
                             && words.iter().any(|word| dashboard.shows(word))
                     })
@@ -809,14 +796,13 @@ impl Stage {
                         "the server reported unauthenticated",
                         since,
                         |events, dashboard| {
-                            last_status(events, server).is_some_and(|status| {
-                                status.failed == status.total
-                                    && status
-                                        .unauthenticated
-                                        .as_deref()
-                                        .is_some_and(|reason| says_any(reason, words))
+                            every_connection_failed(events, server).is_some_and(|status| {
+                                status
+                                    .unauthenticated
+                                    .as_deref()
+                                    .is_some_and(|reason| says_any(reason, words))
                             }) && poll_failed_for(events, server, words)
-                                && dashboard.server_state(server).as_deref() == Some(state.as_str())
+                                && dashboard.shows_server_as(server, &state)
                         },
                     )
                     .await;
@@ -848,8 +834,7 @@ impl Stage {
                             reconnect_attempts(events, server) > before
                                 && last_status(events, server)
                                     .is_some_and(|s| s.unauthenticated.is_some())
-                                && dashboard.server_state(server).as_deref()
-                                    == Some("unauthenticated")
+                                && dashboard.shows_server_as(server, "unauthenticated")
                         },
                     )
                     .await;
@@ -889,14 +874,10 @@ impl Stage {
                 "Failed connections retried past the attempts with backoff",
                 since,
                 |events, dashboard| {
-                    last_status(events, server).is_some_and(|status| {
-                        status.failed == status.total
-                            && reconnect_attempts(events, server)
-                                > max_attempts * status.total as u64
-                    }) && dashboard.server_state(server).as_deref() == Some(state.as_str())
-                        && neighbour.is_none_or(|healthy| {
-                            dashboard.server_state(healthy).as_deref() == Some("up")
-                        })
+                    every_connection_failed(events, server).is_some_and(|status| {
+                        reconnect_attempts(events, server) > max_attempts * status.total as u64
+                    }) && dashboard.shows_server_as(server, &state)
+                        && neighbour.is_none_or(|healthy| dashboard.shows_server_as(healthy, "up"))
                 },
             )
             .await;

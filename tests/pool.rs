@@ -18,10 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use configs::{KEY, SECRET, TestConfig, sandbox};
+use configs::{KEY, SECRET, TestConfig, hung_requests, sandbox};
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_sandbox::Sandbox;
-use livekit_sandbox::faults::Faults;
 use lktop::api::{ApiError, ApiErrorKind, BuildError, LiveKitRoomApi, RoomApi, proto};
 use lktop::config::PoolConfig;
 use lktop::pool::{CallError, Pool, PoolError, PoolEvent, PoolOptions, PoolStatus};
@@ -47,6 +46,16 @@ async fn bounded<F: Future<Output = ()>>(test: F) {
     tokio::time::timeout(BOUND, test)
         .await
         .expect("the test finishes in time");
+}
+
+/// Runs `test` against a fresh sandbox, bounded, and shuts the sandbox down after it.
+async fn on_sandbox(test: impl AsyncFnOnce(&Sandbox)) {
+    bounded(async {
+        let sandbox = sandbox().await;
+        test(&sandbox).await;
+        sandbox.shutdown().await;
+    })
+    .await;
 }
 
 fn ms(millis: u64) -> Duration {
@@ -136,6 +145,24 @@ impl<C: RoomApi> Watched<C> {
     }
 }
 
+impl Watched<LiveKitRoomApi> {
+    /// A pool of `config` calling `sandbox` with the test credentials.
+    fn against(sandbox: &Sandbox, config: PoolConfig) -> Self {
+        Self::start(config, factory(sandbox.url(), SECRET))
+    }
+
+    /// The fast settings' pool calling `sandbox`, once both its connections are up.
+    async fn up(sandbox: &Sandbox) -> Self {
+        let mut watched = Self::against(sandbox, fast_settings().pool());
+        watched
+            .wait_until("both connections up", Duration::from_secs(2), |s| {
+                s.healthy == 2
+            })
+            .await;
+        watched
+    }
+}
+
 async fn list_rooms<C: RoomApi>(pool: &Pool<C>) -> Result<Vec<proto::Room>, CallError> {
     pool.call(|conn| async move { conn.list_rooms(vec![]).await })
         .await
@@ -143,12 +170,8 @@ async fn list_rooms<C: RoomApi>(pool: &Pool<C>) -> Result<Vec<proto::Room>, Call
 
 #[tokio::test]
 async fn the_pool_heals_after_the_server_stops_and_restarts() {
-    bounded(async {
-        let sandbox = sandbox().await;
-        let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), SECRET));
-        watched
-            .wait_until("both connections up", Duration::from_secs(2), |s| s.healthy == 2)
-            .await;
+    on_sandbox(async |sandbox| {
+        let mut watched = Watched::up(sandbox).await;
         list_rooms(&watched.pool).await.expect("served while up");
 
         sandbox.listener_down().await;
@@ -203,27 +226,16 @@ async fn the_pool_heals_after_the_server_stops_and_restarts() {
         assert!(status.connections.iter().all(|c| c.failed_requests > 0));
         eprintln!("outage: {failures} calls, all errors; healed {healed_after:?} after the server came back");
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_hanging_server_times_out_marks_the_connections_and_recovers() {
-    bounded(async {
-        let sandbox = sandbox().await;
-        let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), SECRET));
-        watched
-            .wait_until("connections up", Duration::from_secs(2), |s| s.healthy == 2)
-            .await;
+    on_sandbox(async |sandbox| {
+        let mut watched = Watched::up(sandbox).await;
 
-        sandbox
-            .set_faults(Faults {
-                hang_rate: 1.0,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
+        sandbox.set_faults(hung_requests()).await.unwrap();
         let started = Instant::now();
         let err = list_rooms(&watched.pool)
             .await
@@ -269,15 +281,13 @@ async fn a_hanging_server_times_out_marks_the_connections_and_recovers() {
             cleared.elapsed()
         );
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn one_broken_connection_does_not_stop_the_others_serving() {
-    bounded(async {
-        let sandbox = sandbox().await;
+    on_sandbox(async |sandbox| {
         // A port nobody listens on: the first connection the pool opens goes there.
         let dead = {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -335,15 +345,13 @@ async fn one_broken_connection_does_not_stop_the_others_serving() {
         );
         assert!(broken_info.reconnect_attempts > 0);
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
-    bounded(async {
-        let sandbox = sandbox().await;
+    on_sandbox(async |sandbox| {
         let mut watched = Watched::start(fast_settings().pool(), factory(sandbox.url(), "not-the-secret"));
         watched
             .wait_until("reported unauthenticated", Duration::from_secs(2), |s| {
@@ -355,7 +363,7 @@ async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
         assert!(reason.contains("authentication failed"), "{reason}");
         assert_eq!(status.failed, status.total, "{status:#?}");
 
-        let requests_before = sandbox_failed_requests(&sandbox).await;
+        let requests_before = sandbox_failed_requests(sandbox).await;
         let watch_started = Instant::now();
         for _ in 0..50 {
             let err = list_rooms(&watched.pool).await.unwrap_err();
@@ -365,7 +373,7 @@ async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
             );
         }
         tokio::time::sleep(Duration::from_millis(1200)).await;
-        let sent = sandbox_failed_requests(&sandbox).await - requests_before;
+        let sent = sandbox_failed_requests(sandbox).await - requests_before;
         let slow_cadence = Backoff::from_config(&fast_settings().pool()).failed_retry_interval();
         let allowed = u64::try_from(watch_started.elapsed().as_millis() / slow_cadence.as_millis()).unwrap() + 1;
         assert!(sent <= allowed, "{sent} requests in {:?}, allowed {allowed}", watch_started.elapsed());
@@ -383,7 +391,6 @@ async fn a_wrong_secret_is_reported_and_not_retried_in_a_loop() {
         assert_eq!(announced, 1, "announced once: {:?}", watched.seen);
         eprintln!("{sent} credential checks in {:?} (allowed {allowed}); 50 calls refused without a request", watch_started.elapsed());
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
@@ -398,25 +405,22 @@ async fn sandbox_failed_requests(sandbox: &Sandbox) -> u64 {
         })
         .to_jwt()
         .unwrap();
-    let status: serde_json::Value = lktop::api::build_http_client()
+    let answer = lktop::api::build_http_client()
         .unwrap()
         .get(format!("{}/sandbox/status", sandbox.url()))
-        .header("authorization", format!("Bearer {token}"))
+        .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the sandbox answers with its status");
+    let status: serde_json::Value = answer.json().await.expect("the status is JSON");
     status["requests"]["failed"].as_u64().unwrap()
 }
 
 #[tokio::test]
 async fn exhaustion_grows_to_max_then_a_waiter_times_out_with_a_clear_error() {
-    bounded(async {
-        let sandbox = sandbox().await;
+    on_sandbox(async |sandbox| {
         let config = fast_settings().pool_size(1, 3).pool();
-        let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let mut watched = Watched::against(sandbox, config);
         let mut held = Vec::new();
         for _ in 0..3 {
             held.push(watched.pool.acquire().await.expect("grows up to max"));
@@ -452,20 +456,18 @@ async fn exhaustion_grows_to_max_then_a_waiter_times_out_with_a_clear_error() {
         assert_eq!(watched.pool.status().in_use, 0);
         eprintln!("waiter timed out after {timed_out_after:?}: {message}");
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_cancelled_checkouts_leak_nothing() {
-    bounded(async {
-        let sandbox = sandbox().await;
+    on_sandbox(async |sandbox| {
         let config = fast_settings()
             .connection_timeout(ms(5_000))
             .idle_timeout(ms(60_000))
             .pool();
-        let watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let watched = Watched::against(sandbox, config);
         let pool = watched.pool.clone();
         let started = Instant::now();
 
@@ -538,17 +540,15 @@ async fn ten_thousand_cancelled_checkouts_leak_nothing() {
             status.waiters
         );
         pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn idle_connections_above_pool_size_are_closed() {
-    bounded(async {
-        let sandbox = sandbox().await;
+    on_sandbox(async |sandbox| {
         let config = fast_settings().pool_size(1, 3).idle_timeout(ms(300)).pool();
-        let mut watched = Watched::start(config, factory(sandbox.url(), SECRET));
+        let mut watched = Watched::against(sandbox, config);
         let held: Vec<_> = {
             let mut held = Vec::new();
             for _ in 0..3 {
@@ -588,12 +588,13 @@ async fn idle_connections_above_pool_size_are_closed() {
             .expect("the remaining connection serves");
         eprintln!("shrunk to pool_size {shrunk_after:?} after release");
         watched.pool.shutdown().await;
-        sandbox.shutdown().await;
     })
     .await;
 }
 
-/// A `RoomApi` whose health is switched by the test; every method answers alike.
+/// A `RoomApi` whose health is switched by the test; every method answers alike. Clones are
+/// the same server: they share the switch and the count of requests.
+#[derive(Clone)]
 struct Scripted {
     answer: Arc<AtomicBool>,
     auth_rejected: bool,
@@ -601,6 +602,27 @@ struct Scripted {
 }
 
 impl Scripted {
+    /// A server that fails every request (rejecting the credentials, with `auth_rejected`)
+    /// until `answer` is switched on.
+    fn failing(auth_rejected: bool) -> Self {
+        Self {
+            answer: Arc::new(AtomicBool::new(false)),
+            auth_rejected,
+            requests: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// A pool of `config` whose every connection is to this server, its backoff's jitter
+    /// drawn from `seed`.
+    fn pool(&self, config: PoolConfig, seed: u64, events: mpsc::Sender<PoolEvent>) -> Pool<Self> {
+        let server = self.clone();
+        Pool::start(
+            PoolOptions::new(SERVER, config, events).with_seed(seed),
+            move || Ok::<_, BuildError>(server.clone()),
+        )
+        .expect("the pool starts")
+    }
+
     fn answer<T: Default + Send>(
         &self,
         method: &'static str,
@@ -651,22 +673,10 @@ fn slow_settings() -> TestConfig {
 #[tokio::test(start_paused = true)]
 async fn reconnection_follows_the_seeded_full_jitter_schedule() {
     bounded_virtual(async {
-        let answer = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicUsize::new(0));
+        let server = Scripted::failing(false);
         let (sender, mut events) = mpsc::channel(64);
         let seed = 42;
-        let api = (Arc::clone(&answer), Arc::clone(&requests));
-        let pool = Pool::start(
-            PoolOptions::new(SERVER, slow_settings().pool(), sender).with_seed(seed),
-            move || {
-                Ok::<_, BuildError>(Scripted {
-                    answer: Arc::clone(&api.0),
-                    auth_rejected: false,
-                    requests: Arc::clone(&api.1),
-                })
-            },
-        )
-        .unwrap();
+        let pool = server.pool(slow_settings().pool(), seed, sender);
         let backoff = Backoff::from_config(&slow_settings().pool());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let expected: Vec<_> = (1..=4)
@@ -707,7 +717,7 @@ async fn reconnection_follows_the_seeded_full_jitter_schedule() {
         );
         assert_waited(again_at - at, Duration::from_secs(10));
 
-        answer.store(true, Ordering::Relaxed);
+        server.answer.store(true, Ordering::Relaxed);
         let (healed_at, healed) = next_change().await;
         assert_eq!(
             (healed.from, healed.to),
@@ -715,7 +725,7 @@ async fn reconnection_follows_the_seeded_full_jitter_schedule() {
         );
         assert_waited(healed_at - again_at, Duration::from_secs(10));
         assert_eq!(
-            requests.load(Ordering::Relaxed),
+            server.requests.load(Ordering::Relaxed),
             1 + 4 + 1 + 1,
             "no request outside the schedule"
         );
@@ -727,23 +737,11 @@ async fn reconnection_follows_the_seeded_full_jitter_schedule() {
 #[tokio::test(start_paused = true)]
 async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_pool() {
     bounded_virtual(async {
-        let requests = Arc::new(AtomicUsize::new(0));
+        let server = Scripted::failing(true);
         let (sender, mut events) = mpsc::channel(256);
-        let config = slow_settings().pool_size(4, 8).pool();
-        let counter = Arc::clone(&requests);
-        let pool = Pool::start(
-            PoolOptions::new(SERVER, config, sender).with_seed(1),
-            move || {
-                Ok::<_, BuildError>(Scripted {
-                    answer: Arc::new(AtomicBool::new(false)),
-                    auth_rejected: true,
-                    requests: Arc::clone(&counter),
-                })
-            },
-        )
-        .unwrap();
+        let pool = server.pool(slow_settings().pool_size(4, 8).pool(), 1, sender);
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let first_round = requests.load(Ordering::Relaxed);
+        let first_round = server.requests.load(Ordering::Relaxed);
         assert!(first_round <= 4, "the opening checks: {first_round}");
         let err = pool
             .call(|conn| async move { conn.list_rooms(vec![]).await })
@@ -755,7 +753,7 @@ async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_p
         );
 
         tokio::time::sleep(Duration::from_secs(600)).await;
-        let later = requests.load(Ordering::Relaxed) - first_round;
+        let later = server.requests.load(Ordering::Relaxed) - first_round;
         // One check per 10 s for the pool, not per connection and not with backoff.
         assert!((59..=61).contains(&later), "{later} checks in 600 s");
         let mut unauthenticated = 0;
@@ -774,29 +772,16 @@ async fn rejected_credentials_are_checked_once_per_slow_interval_for_the_whole_p
 #[tokio::test(start_paused = true)]
 async fn one_answer_after_an_outage_makes_every_waiting_connection_try_again_at_once() {
     bounded_virtual(async {
-        let answer = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicUsize::new(0));
+        let server = Scripted::failing(false);
         let (sender, mut events) = mpsc::channel(1024);
-        let config = slow_settings().pool_size(6, 6).pool();
-        let api = (Arc::clone(&answer), Arc::clone(&requests));
-        let pool = Pool::start(
-            PoolOptions::new(SERVER, config, sender).with_seed(7),
-            move || {
-                Ok::<_, BuildError>(Scripted {
-                    answer: Arc::clone(&api.0),
-                    auth_rejected: false,
-                    requests: Arc::clone(&api.1),
-                })
-            },
-        )
-        .unwrap();
+        let pool = server.pool(slow_settings().pool_size(6, 6).pool(), 7, sender);
         // Long enough for every connection to run out of attempts and sit in Failed, each on
         // its own slow retry cadence.
         tokio::time::sleep(Duration::from_secs(120)).await;
         assert_eq!(pool.status().failed, 6, "{:#?}", pool.status());
         while events.try_recv().is_ok() {}
 
-        answer.store(true, Ordering::Relaxed);
+        server.answer.store(true, Ordering::Relaxed);
         let back = Instant::now();
         let mut first_answer = None;
         let mut connected = 0;

@@ -338,6 +338,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Pool { .. } => "pool",
         EventKind::PoolStatus { .. } => "pool_status",
         EventKind::Quality { .. } => "quality",
+        EventKind::Rooms { .. } => "rooms",
         EventKind::Snapshot { .. } => "snapshot",
         EventKind::RoomChanges { .. } => "room_changes",
         EventKind::PollFailed { .. } => "poll_failed",

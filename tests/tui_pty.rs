@@ -7,6 +7,9 @@
 //! takes the server down and back while the screen keeps moving.
 //! Screens are read through a VT100 emulator. Bounded: every wait has a deadline.
 
+#[path = "support/terminal.rs"]
+mod terminal;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use lktop::events::EventKind;
 use lktop::record::Replay;
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{Child, MasterPty};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 110;
@@ -58,22 +61,9 @@ impl Session {
 
     fn spawn(program: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut command = CommandBuilder::new(program);
+        let pty = terminal::open(ROWS, COLS);
+        let mut command = terminal::command(program, home.path());
         command.args(args);
-        command.cwd(home.path());
-        command.env_clear();
-        command.env("HOME", home.path());
-        command.env("TERM", "xterm-256color");
-        command.env("PATH", std::env::var("PATH").unwrap_or_default());
-        command.env("LKTOP_LOG_FILE", home.path().join("lktop.log"));
         command.env("LKTOP", env!("CARGO_BIN_EXE_lktop"));
         for (name, value) in extra_env {
             command.env(name, value);
@@ -82,11 +72,7 @@ impl Session {
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            NonZeroU16::new(ROWS).unwrap(),
-            NonZeroU16::new(COLS).unwrap(),
-            0,
-        )));
+        let screen = Arc::new(Mutex::new(terminal::emulator(ROWS, COLS)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (screen_in, raw_in) = (Arc::clone(&screen), Arc::clone(&raw));
         thread::spawn(move || {
@@ -180,14 +166,7 @@ impl Session {
             NonZeroU16::new(rows).unwrap(),
             NonZeroU16::new(cols).unwrap(),
         );
-        self.master
-            .resize(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
+        self.master.resize(terminal::size(rows, cols)).unwrap();
     }
 
     /// The pid of the lktop the shell started, once it runs.

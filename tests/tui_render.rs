@@ -82,47 +82,209 @@ fn rooms(app: &mut App) {
     assert_eq!(app.screen, Screen::Rooms);
 }
 
-#[test]
-fn overview() {
-    check("overview", &|app| assert_eq!(app.screen, Screen::Overview));
+/// Presses `action` `times` times over.
+fn press_times(app: &mut App, action: KeyAction, times: usize) {
+    for _ in 0..times {
+        press(app, action);
+    }
 }
 
-#[test]
-fn connections() {
-    check("connections", &|app| press(app, KeyAction::ShowConnections));
+/// Presses `action` on the rooms table (its popups and the room detail open from there).
+fn from_rooms(app: &mut App, action: KeyAction) {
+    rooms(app);
+    press(app, action);
 }
 
-#[test]
-fn rooms_table() {
-    check("rooms", &rooms);
+/// `text` typed into the rooms table's filter, not yet applied with enter.
+fn typing_room_filter(app: &mut App, text: &str) {
+    from_rooms(app, KeyAction::Filter);
+    type_text(app, text);
 }
 
-#[test]
-fn rooms_sorted_by_participants_and_scrolled() {
-    check("rooms_sorted", &|app| {
-        rooms(app);
-        press(app, KeyAction::Sort);
-        for _ in 0..25 {
-            press(app, KeyAction::Down);
-        }
-    });
+/// `text` typed into the events' filter.
+fn typing_event_filter(app: &mut App, text: &str) {
+    press(app, KeyAction::ShowEvents);
+    press(app, KeyAction::FilterEvents);
+    type_text(app, text);
 }
 
-#[test]
-fn rooms_with_a_filter_being_typed() {
-    check("rooms_filter", &|app| {
-        rooms(app);
-        press(app, KeyAction::Filter);
-        type_text(app, "p>5");
+/// Asserts that `app` drawn at `width` x `height` shows each of `texts` (the screen read row
+/// after row, as one text).
+fn assert_shows(app: &App, (width, height): (u16, u16), texts: &[&str]) {
+    let screen: String = draw(app, width, height)
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    for text in texts {
+        assert!(
+            screen.contains(text),
+            "{text:?} is not on the screen: {screen}"
+        );
+    }
+}
+
+/// Each screen and popup compared with its snapshots at both sizes, a test each: the test's
+/// name, its snapshots' name, and how the fixture gets there.
+macro_rules! screens {
+    ($($test:ident: $snapshot:literal => $setup:expr,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check($snapshot, &$setup);
+            }
+        )*
+    };
+}
+
+screens! {
+    overview: "overview" => |app| assert_eq!(app.screen, Screen::Overview),
+    connections: "connections" => |app| press(app, KeyAction::ShowConnections),
+    rooms_table: "rooms" => rooms,
+    rooms_sorted_by_participants_and_scrolled: "rooms_sorted" => |app| {
+        from_rooms(app, KeyAction::Sort);
+        press_times(app, KeyAction::Down, 25);
+    },
+    rooms_with_a_filter_being_typed: "rooms_filter" => |app| {
+        typing_room_filter(app, "p>5");
         assert!(app.rooms.editing_from.is_some());
-    });
+    },
+    rooms_filter_matching_nothing: "rooms_filter_empty" => |app| {
+        typing_room_filter(app, "nothing-like-this");
+        key(app, KeyCode::Enter);
+    },
+    room_detail: "room_detail" => |app| {
+        from_rooms(app, KeyAction::Open);
+        assert_eq!(app.screen, Screen::RoomDetail);
+        press_times(app, KeyAction::Down, 2);
+    },
+    room_detail_of_a_vanished_room: "room_detail_gone" => |app| {
+        from_rooms(app, KeyAction::Open);
+        if let Some(detail) = &mut app.room_detail {
+            detail.room = "retro-0000".to_owned();
+        }
+    },
+    room_detail_without_participants: "room_detail_unread" => |app| {
+        typing_room_filter(app, "office-hours-0003");
+        key(app, KeyCode::Enter);
+        press(app, KeyAction::Open);
+        assert_eq!(
+            app.room_detail.as_ref().map(|d| d.room.as_str()),
+            Some("office-hours-0003")
+        );
+    },
+    footer_message: "flash_error" => |app| {
+        let command = lktop::events::Command::DeleteRoom {
+            server: "eu-west".to_owned(),
+            room: "all-hands-0000".to_owned(),
+        };
+        let _ = update(
+            app,
+            Action::CommandRefused {
+                command,
+                reason: "the engine is shutting down".to_owned(),
+            },
+        );
+    },
+    events: "events" => |app| press(app, KeyAction::ShowEvents),
+    events_scrolled_back: "events_scrolled" => |app| {
+        busy_log(app);
+        press(app, KeyAction::ShowEvents);
+        // Past the top of the window: the list scrolls with the selection.
+        press_times(app, KeyAction::Up, 45);
+    },
+    events_of_an_incident: "events_incident" => |app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+    },
+    events_filtered_while_typing: "events_filter" => |app| {
+        incident(app);
+        typing_event_filter(app, "server:eu level:warn town");
+        assert!(app.events_view.is_editing());
+    },
+    events_filter_matching_nothing: "events_filter_empty" => |app| {
+        typing_event_filter(app, "level:loud");
+        key(app, KeyCode::Enter);
+    },
+    event_detail_of_a_collapsed_entry: "event_detail" => |app| {
+        incident(app);
+        typing_event_filter(app, "reconnecting");
+        key(app, KeyCode::Enter);
+        press(app, KeyAction::Open);
+        assert!(app.events_view.detail().is_some());
+    },
+    event_detail_keeps_line_breaks: "event_detail_lines" => |app| {
+        incident(app);
+        press(app, KeyAction::ShowEvents);
+        press(app, KeyAction::Open);
+    },
+    help_overlay: "help" => |app| press(app, KeyAction::Help),
+    help_overlay_scrolled: "help_scrolled" => |app| {
+        press(app, KeyAction::Help);
+        key_times(app, KeyCode::Down, 30);
+    },
+    limits_editor_global: "limits_global" => |app| {
+        press(app, KeyAction::EditLimits);
+        key(app, KeyCode::Down);
+        key(app, KeyCode::Right);
+    },
+    limits_editor_global_with_a_bad_value: "limits_global_problem" => |app| {
+        press(app, KeyAction::EditLimits);
+        key(app, KeyCode::Char('0'));
+    },
+    limits_editor_room: "limits_room" => |app| {
+        from_rooms(app, KeyAction::RoomLimits);
+        key(app, KeyCode::Down);
+        type_text(app, "12");
+    },
+    audio_editor: "audio" => |app| {
+        from_rooms(app, KeyAction::AudioProfile);
+        key(app, KeyCode::Down);
+        type_text(app, "90");
+    },
+    confirm_popup: "confirm" => |app| {
+        from_rooms(app, KeyAction::DeleteRoom);
+    },
+    create_room_input: "create_room" => |app| {
+        from_rooms(app, KeyAction::CreateRoom);
+        type_text(app, "town-hall");
+    },
+    frozen_and_polling_paused_header: "frozen_paused" => |app| {
+        press(app, KeyAction::Freeze);
+        app.flash = None;
+        app.polling_paused = true;
+        let _ = update(
+            app,
+            Action::Tick {
+                now_ms: NOW_MS + 65_000,
+            },
+        );
+    },
+    recording_header: "recording" => |app| {
+        app.recording = Some("incident.ndjson.gz".to_owned());
+    },
+    demo_header: "demo" => |app| {
+        app.mode = demo();
+        rooms(app);
+    },
+    second_server: "second_server" => |app| {
+        press(app, KeyAction::NextServer);
+        press(app, KeyAction::ShowConnections);
+    },
+}
+
+/// Presses `code` `times` times over.
+fn key_times(app: &mut App, code: KeyCode, times: usize) {
+    for _ in 0..times {
+        key(app, code);
+    }
 }
 
 /// `p > 5` typed, then a backspace: `p >` cannot be read, so `p>5` stays applied.
 fn unreadable_filter(app: &mut App) {
-    rooms(app);
-    press(app, KeyAction::Filter);
-    type_text(app, "p > 5");
+    typing_room_filter(app, "p > 5");
     key(app, KeyCode::Backspace);
 }
 
@@ -132,11 +294,7 @@ fn rooms_with_an_unreadable_filter_being_typed() {
         unreadable_filter(app);
         assert!(app.rooms.filter_problem.is_some());
     });
-    let applied = app_at(160, 48, &|app| {
-        rooms(app);
-        press(app, KeyAction::Filter);
-        type_text(app, "p>5");
-    });
+    let applied = app_at(160, 48, &|app| typing_room_filter(app, "p>5"));
     let app = app_at(160, 48, &unreadable_filter);
     assert_eq!(
         app.server().unwrap().room_order,
@@ -172,45 +330,19 @@ fn rooms_with_an_unreadable_filter_being_typed() {
 }
 
 #[test]
-fn rooms_filter_matching_nothing() {
-    check("rooms_filter_empty", &|app| {
-        rooms(app);
-        press(app, KeyAction::Filter);
-        type_text(app, "nothing-like-this");
-        key(app, KeyCode::Enter);
-    });
-}
-
-#[test]
-fn room_detail() {
-    check("room_detail", &|app| {
-        rooms(app);
-        press(app, KeyAction::Open);
-        assert_eq!(app.screen, Screen::RoomDetail);
-        press(app, KeyAction::Down);
-        press(app, KeyAction::Down);
-    });
-}
-
-#[test]
 fn whole_sids_in_the_room_detail() {
     let app = app_at(80, 24, &|app| {
-        rooms(app);
-        press(app, KeyAction::Open);
+        from_rooms(app, KeyAction::Open);
         press(app, KeyAction::Down);
     });
-    let screen: String = draw(&app, 80, 24)
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
     // A whole sid in its column, and the selected track's identity and sids in full.
-    assert!(screen.contains("TR_A000000kQ7xZ "), "{screen}");
-    assert!(
-        screen.contains("ada-100 · PA_000000vB3nWq · track TR_A000000kQ7xZ (microphone)"),
-        "{screen}"
+    assert_shows(
+        &app,
+        (80, 24),
+        &[
+            "TR_A000000kQ7xZ ",
+            "ada-100 · PA_000000vB3nWq · track TR_A000000kQ7xZ (microphone)",
+        ],
     );
 }
 
@@ -236,65 +368,11 @@ fn a_closed_connection_says_why() {
         );
         press(app, KeyAction::ShowConnections);
     });
-    let screen: String = draw(&app, 160, 48)
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
-    assert!(
-        screen.contains("conn-5 closed 0s ago: idle for 1m above pool_size"),
-        "{screen}"
+    assert_shows(
+        &app,
+        (160, 48),
+        &["conn-5 closed 0s ago: idle for 1m above pool_size"],
     );
-}
-
-#[test]
-fn room_detail_of_a_vanished_room() {
-    check("room_detail_gone", &|app| {
-        rooms(app);
-        press(app, KeyAction::Open);
-        if let Some(detail) = &mut app.room_detail {
-            detail.room = "retro-0000".to_owned();
-        }
-    });
-}
-
-#[test]
-fn room_detail_without_participants() {
-    check("room_detail_unread", &|app| {
-        rooms(app);
-        press(app, KeyAction::Filter);
-        type_text(app, "office-hours-0003");
-        key(app, KeyCode::Enter);
-        press(app, KeyAction::Open);
-        assert_eq!(
-            app.room_detail.as_ref().map(|d| d.room.as_str()),
-            Some("office-hours-0003")
-        );
-    });
-}
-
-#[test]
-fn footer_message() {
-    check("flash_error", &|app| {
-        let command = lktop::events::Command::DeleteRoom {
-            server: "eu-west".to_owned(),
-            room: "all-hands-0000".to_owned(),
-        };
-        let _ = update(
-            app,
-            Action::CommandRefused {
-                command,
-                reason: "the engine is shutting down".to_owned(),
-            },
-        );
-    });
-}
-
-#[test]
-fn events() {
-    check("events", &|app| press(app, KeyAction::ShowEvents));
 }
 
 /// Sixty more log entries, one a second after the fixture's now.
@@ -317,18 +395,6 @@ fn busy_log(app: &mut App) {
             now_ms: NOW_MS + 61_000,
         },
     );
-}
-
-#[test]
-fn events_scrolled_back() {
-    check("events_scrolled", &|app| {
-        busy_log(app);
-        press(app, KeyAction::ShowEvents);
-        // Past the top of the window: the list scrolls with the selection.
-        for _ in 0..45 {
-            press(app, KeyAction::Up);
-        }
-    });
 }
 
 /// Feeds `kind` at `NOW_MS + secs`.
@@ -555,57 +621,6 @@ fn incident(app: &mut App) {
 }
 
 #[test]
-fn events_of_an_incident() {
-    check("events_incident", &|app| {
-        incident(app);
-        press(app, KeyAction::ShowEvents);
-    });
-}
-
-#[test]
-fn events_filtered_while_typing() {
-    check("events_filter", &|app| {
-        incident(app);
-        press(app, KeyAction::ShowEvents);
-        press(app, KeyAction::FilterEvents);
-        type_text(app, "server:eu level:warn town");
-        assert!(app.events_view.is_editing());
-    });
-}
-
-#[test]
-fn events_filter_matching_nothing() {
-    check("events_filter_empty", &|app| {
-        press(app, KeyAction::ShowEvents);
-        press(app, KeyAction::FilterEvents);
-        type_text(app, "level:loud");
-        key(app, KeyCode::Enter);
-    });
-}
-
-#[test]
-fn event_detail_of_a_collapsed_entry() {
-    check("event_detail", &|app| {
-        incident(app);
-        press(app, KeyAction::ShowEvents);
-        press(app, KeyAction::FilterEvents);
-        type_text(app, "reconnecting");
-        key(app, KeyCode::Enter);
-        press(app, KeyAction::Open);
-        assert!(app.events_view.detail().is_some());
-    });
-}
-
-#[test]
-fn event_detail_keeps_line_breaks() {
-    check("event_detail_lines", &|app| {
-        incident(app);
-        press(app, KeyAction::ShowEvents);
-        press(app, KeyAction::Open);
-    });
-}
-
-#[test]
 fn the_selected_event_is_highlighted() {
     let app = app_at(80, 24, &|app| {
         press(app, KeyAction::ShowEvents);
@@ -663,8 +678,7 @@ fn a_server_that_went_down_shows_its_figures_as_old() {
     });
     check("outage_room_detail", &|app| {
         outage(app);
-        rooms(app);
-        press(app, KeyAction::Open);
+        from_rooms(app, KeyAction::Open);
     });
     // Snapshots hold text only: the figures' dimming is checked on the cells. eu-west's
     // participant count (225) is dimmed while it is down, and not before.
@@ -685,151 +699,40 @@ fn a_server_that_went_down_shows_its_figures_as_old() {
 }
 
 #[test]
-fn help_overlay() {
-    check("help", &|app| press(app, KeyAction::Help));
-}
-
-#[test]
-fn help_overlay_scrolled() {
-    check("help_scrolled", &|app| {
-        press(app, KeyAction::Help);
-        for _ in 0..30 {
-            key(app, KeyCode::Down);
-        }
-    });
-}
-
-#[test]
-fn limits_editor_global() {
-    check("limits_global", &|app| {
-        press(app, KeyAction::EditLimits);
-        key(app, KeyCode::Down);
-        key(app, KeyCode::Right);
-    });
-}
-
-#[test]
-fn limits_editor_global_with_a_bad_value() {
-    check("limits_global_problem", &|app| {
-        press(app, KeyAction::EditLimits);
-        key(app, KeyCode::Char('0'));
-    });
-}
-
-#[test]
-fn limits_editor_room() {
-    check("limits_room", &|app| {
-        rooms(app);
-        press(app, KeyAction::RoomLimits);
-        key(app, KeyCode::Down);
-        type_text(app, "12");
-    });
-}
-
-#[test]
-fn audio_editor() {
-    check("audio", &|app| {
-        rooms(app);
-        press(app, KeyAction::AudioProfile);
-        key(app, KeyCode::Down);
-        type_text(app, "90");
-    });
-}
-
-#[test]
-fn confirm_popup() {
-    check("confirm", &|app| {
-        rooms(app);
-        press(app, KeyAction::DeleteRoom);
-    });
-}
-
-#[test]
-fn create_room_input() {
-    check("create_room", &|app| {
-        rooms(app);
-        press(app, KeyAction::CreateRoom);
-        type_text(app, "town-hall");
-    });
-}
-
-#[test]
-fn frozen_and_polling_paused_header() {
-    check("frozen_paused", &|app| {
-        press(app, KeyAction::Freeze);
-        app.flash = None;
-        app.polling_paused = true;
-        let _ = update(
-            app,
-            Action::Tick {
-                now_ms: NOW_MS + 65_000,
-            },
-        );
-    });
-}
-
-#[test]
 fn replay_header() {
-    check("replay", &|app| {
-        app.mode = Mode::Replay {
-            file: "incident-2025-11-24.ndjson".to_owned(),
-            speed: 2.0,
-            paused: true,
-            at_ms: NOW_MS - 1_000,
-            started_at_ms: NOW_MS - 193_000,
-            finished: false,
-        };
-    });
+    // Three minutes into a recording, at twice its speed.
+    let replay = |paused| Mode::Replay {
+        file: "incident-2025-11-24.ndjson".to_owned(),
+        speed: 2.0,
+        paused,
+        at_ms: NOW_MS - 1_000,
+        started_at_ms: NOW_MS - 193_000,
+        finished: false,
+    };
+    check("replay", &|app| app.mode = replay(true));
     // On the rooms screen of a replay the footer offers no key that would change a server.
     check("replay_rooms", &|app| {
-        app.mode = Mode::Replay {
-            file: "incident-2025-11-24.ndjson".to_owned(),
-            speed: 2.0,
-            paused: false,
-            at_ms: NOW_MS - 1_000,
-            started_at_ms: NOW_MS - 193_000,
-            finished: false,
-        };
+        app.mode = replay(false);
         rooms(app);
     });
 }
 
-#[test]
-fn recording_header() {
-    check("recording", &|app| {
-        app.recording = Some("incident.ndjson.gz".to_owned());
-    });
-}
-
-#[test]
-fn demo_header() {
-    check("demo", &|app| {
-        app.mode = Mode::Live {
-            sandbox: Some("http://127.0.0.1:7880".to_owned()),
-        };
-        rooms(app);
-    });
-}
-
-#[test]
-fn second_server() {
-    check("second_server", &|app| {
-        press(app, KeyAction::NextServer);
-        press(app, KeyAction::ShowConnections);
-    });
+/// Live against the built-in sandbox.
+fn demo() -> Mode {
+    Mode::Live {
+        sandbox: Some("http://127.0.0.1:7880".to_owned()),
+    }
 }
 
 #[test]
 fn monochrome_rooms() {
-    check("monochrome_rooms", &|app| {
+    let monochrome_rooms = |app: &mut App| {
         app.monochrome = true;
         rooms(app);
-    });
+    };
+    check("monochrome_rooms", &monochrome_rooms);
     for (width, height) in SIZES {
-        let app = app_at(width, height, &|app| {
-            app.monochrome = true;
-            rooms(app);
-        });
+        let app = app_at(width, height, &monochrome_rooms);
         let terminal = draw(&app, width, height);
         let colored = terminal
             .backend()
@@ -854,39 +757,26 @@ fn setup(case: u8, app: &mut App) {
         0 => {}
         1 => press(app, KeyAction::ShowConnections),
         2 => rooms(app),
-        3 => {
-            rooms(app);
-            press(app, KeyAction::Filter);
-            type_text(app, "a>1");
-        }
-        4 => {
-            rooms(app);
-            press(app, KeyAction::Open);
-        }
+        3 => typing_room_filter(app, "a>1"),
+        4 => from_rooms(app, KeyAction::Open),
         5 => {
             incident(app);
-            press(app, KeyAction::ShowEvents);
-            press(app, KeyAction::FilterEvents);
-            type_text(app, "level:w");
+            typing_event_filter(app, "level:w");
         }
         6 => press(app, KeyAction::Help),
         7 => press(app, KeyAction::EditLimits),
         8 => {
-            rooms(app);
-            press(app, KeyAction::RoomLimits);
+            from_rooms(app, KeyAction::RoomLimits);
             type_text(app, "99999999999");
         }
         9 => {
-            rooms(app);
-            press(app, KeyAction::AudioProfile);
+            from_rooms(app, KeyAction::AudioProfile);
         }
         10 => {
-            rooms(app);
-            press(app, KeyAction::DeleteRoom);
+            from_rooms(app, KeyAction::DeleteRoom);
         }
         11 => {
-            rooms(app);
-            press(app, KeyAction::CreateRoom);
+            from_rooms(app, KeyAction::CreateRoom);
             type_text(app, &"x".repeat(300));
         }
         12 => {
@@ -905,28 +795,19 @@ fn setup(case: u8, app: &mut App) {
             incident(app);
             press(app, KeyAction::ShowEvents);
             press(app, KeyAction::Open);
-            for _ in 0..5 {
-                press(app, KeyAction::Down);
-            }
+            press_times(app, KeyAction::Down, 5);
         }
         13 => {
-            app.mode = Mode::Live {
-                sandbox: Some("http://127.0.0.1:7880".to_owned()),
-            };
+            app.mode = demo();
             app.monochrome = true;
             press(app, KeyAction::NextServer);
             rooms(app);
         }
         _ => {
-            rooms(app);
-            press(app, KeyAction::Open);
-            for _ in 0..40 {
-                press(app, KeyAction::Down);
-            }
+            from_rooms(app, KeyAction::Open);
+            press_times(app, KeyAction::Down, 40);
             press(app, KeyAction::Help);
-            for _ in 0..100 {
-                key(app, KeyCode::PageDown);
-            }
+            key_times(app, KeyCode::PageDown, 100);
         }
     }
 }

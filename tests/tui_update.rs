@@ -3,7 +3,6 @@
 //! clock: state in, state and effects out.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -13,6 +12,7 @@ use lktop::limits::{LimitKind, Violation};
 use lktop::poller::PollStats;
 use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
+use lktop::rooms_update::RoomsUpdate;
 use lktop::snapshot::{
     ParticipantSummary, RoomSummary, Snapshot, TrackCounts, TrackKind, TrackSummary,
 };
@@ -121,8 +121,8 @@ fn snapshot(server: &str, rooms: &[(&str, u32)]) -> Action {
         .iter()
         .map(|(name, participants)| ((*name).to_owned(), room(name, *participants)))
         .collect();
-    event(EventKind::Snapshot {
-        snapshot: Arc::new(Snapshot {
+    event(EventKind::Rooms {
+        update: RoomsUpdate::full(&Snapshot {
             server: server.into(),
             taken_at_ms: NOW,
             rooms,
@@ -187,6 +187,20 @@ fn app_with(mode: Mode) -> App {
 
 fn live() -> App {
     app_with(Mode::Live { sandbox: None })
+}
+
+/// The live dashboard on its rooms table.
+fn on_rooms() -> App {
+    let mut app = live();
+    act(&mut app, KeyAction::ShowRooms);
+    app
+}
+
+/// The live dashboard on its rooms table, `bravo` (the second room) selected.
+fn on_bravo() -> App {
+    let mut app = on_rooms();
+    act(&mut app, KeyAction::Down);
+    app
 }
 
 fn demo() -> App {
@@ -302,8 +316,7 @@ fn tabs_cycle_both_ways_and_number_keys_jump() {
 
 #[test]
 fn up_down_page_top_bottom_move_the_rooms_cursor_within_bounds() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     assert_eq!(app.selected_room_name(), Some("alpha"));
     act(&mut app, KeyAction::Down);
     assert_eq!(app.selected_room_name(), Some("bravo"));
@@ -337,6 +350,16 @@ fn event_rows(app: &App) -> Vec<String> {
         .collect()
 }
 
+/// The live dashboard's events screen after `n` rejected configurations.
+fn events_after_rejections(n: usize) -> App {
+    let mut app = live();
+    for action in rejected(n) {
+        update(&mut app, action);
+    }
+    act(&mut app, KeyAction::ShowEvents);
+    app
+}
+
 fn rejected(n: usize) -> Vec<Action> {
     (0..n)
         .map(|i| {
@@ -349,11 +372,7 @@ fn rejected(n: usize) -> Vec<Action> {
 
 #[test]
 fn the_events_screen_selects_back_in_time_and_back_follows_again() {
-    let mut app = live();
-    for action in rejected(100) {
-        update(&mut app, action);
-    }
-    act(&mut app, KeyAction::ShowEvents);
+    let mut app = events_after_rejections(100);
     assert!(app.events_view.is_following());
     assert_eq!(selected_event(&app), "configuration rejected: e99");
     act(&mut app, KeyAction::Up);
@@ -379,11 +398,7 @@ fn the_events_screen_selects_back_in_time_and_back_follows_again() {
 
 #[test]
 fn slash_on_the_events_screen_filters_the_log_as_typed() {
-    let mut app = live();
-    for action in rejected(12) {
-        update(&mut app, action);
-    }
-    act(&mut app, KeyAction::ShowEvents);
+    let mut app = events_after_rejections(12);
     act(&mut app, KeyAction::FilterEvents);
     assert!(app.events_view.is_editing());
     assert!(app.rooms.editing_from.is_none(), "not the rooms filter");
@@ -436,8 +451,7 @@ fn slash_on_the_events_screen_filters_the_log_as_typed() {
 
 #[test]
 fn the_rooms_screen_keeps_its_own_slash() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     press(&mut app, char_key('/'));
     assert!(app.rooms.editing_from.is_some());
     assert!(!app.events_view.is_editing());
@@ -445,11 +459,7 @@ fn the_rooms_screen_keeps_its_own_slash() {
 
 #[test]
 fn enter_opens_the_selected_entry_and_esc_closes_it() {
-    let mut app = live();
-    for action in rejected(5) {
-        update(&mut app, action);
-    }
-    act(&mut app, KeyAction::ShowEvents);
+    let mut app = events_after_rejections(5);
     act(&mut app, KeyAction::Up);
     act(&mut app, KeyAction::Open);
     let detail = app.events_view.detail().expect("the detail view is open");
@@ -465,11 +475,7 @@ fn enter_opens_the_selected_entry_and_esc_closes_it() {
 
 #[test]
 fn a_click_selects_an_event_and_a_second_click_opens_it() {
-    let mut app = live();
-    for action in rejected(40) {
-        update(&mut app, action);
-    }
-    act(&mut app, KeyAction::ShowEvents);
+    let mut app = events_after_rejections(40);
     let click = |row| {
         Action::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
@@ -712,8 +718,7 @@ fn retry_now_targets_the_selected_server() {
 
 #[test]
 fn filter_narrows_rooms_as_typed_enter_keeps_escape_restores() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::Filter);
     type_text(&mut app, "p>1");
     assert_eq!(app.server().unwrap().room_order, ["alpha", "bravo"]);
@@ -738,8 +743,7 @@ fn filter_narrows_rooms_as_typed_enter_keeps_escape_restores() {
 
 #[test]
 fn sort_cycles_columns_and_reverse_flips_the_order() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::Sort);
     assert_eq!(
         app.server().unwrap().room_order,
@@ -754,8 +758,7 @@ fn sort_cycles_columns_and_reverse_flips_the_order() {
 
 #[test]
 fn create_room_prompts_for_a_valid_name() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::CreateRoom);
     assert!(
         press(&mut app, KeyCode::Enter).is_empty(),
@@ -773,9 +776,7 @@ fn create_room_prompts_for_a_valid_name() {
 
 #[test]
 fn delete_room_asks_first_and_no_cancels() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
-    act(&mut app, KeyAction::Down);
+    let mut app = on_bravo();
     act(&mut app, KeyAction::DeleteRoom);
     let Some(Popup::Confirm(confirm)) = &app.popup else {
         panic!("{:?}", app.popup)
@@ -795,9 +796,7 @@ fn delete_room_asks_first_and_no_cancels() {
 
 #[test]
 fn room_limits_edit_only_that_rooms_override() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
-    act(&mut app, KeyAction::Down);
+    let mut app = on_bravo();
     act(&mut app, KeyAction::RoomLimits);
     type_text(&mut app, "70");
     let effects = press(&mut app, KeyCode::Enter);
@@ -811,8 +810,7 @@ fn room_limits_edit_only_that_rooms_override() {
 
 #[test]
 fn audio_profile_starts_from_the_default_and_d_writes_the_default() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::AudioProfile);
     press(&mut app, KeyCode::Right); // target latency 50 → 55
     let effects = press(&mut app, KeyCode::Enter);
@@ -838,8 +836,7 @@ fn audio_profile_starts_from_the_default_and_d_writes_the_default() {
 
 #[test]
 fn remove_participant_and_mute_work_on_the_selected_row_of_the_room() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::Open); // alpha: user-0 (track live), user-1 (track muted)
     act(&mut app, KeyAction::ToggleMute);
     assert!(
@@ -1019,8 +1016,7 @@ fn mouse_clicks_tabs_and_rows_wheel_scrolls_second_click_opens() {
 
 #[test]
 fn paste_types_into_the_open_prompt() {
-    let mut app = live();
-    act(&mut app, KeyAction::ShowRooms);
+    let mut app = on_rooms();
     act(&mut app, KeyAction::CreateRoom);
     update(&mut app, Action::Paste("town\nhall".into()));
     let Some(Popup::Input(input)) = &app.popup else {

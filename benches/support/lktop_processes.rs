@@ -1,24 +1,22 @@
-//! The release binary run as its users run it, for benchmarks that measure it from outside: a
-//! `lktop sandbox` process, `lktop watch`, and the dashboard in a pseudo-terminal; and what
+//! The release binary run as its users run it, for benchmarks that measure it from outside:
+//! `lktop watch` and the dashboard in a pseudo-terminal, against a sandbox process; and what
 //! `/proc` says of a process's CPU time and memory.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::num::NonZeroU16;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::MasterPty;
+
+use crate::sandbox_process::{STOP_DEADLINE, lines_of, server_environment, terminate};
+use crate::terminal;
 
 pub const ROWS: u16 = 48;
 pub const COLS: u16 = 160;
-const KEY: &str = "bench";
-const SECRET: &str = "cost-bench-secret-0123456789abcdefghij";
-/// How long a stopped process may take to end before it is killed.
-const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
 /// CPU time (user + system) `pid` has used, in seconds.
 pub fn cpu_seconds(pid: u32) -> f64 {
@@ -56,111 +54,6 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .expect("VmHWM in /proc/PID/status")
 }
 
-/// Sends SIGTERM, as a service manager would, and kills the process if it has not ended in
-/// [`STOP_DEADLINE`].
-fn terminate(child: &mut Child) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let deadline = Instant::now() + STOP_DEADLINE;
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// Each line `reader` gives, sent on as it comes; a thread, so waits on it can have deadlines.
-fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(reader).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
-}
-
-/// `lktop sandbox` running a scenario in a process of its own.
-pub struct SandboxProcess {
-    child: Child,
-    pub url: String,
-}
-
-impl SandboxProcess {
-    pub fn start(binary: &str, scenario: &Path, within: Duration) -> Self {
-        let mut child = Command::new(binary)
-            .args([
-                "sandbox",
-                "--port",
-                "0",
-                "--api-key",
-                KEY,
-                "--api-secret",
-                SECRET,
-            ])
-            .arg("--scenario")
-            .arg(scenario)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // It logs every simulated room's creation: nothing to read here.
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lktop sandbox starts");
-        // The first line of stdout is `LIVEKIT_URL=...`, written once it listens.
-        let lines = lines_of(child.stdout.take().expect("the sandbox's stdout"));
-        let Ok(line) = lines.recv_timeout(within) else {
-            let _ = child.kill();
-            panic!("the sandbox did not print its URL within {within:?}");
-        };
-        let url = line
-            .trim()
-            .strip_prefix("LIVEKIT_URL=")
-            .unwrap_or_else(|| panic!("the sandbox's first line: {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    pub fn stop(mut self) {
-        terminate(&mut self.child);
-    }
-}
-
-impl Drop for SandboxProcess {
-    /// A run that panics leaves no sandbox behind.
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The environment of an lktop a user starts against `url`, in an empty home of its own.
-fn user_environment(home: &Path, url: &str) -> Vec<(String, String)> {
-    [
-        ("HOME", home.to_string_lossy().into_owned()),
-        ("PATH", std::env::var("PATH").unwrap_or_default()),
-        (
-            "LKTOP_LOG_FILE",
-            home.join("lktop.log").to_string_lossy().into_owned(),
-        ),
-        ("LIVEKIT_URL", url.to_owned()),
-        ("LIVEKIT_API_KEY", KEY.to_owned()),
-        ("LIVEKIT_API_SECRET", SECRET.to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
-}
-
 /// `lktop watch --summary`, its lines read as they come.
 pub struct WatchProcess {
     child: Child,
@@ -173,7 +66,10 @@ impl WatchProcess {
             .args(["watch", "--summary", "--every", "2s"])
             .current_dir(home)
             .env_clear()
-            .envs(user_environment(home, url))
+            .env("HOME", home)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LKTOP_LOG_FILE", home.join("lktop.log"))
+            .envs(server_environment(url))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -215,30 +111,16 @@ pub struct DashboardTerm {
 
 impl DashboardTerm {
     pub fn open(binary: &str, home: &Path, url: &str) -> Self {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
-        let mut command = CommandBuilder::new(binary);
-        command.cwd(home);
-        command.env_clear();
-        command.env("TERM", "xterm-256color");
-        for (name, value) in user_environment(home, url) {
+        let pair = terminal::open(ROWS, COLS);
+        let mut command = terminal::command(binary, home);
+        for (name, value) in server_environment(url) {
             command.env(name, value);
         }
         let child = pair
             .slave
             .spawn_command(command)
             .expect("the dashboard starts");
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            NonZeroU16::new(ROWS).expect("rows"),
-            NonZeroU16::new(COLS).expect("cols"),
-            0,
-        )));
+        let screen = Arc::new(Mutex::new(terminal::emulator(ROWS, COLS)));
         let mut reader = pair.master.try_clone_reader().expect("the pty's reader");
         let fed = Arc::clone(&screen);
         thread::spawn(move || {

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use livekit_sandbox::faults::Faults;
 use livekit_sandbox::scenario::Scenario;
+use livekit_sandbox::twirp_error::TwirpCode;
 use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::LiveKitRoomApi;
 use lktop::config::{Config, ConfigDuration, PoolConfig, ServerConfig};
@@ -228,6 +230,40 @@ impl TestSandbox {
         Sandbox::start(self.options)
             .await
             .expect("the sandbox starts on loopback")
+    }
+}
+
+/// Faults under which the sandbox adds `by` to every answer.
+pub fn slow_answers(by: Duration) -> Faults {
+    Faults {
+        latency_ms: u64::try_from(by.as_millis()).expect("a test's latency fits in u64 ms"),
+        ..Faults::default()
+    }
+}
+
+/// Faults under which the sandbox accepts every request and never answers it.
+pub fn hung_requests() -> Faults {
+    Faults {
+        hang_rate: 1.0,
+        ..Faults::default()
+    }
+}
+
+/// Faults under which the sandbox cuts every answer off mid-body and closes the connection.
+pub fn cut_answers() -> Faults {
+    Faults {
+        drop_rate: 1.0,
+        ..Faults::default()
+    }
+}
+
+/// Faults under which the sandbox answers `rate` (0..=1) of the requests with Twirp's
+/// `unavailable` (HTTP 503).
+pub fn unavailable(rate: f64) -> Faults {
+    Faults {
+        error_rate: rate,
+        error_code: TwirpCode::Unavailable,
+        ..Faults::default()
     }
 }
 

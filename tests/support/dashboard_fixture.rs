@@ -8,7 +8,6 @@
 //! render bench that include it (`#[path]`), never into lktop itself.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lktop::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
@@ -20,6 +19,7 @@ use lktop::poller::{FailedRoom, PollStats};
 use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use lktop::quality::{Grade, QualityReport, QualityScore, RequestTally};
 use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
+use lktop::rooms_update::RoomsUpdate;
 use lktop::snapshot::{
     ParticipantSummary, RoomChange, RoomSummary, Snapshot, TrackCounts, TrackKind,
 };
@@ -153,8 +153,8 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
     };
     events.push(at(
         NOW_MS - 2_000,
-        EventKind::Snapshot {
-            snapshot: Arc::new(snapshot),
+        EventKind::Rooms {
+            update: RoomsUpdate::full(&snapshot),
             stats: PollStats {
                 rooms,
                 participant_calls: rooms,
@@ -302,29 +302,35 @@ fn eu_west_pool() -> Vec<EngineEvent> {
                 _ => None,
             };
         }
-        let infos: Vec<ConnectionInfo> = connections.iter().map(|c| c.info.clone()).collect();
-        let count = |state: ConnectionState| infos.iter().filter(|i| i.state == state).count();
         events.push(at(
             now_ms,
             EventKind::PoolStatus {
-                status: PoolStatus {
-                    server: server.to_owned(),
-                    total: infos.len(),
-                    in_use: infos.iter().filter(|i| i.in_use).count(),
-                    healthy: count(ConnectionState::Connected),
-                    failed: count(ConnectionState::Failed),
-                    waiters: 0,
-                    max: 10,
-                    unauthenticated: None,
-                    events_dropped: 0,
-                    connections: infos,
-                },
+                status: counted(server, &connections, 10),
                 requests: Some(tally),
             },
         ));
     }
     events.extend(countdowns(server));
     events
+}
+
+/// The status of `server`'s pool of at most `max` with `connections` as they are now, every
+/// count taken from them; no caller waiting.
+fn counted(server: &str, connections: &[Counters], max: usize) -> PoolStatus {
+    let infos: Vec<ConnectionInfo> = connections.iter().map(|c| c.info.clone()).collect();
+    let count = |state: ConnectionState| infos.iter().filter(|i| i.state == state).count();
+    PoolStatus {
+        server: server.to_owned(),
+        total: infos.len(),
+        in_use: infos.iter().filter(|i| i.in_use).count(),
+        healthy: count(ConnectionState::Connected),
+        failed: count(ConnectionState::Failed),
+        waiters: 0,
+        max,
+        unauthenticated: None,
+        events_dropped: 0,
+        connections: infos,
+    }
 }
 
 /// The countdowns: conn-3 tries again in 2.3 s, conn-4 in 25 s.
@@ -393,21 +399,13 @@ fn us_east_pool() -> Vec<EngineEvent> {
             counters.info.reconnect_attempts = 3;
             counters.info.quality_score = Some(0.0);
         }
-        let infos: Vec<ConnectionInfo> = connections.iter().map(|c| c.info.clone()).collect();
         events.push(at(
             now_ms,
             EventKind::PoolStatus {
                 status: PoolStatus {
-                    server: server.to_owned(),
-                    total: infos.len(),
-                    in_use: 0,
-                    healthy: 0,
-                    failed: infos.len(),
                     waiters: 1,
-                    max: 4,
                     unauthenticated: Some(reason.to_owned()),
-                    events_dropped: 0,
-                    connections: infos,
+                    ..counted(server, &connections, 4)
                 },
                 requests: Some(RequestTally {
                     failed: 2,

@@ -3,13 +3,16 @@
 //! stream read with deadlines and folded, event by event, into a dashboard `App` through the
 //! real `update` — what the live dashboard does with the stream, minus the terminal.
 
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
+use livekit_sandbox::Sandbox;
 use livekit_sandbox::admin::{JoinRequest, TrackRequest};
 use lktop::config::{Config, ConfigSources};
 use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{EngineEvent, EventKind, Outcome, now_ms};
+use lktop::limits::Violation;
 use lktop::tui::keys::Keymap;
 use lktop::tui::{Action, App, Mode, update};
 use tokio::sync::mpsc;
@@ -57,6 +60,19 @@ pub async fn start_from_file(path: &Path, watch: bool) -> (Engine, EventStream) 
     .await
     .expect("the engine starts");
     (engine, EventStream::new(events))
+}
+
+/// `test`, failing if it takes longer than `limit`: a hung engine fails its test instead of
+/// holding up the run. The test is boxed here, since the engine tests' futures are large.
+pub fn bounded(limit: Duration, test: impl Future<Output = ()>) -> impl Future<Output = ()> {
+    let bounded = tokio::time::timeout(limit, Box::pin(test));
+    async move { bounded.await.expect("bounded") }
+}
+
+/// Stops the engine, then the sandbox it was watching, at the end of a test.
+pub async fn stop(engine: Engine, sandbox: Sandbox) {
+    engine.shutdown(Duration::from_secs(2)).await;
+    sandbox.shutdown().await;
 }
 
 /// A participant who publishes one track of each kind in `tracks` (`audio`, `video`).
@@ -125,6 +141,25 @@ impl EventStream {
             }
         }
         panic!("no {what} within {within:?}");
+    }
+
+    /// Waits up to `WAIT` for the first event that `seen` accepts; fails naming `what`
+    /// otherwise.
+    pub async fn until(&mut self, what: &str, seen: impl Fn(&EventKind) -> bool) {
+        self.wait_for(WAIT, what, |kind| seen(kind).then_some(()))
+            .await;
+    }
+
+    /// The first violations reported (up to `WAIT`): the limits some room, or the server,
+    /// went over.
+    pub async fn violations(&mut self) -> Vec<Violation> {
+        self.wait_for(WAIT, "violations", |kind| match kind {
+            EventKind::Violations { violations, .. } if !violations.is_empty() => {
+                Some(violations.clone())
+            }
+            _ => None,
+        })
+        .await
     }
 
     /// The outcome of command `id`.

@@ -88,4 +88,9 @@ impl HeadlessDashboard {
     pub fn shows(&self, text: &str) -> bool {
         self.screen().iter().any(|line| line.contains(text))
     }
+
+    /// Whether the dashboard shows `server` in `state` (`up`, `down`, ...).
+    pub fn shows_server_as(&self, server: &str, state: &str) -> bool {
+        self.server_state(server).as_deref() == Some(state)
+    }
 }

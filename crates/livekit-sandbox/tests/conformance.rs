@@ -86,11 +86,20 @@ async fn bounded<F: Future<Output = ()>>(test: F) {
         .expect("the test finishes in time");
 }
 
-#[tokio::test]
-async fn rooms_round_trip_through_the_official_rust_sdk() {
+/// Runs `test` against a fresh sandbox, bounded, and shuts the sandbox down after it.
+async fn with_sandbox(test: impl AsyncFnOnce(&Sandbox)) {
     bounded(Box::pin(async {
         let sandbox = sandbox().await;
-        let rooms = client(&sandbox);
+        test(&sandbox).await;
+        sandbox.shutdown().await;
+    }))
+    .await;
+}
+
+#[tokio::test]
+async fn rooms_round_trip_through_the_official_rust_sdk() {
+    with_sandbox(async |sandbox| {
+        let rooms = client(sandbox);
         let created = rooms
             .create_room(
                 "r1",
@@ -159,16 +168,14 @@ async fn rooms_round_trip_through_the_official_rust_sdk() {
         rooms.delete_room("r1").await.unwrap();
         let err = rooms.delete_room("r1").await.unwrap_err();
         assert_eq!(twirp_code(&err), Some("not_found"), "delete again");
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn participants_round_trip_through_the_official_rust_sdk() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let rooms = client(&sandbox);
+    with_sandbox(async |sandbox| {
+        let rooms = client(sandbox);
         rooms
             .create_room("r", CreateRoomOptions::default())
             .await
@@ -251,29 +258,25 @@ async fn participants_round_trip_through_the_official_rust_sdk() {
         assert_eq!(twirp_code(&err), Some("not_found"));
         let err = rooms.list_participants("missing").await.unwrap_err();
         assert_eq!(twirp_code(&err), Some("not_found"));
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn unimplemented_methods_say_why() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let err = client(&sandbox)
+    with_sandbox(async |sandbox| {
+        let err = client(sandbox)
             .forward_participant("r", "alice", "other")
             .await
             .unwrap_err();
         assert_eq!(twirp_code(&err), Some("unimplemented"));
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn wrong_secrets_missing_grants_and_garbage_get_401() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
+    with_sandbox(async |sandbox| {
         let wrong = RoomClient::with_api_key(&sandbox.url(), KEY, "not-the-secret-at-all")
             .with_failover(false);
         let err = wrong.list_rooms(Vec::new()).await.unwrap_err();
@@ -318,8 +321,7 @@ async fn wrong_secrets_missing_grants_and_garbage_get_401() {
             .unwrap();
         let body: serde_json::Value = missing_grant.json().await.unwrap();
         assert_eq!(body["msg"], "permissions denied");
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
@@ -336,8 +338,7 @@ fn admin_token() -> String {
 
 #[tokio::test]
 async fn json_encoding_follows_twirp_and_proto3_json() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
+    with_sandbox(async |sandbox| {
         let http = http_client();
         let call = |method: &str, content_type: &str, body: &str| {
             http.post(format!(
@@ -405,16 +406,14 @@ async fn json_encoding_follows_twirp_and_proto3_json() {
             .await
             .unwrap();
         assert_eq!(get.status(), 404);
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn max_participants_refuses_a_simulated_join() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        client(&sandbox)
+    with_sandbox(async |sandbox| {
+        client(sandbox)
             .create_room(
                 "tiny",
                 CreateRoomOptions {
@@ -431,8 +430,7 @@ async fn max_participants_refuses_a_simulated_join() {
         };
         let err = sandbox.join("tiny", &bob).unwrap_err();
         assert_eq!(err.code, TwirpCode::ResourceExhausted);
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
@@ -449,22 +447,48 @@ fn request_error(err: &ServiceError) -> Option<&reqwest::Error> {
     }
 }
 
+/// Whether the SDK saw a failed request as it should.
+type Seen = fn(&ServiceError) -> bool;
+
 #[tokio::test]
 async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let client = client_with_timeout(&sandbox, Duration::from_millis(800));
-
-        sandbox
-            .set_faults(Faults {
-                error_rate: 1.0,
-                error_code: TwirpCode::Unavailable,
+    let unavailable = Faults {
+        error_rate: 1.0,
+        error_code: TwirpCode::Unavailable,
+        ..Faults::default()
+    };
+    let failures: [(Faults, Seen, &str); 3] = [
+        (
+            unavailable,
+            |err| twirp_code(err) == Some("unavailable"),
+            "the injected Twirp error",
+        ),
+        (
+            Faults {
+                hang_rate: 1.0,
                 ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert_eq!(twirp_code(&err), Some("unavailable"), "{err}");
+            },
+            |err| request_error(err).is_some_and(reqwest::Error::is_timeout),
+            "a hung request times out",
+        ),
+        (
+            Faults {
+                drop_rate: 1.0,
+                ..Faults::default()
+            },
+            |err| request_error(err).is_some_and(|err| !err.is_timeout()),
+            "a dropped answer breaks off at once",
+        ),
+    ];
+    with_sandbox(async |sandbox| {
+        let client = client_with_timeout(sandbox, Duration::from_millis(800));
+        for (faults, seen, what) in failures {
+            sandbox.set_faults(faults).await.unwrap();
+            let err = client.list_rooms(Vec::new()).await.unwrap_err();
+            assert!(seen(&err), "{what}: {err}");
+        }
+
+        sandbox.set_faults(unavailable).await.unwrap();
         let raw = http_client()
             .post(format!(
                 "{}/twirp/livekit.RoomService/ListRooms",
@@ -477,32 +501,6 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
             .await
             .unwrap();
         assert_eq!(raw.status(), 503, "unavailable is HTTP 503");
-
-        sandbox
-            .set_faults(Faults {
-                hang_rate: 1.0,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert!(
-            request_error(&err).is_some_and(reqwest::Error::is_timeout),
-            "a hung request times out: {err}"
-        );
-
-        sandbox
-            .set_faults(Faults {
-                drop_rate: 1.0,
-                ..Faults::default()
-            })
-            .await
-            .unwrap();
-        let err = client.list_rooms(Vec::new()).await.unwrap_err();
-        assert!(
-            request_error(&err).is_some_and(|err| !err.is_timeout()),
-            "a dropped answer breaks off at once: {err}"
-        );
 
         sandbox
             .set_faults(Faults {
@@ -530,16 +528,14 @@ async fn injected_errors_latency_hangs_and_drops_reach_the_sdk() {
         );
         sandbox.clear_faults().await;
         client.list_rooms(Vec::new()).await.unwrap();
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn the_listener_goes_down_refusing_and_comes_back_on_the_same_port() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let client = client_with_timeout(&sandbox, Duration::from_secs(2));
+    with_sandbox(async |sandbox| {
+        let client = client_with_timeout(sandbox, Duration::from_secs(2));
         client
             .create_room("kept", CreateRoomOptions::default())
             .await
@@ -564,15 +560,13 @@ async fn the_listener_goes_down_refusing_and_comes_back_on_the_same_port() {
             client.list_rooms(Vec::new()).await.unwrap().is_empty(),
             "a restart that loses state forgets the rooms"
         );
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test]
 async fn the_admin_endpoint_controls_faults_and_needs_a_valid_token() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
+    with_sandbox(async |sandbox| {
         let http = http_client();
         let url = |path: &str| format!("{}/sandbox/{path}", sandbox.url());
 
@@ -639,7 +633,6 @@ async fn the_admin_endpoint_controls_faults_and_needs_a_valid_token() {
             .await
             .unwrap();
         assert_eq!(bad.status(), 400);
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }

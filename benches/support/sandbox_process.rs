@@ -1,0 +1,116 @@
+//! `lktop sandbox` in a process of its own, as a user starts it next to lktop, and the
+//! environment of an lktop started against it. Included by the benches with `#[path]`.
+
+#![allow(
+    dead_code,
+    reason = "each bench that includes the sandbox process uses only a part of it"
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The credentials the sandbox accepts and lktop is given.
+pub const KEY: &str = "bench";
+pub const SECRET: &str = "bench-secret-0123456789abcdefghijklmn";
+/// How long a stopped process may take to end before it is killed.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Sends SIGTERM, as a service manager would, and kills the process if it has not ended in
+/// [`STOP_DEADLINE`].
+pub fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + STOP_DEADLINE;
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Each line `reader` gives, sent on as it comes; a thread, so waits on it can have deadlines.
+pub fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(reader).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// `lktop sandbox` running a scenario in a process of its own.
+pub struct SandboxProcess {
+    child: Child,
+    pub url: String,
+}
+
+impl SandboxProcess {
+    pub fn start(binary: &str, scenario: &Path, within: Duration) -> Self {
+        let mut child = Command::new(binary)
+            .args([
+                "sandbox",
+                "--port",
+                "0",
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+            ])
+            .arg("--scenario")
+            .arg(scenario)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // It logs every simulated room's creation: nothing to read here.
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("lktop sandbox starts");
+        // The first line of stdout is `LIVEKIT_URL=...`, written once it listens.
+        let lines = lines_of(child.stdout.take().expect("the sandbox's stdout"));
+        let Ok(line) = lines.recv_timeout(within) else {
+            let _ = child.kill();
+            panic!("the sandbox did not print its URL within {within:?}");
+        };
+        let url = line
+            .trim()
+            .strip_prefix("LIVEKIT_URL=")
+            .unwrap_or_else(|| panic!("the sandbox's first line: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    pub fn stop(mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+impl Drop for SandboxProcess {
+    /// A run that panics leaves no sandbox behind.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What tells an lktop started by a bench to watch the sandbox at `url`.
+pub fn server_environment(url: &str) -> [(&'static str, String); 3] {
+    [
+        ("LIVEKIT_URL", url.to_owned()),
+        ("LIVEKIT_API_KEY", KEY.to_owned()),
+        ("LIVEKIT_API_SECRET", SECRET.to_owned()),
+    ]
+}
