@@ -4,7 +4,9 @@
 //! changing per 2 s poll (a track muted or unmuted), and where that CPU goes.
 //!
 //! Each subject runs twice after its first full poll: a clean window, where CPU comes from
-//! `/proc/PID/stat` (utime + stime) and the peak RSS from `VmHWM`, and, when `perf` is installed,
+//! `/proc/PID/stat` (utime + stime), the requests lktop made from its own Prometheus endpoint
+//! (`lktop_requests_total`, so CPU per request compares runs that polled at different rates)
+//! and the peak RSS from `VmHWM`, and, when `perf` is installed,
 //! a profiled window (`perf record --call-graph dwarf`), whose samples are put in stages by the
 //! innermost frame that names one: requests and decoding (hyper, reqwest, rustls, prost, lktop's
 //! API and pool), snapshot and diff (the poller, snapshots, limits), events and state (the
@@ -33,9 +35,11 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lktop_processes::{COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, peak_rss_kib};
+use lktop_processes::{
+    COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, free_port, peak_rss_kib, requests_made,
+};
 use machine::machine_line;
-use sandbox_process::SandboxProcess;
+use sandbox_process::{SandboxProcess, lktop_binary};
 
 const ROOMS: u32 = 10_000;
 const PARTICIPANTS_PER_ROOM: u32 = 10;
@@ -72,6 +76,9 @@ dynamic_rooms:
 struct Figures {
     subject: &'static str,
     cpu_percent: f64,
+    /// lktop's requests to the server per second, and its CPU time per request.
+    requests_per_second: f64,
+    cpu_per_request: Duration,
     peak_rss_mib: f64,
     stages: Option<BTreeMap<Stage, usize>>,
 }
@@ -94,25 +101,23 @@ fn main() {
         .filter(|arg| matches!(arg.as_str(), "watch" | "dashboard"))
         .collect();
     let wanted = |part: &str| parts.is_empty() || parts.iter().any(|arg| *arg == part);
-    let binary =
-        std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned());
+    let binary = lktop_binary();
 
     println!("{}", machine_line());
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let scenario = dir.path().join("scale.yaml");
-    std::fs::write(&scenario, SCENARIO).expect("the scenario is written");
-    let sandbox = SandboxProcess::start(&binary, &scenario, START_DEADLINE);
+    let sandbox = SandboxProcess::with_scenario(&binary, dir.path(), SCENARIO, START_DEADLINE);
 
     let mut results = Vec::new();
     if wanted("watch") {
-        let mut watch = WatchProcess::start(&binary, dir.path(), &sandbox.url);
+        let metrics_port = free_port();
+        let mut watch = WatchProcess::start(&binary, dir.path(), &sandbox.url, metrics_port);
         watch.wait_for_line(START_DEADLINE, |line| {
             line.contains(&format!("{ROOMS} rooms"))
         });
         thread::sleep(SETTLE);
         results.push(measure(
             "watch --summary",
-            watch.pid(),
+            (watch.pid(), metrics_port),
             window,
             profile,
             dir.path(),
@@ -120,12 +125,13 @@ fn main() {
         watch.stop();
     }
     if wanted("dashboard") {
-        let term = DashboardTerm::open(&binary, dir.path(), &sandbox.url);
+        let metrics_port = free_port();
+        let term = DashboardTerm::open(&binary, dir.path(), &sandbox.url, metrics_port);
         term.wait_for(START_DEADLINE, &format!("· {ROOMS} rooms ·"));
         thread::sleep(SETTLE);
         results.push(measure(
             "dashboard",
-            term.pid(),
+            (term.pid(), metrics_port),
             window,
             profile,
             dir.path(),
@@ -142,14 +148,16 @@ fn main() {
         ROOMS * PARTICIPANTS_PER_ROOM
     );
     println!(
-        "{:<16} | {:>12} | {:>13} | stages (share of profiled CPU)",
-        "subject", "CPU (core %)", "peak RSS"
+        "{:<16} | {:>12} | {:>10} | {:>12} | {:>13} | stages (share of profiled CPU)",
+        "subject", "CPU (core %)", "requests/s", "CPU/request", "peak RSS"
     );
     for figures in &results {
         println!(
-            "{:<16} | {:>11.1}% | {:>9.0} MiB | {}",
+            "{:<16} | {:>11.1}% | {:>10.0} | {:>9.1} µs | {:>9.0} MiB | {}",
             figures.subject,
             figures.cpu_percent,
+            figures.requests_per_second,
+            figures.cpu_per_request.as_secs_f64() * 1e6,
             figures.peak_rss_mib,
             figures.stages.as_ref().map_or_else(
                 || "(not profiled: perf is missing or --no-profile)".to_owned(),
@@ -162,22 +170,26 @@ fn main() {
 /// A clean window for CPU and memory, then, if asked, a profiled one for the stages.
 fn measure(
     subject: &'static str,
-    pid: u32,
+    (pid, metrics_port): (u32, u16),
     window: Duration,
     profile: bool,
     dir: &Path,
 ) -> Figures {
-    let before = cpu_seconds(pid);
+    let (cpu_before, requests_before) = (cpu_seconds(pid), requests_made(metrics_port));
     let started = Instant::now();
     thread::sleep(window);
-    let cpu = cpu_seconds(pid) - before;
-    let cpu_percent = cpu / started.elapsed().as_secs_f64() * 100.0;
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let requests = requests_made(metrics_port) - requests_before;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu_percent = cpu / elapsed * 100.0;
     #[expect(clippy::cast_precision_loss, reason = "kibibytes of one process")]
     let peak_rss_mib = peak_rss_kib(pid) as f64 / 1024.0;
     let stages = profile.then(|| profiled_stages(pid, window, &dir.join(format!("{pid}.perf"))));
     Figures {
         subject,
         cpu_percent,
+        requests_per_second: requests / elapsed,
+        cpu_per_request: Duration::from_secs_f64(cpu / requests.max(1.0)),
         peak_rss_mib,
         stages,
     }

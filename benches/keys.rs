@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use machine::machine_line;
 use portable_pty::{CommandBuilder, MasterPty, SlavePty};
 use rand::Rng;
-use sandbox_process::{SandboxProcess, server_environment};
+use sandbox_process::{SandboxProcess, lktop_binary, server_environment};
 
 const ROWS: u16 = 48;
 const COLS: u16 = 160;
@@ -76,13 +76,10 @@ fn main() {
         .filter(|arg| !arg.starts_with('-') && arg.parse::<usize>().is_err())
         .collect();
     let wanted = |part: &str| only.is_empty() || only.iter().any(|arg| arg == part);
-    let binary =
-        std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned());
+    let binary = lktop_binary();
     println!("{}", machine_line());
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let scenario = dir.path().join("rooms.yaml");
-    std::fs::write(&scenario, SCENARIO).expect("the scenario is written");
-    let sandbox = SandboxProcess::start(&binary, &scenario, START_DEADLINE);
+    let sandbox = SandboxProcess::with_scenario(&binary, dir.path(), SCENARIO, START_DEADLINE);
 
     let mut term = Term::open();
     let mut dashboard = term.spawn(dashboard_command(&binary, dir.path(), &sandbox.url));

@@ -19,8 +19,13 @@
 //! (or `restart`, `hang`) runs one. Medians of 5 runs (10 for startup); everything talks to
 //! loopback only and every wait has a deadline.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 #[path = "support/machine.rs"]
 mod machine;
+#[path = "support/sandbox_process.rs"]
+mod sandbox_process;
 #[path = "../tests/support/terminal.rs"]
 mod terminal;
 
@@ -38,6 +43,7 @@ use lktop::config::{ConfigDuration, PoolConfig};
 use lktop::pool::{CallError, Pool, PoolEvent, PoolOptions};
 use lktop::reconnect::{Backoff, ConnectionId, ConnectionState, StateChange};
 use machine::machine_line;
+use sandbox_process::lktop_binary;
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -535,10 +541,6 @@ async fn hang_run(timeout: Duration, seed: u64) -> (Option<Duration>, Option<Dur
 struct Milestones {
     first_frame: Option<Instant>,
     first_data: Option<Instant>,
-}
-
-fn lktop_binary() -> String {
-    std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned())
 }
 
 fn startup_table() {

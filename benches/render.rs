@@ -9,6 +9,9 @@
 //! `cargo bench --bench render` prints the median over 200 frames (after 20 warm-up frames)
 //! and the ratio.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 #[path = "../tests/support/dashboard_fixture.rs"]
 #[allow(
     dead_code,

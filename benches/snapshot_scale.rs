@@ -6,6 +6,9 @@
 //! called in-process without HTTP) and what lktop and HTTP on loopback add per request on top of
 //! it (pool size 1, so requests run one after another).
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::time::{Duration, Instant};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};

@@ -30,6 +30,9 @@
 //! `cargo bench --bench throughput` runs 5 s windows after 1 s warm-ups, median of 3 (about 5
 //! minutes); `-- --seconds 2 --warmup 1 --runs 1` is a quick look.
 
+#[path = "support/allocator.rs"]
+mod allocator;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -54,6 +54,38 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .expect("VmHWM in /proc/PID/status")
 }
 
+/// A free loopback port for an lktop's Prometheus endpoint (`metrics.listen`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// The requests lktop has made so far (`lktop_requests_total`, every server and outcome), read
+/// from its Prometheus endpoint on `port`.
+pub fn requests_made(port: u16) -> f64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for one request");
+    let body = runtime
+        .block_on(async {
+            lktop::api::build_http_client()
+                .expect("an HTTP client")
+                .get(format!("http://127.0.0.1:{port}/metrics"))
+                .send()
+                .await?
+                .text()
+                .await
+        })
+        .expect("lktop serves its metrics");
+    body.lines()
+        .filter(|line| line.starts_with("lktop_requests_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// `lktop watch --summary`, its lines read as they come.
 pub struct WatchProcess {
     child: Child,
@@ -61,7 +93,7 @@ pub struct WatchProcess {
 }
 
 impl WatchProcess {
-    pub fn start(binary: &str, home: &Path, url: &str) -> Self {
+    pub fn start(binary: &str, home: &Path, url: &str, metrics_port: u16) -> Self {
         let mut child = Command::new(binary)
             .args(["watch", "--summary", "--every", "2s"])
             .current_dir(home)
@@ -70,6 +102,7 @@ impl WatchProcess {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("LKTOP_LOG_FILE", home.join("lktop.log"))
             .envs(server_environment(url))
+            .env("LKTOP_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -110,12 +143,13 @@ pub struct DashboardTerm {
 }
 
 impl DashboardTerm {
-    pub fn open(binary: &str, home: &Path, url: &str) -> Self {
+    pub fn open(binary: &str, home: &Path, url: &str, metrics_port: u16) -> Self {
         let pair = terminal::open(ROWS, COLS);
         let mut command = terminal::command(binary, home);
         for (name, value) in server_environment(url) {
             command.env(name, value);
         }
+        command.env("LKTOP_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"));
         let child = pair
             .slave
             .spawn_command(command)

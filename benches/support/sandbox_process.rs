@@ -51,6 +51,11 @@ pub fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
     receiver
 }
 
+/// The lktop binary a bench runs: `LKTOP_BIN`, else the release build cargo made for it.
+pub fn lktop_binary() -> String {
+    std::env::var("LKTOP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lktop").to_owned())
+}
+
 /// `lktop sandbox` running a scenario in a process of its own.
 pub struct SandboxProcess {
     child: Child,
@@ -58,6 +63,13 @@ pub struct SandboxProcess {
 }
 
 impl SandboxProcess {
+    /// Writes `scenario` (YAML) into `dir` and starts a sandbox that runs it.
+    pub fn with_scenario(binary: &str, dir: &Path, scenario: &str, within: Duration) -> Self {
+        let path = dir.join("scenario.yaml");
+        std::fs::write(&path, scenario).expect("the scenario is written");
+        Self::start(binary, &path, within)
+    }
+
     pub fn start(binary: &str, scenario: &Path, within: Duration) -> Self {
         let mut child = Command::new(binary)
             .args([
