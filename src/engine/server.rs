@@ -47,8 +47,6 @@ impl ServerWorker {
     /// grade must still go out as they happen.
     pub(crate) async fn run(self) {
         let state = Mutex::new(StateTracker::default());
-        let mut settings = self.settings.clone();
-        let mut pool_events = self.pool_events;
         let worker = WorkerRef {
             api: &self.api,
             bus: &self.bus,
@@ -59,7 +57,11 @@ impl ServerWorker {
         tokio::select! {
             () = self.shutdown.cancelled() => {}
             () = worker.poll_loop(self.settings.clone(), self.polling_paused.clone()) => {}
-            () = worker.watch_loop(&mut settings, &mut pool_events, &self.polling_paused) => {}
+            () = worker.watch_loop(
+                self.settings.clone(),
+                self.pool_events,
+                self.polling_paused.clone(),
+            ) => {}
         }
     }
 }
@@ -112,9 +114,9 @@ impl WorkerRef<'_> {
     /// `monitoring_interval`.
     async fn watch_loop(
         self,
-        settings: &mut watch::Receiver<Arc<Config>>,
-        pool_events: &mut mpsc::Receiver<PoolEvent>,
-        polling_paused: &watch::Receiver<bool>,
+        mut settings: watch::Receiver<Arc<Config>>,
+        mut pool_events: mpsc::Receiver<PoolEvent>,
+        polling_paused: watch::Receiver<bool>,
     ) {
         let mut grade_every = settings
             .borrow()
