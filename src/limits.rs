@@ -300,7 +300,7 @@ mod tests {
                     };
                     (
                         (*name).to_owned(),
-                        RoomSummary::new(&room, Some(participants)),
+                        std::sync::Arc::new(RoomSummary::new(&room, Some(participants))),
                     )
                 })
                 .collect(),

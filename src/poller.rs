@@ -98,7 +98,17 @@ impl RoomsPoller {
         let mut failed_rooms = Vec::new();
         for (summary, failed) in results {
             failed_rooms.extend(failed);
-            summaries.insert(summary.name.clone(), summary);
+            // A room as it was keeps the allocation every consumer already holds.
+            let kept = self
+                .last
+                .as_ref()
+                .and_then(|last| last.rooms.get(&summary.name))
+                .filter(|before| ***before == summary)
+                .map(Arc::clone);
+            summaries.insert(
+                summary.name.clone(),
+                kept.unwrap_or_else(|| Arc::new(summary)),
+            );
         }
         failed_rooms.sort_by(|a, b| a.room.cmp(&b.room));
 

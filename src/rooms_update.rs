@@ -1,12 +1,15 @@
 //! A poll's rooms as a change to apply rather than a whole snapshot: the rooms whose summary
 //! changed (each with all its participants and tracks) and the rooms gone.
 //!
-//! At 10,000 rooms a whole snapshot is megabytes; sent at every poll it made every consumer
+//! Rooms are shared (`Arc`), so an update and the snapshots it turns into each other hold the
+//! same room, not copies of it. At 10,000 rooms a whole snapshot is megabytes; sent at every poll it made every consumer
 //! (the dashboard, `lktop watch`, the recorder) pay for all of it, though ~1 % of the rooms
 //! change. An update carries only what changed, so their work follows the changes. A consumer
 //! holds a [`Snapshot`] and [`Snapshot::apply`]s each update; a `full` update replaces what it
 //! holds: the first poll of a server, and the first poll after the event stream dropped events
 //! (a consumer that missed an update would otherwise hold a wrong state for good).
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +26,7 @@ pub struct RoomsUpdate {
     pub full: bool,
     /// Rooms new or changed since the previous poll, whole; in name order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub upserted: Vec<RoomSummary>,
+    pub upserted: Vec<Arc<RoomSummary>>,
     /// Names of the rooms gone since the previous poll, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
@@ -49,8 +52,12 @@ impl RoomsUpdate {
         let upserted = new
             .rooms
             .iter()
-            .filter(|(name, room)| old.rooms.get(*name) != Some(room))
-            .map(|(_, room)| room.clone())
+            .filter(|(name, room)| {
+                old.rooms
+                    .get(*name)
+                    .is_none_or(|before| !Arc::ptr_eq(before, room) && before != *room)
+            })
+            .map(|(_, room)| Arc::clone(room))
             .collect();
         let removed = old
             .rooms
@@ -125,7 +132,10 @@ mod tests {
         Snapshot {
             server: "local".into(),
             taken_at_ms: at_ms,
-            rooms: rooms.iter().map(|r| (r.name.clone(), r.clone())).collect(),
+            rooms: rooms
+                .iter()
+                .map(|r| (r.name.clone(), Arc::new(r.clone())))
+                .collect(),
         }
     }
 

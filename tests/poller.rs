@@ -1,8 +1,10 @@
-//! The rooms poller against the sandbox: snapshots, counts and the changes between polls.
+//! The rooms poller against the sandbox: snapshots, counts, the changes between polls and the
+//! updates that carry them.
 
 #[path = "support/configs.rs"]
 mod configs;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use configs::{room_api, sandbox};
@@ -87,6 +89,23 @@ async fn snapshots_count_tracks_and_report_changes() {
                 identity: "cat".into()
             }));
 
+            assert!(
+                first.update.full,
+                "the first poll's update holds every room"
+            );
+            let upserted: Vec<&str> = second
+                .update
+                .upserted
+                .iter()
+                .map(|room| room.name.as_str())
+                .collect();
+            assert_eq!(
+                upserted,
+                ["alpha", "beta", "gamma"],
+                "the rooms that changed"
+            );
+            assert!(!second.update.full && second.update.removed.is_empty());
+
             api.delete_room("gamma").await.unwrap();
             let third = poller.poll(&api, 3).await.unwrap();
             assert_eq!(
@@ -95,6 +114,14 @@ async fn snapshots_count_tracks_and_report_changes() {
                     room: "gamma".into()
                 }]
             );
+            assert!(third.update.upserted.is_empty(), "{:?}", third.update);
+            assert_eq!(third.update.removed, ["gamma"]);
+            for name in ["alpha", "beta"] {
+                assert!(
+                    Arc::ptr_eq(&second.snapshot.rooms[name], &third.snapshot.rooms[name]),
+                    "{name} did not change, so both snapshots hold the same room"
+                );
+            }
 
             sandbox.listener_down().await;
             assert!(

@@ -3,6 +3,7 @@
 //! clock: state in, state and effects out.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -117,9 +118,9 @@ fn room(name: &str, participants: u32) -> RoomSummary {
 }
 
 fn snapshot(server: &str, rooms: &[(&str, u32)]) -> Action {
-    let rooms: BTreeMap<String, RoomSummary> = rooms
+    let rooms: BTreeMap<String, Arc<RoomSummary>> = rooms
         .iter()
-        .map(|(name, participants)| ((*name).to_owned(), room(name, *participants)))
+        .map(|(name, participants)| ((*name).to_owned(), Arc::new(room(name, *participants))))
         .collect();
     event(EventKind::Rooms {
         update: RoomsUpdate::full(&Snapshot {

@@ -439,6 +439,7 @@ impl App {
             .as_ref()?
             .rooms
             .get(&detail.room)
+            .map(|room| &**room)
     }
 
     /// The room under the cursor of the rooms table.

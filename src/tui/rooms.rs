@@ -278,6 +278,7 @@ impl RoomsView {
         let mut rooms: Vec<&RoomSummary> = snapshot
             .rooms
             .values()
+            .map(|room| &**room)
             .filter(|room| self.shows(room, server))
             .collect();
         rooms.sort_by(|a, b| self.compare(a, b, server, limits));
@@ -303,7 +304,7 @@ impl RoomsView {
         order.retain(|name| !touched.contains(name.as_str()));
         let mut arrived: Vec<&RoomSummary> = touched
             .iter()
-            .filter_map(|name| snapshot.rooms.get(*name))
+            .filter_map(|name| snapshot.rooms.get(*name).map(|room| &**room))
             .filter(|room| self.shows(room, server))
             .collect();
         if arrived.is_empty() {
@@ -499,7 +500,11 @@ mod tests {
                 let name = format!("room-{index:03}");
                 snapshot.rooms.insert(
                     name.clone(),
-                    room(&name, rng.random_range(0..8), rng.random_range(0..8)),
+                    std::sync::Arc::new(room(
+                        &name,
+                        rng.random_range(0..8),
+                        rng.random_range(0..8),
+                    )),
                 );
             }
             server.snapshot = Some(std::sync::Arc::new(snapshot));
@@ -513,7 +518,8 @@ mod tests {
                         held.rooms.remove(&name);
                     } else {
                         let changed = room(&name, rng.random_range(0..8), rng.random_range(0..8));
-                        held.rooms.insert(name.clone(), changed);
+                        held.rooms
+                            .insert(name.clone(), std::sync::Arc::new(changed));
                     }
                     touched.push(name);
                 }

@@ -8,6 +8,7 @@
 //! render bench that include it (`#[path]`), never into lktop itself.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lktop::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
@@ -513,7 +514,7 @@ fn snapshot(rooms: usize) -> Snapshot {
             },
             participants,
         };
-        map.insert(name, summary);
+        map.insert(name, Arc::new(summary));
     }
     Snapshot {
         server: SERVERS[0].to_owned(),
