@@ -10,7 +10,7 @@ use std::time::Duration;
 use configs::{room_api, sandbox};
 use livekit_sandbox::admin::{JoinRequest, TrackRequest};
 use lktop::api::RoomApi;
-use lktop::poller::RoomsPoller;
+use lktop::poller::{Poll, RoomsPoller};
 use lktop::snapshot::{RoomChange, TrackKind};
 
 fn joiner(identity: &str, tracks: &[(&str, bool)]) -> JoinRequest {
@@ -26,6 +26,36 @@ fn joiner(identity: &str, tracks: &[(&str, bool)]) -> JoinRequest {
                 muted: *muted,
             })
             .collect(),
+    }
+}
+
+/// The polls of the test below as updates: every room first, then the three rooms that changed
+/// (ann's room gained dan, cat left beta, gamma opened), then only gamma's end; a room that did
+/// not change is the same allocation in both snapshots.
+fn updates_carry_only_what_changed(first: &Poll, second: &Poll, third: &Poll) {
+    assert!(
+        first.update.full,
+        "the first poll's update holds every room"
+    );
+    let upserted: Vec<&str> = second
+        .update
+        .upserted
+        .iter()
+        .map(|room| room.name.as_str())
+        .collect();
+    assert_eq!(
+        upserted,
+        ["alpha", "beta", "gamma"],
+        "the rooms that changed"
+    );
+    assert!(!second.update.full && second.update.removed.is_empty());
+    assert!(third.update.upserted.is_empty(), "{:?}", third.update);
+    assert_eq!(third.update.removed, ["gamma"]);
+    for name in ["alpha", "beta"] {
+        assert!(
+            Arc::ptr_eq(&second.snapshot.rooms[name], &third.snapshot.rooms[name]),
+            "{name} did not change, so both snapshots hold the same room"
+        );
     }
 }
 
@@ -114,14 +144,7 @@ async fn snapshots_count_tracks_and_report_changes() {
                     room: "gamma".into()
                 }]
             );
-            assert!(third.update.upserted.is_empty(), "{:?}", third.update);
-            assert_eq!(third.update.removed, ["gamma"]);
-            for name in ["alpha", "beta"] {
-                assert!(
-                    Arc::ptr_eq(&second.snapshot.rooms[name], &third.snapshot.rooms[name]),
-                    "{name} did not change, so both snapshots hold the same room"
-                );
-            }
+            updates_carry_only_what_changed(&first, &second, &third);
 
             sandbox.listener_down().await;
             assert!(
