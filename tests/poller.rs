@@ -119,23 +119,6 @@ async fn snapshots_count_tracks_and_report_changes() {
                 identity: "cat".into()
             }));
 
-            assert!(
-                first.update.full,
-                "the first poll's update holds every room"
-            );
-            let upserted: Vec<&str> = second
-                .update
-                .upserted
-                .iter()
-                .map(|room| room.name.as_str())
-                .collect();
-            assert_eq!(
-                upserted,
-                ["alpha", "beta", "gamma"],
-                "the rooms that changed"
-            );
-            assert!(!second.update.full && second.update.removed.is_empty());
-
             api.delete_room("gamma").await.unwrap();
             let third = poller.poll(&api, 3).await.unwrap();
             assert_eq!(
