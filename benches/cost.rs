@@ -107,6 +107,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let sandbox = SandboxProcess::with_scenario(&binary, dir.path(), SCENARIO, START_DEADLINE);
 
+    let windows = Windows {
+        length: window,
+        profile,
+        dir: dir.path(),
+    };
     let mut results = Vec::new();
     if wanted("watch") {
         let metrics_port = free_port();
@@ -114,28 +119,14 @@ fn main() {
         watch.wait_for_line(START_DEADLINE, |line| {
             line.contains(&format!("{ROOMS} rooms"))
         });
-        thread::sleep(SETTLE);
-        results.push(measure(
-            "watch --summary",
-            (watch.pid(), metrics_port),
-            window,
-            profile,
-            dir.path(),
-        ));
+        results.push(windows.measure("watch --summary", watch.pid(), metrics_port));
         watch.stop();
     }
     if wanted("dashboard") {
         let metrics_port = free_port();
         let term = DashboardTerm::open(&binary, dir.path(), &sandbox.url, metrics_port);
         term.wait_for(START_DEADLINE, &format!("· {ROOMS} rooms ·"));
-        thread::sleep(SETTLE);
-        results.push(measure(
-            "dashboard",
-            (term.pid(), metrics_port),
-            window,
-            profile,
-            dir.path(),
-        ));
+        results.push(windows.measure("dashboard", term.pid(), metrics_port));
         term.quit();
     }
     sandbox.stop();
@@ -167,31 +158,38 @@ fn main() {
     }
 }
 
-/// A clean window for CPU and memory, then, if asked, a profiled one for the stages.
-fn measure(
-    subject: &'static str,
-    (pid, metrics_port): (u32, u16),
-    window: Duration,
+/// How a subject is measured once its first poll is done.
+struct Windows<'a> {
+    length: Duration,
     profile: bool,
-    dir: &Path,
-) -> Figures {
-    let (cpu_before, requests_before) = (cpu_seconds(pid), requests_made(metrics_port));
-    let started = Instant::now();
-    thread::sleep(window);
-    let cpu = cpu_seconds(pid) - cpu_before;
-    let requests = requests_made(metrics_port) - requests_before;
-    let elapsed = started.elapsed().as_secs_f64();
-    let cpu_percent = cpu / elapsed * 100.0;
-    #[expect(clippy::cast_precision_loss, reason = "kibibytes of one process")]
-    let peak_rss_mib = peak_rss_kib(pid) as f64 / 1024.0;
-    let stages = profile.then(|| profiled_stages(pid, window, &dir.join(format!("{pid}.perf"))));
-    Figures {
-        subject,
-        cpu_percent,
-        requests_per_second: requests / elapsed,
-        cpu_per_request: Duration::from_secs_f64(cpu / requests.max(1.0)),
-        peak_rss_mib,
-        stages,
+    /// Where profiles are written.
+    dir: &'a Path,
+}
+
+impl Windows<'_> {
+    /// After [`SETTLE`], a clean window for CPU, requests and memory, then, if asked, a
+    /// profiled one for the stages.
+    fn measure(&self, subject: &'static str, pid: u32, metrics_port: u16) -> Figures {
+        thread::sleep(SETTLE);
+        let (cpu_before, requests_before) = (cpu_seconds(pid), requests_made(metrics_port));
+        let started = Instant::now();
+        thread::sleep(self.length);
+        let cpu = cpu_seconds(pid) - cpu_before;
+        let requests = requests_made(metrics_port) - requests_before;
+        let elapsed = started.elapsed().as_secs_f64();
+        #[expect(clippy::cast_precision_loss, reason = "kibibytes of one process")]
+        let peak_rss_mib = peak_rss_kib(pid) as f64 / 1024.0;
+        let stages = self
+            .profile
+            .then(|| profiled_stages(pid, self.length, &self.dir.join(format!("{pid}.perf"))));
+        Figures {
+            subject,
+            cpu_percent: cpu / elapsed * 100.0,
+            requests_per_second: requests / elapsed,
+            cpu_per_request: Duration::from_secs_f64(cpu / requests.max(1.0)),
+            peak_rss_mib,
+            stages,
+        }
     }
 }
 
