@@ -14,9 +14,14 @@
 //! (ratatui, crossterm, lktop's render) and the rest (the runtime, the allocator, the kernel).
 //! The profile is taken apart from the clean window so perf's own cost stays out of the figures.
 //!
+//! Both subjects run under the default polling budget (`polling.max_requests_per_second` 50)
+//! and reading every room every poll (`0`); for each, the polling requests the sandbox received
+//! per second by its own count (`/sandbox/status`) say what watching costs the server.
+//!
 //! `cargo bench --bench cost` (builds `target/release/lktop`; `LKTOP_BIN` points at another
-//! binary) takes about six minutes; `-- --seconds 20` shortens each window (default 60);
-//! `-- watch` or `-- dashboard` runs one subject; `-- --no-profile` skips perf. Targets
+//! binary) takes about twelve minutes; `-- --seconds 20` shortens each window (default 60);
+//! `-- watch` or `-- dashboard` runs one subject, `-- budget` or `-- full` one way of
+//! polling; `-- --no-profile` skips perf. Targets
 //! (issue 17): dashboard under 5 % of a core and under 150 MiB, `watch --summary` under 3 %.
 //! Loopback only; every wait has a deadline.
 
@@ -72,12 +77,39 @@ dynamic_rooms:
       unmute_rate: 0.023
 ";
 
+/// How the subject polls: within the default budget, or every room every poll (before the
+/// budget, and `polling.max_requests_per_second: 0` now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Polling {
+    Budget,
+    Full,
+}
+
+impl Polling {
+    fn name(self) -> &'static str {
+        match self {
+            Polling::Budget => "budget 50/s",
+            Polling::Full => "every room",
+        }
+    }
+
+    fn settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Polling::Budget => &[],
+            Polling::Full => &[("LKTOP_POLLING__MAX_REQUESTS_PER_SECOND", "0")],
+        }
+    }
+}
+
 /// What was measured of one subject.
 struct Figures {
     subject: &'static str,
+    polling: Polling,
     cpu_percent: f64,
     /// lktop's requests to the server per second, and its CPU time per request.
     requests_per_second: f64,
+    /// Polling requests per second the server received, by its own count.
+    server_requests_per_second: f64,
     cpu_per_request: Duration,
     peak_rss_mib: f64,
     stages: Option<BTreeMap<Stage, usize>>,
@@ -96,11 +128,16 @@ fn main() {
         });
     let window = Duration::from_secs(seconds);
     let profile = !args.iter().any(|arg| arg == "--no-profile") && perf_available();
-    let parts: Vec<&String> = args
-        .iter()
-        .filter(|arg| matches!(arg.as_str(), "watch" | "dashboard"))
-        .collect();
-    let wanted = |part: &str| parts.is_empty() || parts.iter().any(|arg| *arg == part);
+    let named = |choices: &[&str]| -> Vec<String> {
+        args.iter()
+            .filter(|arg| choices.contains(&arg.as_str()))
+            .cloned()
+            .collect()
+    };
+    let parts = named(&["watch", "dashboard"]);
+    let modes = named(&["budget", "full"]);
+    let wanted = |part: &str| parts.is_empty() || parts.iter().any(|arg| arg == part);
+    let polled = |mode: &str| modes.is_empty() || modes.iter().any(|arg| arg == mode);
     let binary = lktop_binary();
 
     println!("{}", machine_line());
@@ -111,23 +148,41 @@ fn main() {
         length: window,
         profile,
         dir: dir.path(),
+        sandbox: &sandbox,
     };
     let mut results = Vec::new();
-    if wanted("watch") {
-        let metrics_port = free_port();
-        let mut watch = WatchProcess::start(&binary, dir.path(), &sandbox.url, metrics_port);
-        watch.wait_for_line(START_DEADLINE, |line| {
-            line.contains(&format!("{ROOMS} rooms"))
-        });
-        results.push(windows.measure("watch --summary", watch.pid(), metrics_port));
-        watch.stop();
-    }
-    if wanted("dashboard") {
-        let metrics_port = free_port();
-        let term = DashboardTerm::open(&binary, dir.path(), &sandbox.url, metrics_port);
-        term.wait_for(START_DEADLINE, &format!("· {ROOMS} rooms ·"));
-        results.push(windows.measure("dashboard", term.pid(), metrics_port));
-        term.quit();
+    for (polling, mode) in [(Polling::Budget, "budget"), (Polling::Full, "full")] {
+        if !polled(mode) {
+            continue;
+        }
+        if wanted("watch") {
+            let metrics_port = free_port();
+            let mut watch = WatchProcess::start(
+                &binary,
+                dir.path(),
+                &sandbox.url,
+                metrics_port,
+                polling.settings(),
+            );
+            watch.wait_for_line(START_DEADLINE, |line| {
+                line.contains(&format!("{ROOMS} rooms"))
+            });
+            results.push(windows.measure("watch --summary", polling, watch.pid(), metrics_port));
+            watch.stop();
+        }
+        if wanted("dashboard") {
+            let metrics_port = free_port();
+            let term = DashboardTerm::open(
+                &binary,
+                dir.path(),
+                &sandbox.url,
+                metrics_port,
+                polling.settings(),
+            );
+            term.wait_for(START_DEADLINE, &format!("· {ROOMS} rooms ·"));
+            results.push(windows.measure("dashboard", polling, term.pid(), metrics_port));
+            term.quit();
+        }
     }
     sandbox.stop();
 
@@ -139,15 +194,23 @@ fn main() {
         ROOMS * PARTICIPANTS_PER_ROOM
     );
     println!(
-        "{:<16} | {:>12} | {:>10} | {:>12} | {:>13} | stages (share of profiled CPU)",
-        "subject", "CPU (core %)", "requests/s", "CPU/request", "peak RSS"
+        "{:<16} | {:<11} | {:>12} | {:>10} | {:>13} | {:>12} | {:>13} | stages (share of profiled CPU)",
+        "subject",
+        "polling",
+        "CPU (core %)",
+        "requests/s",
+        "server recv/s",
+        "CPU/request",
+        "peak RSS"
     );
     for figures in &results {
         println!(
-            "{:<16} | {:>11.1}% | {:>10.0} | {:>9.1} µs | {:>9.0} MiB | {}",
+            "{:<16} | {:<11} | {:>11.1}% | {:>10.0} | {:>13.0} | {:>9.1} µs | {:>9.0} MiB | {}",
             figures.subject,
+            figures.polling.name(),
             figures.cpu_percent,
             figures.requests_per_second,
+            figures.server_requests_per_second,
             figures.cpu_per_request.as_secs_f64() * 1e6,
             figures.peak_rss_mib,
             figures.stages.as_ref().map_or_else(
@@ -164,18 +227,29 @@ struct Windows<'a> {
     profile: bool,
     /// Where profiles are written.
     dir: &'a Path,
+    /// The server watched, whose own request count says what watching costs it.
+    sandbox: &'a SandboxProcess,
 }
 
 impl Windows<'_> {
     /// After [`SETTLE`], a clean window for CPU, requests and memory, then, if asked, a
     /// profiled one for the stages.
-    fn measure(&self, subject: &'static str, pid: u32, metrics_port: u16) -> Figures {
+    fn measure(
+        &self,
+        subject: &'static str,
+        polling: Polling,
+        pid: u32,
+        metrics_port: u16,
+    ) -> Figures {
         thread::sleep(SETTLE);
         let (cpu_before, requests_before) = (cpu_seconds(pid), requests_made(metrics_port));
+        let received_before = self.sandbox.polling_requests_received();
         let started = Instant::now();
         thread::sleep(self.length);
         let cpu = cpu_seconds(pid) - cpu_before;
         let requests = requests_made(metrics_port) - requests_before;
+        #[expect(clippy::cast_precision_loss, reason = "request counts of one run")]
+        let received = (self.sandbox.polling_requests_received() - received_before) as f64;
         let elapsed = started.elapsed().as_secs_f64();
         #[expect(clippy::cast_precision_loss, reason = "kibibytes of one process")]
         let peak_rss_mib = peak_rss_kib(pid) as f64 / 1024.0;
@@ -184,8 +258,10 @@ impl Windows<'_> {
             .then(|| profiled_stages(pid, self.length, &self.dir.join(format!("{pid}.perf"))));
         Figures {
             subject,
+            polling,
             cpu_percent: cpu / elapsed * 100.0,
             requests_per_second: requests / elapsed,
+            server_requests_per_second: received / elapsed,
             cpu_per_request: Duration::from_secs_f64(cpu / requests.max(1.0)),
             peak_rss_mib,
             stages,

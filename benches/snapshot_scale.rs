@@ -18,10 +18,11 @@ use livekit_sandbox::rooms::TrackSpec;
 use livekit_sandbox::service::{self, Call};
 use livekit_sandbox::{Sandbox, SandboxOptions};
 use lktop::api::{LiveKitRoomApi, proto};
-use lktop::config::{Config, ConfigDuration, QualityConfig};
+use lktop::config::{Config, ConfigDuration, QualityConfig, RoomLimitsConfig};
 use lktop::engine::MeasuredRoomService;
 use lktop::poller::RoomsPoller;
 use lktop::pool::{Pool, PoolOptions};
+use lktop::read_plan::ReadPolicy;
 use prost::Message;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -181,10 +182,14 @@ async fn snapshot_time(sandbox: &Sandbox, secret: &SecretString, size: u32) -> D
         None,
     );
     let mut poller = RoomsPoller::new("bench", size as usize);
+    let limits = RoomLimitsConfig::default();
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let result = poller.poll(&api, 0).await.expect("the poll succeeds");
+        let result = poller
+            .poll(&api, 0, &ReadPolicy::every_room(&limits))
+            .await
+            .expect("the poll succeeds");
         times.push(started.elapsed());
         assert_eq!(result.snapshot.rooms.len(), ROOMS);
         assert!(

@@ -15,6 +15,7 @@ use crate::limits::{Enforcement, Violation};
 use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
 use crate::quality::{QualityReport, RequestTally};
+use crate::read_plan::BudgetCoverage;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::{RoomChange, Snapshot};
 
@@ -80,6 +81,14 @@ pub enum EventKind {
     Snapshot {
         snapshot: Arc<Snapshot>,
         stats: PollStats,
+    },
+    /// Whether the polling budget reads every room's participants within
+    /// `polling.max_staleness`. Sent when that changes (first only when it does not) and when
+    /// the rate that would suffice moved by a quarter or more.
+    PollBudget {
+        server: String,
+        #[serde(flatten)]
+        coverage: BudgetCoverage,
     },
     RoomChanges {
         server: String,
@@ -179,6 +188,9 @@ pub struct LiveSettings {
     /// Polling runs every this many milliseconds.
     #[serde(default)]
     pub poll_interval_ms: u64,
+    /// `polling.max_requests_per_second`: 0 reads every room every poll.
+    #[serde(default)]
+    pub poll_budget_per_second: u32,
     #[serde(default)]
     pub quality: QualityConfig,
     /// The dashboard's key bindings (`keys:`), as written.
@@ -194,6 +206,7 @@ impl LiveSettings {
             audio_default: config.audio_optimization,
             poll_interval_ms: u64::try_from(config.polling.interval.get().as_millis())
                 .unwrap_or(u64::MAX),
+            poll_budget_per_second: config.polling.max_requests_per_second,
             quality: config.quality_monitoring,
             keys: config.keys.clone(),
         }

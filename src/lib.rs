@@ -18,6 +18,7 @@ mod metrics;
 pub mod poller;
 pub mod pool;
 pub mod quality;
+pub mod read_plan;
 pub mod reconnect;
 pub mod record;
 pub mod rooms_update;

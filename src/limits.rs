@@ -161,7 +161,9 @@ pub enum Enforcement {
 
 /// What `enforce` mode does with a snapshot: remove the newest participants beyond the
 /// participant limit, then mute the newest live tracks beyond the track limits among those who
-/// stay. Nothing in `observe` mode, and nothing for rooms whose participants are unknown.
+/// stay. Nothing in `observe` mode, and nothing for rooms whose participants are unknown or
+/// were not read in the snapshot's own poll (the polling budget left them for later): lktop
+/// never removes or mutes on a list that may be old.
 #[must_use]
 pub(crate) fn plan(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Enforcement> {
     if config.enforcement != EnforcementMode::Enforce {
@@ -170,6 +172,7 @@ pub(crate) fn plan(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Enforc
     snapshot
         .rooms
         .values()
+        .filter(|room| snapshot.read_in_this_poll(&room.name))
         .flat_map(|room| plan_room(room, limit_for(config, &room.name)))
         .collect()
 }
@@ -286,6 +289,24 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn nothing_is_enforced_on_a_list_an_earlier_poll_read() {
+        let config = RoomLimitsConfig {
+            max_participants_per_room: 1,
+            enforcement: EnforcementMode::Enforce,
+            ..RoomLimitsConfig::default()
+        };
+        let mut snapshot = snapshot_of(&[("crowded", people(3, 0, 0))]);
+        assert_eq!(plan(&snapshot, &config).len(), 2, "read in this poll");
+        snapshot.taken_at_ms = 2_000;
+        assert_eq!(plan(&snapshot, &config), [], "read a poll ago");
+        assert_eq!(
+            evaluate(&snapshot, &config).len(),
+            1,
+            "still shown as a violation"
+        );
+    }
+
     fn snapshot_of(rooms: &[(&str, Vec<proto::ParticipantInfo>)]) -> Snapshot {
         Snapshot {
             server: "s".into(),
@@ -303,6 +324,10 @@ mod tests {
                         std::sync::Arc::new(RoomSummary::new(&room, Some(participants))),
                     )
                 })
+                .collect(),
+            participants_read_at_ms: rooms
+                .iter()
+                .map(|(name, _)| ((*name).to_owned(), 0))
                 .collect(),
         }
     }

@@ -76,6 +76,7 @@ pub struct Metrics {
     rooms: Family<ServerLabel, Gauge>,
     participants: Family<ServerLabel, Gauge>,
     tracks: Family<TrackLabel, Gauge>,
+    participants_read_age: Family<ServerLabel, Gauge<f64, AtomicU64>>,
     violations: Family<KindLabel, Counter>,
     active_violations: Family<KindLabel, Gauge>,
     enforcement_actions: Family<KindLabel, Counter>,
@@ -112,6 +113,7 @@ impl Metrics {
             rooms: Family::default(),
             participants: Family::default(),
             tracks: Family::default(),
+            participants_read_age: Family::default(),
             violations: Family::default(),
             active_violations: Family::default(),
             enforcement_actions: Family::default(),
@@ -183,6 +185,11 @@ impl Metrics {
             "tracks",
             "Published tracks by kind and mute state",
             self.tracks.clone(),
+        );
+        registry.register(
+            "participants_read_age_seconds",
+            "Age of the oldest participant list held (the polling budget reads rooms in turn)",
+            self.participants_read_age.clone(),
         );
         registry.register(
             "limit_violations",
@@ -302,6 +309,18 @@ impl Metrics {
                 })
                 .set(i64::from(value));
         }
+        // A room never read counts as read now: it has just appeared.
+        let oldest = snapshot
+            .oldest_read_at(snapshot.taken_at_ms)
+            .unwrap_or(snapshot.taken_at_ms);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "milliseconds within a year are exact in an f64"
+        )]
+        let age = (snapshot.taken_at_ms - oldest).max(0) as f64 / 1000.0;
+        self.participants_read_age
+            .get_or_create(&Self::server(server))
+            .set(age);
     }
 
     /// The violations of the latest snapshot: counted, and the current number per kind.

@@ -9,6 +9,7 @@
 //! holds: the first poll of a server, and the first poll after the event stream dropped events
 //! (a consumer that missed an update would otherwise hold a wrong state for good).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,29 @@ pub struct RoomsUpdate {
     /// Names of the rooms gone since the previous poll, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// Whose participants this poll read. Left out when it read every room (all of them
+    /// before the polling budget, so a recording from then reads the same).
+    #[serde(default, skip_serializing_if = "ParticipantsRead::is_every")]
+    pub participants_read: ParticipantsRead,
+}
+
+/// Which rooms' participants a poll read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantsRead {
+    /// Every room in the snapshot, at `taken_at_ms`.
+    #[default]
+    Every,
+    /// These rooms, each at its time (this poll's, or earlier ones' in a full update); the
+    /// others keep what the consumer holds.
+    Rooms(BTreeMap<String, i64>),
+}
+
+impl ParticipantsRead {
+    #[must_use]
+    pub fn is_every(&self) -> bool {
+        matches!(self, Self::Every)
+    }
 }
 
 impl RoomsUpdate {
@@ -42,13 +66,42 @@ impl RoomsUpdate {
             full: true,
             upserted: snapshot.rooms.values().cloned().collect(),
             removed: Vec::new(),
+            participants_read: Self::reads_of(snapshot),
+        }
+    }
+
+    /// Every read `snapshot` holds, as compact as it can be said.
+    fn reads_of(snapshot: &Snapshot) -> ParticipantsRead {
+        let reads = &snapshot.participants_read_at_ms;
+        if reads.len() == snapshot.rooms.len()
+            && reads.values().all(|at| *at == snapshot.taken_at_ms)
+        {
+            ParticipantsRead::Every
+        } else {
+            ParticipantsRead::Rooms(reads.clone())
         }
     }
 
     /// What turns `old` into `new`: the rooms added or changed in any way (counts, metadata,
-    /// a participant, a track), and the rooms gone.
+    /// a participant, a track), the rooms gone, and the rooms read (every room whose read time
+    /// moved).
     #[must_use]
     pub fn between(old: &Snapshot, new: &Snapshot) -> Self {
+        let read = new
+            .participants_read_at_ms
+            .iter()
+            .filter(|(room, at)| old.participants_read_at_ms.get(*room) != Some(*at))
+            .map(|(room, at)| (room.clone(), *at));
+        let participants_read = if new.participants_read_at_ms.len() == new.rooms.len()
+            && new
+                .participants_read_at_ms
+                .values()
+                .all(|at| *at == new.taken_at_ms)
+        {
+            ParticipantsRead::Every
+        } else {
+            ParticipantsRead::Rooms(read.collect())
+        };
         let upserted = new
             .rooms
             .iter()
@@ -71,6 +124,7 @@ impl RoomsUpdate {
             full: false,
             upserted,
             removed,
+            participants_read,
         }
     }
 
@@ -92,11 +146,32 @@ impl Snapshot {
         }
         self.server = update.server;
         self.taken_at_ms = update.taken_at_ms;
+        if update.full {
+            self.participants_read_at_ms.clear();
+        }
         for name in &update.removed {
             self.rooms.remove(name);
+            self.participants_read_at_ms.remove(name);
         }
         for room in update.upserted {
+            if room.participants.is_none() {
+                self.participants_read_at_ms.remove(&room.name);
+            }
             self.rooms.insert(room.name.clone(), room);
+        }
+        match update.participants_read {
+            ParticipantsRead::Every => {
+                let at = self.taken_at_ms;
+                for room in self.rooms.values().filter(|r| r.participants.is_some()) {
+                    match self.participants_read_at_ms.get_mut(&room.name) {
+                        Some(read_at) => *read_at = at,
+                        None => {
+                            self.participants_read_at_ms.insert(room.name.clone(), at);
+                        }
+                    }
+                }
+            }
+            ParticipantsRead::Rooms(read) => self.participants_read_at_ms.extend(read),
         }
     }
 
@@ -136,6 +211,7 @@ mod tests {
                 .iter()
                 .map(|r| (r.name.clone(), Arc::new(r.clone())))
                 .collect(),
+            participants_read_at_ms: rooms.iter().map(|r| (r.name.clone(), at_ms)).collect(),
         }
     }
 

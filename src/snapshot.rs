@@ -174,6 +174,31 @@ impl RoomSummary {
     }
 }
 
+impl RoomSummary {
+    /// A room listed again whose participants were not read this time: the listing's own
+    /// fields, the participants and tracks last read. The counts are the listing's when they
+    /// moved since the previous listing (fresher than the list held), else the list's own.
+    #[must_use]
+    pub(crate) fn carried(room: &proto::Room, held: &Self, counts_moved: bool) -> Self {
+        let (num_participants, num_publishers) = if counts_moved {
+            (room.num_participants, room.num_publishers)
+        } else {
+            (held.num_participants, held.num_publishers)
+        };
+        Self {
+            name: room.name.clone(),
+            sid: room.sid.clone(),
+            created_at: room.creation_time,
+            max_participants: room.max_participants,
+            metadata: room.metadata.clone(),
+            num_participants,
+            num_publishers,
+            tracks: held.tracks,
+            participants: held.participants.clone(),
+        }
+    }
+}
+
 /// Every room of one server at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -183,9 +208,51 @@ pub struct Snapshot {
     /// Shared: a room that did not change is the same allocation in the poller's snapshot, in
     /// the updates and in every consumer's copy, so 100,000 participants are held once.
     pub rooms: BTreeMap<String, Arc<RoomSummary>>,
+    /// When each room's participants were last read (Unix ms of the poll that read them). A
+    /// room whose participants are unknown has no entry. Apart from the rooms so that reading
+    /// a room again, which changes nothing in it, does not make it a changed room.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub participants_read_at_ms: BTreeMap<String, i64>,
 }
 
 impl Snapshot {
+    /// When the participants of `room` were last read; `None` when they never were (or the
+    /// room is not in this snapshot).
+    #[must_use]
+    pub fn participants_read_at(&self, room: &str) -> Option<i64> {
+        self.participants_read_at_ms.get(room).copied()
+    }
+
+    /// Whether this snapshot's poll read the participants of `room` itself: only such rooms
+    /// are current enough to act on.
+    #[must_use]
+    pub fn read_in_this_poll(&self, room: &str) -> bool {
+        self.participants_read_at(room) == Some(self.taken_at_ms)
+    }
+
+    /// The oldest participant list among the rooms, as a time (Unix ms); a room whose
+    /// participants were never read counts as read at `never_read_ms`.
+    #[must_use]
+    pub fn oldest_read_at(&self, never_read_ms: i64) -> Option<i64> {
+        self.rooms
+            .keys()
+            .map(|room| self.participants_read_at(room).unwrap_or(never_read_ms))
+            .min()
+    }
+
+    /// A snapshot from before reads were recorded (a recording's `snapshot` event): every poll
+    /// then read every room whose participants it has.
+    #[must_use]
+    pub fn with_every_room_read(mut self) -> Self {
+        self.participants_read_at_ms = self
+            .rooms
+            .values()
+            .filter(|room| room.participants.is_some())
+            .map(|room| (room.name.clone(), self.taken_at_ms))
+            .collect();
+        self
+    }
+
     #[must_use]
     pub fn participant_count(&self) -> u64 {
         self.rooms
@@ -396,6 +463,7 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.name.clone(), Arc::new(r)))
                 .collect(),
+            participants_read_at_ms: BTreeMap::new(),
         }
     }
 

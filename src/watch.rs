@@ -3,6 +3,7 @@
 //! a recording (see [`crate::record`]).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -196,7 +197,7 @@ impl ServerSummary {
             return "-".to_owned();
         };
         let tracks = snapshot.track_counts();
-        format!(
+        let mut text = format!(
             "{} rooms, {} participants, audio {} ({} muted), video {} ({} muted)",
             snapshot.rooms.len(),
             snapshot.participant_count(),
@@ -204,7 +205,20 @@ impl ServerSummary {
             tracks.audio_muted,
             tracks.video,
             tracks.video_muted
-        )
+        );
+        // Under the polling budget some lists are older than the poll: say how old.
+        if let Some(oldest) = snapshot.oldest_read_at(snapshot.taken_at_ms)
+            && oldest < snapshot.taken_at_ms
+        {
+            let age =
+                Duration::from_millis(u64::try_from(snapshot.taken_at_ms - oldest).unwrap_or(0));
+            let _ = write!(
+                text,
+                ", oldest participant list {}",
+                humantime::format_duration(Duration::from_secs(age.as_secs()))
+            );
+        }
+        text
     }
 }
 
@@ -267,7 +281,7 @@ impl Summary {
             }
             EventKind::Snapshot { snapshot, .. } => {
                 let entry = self.servers.entry(snapshot.server.clone()).or_default();
-                entry.rooms = Some(Snapshot::clone(snapshot));
+                entry.rooms = Some(Snapshot::clone(snapshot).with_every_room_read());
             }
             EventKind::Violations { server, violations } => {
                 self.servers.entry(server.clone()).or_default().violations = violations.len();

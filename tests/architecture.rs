@@ -46,6 +46,7 @@ const LAYERS: &[&[&str]] = &[
         "quality",
         "limits",
         "audio",
+        "read_plan",
         "poller",
         "pool",
         "metrics",

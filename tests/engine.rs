@@ -1400,3 +1400,87 @@ async fn limits_set_in_the_dashboard_survive_a_reload_until_the_file_changes_its
     })
     .await;
 }
+
+/// Polling requests the sandbox received so far, by its own count.
+fn polling_requests(sandbox: &Sandbox) -> u64 {
+    sandbox.requests_received("ListRooms") + sandbox.requests_received("ListParticipants")
+}
+
+/// 40 rooms under a budget of 16 requests per second, polled every 250 ms (three rooms read
+/// per poll): the server receives no more than the budget, by its own count; the budget that
+/// cannot read every room within `max_staleness` (1 s) says so once with the rate that would
+/// (44 per second); the lists not read carry their age to the dashboard.
+#[tokio::test]
+async fn the_polling_budget_bounds_what_the_server_receives_and_says_when_it_falls_short() {
+    bounded(Duration::from_secs(60), async {
+        let sandbox = sandbox().await;
+        for index in 0..40 {
+            sandbox
+                .join(
+                    &format!("room-{index:02}"),
+                    &person(&format!("user-{index}"), &["audio"]),
+                )
+                .unwrap();
+        }
+        let config = TestConfig::new()
+            .server(SERVER, &sandbox.url())
+            .polling_interval(ms(250))
+            .polling_budget(16, Duration::from_secs(1))
+            .health_check_interval(Duration::from_secs(60))
+            .build();
+        let (engine, mut events) = start(config).await;
+        let (needed, enough) = events
+            .wait_for(WAIT, "the budget's shortfall", |kind| match kind {
+                EventKind::PollBudget { coverage, .. } => {
+                    assert_eq!((coverage.rooms, coverage.reads_per_interval), (40, 3));
+                    Some((coverage.needed_per_second, coverage.enough))
+                }
+                _ => None,
+            })
+            .await;
+        assert_eq!((needed, enough), (44, false));
+
+        let before = polling_requests(&sandbox);
+        let window = Duration::from_secs(3);
+        let seen = events.during(window).await;
+        let sent = polling_requests(&sandbox) - before;
+        // The budget over the window, plus one poll that may straddle its edge.
+        assert!(
+            sent <= 16 * 3 + 4,
+            "{sent} polling requests reached the server in 3 s at a budget of 16/s"
+        );
+        assert!(sent >= 16, "polling went on: {sent} requests");
+        assert!(
+            !seen
+                .iter()
+                .any(|event| matches!(event.kind, EventKind::PollBudget { .. })),
+            "the shortfall is said once"
+        );
+        let polls: Vec<&lktop::poller::PollStats> = seen
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::Rooms { stats, .. } => Some(stats),
+                _ => None,
+            })
+            .collect();
+        assert!(polls.iter().all(|stats| stats.participant_calls <= 3));
+
+        let server = &events.app.live.servers[0];
+        let snapshot = server.snapshot.as_ref().expect("rooms were read");
+        let older = snapshot
+            .rooms
+            .keys()
+            .filter(|room| {
+                snapshot
+                    .participants_read_at(room)
+                    .is_some_and(|at| at < snapshot.taken_at_ms)
+            })
+            .count();
+        assert!(
+            older >= 30,
+            "the dashboard knows which lists are older than the poll: {older} of 40"
+        );
+        stop(engine, sandbox).await;
+    })
+    .await;
+}

@@ -47,11 +47,13 @@ fn as_updates(events: &[EngineEvent]) -> Vec<EngineEvent> {
             let EventKind::Snapshot { snapshot, stats } = &event.kind else {
                 return event.clone();
             };
+            // Today's engine records which rooms each poll read: every one, then.
+            let snapshot = Snapshot::clone(snapshot).with_every_room_read();
             let update = match previous.get(&snapshot.server) {
-                Some(before) => RoomsUpdate::between(before, snapshot),
-                None => RoomsUpdate::full(snapshot),
+                Some(before) => RoomsUpdate::between(before, &snapshot),
+                None => RoomsUpdate::full(&snapshot),
             };
-            previous.insert(snapshot.server.clone(), Snapshot::clone(snapshot));
+            previous.insert(snapshot.server.clone(), snapshot);
             EngineEvent {
                 at_ms: event.at_ms,
                 kind: EventKind::Rooms {

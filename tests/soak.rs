@@ -339,6 +339,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::PoolStatus { .. } => "pool_status",
         EventKind::Quality { .. } => "quality",
         EventKind::Rooms { .. } => "rooms",
+        EventKind::PollBudget { .. } => "poll_budget",
         EventKind::Snapshot { .. } => "snapshot",
         EventKind::RoomChanges { .. } => "room_changes",
         EventKind::PollFailed { .. } => "poll_failed",

@@ -602,6 +602,7 @@ fn incident(app: &mut App) {
             settings: lktop::events::LiveSettings {
                 limits: dashboard_fixture::limits(),
                 poll_interval_ms: 5000,
+                poll_budget_per_second: 50,
                 ..lktop::events::LiveSettings::default()
             },
             changes: vec![

@@ -123,14 +123,19 @@ fn snapshot(server: &str, rooms: &[(&str, u32)]) -> Action {
         .map(|(name, participants)| ((*name).to_owned(), Arc::new(room(name, *participants))))
         .collect();
     event(EventKind::Rooms {
-        update: RoomsUpdate::full(&Snapshot {
-            server: server.into(),
-            taken_at_ms: NOW,
-            rooms,
-        }),
+        update: RoomsUpdate::full(
+            &Snapshot {
+                server: server.into(),
+                taken_at_ms: NOW,
+                rooms,
+                participants_read_at_ms: BTreeMap::new(),
+            }
+            .with_every_room_read(),
+        ),
         stats: PollStats {
             rooms: 0,
             participant_calls: 0,
+            unread_rooms: 0,
             failed_rooms: Vec::new(),
             took: Duration::from_millis(5),
         },
@@ -143,6 +148,7 @@ fn started(servers: &[&str]) -> Action {
         sandbox: None,
         settings: lktop::events::LiveSettings {
             poll_interval_ms: 2000,
+            poll_budget_per_second: 50,
             ..lktop::events::LiveSettings::default()
         },
     })
@@ -1206,6 +1212,7 @@ fn reload_keys(app: &mut App, keys: &[(&str, &str)]) {
             limits: app.live.limits.clone(),
             audio_default: app.live.audio_default,
             poll_interval_ms: app.poll_interval_ms,
+            poll_budget_per_second: 50,
             quality: lktop::config::QualityConfig::default(),
             keys: keys
                 .iter()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use portable_pty::MasterPty;
 
-use crate::sandbox_process::{STOP_DEADLINE, lines_of, server_environment, terminate};
+use crate::sandbox_process::{STOP_DEADLINE, get_text, lines_of, server_environment, terminate};
 use crate::terminal;
 
 pub const ROWS: u16 = 48;
@@ -65,22 +65,8 @@ pub fn free_port() -> u16 {
 /// The requests lktop has made so far (`lktop_requests_total`, every server and outcome), read
 /// from its Prometheus endpoint on `port`.
 pub fn requests_made(port: u16) -> f64 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime for one request");
-    let body = runtime
-        .block_on(async {
-            lktop::api::build_http_client()
-                .expect("an HTTP client")
-                .get(format!("http://127.0.0.1:{port}/metrics"))
-                .send()
-                .await?
-                .text()
-                .await
-        })
-        .expect("lktop serves its metrics");
-    body.lines()
+    get_text(&format!("http://127.0.0.1:{port}/metrics"))
+        .lines()
         .filter(|line| line.starts_with("lktop_requests_total{"))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
@@ -93,7 +79,14 @@ pub struct WatchProcess {
 }
 
 impl WatchProcess {
-    pub fn start(binary: &str, home: &Path, url: &str, metrics_port: u16) -> Self {
+    /// `settings` are more `LKTOP_…` variables (a polling budget).
+    pub fn start(
+        binary: &str,
+        home: &Path,
+        url: &str,
+        metrics_port: u16,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(binary)
             .args(["watch", "--summary", "--every", "2s"])
             .current_dir(home)
@@ -103,6 +96,7 @@ impl WatchProcess {
             .env("LKTOP_LOG_FILE", home.join("lktop.log"))
             .envs(server_environment(url))
             .env("LKTOP_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"))
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -143,10 +137,20 @@ pub struct DashboardTerm {
 }
 
 impl DashboardTerm {
-    pub fn open(binary: &str, home: &Path, url: &str, metrics_port: u16) -> Self {
+    /// `settings` are more `LKTOP_…` variables (a polling budget).
+    pub fn open(
+        binary: &str,
+        home: &Path,
+        url: &str,
+        metrics_port: u16,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let pair = terminal::open(ROWS, COLS);
         let mut command = terminal::command(binary, home);
         for (name, value) in server_environment(url) {
+            command.env(name, value);
+        }
+        for (name, value) in settings {
             command.env(name, value);
         }
         command.env("LKTOP_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"));

@@ -106,6 +106,37 @@ impl SandboxProcess {
     pub fn stop(mut self) {
         terminate(&mut self.child);
     }
+
+    /// Polling requests (ListRooms and ListParticipants) the sandbox has received so far, by
+    /// its own count (`/sandbox/status`): what watching costs the server.
+    pub fn polling_requests_received(&self) -> u64 {
+        let status: serde_json::Value =
+            serde_json::from_str(&get_text(&format!("{}/sandbox/status", self.url)))
+                .expect("the sandbox's status is JSON");
+        ["ListRooms", "ListParticipants"]
+            .iter()
+            .filter_map(|method| status["requests"]["by_method"][method].as_u64())
+            .sum()
+    }
+}
+
+/// The body of a GET to `url` (loopback), on a runtime of its own.
+pub fn get_text(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for one request");
+    runtime
+        .block_on(async {
+            lktop::api::build_http_client()
+                .expect("an HTTP client")
+                .get(url)
+                .send()
+                .await?
+                .text()
+                .await
+        })
+        .unwrap_or_else(|err| panic!("GET {url}: {err}"))
 }
 
 impl Drop for SandboxProcess {

@@ -246,12 +246,39 @@ pub struct PollingConfig {
     /// How often rooms and their participants are read (one ListRooms, then ListParticipants
     /// per room through the pool).
     pub interval: ConfigDuration,
+    /// Requests polling may send one server per second, ListRooms included; `0` reads every
+    /// room's participants every interval whatever that costs.
+    pub max_requests_per_second: u32,
+    /// The age no room's participant list may pass while the budget allows it; when the
+    /// budget cannot cover every room within it, lktop says so with the figure that would.
+    pub max_staleness: ConfigDuration,
+}
+
+impl PollingConfig {
+    /// ListParticipants calls one poll may make: `None` for no budget (every room).
+    #[must_use]
+    pub fn reads_per_interval(&self) -> Option<usize> {
+        if self.max_requests_per_second == 0 {
+            return None;
+        }
+        let requests = f64::from(self.max_requests_per_second) * self.interval.get().as_secs_f64();
+        // Validation keeps this at 2 or more: ListRooms and one room.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a positive figure far below usize::MAX, floored on purpose"
+        )]
+        let requests = requests.floor() as usize;
+        Some(requests.saturating_sub(1).max(1))
+    }
 }
 
 impl Default for PollingConfig {
     fn default() -> Self {
         Self {
             interval: ConfigDuration::from_secs(2),
+            max_requests_per_second: 50,
+            max_staleness: ConfigDuration::from_secs(30),
         }
     }
 }

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use super::schema::{Config, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig};
+use super::schema::{
+    Config, PollingConfig, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig,
+};
 use yaml_located::{KeyPath, Segment};
 
 pub(crate) const POOL_SIZE: RangeInclusive<u32> = 1..=256;
 pub(crate) const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
 pub(crate) const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
 pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
+pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
 pub const BUFFER_SIZE_MS: RangeInclusive<u32> = 1..=500;
 pub const JITTER_BUFFER_MS: RangeInclusive<u32> = 0..=2000;
@@ -50,7 +53,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 17] = [
+const NUMERIC_KEYS: [(&str, Allowed); 18] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -99,6 +102,10 @@ const NUMERIC_KEYS: [(&str, Allowed); 17] = [
     (
         "audio_optimization.jitter_buffer_ms",
         Allowed::WholeNumber(JITTER_BUFFER_MS),
+    ),
+    (
+        "polling.max_requests_per_second",
+        Allowed::WholeNumber(REQUESTS_PER_SECOND),
     ),
     ("quality_monitoring.min_success_rate", Allowed::Fraction),
     ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
@@ -174,6 +181,7 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_room_limits(&config.room_limits, &mut checks);
     validate_audio(config, &mut checks);
     validate_quality(&config.quality_monitoring, &mut checks);
+    validate_polling(&config.polling, &mut checks);
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {
@@ -184,6 +192,40 @@ pub fn validate(config: &Config) -> Vec<Violation> {
         );
     }
     checks.0
+}
+
+fn validate_polling(polling: &PollingConfig, checks: &mut Checks) {
+    let at = KeyPath::root().key("polling");
+    checks.in_range(
+        at.clone().key("max_requests_per_second"),
+        polling.max_requests_per_second,
+    );
+    let interval = polling.interval.get();
+    let rate = polling.max_requests_per_second;
+    if rate > 0 && f64::from(rate) * interval.as_secs_f64() < 2.0 {
+        let least = (2.0 / interval.as_secs_f64()).ceil();
+        checks.fail(
+            at.clone().key("max_requests_per_second"),
+            format!(
+                "{rate} per second allows fewer than 2 requests per polling.interval of {} \
+                 (ListRooms and one ListParticipants)",
+                polling.interval
+            ),
+            Some(format!(
+                "allow at least {least} per second, lengthen polling.interval, or set 0 for no budget"
+            )),
+        );
+    }
+    if polling.max_staleness.get() < interval {
+        checks.fail(
+            at.key("max_staleness"),
+            format!(
+                "{} is shorter than polling.interval ({}), so no room could meet it",
+                polling.max_staleness, polling.interval
+            ),
+            Some(format!("set it to {} or more", polling.interval)),
+        );
+    }
 }
 
 fn validate_servers(servers: &[ServerConfig], checks: &mut Checks) {
@@ -510,10 +552,37 @@ mod tests {
         }
         for other in [
             "polling.interval",
+            "polling.max_staleness",
             "room_limits.overrides",
             "metrics.listen",
         ] {
             assert_eq!(super::allowed(&other.parse().unwrap()), None, "{other}");
         }
+    }
+
+    #[test]
+    fn a_budget_too_small_for_one_room_and_a_staleness_below_the_interval_are_refused() {
+        let text =
+            "polling:\n  interval: 1s\n  max_requests_per_second: 1\n  max_staleness: 500ms\n";
+        let error = load_text(None, Some(text), &[]).expect_err("two problems");
+        let problems: Vec<String> = error
+            .issues
+            .iter()
+            .map(yaml_located::LocatedIssue::one_line)
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems[0].contains(
+                "polling.max_requests_per_second: 1 per second allows fewer than 2 requests"
+            ) && problems[0].contains("allow at least 2 per second"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[1]
+                .contains("polling.max_staleness: 500ms is shorter than polling.interval (1s)"),
+            "{problems:#?}"
+        );
+        let unlimited = "polling:\n  interval: 100ms\n  max_requests_per_second: 0\n";
+        assert!(load_text(None, Some(unlimited), &[]).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 //! dashboard both run it.
 
 mod api;
+mod budget_watch;
 mod commands;
 mod enforcement;
 mod server;
@@ -53,6 +54,8 @@ pub struct Engine {
     next_id: AtomicU64,
     servers: Vec<String>,
     pools: Vec<Pool<LiveKitRoomApi>>,
+    /// Per server: the room open on screen, which its polls read first after changed rooms.
+    focused_rooms: HashMap<String, watch::Sender<Option<String>>>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -103,7 +106,10 @@ impl Engine {
         });
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
+        let mut focused_rooms = HashMap::new();
         for server in &config.servers {
+            let (focused_room, focused_room_rx) = watch::channel(None);
+            focused_rooms.insert(server.name.clone(), focused_room);
             let (api, latest) = start_server(
                 server,
                 &config,
@@ -111,6 +117,7 @@ impl Engine {
                 Channels {
                     settings: &settings,
                     polling_paused: &polling_paused,
+                    focused_room: focused_room_rx,
                     bus: &bus,
                 },
                 &shutdown,
@@ -148,6 +155,7 @@ impl Engine {
                 next_id: AtomicU64::new(1),
                 servers: names,
                 pools,
+                focused_rooms,
                 shutdown,
                 tasks,
             },
@@ -172,6 +180,20 @@ impl Engine {
         Ok(id)
     }
 
+    /// Says which room of `server` is open on screen (`None`: none is); its polls then read
+    /// that room's participants every time, budget permitting. Takes effect at the next poll.
+    pub fn focus_room(&self, server: &str, room: Option<&str>) {
+        if let Some(focused) = self.focused_rooms.get(server) {
+            focused.send_if_modified(|held| {
+                let changed = held.as_deref() != room;
+                if changed {
+                    *held = room.map(str::to_owned);
+                }
+                changed
+            });
+        }
+    }
+
     /// A way to put events from outside the engine (the built-in sandbox's faults) into the
     /// same stream, in order with the engine's own. It keeps the stream open while it lives.
     pub(crate) fn announcer(&self) -> impl Fn(EventKind) + Send + 'static {
@@ -190,11 +212,11 @@ impl Engine {
     }
 }
 
-/// What every server worker listens to and reports through.
-#[derive(Clone, Copy)]
+/// What a server worker listens to and reports through.
 struct Channels<'a> {
     settings: &'a watch::Sender<Arc<Config>>,
     polling_paused: &'a watch::Sender<bool>,
+    focused_room: watch::Receiver<Option<String>>,
     bus: &'a EventBus,
 }
 
@@ -273,6 +295,7 @@ fn start_server(
             pool_events,
             settings: channels.settings.subscribe(),
             polling_paused: channels.polling_paused.subscribe(),
+            focused_room: channels.focused_room,
             bus: channels.bus.clone(),
             latest: Arc::clone(&latest),
             shutdown: shutdown.clone(),

@@ -10,6 +10,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::api::MeasuredRoomService;
+use super::budget_watch::BudgetWatch;
 use super::enforcement::{EnforcementTracker, Verdict};
 use super::server_state::{Observation, StateTracker};
 use crate::api::RoomApi;
@@ -20,6 +21,7 @@ use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
 use crate::pool::PoolEvent;
 use crate::quality::{ScoreModel, WindowStats};
+use crate::read_plan::ReadPolicy;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 
@@ -36,6 +38,8 @@ pub(crate) struct ServerWorker {
     pub(crate) pool_events: mpsc::Receiver<PoolEvent>,
     pub(crate) settings: watch::Receiver<Arc<Config>>,
     pub(crate) polling_paused: watch::Receiver<bool>,
+    /// The room open on screen, whose participants each poll reads while the budget allows.
+    pub(crate) focused_room: watch::Receiver<Option<String>>,
     pub(crate) bus: EventBus,
     pub(crate) latest: LatestSnapshot,
     pub(crate) shutdown: CancellationToken,
@@ -52,6 +56,7 @@ impl ServerWorker {
             bus: &self.bus,
             latest: &self.latest,
             settings: &self.settings,
+            focused_room: &self.focused_room,
             state: &state,
         };
         tokio::select! {
@@ -73,6 +78,7 @@ struct WorkerRef<'a> {
     bus: &'a EventBus,
     latest: &'a LatestSnapshot,
     settings: &'a watch::Receiver<Arc<Config>>,
+    focused_room: &'a watch::Receiver<Option<String>>,
     state: &'a Mutex<StateTracker>,
 }
 
@@ -181,7 +187,14 @@ impl WorkerRef<'_> {
 
     async fn poll(self, poller: &mut RoomsPoller, memory: &mut PollMemory) {
         let server = self.api.server.clone();
-        let poll = match poller.poll(self.api, now_ms()).await {
+        let settings = Arc::clone(&self.settings.borrow());
+        let focused = self.focused_room.borrow().clone();
+        let policy = ReadPolicy {
+            reads: settings.polling.reads_per_interval(),
+            focused: focused.as_deref(),
+            limits: &settings.room_limits,
+        };
+        let poll = match poller.poll(self.api, now_ms(), &policy).await {
             Ok(poll) => poll,
             Err(err) => {
                 // The state change first: a consumer reading the failure knows the server is
@@ -214,13 +227,19 @@ impl WorkerRef<'_> {
             RoomsUpdate::full(&snapshot)
         };
         memory.gaps_seen = gaps;
+        if let Some(event) = memory
+            .budget
+            .check(&server, snapshot.rooms.len(), &settings.polling)
+        {
+            self.bus.emit(event);
+        }
         self.bus.emit(EventKind::Rooms {
             update,
             stats: poll.stats,
         });
 
-        let room_limits = self.settings.borrow().room_limits.clone();
-        let violations = limits::evaluate(&snapshot, &room_limits);
+        let room_limits = &settings.room_limits;
+        let violations = limits::evaluate(&snapshot, room_limits);
         if let Some(metrics) = &self.api.metrics {
             metrics.set_rooms(&server, &snapshot);
             metrics.set_violations(&server, &violations);
@@ -233,7 +252,7 @@ impl WorkerRef<'_> {
             memory.violations = Some(violations);
         }
 
-        for action in limits::plan(&snapshot, &room_limits) {
+        for action in limits::plan(&snapshot, room_limits) {
             let now = tokio::time::Instant::now();
             match memory.enforcement.decide(&action, now) {
                 Verdict::Wait => continue,
@@ -353,6 +372,7 @@ struct PollMemory {
     gaps_seen: u64,
     violations: Option<Vec<Violation>>,
     enforcement: EnforcementTracker,
+    budget: BudgetWatch,
 }
 
 /// A connection's own score, by the same model as the server's, from what the pool records

@@ -280,6 +280,9 @@ impl App {
             } => self
                 .live_server_mut(&server)
                 .absorb_quality(report, checkout, at_ms),
+            EventKind::PollBudget { server, coverage } => {
+                self.live_server_mut(&server).budget_short = (!coverage.enough).then_some(coverage);
+            }
             EventKind::Rooms { update, stats } => {
                 let server = update.server.clone();
                 let touched: Option<Vec<String>> =
@@ -428,6 +431,17 @@ pub(crate) fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow>
 }
 
 impl App {
+    /// The server and room open in the detail screen, whatever the data on screen holds.
+    #[must_use]
+    pub fn focused_room(&self) -> Option<(String, String)> {
+        let detail = self.room_detail.as_ref()?;
+        if self.screen != crate::tui::screen::Screen::RoomDetail {
+            return None;
+        }
+        let server = self.live.servers.get(detail.server)?;
+        Some((server.name.clone(), detail.room.clone()))
+    }
+
     /// The room open in the detail screen, from the data on screen.
     #[must_use]
     pub fn detail_room(&self) -> Option<&crate::snapshot::RoomSummary> {

@@ -271,6 +271,7 @@ where
     let mut actions = actions(data, feedback_rx, signals);
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
+    let mut focused: Option<(String, String)> = None;
 
     while !app.should_quit {
         let due = last_frame.map_or_else(Instant::now, |at| at + FRAME_BUDGET);
@@ -295,6 +296,7 @@ where
             batch.into_iter().partition(Action::is_input);
         if !input.is_empty() {
             fold(app, input, &source, &feedback, &mut guard)?;
+            focused = tell_focus(app, &source, focused);
             if !app.should_quit {
                 draw(&mut guard, app, panic_on_draw)?;
                 last_frame = Some(Instant::now());
@@ -305,6 +307,28 @@ where
     }
     drop(guard);
     Ok(app.stopped_by)
+}
+
+/// Tells a live engine which room is open on screen when that changed, so its polls read it
+/// first; returns what it now knows.
+fn tell_focus(
+    app: &App,
+    source: &DashboardSource<'_>,
+    told: Option<(String, String)>,
+) -> Option<(String, String)> {
+    let now = app.focused_room();
+    if now == told {
+        return told;
+    }
+    if let DashboardSource::Live { engine, .. } = source {
+        if let Some((server, _)) = &told {
+            engine.focus_room(server, None);
+        }
+        if let Some((server, room)) = &now {
+            engine.focus_room(server, Some(room));
+        }
+    }
+    now
 }
 
 fn draw(guard: &mut TerminalGuard, app: &App, panic_on_draw: bool) -> color_eyre::Result<()> {

@@ -106,6 +106,8 @@ pub struct ServerView {
     pub(crate) poll: Option<PollStats>,
     /// The polls failing since the last snapshot; cleared by the next snapshot.
     pub(crate) poll_error: Option<PollError>,
+    /// Set while the polling budget cannot read every room within `max_staleness`.
+    pub(crate) budget_short: Option<crate::read_plan::BudgetCoverage>,
     pub violations: Vec<Violation>,
     /// Which limits each room exceeds, for the rooms table's marker.
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
@@ -133,6 +135,7 @@ impl ServerView {
             snapshot: None,
             poll: None,
             poll_error: None,
+            budget_short: None,
             violations: Vec::new(),
             violating_rooms: HashMap::new(),
             unauthenticated: None,
@@ -259,7 +262,14 @@ impl ServerView {
     /// A poll's rooms, whole (from a recording made before rooms updates): the failed polls
     /// before it are over. The snapshot it replaces is dropped away from the event loop (it
     /// can be large).
+    /// A whole snapshot from a recording made before `rooms` updates, when every poll read
+    /// every room.
     pub(crate) fn absorb_snapshot(&mut self, snapshot: Arc<Snapshot>, stats: PollStats) {
+        let snapshot = Arc::new(
+            Arc::try_unwrap(snapshot)
+                .unwrap_or_else(|shared| Snapshot::clone(&shared))
+                .with_every_room_read(),
+        );
         if let Some(replaced) = self.snapshot.replace(snapshot) {
             super::retire::retire(replaced);
         }

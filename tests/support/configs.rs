@@ -48,6 +48,9 @@ impl TestConfig {
     pub fn new() -> Self {
         let mut config = Config::default();
         config.polling.interval = ConfigDuration::from_millis(100);
+        // Every room every poll, so a test sees each change at the next poll; the budget's
+        // own tests set one with `polling_budget`.
+        config.polling.max_requests_per_second = 0;
         config.quality_monitoring.monitoring_interval = ConfigDuration::from_millis(100);
         config.connection_pool = PoolConfig {
             pool_size: 2,
@@ -84,6 +87,14 @@ impl TestConfig {
     #[must_use]
     pub fn polling_interval(mut self, every: Duration) -> Self {
         self.config.polling.interval = ConfigDuration::new(every);
+        self
+    }
+
+    /// `polling.max_requests_per_second` and `polling.max_staleness`.
+    #[must_use]
+    pub fn polling_budget(mut self, per_second: u32, max_staleness: Duration) -> Self {
+        self.config.polling.max_requests_per_second = per_second;
+        self.config.polling.max_staleness = ConfigDuration::new(max_staleness);
         self
     }
 
@@ -157,7 +168,8 @@ impl TestConfig {
             "{}connection_pool:\n  pool_size: {}\n  max_pool_size: {}\n  \
              health_check_interval: {}\n  connection_timeout: {}\n  max_reconnect_attempts: {}\n  \
              reconnect_base_delay: {}\n  reconnect_max_delay: {}\n  idle_timeout: {}\n\
-             polling:\n  interval: {}\nquality_monitoring:\n  monitoring_interval: {}\n",
+             polling:\n  interval: {}\n  max_requests_per_second: {}\n  max_staleness: {}\n\
+             quality_monitoring:\n  monitoring_interval: {}\n",
             self.servers_yaml(),
             pool.pool_size,
             pool.max_pool_size,
@@ -168,6 +180,8 @@ impl TestConfig {
             pool.reconnect_max_delay,
             pool.idle_timeout,
             self.config.polling.interval,
+            self.config.polling.max_requests_per_second,
+            self.config.polling.max_staleness,
             self.config.quality_monitoring.monitoring_interval,
         )
     }

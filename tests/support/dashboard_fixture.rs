@@ -96,6 +96,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
                 limits: limits(),
                 audio_default: AudioProfile::default(),
                 poll_interval_ms: 2000,
+                poll_budget_per_second: 50,
                 ..LiveSettings::default()
             },
         },
@@ -121,28 +122,17 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
     events.extend(eu_west_pool());
     events.extend(us_east_pool());
     events.push(at(NOW_MS - 1_500, quality_eu_west()));
-    events.push(at(
-        NOW_MS - 1_500,
-        EventKind::Quality {
-            server: SERVERS[1].to_owned(),
-            report: QualityReport {
-                samples: 40,
-                failures: 40,
-                success_rate: Some(0.0),
-                p50: None,
-                p95: None,
-                p99: None,
-                mean: None,
-                std_dev: None,
-                jitter: None,
-                raw_score: Some(QualityScore::new(0.0)),
-                score: Some(QualityScore::new(0.04)),
-                grade: Some(Grade::Poor),
-            },
-            checkout: CheckoutReport::default(),
-        },
-    ));
+    events.push(at(NOW_MS - 1_500, quality_us_east()));
     let snapshot = snapshot(rooms);
+    let unread_rooms = snapshot
+        .rooms
+        .keys()
+        .filter(|room| {
+            snapshot
+                .participants_read_at(room)
+                .is_some_and(|_| !snapshot.read_in_this_poll(room))
+        })
+        .count();
     let violations = lktop::limits::evaluate(&snapshot, &limits());
     let failed_rooms = if rooms > 3 {
         vec![FailedRoom {
@@ -158,7 +148,8 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
             update: RoomsUpdate::full(&snapshot),
             stats: PollStats {
                 rooms,
-                participant_calls: rooms,
+                participant_calls: rooms - unread_rooms,
+                unread_rooms,
                 failed_rooms,
                 took: Duration::from_millis(342),
             },
@@ -180,6 +171,28 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
     app.width = width;
     app.height = height;
     app
+}
+
+/// The refusing server's grade: every request failed.
+fn quality_us_east() -> EventKind {
+    EventKind::Quality {
+        server: SERVERS[1].to_owned(),
+        report: QualityReport {
+            samples: 40,
+            failures: 40,
+            success_rate: Some(0.0),
+            p50: None,
+            p95: None,
+            p99: None,
+            mean: None,
+            std_dev: None,
+            jitter: None,
+            raw_score: Some(QualityScore::new(0.0)),
+            score: Some(QualityScore::new(0.04)),
+            grade: Some(Grade::Poor),
+        },
+        checkout: CheckoutReport::default(),
+    }
 }
 
 fn at(at_ms: i64, kind: EventKind) -> EngineEvent {
@@ -516,11 +529,20 @@ fn snapshot(rooms: usize) -> Snapshot {
         };
         map.insert(name, Arc::new(summary));
     }
-    Snapshot {
+    let mut snapshot = Snapshot {
         server: SERVERS[0].to_owned(),
         taken_at_ms: NOW_MS - 2_000,
         rooms: map,
+        participants_read_at_ms: BTreeMap::new(),
     }
+    .with_every_room_read();
+    // The polling budget left some rooms for later: their lists are 40 s old.
+    for (index, read_at) in snapshot.participants_read_at_ms.values_mut().enumerate() {
+        if index % 5 == 2 {
+            *read_at -= 38_000;
+        }
+    }
+    snapshot
 }
 
 fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> ParticipantSummary {
@@ -580,6 +602,7 @@ fn log_events(rooms: usize) -> Vec<EngineEvent> {
                 settings: LiveSettings {
                     limits: limits(),
                     poll_interval_ms: 2000,
+                    poll_budget_per_second: 50,
                     ..LiveSettings::default()
                 },
                 changes: Vec::new(),

@@ -11,6 +11,7 @@
 //! | `POST /sandbox/rooms/{room}/participants` | a simulated participant joins (JSON `JoinRequest`) |
 //! | `DELETE /sandbox/rooms/{room}/participants/{identity}` | that participant leaves |
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
@@ -26,7 +27,7 @@ use tokio_util::task::TaskTracker;
 use super::disruptions::DisruptionOrigin;
 use super::faults::{Disruption, Faults};
 use super::rooms::TrackSpec;
-use super::server::{Body, ListenerState, Shared, json, twirp_error};
+use super::server::{Body, COUNTED_METHODS, ListenerState, Shared, json, twirp_error};
 use super::twirp_error::{TwirpCode, TwirpError};
 
 const MAX_ADMIN_BODY: usize = 64 * 1024;
@@ -111,6 +112,9 @@ struct Counts {
     injected_errors: u64,
     hung: u64,
     dropped: u64,
+    /// Every Twirp request received, by RoomService method (`other` for the rest), whatever
+    /// became of it.
+    by_method: BTreeMap<&'static str, u64>,
 }
 
 pub(crate) async fn handle(
@@ -255,6 +259,16 @@ fn status(shared: &Shared) -> Status {
             injected_errors: load(&shared.counts.injected_errors),
             hung: load(&shared.counts.hung),
             dropped: load(&shared.counts.dropped),
+            by_method: COUNTED_METHODS
+                .iter()
+                .zip(&shared.counts.by_method)
+                .map(|(method, count)| (*method, load(count)))
+                .chain(std::iter::once((
+                    "other",
+                    load(&shared.counts.other_methods),
+                )))
+                .filter(|(_, count)| *count > 0)
+                .collect(),
         },
     }
 }

@@ -178,6 +178,14 @@ impl Sandbox {
         Arc::clone(&self.shared.store)
     }
 
+    /// Twirp requests received for RoomService `method` since the sandbox started, whatever
+    /// became of them: what its clients cost it, by its own count (`/sandbox/status` has the
+    /// same figures). Any other name counts every request for a method it does not list.
+    #[must_use]
+    pub fn requests_received(&self, method: &str) -> u64 {
+        self.shared.counts.received_for(method)
+    }
+
     #[must_use]
     pub fn clock(&self) -> SimClock {
         self.shared.clock

@@ -55,7 +55,25 @@ pub(crate) enum ListenerState {
     Down,
 }
 
-/// Requests seen, by what happened to them.
+/// The RoomService methods counted one by one; any other path counts as `other`.
+pub(crate) const COUNTED_METHODS: [&str; 13] = [
+    "ListRooms",
+    "CreateRoom",
+    "DeleteRoom",
+    "UpdateRoomMetadata",
+    "ListParticipants",
+    "GetParticipant",
+    "RemoveParticipant",
+    "MutePublishedTrack",
+    "UpdateParticipant",
+    "UpdateSubscriptions",
+    "SendData",
+    "ForwardParticipant",
+    "MoveParticipant",
+];
+
+/// Requests seen, by what happened to them, and every Twirp request received by method: what
+/// a client costs this server, counted here rather than by the client.
 #[derive(Debug, Default)]
 pub(crate) struct RequestCounts {
     pub answered: AtomicU64,
@@ -63,11 +81,28 @@ pub(crate) struct RequestCounts {
     pub injected_errors: AtomicU64,
     pub hung: AtomicU64,
     pub dropped: AtomicU64,
+    pub by_method: [AtomicU64; COUNTED_METHODS.len()],
+    pub other_methods: AtomicU64,
 }
 
 impl RequestCounts {
     fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn received_for(&self, method: &str) -> u64 {
+        let counter = match COUNTED_METHODS.iter().position(|known| *known == method) {
+            Some(index) => &self.by_method[index],
+            None => &self.other_methods,
+        };
+        counter.load(Ordering::Relaxed)
+    }
+
+    fn received(&self, method: &str) {
+        match COUNTED_METHODS.iter().position(|known| *known == method) {
+            Some(index) => Self::bump(&self.by_method[index]),
+            None => Self::bump(&self.other_methods),
+        }
     }
 }
 
@@ -315,6 +350,7 @@ async fn route(
 }
 
 async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -> Response<Body> {
+    shared.counts.received(method);
     let encoding = match twirp_encoding(&request) {
         Ok(encoding) => encoding,
         Err(err) => return twirp_error(&err),

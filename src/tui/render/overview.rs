@@ -366,6 +366,31 @@ fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line
                 u64::try_from(poll.rooms).unwrap_or(u64::MAX),
                 "room",
             ))]);
+            if poll.unread_rooms > 0 {
+                parts.push(vec![Span::raw(format!(
+                    "participants read in {}/{} (budget)",
+                    poll.participant_calls, poll.rooms
+                ))]);
+                if let Some(snapshot) = &server.snapshot
+                    && let Some(oldest) = snapshot.oldest_read_at(snapshot.taken_at_ms)
+                {
+                    parts.push(vec![Span::raw(format!(
+                        "oldest list {}",
+                        format::age(app.figures_clock_ms(server) - oldest)
+                    ))]);
+                }
+            }
+            if let Some(short) = &server.budget_short {
+                parts.push(vec![Span::styled(
+                    format!(
+                        "budget too small: every room once per {}; {} req/s would meet \
+                         max_staleness",
+                        format::age(i64::try_from(short.rotation.as_millis()).unwrap_or(i64::MAX)),
+                        short.needed_per_second
+                    ),
+                    theme.warn(),
+                )]);
+            }
             if let Some(first) = poll.failed_rooms.first() {
                 let others = poll.failed_rooms.len() - 1;
                 let more = if others > 0 {

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::config::{AudioProfile, RoomLimitOverride};
 use crate::limits::{RoomLimit, limit_for};
-use crate::snapshot::{ParticipantSummary, RoomSummary, TrackKind};
+use crate::snapshot::{ParticipantSummary, RoomSummary, Snapshot, TrackKind};
 use crate::tui::app::{App, DetailRow, detail_rows};
 use crate::tui::keys::KeyAction;
 use crate::tui::layout;
@@ -100,10 +100,11 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
             )],
         ],
     )];
-    lines.push(line(
-        "participants",
-        participant_pieces(room, limit.max_participants, theme),
-    ));
+    let mut participants = participant_pieces(room, limit.max_participants, theme);
+    if let Some(snapshot) = app.server().and_then(|server| server.snapshot.as_deref()) {
+        participants.push(vec![read_piece(snapshot, room, now_ms, theme)]);
+    }
+    lines.push(line("participants", participants));
     if room.participants.is_some() {
         let muted = |n: u32| {
             Span::styled(
@@ -134,7 +135,7 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
         lines.push(line(
             "live tracks",
             vec![vec![Span::styled(
-                "unknown: participants not read this poll",
+                "unknown: participants not read yet",
                 theme.warn(),
             )]],
         ));
@@ -145,6 +146,25 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
         vec![vec![profile(room, &data.audio_default, theme)]],
     ));
     frame.render_widget(Paragraph::new(lines).block(outer), area);
+}
+
+/// How old the participant list is: always said here, in the warning style when the latest
+/// poll did not read it (the polling budget reads rooms in turn).
+fn read_piece(snapshot: &Snapshot, room: &RoomSummary, now_ms: i64, theme: Theme) -> Span<'static> {
+    match snapshot.participants_read_at(&room.name) {
+        Some(at) if snapshot.read_in_this_poll(&room.name) => Span::styled(
+            format!("list read {} ago", format::age(now_ms - at)),
+            theme.dim(),
+        ),
+        Some(at) => Span::styled(
+            format!(
+                "list read {} ago, not in the latest poll (polling budget)",
+                format::age(now_ms - at)
+            ),
+            theme.warn(),
+        ),
+        None => Span::styled("list not read yet", theme.warn()),
+    }
 }
 
 /// The count against the limit that binds first, and the server's cap when it is that one.

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{Column, block, fit, format, highlight, key_of, message, staleness, table, window};
 use crate::limits::limit_for;
-use crate::snapshot::RoomSummary;
+use crate::snapshot::{RoomSummary, Snapshot};
 use crate::tui::app::App;
 use crate::tui::keys::KeyAction;
 use crate::tui::layout;
@@ -16,9 +16,10 @@ use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 const ROOM: usize = 0;
-const COLUMNS: [Column; 7] = [
+const COLUMNS: [Column; 8] = [
     Column::fill("  Room", 20, 36, 0),
     Column::fixed("Participants", 12, 0).or_short("People", 7),
+    Column::fixed("Read", 6, 3),
     Column::fixed("Audio", 17, 0),
     Column::fixed("Video", 17, 2),
     Column::fixed("Publishers", 10, 4),
@@ -64,7 +65,10 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .zip(range)
             .map(|(name, index)| {
                 let cells = match snapshot.rooms.get(name) {
-                    Some(room) => cells(app, room, figures_clock_ms, theme),
+                    Some(room) => {
+                        let read = read_cell(snapshot, room, figures_clock_ms, theme);
+                        cells(app, room, read, figures_clock_ms, theme)
+                    }
                     None => gone(theme),
                 };
                 let row = Row::new(fitted.iter().map(|f| {
@@ -164,7 +168,33 @@ fn tracks(live: u32, muted: u32, limit: u32, theme: Theme) -> Cell<'static> {
     Cell::from(Line::from(spans))
 }
 
-fn cells(app: &App, room: &RoomSummary, figures_clock_ms: i64, theme: Theme) -> [Cell<'static>; 7] {
+/// How old the room's participant list is, when the latest poll did not read it (the polling
+/// budget reads rooms in turn): blank when current, `?` when never read.
+fn read_cell(
+    snapshot: &Snapshot,
+    room: &RoomSummary,
+    figures_clock_ms: i64,
+    theme: Theme,
+) -> Cell<'static> {
+    if snapshot.read_in_this_poll(&room.name) {
+        return Cell::from("");
+    }
+    match snapshot.participants_read_at(&room.name) {
+        Some(at) => Cell::from(Span::styled(
+            format::age(figures_clock_ms - at),
+            theme.warn(),
+        )),
+        None => Cell::from(Span::styled("?", theme.dim())),
+    }
+}
+
+fn cells(
+    app: &App,
+    room: &RoomSummary,
+    read: Cell<'static>,
+    figures_clock_ms: i64,
+    theme: Theme,
+) -> [Cell<'static>; 8] {
     let limit = limit_for(&app.data().limits, &room.name);
     let unknown = || Cell::from(Span::styled("?", theme.dim()));
     let (audio, video) = if room.participants.is_some() {
@@ -197,6 +227,7 @@ fn cells(app: &App, room: &RoomSummary, figures_clock_ms: i64, theme: Theme) -> 
             participant_limit(room, limit.max_participants).0,
             theme,
         )),
+        read,
         audio,
         video,
         Cell::from(room.num_publishers.to_string()),
@@ -218,9 +249,18 @@ pub(super) fn participant_limit(room: &RoomSummary, lktop: u32) -> (u32, bool) {
 }
 
 /// A name in the order that the snapshot no longer has (never expected; drawn, not hidden).
-fn gone(theme: Theme) -> [Cell<'static>; 7] {
+fn gone(theme: Theme) -> [Cell<'static>; 8] {
     let dash = || Cell::from(Span::styled("—", theme.dim()));
-    [dash(), dash(), dash(), dash(), dash(), dash(), dash()]
+    [
+        dash(),
+        dash(),
+        dash(),
+        dash(),
+        dash(),
+        dash(),
+        dash(),
+        dash(),
+    ]
 }
 
 #[cfg(test)]

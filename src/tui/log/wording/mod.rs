@@ -28,7 +28,7 @@ use connections::pool;
 use demo_faults::sandbox_fault;
 use enforcement::{enforced, held};
 use reloads::{config_applied, config_rejected};
-use server::{poll_failed, quality, server_state};
+use server::{poll_budget, poll_failed, quality, server_state};
 use session::{events_dropped, recording_stopped, started};
 
 /// The notes an engine event deserves (none for routine statuses and snapshots, none for a
@@ -68,6 +68,7 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         // are news only while it is up (answering with errors).
         EventKind::PollFailed { server, .. } if memory.is_out(server) => Vec::new(),
         EventKind::PollFailed { server, error } => vec![poll_failed(server, error)],
+        EventKind::PollBudget { server, coverage } => vec![poll_budget(server, coverage)],
         EventKind::Violations { server, violations } => {
             limits::violations(server, violations, memory)
         }

@@ -3,6 +3,7 @@
 
 use crate::events::ServerState;
 use crate::quality::{Grade, QualityReport};
+use crate::read_plan::BudgetCoverage;
 use crate::tui::log::human;
 use crate::tui::log::memory::{GradeNews, Memory};
 use crate::tui::log::note::{CollapseKey, Level, Note};
@@ -95,4 +96,34 @@ fn quality_facts(report: &QualityReport) -> String {
         facts.push(format!("{} ok", human::percent(rate)));
     }
     facts.join(" · ")
+}
+
+/// `polling budget too small: 10000 rooms take 3m 24s to read at 50 req/s, over max_staleness
+/// 30s; polling.max_requests_per_second 334 would do`, or its end.
+pub(super) fn poll_budget(server: &str, coverage: &BudgetCoverage) -> Note {
+    let BudgetCoverage {
+        rooms,
+        rotation,
+        max_staleness,
+        budget_per_second,
+        needed_per_second,
+        ..
+    } = *coverage;
+    if coverage.enough {
+        return Note::new(
+            Level::Info,
+            Some(server),
+            "polling budget covers every room",
+        )
+        .detail(format!(
+            ": {rooms} rooms read within {} at {budget_per_second} req/s",
+            human::span(rotation)
+        ));
+    }
+    Note::new(Level::Warn, Some(server), "polling budget too small").detail(format!(
+        ": {rooms} rooms take {} to read at {budget_per_second} req/s, over max_staleness {}; \
+         polling.max_requests_per_second {needed_per_second} would do",
+        human::span(rotation),
+        human::span(max_staleness)
+    ))
 }
