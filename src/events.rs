@@ -18,6 +18,7 @@ use crate::quality::{QualityReport, RequestTally};
 use crate::read_plan::BudgetCoverage;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::{RoomChange, Snapshot};
+use crate::webhooks::{Drift, WebhookNote};
 
 /// One engine event with the time it happened.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +36,9 @@ pub enum EventKind {
         servers: Vec<String>,
         /// Set when the engine watches its own built-in sandbox.
         sandbox: Option<String>,
+        /// Where the engine takes webhooks, when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        webhooks: Option<String>,
         /// The settings in force at start; later changes arrive as `ConfigApplied` or a done
         /// `SetLimits` command.
         #[serde(flatten)]
@@ -89,6 +93,27 @@ pub enum EventKind {
         server: String,
         #[serde(flatten)]
         coverage: BudgetCoverage,
+    },
+    /// A webhook taken from a server, with the rooms it changed (as an update of those held,
+    /// like a poll's) when it changed any.
+    Webhook {
+        server: String,
+        webhook: WebhookNote,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update: Option<RoomsUpdate>,
+    },
+    /// Webhooks and polling disagreed for longer than `webhooks.drift_after`.
+    WebhookDrift {
+        server: String,
+        #[serde(flatten)]
+        drift: Drift,
+    },
+    /// The webhook listener refused a webhook for a cause it had not refused one for before;
+    /// later ones of the same cause are only counted.
+    WebhookRefused {
+        cause: String,
+        status: u16,
+        reason: String,
     },
     RoomChanges {
         server: String,

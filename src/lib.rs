@@ -28,3 +28,4 @@ mod signals;
 pub mod snapshot;
 pub mod tui;
 mod watch;
+pub mod webhooks;

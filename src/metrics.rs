@@ -77,6 +77,7 @@ pub struct Metrics {
     participants: Family<ServerLabel, Gauge>,
     tracks: Family<TrackLabel, Gauge>,
     participants_read_age: Family<ServerLabel, Gauge<f64, AtomicU64>>,
+    webhooks: Family<KindLabel, Counter>,
     violations: Family<KindLabel, Counter>,
     active_violations: Family<KindLabel, Gauge>,
     enforcement_actions: Family<KindLabel, Counter>,
@@ -114,6 +115,7 @@ impl Metrics {
             participants: Family::default(),
             tracks: Family::default(),
             participants_read_age: Family::default(),
+            webhooks: Family::default(),
             violations: Family::default(),
             active_violations: Family::default(),
             enforcement_actions: Family::default(),
@@ -190,6 +192,11 @@ impl Metrics {
             "participants_read_age_seconds",
             "Age of the oldest participant list held (the polling budget reads rooms in turn)",
             self.participants_read_age.clone(),
+        );
+        registry.register(
+            "webhooks",
+            "Webhooks by what became of them (taken, duplicate, out_of_order) and drift found",
+            self.webhooks.clone(),
         );
         registry.register(
             "limit_violations",
@@ -321,6 +328,13 @@ impl Metrics {
         self.participants_read_age
             .get_or_create(&Self::server(server))
             .set(age);
+    }
+
+    /// One webhook taken, dropped as a duplicate or out of order, or one drift found.
+    pub(crate) fn count_webhook(&self, server: &str, kind: &str) {
+        self.webhooks
+            .get_or_create(&Self::labelled(server, kind))
+            .inc();
     }
 
     /// The violations of the latest snapshot: counted, and the current number per kind.

@@ -7,17 +7,20 @@
 //! rooms the poll is as fast as the calls that run side by side: `concurrency` of them, which
 //! the engine sets to the pool's maximum size so every pooled connection is kept busy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use livekit_protocol as proto;
+
 use crate::api::{ApiError, RoomApi};
 use crate::read_plan::{Listing, Listings, ReadPolicy, rooms_to_read};
-use crate::rooms_update::RoomsUpdate;
+use crate::rooms_update::{ParticipantsRead, RoomsUpdate};
 use crate::snapshot::{RoomChange, RoomSummary, Snapshot, diff};
+use crate::webhooks::Applied;
 
 /// One poll's result.
 #[derive(Debug, Clone)]
@@ -57,14 +60,48 @@ pub struct FailedRoom {
     pub error: String,
 }
 
-/// Remembers the last snapshot of one server so each poll can report what changed.
+/// Remembers the last snapshot of one server so each poll can report what changed, and takes
+/// webhooks into it between polls.
 #[derive(Debug, Default)]
 pub struct RoomsPoller {
     server: String,
     concurrency: usize,
-    last: Option<Arc<Snapshot>>,
+    last: Option<Snapshot>,
     /// The previous ListRooms: a room whose sid or counts moved since is read first.
-    listings: Listings,
+    listings: Arc<Listings>,
+    /// Rooms a webhook changed, with the webhook's number: read first at the next poll, and a
+    /// read that started before the webhook does not undo it.
+    touched: HashMap<String, u64>,
+    /// Webhooks applied so far.
+    webhooks: u64,
+}
+
+/// What a poll reads, taken apart from the poller so webhooks can be applied while it runs.
+#[derive(Debug)]
+pub struct Reader {
+    held: Option<Arc<Snapshot>>,
+    listings: Arc<Listings>,
+    touched: HashSet<String>,
+    concurrency: usize,
+    /// The webhooks applied when the reads began.
+    webhooks_before: u64,
+    started: Instant,
+}
+
+/// What a poll read: the listing, and the participants of the rooms it picked.
+#[derive(Debug)]
+pub struct Readings {
+    listed: Vec<proto::Room>,
+    participants: HashMap<String, Result<Vec<proto::ParticipantInfo>, ApiError>>,
+    webhooks_before: u64,
+    started: Instant,
+}
+
+/// A webhook's change to the held rooms: the update for consumers and the change in words.
+#[derive(Debug, Clone)]
+pub struct WebhookChange {
+    pub update: RoomsUpdate,
+    pub changes: Vec<RoomChange>,
 }
 
 impl RoomsPoller {
@@ -73,14 +110,13 @@ impl RoomsPoller {
         Self {
             server: server.into(),
             concurrency: concurrency.max(1),
-            last: None,
-            listings: Listings::new(),
+            ..Self::default()
         }
     }
 
     #[must_use]
     pub fn last(&self) -> Option<&Snapshot> {
-        self.last.as_deref()
+        self.last.as_ref()
     }
 
     /// Takes a snapshot, reading the participants of the rooms `policy` picks; the others
@@ -96,100 +132,207 @@ impl RoomsPoller {
         now_ms: i64,
         policy: &ReadPolicy<'_>,
     ) -> Result<Poll, ApiError> {
-        let started = Instant::now();
-        let rooms = api.list_rooms(Vec::new()).await?;
-        let held = self.last.as_deref();
-        let to_read = rooms_to_read(&rooms, &self.listings, held, policy);
-        let mut listings = Listings::with_capacity(rooms.len());
-        let mut summaries = BTreeMap::new();
+        let readings = self.reader().read(api, policy).await?;
+        Ok(self.finish(readings, now_ms))
+    }
+
+    /// The reads of the next poll, to run while the poller takes webhooks.
+    #[must_use]
+    pub fn reader(&self) -> Reader {
+        Reader {
+            held: self.last.as_ref().map(|last| Arc::new(last.clone())),
+            listings: Arc::clone(&self.listings),
+            touched: self.touched.keys().cloned().collect(),
+            concurrency: self.concurrency,
+            webhooks_before: self.webhooks,
+            started: Instant::now(),
+        }
+    }
+
+    /// Turns what a poll read into the next snapshot. A room a webhook changed after the
+    /// reads began keeps what the webhook made of it (present or gone): the read is older.
+    pub fn finish(&mut self, readings: Readings, now_ms: i64) -> Poll {
+        let Readings {
+            listed,
+            mut participants,
+            webhooks_before,
+            started,
+        } = readings;
+        let held = self.last.take();
+        let newer = |room: &str| {
+            self.touched
+                .get(room)
+                .is_some_and(|number| *number > webhooks_before)
+        };
+        let mut listings = Listings::with_capacity(listed.len());
+        let mut rooms: BTreeMap<String, Arc<RoomSummary>> = BTreeMap::new();
         let mut read_at = BTreeMap::new();
-        let mut reading = Vec::new();
-        for (room, read) in rooms.into_iter().zip(to_read) {
+        let mut failed_rooms = Vec::new();
+        let participant_calls = participants.len();
+        let listed_rooms = listed.len();
+        for room in listed {
             let listing = Listing::of(&room);
             let moved = self.listings.get(&room.name) != Some(&listing);
             listings.insert(room.name.clone(), listing);
-            if read {
-                reading.push(room);
-                continue;
-            }
-            let summary = match held.and_then(|held| held.rooms.get(&room.name)) {
-                Some(before) if before.sid == room.sid => {
-                    if let Some(at) = held.and_then(|held| held.participants_read_at(&room.name)) {
+            let before = held.as_ref().and_then(|held| held.rooms.get(&room.name));
+            let before_read = held
+                .as_ref()
+                .and_then(|held| held.participants_read_at(&room.name));
+            if newer(&room.name) {
+                if let Some(before) = before {
+                    rooms.insert(room.name.clone(), Arc::clone(before));
+                    if let Some(at) = before_read {
                         read_at.insert(room.name.clone(), at);
                     }
-                    RoomSummary::carried(&room, before, moved)
                 }
-                _ => RoomSummary::new(&room, None),
+                participants.remove(&room.name);
+                continue;
+            }
+            let summary = match participants.remove(&room.name) {
+                Some(Ok(list)) => {
+                    read_at.insert(room.name.clone(), now_ms);
+                    RoomSummary::new(&room, Some(&list))
+                }
+                Some(Err(err)) => {
+                    failed_rooms.push(FailedRoom {
+                        room: room.name.clone(),
+                        error: err.to_string(),
+                    });
+                    RoomSummary::new(&room, None)
+                }
+                None => match before {
+                    Some(before) if before.sid == room.sid => {
+                        if let Some(at) = before_read {
+                            read_at.insert(room.name.clone(), at);
+                        }
+                        RoomSummary::carried(&room, before, moved)
+                    }
+                    _ => RoomSummary::new(&room, None),
+                },
             };
-            summaries.insert(room.name.clone(), summary);
+            // A room as it was keeps the allocation every consumer already holds.
+            let kept = before.filter(|before| ***before == summary).map(Arc::clone);
+            rooms.insert(room.name.clone(), kept.unwrap_or_else(|| Arc::new(summary)));
         }
-        let participant_calls = reading.len();
-        let unread_rooms = summaries.len();
-        // Each room's answer becomes its summary as soon as it arrives: the protobuf
-        // participants (several times the size of their summaries) never all live at once.
-        let results: Vec<(RoomSummary, Option<FailedRoom>)> = stream::iter(reading)
-            .map(|room| async move {
-                match api.list_participants(&room.name).await {
-                    Ok(list) => (RoomSummary::new(&room, Some(&list)), None),
-                    Err(err) => (
-                        RoomSummary::new(&room, None),
-                        Some(FailedRoom {
-                            room: room.name.clone(),
-                            error: err.to_string(),
-                        }),
-                    ),
-                }
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        let mut failed_rooms = Vec::new();
-        for (summary, failed) in results {
-            match failed {
-                Some(failed) => failed_rooms.push(failed),
-                None => {
-                    read_at.insert(summary.name.clone(), now_ms);
+        // A room a webhook started after the listing was taken is kept too.
+        if let Some(held) = &held {
+            for (name, room) in &held.rooms {
+                if !rooms.contains_key(name) && newer(name) && !listings.contains_key(name) {
+                    rooms.insert(name.clone(), Arc::clone(room));
                 }
             }
-            summaries.insert(summary.name.clone(), summary);
         }
         failed_rooms.sort_by(|a, b| a.room.cmp(&b.room));
+        // A room read after its last webhook is no longer ahead of the reads.
+        self.touched.retain(|room, number| {
+            *number > webhooks_before || read_at.get(room).is_none_or(|at| *at != now_ms)
+        });
 
-        // A room as it was keeps the allocation every consumer already holds.
-        let rooms: BTreeMap<String, Arc<RoomSummary>> = summaries
-            .into_iter()
-            .map(|(name, summary)| {
-                let kept = held
-                    .and_then(|held| held.rooms.get(&name))
-                    .filter(|before| ***before == summary)
-                    .map(Arc::clone);
-                (name, kept.unwrap_or_else(|| Arc::new(summary)))
-            })
-            .collect();
+        let unread_rooms = listed_rooms.saturating_sub(participant_calls);
         let snapshot = Snapshot {
             server: self.server.clone(),
             taken_at_ms: now_ms,
             rooms,
             participants_read_at_ms: read_at,
         };
-        let (changes, update) = match held {
+        let (changes, update) = match &held {
             Some(last) => (diff(last, &snapshot), RoomsUpdate::between(last, &snapshot)),
             None => (Vec::new(), RoomsUpdate::full(&snapshot)),
         };
-        let snapshot = Arc::new(snapshot);
-        self.last = Some(Arc::clone(&snapshot));
-        self.listings = listings;
-        Ok(Poll {
+        let shared = Arc::new(snapshot.clone());
+        self.last = Some(snapshot);
+        self.listings = Arc::new(listings);
+        Poll {
             stats: PollStats {
-                rooms: snapshot.rooms.len(),
+                rooms: shared.rooms.len(),
                 participant_calls,
                 unread_rooms,
                 failed_rooms,
                 took: started.elapsed(),
             },
-            snapshot,
+            snapshot: shared,
             update,
             changes,
+        }
+    }
+
+    /// Applies a webhook to the rooms held (none before the first poll): the room it changed
+    /// as an update for consumers, and the change in words; `None` when it changed nothing.
+    pub fn apply_webhook(&mut self, event: &proto::WebhookEvent) -> Option<WebhookChange> {
+        let last = self.last.as_mut()?;
+        let name = event.room.as_ref()?.name.clone();
+        let before = last.rooms.get(&name).cloned();
+        let applied = crate::webhooks::apply(last, event);
+        self.webhooks += 1;
+        let (upserted, removed) = match applied {
+            Applied::Nothing => return None,
+            Applied::Upserted(room) => (last.rooms.get(&room).cloned(), None),
+            Applied::Removed(room) => (None, Some(room)),
+        };
+        self.touched.insert(name.clone(), self.webhooks);
+        let one_room = |room: Option<Arc<RoomSummary>>| Snapshot {
+            server: last.server.clone(),
+            taken_at_ms: last.taken_at_ms,
+            rooms: room
+                .map(|room| (room.name.clone(), room))
+                .into_iter()
+                .collect(),
+            participants_read_at_ms: BTreeMap::new(),
+        };
+        let changes = diff(&one_room(before), &one_room(upserted.clone()));
+        Some(WebhookChange {
+            update: RoomsUpdate {
+                server: last.server.clone(),
+                taken_at_ms: last.taken_at_ms,
+                full: false,
+                upserted: upserted.into_iter().collect(),
+                removed: removed.into_iter().collect(),
+                participants_read: ParticipantsRead::Rooms(BTreeMap::new()),
+            },
+            changes,
+        })
+    }
+}
+
+impl Reader {
+    /// ListRooms, then the participants of the rooms `policy` picks, concurrently.
+    ///
+    /// # Errors
+    /// ListRooms failed.
+    pub async fn read<A: RoomApi>(
+        self,
+        api: &A,
+        policy: &ReadPolicy<'_>,
+    ) -> Result<Readings, ApiError> {
+        let listed = api.list_rooms(Vec::new()).await?;
+        let to_read = rooms_to_read(
+            &listed,
+            &self.listings,
+            self.held.as_deref(),
+            &self.touched,
+            policy,
+        );
+        let names: Vec<String> = listed
+            .iter()
+            .zip(&to_read)
+            .filter(|(_, read)| **read)
+            .map(|(room, _)| room.name.clone())
+            .collect();
+        // Each room's answer is kept as it comes; the poller turns it into a summary.
+        let participants: HashMap<String, Result<Vec<proto::ParticipantInfo>, ApiError>> =
+            stream::iter(names)
+                .map(|name| async move {
+                    let answer = api.list_participants(&name).await;
+                    (name, answer)
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+        Ok(Readings {
+            listed,
+            participants,
+            webhooks_before: self.webhooks_before,
+            started: self.started,
         })
     }
 }

@@ -4,8 +4,8 @@
 //! room. At 10,000 rooms reading every room every interval is 5,000 requests per second sent to
 //! the server lktop watches, so a poll reads at most the budget's share, spent in this order:
 //!
-//! 1. rooms new in the listing or whose sid or counts moved since the previous listing (the
-//!    rooms where something happened);
+//! 1. rooms new in the listing or whose sid or counts moved since the previous listing, and
+//!    rooms a webhook changed (the rooms where something happened);
 //! 2. the room open on screen;
 //! 3. rooms at or near a limit (90 % or more), so enforcement always acts on a list read in
 //!    the same poll;
@@ -13,7 +13,7 @@
 //!
 //! Ties go by name, so a plan is the same every time for the same input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use livekit_protocol as proto;
@@ -82,6 +82,7 @@ pub(crate) fn rooms_to_read(
     listed: &[proto::Room],
     previous: &Listings,
     held: Option<&Snapshot>,
+    touched: &HashSet<String>,
     policy: &ReadPolicy<'_>,
 ) -> Vec<bool> {
     let Some(reads) = policy.reads.filter(|reads| *reads < listed.len()) else {
@@ -92,7 +93,7 @@ pub(crate) fn rooms_to_read(
         .enumerate()
         .map(|(index, room)| {
             (
-                urgency(room, previous, held, policy),
+                urgency(room, previous, held, touched, policy),
                 room.name.as_str(),
                 index,
             )
@@ -113,12 +114,13 @@ fn urgency(
     room: &proto::Room,
     previous: &Listings,
     held: Option<&Snapshot>,
+    touched: &HashSet<String>,
     policy: &ReadPolicy<'_>,
 ) -> Urgency {
     let held_room = held.and_then(|held| held.rooms.get(&room.name));
     let moved = previous.get(&room.name) != Some(&Listing::of(room));
     let unknown = held_room.is_none_or(|held| held.sid != room.sid);
-    if moved || unknown {
+    if moved || unknown || touched.contains(&room.name) {
         return Urgency::Changed;
     }
     if policy.focused == Some(room.name.as_str()) {
@@ -264,7 +266,7 @@ mod tests {
         let rooms = vec![listed("a", 1), listed("b", 2)];
         let every = ReadPolicy::every_room(&limits);
         assert_eq!(
-            rooms_to_read(&rooms, &Listings::new(), None, &every),
+            rooms_to_read(&rooms, &Listings::new(), None, &HashSet::new(), &every),
             [true, true]
         );
         let within_budget = ReadPolicy {
@@ -272,7 +274,13 @@ mod tests {
             ..every
         };
         assert_eq!(
-            rooms_to_read(&rooms, &Listings::new(), None, &within_budget),
+            rooms_to_read(
+                &rooms,
+                &Listings::new(),
+                None,
+                &HashSet::new(),
+                &within_budget
+            ),
             [true, true]
         );
     }
@@ -317,7 +325,13 @@ mod tests {
         let read = |reads| {
             let mut names = chosen(
                 &now,
-                &rooms_to_read(&now, &previous, Some(&held), &policy(reads)),
+                &rooms_to_read(
+                    &now,
+                    &previous,
+                    Some(&held),
+                    &HashSet::new(),
+                    &policy(reads),
+                ),
             );
             names.sort();
             names
@@ -347,7 +361,7 @@ mod tests {
         };
         let mut seen = std::collections::BTreeSet::new();
         for poll in 0..4_i64 {
-            let mask = rooms_to_read(&rooms, &previous, Some(&snapshot), &policy);
+            let mask = rooms_to_read(&rooms, &previous, Some(&snapshot), &HashSet::new(), &policy);
             for name in chosen(&rooms, &mask) {
                 snapshot.participants_read_at_ms.insert(name.clone(), poll);
                 seen.insert(name);

@@ -154,7 +154,11 @@ impl Snapshot {
             self.participants_read_at_ms.remove(name);
         }
         for room in update.upserted {
-            if room.participants.is_none() {
+            let another_room = self
+                .rooms
+                .get(&room.name)
+                .is_some_and(|held| held.sid != room.sid);
+            if room.participants.is_none() || another_room {
                 self.participants_read_at_ms.remove(&room.name);
             }
             self.rooms.insert(room.name.clone(), room);

@@ -3,6 +3,7 @@
 //! recording, written off the consumer's loop; stopped in the reverse order, the recording
 //! finished last so it is complete and, gzip or not, readable.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -86,7 +87,16 @@ impl Session {
         let mut config = options.config;
         let mut sandbox = None;
         if config.servers.is_empty() {
-            let (started, server) = start_demo_sandbox().await.map_err(SessionError::Sandbox)?;
+            // The demo shows webhooks too: the sandbox sends them to a listener of the
+            // engine's own, unless the configuration names one.
+            let listen = match config.webhooks.listen {
+                Some(listen) => listen,
+                None => free_loopback_port().map_err(SessionError::Sandbox)?,
+            };
+            config.webhooks.listen = Some(listen);
+            let (started, server) = start_demo_sandbox(Some(listen))
+                .await
+                .map_err(SessionError::Sandbox)?;
             tracing::info!(url = %started.url(), "no server configured; running the demo sandbox");
             config.servers.push(server);
             sandbox = Some(started);
@@ -260,20 +270,34 @@ fn fault_event(notice: DisruptionNotice) -> EventKind {
     }
 }
 
-/// The built-in sandbox with the demo scenario, on a free loopback port with a fresh secret.
+/// A loopback address with a port free now, for the demo's webhook listener.
+fn free_loopback_port() -> std::io::Result<SocketAddr> {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?.local_addr()
+}
+
+/// The built-in sandbox with the demo scenario, on a free loopback port with a fresh secret,
+/// sending webhooks to `webhooks_to` when given.
 ///
 /// # Errors
 /// No loopback port could be bound.
-pub async fn start_demo_sandbox() -> std::io::Result<(Sandbox, ServerConfig)> {
+pub async fn start_demo_sandbox(
+    webhooks_to: Option<SocketAddr>,
+) -> std::io::Result<(Sandbox, ServerConfig)> {
     let secret: String = rand::rng()
         .sample_iter(Alphanumeric)
         .take(40)
         .map(char::from)
         .collect();
     let secret = SecretString::from(secret);
-    let sandbox =
-        Sandbox::start(SandboxOptions::new("lktop-demo", &secret).with_scenario(Scenario::demo()))
-            .await?;
+    let urls = webhooks_to
+        .map(|listen| vec![format!("http://{listen}/")])
+        .unwrap_or_default();
+    let sandbox = Sandbox::start(
+        SandboxOptions::new("lktop-demo", &secret)
+            .with_scenario(Scenario::demo())
+            .with_webhooks(urls, "lktop-demo", &secret),
+    )
+    .await?;
     let server = ServerConfig {
         name: SANDBOX_SERVER.to_owned(),
         url: sandbox.url(),

@@ -189,6 +189,7 @@ struct ServerSummary {
     /// is printed.
     rooms: Option<Snapshot>,
     violations: usize,
+    webhooks: Option<crate::webhooks::WebhookTotals>,
 }
 
 impl ServerSummary {
@@ -286,6 +287,20 @@ impl Summary {
             EventKind::Violations { server, violations } => {
                 self.servers.entry(server.clone()).or_default().violations = violations.len();
             }
+            EventKind::Webhook {
+                server,
+                webhook,
+                update,
+            } => {
+                let entry = self.servers.entry(server.clone()).or_default();
+                entry.webhooks = Some(webhook.totals);
+                if let (Some(rooms), Some(update)) = (&mut entry.rooms, update) {
+                    rooms.apply(update.clone());
+                }
+            }
+            EventKind::WebhookDrift { server, drift } => {
+                self.servers.entry(server.clone()).or_default().webhooks = Some(drift.totals);
+            }
             _ => {}
         }
     }
@@ -295,8 +310,14 @@ impl Summary {
         self.servers
             .iter()
             .map(|(name, s)| {
+                let webhooks = s.webhooks.map_or_else(String::new, |totals| {
+                    format!(
+                        " | webhooks {} taken, {} duplicates, {} out of order, drift {}",
+                        totals.taken, totals.duplicates, totals.out_of_order, totals.drift
+                    )
+                });
                 format!(
-                    "{now} {name}: {} | {} | {} {} | {} | {} violations",
+                    "{now} {name}: {} | {} | {} {} | {} | {} violations{webhooks}",
                     or_dash(&s.state),
                     or_dash(&s.pool),
                     or_dash(&s.quality),

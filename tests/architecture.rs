@@ -42,6 +42,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "snapshot",
         "rooms_update",
+        "webhooks",
         "reconnect",
         "quality",
         "limits",

@@ -146,6 +146,7 @@ fn started(servers: &[&str]) -> Action {
     event(EventKind::Started {
         servers: servers.iter().map(|s| (*s).to_owned()).collect(),
         sandbox: None,
+        webhooks: None,
         settings: lktop::events::LiveSettings {
             poll_interval_ms: 2000,
             poll_budget_per_second: 50,

@@ -2,6 +2,11 @@
 //! `lktop watch` and the dashboard in a pseudo-terminal, against a sandbox process; and what
 //! `/proc` says of a process's CPU time and memory.
 
+#![allow(
+    dead_code,
+    reason = "each bench that includes the processes uses only a part of them"
+)]
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -65,12 +65,27 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Writes `scenario` (YAML) into `dir` and starts a sandbox that runs it.
     pub fn with_scenario(binary: &str, dir: &Path, scenario: &str, within: Duration) -> Self {
+        Self::with_scenario_and_flags(binary, dir, scenario, &[], within)
+    }
+
+    /// Like `with_scenario`, with more flags for `lktop sandbox` (`--webhook-url …`).
+    pub fn with_scenario_and_flags(
+        binary: &str,
+        dir: &Path,
+        scenario: &str,
+        flags: &[String],
+        within: Duration,
+    ) -> Self {
         let path = dir.join("scenario.yaml");
         std::fs::write(&path, scenario).expect("the scenario is written");
-        Self::start(binary, &path, within)
+        Self::start_with(binary, &path, flags, within)
     }
 
     pub fn start(binary: &str, scenario: &Path, within: Duration) -> Self {
+        Self::start_with(binary, scenario, &[], within)
+    }
+
+    fn start_with(binary: &str, scenario: &Path, flags: &[String], within: Duration) -> Self {
         let mut child = Command::new(binary)
             .args([
                 "sandbox",
@@ -83,6 +98,7 @@ impl SandboxProcess {
             ])
             .arg("--scenario")
             .arg(scenario)
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             // It logs every simulated room's creation: nothing to read here.
@@ -110,9 +126,18 @@ impl SandboxProcess {
     /// Polling requests (ListRooms and ListParticipants) the sandbox has received so far, by
     /// its own count (`/sandbox/status`): what watching costs the server.
     pub fn polling_requests_received(&self) -> u64 {
-        let status: serde_json::Value =
-            serde_json::from_str(&get_text(&format!("{}/sandbox/status", self.url)))
-                .expect("the sandbox's status is JSON");
+        let token = livekit_api::access_token::AccessToken::with_api_key(KEY, SECRET)
+            .to_jwt()
+            .expect("a token for the admin endpoint");
+        let status: serde_json::Value = serde_json::from_str(&get_text_with(
+            &format!("{}/sandbox/status", self.url),
+            Some(&token),
+        ))
+        .expect("the sandbox's status is JSON");
+        assert!(
+            status["requests"].is_object(),
+            "the sandbox's status: {status}"
+        );
         ["ListRooms", "ListParticipants"]
             .iter()
             .filter_map(|method| status["requests"]["by_method"][method].as_u64())
@@ -122,19 +147,23 @@ impl SandboxProcess {
 
 /// The body of a GET to `url` (loopback), on a runtime of its own.
 pub fn get_text(url: &str) -> String {
+    get_text_with(url, None)
+}
+
+/// The body of a GET to `url` with a bearer `token`.
+pub fn get_text_with(url: &str, token: Option<&str>) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime for one request");
     runtime
         .block_on(async {
-            lktop::api::build_http_client()
-                .expect("an HTTP client")
-                .get(url)
-                .send()
-                .await?
-                .text()
-                .await
+            let client = lktop::api::build_http_client().expect("an HTTP client");
+            let mut request = client.get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await?.text().await
         })
         .unwrap_or_else(|err| panic!("GET {url}: {err}"))
 }

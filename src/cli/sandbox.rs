@@ -29,6 +29,10 @@ pub struct SandboxArgs {
     /// Simulated seconds per real second (overrides the scenario's)
     #[arg(long)]
     pub speed: Option<f64>,
+    /// Send LiveKit webhooks of every change to URL, as livekit-server does (repeatable;
+    /// signed with --api-key)
+    #[arg(long = "webhook-url", value_name = "URL")]
+    pub webhook_urls: Vec<String>,
 }
 
 /// Runs the sandbox until SIGINT (Ctrl-C), SIGTERM or SIGHUP; exits with 128 + its number.
@@ -59,7 +63,21 @@ pub fn run(
         );
         return Ok(ExitCode::from(2));
     }
-    let mut options = SandboxOptions::new(api_key, api_secret).with_scenario(scenario);
+    if let Some(bad) = args
+        .webhook_urls
+        .iter()
+        .find(|url| reqwest::Url::parse(url).map_or(true, |url| url.scheme() != "http"))
+    {
+        eprintln!(
+            "error: --webhook-url {bad}: not an http:// URL (the sandbox sends plain HTTP to a \
+             receiver next to it)\n  help: e.g. --webhook-url http://127.0.0.1:8090/ (where \
+             lktop's webhooks.listen is)"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let mut options = SandboxOptions::new(api_key, api_secret)
+        .with_scenario(scenario)
+        .with_webhooks(args.webhook_urls.clone(), api_key, api_secret);
     options.listen = SocketAddr::new(args.bind, args.port);
     options.seed = args.seed;
     options.speed = args.speed;
@@ -101,6 +119,9 @@ pub fn run(
              (scenario: {scenario_label}, seed {random_seed}, speed {clock_speed}x)\n\
              admin: {url}/sandbox/status (same credentials); stop with Ctrl-C"
         );
+        for target in &args.webhook_urls {
+            eprintln!("lktop sandbox: sending webhooks to {target}");
+        }
         let signal = signals.recv().await;
         eprintln!("lktop sandbox: stopping ({})", signal.name());
         sandbox.shutdown().await;

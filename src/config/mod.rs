@@ -29,7 +29,7 @@ pub(crate) use load::{load_checked, winning_overrides};
 pub use schema::{
     AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PollingConfig, PoolConfig,
     QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
-    is_secret_key,
+    WebhooksConfig, is_secret_key,
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,

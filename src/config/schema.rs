@@ -37,6 +37,7 @@ pub struct Config {
     pub quality_monitoring: QualityConfig,
     pub polling: PollingConfig,
     pub metrics: MetricsConfig,
+    pub webhooks: WebhooksConfig,
     /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
     /// action's default keys. Kept as written: the dashboard's key map parses and checks it.
     pub keys: BTreeMap<String, KeyList>,
@@ -280,6 +281,26 @@ impl Default for PollingConfig {
             max_requests_per_second: 50,
             max_staleness: ConfigDuration::from_secs(30),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct WebhooksConfig {
+    /// Where lktop takes LiveKit webhooks (the URL in livekit-server's `webhook.urls`);
+    /// unset means none are taken and only polling is used.
+    pub listen: Option<SocketAddr>,
+    /// How long webhooks and polling may disagree before lktop reports drift; unset means
+    /// two polling intervals.
+    pub drift_after: Option<ConfigDuration>,
+}
+
+impl WebhooksConfig {
+    /// `drift_after`, or two polling intervals.
+    #[must_use]
+    pub fn drift_after(&self, polling: &PollingConfig) -> std::time::Duration {
+        self.drift_after
+            .map_or_else(|| polling.interval.get() * 2, ConfigDuration::get)
     }
 }
 

@@ -182,6 +182,7 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_audio(config, &mut checks);
     validate_quality(&config.quality_monitoring, &mut checks);
     validate_polling(&config.polling, &mut checks);
+    validate_webhooks(config, &mut checks);
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {
@@ -192,6 +193,43 @@ pub fn validate(config: &Config) -> Vec<Violation> {
         );
     }
     checks.0
+}
+
+fn validate_webhooks(config: &Config, checks: &mut Checks) {
+    let Some(listen) = config.webhooks.listen else {
+        return;
+    };
+    let at = KeyPath::root().key("webhooks").key("listen");
+    if listen.port() == 0 {
+        checks.fail(
+            at.clone(),
+            format!("{listen} has port 0, which livekit-server cannot be told to send to"),
+            Some("pick a fixed port, e.g. 127.0.0.1:8090".to_owned()),
+        );
+    }
+    // A webhook is routed by the key that signed it: two servers with one key cannot be told
+    // apart.
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    for (index, server) in config.servers.iter().enumerate() {
+        if let Some(&first) = first_with_key.get(server.api_key.as_str()) {
+            checks.fail(
+                KeyPath::root().key("servers").index(index).key("api_key"),
+                format!(
+                    "{} and {} share api_key {:?}, so their webhooks cannot be told apart",
+                    describe_server(&config.servers, first),
+                    describe_server(&config.servers, index),
+                    server.api_key
+                ),
+                Some(
+                    "give each server its own key (livekit-server's `keys`), or unset \
+                     webhooks.listen"
+                        .to_owned(),
+                ),
+            );
+        } else {
+            first_with_key.insert(&server.api_key, index);
+        }
+    }
 }
 
 fn validate_polling(polling: &PollingConfig, checks: &mut Checks) {

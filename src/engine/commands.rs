@@ -264,11 +264,15 @@ impl CommandRunner {
         if config.metrics != running.metrics {
             needs_restart.push("metrics".to_owned());
         }
+        if config.webhooks.listen != running.webhooks.listen {
+            needs_restart.push("webhooks.listen".to_owned());
+        }
         // Connections already hold the old servers and pool sizes; keep them consistent with
         // what is running instead of half-applying them.
         config.servers.clone_from(&running.servers);
         config.connection_pool = running.connection_pool;
         config.metrics = running.metrics;
+        config.webhooks.listen = running.webhooks.listen;
         let limits_replaced = self
             .limits
             .lock()

@@ -6,6 +6,7 @@
 mod api;
 mod budget_watch;
 mod commands;
+mod drift;
 mod enforcement;
 mod server;
 mod server_state;
@@ -29,6 +30,7 @@ use crate::config::{Config, ConfigSources, Reload, ServerConfig};
 use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
 use crate::pool::{Pool, PoolOptions};
+use crate::webhooks::{Arrival, Rejections, Route};
 
 /// Events waiting for a slow consumer before new ones are dropped (and counted).
 const EVENT_CAPACITY: usize = 4096;
@@ -97,11 +99,13 @@ impl Engine {
         let (settings, _) = watch::channel(Arc::new(config.clone()));
         let (polling_paused, _) = watch::channel(false);
 
+        let (webhooks, mut arrivals) = serve_webhooks(&config, &bus, &shutdown).await?;
         // Announced before any worker runs, so it is always the first event.
         let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
         bus.emit(EventKind::Started {
             servers: names.clone(),
             sandbox,
+            webhooks: webhooks.map(|bound| bound.to_string()),
             settings: LiveSettings::of(&config),
         });
         let mut servers = HashMap::new();
@@ -118,6 +122,7 @@ impl Engine {
                     settings: &settings,
                     polling_paused: &polling_paused,
                     focused_room: focused_room_rx,
+                    webhooks: arrivals.remove(&server.name),
                     bus: &bus,
                 },
                 &shutdown,
@@ -217,6 +222,8 @@ struct Channels<'a> {
     settings: &'a watch::Sender<Arc<Config>>,
     polling_paused: &'a watch::Sender<bool>,
     focused_room: watch::Receiver<Option<String>>,
+    /// The server's webhooks, when the engine takes them.
+    webhooks: Option<mpsc::Receiver<Arrival>>,
     bus: &'a EventBus,
 }
 
@@ -235,6 +242,50 @@ async fn serve_metrics(
         .map_err(|err| format!("metrics.listen {listen}: {err}"))?;
     tracing::info!(%bound, "serving Prometheus metrics at /metrics");
     Ok(Some(metrics))
+}
+
+/// Webhooks a server's worker has not taken yet before the listener waits (and so makes
+/// livekit-server wait) for room.
+const WEBHOOK_CAPACITY: usize = 4096;
+
+/// The webhook listener, when `webhooks.listen` asks for one: its address and each server's
+/// receiver of the webhooks signed with its key.
+async fn serve_webhooks(
+    config: &Config,
+    bus: &EventBus,
+    shutdown: &CancellationToken,
+) -> Result<(Option<SocketAddr>, HashMap<String, mpsc::Receiver<Arrival>>), String> {
+    let Some(listen) = config.webhooks.listen else {
+        return Ok((None, HashMap::new()));
+    };
+    let mut receivers = HashMap::new();
+    let mut routes = Vec::new();
+    for server in &config.servers {
+        let Some(secret) = server.api_secret() else {
+            continue;
+        };
+        let (arrivals, receiver) = mpsc::channel(WEBHOOK_CAPACITY);
+        receivers.insert(server.name.clone(), receiver);
+        routes.push(Route {
+            server: server.name.clone(),
+            api_key: server.api_key.clone(),
+            api_secret: secret.clone(),
+            arrivals,
+        });
+    }
+    let refused = bus.clone();
+    let rejections = Arc::new(Rejections::new(move |rejection, status| {
+        refused.emit(EventKind::WebhookRefused {
+            cause: rejection.cause().to_owned(),
+            status: status.as_u16(),
+            reason: rejection.to_string(),
+        });
+    }));
+    let bound = crate::webhooks::serve(listen, routes, rejections, shutdown.clone())
+        .await
+        .map_err(|err| format!("webhooks.listen {listen}: {err}"))?;
+    tracing::info!(%bound, "taking LiveKit webhooks");
+    Ok((Some(bound), receivers))
 }
 
 /// Reloads the configuration whenever its file changes; when the file cannot be watched, the
@@ -296,6 +347,7 @@ fn start_server(
             settings: channels.settings.subscribe(),
             polling_paused: channels.polling_paused.subscribe(),
             focused_room: channels.focused_room,
+            webhooks: channels.webhooks,
             bus: channels.bus.clone(),
             latest: Arc::clone(&latest),
             shutdown: shutdown.clone(),

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::MeasuredRoomService;
 use super::budget_watch::BudgetWatch;
+use super::drift::DriftTracker;
 use super::enforcement::{EnforcementTracker, Verdict};
 use super::server_state::{Observation, StateTracker};
 use crate::api::RoomApi;
@@ -24,6 +25,7 @@ use crate::quality::{ScoreModel, WindowStats};
 use crate::read_plan::ReadPolicy;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
+use crate::webhooks::{Admission, Arrival, Drift, Ledger, WebhookNote, WebhookTotals};
 
 /// The pool's status goes out this often besides every grading, so a dashboard shows checkouts,
 /// growth and reconnections as they happen rather than every `monitoring_interval`.
@@ -40,6 +42,8 @@ pub(crate) struct ServerWorker {
     pub(crate) polling_paused: watch::Receiver<bool>,
     /// The room open on screen, whose participants each poll reads while the budget allows.
     pub(crate) focused_room: watch::Receiver<Option<String>>,
+    /// The server's webhooks, when the engine takes them.
+    pub(crate) webhooks: Option<mpsc::Receiver<Arrival>>,
     pub(crate) bus: EventBus,
     pub(crate) latest: LatestSnapshot,
     pub(crate) shutdown: CancellationToken,
@@ -61,7 +65,11 @@ impl ServerWorker {
         };
         tokio::select! {
             () = self.shutdown.cancelled() => {}
-            () = worker.poll_loop(self.settings.clone(), self.polling_paused.clone()) => {}
+            () = worker.poll_loop(
+                self.settings.clone(),
+                self.polling_paused.clone(),
+                self.webhooks,
+            ) => {}
             () = worker.watch_loop(
                 self.settings.clone(),
                 self.pool_events,
@@ -85,22 +93,30 @@ struct WorkerRef<'a> {
 impl WorkerRef<'_> {
     /// Polls every `polling.interval` unless polling is paused; returns when the settings
     /// are gone (the engine stopped).
+    /// Webhooks are taken as they come, also while a poll waits on the server.
     async fn poll_loop(
         self,
         mut settings: watch::Receiver<Arc<Config>>,
         polling_paused: watch::Receiver<bool>,
+        mut webhooks: Option<mpsc::Receiver<Arrival>>,
     ) {
         let mut poll_every = settings.borrow().polling.interval.get();
         let mut poll_tick = ticker(poll_every);
         let mut poller =
             RoomsPoller::new(self.api.server.clone(), self.api.pool.status().max.max(1));
-        let mut memory = PollMemory::default();
+        let mut memory = PollMemory {
+            drift: webhooks.is_some().then(DriftTracker::default),
+            ..PollMemory::default()
+        };
         loop {
             tokio::select! {
                 _ = poll_tick.tick() => {
                     if !*polling_paused.borrow() {
-                        self.poll(&mut poller, &mut memory).await;
+                        self.poll(&mut poller, &mut memory, webhooks.as_mut()).await;
                     }
+                }
+                Some(arrival) = next_webhook(webhooks.as_mut()) => {
+                    self.take_webhook(&mut poller, &mut memory, arrival);
                 }
                 changed = settings.changed() => {
                     if changed.is_err() {
@@ -185,7 +201,12 @@ impl WorkerRef<'_> {
         }
     }
 
-    async fn poll(self, poller: &mut RoomsPoller, memory: &mut PollMemory) {
+    async fn poll(
+        self,
+        poller: &mut RoomsPoller,
+        memory: &mut PollMemory,
+        mut webhooks: Option<&mut mpsc::Receiver<Arrival>>,
+    ) {
         let server = self.api.server.clone();
         let settings = Arc::clone(&self.settings.borrow());
         let focused = self.focused_room.borrow().clone();
@@ -194,7 +215,18 @@ impl WorkerRef<'_> {
             focused: focused.as_deref(),
             limits: &settings.room_limits,
         };
-        let poll = match poller.poll(self.api, now_ms(), &policy).await {
+        let taken_at = now_ms();
+        let read = poller.reader().read(self.api, &policy);
+        tokio::pin!(read);
+        let readings = loop {
+            tokio::select! {
+                readings = &mut read => break readings,
+                Some(arrival) = next_webhook(webhooks.as_deref_mut()) => {
+                    self.take_webhook(poller, memory, arrival);
+                }
+            }
+        };
+        let poll = match readings.map(|readings| poller.finish(readings, taken_at)) {
             Ok(poll) => poll,
             Err(err) => {
                 // The state change first: a consumer reading the failure knows the server is
@@ -212,6 +244,7 @@ impl WorkerRef<'_> {
         self.observe(Observation::Answered);
         let snapshot = poll.snapshot;
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
+        self.report_drift(memory, &poll.changes, &snapshot, taken_at, &settings);
         if !poll.changes.is_empty() {
             self.bus.emit(EventKind::RoomChanges {
                 server: server.clone(),
@@ -252,7 +285,52 @@ impl WorkerRef<'_> {
             memory.violations = Some(violations);
         }
 
-        for action in limits::plan(&snapshot, room_limits) {
+        self.enforce_limits(memory, &snapshot, room_limits).await;
+    }
+
+    /// Feeds what a poll found to the drift tracker and reports the disagreements that lasted
+    /// longer than `webhooks.drift_after`.
+    fn report_drift(
+        self,
+        memory: &mut PollMemory,
+        changes: &[crate::snapshot::RoomChange],
+        snapshot: &Snapshot,
+        taken_at: i64,
+        settings: &Config,
+    ) {
+        let Some(drift) = &mut memory.drift else {
+            return;
+        };
+        drift.polled(changes, taken_at);
+        drift.confirm(snapshot);
+        let after = settings.webhooks.drift_after(&settings.polling);
+        for lasted in drift.lasted(now_ms(), after) {
+            memory.webhook_totals.drift += 1;
+            if let Some(metrics) = &self.api.metrics {
+                metrics.count_webhook(&self.api.server, "drift");
+            }
+            self.bus.emit(EventKind::WebhookDrift {
+                server: self.api.server.clone(),
+                drift: Drift {
+                    room: lasted.room,
+                    identity: lasted.identity,
+                    kind: lasted.kind,
+                    for_ms: lasted.for_ms,
+                    totals: memory.webhook_totals,
+                },
+            });
+        }
+    }
+
+    /// Carries out what `enforce` mode plans for the lists this poll read.
+    async fn enforce_limits(
+        self,
+        memory: &mut PollMemory,
+        snapshot: &Snapshot,
+        room_limits: &crate::config::RoomLimitsConfig,
+    ) {
+        let server = &self.api.server;
+        for action in limits::plan(snapshot, room_limits) {
             let now = tokio::time::Instant::now();
             match memory.enforcement.decide(&action, now) {
                 Verdict::Wait => continue,
@@ -280,6 +358,43 @@ impl WorkerRef<'_> {
                 outcome,
             });
         }
+    }
+
+    /// A webhook from this server: dropped when its id was taken or something newer about
+    /// the same thing was, else applied to the rooms held at once and sent on with the rooms
+    /// it changed.
+    fn take_webhook(self, poller: &mut RoomsPoller, memory: &mut PollMemory, arrival: Arrival) {
+        let server = &self.api.server;
+        let event = arrival.event;
+        let counted = match memory.ledger.admit(&event) {
+            Admission::Duplicate => {
+                memory.webhook_totals.duplicates += 1;
+                "duplicate"
+            }
+            Admission::Stale => {
+                memory.webhook_totals.out_of_order += 1;
+                "out_of_order"
+            }
+            Admission::Apply => {
+                memory.webhook_totals.taken += 1;
+                "taken"
+            }
+        };
+        if let Some(metrics) = &self.api.metrics {
+            metrics.count_webhook(server, counted);
+        }
+        if counted != "taken" {
+            return;
+        }
+        let change = poller.apply_webhook(&event);
+        if let Some(drift) = &mut memory.drift {
+            drift.webhook(&event, change.is_some());
+        }
+        self.bus.emit(EventKind::Webhook {
+            server: server.clone(),
+            webhook: WebhookNote::of(&event, arrival.received_at_ms, memory.webhook_totals),
+            update: change.map(|change| change.update),
+        });
     }
 
     async fn enforce(self, action: &Enforcement) -> Outcome {
@@ -373,6 +488,19 @@ struct PollMemory {
     violations: Option<Vec<Violation>>,
     enforcement: EnforcementTracker,
     budget: BudgetWatch,
+    /// Which webhooks were taken, for duplicates and order.
+    ledger: Ledger,
+    webhook_totals: WebhookTotals,
+    /// Set when the engine takes webhooks: where they and polling disagree.
+    drift: Option<DriftTracker>,
+}
+
+/// The next webhook, or never when the engine takes none.
+async fn next_webhook(webhooks: Option<&mut mpsc::Receiver<Arrival>>) -> Option<Arrival> {
+    match webhooks {
+        Some(webhooks) => webhooks.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A connection's own score, by the same model as the server's, from what the pool records

@@ -13,6 +13,7 @@ use super::screen::Screen;
 use super::server_view::{ServerView, StateView};
 use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
 use crate::events::{EngineEvent, EventKind, LiveSettings};
+use crate::poller::PollStats;
 use crate::pool::PoolEvent;
 use crate::signals::Signal;
 
@@ -77,6 +78,10 @@ pub struct ScreenData {
     pub log_seq: u64,
     /// When the data was current (the freeze time while frozen).
     pub(crate) at_ms: i64,
+    /// Where the engine takes webhooks, when it does.
+    pub(crate) webhooks_listen: Option<String>,
+    /// Causes the webhook listener refused webhooks for, with the first reason.
+    pub(crate) webhooks_refused: BTreeMap<String, String>,
 }
 
 /// A short-lived message in the footer.
@@ -147,6 +152,8 @@ impl App {
                 audio_default: AudioProfile::default(),
                 log_seq: 0,
                 at_ms: now_ms,
+                webhooks_listen: None,
+                webhooks_refused: BTreeMap::new(),
             },
             frozen: None,
             selected_server: 0,
@@ -243,12 +250,14 @@ impl App {
         match event.kind {
             EventKind::Started {
                 servers,
-                sandbox: _,
+                webhooks,
                 settings,
+                ..
             } => {
                 for name in servers {
                     let _ = self.live_server_mut(&name);
                 }
+                self.live.webhooks_listen = webhooks;
                 self.apply_settings(settings);
             }
             EventKind::ServerState {
@@ -280,22 +289,11 @@ impl App {
             } => self
                 .live_server_mut(&server)
                 .absorb_quality(report, checkout, at_ms),
-            EventKind::PollBudget { server, coverage } => {
-                self.live_server_mut(&server).budget_short = (!coverage.enough).then_some(coverage);
-            }
-            EventKind::Rooms { update, stats } => {
-                let server = update.server.clone();
-                let touched: Option<Vec<String>> =
-                    (!update.full).then(|| update.touched().map(str::to_owned).collect());
-                self.live_server_mut(&server).absorb_rooms(update, stats);
-                match touched {
-                    None => self.refresh_room_order_of(&server),
-                    Some(touched) if !touched.is_empty() => {
-                        self.reorder_touched_rooms(&server, &touched);
-                    }
-                    Some(_) => {}
-                }
-            }
+            kind @ (EventKind::PollBudget { .. }
+            | EventKind::Webhook { .. }
+            | EventKind::WebhookDrift { .. }
+            | EventKind::WebhookRefused { .. }) => self.absorb_push_and_budget(kind),
+            EventKind::Rooms { update, stats } => self.absorb_rooms(update, stats),
             EventKind::Snapshot { snapshot, stats } => {
                 let server = snapshot.server.clone();
                 self.live_server_mut(&server)
@@ -388,6 +386,60 @@ impl App {
     }
 
     /// After an update of a few of `name`'s rooms: only those move in the order.
+    /// A poll's rooms; the order is kept up to date for the rooms it touched only.
+    fn absorb_rooms(&mut self, update: crate::rooms_update::RoomsUpdate, stats: PollStats) {
+        let server = update.server.clone();
+        let touched: Option<Vec<String>> =
+            (!update.full).then(|| update.touched().map(str::to_owned).collect());
+        self.live_server_mut(&server).absorb_rooms(update, stats);
+        match touched {
+            None => self.refresh_room_order_of(&server),
+            Some(touched) if !touched.is_empty() => {
+                self.reorder_touched_rooms(&server, &touched);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// What the polling budget and webhooks say.
+    fn absorb_push_and_budget(&mut self, kind: EventKind) {
+        match kind {
+            EventKind::PollBudget { server, coverage } => {
+                self.live_server_mut(&server).budget_short = (!coverage.enough).then_some(coverage);
+            }
+            EventKind::Webhook {
+                server,
+                webhook,
+                update,
+            } => self.absorb_webhook(&server, &webhook, update),
+            EventKind::WebhookDrift { server, drift } => {
+                self.live_server_mut(&server).absorb_drift(drift);
+            }
+            EventKind::WebhookRefused { cause, reason, .. } => {
+                self.live.webhooks_refused.entry(cause).or_insert(reason);
+            }
+            _ => {}
+        }
+    }
+
+    /// A webhook: its totals, and the rooms it changed, applied like a poll's update.
+    fn absorb_webhook(
+        &mut self,
+        server: &str,
+        webhook: &crate::webhooks::WebhookNote,
+        update: Option<crate::rooms_update::RoomsUpdate>,
+    ) {
+        let view = self.live_server_mut(server);
+        view.webhooks = Some(webhook.totals);
+        let Some(update) = update else {
+            return;
+        };
+        let touched: Vec<String> = update.touched().map(str::to_owned).collect();
+        if view.absorb_webhook_update(update) {
+            self.reorder_touched_rooms(server, &touched);
+        }
+    }
+
     fn reorder_touched_rooms(&mut self, name: &str, touched: &[String]) {
         if let Some(server) = self.live.servers.iter_mut().find(|s| s.name == name) {
             let mut order = std::mem::take(&mut server.room_order);

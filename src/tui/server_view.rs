@@ -108,6 +108,10 @@ pub struct ServerView {
     pub(crate) poll_error: Option<PollError>,
     /// Set while the polling budget cannot read every room within `max_staleness`.
     pub(crate) budget_short: Option<crate::read_plan::BudgetCoverage>,
+    /// The server's webhooks so far, once one came.
+    pub(crate) webhooks: Option<crate::webhooks::WebhookTotals>,
+    /// The latest drift between webhooks and polling.
+    pub(crate) last_drift: Option<crate::webhooks::Drift>,
     pub violations: Vec<Violation>,
     /// Which limits each room exceeds, for the rooms table's marker.
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
@@ -136,6 +140,8 @@ impl ServerView {
             poll: None,
             poll_error: None,
             budget_short: None,
+            webhooks: None,
+            last_drift: None,
             violations: Vec::new(),
             violating_rooms: HashMap::new(),
             unauthenticated: None,
@@ -293,6 +299,23 @@ impl ServerView {
         }
         self.poll = Some(stats);
         self.poll_error = None;
+    }
+
+    /// The rooms a webhook changed, applied to those held; `false` when none are held yet
+    /// (the first poll brings them all).
+    pub(crate) fn absorb_webhook_update(&mut self, update: RoomsUpdate) -> bool {
+        match &mut self.snapshot {
+            Some(held) => {
+                Arc::make_mut(held).apply(update);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn absorb_drift(&mut self, drift: crate::webhooks::Drift) {
+        self.webhooks = Some(drift.totals);
+        self.last_drift = Some(drift);
     }
 
     /// A failed poll: the first of a run, or one more of it with the latest error.

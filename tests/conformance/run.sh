@@ -3,9 +3,11 @@
 #
 # Installs the pinned SDKs into project-local, git-ignored folders (tests/conformance/.deps/venv and
 # tests/conformance/node/node_modules; a re-run with unchanged pins installs nothing), builds lktop,
-# starts `lktop sandbox` on a free loopback port with a fresh random secret, runs the Python checks,
-# then the Node checks, and always stops the sandbox. Exits non-zero if any check fails, if the
-# sandbox does not come up or dies, or if it does not shut down cleanly on SIGTERM.
+# starts `lktop sandbox` on a free loopback port with a fresh random secret (sending webhooks to
+# another free port), runs the Python checks, the Node checks, then the Python webhook checks
+# (the SDK's WebhookReceiver on that port), and always stops the sandbox. Exits non-zero if any
+# check fails, if the sandbox does not come up or dies, or if it does not shut down cleanly on
+# SIGTERM.
 #
 # Environment: LKTOP_BIN=path uses that binary instead of running `cargo build --locked`.
 set -euo pipefail
@@ -91,7 +93,11 @@ show_sandbox_output() {
 
 api_key="devkey"
 api_secret="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" # 32 hex characters
+# The sandbox sends its webhooks here; the webhook checks listen on it (nothing listens before
+# they run, so earlier webhooks are refused and counted as failed deliveries, nothing more).
+webhook_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$bin" sandbox --port 0 --api-key "$api_key" --api-secret "$api_secret" --scenario none \
+  --webhook-url "http://127.0.0.1:$webhook_port/" \
   >"$run_dir/stdout" 2>"$run_dir/stderr" </dev/null &
 sandbox_pid=$!
 
@@ -152,6 +158,8 @@ run_checks() {
 
 run_checks python env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$here/python/check_room_service.py"
 run_checks node node "$node_dir/check_room_service.mjs"
+run_checks python-webhooks env PYTHONDONTWRITEBYTECODE=1 WEBHOOK_PORT="$webhook_port" \
+  "$venv/bin/python" "$here/python/check_webhooks.py"
 
 step "stop lktop sandbox (SIGTERM)"
 kill -TERM "$sandbox_pid"

@@ -98,6 +98,14 @@ impl TestConfig {
         self
     }
 
+    /// `webhooks.listen` and `webhooks.drift_after`.
+    #[must_use]
+    pub fn webhooks(mut self, listen: SocketAddr, drift_after: Option<Duration>) -> Self {
+        self.config.webhooks.listen = Some(listen);
+        self.config.webhooks.drift_after = drift_after.map(ConfigDuration::new);
+        self
+    }
+
     /// `quality_monitoring.monitoring_interval`: how often the server is graded.
     #[must_use]
     pub fn monitoring_interval(mut self, every: Duration) -> Self {
@@ -237,6 +245,15 @@ impl TestSandbox {
     pub fn running(mut self, scenario: Scenario, speed: f64) -> Self {
         self.options = self.options.with_scenario(scenario);
         self.options.speed = Some(speed);
+        self
+    }
+
+    /// Sending webhooks of every change to `url`, signed with the test key.
+    #[must_use]
+    pub fn sending_webhooks_to(mut self, url: &str) -> Self {
+        self.options =
+            self.options
+                .with_webhooks(vec![url.to_owned()], KEY, &SecretString::from(SECRET));
         self
     }
 

@@ -92,6 +92,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
         EventKind::Started {
             servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
             sandbox: None,
+            webhooks: None,
             settings: LiveSettings {
                 limits: limits(),
                 audio_default: AudioProfile::default(),

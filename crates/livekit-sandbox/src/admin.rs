@@ -29,6 +29,7 @@ use super::faults::{Disruption, Faults};
 use super::rooms::TrackSpec;
 use super::server::{Body, COUNTED_METHODS, ListenerState, Shared, json, twirp_error};
 use super::twirp_error::{TwirpCode, TwirpError};
+use super::webhooks::WebhookTally;
 
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 
@@ -103,6 +104,9 @@ struct Status {
     clock_speed: f64,
     simulated_seconds: f64,
     requests: Counts,
+    /// What became of the webhooks, when the sandbox sends them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhooks: Option<WebhookTally>,
 }
 
 #[derive(Serialize)]
@@ -189,7 +193,12 @@ async fn serve(
                 .store
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .remove_participant(room, identity, now)?;
+                .remove_participant(
+                    room,
+                    identity,
+                    proto::DisconnectReason::ClientInitiated,
+                    now,
+                )?;
             Ok(json(StatusCode::OK, &serde_json::json!({})))
         }
         _ => Err(TwirpError::new(
@@ -270,6 +279,7 @@ fn status(shared: &Shared) -> Status {
                 .filter(|(_, count)| *count > 0)
                 .collect(),
         },
+        webhooks: shared.webhooks.get().map(|counts| counts.tally()),
     }
 }
 

@@ -323,6 +323,20 @@ impl Disruption {
                         parts.push(format!("{:.0} % {what}", rate * 100.0));
                     }
                 }
+                for (rate, what) in [
+                    (faults.webhook_drop_rate, "webhooks dropped"),
+                    (faults.webhook_duplicate_rate, "webhooks sent twice"),
+                ] {
+                    if rate > 0.0 {
+                        parts.push(format!("{:.0} % {what}", rate * 100.0));
+                    }
+                }
+                if faults.webhook_delay_ms > 0 {
+                    parts.push(format!("webhooks +{} ms", faults.webhook_delay_ms));
+                }
+                if faults.webhook_reorder {
+                    parts.push("webhooks out of order".to_owned());
+                }
                 if parts.is_empty() {
                     parts.push("no request faults".to_owned());
                 }

@@ -23,6 +23,14 @@ pub struct Faults {
     pub hang_rate: f64,
     /// Fraction of answers cut off mid-body, the connection closed.
     pub drop_rate: f64,
+    /// Fraction of webhooks never sent.
+    pub webhook_drop_rate: f64,
+    /// Added before each webhook is sent (the order is kept).
+    pub webhook_delay_ms: u64,
+    /// Fraction of webhooks sent twice, with the same id.
+    pub webhook_duplicate_rate: f64,
+    /// Each webhook goes out after the one that follows it.
+    pub webhook_reorder: bool,
 }
 
 impl Default for Faults {
@@ -34,6 +42,10 @@ impl Default for Faults {
             error_code: TwirpCode::Unavailable,
             hang_rate: 0.0,
             drop_rate: 0.0,
+            webhook_drop_rate: 0.0,
+            webhook_delay_ms: 0,
+            webhook_duplicate_rate: 0.0,
+            webhook_reorder: false,
         }
     }
 }
@@ -60,6 +72,8 @@ impl Faults {
             ("error_rate", self.error_rate),
             ("hang_rate", self.hang_rate),
             ("drop_rate", self.drop_rate),
+            ("webhook_drop_rate", self.webhook_drop_rate),
+            ("webhook_duplicate_rate", self.webhook_duplicate_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{key} is {rate}; allowed 0.0..=1.0"));

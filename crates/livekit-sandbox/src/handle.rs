@@ -24,6 +24,7 @@ use super::server::{Shared, run_listener};
 use super::simulation::ScheduledDisruption;
 use super::simulation::Simulation;
 use super::twirp_error::TwirpError;
+use super::webhooks::{WebhookOptions, WebhookTally};
 
 /// How the sandbox is started.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct SandboxOptions {
     /// Overrides the scenario's clock speed.
     pub speed: Option<f64>,
     pub limits: ServerLimits,
+    /// Where to send webhooks of every change, as livekit-server does; none by default.
+    pub webhooks: Option<WebhookOptions>,
 }
 
 impl SandboxOptions {
@@ -50,7 +53,25 @@ impl SandboxOptions {
             seed: None,
             speed: None,
             limits: ServerLimits::default(),
+            webhooks: None,
         }
+    }
+
+    /// Sends webhooks of every change to `urls`, signed with `api_key` (which must be one
+    /// of the sandbox's keys for a receiver that checks against it).
+    #[must_use]
+    pub fn with_webhooks(
+        mut self,
+        urls: Vec<String>,
+        api_key: &str,
+        api_secret: &SecretString,
+    ) -> Self {
+        self.webhooks = (!urls.is_empty()).then(|| WebhookOptions {
+            urls,
+            api_key: api_key.to_owned(),
+            api_secret: api_secret.clone(),
+        });
+        self
     }
 
     #[must_use]
@@ -110,6 +131,22 @@ impl Sandbox {
         let store = RoomStore::new(options.limits, ChaCha8Rng::seed_from_u64(seed));
         let shared = Arc::new(Shared::new(options.keys, store, clock, seed));
         let tasks = TaskTracker::new();
+        if let Some(webhooks) = options.webhooks {
+            let faults_of = Arc::clone(&shared);
+            let (queue, counts) = super::webhooks::start(
+                webhooks,
+                Arc::new(move || faults_of.faults()),
+                seed,
+                shared.shutdown.clone(),
+                &tasks,
+            );
+            let _ = shared.webhooks.set(counts);
+            shared
+                .store
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .send_webhooks(queue);
+        }
 
         tasks.spawn(run_listener(
             Arc::clone(&shared),
@@ -184,6 +221,12 @@ impl Sandbox {
     #[must_use]
     pub fn requests_received(&self, method: &str) -> u64 {
         self.shared.counts.received_for(method)
+    }
+
+    /// What became of the webhooks so far; `None` when the sandbox sends none.
+    #[must_use]
+    pub fn webhooks(&self) -> Option<WebhookTally> {
+        self.shared.webhooks.get().map(|counts| counts.tally())
     }
 
     #[must_use]

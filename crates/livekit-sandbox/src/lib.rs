@@ -64,5 +64,6 @@ mod server;
 pub mod service;
 pub mod simulation;
 pub mod twirp_error;
+pub mod webhooks;
 
 pub use handle::{Sandbox, SandboxControl, SandboxOptions};

@@ -35,6 +35,7 @@ use super::faults::{Fate, Faults};
 use super::rooms::RoomStore;
 use super::service::{self, Call};
 use super::twirp_error::{TwirpCode, TwirpError};
+use super::webhooks::WebhookCounts;
 
 pub(crate) type Body = BoxBody<Bytes, io::Error>;
 
@@ -124,6 +125,8 @@ pub(crate) struct Shared {
     pub(super) notices: broadcast::Sender<DisruptionNotice>,
     pub(super) under_way: Mutex<UnderWay>,
     next_disruption: AtomicU64,
+    /// Set when the sandbox sends webhooks.
+    pub(crate) webhooks: std::sync::OnceLock<Arc<WebhookCounts>>,
 }
 
 impl Shared {
@@ -144,6 +147,7 @@ impl Shared {
             notices: broadcast::Sender::new(NOTICE_CAPACITY),
             under_way: Mutex::new(UnderWay::default()),
             next_disruption: AtomicU64::new(1),
+            webhooks: std::sync::OnceLock::new(),
         }
     }
 

@@ -115,8 +115,9 @@ pub fn handle(method: &str, call: &Call<'_>) -> Result<Bytes, TwirpError> {
         "RemoveParticipant" => {
             let request: proto::RoomParticipantIdentity = call.decode()?;
             require(call.claims, &Grant::RoomAdmin(&request.room))?;
+            let removed = proto::DisconnectReason::ParticipantRemoved;
             call.with_store(|store, now| {
-                store.remove_participant(&request.room, &request.identity, now)
+                store.remove_participant(&request.room, &request.identity, removed, now)
             })?;
             Ok(call.answer(&proto::RemoveParticipantResponse::default()))
         }

@@ -73,6 +73,10 @@ pub(crate) enum CollapseKey {
         error: String,
     },
     EventsDropped,
+    /// Webhooks and polling disagreeing the same way again.
+    WebhookDrift {
+        kind: crate::webhooks::DriftKind,
+    },
 }
 
 /// What an enforcement acts on.

@@ -417,7 +417,63 @@ fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line
         None => vec![Span::styled("not yet", theme.dim())],
     };
     lines.push(line("last poll", poll));
+    if let Some(webhooks) = webhook_pieces(app, server, theme) {
+        lines.push(line("webhooks", pieces(webhooks, room)));
+    }
     lines
+}
+
+/// What webhooks did for this server: taken, dropped, drift and its latest case, and causes
+/// the listener refused webhooks for. `None` when the engine takes no webhooks.
+fn webhook_pieces(app: &App, server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static>>>> {
+    let data = app.data();
+    let listen = data.webhooks_listen.as_ref()?;
+    let mut parts = Vec::new();
+    match &server.webhooks {
+        None => parts.push(vec![Span::styled(
+            format!("none yet at {listen}"),
+            theme.dim(),
+        )]),
+        Some(totals) => {
+            parts.push(vec![Span::raw(format!("{} taken", totals.taken))]);
+            if totals.duplicates > 0 {
+                parts.push(vec![Span::raw(format!("{} duplicates", totals.duplicates))]);
+            }
+            if totals.out_of_order > 0 {
+                parts.push(vec![Span::raw(format!(
+                    "{} out of order",
+                    totals.out_of_order
+                ))]);
+            }
+            if totals.drift > 0 {
+                parts.push(vec![Span::styled(
+                    format!("drift {}", totals.drift),
+                    theme.warn(),
+                )]);
+            }
+        }
+    }
+    if let Some(drift) = &server.last_drift {
+        let who = drift.identity.as_ref().map_or_else(
+            || format!("room {}", drift.room),
+            |identity| format!("{identity} in {}", drift.room),
+        );
+        parts.push(vec![Span::styled(
+            format!(
+                "latest: {who} {} for {}",
+                drift.kind.describe(),
+                format::age(i64::try_from(drift.for_ms).unwrap_or(i64::MAX))
+            ),
+            theme.warn(),
+        )]);
+    }
+    for cause in data.webhooks_refused.keys() {
+        parts.push(vec![Span::styled(
+            format!("refused: {cause}"),
+            theme.error(),
+        )]);
+    }
+    Some(parts)
 }
 
 /// lktop's own wait for a pooled connection: its cost, kept apart from the server's.

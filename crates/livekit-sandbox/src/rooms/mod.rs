@@ -21,6 +21,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::twirp_error::TwirpError;
+use super::webhooks::WebhookQueue;
 pub use limits::ServerLimits;
 pub use tracks::TrackSpec;
 
@@ -79,6 +80,10 @@ pub struct RoomStore {
     limits: ServerLimits,
     rooms: BTreeMap<String, RoomEntry>,
     rng: ChaCha8Rng,
+    /// Where every change goes as a webhook, when the sandbox sends them.
+    webhooks: Option<WebhookQueue>,
+    /// The latest time an operation was given, for the webhooks of those that take none.
+    latest_ms: i64,
 }
 
 impl RoomStore {
@@ -88,7 +93,48 @@ impl RoomStore {
             limits,
             rooms: BTreeMap::new(),
             rng,
+            webhooks: None,
+            latest_ms: 0,
         }
+    }
+
+    /// Sends every change from now on as a webhook through `queue`.
+    pub(crate) fn send_webhooks(&mut self, queue: WebhookQueue) {
+        self.webhooks = Some(queue);
+    }
+
+    /// Queues webhook `event` about `room` (and a participant and track), made at `now_ms`.
+    fn notify(
+        &mut self,
+        event: &str,
+        room: &proto::Room,
+        participant: Option<&proto::ParticipantInfo>,
+        track: Option<&proto::TrackInfo>,
+        now_ms: i64,
+    ) {
+        self.latest_ms = self.latest_ms.max(now_ms);
+        if let Some(queue) = &self.webhooks {
+            queue.post(proto::WebhookEvent {
+                event: event.to_owned(),
+                room: Some(room.clone()),
+                participant: participant.cloned(),
+                track: track.cloned(),
+                created_at: now_ms / 1000,
+                ..proto::WebhookEvent::default()
+            });
+        }
+    }
+
+    /// The webhooks of a participant leaving `room`: each track unpublished, then the
+    /// participant gone (`gone` carries the disconnect reason).
+    fn notify_left(&mut self, room: &proto::Room, gone: &proto::ParticipantInfo, now_ms: i64) {
+        if self.webhooks.is_none() {
+            return;
+        }
+        for track in &gone.tracks {
+            self.notify("track_unpublished", room, Some(gone), Some(track), now_ms);
+        }
+        self.notify("participant_left", room, Some(gone), None, now_ms);
     }
 
     #[must_use]

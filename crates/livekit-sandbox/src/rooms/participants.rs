@@ -39,6 +39,7 @@ impl RoomStore {
         &mut self,
         room: &str,
         identity: &str,
+        reason: proto::DisconnectReason,
         now_ms: i64,
     ) -> Result<proto::ParticipantInfo, TwirpError> {
         let entry = self.room_mut(room)?;
@@ -49,9 +50,12 @@ impl RoomStore {
             .ok_or_else(TwirpError::participant_not_found)?;
         let mut gone = entry.participants.remove(index);
         gone.state = proto::participant_info::State::Disconnected as i32;
+        gone.disconnect_reason = reason as i32;
         if entry.participants.is_empty() {
             entry.empty_since_ms = Some(now_ms);
         }
+        let view = entry.view();
+        self.notify_left(&view, &gone, now_ms);
         Ok(gone)
     }
 
@@ -147,6 +151,14 @@ impl RoomStore {
         entry.participants.push(participant.clone());
         entry.empty_since_ms = None;
         entry.ever_joined = true;
+        let view = entry.view();
+        self.notify(
+            "participant_joined",
+            &view,
+            Some(&participant),
+            None,
+            now_ms,
+        );
         Ok(participant)
     }
 }

@@ -44,6 +44,7 @@ impl RoomStore {
         };
         let view = entry.view();
         self.rooms.insert(request.name.clone(), entry);
+        self.notify("room_started", &view, None, None, now_ms);
         Ok(view)
     }
 
@@ -63,10 +64,27 @@ impl RoomStore {
     /// # Errors
     /// `not_found` when the room does not exist.
     pub fn delete_room(&mut self, name: &str) -> Result<(), TwirpError> {
-        self.rooms
+        let entry = self
+            .rooms
             .remove(name)
-            .map(|_| ())
-            .ok_or_else(TwirpError::room_not_found)
+            .ok_or_else(TwirpError::room_not_found)?;
+        let now_ms = self.latest_ms;
+        self.notify_room_gone(entry, proto::DisconnectReason::RoomDeleted, now_ms);
+        Ok(())
+    }
+
+    /// The webhooks of a room that ended: everyone in it left, then the room finished.
+    fn notify_room_gone(&mut self, entry: RoomEntry, reason: proto::DisconnectReason, now_ms: i64) {
+        if self.webhooks.is_none() {
+            return;
+        }
+        let room = entry.view();
+        for mut participant in entry.participants {
+            participant.state = proto::participant_info::State::Disconnected as i32;
+            participant.disconnect_reason = reason as i32;
+            self.notify_left(&room, &participant, now_ms);
+        }
+        self.notify("room_finished", &room, None, None, now_ms);
     }
 
     /// # Errors
@@ -114,8 +132,11 @@ impl RoomStore {
         }
         for room in &closed {
             let (Closed::EmptyTimeout(name) | Closed::DepartureTimeout(name)) = room;
-            self.rooms.remove(name);
+            if let Some(entry) = self.rooms.remove(name) {
+                self.notify_room_gone(entry, proto::DisconnectReason::RoomClosed, now_ms);
+            }
         }
+        self.latest_ms = self.latest_ms.max(now_ms);
         closed
     }
 }

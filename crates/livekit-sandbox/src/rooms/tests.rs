@@ -124,7 +124,14 @@ fn empty_and_departure_timeouts_close_rooms() {
         },
     );
     store.join("used", "a", "A", T0).unwrap();
-    store.remove_participant("used", "a", T0 + 1_000).unwrap();
+    store
+        .remove_participant(
+            "used",
+            "a",
+            proto::DisconnectReason::ClientInitiated,
+            T0 + 1_000,
+        )
+        .unwrap();
     assert!(store.tick(T0 + 9_999).is_empty());
     assert_eq!(
         store.tick(T0 + 10_000),

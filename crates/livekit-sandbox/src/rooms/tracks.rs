@@ -84,6 +84,18 @@ impl RoomStore {
         participant.tracks.push(track.clone());
         participant.is_publisher = true;
         participant.version += 1;
+        if self.webhooks.is_some() {
+            let entry = self.room(room)?;
+            let (view, publisher) = (entry.view(), entry.participant(identity)?.clone());
+            let now_ms = self.latest_ms;
+            self.notify(
+                "track_published",
+                &view,
+                Some(&publisher),
+                Some(&track),
+                now_ms,
+            );
+        }
         Ok(track)
     }
 

@@ -227,7 +227,15 @@ impl Crowd {
         now_ms: i64,
         events: &mut Vec<SimEvent>,
     ) {
-        if store.remove_participant(room, identity, now_ms).is_ok() {
+        if store
+            .remove_participant(
+                room,
+                identity,
+                proto::DisconnectReason::ClientInitiated,
+                now_ms,
+            )
+            .is_ok()
+        {
             events.push(SimEvent::Left {
                 room: room.to_owned(),
                 identity: identity.to_owned(),

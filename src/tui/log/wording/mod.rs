@@ -14,6 +14,7 @@ mod limits;
 mod reloads;
 mod server;
 mod session;
+mod webhooks;
 
 use crate::events::{EngineEvent, EventKind};
 use crate::pool::PoolEvent;
@@ -69,6 +70,15 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         EventKind::PollFailed { server, .. } if memory.is_out(server) => Vec::new(),
         EventKind::PollFailed { server, error } => vec![poll_failed(server, error)],
         EventKind::PollBudget { server, coverage } => vec![poll_budget(server, coverage)],
+        EventKind::Webhook {
+            server, webhook, ..
+        } => vec![webhooks::webhook(server, webhook)],
+        EventKind::WebhookDrift { server, drift } => vec![webhooks::drift(server, drift)],
+        EventKind::WebhookRefused {
+            cause,
+            status,
+            reason,
+        } => vec![webhooks::refused(cause, *status, reason)],
         EventKind::Violations { server, violations } => {
             limits::violations(server, violations, memory)
         }

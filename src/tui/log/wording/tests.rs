@@ -554,6 +554,7 @@ fn a_new_session_learns_grades_again() {
             EventKind::Started {
                 servers: vec!["eu".into()],
                 sandbox: None,
+                webhooks: None,
                 settings: LiveSettings::default(),
             },
         )
