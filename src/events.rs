@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::config::{AudioProfile, KeyList, QualityConfig, RoomLimitsConfig};
+use crate::history::FinishedRoom;
 use crate::limits::{Enforcement, Violation};
 use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
@@ -101,6 +102,13 @@ pub enum EventKind {
         webhook: WebhookNote,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         update: Option<RoomsUpdate>,
+    },
+    /// A room finished (a `room_finished` webhook, or gone from ListRooms), summed up for the
+    /// room history.
+    RoomFinished {
+        server: String,
+        #[serde(flatten)]
+        room: FinishedRoom,
     },
     /// Webhooks and polling disagreed for longer than `webhooks.drift_after`.
     WebhookDrift {
@@ -216,6 +224,9 @@ pub struct LiveSettings {
     /// `polling.max_requests_per_second`: 0 reads every room every poll.
     #[serde(default)]
     pub poll_budget_per_second: u32,
+    /// `history.max_rooms`: finished rooms the dashboard keeps.
+    #[serde(default = "default_history_rooms")]
+    pub history_max_rooms: u32,
     #[serde(default)]
     pub quality: QualityConfig,
     /// The dashboard's key bindings (`keys:`), as written.
@@ -232,10 +243,15 @@ impl LiveSettings {
             poll_interval_ms: u64::try_from(config.polling.interval.get().as_millis())
                 .unwrap_or(u64::MAX),
             poll_budget_per_second: config.polling.max_requests_per_second,
+            history_max_rooms: config.history.max_rooms,
             quality: config.quality_monitoring,
             keys: config.keys.clone(),
         }
     }
+}
+
+fn default_history_rooms() -> u32 {
+    crate::config::HistoryConfig::default().max_rooms
 }
 
 /// Whether a server answers, by these rules (the same for every consumer):

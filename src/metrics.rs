@@ -38,6 +38,11 @@ pub(crate) struct StateLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct CauseLabel {
+    pub(crate) cause: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct KindLabel {
     pub(crate) server: String,
     pub(crate) kind: String,
@@ -78,6 +83,7 @@ pub struct Metrics {
     tracks: Family<TrackLabel, Gauge>,
     participants_read_age: Family<ServerLabel, Gauge<f64, AtomicU64>>,
     webhooks: Family<KindLabel, Counter>,
+    webhooks_refused: Family<CauseLabel, Counter>,
     violations: Family<KindLabel, Counter>,
     active_violations: Family<KindLabel, Gauge>,
     enforcement_actions: Family<KindLabel, Counter>,
@@ -116,6 +122,7 @@ impl Metrics {
             tracks: Family::default(),
             participants_read_age: Family::default(),
             webhooks: Family::default(),
+            webhooks_refused: Family::default(),
             violations: Family::default(),
             active_violations: Family::default(),
             enforcement_actions: Family::default(),
@@ -197,6 +204,11 @@ impl Metrics {
             "webhooks",
             "Webhooks by what became of them (taken, duplicate, out_of_order) and drift found",
             self.webhooks.clone(),
+        );
+        registry.register(
+            "webhooks_refused",
+            "Webhooks the listener refused, by cause (bad_signature, expired, too_large, ...)",
+            self.webhooks_refused.clone(),
         );
         registry.register(
             "limit_violations",
@@ -334,6 +346,15 @@ impl Metrics {
     pub(crate) fn count_webhook(&self, server: &str, kind: &str) {
         self.webhooks
             .get_or_create(&Self::labelled(server, kind))
+            .inc();
+    }
+
+    /// One webhook refused by the listener.
+    pub(crate) fn count_webhook_refused(&self, cause: &str) {
+        self.webhooks_refused
+            .get_or_create(&CauseLabel {
+                cause: cause.to_owned(),
+            })
             .inc();
     }
 

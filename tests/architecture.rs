@@ -43,6 +43,7 @@ const LAYERS: &[&[&str]] = &[
         "snapshot",
         "rooms_update",
         "webhooks",
+        "history",
         "reconnect",
         "quality",
         "limits",

@@ -27,6 +27,7 @@ use harness::{
     EventStream, SERVER, WAIT, bounded, person, start, start_from_file, stop, write_config,
 };
 use livekit_sandbox::Sandbox;
+use lktop::api::RoomApi;
 use lktop::config::{AudioProfile, EnforcementMode, KeyList, RoomLimitOverride, RoomLimitsConfig};
 use lktop::events::{
     Command, EngineEvent, EventKind, LiveSettings, Outcome, ReplacedLimits, ServerState, now_ms,
@@ -1479,6 +1480,47 @@ async fn the_polling_budget_bounds_what_the_server_receives_and_says_when_it_fal
         assert!(
             older >= 30,
             "the dashboard knows which lists are older than the poll: {older} of 40"
+        );
+        stop(engine, sandbox).await;
+    })
+    .await;
+}
+
+/// A room gone from ListRooms, with no webhooks to say so, is kept in the room history with
+/// what polling saw of it.
+#[tokio::test]
+async fn a_room_gone_from_polls_goes_into_the_history() {
+    bounded(Duration::from_secs(60), async {
+        let sandbox = sandbox().await;
+        let (engine, mut events) =
+            start(TestConfig::new().server(SERVER, &sandbox.url()).build()).await;
+        sandbox.join("retro", &person("ann", &["audio"])).unwrap();
+        sandbox.join("retro", &person("ben", &[])).unwrap();
+        events
+            .until("retro polled", |kind| match kind {
+                EventKind::Rooms { update, .. } => {
+                    update.upserted.iter().any(|room| room.name == "retro")
+                }
+                _ => false,
+            })
+            .await;
+        let api = configs::room_api(&sandbox.url(), Duration::from_secs(5));
+        api.delete_room("retro").await.unwrap();
+        let finished = events
+            .wait_for(WAIT, "retro in the history", |kind| match kind {
+                EventKind::RoomFinished { room, .. } if room.room == "retro" => Some(room.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!(finished.told_by, "poll");
+        assert_eq!(
+            (finished.peak_participants, finished.participants_seen),
+            (2, 2)
+        );
+        assert_eq!(finished.tracks_published, 1);
+        assert_eq!(
+            finished.disconnect_reasons,
+            BTreeMap::from([(lktop::history::REASON_IN_ROOM_AT_END.to_owned(), 2)])
         );
         stop(engine, sandbox).await;
     })

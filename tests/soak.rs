@@ -341,6 +341,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Rooms { .. } => "rooms",
         EventKind::PollBudget { .. } => "poll_budget",
         EventKind::Webhook { .. } => "webhook",
+        EventKind::RoomFinished { .. } => "room_finished",
         EventKind::WebhookDrift { .. } => "webhook_drift",
         EventKind::WebhookRefused { .. } => "webhook_refused",
         EventKind::Snapshot { .. } => "snapshot",

@@ -189,6 +189,13 @@ screens! {
         );
     },
     events: "events" => |app| press(app, KeyAction::ShowEvents),
+    history: "history" => |app| press(app, KeyAction::ShowHistory),
+    history_detail: "history_detail" => |app| {
+        press(app, KeyAction::ShowHistory);
+        press(app, KeyAction::Down);
+        press(app, KeyAction::Open);
+        assert!(app.history.detail);
+    },
     events_scrolled_back: "events_scrolled" => |app| {
         busy_log(app);
         press(app, KeyAction::ShowEvents);

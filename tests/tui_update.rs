@@ -310,12 +310,13 @@ fn tabs_cycle_both_ways_and_number_keys_jump() {
     assert_eq!(app.screen, Screen::Connections);
     act(&mut app, KeyAction::PrevTab);
     act(&mut app, KeyAction::PrevTab);
-    assert_eq!(app.screen, Screen::Events);
+    assert_eq!(app.screen, Screen::History);
     for (action, screen) in [
         (KeyAction::ShowOverview, Screen::Overview),
         (KeyAction::ShowConnections, Screen::Connections),
         (KeyAction::ShowRooms, Screen::Rooms),
         (KeyAction::ShowEvents, Screen::Events),
+        (KeyAction::ShowHistory, Screen::History),
     ] {
         act(&mut app, action);
         assert_eq!(app.screen, screen);
@@ -1214,6 +1215,7 @@ fn reload_keys(app: &mut App, keys: &[(&str, &str)]) {
             audio_default: app.live.audio_default,
             poll_interval_ms: app.poll_interval_ms,
             poll_budget_per_second: 50,
+            history_max_rooms: 1000,
             quality: lktop::config::QualityConfig::default(),
             keys: keys
                 .iter()

@@ -192,6 +192,28 @@ async fn the_sandboxs_webhooks_change_the_rooms_before_the_next_poll() {
             None,
             "the room is gone"
         );
+        let finished = events
+            .wait_for(WAIT, "standup in the room history", |event| match event {
+                EventKind::RoomFinished { room, .. } if room.room == "standup" => {
+                    Some(room.clone())
+                }
+                _ => None,
+            })
+            .await;
+        assert_eq!(finished.told_by, "webhook");
+        assert_eq!(
+            (
+                finished.peak_participants,
+                finished.participants_seen,
+                finished.tracks_published
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            finished.disconnect_reasons,
+            BTreeMap::from([("PARTICIPANT_REMOVED".to_owned(), 1)])
+        );
+        assert_eq!(events.app.history.len(), 1, "on the History screen");
 
         let json = serde_json::to_value(lktop::events::EngineEvent {
             at_ms: 0,

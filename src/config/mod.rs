@@ -27,9 +27,9 @@ pub use load::{
 };
 pub(crate) use load::{load_checked, winning_overrides};
 pub use schema::{
-    AudioProfile, Config, EnforcementMode, MASK, MetricsConfig, PollingConfig, PoolConfig,
-    QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig, ServerConfig,
-    WebhooksConfig, is_secret_key,
+    AudioProfile, Config, EnforcementMode, HistoryConfig, MASK, MetricsConfig, PollingConfig,
+    PoolConfig, QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig,
+    ServerConfig, WebhooksConfig, is_secret_key,
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,

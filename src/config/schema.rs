@@ -38,6 +38,7 @@ pub struct Config {
     pub polling: PollingConfig,
     pub metrics: MetricsConfig,
     pub webhooks: WebhooksConfig,
+    pub history: HistoryConfig,
     /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
     /// action's default keys. Kept as written: the dashboard's key map parses and checks it.
     pub keys: BTreeMap<String, KeyList>,
@@ -281,6 +282,19 @@ impl Default for PollingConfig {
             max_requests_per_second: 50,
             max_staleness: ConfigDuration::from_secs(30),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct HistoryConfig {
+    /// Finished rooms the dashboard keeps (the oldest go first).
+    pub max_rooms: u32,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        Self { max_rooms: 1000 }
     }
 }
 

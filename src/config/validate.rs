@@ -15,6 +15,7 @@ pub(crate) const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
 pub(crate) const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
 pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
+pub(crate) const HISTORY_ROOMS: RangeInclusive<u32> = 1..=1_000_000;
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
 pub const BUFFER_SIZE_MS: RangeInclusive<u32> = 1..=500;
 pub const JITTER_BUFFER_MS: RangeInclusive<u32> = 0..=2000;
@@ -53,7 +54,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 18] = [
+const NUMERIC_KEYS: [(&str, Allowed); 19] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -107,6 +108,7 @@ const NUMERIC_KEYS: [(&str, Allowed); 18] = [
         "polling.max_requests_per_second",
         Allowed::WholeNumber(REQUESTS_PER_SECOND),
     ),
+    ("history.max_rooms", Allowed::WholeNumber(HISTORY_ROOMS)),
     ("quality_monitoring.min_success_rate", Allowed::Fraction),
     ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
     ("quality_monitoring.thresholds.good", Allowed::Fraction),
@@ -183,6 +185,10 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_quality(&config.quality_monitoring, &mut checks);
     validate_polling(&config.polling, &mut checks);
     validate_webhooks(config, &mut checks);
+    checks.in_range(
+        KeyPath::root().key("history").key("max_rooms"),
+        config.history.max_rooms,
+    );
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {

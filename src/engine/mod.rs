@@ -99,7 +99,8 @@ impl Engine {
         let (settings, _) = watch::channel(Arc::new(config.clone()));
         let (polling_paused, _) = watch::channel(false);
 
-        let (webhooks, mut arrivals) = serve_webhooks(&config, &bus, &shutdown).await?;
+        let (webhooks, mut arrivals) =
+            serve_webhooks(&config, &bus, metrics.as_ref(), &shutdown).await?;
         // Announced before any worker runs, so it is always the first event.
         let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
         bus.emit(EventKind::Started {
@@ -253,6 +254,7 @@ const WEBHOOK_CAPACITY: usize = 4096;
 async fn serve_webhooks(
     config: &Config,
     bus: &EventBus,
+    metrics: Option<&Metrics>,
     shutdown: &CancellationToken,
 ) -> Result<(Option<SocketAddr>, HashMap<String, mpsc::Receiver<Arrival>>), String> {
     let Some(listen) = config.webhooks.listen else {
@@ -274,12 +276,18 @@ async fn serve_webhooks(
         });
     }
     let refused = bus.clone();
-    let rejections = Arc::new(Rejections::new(move |rejection, status| {
-        refused.emit(EventKind::WebhookRefused {
-            cause: rejection.cause().to_owned(),
-            status: status.as_u16(),
-            reason: rejection.to_string(),
-        });
+    let counted = metrics.cloned();
+    let rejections = Arc::new(Rejections::new(move |rejection, status, first| {
+        if let Some(metrics) = &counted {
+            metrics.count_webhook_refused(rejection.cause());
+        }
+        if first {
+            refused.emit(EventKind::WebhookRefused {
+                cause: rejection.cause().to_owned(),
+                status: status.as_u16(),
+                reason: rejection.to_string(),
+            });
+        }
     }));
     let bound = crate::webhooks::serve(listen, routes, rejections, shutdown.clone())
         .await

@@ -17,6 +17,7 @@ use super::server_state::{Observation, StateTracker};
 use crate::api::RoomApi;
 use crate::config::Config;
 use crate::events::{EventBus, EventKind, Outcome, ServerState, now_ms};
+use crate::history::RoomLives;
 use crate::limits::{self, Enforcement, Violation};
 use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
@@ -245,6 +246,12 @@ impl WorkerRef<'_> {
         let snapshot = poll.snapshot;
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
         self.report_drift(memory, &poll.changes, &snapshot, taken_at, &settings);
+        for room in memory.lives.observe_poll(&snapshot) {
+            self.bus.emit(EventKind::RoomFinished {
+                server: server.clone(),
+                room,
+            });
+        }
         if !poll.changes.is_empty() {
             self.bus.emit(EventKind::RoomChanges {
                 server: server.clone(),
@@ -390,11 +397,18 @@ impl WorkerRef<'_> {
         if let Some(drift) = &mut memory.drift {
             drift.webhook(&event, change.is_some());
         }
+        let finished = memory.lives.observe_webhook(&event, arrival.received_at_ms);
         self.bus.emit(EventKind::Webhook {
             server: server.clone(),
             webhook: WebhookNote::of(&event, arrival.received_at_ms, memory.webhook_totals),
             update: change.map(|change| change.update),
         });
+        if let Some(room) = finished {
+            self.bus.emit(EventKind::RoomFinished {
+                server: server.clone(),
+                room,
+            });
+        }
     }
 
     async fn enforce(self, action: &Enforcement) -> Outcome {
@@ -493,6 +507,8 @@ struct PollMemory {
     webhook_totals: WebhookTotals,
     /// Set when the engine takes webhooks: where they and polling disagree.
     drift: Option<DriftTracker>,
+    /// Each live room's life, summed up when it finishes.
+    lives: RoomLives,
 }
 
 /// The next webhook, or never when the engine takes none.

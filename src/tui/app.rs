@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::cursor::Cursor;
 use super::events_view::EventsView;
+use super::history_view::HistoryView;
 use super::keys::{Keymap, Watching};
 use super::log::{EventLog, Level};
 use super::popup::Popup;
@@ -110,6 +111,8 @@ pub struct App {
     pub room_detail: Option<RoomDetail>,
     /// The events screen: its selection, filter and detail view.
     pub events_view: EventsView,
+    /// The History screen: finished rooms.
+    pub history: HistoryView,
     pub log: EventLog,
     pub popup: Option<Popup>,
     pub polling_paused: bool,
@@ -162,6 +165,7 @@ impl App {
             rooms: RoomsView::default(),
             room_detail: None,
             events_view: EventsView::default(),
+            history: HistoryView::default(),
             log: EventLog::default(),
             popup: None,
             polling_paused: false,
@@ -290,6 +294,7 @@ impl App {
                 .live_server_mut(&server)
                 .absorb_quality(report, checkout, at_ms),
             kind @ (EventKind::PollBudget { .. }
+            | EventKind::RoomFinished { .. }
             | EventKind::Webhook { .. }
             | EventKind::WebhookDrift { .. }
             | EventKind::WebhookRefused { .. }) => self.absorb_push_and_budget(kind),
@@ -338,6 +343,9 @@ impl App {
     /// interval and the key bindings (a binding set that does not work is refused with the
     /// reason, and the running keys stay).
     fn apply_settings(&mut self, settings: LiveSettings) {
+        if settings.history_max_rooms > 0 {
+            self.history.set_max(settings.history_max_rooms);
+        }
         self.live.limits = settings.limits;
         self.live.audio_default = settings.audio_default;
         if settings.poll_interval_ms > 0 {
@@ -418,6 +426,7 @@ impl App {
             EventKind::WebhookRefused { cause, reason, .. } => {
                 self.live.webhooks_refused.entry(cause).or_insert(reason);
             }
+            EventKind::RoomFinished { server, room } => self.history.push(server, room),
             _ => {}
         }
     }

@@ -97,9 +97,19 @@ pub(crate) fn room_detail(main: Rect) -> (Rect, Rect) {
     (info, participants)
 }
 
+/// The History screen: the table, and under it the selected room's detail when open.
+#[must_use]
+pub(crate) fn history(main: Rect, detail: bool) -> (Rect, Option<Rect>) {
+    if !detail {
+        return (main, None);
+    }
+    let [table, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(main);
+    (table, Some(detail))
+}
+
 /// The tab titles as drawn, with the key that opens each (from the key map).
 #[must_use]
-pub(crate) fn tab_titles(keys: [&str; 4]) -> [(Screen, String); 4] {
+pub(crate) fn tab_titles(keys: [&str; 5]) -> [(Screen, String); 5] {
     let mut titles = Screen::TABS.map(|screen| (screen, String::new()));
     for ((screen, title), key) in titles.iter_mut().zip(keys) {
         *title = if key.is_empty() {
@@ -116,7 +126,7 @@ pub(crate) const TAB_DIVIDER: u16 = 1;
 
 /// The tab under column `x` of the tab bar drawn from `titles`.
 #[must_use]
-pub(crate) fn tab_at(bar: Rect, titles: &[(Screen, String); 4], x: u16) -> Option<Screen> {
+pub(crate) fn tab_at(bar: Rect, titles: &[(Screen, String); 5], x: u16) -> Option<Screen> {
     let mut left = bar.x;
     for (screen, title) in titles {
         let width = u16::try_from(title.chars().count()).unwrap_or(u16::MAX);

@@ -6,6 +6,7 @@ mod action;
 pub mod app;
 mod cursor;
 mod events_view;
+pub mod history_view;
 pub mod keys;
 mod layout;
 pub mod log;

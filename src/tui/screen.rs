@@ -1,4 +1,4 @@
-//! The screens of the dashboard: the four tabs and the room detail under the rooms tab.
+//! The screens of the dashboard: the five tabs and the room detail under the rooms tab.
 
 use super::keys::Context;
 
@@ -9,15 +9,17 @@ pub enum Screen {
     Rooms,
     RoomDetail,
     Events,
+    History,
 }
 
 impl Screen {
     /// The tabs, in order; the room detail belongs to the rooms tab.
-    pub(crate) const TABS: [Screen; 4] = [
+    pub(crate) const TABS: [Screen; 5] = [
         Screen::Overview,
         Screen::Connections,
         Screen::Rooms,
         Screen::Events,
+        Screen::History,
     ];
 
     #[must_use]
@@ -27,6 +29,7 @@ impl Screen {
             Self::Connections => "Connections",
             Self::Rooms | Self::RoomDetail => "Rooms",
             Self::Events => "Events",
+            Self::History => "History",
         }
     }
 
@@ -37,6 +40,7 @@ impl Screen {
             Self::Connections => 1,
             Self::Rooms | Self::RoomDetail => 2,
             Self::Events => 3,
+            Self::History => 4,
         }
     }
 
@@ -48,6 +52,7 @@ impl Screen {
             Self::Rooms => Context::Rooms,
             Self::RoomDetail => Context::RoomDetail,
             Self::Events => Context::Events,
+            Self::History => Context::History,
         }
     }
 }

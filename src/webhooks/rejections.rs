@@ -1,4 +1,4 @@
-//! Webhooks refused, by cause: each cause counted, and said once (the first time), so a
+//! Webhooks refused, by cause: each counted, and each cause said once (the first time), so a
 //! misconfigured sender cannot flood the event log with a line per request.
 
 use std::collections::BTreeMap;
@@ -93,20 +93,23 @@ impl fmt::Display for Rejection {
     }
 }
 
-type FirstOfCause = Box<dyn Fn(&Rejection, StatusCode) + Send + Sync>;
+type OnRejection = Box<dyn Fn(&Rejection, StatusCode, bool) + Send + Sync>;
 
-/// The count of every cause so far; the first of each cause is handed to `on_first`.
+/// The count of every cause so far; each refusal is handed to `on_rejection` with whether it
+/// is the first of its cause.
 pub struct Rejections {
     counts: Mutex<BTreeMap<&'static str, u64>>,
-    on_first: FirstOfCause,
+    on_rejection: OnRejection,
 }
 
 impl Rejections {
     #[must_use]
-    pub fn new(on_first: impl Fn(&Rejection, StatusCode) + Send + Sync + 'static) -> Self {
+    pub fn new(
+        on_rejection: impl Fn(&Rejection, StatusCode, bool) + Send + Sync + 'static,
+    ) -> Self {
         Self {
             counts: Mutex::new(BTreeMap::new()),
-            on_first: Box::new(on_first),
+            on_rejection: Box::new(on_rejection),
         }
     }
 
@@ -117,9 +120,7 @@ impl Rejections {
             *count += 1;
             *count == 1
         };
-        if first {
-            (self.on_first)(rejection, rejection.status());
-        }
+        (self.on_rejection)(rejection, rejection.status(), first);
     }
 
     /// Every cause seen so far with its count.
@@ -151,8 +152,10 @@ mod tests {
     fn each_cause_is_said_once_and_counted_every_time() {
         let said = Arc::new(AtomicUsize::new(0));
         let seen = Arc::clone(&said);
-        let rejections = Rejections::new(move |_, _| {
-            seen.fetch_add(1, Ordering::Relaxed);
+        let rejections = Rejections::new(move |_, _, first| {
+            if first {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
         });
         for _ in 0..3 {
             rejections.count(&Rejection::NoToken);

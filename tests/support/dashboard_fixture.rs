@@ -164,6 +164,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
         },
     ));
     events.extend(log_events(rooms));
+    events.extend(finished_rooms());
     events.sort_by_key(|event| event.at_ms);
     for event in events {
         app.absorb(event);
@@ -588,6 +589,69 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
         },
         tracks,
     }
+}
+
+/// Rooms that finished before the fixture's moment, for the History screen.
+fn finished_rooms() -> Vec<EngineEvent> {
+    let finished = |room: &str,
+                    minutes: i64,
+                    ago_s: i64,
+                    peak: u32,
+                    reasons: &[(&str, u32)],
+                    told_by: &str| {
+        let finished_at_ms = NOW_MS - ago_s * 1000;
+        at(
+            finished_at_ms,
+            EventKind::RoomFinished {
+                server: SERVERS[0].to_owned(),
+                room: lktop::history::FinishedRoom {
+                    room: room.to_owned(),
+                    sid: format!("RM_{room}"),
+                    started_at_ms: finished_at_ms - minutes * 60_000,
+                    finished_at_ms,
+                    duration_ms: u64::try_from(minutes * 60_000).unwrap_or(0),
+                    peak_participants: peak,
+                    participants_seen: peak + 3,
+                    tracks_published: peak * 2,
+                    disconnect_reasons: reasons
+                        .iter()
+                        .map(|(reason, count)| ((*reason).to_owned(), *count))
+                        .collect(),
+                    told_by: told_by.to_owned(),
+                },
+            },
+        )
+    };
+    vec![
+        finished(
+            "standup-0907",
+            16,
+            3_000,
+            9,
+            &[("CLIENT_INITIATED", 11), ("ROOM_DELETED", 1)],
+            "webhook",
+        ),
+        finished(
+            "incident-4412",
+            95,
+            600,
+            23,
+            &[
+                ("CLIENT_INITIATED", 19),
+                ("CONNECTION_TIMEOUT", 6),
+                ("PARTICIPANT_REMOVED", 1),
+            ],
+            "webhook",
+        ),
+        finished(
+            "call-0031",
+            4,
+            90,
+            2,
+            &[(lktop::history::REASON_NOT_TOLD, 2)],
+            "poll",
+        ),
+    ]
 }
 
 /// A few entries for the log: configuration, commands, enforcement, room changes.

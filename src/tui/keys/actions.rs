@@ -59,6 +59,7 @@ key_actions! {
     ShowConnections:   "show_connections",   "connections",                    Global,      [KeySpec::char('2')], false;
     ShowRooms:         "show_rooms",         "rooms",                          Global,      [KeySpec::char('3')], false;
     ShowEvents:        "show_events",        "event log",                      Global,      [KeySpec::char('4')], false;
+    ShowHistory:       "show_history",       "finished rooms",                 Global,      [KeySpec::char('5')], false;
     Up:                "up",                 "up",                             Global,      [KeySpec::key(Up), KeySpec::char('k')], false;
     Down:              "down",               "down",                           Global,      [KeySpec::key(Down), KeySpec::char('j')], false;
     PageUp:            "page_up",            "page up",                        Global,      [KeySpec::key(PageUp)], false;
@@ -83,6 +84,9 @@ key_actions! {
     RemoveParticipant: "remove_participant", "remove participant",             RoomDetail,  [KeySpec::char('x')], true;
     ToggleMute:        "toggle_mute",        "mute/unmute track",              RoomDetail,  [KeySpec::char('m')], true;
     FilterEvents:      "filter_events",      "filter events",                  Events,      [KeySpec::char('/')], false;
+    FilterHistory:     "filter_history",     "filter finished rooms",          History,     [KeySpec::char('/')], false;
+    SortHistory:       "sort_history",       "sort column",                    History,     [KeySpec::char('o')], false;
+    ReverseHistory:    "reverse_history",    "reverse sort",                   History,     [KeySpec::char('O')], false;
     FaultLatency:      "fault_latency",      "latency spike",                  Demo,        [KeySpec::char('S')], true;
     FaultErrors:       "fault_errors",       "error burst",                    Demo,        [KeySpec::char('E')], true;
     FaultRestart:      "fault_restart",      "restart server",                 Demo,        [KeySpec::char('R')], true;

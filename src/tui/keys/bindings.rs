@@ -393,7 +393,7 @@ mod tests {
         // Against the screen-only actions on that key, from a list: the element is named,
         // once per screen it clashes on.
         let problems = problems_of(&[("quit", KeyList::from(["q", "/"]))]);
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(problems[0].action_key, "quit");
         assert_eq!(problems[0].index, Some(1));
         assert!(
@@ -409,6 +409,13 @@ mod tests {
                 .contains("filter_events (both work on the event log screen)"),
             "{}",
             problems[1]
+        );
+        assert!(
+            problems[2]
+                .problem
+                .contains("filter_history (both work on the history screen)"),
+            "{}",
+            problems[2]
         );
 
         // Another spelling of the same key is still the same key.

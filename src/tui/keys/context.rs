@@ -11,6 +11,7 @@ pub(crate) enum Context {
     Rooms,
     RoomDetail,
     Events,
+    History,
     /// Both the rooms list and a room's detail screen.
     RoomActions,
     /// Every screen, while the dashboard runs its built-in sandbox.
@@ -74,6 +75,7 @@ impl Context {
             Self::Rooms => "rooms",
             Self::RoomDetail => "room detail",
             Self::Events => "event log",
+            Self::History => "history",
             Self::RoomActions => "rooms and room detail",
             Self::Demo => "demo sandbox",
             Self::Replay => "replay",
@@ -89,6 +91,7 @@ impl Context {
             Self::Rooms => "the rooms screen",
             Self::RoomDetail => "the room detail screen",
             Self::Events => "the event log screen",
+            Self::History => "the history screen",
             Self::RoomActions => "the rooms and room detail screens",
         }
     }

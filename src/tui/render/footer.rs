@@ -53,6 +53,14 @@ fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
             (A::DeleteRoom, None),
             (A::Freeze, None),
         ],
+        Screen::History => &[
+            (A::Open, Some("details")),
+            (A::FilterHistory, Some("filter")),
+            (A::SortHistory, None),
+            (A::ReverseHistory, None),
+            (A::Back, Some("back")),
+            (A::NextTab, None),
+        ],
         Screen::Events => &[
             (A::Up, Some("older")),
             (A::Down, Some("newer")),
@@ -93,6 +101,10 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let typing = if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
         Some("typing a filter: enter keeps it · esc restores the previous one · ctrl+u clears")
+    } else if app.history.editing_from.is_some() && app.screen == Screen::History {
+        Some(
+            "typing a filter (room or server): enter keeps it · esc restores the previous one · ctrl+u clears",
+        )
     } else if app.events_view.is_editing() && app.screen == Screen::Events {
         Some("typing a filter: enter keeps it · esc clears it · ctrl+u empties it")
     } else {

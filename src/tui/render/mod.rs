@@ -11,6 +11,7 @@ mod footer;
 pub(crate) mod format;
 mod header;
 mod help;
+mod history;
 mod overview;
 mod popups;
 mod room_detail;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Rooms => rooms::render(frame, areas.main, app, theme),
         Screen::RoomDetail => room_detail::render(frame, areas.main, app, theme),
         Screen::Events => events::render(frame, areas.main, app, theme),
+        Screen::History => history::render(frame, areas.main, app, theme),
     }
     if let Some(log) = areas.log {
         events::render_pane(frame, log, app, theme);

@@ -15,6 +15,7 @@ pub(super) fn list_body(app: &App) -> Rect {
         Screen::Overview => layout::table_body(layout::overview(main, app.data().servers.len()).0),
         Screen::RoomDetail => layout::table_body(layout::room_detail(main).1),
         Screen::Connections | Screen::Rooms => layout::table_body(main),
+        Screen::History => layout::table_body(layout::history(main, app.history.detail).0),
         Screen::Events => Rect {
             x: main.x + 1,
             y: main.y + 1,

@@ -43,6 +43,7 @@ pub(super) fn open(app: &mut App) {
             let seq = app.data().log_seq;
             app.events_view.open(&app.log, seq);
         }
+        Screen::History => app.history.detail = app.history.selected().is_some(),
         Screen::Connections | Screen::RoomDetail => {}
     }
 }
@@ -60,6 +61,11 @@ pub(super) fn back(app: &mut App) {
         Screen::Events => {
             let seq = app.data().log_seq;
             app.events_view.back(&app.log, seq);
+        }
+        Screen::History if app.history.detail => app.history.detail = false,
+        Screen::History if !app.history.filter.is_empty() => {
+            app.history.filter.clear();
+            app.history.cursor = Cursor::default();
         }
         _ => app.flash = None,
     }
@@ -89,6 +95,7 @@ pub(super) fn list_len(app: &App) -> usize {
         Screen::Rooms => app.server().map_or(0, |s| s.room_order.len()),
         Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
         Screen::Events => events_rows(app).len(),
+        Screen::History => app.history.shown().len(),
     }
 }
 
@@ -99,6 +106,7 @@ pub(super) fn cursor_mut(app: &mut App) -> Option<&mut Cursor> {
         Screen::Rooms => Some(&mut app.rooms.cursor),
         Screen::RoomDetail => app.room_detail.as_mut().map(|d| &mut d.cursor),
         Screen::Events => None,
+        Screen::History => Some(&mut app.history.cursor),
     }
 }
 
@@ -131,17 +139,20 @@ pub(super) fn clamp_cursors(app: &mut App) {
     if let Some(detail) = &mut app.room_detail {
         detail.cursor.clamp(rows);
     }
+    let finished = app.history.shown().len();
+    app.history.cursor.clamp(finished);
     refresh_events(app);
 }
 
 /// The first key of each tab's binding, for the tab bar.
 #[must_use]
-pub(crate) fn tab_keys(app: &App) -> [String; 4] {
+pub(crate) fn tab_keys(app: &App) -> [String; 5] {
     [
         KeyAction::ShowOverview,
         KeyAction::ShowConnections,
         KeyAction::ShowRooms,
         KeyAction::ShowEvents,
+        KeyAction::ShowHistory,
     ]
     .map(|action| {
         app.keymap

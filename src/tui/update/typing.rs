@@ -35,6 +35,11 @@ pub(super) fn type_char(app: &mut App, c: char) -> bool {
             app.events_view.type_char(c, &app.log, seq);
             true
         }
+        None if app.history.editing_from.is_some() && app.screen == Screen::History => {
+            app.history.filter.push(c);
+            app.history.cursor = Cursor::default();
+            true
+        }
         None if app.rooms.editing_from.is_some() => {
             let mut text = app.rooms.filter.clone();
             text.push(c);
@@ -70,4 +75,25 @@ pub(super) fn on_filter_key(app: &mut App, key: KeyEvent) {
         _ => {}
     }
     app.rooms.cursor = Cursor::default();
+}
+
+/// A key while the History filter is typed: `enter` keeps it, `esc` restores the one before.
+pub(super) fn on_history_filter_key(app: &mut App, key: KeyEvent) {
+    match key.code {
+        KeyCode::Enter => app.history.editing_from = None,
+        KeyCode::Esc => {
+            app.history.filter = app.history.editing_from.take().unwrap_or_default();
+        }
+        KeyCode::Backspace => {
+            app.history.filter.pop();
+        }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            app.history.filter.clear();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            let _ = type_char(app, c);
+        }
+        _ => {}
+    }
+    app.history.cursor = Cursor::default();
 }

@@ -130,9 +130,12 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
             events,
             reason,
         } => vec![recording_stopped(path, *events, reason)],
-        EventKind::PoolStatus { .. } | EventKind::Rooms { .. } | EventKind::Snapshot { .. } => {
-            Vec::new()
-        }
+        // The room's end is said by its `room_finished` webhook or the poll's changes; this
+        // is the History screen's record of it.
+        EventKind::PoolStatus { .. }
+        | EventKind::Rooms { .. }
+        | EventKind::Snapshot { .. }
+        | EventKind::RoomFinished { .. } => Vec::new(),
     }
 }
 
