@@ -44,7 +44,7 @@ use lktop_processes::{
     COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, free_port, peak_rss_kib, requests_made,
 };
 use machine::machine_line;
-use sandbox_process::{SandboxProcess, lktop_binary};
+use sandbox_process::{SCALE_SCENARIO, SandboxProcess, lktop_binary};
 
 const ROOMS: u32 = 10_000;
 const PARTICIPANTS_PER_ROOM: u32 = 10;
@@ -53,29 +53,6 @@ const START_DEADLINE: Duration = Duration::from_secs(180);
 /// After the first poll, before measuring: the pool has grown and the caches are warm.
 const SETTLE: Duration = Duration::from_secs(5);
 const PROFILE_HZ: u32 = 199;
-
-/// 10,000 rooms of 10 participants that never end. Each participant publishes audio and, at
-/// 30 %, video: ~13 tracks a room, each muted or unmuted 0.023 times a minute, so about 0.3
-/// changes a room per minute, 1 % of the rooms per 2 s poll.
-const SCENARIO: &str = "\
-seed: 17
-tick: 500ms
-dynamic_rooms:
-  - prefix: scale-
-    initial: 10000
-    max_rooms: 10000
-    create_rate: 0
-    lifetime: { min: 24h, max: 24h }
-    empty_timeout: 1h
-    departure_timeout: 1h
-    participants:
-      initial: 10
-      min: 10
-      max: 10
-      publish: { audio: 1.0, video: 0.3 }
-      mute_rate: 0.023
-      unmute_rate: 0.023
-";
 
 /// How the subject polls: within the default budget, or every room every poll (before the
 /// budget, and `polling.max_requests_per_second: 0` now).
@@ -142,7 +119,8 @@ fn main() {
 
     println!("{}", machine_line());
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let sandbox = SandboxProcess::with_scenario(&binary, dir.path(), SCENARIO, START_DEADLINE);
+    let sandbox =
+        SandboxProcess::with_scenario(&binary, dir.path(), SCALE_SCENARIO, START_DEADLINE);
 
     let windows = Windows {
         length: window,
@@ -186,6 +164,11 @@ fn main() {
     }
     sandbox.stop();
 
+    print_results(&results, &binary, seconds);
+}
+
+/// The figures of every subject, one line each.
+fn print_results(results: &[Figures], binary: &str, seconds: u64) {
     println!();
     println!(
         "lktop's own cost ({binary}), against `lktop sandbox` in another process holding {ROOMS} \
@@ -203,7 +186,7 @@ fn main() {
         "CPU/request",
         "peak RSS"
     );
-    for figures in &results {
+    for figures in results {
         println!(
             "{:<16} | {:<11} | {:>11.1}% | {:>10.0} | {:>13.0} | {:>9.1} µs | {:>9.0} MiB | {}",
             figures.subject,

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use livekit_protocol as proto;
 use serde::{Deserialize, Serialize};
 
+use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 
 /// How the departures of participants who left without a `participant_left` webhook are
@@ -99,27 +100,44 @@ pub struct RoomLives {
 }
 
 impl RoomLives {
-    /// A poll's rooms: lives begin and grow, and the rooms gone from it finish.
-    pub fn observe_poll(&mut self, snapshot: &Snapshot) -> Vec<FinishedRoom> {
+    /// A poll's rooms: lives begin and grow, and the rooms gone from it finish. Only the rooms
+    /// `update` touched are looked at (all of them when it is full): an unchanged room has
+    /// nothing new to tell, and at 10,000 rooms looking at each would cost every poll.
+    pub fn observe_poll(&mut self, snapshot: &Snapshot, update: &RoomsUpdate) -> Vec<FinishedRoom> {
         let mut finished = Vec::new();
-        let gone: Vec<String> = self
-            .lives
-            .iter()
-            .filter(|(name, life)| {
-                snapshot
-                    .rooms
-                    .get(*name)
-                    .is_none_or(|room| room.sid != life.sid)
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
+        let ended = |name: &str, life: &Life| {
+            snapshot
+                .rooms
+                .get(name)
+                .is_none_or(|room| room.sid != life.sid)
+        };
+        let gone: Vec<String> = if update.full {
+            self.lives
+                .iter()
+                .filter(|(name, life)| ended(name, life))
+                .map(|(name, _)| name.clone())
+                .collect()
+        } else {
+            update
+                .touched()
+                .filter(|name| self.lives.get(*name).is_some_and(|life| ended(name, life)))
+                .map(str::to_owned)
+                .collect()
+        };
         for name in gone {
             if let Some(life) = self.lives.remove(&name) {
                 self.remember_finished(&life.sid);
                 finished.push(life.finish(&name, snapshot.taken_at_ms, "poll"));
             }
         }
-        for (name, room) in &snapshot.rooms {
+        let looked_at: Box<dyn Iterator<Item = &std::sync::Arc<crate::snapshot::RoomSummary>>> =
+            if update.full {
+                Box::new(snapshot.rooms.values())
+            } else {
+                Box::new(update.upserted.iter())
+            };
+        for room in looked_at {
+            let name = &room.name;
             if self.finished.contains(&room.sid) {
                 continue;
             }
@@ -258,12 +276,27 @@ mod tests {
         }
     }
 
+    /// Polls as the worker takes them: each with the update from the previous snapshot.
+    #[derive(Default)]
+    struct Polls {
+        lives: RoomLives,
+        previous: Snapshot,
+    }
+
+    impl Polls {
+        fn observe(&mut self, now: &Snapshot) -> Vec<FinishedRoom> {
+            let update = RoomsUpdate::between(&self.previous, now);
+            self.previous = now.clone();
+            self.lives.observe_poll(now, &update)
+        }
+    }
+
     #[test]
     fn a_room_gone_from_polls_is_summed_up_with_how_people_left() {
-        let mut lives = RoomLives::default();
+        let mut polls = Polls::default();
         assert!(
-            lives
-                .observe_poll(&snapshot(20_000, &[("a", &["ann", "ben"])]))
+            polls
+                .observe(&snapshot(20_000, &[("a", &["ann", "ben"])]))
                 .is_empty()
         );
         let left = proto::WebhookEvent {
@@ -280,13 +313,13 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(lives.observe_webhook(&left, 21_000), None);
+        assert_eq!(polls.lives.observe_webhook(&left, 21_000), None);
         assert!(
-            lives
-                .observe_poll(&snapshot(22_000, &[("a", &["cat"])]))
+            polls
+                .observe(&snapshot(22_000, &[("a", &["cat"])]))
                 .is_empty()
         );
-        let finished = lives.observe_poll(&snapshot(24_000, &[]));
+        let finished = polls.observe(&snapshot(24_000, &[]));
         assert_eq!(finished.len(), 1);
         let a = &finished[0];
         assert_eq!(
@@ -307,8 +340,8 @@ mod tests {
 
     #[test]
     fn a_room_finished_webhook_ends_the_life_once() {
-        let mut lives = RoomLives::default();
-        lives.observe_poll(&snapshot(20_000, &[("a", &[])]));
+        let mut polls = Polls::default();
+        polls.observe(&snapshot(20_000, &[("a", &[])]));
         let finished = proto::WebhookEvent {
             event: "room_finished".into(),
             room: Some(proto::Room {
@@ -318,11 +351,14 @@ mod tests {
             }),
             ..Default::default()
         };
-        let room = lives.observe_webhook(&finished, 30_000).expect("finished");
+        let room = polls
+            .lives
+            .observe_webhook(&finished, 30_000)
+            .expect("finished");
         assert_eq!(room.told_by, "webhook");
-        assert!(lives.observe_webhook(&finished, 31_000).is_none());
+        assert!(polls.lives.observe_webhook(&finished, 31_000).is_none());
         assert!(
-            lives.observe_poll(&snapshot(32_000, &[])).is_empty(),
+            polls.observe(&snapshot(32_000, &[])).is_empty(),
             "not twice"
         );
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod history;
+mod http_server;
 pub mod limits;
 mod logging;
 mod metrics;

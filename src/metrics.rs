@@ -2,7 +2,6 @@
 //! participants, tracks and limit violations, labelled by server, served as text exposition at
 //! `/metrics` when `metrics.listen` is set.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -11,16 +10,12 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Content type of the Prometheus text format served by prometheus-client.
@@ -405,38 +400,12 @@ impl Metrics {
         listen: SocketAddr,
         shutdown: CancellationToken,
     ) -> std::io::Result<SocketAddr> {
-        let listener = TcpListener::bind(listen).await?;
-        let bound = listener.local_addr()?;
         let metrics = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok(accepted) => accepted,
-                        Err(err) => {
-                            tracing::warn!(%err, "metrics accept failed");
-                            continue;
-                        }
-                    },
-                    () = shutdown.cancelled() => return,
-                };
-                let metrics = metrics.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let metrics = metrics.clone();
-                        async move { Ok::<_, Infallible>(metrics.answer(&request)) }
-                    });
-                    let connection =
-                        http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                    tokio::select! {
-                        _ = connection => {}
-                        () = shutdown.cancelled() => {}
-                    }
-                });
-            }
-        });
-        Ok(bound)
+        crate::http_server::serve(listen, "metrics", shutdown, move |request| {
+            let answer = metrics.answer(&request);
+            async move { answer }
+        })
+        .await
     }
 
     fn answer(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {

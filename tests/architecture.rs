@@ -38,7 +38,14 @@ const DASHBOARD_NAMES: &[&str] = &["crate::tui", "crossterm", "ratatui"];
 /// bottom: a module imports only modules listed before it, in a lower row or to its left in
 /// its own row.
 const LAYERS: &[&[&str]] = &[
-    &["api", "config", "serde_time", "logging", "signals"],
+    &[
+        "api",
+        "config",
+        "serde_time",
+        "http_server",
+        "logging",
+        "signals",
+    ],
     &[
         "snapshot",
         "rooms_update",

@@ -138,6 +138,45 @@ async fn first_poll(events: &mut EventStream) {
         .await;
 }
 
+/// Where a test's webhooks go: a sandbox that sends them there, or none (the test posts its
+/// own).
+enum Webhooks {
+    FromTheSandbox,
+    PostedByTheTest,
+}
+
+/// A sandbox, and an engine watching it that takes webhooks on a free loopback port, polling
+/// every `every` and reporting drift after `drift_after`; returned after the first poll.
+async fn watched(
+    webhooks: Webhooks,
+    every: Duration,
+    drift_after: Option<Duration>,
+) -> (
+    livekit_sandbox::Sandbox,
+    SocketAddr,
+    lktop::engine::Engine,
+    EventStream,
+) {
+    let listen = free_addr();
+    let sandbox = match webhooks {
+        Webhooks::FromTheSandbox => {
+            TestSandbox::new()
+                .sending_webhooks_to(&format!("http://{listen}/"))
+                .start()
+                .await
+        }
+        Webhooks::PostedByTheTest => configs::sandbox().await,
+    };
+    let config = TestConfig::new()
+        .server(SERVER, &sandbox.url())
+        .polling_interval(every)
+        .webhooks(listen, drift_after)
+        .build();
+    let (engine, mut events) = start(config).await;
+    first_poll(&mut events).await;
+    (sandbox, listen, engine, events)
+}
+
 /// Participants of `room` on the dashboard fed by the stream.
 fn shown_participants(events: &EventStream, room: &str) -> Option<Vec<String>> {
     let snapshot = events.app.live.servers[0].snapshot.as_ref()?;
@@ -156,18 +195,8 @@ fn shown_participants(events: &EventStream, room: &str) -> Option<Vec<String>> {
 #[tokio::test]
 async fn the_sandboxs_webhooks_change_the_rooms_before_the_next_poll() {
     bounded(Duration::from_secs(60), async {
-        let listen = free_addr();
-        let sandbox = TestSandbox::new()
-            .sending_webhooks_to(&format!("http://{listen}/"))
-            .start()
-            .await;
-        let config = TestConfig::new()
-            .server(SERVER, &sandbox.url())
-            .polling_interval(Duration::from_secs(60))
-            .webhooks(listen, None)
-            .build();
-        let (engine, mut events) = start(config).await;
-        first_poll(&mut events).await;
+        let (sandbox, _, engine, mut events) =
+            watched(Webhooks::FromTheSandbox, Duration::from_secs(60), None).await;
 
         sandbox.join("standup", &person("ann", &["audio"])).unwrap();
         webhook_event(&mut events, "room_started", "standup").await;
@@ -256,15 +285,8 @@ fn expected_refusals() -> BTreeMap<String, u16> {
 #[tokio::test]
 async fn bad_webhooks_are_refused_by_cause_and_said_once() {
     bounded(Duration::from_secs(60), async {
-        let sandbox = configs::sandbox().await;
-        let listen = free_addr();
-        let config = TestConfig::new()
-            .server(SERVER, &sandbox.url())
-            .polling_interval(Duration::from_secs(60))
-            .webhooks(listen, None)
-            .build();
-        let (engine, mut events) = start(config).await;
-        first_poll(&mut events).await;
+        let (sandbox, listen, engine, mut events) =
+            watched(Webhooks::PostedByTheTest, Duration::from_secs(60), None).await;
         let now = now_ms() / 1000;
         let event = webhook("room_started", "EV_good", now, "signed");
 
@@ -353,15 +375,8 @@ async fn bad_webhooks_are_refused_by_cause_and_said_once() {
 #[tokio::test]
 async fn every_kind_is_applied_and_duplicates_and_late_ones_are_dropped() {
     bounded(Duration::from_secs(60), async {
-        let sandbox = configs::sandbox().await;
-        let listen = free_addr();
-        let config = TestConfig::new()
-            .server(SERVER, &sandbox.url())
-            .polling_interval(Duration::from_secs(60))
-            .webhooks(listen, None)
-            .build();
-        let (engine, mut events) = start(config).await;
-        first_poll(&mut events).await;
+        let (sandbox, listen, engine, mut events) =
+            watched(Webhooks::PostedByTheTest, Duration::from_secs(60), None).await;
         let at = now_ms() / 1000;
         let send = |event: proto::WebhookEvent| async move {
             let (body, token) = signed(&event, KEY, SECRET, 300);
@@ -449,18 +464,12 @@ fn events_room(events: &EventStream, name: &str) -> Option<lktop::snapshot::Room
 #[tokio::test]
 async fn a_change_without_its_webhook_is_reported_as_drift() {
     bounded(Duration::from_secs(60), async {
-        let listen = free_addr();
-        let sandbox = TestSandbox::new()
-            .sending_webhooks_to(&format!("http://{listen}/"))
-            .start()
-            .await;
-        let config = TestConfig::new()
-            .server(SERVER, &sandbox.url())
-            .polling_interval(Duration::from_millis(200))
-            .webhooks(listen, Some(Duration::from_millis(400)))
-            .build();
-        let (engine, mut events) = start(config).await;
-        first_poll(&mut events).await;
+        let (sandbox, _, engine, mut events) = watched(
+            Webhooks::FromTheSandbox,
+            Duration::from_millis(200),
+            Some(Duration::from_millis(400)),
+        )
+        .await;
         let api = room_api(&sandbox.url(), Duration::from_secs(5));
         api.create_room("quiet", lktop::api::CreateRoomOptions::default())
             .await
@@ -499,15 +508,8 @@ async fn a_change_without_its_webhook_is_reported_as_drift() {
 async fn a_burst_of_ten_thousand_webhooks_is_taken_whole_while_polling_goes_on() {
     bounded(Duration::from_secs(120), async {
         const BURST: usize = 10_000;
-        let sandbox = configs::sandbox().await;
-        let listen = free_addr();
-        let config = TestConfig::new()
-            .server(SERVER, &sandbox.url())
-            .polling_interval(Duration::from_millis(100))
-            .webhooks(listen, None)
-            .build();
-        let (engine, mut events) = start(config).await;
-        first_poll(&mut events).await;
+        let (sandbox, listen, engine, mut events) =
+            watched(Webhooks::PostedByTheTest, Duration::from_millis(100), None).await;
         let at = now_ms() / 1000;
         let requests: Vec<(String, String)> = (0..BURST)
             .map(|index| {

@@ -16,6 +16,28 @@ use std::time::{Duration, Instant};
 /// The credentials the sandbox accepts and lktop is given.
 pub const KEY: &str = "bench";
 pub const SECRET: &str = "bench-secret-0123456789abcdefghijklmn";
+/// 10,000 rooms of 10 participants that never end. Each participant publishes audio and, at
+/// 30 %, video: ~13 tracks a room, each muted or unmuted 0.023 times a minute, so about 0.3
+/// changes a room per minute, 1 % of the rooms per 2 s poll.
+pub const SCALE_SCENARIO: &str = "\
+seed: 17
+tick: 500ms
+dynamic_rooms:
+  - prefix: scale-
+    initial: 10000
+    max_rooms: 10000
+    create_rate: 0
+    lifetime: { min: 24h, max: 24h }
+    empty_timeout: 1h
+    departure_timeout: 1h
+    participants:
+      initial: 10
+      min: 10
+      max: 10
+      publish: { audio: 1.0, video: 0.3 }
+      mute_rate: 0.023
+      unmute_rate: 0.023
+";
 /// How long a stopped process may take to end before it is killed.
 pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
 

@@ -246,7 +246,7 @@ impl WorkerRef<'_> {
         let snapshot = poll.snapshot;
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&snapshot));
         self.report_drift(memory, &poll.changes, &snapshot, taken_at, &settings);
-        for room in memory.lives.observe_poll(&snapshot) {
+        for room in memory.lives.observe_poll(&snapshot, &poll.update) {
             self.bus.emit(EventKind::RoomFinished {
                 server: server.clone(),
                 room,

@@ -6,7 +6,6 @@
 //! event) or 405 (not a POST), and is counted by cause.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -14,15 +13,11 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use livekit_api::access_token::{AccessTokenError, Claims, TokenVerifier};
 use livekit_api::webhooks::{WebhookError, WebhookReceiver};
 use livekit_protocol as proto;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -63,8 +58,6 @@ pub async fn serve(
     rejections: Arc<Rejections>,
     shutdown: CancellationToken,
 ) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(listen).await?;
-    let bound = listener.local_addr()?;
     let routes = Arc::new(Routes {
         by_key: routes
             .into_iter()
@@ -79,35 +72,11 @@ pub async fn serve(
             .collect(),
         rejections,
     });
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        tracing::warn!(%err, "webhook listener: accept failed");
-                        continue;
-                    }
-                },
-                () = shutdown.cancelled() => return,
-            };
-            let routes = Arc::clone(&routes);
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let routes = Arc::clone(&routes);
-                    async move { Ok::<_, Infallible>(routes.take(request).await) }
-                });
-                let connection =
-                    http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                tokio::select! {
-                    _ = connection => {}
-                    () = shutdown.cancelled() => {}
-                }
-            });
-        }
-    });
-    Ok(bound)
+    crate::http_server::serve(listen, "webhook listener", shutdown, move |request| {
+        let routes = Arc::clone(&routes);
+        async move { routes.take(request).await }
+    })
+    .await
 }
 
 impl Routes {
