@@ -223,9 +223,11 @@ impl RoomsPoller {
             }
         }
         failed_rooms.sort_by(|a, b| a.room.cmp(&b.room));
-        // A room read after its last webhook is no longer ahead of the reads.
+        // A room read after its last webhook is no longer ahead of the reads, nor is a room
+        // gone (else every room a webhook ever touched would be remembered).
         self.touched.retain(|room, number| {
-            *number > webhooks_before || read_at.get(room).is_none_or(|at| *at != now_ms)
+            *number > webhooks_before
+                || (rooms.contains_key(room) && read_at.get(room).is_none_or(|at| *at != now_ms))
         });
 
         let unread_rooms = listed_rooms.saturating_sub(participant_calls);
