@@ -16,46 +16,19 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import traceback
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from livekit import api
 from livekit.protocol import models
 
+# The room-service checks' runner and comparison: one line per check, the same totals.
+from check_room_service import Checks, eq
+
 TOTAL_TIMEOUT_S = 60.0
-CHECK_TIMEOUT_S = 15.0
 ROOM = "py-hooks"
 IDENTITY = "hook-alice"
-
-
-class Checks:
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed = 0
-
-    async def run(self, name: str, fn: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            await asyncio.wait_for(fn(), CHECK_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            self._fail(name, f"timed out after {CHECK_TIMEOUT_S:.0f} s")
-            return
-        except Exception as e:  # noqa: BLE001 - any error is a failed check, not a crash
-            self._fail(name, f"{type(e).__name__}: {e}")
-            if os.environ.get("CONFORMANCE_DEBUG"):
-                traceback.print_exc()
-            return
-        print(f"ok   {name}", flush=True)
-        self.passed += 1
-
-    def _fail(self, name: str, reason: str) -> None:
-        print(f"FAIL {name}: {' '.join(reason.split())}", flush=True)
-        self.failed += 1
-
-
-def eq(what: str, got: Any, want: Any) -> None:
-    assert got == want, f"{what}: got {got!r}, want {want!r}"
 
 
 class Delivery:
@@ -217,16 +190,16 @@ async def main(c: Checks) -> int:
 
 
 def run() -> int:
-    c = Checks()
+    checks = Checks()
 
     async def bounded() -> int:
-        return await asyncio.wait_for(main(c), TOTAL_TIMEOUT_S)
+        return await asyncio.wait_for(main(checks), TOTAL_TIMEOUT_S)
 
     try:
         return asyncio.run(bounded())
     except asyncio.TimeoutError:
-        c._fail("total_time", f"the whole run took more than {TOTAL_TIMEOUT_S:.0f} s")
-        print(f"{c.passed} passed, {c.failed} failed", flush=True)
+        checks._fail("total_time", f"the whole run took more than {TOTAL_TIMEOUT_S:.0f} s")
+        print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
         return 1
 
 
