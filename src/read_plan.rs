@@ -69,11 +69,12 @@ impl<'a> ReadPolicy<'a> {
 
 /// Why a room is read, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Within a level, the room read longest ago comes first (never read first of all), so rooms
+/// of one level take turns when the budget cannot read them all.
 enum Urgency {
-    Changed,
+    Changed(Option<i64>),
     Focused,
-    NearLimit,
-    /// When its participants were read; never read sorts first.
+    NearLimit(Option<i64>),
     Stale(Option<i64>),
 }
 
@@ -118,10 +119,11 @@ fn urgency(
     policy: &ReadPolicy<'_>,
 ) -> Urgency {
     let held_room = held.and_then(|held| held.rooms.get(&room.name));
+    let read_at = held.and_then(|held| held.participants_read_at(&room.name));
     let moved = previous.get(&room.name) != Some(&Listing::of(room));
     let unknown = held_room.is_none_or(|held| held.sid != room.sid);
     if moved || unknown || touched.contains(&room.name) {
-        return Urgency::Changed;
+        return Urgency::Changed(read_at);
     }
     if policy.focused == Some(room.name.as_str()) {
         return Urgency::Focused;
@@ -133,10 +135,10 @@ fn urgency(
             || near(held_room.tracks.live_audio(), limit.max_audio_tracks)
             || near(held_room.tracks.live_video(), limit.max_video_tracks)
         {
-            return Urgency::NearLimit;
+            return Urgency::NearLimit(read_at);
         }
     }
-    Urgency::Stale(held.and_then(|held| held.participants_read_at(&room.name)))
+    Urgency::Stale(read_at)
 }
 
 /// Whether a polling budget reads every room within `polling.max_staleness`, with the figures
@@ -341,6 +343,40 @@ mod tests {
         assert_eq!(read(4), ["busy", "crowded", "fresh", "open"]);
         assert_eq!(read(5), ["busy", "crowded", "fresh", "open", "quiet-old"]);
         assert_eq!(read(1).len(), 1, "never above the budget");
+    }
+
+    #[test]
+    fn rooms_of_one_level_take_turns_when_the_budget_cannot_read_them_all() {
+        let limits = RoomLimitsConfig {
+            max_participants_per_room: 10,
+            ..RoomLimitsConfig::default()
+        };
+        let rooms: Vec<proto::Room> = (0..6).map(|i| listed(&format!("full-{i}"), 10)).collect();
+        let previous: Listings = rooms
+            .iter()
+            .map(|room| (room.name.clone(), Listing::of(room)))
+            .collect();
+        let entries: Vec<(&proto::Room, Option<i64>)> =
+            rooms.iter().map(|r| (r, Some(0))).collect();
+        let mut snapshot = held(&entries);
+        let policy = ReadPolicy {
+            reads: Some(2),
+            focused: None,
+            limits: &limits,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for poll in 1..=3_i64 {
+            let mask = rooms_to_read(&rooms, &previous, Some(&snapshot), &HashSet::new(), &policy);
+            for name in chosen(&rooms, &mask) {
+                snapshot.participants_read_at_ms.insert(name.clone(), poll);
+                seen.insert(name);
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            6,
+            "every room at its limit read within 3 polls of 2"
+        );
     }
 
     #[test]
