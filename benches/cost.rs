@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use lktop_processes::{
     COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, free_port, peak_rss_kib, requests_made,
 };
-use machine::machine_line;
+use machine::{machine_line, seconds_arg};
 use sandbox_process::{SCALE_SCENARIO, SandboxProcess, lktop_binary};
 
 const ROOMS: u32 = 10_000;
@@ -94,15 +94,7 @@ struct Figures {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let seconds = args
-        .iter()
-        .position(|arg| arg == "--seconds")
-        .and_then(|at| args.get(at + 1))
-        .map_or(60, |value| {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("--seconds takes a whole number, not {value:?}"))
-        });
+    let seconds = seconds_arg(&args, 60);
     let window = Duration::from_secs(seconds);
     let profile = !args.iter().any(|arg| arg == "--no-profile") && perf_available();
     let named = |choices: &[&str]| -> Vec<String> {

@@ -47,7 +47,7 @@ use lktop::engine::{Engine, EngineOptions};
 use lktop::events::{EngineEvent, EventKind, now_ms};
 use lktop::snapshot::RoomChange;
 use lktop_processes::{WatchProcess, free_port};
-use machine::machine_line;
+use machine::{machine_line, seconds_arg};
 use rand::{Rng, SeedableRng};
 use sandbox_process::{KEY, SCALE_SCENARIO, SECRET, SandboxProcess, lktop_binary};
 use secrecy::SecretString;
@@ -61,15 +61,7 @@ const SETTLE: Duration = Duration::from_secs(5);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let seconds = args
-        .iter()
-        .position(|arg| arg == "--seconds")
-        .and_then(|at| args.get(at + 1))
-        .map_or(60, |value| {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("--seconds takes a whole number, not {value:?}"))
-        });
+    let seconds = seconds_arg(&args, 60);
     let parts: Vec<&String> = args
         .iter()
         .filter(|arg| matches!(arg.as_str(), "cost" | "freshness" | "intake"))

@@ -1,5 +1,11 @@
 //! The machine a bench ran on, printed above its tables so that numbers from different
-//! machines are not compared as if they were alike. Included by the benches with `#[path]`.
+//! machines are not compared as if they were alike, and a bench's `--seconds` argument.
+//! Included by the benches with `#[path]`.
+
+#![allow(
+    dead_code,
+    reason = "each bench that includes the machine uses only a part of it"
+)]
 
 use std::thread;
 
@@ -21,4 +27,19 @@ pub fn machine_line() -> String {
         "machine: {cores} cores, {cpu}; load average at start {}",
         load.join(" ")
     )
+}
+
+/// The whole number after `--seconds` among a bench's arguments, or `default`.
+///
+/// # Panics
+/// The value is not a whole number: the bench cannot run as asked.
+pub fn seconds_arg(args: &[String], default: u64) -> u64 {
+    args.iter()
+        .position(|arg| arg == "--seconds")
+        .and_then(|at| args.get(at + 1))
+        .map_or(default, |value| {
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("--seconds takes a whole number, not {value:?}"))
+        })
 }
