@@ -72,13 +72,10 @@ impl RoomsUpdate {
 
     /// Every read `snapshot` holds, as compact as it can be said.
     fn reads_of(snapshot: &Snapshot) -> ParticipantsRead {
-        let reads = &snapshot.participants_read_at_ms;
-        if reads.len() == snapshot.rooms.len()
-            && reads.values().all(|at| *at == snapshot.taken_at_ms)
-        {
+        if snapshot.read_every_room_in_this_poll() {
             ParticipantsRead::Every
         } else {
-            ParticipantsRead::Rooms(reads.clone())
+            ParticipantsRead::Rooms(snapshot.participants_read_at_ms.clone())
         }
     }
 
@@ -92,12 +89,7 @@ impl RoomsUpdate {
             .iter()
             .filter(|(room, at)| old.participants_read_at_ms.get(*room) != Some(*at))
             .map(|(room, at)| (room.clone(), *at));
-        let participants_read = if new.participants_read_at_ms.len() == new.rooms.len()
-            && new
-                .participants_read_at_ms
-                .values()
-                .all(|at| *at == new.taken_at_ms)
-        {
+        let participants_read = if new.read_every_room_in_this_poll() {
             ParticipantsRead::Every
         } else {
             ParticipantsRead::Rooms(read.collect())

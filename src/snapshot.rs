@@ -186,15 +186,11 @@ impl RoomSummary {
             (held.num_participants, held.num_publishers)
         };
         Self {
-            name: room.name.clone(),
-            sid: room.sid.clone(),
-            created_at: room.creation_time,
-            max_participants: room.max_participants,
-            metadata: room.metadata.clone(),
             num_participants,
             num_publishers,
             tracks: held.tracks,
             participants: held.participants.clone(),
+            ..Self::new(room, None)
         }
     }
 }
@@ -228,6 +224,16 @@ impl Snapshot {
     #[must_use]
     pub fn read_in_this_poll(&self, room: &str) -> bool {
         self.participants_read_at(room) == Some(self.taken_at_ms)
+    }
+
+    /// Whether this snapshot's poll read the participants of every room it holds.
+    #[must_use]
+    pub fn read_every_room_in_this_poll(&self) -> bool {
+        self.participants_read_at_ms.len() == self.rooms.len()
+            && self
+                .participants_read_at_ms
+                .values()
+                .all(|at| *at == self.taken_at_ms)
     }
 
     /// The oldest participant list among the rooms, as a time (Unix ms); a room whose

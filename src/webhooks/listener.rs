@@ -169,18 +169,10 @@ impl Routes {
             arrivals.clone(),
             Arrival {
                 event,
-                received_at_ms: unix_ms_now(),
+                received_at_ms: crate::serde_time::now_ms(),
             },
         ))
     }
-}
-
-fn unix_ms_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 fn answer(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
