@@ -191,6 +191,7 @@ async fn engine_for(
         url: sandbox.url(),
         api_key: KEY.into(),
         api_secret: Some(SecretString::from(SECRET)),
+        ..ServerConfig::default()
     });
     config.webhooks.listen = webhooks;
     config.quality_monitoring.monitoring_interval = ConfigDuration::from_secs(10);

@@ -27,7 +27,8 @@ pub use sandbox::SandboxArgs;
     about = "htop for LiveKit: watch and steer LiveKit servers from the terminal",
     long_about = "htop for LiveKit: watch and steer LiveKit servers from the terminal.\n\n\
         Settings come from config/performance.yaml (or --config), then the environment \
-        (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LKTOP_<SECTION>__<KEY>), then flags."
+        (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_METRICS_URL, \
+        LKTOP_<SECTION>__<KEY>), then flags."
 )]
 pub(crate) struct Cli {
     /// Configuration file [default: ./config/performance.yaml, else
@@ -399,6 +400,15 @@ fn overrides(
             first_server().key("api_secret"),
             secret.expose_secret(),
             origin("api_secret", "--api-secret", "LIVEKIT_API_SECRET"),
+        ));
+    }
+    // Only from the environment, like the SDKs' LIVEKIT_* variables; any other key of a
+    // server is set with --set or LKTOP_SERVERS__0__….
+    if let Some((_, metrics_url)) = env.iter().find(|(name, _)| name == "LIVEKIT_METRICS_URL") {
+        credentials.push(Override::text(
+            first_server().key("metrics_url"),
+            metrics_url,
+            Origin::Env("LIVEKIT_METRICS_URL".to_owned()),
         ));
     }
     let (from_env, from_flags): (Vec<_>, Vec<_>) = credentials

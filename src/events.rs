@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::config::{AudioProfile, KeyList, QualityConfig, RoomLimitsConfig};
+use crate::config::{AudioProfile, KeyList, MediaLimitsConfig, QualityConfig, RoomLimitsConfig};
 use crate::history::FinishedRoom;
 use crate::limits::{Enforcement, Violation};
+use crate::nodes::{
+    CountDrift, MediaViolation, NodeChange, NodeHealth, NodeSource, SourceState, SourceStatus,
+};
 use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
 use crate::quality::{QualityReport, RequestTally};
@@ -40,6 +43,10 @@ pub enum EventKind {
         /// Where the engine takes webhooks, when it does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         webhooks: Option<String>,
+        /// Per server, the node sources configured (`metrics_url`, `redis_url`); a server
+        /// left out has neither.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        node_sources: BTreeMap<String, Vec<NodeSource>>,
         /// The settings in force at start; later changes arrive as `ConfigApplied` or a done
         /// `SetLimits` command.
         #[serde(flatten)]
@@ -126,6 +133,44 @@ pub enum EventKind {
     RoomChanges {
         server: String,
         changes: Vec<RoomChange>,
+    },
+    /// One reading of a server's nodes (every `metrics_interval`): each node's media plane
+    /// and registry figures, and how each source fared.
+    NodeHealth {
+        server: String,
+        nodes: Vec<NodeHealth>,
+        sources: Vec<SourceStatus>,
+    },
+    /// A node source (a metrics endpoint, the Redis registry) went down, was refused or came
+    /// back, by the same rules as [`ServerState`].
+    NodeSourceState {
+        server: String,
+        source: NodeSource,
+        /// The endpoint, any password masked.
+        target: String,
+        state: SourceState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        down_for_ms: Option<u64>,
+    },
+    /// A node appeared, left, changed state (`SHUTTING_DOWN`: draining) or went stale.
+    NodeChanged {
+        server: String,
+        node_id: String,
+        #[serde(flatten)]
+        change: NodeChange,
+    },
+    /// The media limits the server's nodes are past, sent whenever that set changes.
+    MediaViolations {
+        server: String,
+        violations: Vec<MediaViolation>,
+    },
+    /// The API's room and participant counts and the nodes' own disagreed for
+    /// `count_drift_after` (`Some`), or agree again (`None`).
+    NodeCountDrift {
+        server: String,
+        drift: Option<CountDrift>,
     },
     PollFailed {
         server: String,
@@ -229,6 +274,9 @@ pub struct LiveSettings {
     pub history_max_rooms: u32,
     #[serde(default)]
     pub quality: QualityConfig,
+    /// `media_limits`: what each node is checked against.
+    #[serde(default)]
+    pub media_limits: MediaLimitsConfig,
     /// The dashboard's key bindings (`keys:`), as written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<String, KeyList>,
@@ -245,6 +293,7 @@ impl LiveSettings {
             poll_budget_per_second: config.polling.max_requests_per_second,
             history_max_rooms: config.history.max_rooms,
             quality: config.quality_monitoring,
+            media_limits: config.media_limits,
             keys: config.keys.clone(),
         }
     }

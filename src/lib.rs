@@ -17,6 +17,7 @@ mod http_server;
 pub mod limits;
 mod logging;
 mod metrics;
+pub mod nodes;
 pub mod poller;
 pub mod pool;
 pub mod quality;

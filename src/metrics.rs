@@ -50,6 +50,92 @@ pub(crate) struct TrackLabel {
     pub(crate) muted: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct NodeLabel {
+    pub(crate) server: String,
+    pub(crate) node: String,
+}
+
+/// The per-node figures lktop exports, as `lktop_node_<name>`: the same figures as the
+/// `node_health` event, so a dashboard on lktop's metrics reads what its screen shows.
+const NODE_FIGURES: [(&str, &str, fn(&crate::nodes::NodeHealth) -> Option<f64>); 17] = [
+    ("rooms", "Rooms on the node", |n| n.rooms.map(count)),
+    ("participants", "Participants on the node", |n| {
+        n.participants.map(count)
+    }),
+    ("tracks_published", "Tracks published to the node", |n| {
+        n.tracks_published.map(count)
+    }),
+    (
+        "tracks_subscribed",
+        "Tracks the node forwards to subscribers",
+        |n| n.tracks_subscribed.map(count),
+    ),
+    (
+        "bytes_in_per_second",
+        "Media bytes received per second",
+        |n| n.bytes_in_per_s,
+    ),
+    ("bytes_out_per_second", "Media bytes sent per second", |n| {
+        n.bytes_out_per_s
+    }),
+    (
+        "packet_loss_percent",
+        "Incoming packet loss over the latest interval",
+        |n| n.packet_loss_pct,
+    ),
+    ("nacks_per_second", "NACKs per second", |n| n.nack_per_s),
+    ("plis_per_second", "PLIs per second", |n| n.pli_per_s),
+    (
+        "rtt_p95_ms",
+        "95th percentile of RTT over the latest interval",
+        |n| n.rtt_p95_ms,
+    ),
+    (
+        "jitter_p95_ms",
+        "95th percentile of jitter over the latest interval",
+        |n| n.jitter_p95_ms,
+    ),
+    (
+        "quality_score_p50",
+        "Median of livekit's quality score (MOS 1-4.5)",
+        |n| n.quality_score_p50,
+    ),
+    (
+        "join_failures_per_second",
+        "Participant joins that failed, per second",
+        |n| n.join_failures_per_s,
+    ),
+    (
+        "twirp_errors_per_second",
+        "Server API calls answered with an error, per second",
+        |n| n.twirp_errors_per_s,
+    ),
+    (
+        "cpu_percent",
+        "The server process's CPU, percent of one core",
+        |n| n.cpu_pct,
+    ),
+    (
+        "cpu_load",
+        "The node registry's cpu_load (0-1, all cores)",
+        |n| n.cpu_load,
+    ),
+    ("draining", "1 while the node is SHUTTING_DOWN", |n| {
+        n.state
+            .as_ref()
+            .map(|_| if n.is_draining() { 1.0 } else { 0.0 })
+    }),
+];
+
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "counts of rooms and tracks are far below 2^52"
+)]
+fn count(value: u64) -> f64 {
+    value as f64
+}
+
 /// Gauges of one pool at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct PoolFigures {
@@ -82,6 +168,10 @@ pub struct Metrics {
     violations: Family<KindLabel, Counter>,
     active_violations: Family<KindLabel, Gauge>,
     enforcement_actions: Family<KindLabel, Counter>,
+    /// One family per entry of [`NODE_FIGURES`], in that order.
+    node_figures: Vec<Family<NodeLabel, Gauge<f64, AtomicU64>>>,
+    /// The nodes each server's families hold, so a node that left is removed.
+    node_labels: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<NodeLabel>>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,6 +211,8 @@ impl Metrics {
             violations: Family::default(),
             active_violations: Family::default(),
             enforcement_actions: Family::default(),
+            node_figures: NODE_FIGURES.iter().map(|_| Family::default()).collect(),
+            node_labels: Arc::default(),
         };
         // The exposition lists metrics in the order they are registered: the pool's, the
         // requests', then the rooms'.
@@ -128,6 +220,9 @@ impl Metrics {
         metrics.register_pool(&mut registry);
         metrics.register_requests(&mut registry);
         metrics.register_rooms(&mut registry);
+        for ((name, help, _), family) in NODE_FIGURES.iter().zip(&metrics.node_figures) {
+            registry.register(format!("node_{name}"), *help, family.clone());
+        }
         metrics.registry = Arc::new(registry);
         metrics
     }
@@ -335,6 +430,41 @@ impl Metrics {
         self.participants_read_age
             .get_or_create(&Self::server(server))
             .set(age);
+    }
+
+    /// The latest reading of a server's nodes; a figure that is unknown is left out rather
+    /// than exported as 0, and a node that left is removed.
+    pub(crate) fn set_nodes(&self, server: &str, nodes: &[crate::nodes::NodeHealth]) {
+        let labels: Vec<NodeLabel> = nodes
+            .iter()
+            .map(|node| NodeLabel {
+                server: server.to_owned(),
+                node: node.node_id.clone(),
+            })
+            .collect();
+        let previous = self
+            .node_labels
+            .lock()
+            .map(|mut held| held.insert(server.to_owned(), labels.clone()))
+            .unwrap_or_default()
+            .unwrap_or_default();
+        for gone in previous.iter().filter(|label| !labels.contains(label)) {
+            for family in &self.node_figures {
+                family.remove(gone);
+            }
+        }
+        for (node, label) in nodes.iter().zip(&labels) {
+            for ((_, _, figure), family) in NODE_FIGURES.iter().zip(&self.node_figures) {
+                match figure(node) {
+                    Some(value) if value.is_finite() => {
+                        family.get_or_create(label).set(value);
+                    }
+                    _ => {
+                        family.remove(label);
+                    }
+                }
+            }
+        }
     }
 
     /// One webhook taken, dropped as a duplicate or out of order, or one drift found.

@@ -303,6 +303,7 @@ pub async fn start_demo_sandbox(
         url: sandbox.url(),
         api_key: "lktop-demo".to_owned(),
         api_secret: Some(secret),
+        ..ServerConfig::default()
     };
     Ok((sandbox, server))
 }

@@ -12,6 +12,7 @@ mod tokens;
 mod twirp;
 
 pub use error::ApiError;
+pub(crate) use error::describe_transport;
 pub use error::{ApiErrorKind, BuildError};
 pub use livekit::LiveKitRoomApi;
 pub(crate) use livekit::server_base_url;

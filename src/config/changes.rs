@@ -35,7 +35,7 @@ impl ConfigChange {
         self.key
             .rsplit(['.', ']'])
             .next()
-            .is_some_and(|leaf| leaf == "api_secret")
+            .is_some_and(crate::config::schema::is_secret_leaf)
     }
 }
 
@@ -77,12 +77,26 @@ fn mark_rotated_secrets(old: &Config, new: &Config, new_tree: &mut Value) {
         return;
     };
     for ((old_server, new_server), printed) in old.servers.iter().zip(&new.servers).zip(servers) {
-        let rotated = match (old_server.api_secret(), new_server.api_secret()) {
-            (Some(old), Some(new)) => old.expose_secret() != new.expose_secret(),
-            _ => false,
-        };
-        if rotated && let Some(secret) = printed.get_mut("api_secret") {
-            *secret = Value::String(format!("{MASK} (rotated)"));
+        let pairs = [
+            (
+                "api_secret",
+                old_server.api_secret(),
+                new_server.api_secret(),
+            ),
+            (
+                "metrics_password",
+                old_server.metrics_password(),
+                new_server.metrics_password(),
+            ),
+        ];
+        for (key, old, new) in pairs {
+            let rotated = match (old, new) {
+                (Some(old), Some(new)) => old.expose_secret() != new.expose_secret(),
+                _ => false,
+            };
+            if rotated && let Some(secret) = printed.get_mut(key) {
+                *secret = Value::String(format!("{MASK} (rotated)"));
+            }
         }
     }
 }
@@ -190,6 +204,7 @@ mod tests {
             url: url.to_owned(),
             api_key: "APIkey".to_owned(),
             api_secret: Some(SecretString::from(secret)),
+            ..ServerConfig::default()
         }
     }
 

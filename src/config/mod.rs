@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod key_list;
 mod load;
+mod node_urls;
 mod scalar_text;
 mod schema;
 mod validate;
@@ -26,10 +27,11 @@ pub use load::{
     load_text_checked, render_masked,
 };
 pub(crate) use load::{load_checked, winning_overrides};
+pub use node_urls::{MetricsUrls, RedisUrl};
 pub use schema::{
-    AudioProfile, Config, EnforcementMode, HistoryConfig, MASK, MetricsConfig, PollingConfig,
-    PoolConfig, QualityConfig, QualityThresholds, RoomLimitOverride, RoomLimitsConfig,
-    ServerConfig, WebhooksConfig, is_secret_key,
+    AudioProfile, Config, EnforcementMode, HistoryConfig, MASK, MediaLimitsConfig, MetricsConfig,
+    PollingConfig, PoolConfig, QualityConfig, QualityThresholds, RoomLimitOverride,
+    RoomLimitsConfig, ServerConfig, WebhooksConfig, is_secret_key,
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use yaml_located::{ConfigDuration, KeyPath};
 
 use super::key_list::KeyList;
+use super::node_urls::{MetricsUrls, RedisUrl};
 
 /// Shown in place of a secret wherever the configuration is printed.
 pub const MASK: &str = "********";
@@ -22,8 +23,17 @@ pub const MASK: &str = "********";
 /// or read as YAML.
 #[must_use]
 pub fn is_secret_key(key: &KeyPath) -> bool {
-    key.leaf() == Some("api_secret")
+    key.leaf().is_some_and(is_secret_leaf)
 }
+
+/// Whether a key named `leaf` (`api_secret`, `metrics_password`) holds a secret.
+#[must_use]
+pub(crate) fn is_secret_leaf(leaf: &str) -> bool {
+    SECRET_KEYS.contains(&leaf)
+}
+
+/// The keys of a server entry whose values are secrets.
+pub(crate) const SECRET_KEYS: [&str; 2] = ["api_secret", "metrics_password"];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -39,6 +49,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub webhooks: WebhooksConfig,
     pub history: HistoryConfig,
+    /// Limits on the media plane each node must stay within (loss, RTT, jitter, quality, CPU,
+    /// failed joins); checked and reported, never enforced.
+    pub media_limits: MediaLimitsConfig,
     /// Dashboard key bindings by action name (`freeze: "ctrl+f"`); each entry replaces that
     /// action's default keys. Kept as written: the dashboard's key map parses and checks it.
     pub keys: BTreeMap<String, KeyList>,
@@ -54,6 +67,16 @@ pub struct ServerConfig {
     pub api_key: String,
     #[serde(serialize_with = "serialize_masked")]
     pub api_secret: Option<SecretString>,
+    /// livekit-server's Prometheus endpoint (its `prometheus: {port}`): one URL, or one per
+    /// node of a cluster. Unset: no media-plane figures.
+    pub metrics_url: MetricsUrls,
+    /// Basic auth of that endpoint (livekit-server's `prometheus: {username, password}`).
+    pub metrics_username: Option<String>,
+    #[serde(serialize_with = "serialize_masked")]
+    pub metrics_password: Option<SecretString>,
+    /// The Redis a multi-node deployment shares, read (never written) for its node registry:
+    /// each node's state, region and load. Unset: no registry.
+    pub redis_url: Option<RedisUrl>,
 }
 
 impl ServerConfig {
@@ -61,6 +84,12 @@ impl ServerConfig {
     #[must_use]
     pub fn api_secret(&self) -> Option<&SecretString> {
         self.api_secret.as_ref()
+    }
+
+    /// The metrics endpoint's password, for the one place that sends it.
+    #[must_use]
+    pub fn metrics_password(&self) -> Option<&SecretString> {
+        self.metrics_password.as_ref()
     }
 
     #[must_use]
@@ -211,6 +240,25 @@ pub struct QualityConfig {
     /// Below this success rate a connection is never graded better than fair.
     pub min_success_rate: f64,
     pub thresholds: QualityThresholds,
+    /// How often the servers' Prometheus endpoints and node registry are read; unset means
+    /// `monitoring_interval`.
+    pub metrics_interval: Option<ConfigDuration>,
+    /// A node whose registry entry has not been updated for this long is reported stale
+    /// (livekit-server's own `stats_max_delay` is 30 s).
+    pub node_stale_after: ConfigDuration,
+    /// How long the API's room and participant counts and the nodes' own may disagree before
+    /// lktop reports it.
+    pub count_drift_after: ConfigDuration,
+}
+
+impl QualityConfig {
+    /// `metrics_interval`, or `monitoring_interval`.
+    #[must_use]
+    pub fn metrics_interval(&self) -> std::time::Duration {
+        self.metrics_interval
+            .unwrap_or(self.monitoring_interval)
+            .get()
+    }
 }
 
 impl Default for QualityConfig {
@@ -219,6 +267,41 @@ impl Default for QualityConfig {
             monitoring_interval: ConfigDuration::from_secs(10),
             min_success_rate: 0.95,
             thresholds: QualityThresholds::default(),
+            metrics_interval: None,
+            node_stale_after: ConfigDuration::from_secs(30),
+            count_drift_after: ConfigDuration::from_secs(30),
+        }
+    }
+}
+
+/// Per-node media limits; `null` leaves a figure unchecked. Breaches are reported with the
+/// room-limit violations; nothing is enforced (the API has no lever over them).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MediaLimitsConfig {
+    /// Incoming packet loss, percent.
+    pub max_packet_loss_pct: Option<f64>,
+    pub max_rtt_p95_ms: Option<f64>,
+    pub max_jitter_p95_ms: Option<f64>,
+    /// The median of livekit's quality score (MOS, 1.0–4.5).
+    pub min_quality_score_p50: Option<f64>,
+    /// The server process's CPU, percent of one core.
+    pub max_cpu_pct: Option<f64>,
+    /// The registry's `cpu_load` (0–1, all cores).
+    pub max_cpu_load: Option<f64>,
+    pub max_join_failures_per_s: Option<f64>,
+}
+
+impl Default for MediaLimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_packet_loss_pct: Some(5.0),
+            max_rtt_p95_ms: Some(400.0),
+            max_jitter_p95_ms: Some(50.0),
+            min_quality_score_p50: Some(3.0),
+            max_cpu_pct: None,
+            max_cpu_load: Some(0.9),
+            max_join_failures_per_s: Some(1.0),
         }
     }
 }

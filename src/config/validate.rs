@@ -6,7 +6,8 @@ use std::fmt;
 use std::ops::RangeInclusive;
 
 use super::schema::{
-    Config, PollingConfig, PoolConfig, QualityConfig, RoomLimitsConfig, ServerConfig,
+    Config, MediaLimitsConfig, PollingConfig, PoolConfig, QualityConfig, RoomLimitsConfig,
+    ServerConfig,
 };
 use yaml_located::{KeyPath, Segment};
 
@@ -179,6 +180,8 @@ impl Checks {
 pub fn validate(config: &Config) -> Vec<Violation> {
     let mut checks = Checks::default();
     validate_servers(&config.servers, &mut checks);
+    validate_node_sources(&config.servers, &mut checks);
+    validate_media_limits(&config.media_limits, &mut checks);
     validate_pool(&config.connection_pool, &mut checks);
     validate_room_limits(&config.room_limits, &mut checks);
     validate_audio(config, &mut checks);
@@ -516,6 +519,182 @@ fn validate_audio(config: &Config, checks: &mut Checks) {
         );
     }
     checks.in_range(at.key("jitter_buffer_ms"), audio.jitter_buffer_ms);
+}
+
+/// `metrics_url`, its credentials and `redis_url` of every server.
+fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
+    for (index, server) in servers.iter().enumerate() {
+        let at = KeyPath::root().key("servers").index(index);
+        let many = server.metrics_url.0.len() > 1;
+        let mut seen = std::collections::HashSet::new();
+        for (position, text) in server.metrics_url.iter().enumerate() {
+            let key = if many {
+                at.clone().key("metrics_url").index(position)
+            } else {
+                at.clone().key("metrics_url")
+            };
+            if let Some(problem) = metrics_url_problem(text) {
+                checks.fail(
+                    key,
+                    problem,
+                    Some(
+                        "write livekit-server's Prometheus endpoint, e.g.                          http://10.0.0.5:6789/metrics; credentials go in metrics_username                          and metrics_password"
+                            .to_owned(),
+                    ),
+                );
+            } else if !seen.insert(text.trim_end_matches('/')) {
+                checks.fail(
+                    key,
+                    format!("`{text}` is listed twice"),
+                    Some("list each node's endpoint once".to_owned()),
+                );
+            }
+        }
+        let has_password = server
+            .metrics_password
+            .as_ref()
+            .is_some_and(|secret| !secrecy::ExposeSecret::expose_secret(secret).is_empty());
+        let has_username = server
+            .metrics_username
+            .as_deref()
+            .is_some_and(|name| !name.is_empty());
+        if has_password != has_username {
+            let (missing, present) = if has_password {
+                ("metrics_username", "metrics_password")
+            } else {
+                ("metrics_password", "metrics_username")
+            };
+            checks.fail(
+                at.clone().key(missing),
+                format!("is missing while {present} is set"),
+                Some(
+                    "basic auth needs both (livekit-server's prometheus.username and                      prometheus.password), or neither"
+                        .to_owned(),
+                ),
+            );
+        }
+        if (has_password || has_username) && server.metrics_url.is_empty() {
+            checks.fail(
+                at.clone().key("metrics_url"),
+                "is missing while metrics credentials are set".to_owned(),
+                Some("set metrics_url, or remove metrics_username and metrics_password".to_owned()),
+            );
+        }
+        if let Some(redis) = &server.redis_url
+            && let Some(problem) = redis_url_problem(redis.expose())
+        {
+            checks.fail(
+                at.key("redis_url"),
+                problem,
+                Some(
+                    "write the Redis livekit-server's `redis:` section names, e.g.                      redis://10.0.0.7:6379 or rediss://:password@redis.internal:6380/0"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+}
+
+fn metrics_url_problem(text: &str) -> Option<String> {
+    let url = match url::Url::parse(text.trim()) {
+        Ok(url) => url,
+        Err(err) => return Some(format!("`{text}` is not a URL ({err})")),
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!(
+            "`{text}` must start with http:// or https://, not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some(format!("`{text}` has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("holds credentials in the URL, where they would be shown".to_owned());
+    }
+    None
+}
+
+/// The URL is never quoted: it may hold a password.
+fn redis_url_problem(text: &str) -> Option<String> {
+    let Ok(url) = url::Url::parse(text.trim()) else {
+        return Some("is not a URL".to_owned());
+    };
+    if !matches!(url.scheme(), "redis" | "rediss") {
+        return Some(format!(
+            "must start with redis:// or rediss://, not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("has no host".to_owned());
+    }
+    let database = url.path().trim_start_matches('/');
+    if !database.is_empty() && database.parse::<u32>().is_err() {
+        return Some(format!(
+            "names database `{database}`; Redis databases are numbers (/0, /1, …)"
+        ));
+    }
+    None
+}
+
+fn validate_media_limits(limits: &MediaLimitsConfig, checks: &mut Checks) {
+    let at = KeyPath::root().key("media_limits");
+    let ranges: [(&str, Option<f64>, RangeInclusive<f64>, &str); 7] = [
+        (
+            "max_packet_loss_pct",
+            limits.max_packet_loss_pct,
+            0.0..=100.0,
+            "0..=100 (percent)",
+        ),
+        (
+            "max_rtt_p95_ms",
+            limits.max_rtt_p95_ms,
+            1.0..=60_000.0,
+            "1..=60000 (ms)",
+        ),
+        (
+            "max_jitter_p95_ms",
+            limits.max_jitter_p95_ms,
+            1.0..=60_000.0,
+            "1..=60000 (ms)",
+        ),
+        (
+            "min_quality_score_p50",
+            limits.min_quality_score_p50,
+            1.0..=4.5,
+            "1.0..=4.5 (livekit's MOS scale)",
+        ),
+        (
+            "max_cpu_pct",
+            limits.max_cpu_pct,
+            1.0..=100_000.0,
+            "1..=100000 (percent of one core)",
+        ),
+        (
+            "max_cpu_load",
+            limits.max_cpu_load,
+            0.01..=1.0,
+            "0.01..=1.0 (share of all cores)",
+        ),
+        (
+            "max_join_failures_per_s",
+            limits.max_join_failures_per_s,
+            0.0..=1_000_000.0,
+            "0..=1000000 (per second)",
+        ),
+    ];
+    for (key, value, range, allowed) in ranges {
+        if let Some(value) = value
+            && !(value.is_finite() && range.contains(&value))
+        {
+            checks.fail(
+                at.clone().key(key),
+                format!("{value} is out of range; allowed {allowed}"),
+                Some("or `null` to leave it unchecked".to_owned()),
+            );
+        }
+    }
 }
 
 fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {

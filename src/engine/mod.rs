@@ -29,6 +29,7 @@ use crate::audio::AudioProfiles;
 use crate::config::{Config, ConfigSources, Reload, ServerConfig};
 use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
+use crate::nodes::NodeWatcher;
 use crate::pool::{Pool, PoolOptions};
 use crate::webhooks::{Arrival, Rejections, Route};
 
@@ -103,10 +104,17 @@ impl Engine {
             serve_webhooks(&config, &bus, metrics.as_ref(), &shutdown).await?;
         // Announced before any worker runs, so it is always the first event.
         let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
+        let node_sources = config
+            .servers
+            .iter()
+            .map(|server| (server.name.clone(), NodeWatcher::configured(server)))
+            .filter(|(_, sources)| !sources.is_empty())
+            .collect();
         bus.emit(EventKind::Started {
             servers: names.clone(),
             sandbox,
             webhooks: webhooks.map(|bound| bound.to_string()),
+            node_sources,
             settings: LiveSettings::of(&config),
         });
         let mut servers = HashMap::new();
@@ -129,6 +137,18 @@ impl Engine {
                 &shutdown,
                 &tasks,
             )?;
+            let node_watcher = NodeWatcher::new(
+                server,
+                &config,
+                settings.subscribe(),
+                Arc::clone(&latest),
+                bus.clone(),
+                metrics.clone(),
+                shutdown.clone(),
+            )?;
+            if let Some(node_watcher) = node_watcher {
+                tasks.spawn(node_watcher.run());
+            }
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));
         }

@@ -256,10 +256,12 @@ impl App {
                 servers,
                 webhooks,
                 settings,
+                node_sources,
                 ..
             } => {
                 for name in servers {
-                    let _ = self.live_server_mut(&name);
+                    let configured = node_sources.get(&name).cloned().unwrap_or_default();
+                    self.live_server_mut(&name).nodes.configured = configured;
                 }
                 self.live.webhooks_listen = webhooks;
                 self.apply_settings(settings);
@@ -313,6 +315,22 @@ impl App {
                 self.live_server_mut(&server).set_violations(violations);
                 self.refresh_room_order();
             }
+            EventKind::NodeHealth {
+                server,
+                nodes,
+                sources,
+            } => self
+                .live_server_mut(&server)
+                .nodes
+                .absorb_reading(nodes, sources, at_ms),
+            EventKind::MediaViolations { server, violations } => {
+                self.live_server_mut(&server).nodes.violations = violations;
+            }
+            EventKind::NodeCountDrift { server, drift } => {
+                self.live_server_mut(&server).nodes.drift = drift;
+            }
+            // Said in the log; the next `node_health` carries the state they describe.
+            EventKind::NodeSourceState { .. } | EventKind::NodeChanged { .. } => {}
             EventKind::Command {
                 command: crate::events::Command::SetLimits { limits },
                 outcome,

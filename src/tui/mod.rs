@@ -11,6 +11,7 @@ pub mod keys;
 mod layout;
 pub mod log;
 mod logfile;
+mod nodes_view;
 pub mod popup;
 pub mod render;
 mod retire;

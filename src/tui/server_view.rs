@@ -122,6 +122,8 @@ pub struct ServerView {
     /// Room names of the snapshot in the rooms table's order (sorted and filtered), kept up
     /// to date by `update` so drawing builds only the visible rows.
     pub room_order: Vec<String>,
+    /// The server's nodes: media plane and registry (issue: `metrics_url`, `redis_url`).
+    pub nodes: crate::tui::nodes_view::NodesView,
 }
 
 impl ServerView {
@@ -147,6 +149,7 @@ impl ServerView {
             unauthenticated: None,
             closed: VecDeque::new(),
             room_order: Vec::new(),
+            nodes: crate::tui::nodes_view::NodesView::default(),
         }
     }
 

@@ -79,6 +79,7 @@ impl TestConfig {
             url: url.into(),
             api_key: KEY.into(),
             api_secret: Some(SecretString::from(secret)),
+            ..ServerConfig::default()
         });
         self
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-use crate::config::schema::{Config, MASK};
+use crate::config::schema::{Config, MASK, SECRET_KEYS};
 
 pub(super) fn holds_secret(tree: &Value) -> bool {
     tree.get("servers")
@@ -13,10 +13,12 @@ pub(super) fn holds_secret(tree: &Value) -> bool {
         .into_iter()
         .flatten()
         .any(|server| {
-            server
-                .get("api_secret")
-                .and_then(Value::as_str)
-                .is_some_and(|secret| !secret.is_empty())
+            SECRET_KEYS.iter().any(|key| {
+                server
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .is_some_and(|secret| !secret.is_empty())
+            })
         })
 }
 
@@ -26,7 +28,7 @@ pub(super) fn readable_by_others_warning(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o044 != 0).then(|| {
         format!(
-            "{} holds an API secret and can be read by other users (mode {mode:o}); \
+            "{} holds a secret and can be read by other users (mode {mode:o}); \
              run `chmod 600 {}` or move the secret to LIVEKIT_API_SECRET",
             path.display(),
             path.display()
@@ -61,7 +63,7 @@ fn secrets_are_masked(text: &str) -> bool {
         .and_then(Value::as_sequence)
         .into_iter()
         .flatten()
-        .filter_map(|server| server.get("api_secret"))
+        .flat_map(|server| SECRET_KEYS.iter().filter_map(|key| server.get(key)))
         .all(|secret| secret.is_null() || secret.as_str() == Some(MASK))
 }
 

@@ -23,6 +23,8 @@ struct ServerMemory {
     state: Option<ServerState>,
     grade: Option<Grade>,
     violations: HashMap<ViolationKey, Violation>,
+    /// The media limits past, by node and limit.
+    media_violations: HashMap<(String, String), crate::nodes::MediaViolation>,
 }
 
 /// A grade that is news: the server's first, or another than before.
@@ -91,6 +93,40 @@ impl Memory {
         started.sort_by_key(order);
         ended.sort_by_key(order);
         ViolationChanges { started, ended }
+    }
+}
+
+impl Memory {
+    /// The media limits that began (`.0`) and ceased (`.1`) to be exceeded since the server's
+    /// last set, each ordered by node and limit.
+    pub(crate) fn media_violations(
+        &mut self,
+        server: &str,
+        now: &[crate::nodes::MediaViolation],
+    ) -> (
+        Vec<crate::nodes::MediaViolation>,
+        Vec<crate::nodes::MediaViolation>,
+    ) {
+        let current: HashMap<(String, String), crate::nodes::MediaViolation> = now
+            .iter()
+            .map(|v| ((v.node_id.clone(), v.limit.clone()), v.clone()))
+            .collect();
+        let before = std::mem::replace(&mut self.server(server).media_violations, current);
+        let after = &self.server(server).media_violations;
+        let mut started: Vec<_> = after
+            .iter()
+            .filter(|(key, _)| !before.contains_key(*key))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let mut ended: Vec<_> = before
+            .into_iter()
+            .filter(|(key, _)| !after.contains_key(key))
+            .map(|(_, v)| v)
+            .collect();
+        let order = |v: &crate::nodes::MediaViolation| (v.node_id.clone(), v.limit.clone());
+        started.sort_by_key(order);
+        ended.sort_by_key(order);
+        (started, ended)
     }
 }
 

@@ -73,6 +73,17 @@ pub(crate) enum CollapseKey {
         error: String,
     },
     EventsDropped,
+    /// The same node source failing the same way again.
+    NodeSourceDown {
+        target: String,
+        cause: Option<String>,
+    },
+    /// The same media limit of the same node exceeded again, or met again.
+    MediaLimit {
+        node: String,
+        limit: String,
+        exceeded: bool,
+    },
     /// Webhooks and polling disagreeing the same way again.
     WebhookDrift {
         kind: crate::webhooks::DriftKind,

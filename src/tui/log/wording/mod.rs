@@ -11,6 +11,7 @@ mod connections;
 mod demo_faults;
 mod enforcement;
 mod limits;
+mod nodes;
 mod reloads;
 mod server;
 mod session;
@@ -82,6 +83,32 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         EventKind::Violations { server, violations } => {
             limits::violations(server, violations, memory)
         }
+        EventKind::NodeSourceState {
+            server,
+            source,
+            target,
+            state,
+            cause,
+            down_for_ms,
+        } => vec![nodes::source_state(
+            server,
+            *source,
+            target,
+            *state,
+            cause.as_deref(),
+            *down_for_ms,
+        )],
+        EventKind::NodeChanged {
+            server,
+            node_id,
+            change,
+        } => vec![nodes::node_changed(server, node_id, change)],
+        EventKind::MediaViolations { server, violations } => {
+            nodes::media_violations(server, violations, memory)
+        }
+        EventKind::NodeCountDrift { server, drift } => {
+            vec![nodes::count_drift(server, drift.as_ref())]
+        }
         EventKind::Enforced {
             server,
             action,
@@ -135,6 +162,7 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         EventKind::PoolStatus { .. }
         | EventKind::Rooms { .. }
         | EventKind::Snapshot { .. }
+        | EventKind::NodeHealth { .. }
         | EventKind::RoomFinished { .. } => Vec::new(),
     }
 }
