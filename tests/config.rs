@@ -79,6 +79,10 @@ fn the_template_is_the_defaults_and_documents_every_key() {
         "url:",
         "api_key:",
         "api_secret:",
+        "metrics_url:",
+        "metrics_username:",
+        "metrics_password:",
+        "redis_url:",
         "max_participants:",
         "max_audio_tracks:",
         "max_video_tracks:",
@@ -890,4 +894,52 @@ fn a_duplicate_key_points_at_its_second_occurrence() {
     ));
     let text = issue_at(&secret, "servers[0].api_secret", 5);
     assert!(!text.contains(SECRET), "{text}");
+}
+
+#[test]
+fn node_sources_load_one_url_or_a_list_and_refuse_what_cannot_work() {
+    let text = "servers:\n  - url: http://127.0.0.1:7880\n    api_key: k\n    api_secret: s\n    \
+                metrics_url: [http://10.0.0.5:6789/metrics, http://10.0.0.6:6789/metrics]\n    \
+                metrics_username: prom\n    metrics_password: pr0m-pass\n    \
+                redis_url: rediss://:hunter2@redis.internal:6380/0\n";
+    let loaded = load_yaml(text).expect("valid node sources");
+    let server = &loaded.config.servers[0];
+    assert_eq!(server.metrics_url.0.len(), 2);
+    assert_eq!(
+        server.redis_url.as_ref().unwrap().expose(),
+        "rediss://:hunter2@redis.internal:6380/0"
+    );
+    let printed = render_masked(&loaded.config);
+    for secret in ["hunter2", "pr0m-pass"] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+    assert!(printed.contains("redis.internal:6380"), "{printed}");
+
+    let bad = "servers:\n  - url: http://127.0.0.1:7880\n    api_key: k\n    api_secret: s\n    \
+               metrics_url: ftp://x/metrics\n    metrics_username: prom\n    \
+               redis_url: http://:hunter2@redis:6379\n\
+               media_limits:\n  max_packet_loss_pct: 120\n  min_quality_score_p50: 0.5\n";
+    let error = load_yaml(bad).expect_err("four problems");
+    let text = error.to_string();
+    for expected in [
+        "servers[0].metrics_url: `ftp://x/metrics` must start with http:// or https://",
+        "servers[0].metrics_password: is missing while metrics_username is set",
+        "servers[0].redis_url: must start with redis:// or rediss://, not http://",
+        "media_limits.max_packet_loss_pct: 120 is out of range; allowed 0..=100",
+        "media_limits.min_quality_score_p50: 0.5 is out of range; allowed 1.0..=4.5",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn the_metrics_interval_defaults_to_the_monitoring_interval() {
+    let quality = Config::default().quality_monitoring;
+    assert_eq!(quality.metrics_interval(), Duration::from_secs(10));
+    let loaded = load_yaml("quality_monitoring:\n  metrics_interval: 3s\n").unwrap();
+    assert_eq!(
+        loaded.config.quality_monitoring.metrics_interval(),
+        Duration::from_secs(3)
+    );
 }

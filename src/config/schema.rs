@@ -26,6 +26,13 @@ pub fn is_secret_key(key: &KeyPath) -> bool {
     key.leaf().is_some_and(is_secret_leaf)
 }
 
+/// Whether the line that sets `key` may be quoted in an error: not for a secret, nor for
+/// `redis_url`, which may hold a password.
+#[must_use]
+pub(crate) fn line_may_be_shown(key: &KeyPath) -> bool {
+    !is_secret_key(key) && key.leaf() != Some("redis_url")
+}
+
 /// Whether a key named `leaf` (`api_secret`, `metrics_password`) holds a secret.
 #[must_use]
 pub(crate) fn is_secret_leaf(leaf: &str) -> bool {

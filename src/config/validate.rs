@@ -538,7 +538,8 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
                     key,
                     problem,
                     Some(
-                        "write livekit-server's Prometheus endpoint, e.g.                          http://10.0.0.5:6789/metrics; credentials go in metrics_username                          and metrics_password"
+                        "write livekit-server's Prometheus endpoint, e.g. http://10.0.0.5:6789/metrics; \
+                         credentials go in metrics_username and metrics_password"
                             .to_owned(),
                     ),
                 );
@@ -568,7 +569,8 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
                 at.clone().key(missing),
                 format!("is missing while {present} is set"),
                 Some(
-                    "basic auth needs both (livekit-server's prometheus.username and                      prometheus.password), or neither"
+                    "basic auth needs both (livekit-server's prometheus.username and \
+                     prometheus.password), or neither"
                         .to_owned(),
                 ),
             );
@@ -587,7 +589,8 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
                 at.key("redis_url"),
                 problem,
                 Some(
-                    "write the Redis livekit-server's `redis:` section names, e.g.                      redis://10.0.0.7:6379 or rediss://:password@redis.internal:6380/0"
+                    "write the Redis livekit-server's `redis:` section names, e.g. \
+                     redis://10.0.0.7:6379 or rediss://:password@redis.internal:6380/0"
                         .to_owned(),
                 ),
             );

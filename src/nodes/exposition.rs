@@ -310,7 +310,7 @@ http_request_duration_seconds_count 144320
 not_a_number NaN
 "#;
         let exposition = Exposition::parse(text).unwrap();
-        assert_eq!(exposition.samples.len(), 9);
+        assert_eq!(exposition.samples.len(), 10);
         let file = exposition.samples[2];
         assert_eq!(file.label("path").unwrap(), r"C:\DIR\FILE.TXT");
         assert_eq!(
@@ -320,7 +320,7 @@ not_a_number NaN
         assert!((file.value - 1.458_255_915e9).abs() < 1.0);
         assert_eq!(exposition.samples[4].value, f64::INFINITY);
         assert_eq!(exposition.samples[0].label("code").unwrap(), "200");
-        assert!(exposition.samples[8].value.is_nan());
+        assert!(exposition.samples[9].value.is_nan());
         assert_eq!(
             exposition.type_of("http_request_duration_seconds"),
             Some(MetricType::Histogram)

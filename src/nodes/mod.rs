@@ -7,6 +7,7 @@ pub mod exposition;
 mod health;
 mod media_limits;
 mod node_counters;
+mod node_scrape;
 mod rates;
 mod registry;
 mod scrape;
@@ -15,4 +16,5 @@ mod watcher;
 pub use health::{
     CountDrift, MediaViolation, NodeChange, NodeHealth, NodeSource, SourceState, SourceStatus,
 };
+pub use node_scrape::NodeScrape;
 pub(crate) use watcher::NodeWatcher;

@@ -2,14 +2,12 @@
 //! refused credentials, an error page from something else at that address, a body that is not
 //! the exposition format, or the nodes it describes.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::exposition::Exposition;
 use super::health::SourceState;
-use super::node_counters::{NodeCounters, node_counters};
+use super::node_scrape::NodeScrape;
 
 /// Larger than any livekit-server exposition (a busy node writes a few hundred KiB); a body
 /// past this is not one.
@@ -55,7 +53,7 @@ pub(crate) async fn scrape(
     url: &str,
     auth: Option<&BasicAuth>,
     timeout: Duration,
-) -> Result<BTreeMap<String, NodeCounters>, ScrapeError> {
+) -> Result<NodeScrape, ScrapeError> {
     let mut request = http
         .get(url)
         .timeout(timeout)
@@ -102,9 +100,7 @@ pub(crate) async fn scrape(
     let body = read_body(response).await.map_err(ScrapeError::down)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ScrapeError::down("the body is not UTF-8 text: not metrics".to_owned()))?;
-    let exposition = Exposition::parse(text)
-        .map_err(|err| ScrapeError::down(format!("not Prometheus text format: {err}")))?;
-    node_counters(&exposition).map_err(ScrapeError::down)
+    NodeScrape::parse(text).map_err(ScrapeError::down)
 }
 
 async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
@@ -127,4 +123,182 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use http::{Response, StatusCode, header};
+    use http_body_util::Full;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::nodes::rates::media_figures;
+
+    const CAPTURED: &str = include_str!("../../tests/fixtures/livekit_node_metrics.txt");
+    const NODE: &str = "ND_9fKwP2mLq4Rz";
+
+    /// A real HTTP listener on loopback answering with whatever `answer` holds now:
+    /// (status, content type, body); it wants basic auth `prom:pass` when `auth` is set.
+    async fn endpoint(
+        answer: Arc<Mutex<(StatusCode, &'static str, String)>>,
+        auth: bool,
+        shutdown: &CancellationToken,
+    ) -> String {
+        let bound = crate::http_server::serve(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            "test metrics",
+            shutdown.clone(),
+            move |request: http::Request<hyper::body::Incoming>| {
+                let answer = answer.lock().unwrap().clone();
+                let authorized = request
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .is_some_and(|value| value == "Basic cHJvbTpwYXNz");
+                async move {
+                    let (status, kind, body) = if auth && !authorized {
+                        (
+                            StatusCode::UNAUTHORIZED,
+                            "text/plain",
+                            "Unauthorized\n".to_owned(),
+                        )
+                    } else {
+                        answer
+                    };
+                    Response::builder()
+                        .status(status)
+                        .header(header::CONTENT_TYPE, kind)
+                        .body(Full::new(Bytes::from(body)))
+                        .unwrap()
+                }
+            },
+        )
+        .await
+        .unwrap();
+        format!("http://{bound}/metrics")
+    }
+
+    fn text_format(body: &str) -> Arc<Mutex<(StatusCode, &'static str, String)>> {
+        Arc::new(Mutex::new((
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            body.to_owned(),
+        )))
+    }
+
+    #[tokio::test]
+    async fn a_captured_exposition_gives_every_family_and_a_restart_counts_from_zero() {
+        let shutdown = CancellationToken::new();
+        let answer = text_format(CAPTURED);
+        let url = endpoint(Arc::clone(&answer), false, &shutdown).await;
+        let http = crate::api::build_http_client().unwrap();
+        let timeout = Duration::from_secs(5);
+        let first = scrape(&http, &url, None, timeout).await.unwrap();
+        let node = &first.nodes[NODE];
+        assert_eq!(node.node_type.as_deref(), Some("SERVER"));
+        assert_eq!(node.rooms, Some(9.0));
+        assert_eq!(node.participants, Some(57.0));
+        assert_eq!(node.tracks_published, Some(89.0));
+        assert_eq!(
+            node.join_failures,
+            Some(7.0),
+            "signal_failed 5 + rtc_failure 2"
+        );
+        assert_eq!(node.twirp_errors, Some(15.0));
+        assert_eq!(node.rss_bytes, Some(743_247_872.0));
+        assert!(node.rtt_ms.is_some() && node.jitter_us.is_some());
+
+        // The server restarted: every counter starts again, smaller than before.
+        let restarted: String = CAPTURED
+            .lines()
+            .map(|line| match line.rsplit_once(' ') {
+                Some((series, value)) if series.starts_with("livekit_packet") => {
+                    let value: f64 = value.parse().unwrap();
+                    format!("{series} {}\n", (value / 100.0).round())
+                }
+                _ if line.starts_with("process_cpu_seconds_total") => {
+                    "process_cpu_seconds_total 3\n".to_owned()
+                }
+                _ => format!("{line}\n"),
+            })
+            .collect();
+        *answer.lock().unwrap() = text_format(&restarted).lock().unwrap().clone();
+        let second = scrape(&http, &url, None, timeout).await.unwrap();
+        let figures = media_figures(node, &second.nodes[NODE], Duration::from_secs(10));
+        let loss = figures.packet_loss_pct.unwrap();
+        // 80 lost of 11,373 received since the restart.
+        assert!((loss - 0.698).abs() < 0.01, "{loss}");
+        assert_eq!(
+            figures.cpu_pct,
+            Some(30.0),
+            "3 s of CPU in 10 s since the restart"
+        );
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn refusals_error_pages_and_foreign_metrics_are_told_apart() {
+        let shutdown = CancellationToken::new();
+        let http = crate::api::build_http_client().unwrap();
+        let timeout = Duration::from_secs(5);
+
+        let guarded = endpoint(text_format(CAPTURED), true, &shutdown).await;
+        let refused = scrape(&http, &guarded, None, timeout).await.unwrap_err();
+        assert_eq!(refused.state, SourceState::Unauthenticated, "{refused:?}");
+        assert!(refused.message.contains("metrics_username"), "{refused:?}");
+        let auth = BasicAuth {
+            username: "prom".into(),
+            password: SecretString::from("pass"),
+        };
+        assert!(scrape(&http, &guarded, Some(&auth), timeout).await.is_ok());
+        assert!(!format!("{auth:?}").contains("pass\""), "{auth:?}");
+
+        let html = Arc::new(Mutex::new((
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><body>Grafana</body></html>".to_owned(),
+        )));
+        let page = endpoint(html, false, &shutdown).await;
+        let error = scrape(&http, &page, None, timeout).await.unwrap_err();
+        assert!(error.message.contains("HTML page"), "{error:?}");
+
+        let gateway = Arc::new(Mutex::new((
+            StatusCode::BAD_GATEWAY,
+            "text/plain",
+            "upstream down".to_owned(),
+        )));
+        let proxy = endpoint(gateway, false, &shutdown).await;
+        let error = scrape(&http, &proxy, None, timeout).await.unwrap_err();
+        assert_eq!(error.state, SourceState::Down);
+        assert!(error.message.contains("502"), "{error:?}");
+
+        let node_exporter = endpoint(
+            text_format("# TYPE node_load1 gauge\nnode_load1 0.5\n"),
+            false,
+            &shutdown,
+        )
+        .await;
+        let error = scrape(&http, &node_exporter, None, timeout)
+            .await
+            .unwrap_err();
+        assert!(error.message.contains("not livekit-server's"), "{error:?}");
+
+        let missing_family = CAPTURED
+            .lines()
+            .filter(|line| !line.contains("livekit_room_total"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let partial = endpoint(text_format(&missing_family), false, &shutdown).await;
+        let nodes = scrape(&http, &partial, None, timeout).await.unwrap();
+        assert_eq!(nodes.nodes[NODE].rooms, None, "unknown, not 0");
+        assert_eq!(nodes.nodes[NODE].participants, Some(57.0));
+
+        let closed = "http://127.0.0.1:9/metrics";
+        let error = scrape(&http, closed, None, timeout).await.unwrap_err();
+        assert_eq!(error.state, SourceState::Down, "{error:?}");
+        shutdown.cancel();
+    }
 }

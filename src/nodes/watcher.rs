@@ -25,6 +25,7 @@ use super::health::{
 };
 use super::media_limits::media_violations;
 use super::node_counters::NodeCounters;
+use super::node_scrape::NodeScrape;
 use super::rates::{MediaFigures, media_figures};
 use super::registry::{RegisteredNode, Registry};
 use super::scrape::{BasicAuth, scrape};
@@ -56,7 +57,7 @@ pub(crate) struct NodeWatcher {
 #[derive(Default)]
 struct Memory {
     /// Per endpoint: its nodes' counters at the previous good scrape, and when.
-    previous: HashMap<String, (Instant, BTreeMap<String, NodeCounters>)>,
+    previous: HashMap<String, (Instant, NodeScrape)>,
     /// Per source target: its state and since when (Unix ms).
     sources: HashMap<String, (SourceState, i64)>,
     /// Nodes of the previous reading: state and whether stale.
@@ -174,14 +175,14 @@ impl NodeWatcher {
             BTreeMap::new();
         for (url, (reading, took, at)) in self.metrics_urls.iter().zip(scrapes) {
             match reading {
-                Ok(nodes) => {
+                Ok(reading) => {
                     let previous = memory.previous.remove(url);
-                    for (node_id, counters) in &nodes {
+                    for (node_id, counters) in &reading.nodes {
                         let figures = previous
                             .as_ref()
                             .and_then(|(then, before)| {
                                 Some(media_figures(
-                                    before.get(node_id)?,
+                                    before.nodes.get(node_id)?,
                                     counters,
                                     at.duration_since(*then),
                                 ))
@@ -191,7 +192,7 @@ impl NodeWatcher {
                             .entry(node_id.clone())
                             .or_insert_with(|| (Some(url.clone()), counters.clone(), figures));
                     }
-                    memory.previous.insert(url.clone(), (at, nodes));
+                    memory.previous.insert(url.clone(), (at, reading));
                     statuses.push(status(NodeSource::Metrics, url, Ok(()), took));
                 }
                 Err(err) => {
@@ -449,7 +450,7 @@ fn to_count(value: Option<f64>) -> Option<u64> {
 
 /// One row per node id from both sources; the metrics' figures first, the registry's where
 /// the metrics say nothing.
-fn merge(
+pub(super) fn merge(
     scraped: BTreeMap<String, (Option<String>, NodeCounters, MediaFigures)>,
     registered: Vec<RegisteredNode>,
     stale_after: Duration,

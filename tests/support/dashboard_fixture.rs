@@ -93,6 +93,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
             servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
             sandbox: None,
             webhooks: None,
+            node_sources: std::collections::BTreeMap::new(),
             settings: LiveSettings {
                 limits: limits(),
                 audio_default: AudioProfile::default(),

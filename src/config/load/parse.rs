@@ -8,7 +8,7 @@ use yaml_located::{KeyPath, Position, duplicate_key};
 
 use super::place::{file_origin, line_of};
 use crate::config::error::{ConfigError, ConfigIssue};
-use crate::config::schema::is_secret_key;
+use crate::config::schema::line_may_be_shown;
 
 pub(super) fn parse_tree(file: &Path, text: &str) -> Result<Value, ConfigError> {
     let tree: Value = serde_yaml::from_str(text).map_err(|err| {
@@ -56,7 +56,7 @@ fn duplicate_key_issue(file: &Path, text: &str, serde_message: &str) -> Option<C
         .parse()
         .unwrap_or_default();
     let key = parent.clone().key(duplicate.name.as_str());
-    let line_text = (!is_secret_key(&key))
+    let line_text = line_may_be_shown(&key)
         .then(|| line_of(text, duplicate.second.line))
         .flatten();
     let within = if parent.segments().is_empty() {

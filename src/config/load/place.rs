@@ -9,7 +9,7 @@ use yaml_located::{KeyPath, Locator, Origin, Position, Target};
 use super::overrides::{ENV_PREFIX, ENV_SEPARATOR, Override, env_name};
 use super::suggest::suggest;
 use crate::config::error::{ConfigError, ConfigIssue};
-use crate::config::schema::is_secret_key;
+use crate::config::schema::line_may_be_shown;
 use crate::config::validate::Violation;
 
 /// Ties a problem to where its key was set.
@@ -52,7 +52,7 @@ impl Placer<'_> {
         }
         let position = self.locator.find(key, target);
         let line_text = position
-            .filter(|_| !is_secret_key(key))
+            .filter(|_| line_may_be_shown(key))
             .and_then(|position| line_of(self.text, position.line));
         file_origin(file, position, line_text)
     }
