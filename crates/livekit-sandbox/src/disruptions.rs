@@ -10,12 +10,13 @@ use std::fmt::Write as _;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use livekit_protocol as proto;
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
-use super::faults::{Disruption, Faults};
+use super::faults::{Disruption, Faults, MediaFault};
 use super::server::{ListenerState, Shared};
 
 /// Downtime of a restart when none is given.
@@ -63,6 +64,8 @@ pub(super) struct UnderWay {
     faults: Option<Begun>,
     /// The disruption that took the listener down.
     listener_down: Option<Begun>,
+    /// The drain that set the node `SHUTTING_DOWN`.
+    draining: Option<Begun>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +192,30 @@ impl Shared {
                     "restarted, back after {:.1} s",
                     back_after.unwrap_or_default().as_secs_f64()
                 ))
+            }
+            Disruption::Drain => {
+                self.set_node_state(proto::NodeState::ShuttingDown);
+                let previous = self.lock_under_way().draining.replace(begun.clone());
+                if let Some(previous) = previous {
+                    let how = format!("superseded by #{}", begun.id);
+                    self.announce(&previous, NoticePhase::Ended, Some(how));
+                }
+                self.announce(&begun, NoticePhase::Began, None);
+                Ok("node draining (SHUTTING_DOWN)".to_owned())
+            }
+            Disruption::Serve => {
+                self.set_node_state(proto::NodeState::Serving);
+                self.announce(&begun, NoticePhase::Began, None);
+                if let Some(drain) = self.lock_under_way().draining.take() {
+                    let after = drain.at.elapsed();
+                    let how = format!(
+                        "serving again by #{} after {:.1} s",
+                        begun.id,
+                        after.as_secs_f64()
+                    );
+                    self.announce(&drain, NoticePhase::Ended, Some(how));
+                }
+                Ok("node serving (SERVING)".to_owned())
             }
         }
     }
@@ -337,6 +364,9 @@ impl Disruption {
                 if faults.webhook_reorder {
                     parts.push("webhooks out of order".to_owned());
                 }
+                if let Some(media) = faults.media_fault() {
+                    parts.push(describe_media(&media));
+                }
                 if parts.is_empty() {
                     parts.push("no request faults".to_owned());
                 }
@@ -353,8 +383,23 @@ impl Disruption {
                 humantime::format_duration(downtime.unwrap_or(DEFAULT_RESTART_DOWNTIME)),
                 if *keep_state { "kept" } else { "lost" }
             ),
+            Self::Drain => "node draining".to_owned(),
+            Self::Serve => "node serving".to_owned(),
         }
     }
+}
+
+/// "media: loss 8 %, RTT 250 ms, jitter 40 ms", naming only what the fault sets.
+fn describe_media(media: &MediaFault) -> String {
+    let parts: Vec<String> = [
+        media.loss_pct.map(|loss| format!("loss {loss} %")),
+        media.rtt_ms.map(|rtt| format!("RTT {rtt} ms")),
+        media.jitter_ms.map(|jitter| format!("jitter {jitter} ms")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("media: {}", parts.join(", "))
 }
 
 #[cfg(test)]
