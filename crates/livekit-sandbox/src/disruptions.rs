@@ -427,6 +427,56 @@ mod tests {
             .expect("the channel is open")
     }
 
+    #[test]
+    fn a_media_fault_says_what_it_sets() {
+        let media = |loss_pct, rtt_ms, jitter_ms| Disruption::Faults {
+            faults: Faults {
+                media: Some(MediaFault {
+                    loss_pct,
+                    rtt_ms,
+                    jitter_ms,
+                }),
+                ..Faults::default()
+            },
+            duration: None,
+        };
+        assert_eq!(
+            media(Some(8.0), Some(250.0), Some(40.0)).describe(),
+            "media: loss 8 %, RTT 250 ms, jitter 40 ms"
+        );
+        assert_eq!(media(Some(0.5), None, None).describe(), "media: loss 0.5 %");
+        assert_eq!(media(None, None, None).describe(), "no request faults");
+        let Disruption::Faults { faults, .. } = media(None, None, None) else {
+            unreachable!()
+        };
+        assert!(faults.is_clear(), "a media fault that sets nothing is none");
+        let Disruption::Faults { faults, .. } = media(None, Some(1.0), None) else {
+            unreachable!()
+        };
+        assert!(!faults.is_clear());
+    }
+
+    #[tokio::test]
+    async fn drain_and_serve_change_the_node_state_and_pair_their_notices() {
+        let sandbox = sandbox().await;
+        let mut notices = sandbox.subscribe_disruptions();
+        assert_eq!(sandbox.node_state(), proto::NodeState::Serving);
+        sandbox.drain().await;
+        assert_eq!(sandbox.node_state(), proto::NodeState::ShuttingDown);
+        let drained = next(&mut notices).await;
+        assert_eq!(
+            (drained.phase, drained.description.as_str()),
+            (NoticePhase::Began, "node draining")
+        );
+        sandbox.serve().await;
+        assert_eq!(sandbox.node_state(), proto::NodeState::Serving);
+        let served = next(&mut notices).await;
+        assert_eq!(served.description, "node serving");
+        let ended = next(&mut notices).await;
+        assert_eq!((ended.id, ended.phase), (drained.id, NoticePhase::Ended));
+        sandbox.shutdown().await;
+    }
+
     #[tokio::test]
     async fn a_restart_whose_caller_gave_up_still_brings_the_listener_back() {
         let sandbox = sandbox().await;

@@ -110,7 +110,7 @@ impl SandboxOptions {
 
 /// A running sandbox. Dropping it stops nothing: call [`Sandbox::shutdown`].
 pub struct Sandbox {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     tasks: TaskTracker,
     addr: SocketAddr,
 }

@@ -54,3 +54,42 @@ pub(crate) fn exposition(shared: &Shared) -> String {
         shared.media_now(|media, rooms| families::families(&node, media, rooms, &twirp, process));
     text::render(families)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use secrecy::SecretString;
+
+    use crate::admin::{JoinRequest, TrackRequest};
+    use crate::{Sandbox, SandboxOptions};
+
+    /// Prints an exposition, for a person to compare with livekit-server's:
+    /// `cargo test -p livekit-sandbox print_an_exposition -- --ignored --nocapture`.
+    #[tokio::test]
+    #[ignore = "prints, checks nothing"]
+    async fn print_an_exposition() {
+        let options = SandboxOptions::new("devkey", &SecretString::from("s"))
+            .with_metrics(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), None);
+        let sandbox = Sandbox::start(options).await.unwrap();
+        let join = JoinRequest {
+            identity: "alice".into(),
+            name: String::new(),
+            tracks: vec![TrackRequest {
+                kind: "video".into(),
+                source: None,
+                name: None,
+                muted: false,
+            }],
+        };
+        sandbox.join("a", &join).unwrap();
+        let bob = JoinRequest {
+            identity: "bob".into(),
+            ..join
+        };
+        sandbox.join("a", &bob).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        println!("{}", super::exposition(&sandbox.shared));
+        sandbox.shutdown().await;
+    }
+}
