@@ -3,11 +3,11 @@
 //!
 //! | request | effect |
 //! |---|---|
-//! | `GET /sandbox/status` | rooms, participants, faults, listener, request counts |
+//! | `GET /sandbox/status` | rooms, participants, faults, listener, request counts, metrics address, node |
 //! | `GET /sandbox/faults` | the request faults now in force |
 //! | `PUT /sandbox/faults` | sets them (JSON of `Faults`) |
 //! | `DELETE /sandbox/faults` | clears them |
-//! | `POST /sandbox/disruptions` | applies a `Disruption` (`{"kind":"restart","keep_state":true}`) |
+//! | `POST /sandbox/disruptions` | applies a `Disruption` (`{"kind":"restart","keep_state":true}`, `{"kind":"drain"}`) |
 //! | `POST /sandbox/rooms/{room}/participants` | a simulated participant joins (JSON `JoinRequest`) |
 //! | `DELETE /sandbox/rooms/{room}/participants/{identity}` | that participant leaves |
 
@@ -107,6 +107,19 @@ struct Status {
     /// What became of the webhooks, when the sandbox sends them.
     #[serde(skip_serializing_if = "Option::is_none")]
     webhooks: Option<WebhookTally>,
+    /// Where `/metrics` is served (`127.0.0.1:9100`), when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<String>,
+    node: NodeStatus,
+}
+
+/// The sandbox as a livekit-server node.
+#[derive(Serialize)]
+struct NodeStatus {
+    id: String,
+    region: String,
+    /// `SERVING` or `SHUTTING_DOWN`.
+    state: &'static str,
 }
 
 #[derive(Serialize)]
@@ -280,6 +293,12 @@ fn status(shared: &Shared) -> Status {
                 .collect(),
         },
         webhooks: shared.webhooks.get().map(|counts| counts.tally()),
+        metrics: shared.metrics_addr.get().map(ToString::to_string),
+        node: NodeStatus {
+            id: shared.node.id.clone(),
+            region: shared.node.region.clone(),
+            state: shared.node.state().as_str_name(),
+        },
     }
 }
 

@@ -10,12 +10,13 @@ use std::fmt::Write as _;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use livekit_protocol as proto;
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
-use super::faults::{Disruption, Faults};
+use super::faults::{Disruption, Faults, MediaFault};
 use super::server::{ListenerState, Shared};
 
 /// Downtime of a restart when none is given.
@@ -63,6 +64,8 @@ pub(super) struct UnderWay {
     faults: Option<Begun>,
     /// The disruption that took the listener down.
     listener_down: Option<Begun>,
+    /// The drain that set the node `SHUTTING_DOWN`.
+    draining: Option<Begun>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +192,30 @@ impl Shared {
                     "restarted, back after {:.1} s",
                     back_after.unwrap_or_default().as_secs_f64()
                 ))
+            }
+            Disruption::Drain => {
+                self.set_node_state(proto::NodeState::ShuttingDown);
+                let previous = self.lock_under_way().draining.replace(begun.clone());
+                if let Some(previous) = previous {
+                    let how = format!("superseded by #{}", begun.id);
+                    self.announce(&previous, NoticePhase::Ended, Some(how));
+                }
+                self.announce(&begun, NoticePhase::Began, None);
+                Ok("node draining (SHUTTING_DOWN)".to_owned())
+            }
+            Disruption::Serve => {
+                self.set_node_state(proto::NodeState::Serving);
+                self.announce(&begun, NoticePhase::Began, None);
+                if let Some(drain) = self.lock_under_way().draining.take() {
+                    let after = drain.at.elapsed();
+                    let how = format!(
+                        "serving again by #{} after {:.1} s",
+                        begun.id,
+                        after.as_secs_f64()
+                    );
+                    self.announce(&drain, NoticePhase::Ended, Some(how));
+                }
+                Ok("node serving (SERVING)".to_owned())
             }
         }
     }
@@ -337,6 +364,9 @@ impl Disruption {
                 if faults.webhook_reorder {
                     parts.push("webhooks out of order".to_owned());
                 }
+                if let Some(media) = faults.media_fault() {
+                    parts.push(describe_media(&media));
+                }
                 if parts.is_empty() {
                     parts.push("no request faults".to_owned());
                 }
@@ -353,8 +383,23 @@ impl Disruption {
                 humantime::format_duration(downtime.unwrap_or(DEFAULT_RESTART_DOWNTIME)),
                 if *keep_state { "kept" } else { "lost" }
             ),
+            Self::Drain => "node draining".to_owned(),
+            Self::Serve => "node serving".to_owned(),
         }
     }
+}
+
+/// "media: loss 8 %, RTT 250 ms, jitter 40 ms", naming only what the fault sets.
+fn describe_media(media: &MediaFault) -> String {
+    let parts: Vec<String> = [
+        media.loss_pct.map(|loss| format!("loss {loss} %")),
+        media.rtt_ms.map(|rtt| format!("RTT {rtt} ms")),
+        media.jitter_ms.map(|jitter| format!("jitter {jitter} ms")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("media: {}", parts.join(", "))
 }
 
 #[cfg(test)]
@@ -380,6 +425,56 @@ mod tests {
             .await
             .expect("a notice within 10 s")
             .expect("the channel is open")
+    }
+
+    #[test]
+    fn a_media_fault_says_what_it_sets() {
+        let media = |loss_pct, rtt_ms, jitter_ms| Disruption::Faults {
+            faults: Faults {
+                media: Some(MediaFault {
+                    loss_pct,
+                    rtt_ms,
+                    jitter_ms,
+                }),
+                ..Faults::default()
+            },
+            duration: None,
+        };
+        assert_eq!(
+            media(Some(8.0), Some(250.0), Some(40.0)).describe(),
+            "media: loss 8 %, RTT 250 ms, jitter 40 ms"
+        );
+        assert_eq!(media(Some(0.5), None, None).describe(), "media: loss 0.5 %");
+        assert_eq!(media(None, None, None).describe(), "no request faults");
+        let Disruption::Faults { faults, .. } = media(None, None, None) else {
+            unreachable!()
+        };
+        assert!(faults.is_clear(), "a media fault that sets nothing is none");
+        let Disruption::Faults { faults, .. } = media(None, Some(1.0), None) else {
+            unreachable!()
+        };
+        assert!(!faults.is_clear());
+    }
+
+    #[tokio::test]
+    async fn drain_and_serve_change_the_node_state_and_pair_their_notices() {
+        let sandbox = sandbox().await;
+        let mut notices = sandbox.subscribe_disruptions();
+        assert_eq!(sandbox.node_state(), proto::NodeState::Serving);
+        sandbox.drain().await;
+        assert_eq!(sandbox.node_state(), proto::NodeState::ShuttingDown);
+        let drained = next(&mut notices).await;
+        assert_eq!(
+            (drained.phase, drained.description.as_str()),
+            (NoticePhase::Began, "node draining")
+        );
+        sandbox.serve().await;
+        assert_eq!(sandbox.node_state(), proto::NodeState::Serving);
+        let served = next(&mut notices).await;
+        assert_eq!(served.description, "node serving");
+        let ended = next(&mut notices).await;
+        assert_eq!((ended.id, ended.phase), (drained.id, NoticePhase::Ended));
+        sandbox.shutdown().await;
     }
 
     #[tokio::test]

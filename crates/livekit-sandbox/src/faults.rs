@@ -31,6 +31,49 @@ pub struct Faults {
     pub webhook_duplicate_rate: f64,
     /// Each webhook goes out after the one that follows it.
     pub webhook_reorder: bool,
+    /// Bad network conditions for the simulated media: what `/metrics` and the node registry
+    /// report, not the requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaFault>,
+}
+
+/// Network conditions forced on every simulated media stream; each value absent keeps the
+/// healthy baseline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaFault {
+    /// Packets lost, in percent (0..=100), on the way in and out.
+    pub loss_pct: Option<f64>,
+    /// Round-trip time the streams center on.
+    pub rtt_ms: Option<f64>,
+    /// Jitter the streams center on.
+    pub jitter_ms: Option<f64>,
+}
+
+impl MediaFault {
+    /// Whether it changes anything.
+    #[must_use]
+    pub fn is_clear(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// # Errors
+    /// A value out of its range, with its key.
+    fn validate(&self) -> Result<(), String> {
+        if let Some(loss) = self.loss_pct
+            && !(0.0..=100.0).contains(&loss)
+        {
+            return Err(format!("media.loss_pct is {loss}; allowed 0.0..=100.0"));
+        }
+        for (key, value) in [("rtt_ms", self.rtt_ms), ("jitter_ms", self.jitter_ms)] {
+            if let Some(value) = value
+                && !(value.is_finite() && value >= 0.0)
+            {
+                return Err(format!("media.{key} is {value}; allowed 0 or more"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Faults {
@@ -46,6 +89,7 @@ impl Default for Faults {
             webhook_delay_ms: 0,
             webhook_duplicate_rate: 0.0,
             webhook_reorder: false,
+            media: None,
         }
     }
 }
@@ -60,9 +104,19 @@ pub(crate) enum Fate {
 }
 
 impl Faults {
+    /// No fault of any kind: a media fault that changes nothing counts as none.
     #[must_use]
     pub fn is_clear(&self) -> bool {
-        *self == Self::default()
+        Self {
+            media: self.media.filter(|media| !media.is_clear()),
+            ..*self
+        } == Self::default()
+    }
+
+    /// The media fault in force, if it changes anything.
+    #[must_use]
+    pub fn media_fault(&self) -> Option<MediaFault> {
+        self.media.filter(|media| !media.is_clear())
     }
 
     /// # Errors
@@ -79,7 +133,7 @@ impl Faults {
                 return Err(format!("{key} is {rate}; allowed 0.0..=1.0"));
             }
         }
-        Ok(())
+        self.media.as_ref().map_or(Ok(()), MediaFault::validate)
     }
 
     /// The delay and fate of one request.
@@ -133,6 +187,11 @@ pub enum Disruption {
         #[serde(default, with = "humantime_serde_opt")]
         downtime: Option<Duration>,
     },
+    /// The node announces it is shutting down (`SHUTTING_DOWN` in the node registry), as
+    /// livekit-server does on its first stop signal; it keeps serving meanwhile.
+    Drain,
+    /// The node is `SERVING` again.
+    Serve,
 }
 
 /// `Option<Duration>` written as `"500ms"` or a number of seconds.

@@ -18,6 +18,10 @@ use super::auth::ApiKeys;
 use super::clock::SimClock;
 use super::disruptions::{DisruptionNotice, DisruptionOrigin};
 use super::faults::{Disruption, Faults};
+use super::media::live::keep_advancing;
+use super::metrics::{self, MetricsOptions};
+use super::node::registry;
+use super::node::{NodeIdentity, NodeOptions};
 use super::rooms::{RoomStore, ServerLimits};
 use super::scenario::Scenario;
 use super::server::{Shared, run_listener};
@@ -40,6 +44,11 @@ pub struct SandboxOptions {
     pub limits: ServerLimits,
     /// Where to send webhooks of every change, as livekit-server does; none by default.
     pub webhooks: Option<WebhookOptions>,
+    /// Where to serve livekit-server's Prometheus `/metrics`; nowhere by default.
+    pub metrics: Option<MetricsOptions>,
+    /// The sandbox as a livekit-server node: its id (labelling the metrics), region, and
+    /// the Redis node registry it writes itself to (none by default).
+    pub node: NodeOptions,
 }
 
 impl SandboxOptions {
@@ -54,7 +63,25 @@ impl SandboxOptions {
             speed: None,
             limits: ServerLimits::default(),
             webhooks: None,
+            metrics: None,
+            node: NodeOptions::default(),
         }
+    }
+
+    /// Serves livekit-server's Prometheus metrics at `addr` (port 0 picks a free port; any
+    /// path answers, `/metrics` by convention), behind basic auth when `auth` is given, as
+    /// livekit-server's `prometheus: {port, username, password}`.
+    #[must_use]
+    pub fn with_metrics(mut self, addr: SocketAddr, auth: Option<(String, SecretString)>) -> Self {
+        self.metrics = Some(MetricsOptions { listen: addr, auth });
+        self
+    }
+
+    /// Who the sandbox is as a node, and the Redis node registry it registers in.
+    #[must_use]
+    pub fn with_node(mut self, node: NodeOptions) -> Self {
+        self.node = node;
+        self
     }
 
     /// Sends webhooks of every change to `urls`, signed with `api_key` (which must be one
@@ -83,7 +110,7 @@ impl SandboxOptions {
 
 /// A running sandbox. Dropping it stops nothing: call [`Sandbox::shutdown`].
 pub struct Sandbox {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     tasks: TaskTracker,
     addr: SocketAddr,
 }
@@ -115,7 +142,8 @@ impl Sandbox {
     /// the simulation.
     ///
     /// # Errors
-    /// The listen address cannot be bound, or the clock speed is not positive.
+    /// The listen or metrics address cannot be bound, the clock speed is not positive, or the
+    /// node registry URL is not a `redis://` or `rediss://` URL.
     pub async fn start(options: SandboxOptions) -> io::Result<Self> {
         let clock_speed = options.speed.unwrap_or(options.scenario.speed);
         if !(clock_speed.is_finite() && clock_speed > 0.0) {
@@ -125,12 +153,34 @@ impl Sandbox {
             ));
         }
         let seed = options.seed.unwrap_or(options.scenario.seed);
+        let registry = options
+            .node
+            .redis_url
+            .as_ref()
+            .map(registry::open)
+            .transpose()
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match &options.metrics {
+            Some(metrics) => Some(metrics::bind(metrics.listen).await?),
+            None => None,
+        };
         let clock = SimClock::new(clock_speed);
         let store = RoomStore::new(options.limits, ChaCha8Rng::seed_from_u64(seed));
-        let shared = Arc::new(Shared::new(options.keys, store, clock, seed));
+        let node = NodeIdentity::new(&options.node, addr.ip().to_string());
+        let shared = Arc::new(Shared::new(options.keys, store, clock, seed, node));
         let tasks = TaskTracker::new();
+        keep_advancing(&shared, &tasks);
+        if let (Some(listener), Some(metrics)) = (metrics_listener, options.metrics) {
+            let _ = shared.metrics_addr.set(listener.local_addr()?);
+            metrics::serve(&shared, listener, metrics.auth, &tasks);
+        }
+        if let Some(registry) = registry {
+            let node = &options.node;
+            let intervals = (node.update_interval, node.rate_interval);
+            registry::start(&shared, registry, intervals, &tasks);
+        }
         if let Some(webhooks) = options.webhooks {
             let faults_of = Arc::clone(&shared);
             let (queue, counts) = super::webhooks::start(
@@ -155,7 +205,7 @@ impl Sandbox {
             tasks.clone(),
         ));
 
-        let (disruptions, mut scheduled) = mpsc::channel::<ScheduledDisruption>(16);
+        let (disruptions, scheduled) = mpsc::channel::<ScheduledDisruption>(16);
         let mut scenario = options.scenario;
         scenario.seed = seed;
         let simulation = Simulation::new(scenario, clock);
@@ -164,30 +214,7 @@ impl Sandbox {
             disruptions,
             shared.shutdown.clone(),
         ));
-        let worker = Arc::clone(&shared);
-        let worker_tasks = tasks.clone();
-        tasks.spawn(async move {
-            loop {
-                let due = tokio::select! {
-                    next = scheduled.recv() => match next {
-                        Some(due) => due,
-                        None => return,
-                    },
-                    () = worker.shutdown.cancelled() => return,
-                };
-                // One after another, as the schedule has them: a restart is back up before
-                // the next scheduled fault applies.
-                let (_, done) = worker.begin_disruption(
-                    due.disruption,
-                    DisruptionOrigin::Scheduled,
-                    due.name,
-                    &worker_tasks,
-                );
-                if let Ok(Err(err)) = done.await {
-                    tracing::warn!(%err, "scheduled disruption refused");
-                }
-            }
-        });
+        apply_scheduled(&shared, scheduled, &tasks);
 
         let sandbox = Self {
             shared,
@@ -207,6 +234,43 @@ impl Sandbox {
     #[must_use]
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Where livekit-server's Prometheus metrics are served, when they are.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.shared.metrics_addr.get().copied()
+    }
+
+    /// `http://127.0.0.1:PORT/metrics`, when metrics are served.
+    #[must_use]
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr()
+            .map(|addr| format!("http://{addr}/metrics"))
+    }
+
+    /// The node's id: the `node_id` label of every metric and its field in the registry.
+    #[must_use]
+    pub fn node_id(&self) -> String {
+        self.shared.node.id.clone()
+    }
+
+    /// `SERVING`, or `SHUTTING_DOWN` while drained.
+    #[must_use]
+    pub fn node_state(&self) -> proto::NodeState {
+        self.shared.node.state()
+    }
+
+    /// The node announces it is shutting down (`SHUTTING_DOWN`, written to the registry at
+    /// once); it goes on serving.
+    pub async fn drain(&self) {
+        // Draining cannot fail.
+        let _ = self.disrupt(Disruption::Drain).await;
+    }
+
+    /// The node is `SERVING` again.
+    pub async fn serve(&self) {
+        let _ = self.disrupt(Disruption::Serve).await;
     }
 
     /// The rooms, for tests that set up or inspect state directly.
@@ -330,6 +394,38 @@ impl Sandbox {
         self.tasks.close();
         self.tasks.wait().await;
     }
+}
+
+/// Applies the scenario's scheduled disruptions as they come due.
+fn apply_scheduled(
+    shared: &Arc<Shared>,
+    mut scheduled: mpsc::Receiver<ScheduledDisruption>,
+    tasks: &TaskTracker,
+) {
+    let worker = Arc::clone(shared);
+    let worker_tasks = tasks.clone();
+    tasks.spawn(async move {
+        loop {
+            let due = tokio::select! {
+                next = scheduled.recv() => match next {
+                    Some(due) => due,
+                    None => return,
+                },
+                () = worker.shutdown.cancelled() => return,
+            };
+            // One after another, as the schedule has them: a restart is back up before
+            // the next scheduled fault applies.
+            let (_, done) = worker.begin_disruption(
+                due.disruption,
+                DisruptionOrigin::Scheduled,
+                due.name,
+                &worker_tasks,
+            );
+            if let Ok(Err(err)) = done.await {
+                tracing::warn!(%err, "scheduled disruption refused");
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -58,6 +58,10 @@ pub mod codec;
 pub mod disruptions;
 pub mod faults;
 mod handle;
+mod media;
+mod metrics;
+pub mod node;
+pub mod redis_server;
 pub mod rooms;
 pub mod scenario;
 mod server;
@@ -67,3 +71,5 @@ pub mod twirp_error;
 pub mod webhooks;
 
 pub use handle::{Sandbox, SandboxControl, SandboxOptions};
+pub use metrics::MetricsOptions;
+pub use node::NodeOptions;

@@ -2,6 +2,7 @@
 //! livekit-server, routes Twirp and admin requests, and injects faults — latency, errors,
 //! hangs, answers cut off mid-body, and a listener that goes down and comes back.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ use super::clock::SimClock;
 use super::codec::Encoding;
 use super::disruptions::{DisruptionNotice, UnderWay};
 use super::faults::{Fate, Faults};
+use super::media::live::LiveMedia;
+use super::node::NodeIdentity;
 use super::rooms::RoomStore;
 use super::service::{self, Call};
 use super::twirp_error::{TwirpCode, TwirpError};
@@ -84,6 +87,20 @@ pub(crate) struct RequestCounts {
     pub dropped: AtomicU64,
     pub by_method: [AtomicU64; COUNTED_METHODS.len()],
     pub other_methods: AtomicU64,
+    /// Answers by what livekit-server's `livekit_node_twirp_request_status` counts them by.
+    pub statuses: Mutex<BTreeMap<TwirpStatus, u64>>,
+}
+
+/// An answer as `livekit_node_twirp_request_status` labels it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct TwirpStatus {
+    /// A RoomService method, or empty for a path that names none (as Twirp leaves it when
+    /// the route is unknown).
+    pub method: &'static str,
+    /// `200`, `4xx` or `5xx` (livekit's `httpStatusFamily`).
+    pub status: String,
+    /// The Twirp error code; empty on success.
+    pub code: &'static str,
 }
 
 impl RequestCounts {
@@ -97,6 +114,31 @@ impl RequestCounts {
             None => &self.other_methods,
         };
         counter.load(Ordering::Relaxed)
+    }
+
+    /// An answer to a request for `method` went out with `status` (and `code` if it failed).
+    fn answered(&self, method: &str, status: StatusCode, code: Option<TwirpCode>) {
+        let method = COUNTED_METHODS
+            .iter()
+            .find(|known| **known == method)
+            .copied()
+            .unwrap_or_default();
+        let status = match status.as_u16() {
+            400..=499 => "4xx".to_owned(),
+            500..=599 => "5xx".to_owned(),
+            other => other.to_string(),
+        };
+        let key = TwirpStatus {
+            method,
+            status,
+            code: code.map_or("", TwirpCode::as_str),
+        };
+        *self
+            .statuses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default() += 1;
     }
 
     fn received(&self, method: &str) {
@@ -127,11 +169,23 @@ pub(crate) struct Shared {
     next_disruption: AtomicU64,
     /// Set when the sandbox sends webhooks.
     pub(crate) webhooks: std::sync::OnceLock<Arc<WebhookCounts>>,
+    /// The simulated media of the rooms, for `/metrics` and the node registry.
+    pub(crate) media: Mutex<LiveMedia>,
+    /// The sandbox as a livekit-server node.
+    pub(crate) node: NodeIdentity,
+    /// Where `/metrics` is served, once it is.
+    pub(crate) metrics_addr: std::sync::OnceLock<SocketAddr>,
 }
 
 impl Shared {
     #[must_use]
-    pub(crate) fn new(keys: ApiKeys, store: RoomStore, clock: SimClock, seed: u64) -> Self {
+    pub(crate) fn new(
+        keys: ApiKeys,
+        store: RoomStore,
+        clock: SimClock,
+        seed: u64,
+        node: NodeIdentity,
+    ) -> Self {
         Self {
             keys: RwLock::new(keys),
             store: Arc::new(Mutex::new(store)),
@@ -148,7 +202,15 @@ impl Shared {
             under_way: Mutex::new(UnderWay::default()),
             next_disruption: AtomicU64::new(1),
             webhooks: std::sync::OnceLock::new(),
+            media: Mutex::new(LiveMedia::new(seed)),
+            node,
+            metrics_addr: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the node's state; the registry writes it at once.
+    pub(crate) fn set_node_state(&self, state: livekit_protocol::NodeState) {
+        self.node.state.send_replace(state);
     }
 
     pub(super) fn next_disruption_id(&self) -> u64 {
@@ -355,9 +417,21 @@ async fn route(
 
 async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -> Response<Body> {
     shared.counts.received(method);
+    let (response, code) = answer_twirp(shared, request, method).await;
+    shared.counts.answered(method, response.status(), code);
+    response
+}
+
+/// The answer, and its Twirp error code when it is an error.
+async fn answer_twirp(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    method: &str,
+) -> (Response<Body>, Option<TwirpCode>) {
+    let failed = |err: &TwirpError| (twirp_error(err), Some(err.code));
     let encoding = match twirp_encoding(&request) {
         Ok(encoding) => encoding,
-        Err(err) => return twirp_error(&err),
+        Err(err) => return failed(&err),
     };
     let authorization = request
         .headers()
@@ -366,11 +440,11 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
         .map(str::to_owned);
     let body = match read_body(request.into_body()).await {
         Ok(body) => body,
-        Err(err) => return twirp_error(&err),
+        Err(err) => return failed(&err),
     };
     let fate = match injected_fault(shared, method, encoding).await {
         ControlFlow::Continue(fate) => fate,
-        ControlFlow::Break(response) => return response,
+        ControlFlow::Break(answer) => return answer,
     };
     let answer = shared.verify(authorization.as_deref()).and_then(|claims| {
         service::handle(
@@ -387,16 +461,16 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
     match (answer, fate) {
         (Ok(bytes), Fate::Drop) => {
             RequestCounts::bump(&shared.counts.dropped);
-            cut_off(&bytes, encoding)
+            (cut_off(&bytes, encoding), None)
         }
         (Ok(bytes), _) => {
             RequestCounts::bump(&shared.counts.answered);
-            ok(encoding, bytes)
+            (ok(encoding, bytes), None)
         }
         (Err(err), _) => {
             RequestCounts::bump(&shared.counts.failed);
             tracing::debug!(method, code = err.code.as_str(), msg = %err.msg, "sandbox refused a call");
-            twirp_error(&err)
+            failed(&err)
         }
     }
 }
@@ -431,7 +505,7 @@ async fn injected_fault(
     shared: &Arc<Shared>,
     method: &str,
     encoding: Encoding,
-) -> ControlFlow<Response<Body>, Fate> {
+) -> ControlFlow<(Response<Body>, Option<TwirpCode>), Fate> {
     let (delay, fate) = {
         let faults = shared.faults();
         let mut rng = shared
@@ -447,14 +521,15 @@ async fn injected_fault(
         Fate::Hang => {
             RequestCounts::bump(&shared.counts.hung);
             tokio::time::sleep(HANG_LIMIT).await;
-            ControlFlow::Break(cut_off(&Bytes::new(), encoding))
+            ControlFlow::Break((cut_off(&Bytes::new(), encoding), None))
         }
         Fate::Fail(code) => {
             RequestCounts::bump(&shared.counts.injected_errors);
-            ControlFlow::Break(twirp_error(&TwirpError::new(
+            let err = TwirpError::new(
                 code,
                 format!("injected by the sandbox: {method} failed on purpose"),
-            )))
+            );
+            ControlFlow::Break((twirp_error(&err), Some(code)))
         }
         Fate::Answer | Fate::Drop => ControlFlow::Continue(fate),
     }

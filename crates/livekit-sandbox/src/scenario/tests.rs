@@ -186,3 +186,47 @@ fn strip_positions_leaves_other_text_alone() {
     );
     assert_eq!(strip_positions("at line of fire"), "at line of fire");
 }
+
+#[test]
+fn media_faults_load_and_bad_values_are_named() {
+    let scenario = Scenario::from_yaml(
+        "faults:\n  - at: 1m\n    apply: { kind: faults, media: { loss_pct: 8, rtt_ms: 250 }, \
+         duration: 30s }\n  - at: 2m\n    apply: { kind: drain }\n  - at: 3m\n    apply: { kind: serve }\n",
+        "x.yaml",
+    )
+    .unwrap();
+    let Disruption::Faults { faults, duration } = &scenario.faults[0].apply else {
+        panic!("{:?}", scenario.faults[0].apply);
+    };
+    let media = faults.media.unwrap();
+    assert_eq!(
+        (media.loss_pct, media.rtt_ms, media.jitter_ms),
+        (Some(8.0), Some(250.0), None)
+    );
+    assert_eq!(*duration, Some(Duration::from_secs(30)));
+    assert_eq!(scenario.faults[1].apply, Disruption::Drain);
+    assert_eq!(scenario.faults[2].apply, Disruption::Serve);
+
+    let found =
+        issues("faults:\n  - at: 1m\n    apply: { kind: faults, media: { loss_pct: 120 } }\n");
+    assert_eq!(
+        found.iter().map(key).collect::<Vec<_>>(),
+        ["faults[0].apply"]
+    );
+    let rendered = found[0].to_string();
+    assert!(
+        rendered.contains("media.loss_pct is 120; allowed 0.0..=100.0"),
+        "{rendered}"
+    );
+    let found =
+        issues("faults:\n  - at: 1m\n    apply: { kind: faults, media: { jitter_ms: -1 } }\n");
+    assert!(
+        found[0]
+            .to_string()
+            .contains("media.jitter_ms is -1; allowed 0 or more"),
+        "{}",
+        found[0]
+    );
+    let found = issues("faults:\n  - at: 1m\n    apply: { kind: faults, media: { los_pct: 1 } }\n");
+    assert!(found[0].to_string().contains("los_pct"), "{}", found[0]);
+}
