@@ -555,6 +555,7 @@ fn a_new_session_learns_grades_again() {
                 servers: vec!["eu".into()],
                 sandbox: None,
                 webhooks: None,
+                node_sources: std::collections::BTreeMap::new(),
                 settings: LiveSettings::default(),
             },
         )
