@@ -11,7 +11,7 @@ mod dashboard_fixture;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use dashboard_fixture::{NOW_MS, sample_app};
+use dashboard_fixture::{NODES, NOW_MS, eu_west_nodes, eu_west_sources, sample_app};
 use lktop::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase, Outcome, ServerState};
 use lktop::limits::{Enforcement, LimitKind, Violation};
 use lktop::pool::PoolEvent;
@@ -190,6 +190,22 @@ screens! {
     },
     events: "events" => |app| press(app, KeyAction::ShowEvents),
     history: "history" => |app| press(app, KeyAction::ShowHistory),
+    nodes: "nodes" => |app| press(app, KeyAction::ShowNodes),
+    node_detail: "node_detail" => |app| {
+        press(app, KeyAction::ShowNodes);
+        press(app, KeyAction::Down);
+        press(app, KeyAction::Open);
+        assert_eq!(app.screen, Screen::NodeDetail);
+        assert_eq!(
+            app.nodes.detail.as_ref().map(|key| key.node_id.as_str()),
+            Some(NODES[1])
+        );
+    },
+    nodes_with_a_source_down: "nodes_source_down" => |app| {
+        media_trouble(app);
+        press(app, KeyAction::ShowNodes);
+    },
+    overview_media: "overview_media" => media_trouble,
     history_detail: "history_detail" => |app| {
         press(app, KeyAction::ShowHistory);
         press(app, KeyAction::Down);
@@ -400,6 +416,45 @@ fn busy_log(app: &mut App) {
         app,
         Action::Tick {
             now_ms: NOW_MS + 61_000,
+        },
+    );
+}
+
+/// A reading with the first node's metrics endpoint refusing, and the API's counts drifting
+/// from the nodes'.
+fn media_trouble(app: &mut App) {
+    let mut nodes = eu_west_nodes(22);
+    // Its metrics gone, the first node is known from the registry only.
+    nodes[0] = lktop::nodes::NodeHealth {
+        node_id: nodes[0].node_id.clone(),
+        state: nodes[0].state.clone(),
+        region: nodes[0].region.clone(),
+        cpu_load: nodes[0].cpu_load,
+        registry_updated_at_ms: nodes[0].registry_updated_at_ms,
+        sources: vec![lktop::nodes::NodeSource::Redis],
+        ..lktop::nodes::NodeHealth::default()
+    };
+    engine(
+        app,
+        0,
+        EventKind::NodeHealth {
+            server: "eu-west".into(),
+            nodes,
+            sources: eu_west_sources(true),
+        },
+    );
+    engine(
+        app,
+        0,
+        EventKind::NodeCountDrift {
+            server: "eu-west".into(),
+            drift: Some(lktop::nodes::CountDrift {
+                api_rooms: 40,
+                node_rooms: 27,
+                api_participants: 225,
+                node_participants: 171,
+                for_ms: 45_000,
+            }),
         },
     );
 }
@@ -640,12 +695,12 @@ fn the_selected_event_is_highlighted() {
         .selected()
         .bg
         .expect("the selection has a background");
-    // The list's rows are 3..=21; the fixture's 18 entries fill them from the top, the newest
-    // on 20.
+    // The list's rows are 3..=21; the fixture's 19 entries fill them from the top, the newest
+    // on 21.
     let highlighted: Vec<u16> = (3..=21)
         .filter(|&y| buffer[(40, y)].bg == selected)
         .collect();
-    assert_eq!(highlighted, [19], "the entry before the newest");
+    assert_eq!(highlighted, [20], "the entry before the newest");
 }
 
 /// eu-west stopped answering just after the fixture's last poll, 72 s ago now: its polls
@@ -702,6 +757,16 @@ fn a_server_that_went_down_shows_its_figures_as_old() {
             .modifier
             .contains(ratatui::style::Modifier::DIM)
     };
+    // The nodes' figures are as old as their last reading, and say so.
+    let nodes_after_outage = app_at(160, 48, &|app| {
+        outage(app);
+        press(app, KeyAction::ShowNodes);
+    });
+    assert_shows(
+        &nodes_after_outage,
+        (160, 48),
+        &["· eu-west as of 15:59:59, 1m14s ago"],
+    );
     assert!(!dimmed(&|_| {}), "current figures are drawn plainly");
     assert!(dimmed(&outage), "a down server's figures are dimmed");
 }
@@ -805,6 +870,14 @@ fn setup(case: u8, app: &mut App) {
             press(app, KeyAction::Open);
             press_times(app, KeyAction::Down, 5);
         }
+        16 => {
+            media_trouble(app);
+            press(app, KeyAction::ShowNodes);
+        }
+        17 => {
+            press(app, KeyAction::ShowNodes);
+            press(app, KeyAction::Open);
+        }
         13 => {
             app.mode = demo();
             app.monochrome = true;
@@ -824,7 +897,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn any_screen_draws_at_any_size(case in 0_u8..16, width in 1_u16..=220, height in 1_u16..=70) {
+    fn any_screen_draws_at_any_size(case in 0_u8..18, width in 1_u16..=220, height in 1_u16..=70) {
         // Set up at a size where keys work (below the minimum they do nothing), then resized.
         let mut app = sample_app(12, 160, 48);
         let _ = update(&mut app, Action::Resize { width: 160, height: 48 });

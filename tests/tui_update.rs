@@ -10,6 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use lktop::config::{EnforcementMode, RoomLimitsConfig};
 use lktop::events::{Command, EngineEvent, EventKind, Outcome};
 use lktop::limits::{LimitKind, Violation};
+use lktop::nodes::{NodeHealth, NodeSource};
 use lktop::poller::PollStats;
 use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use lktop::reconnect::{ConnectionId, ConnectionState, StateChange};
@@ -19,6 +20,7 @@ use lktop::snapshot::{
 };
 use lktop::tui::keys::{KeyAction, Keymap};
 use lktop::tui::log::LogEntry;
+use lktop::tui::nodes_table::NodeSort;
 use lktop::tui::popup::{LimitsScope, Popup};
 use lktop::tui::{Action, App, DemoFault, Effect, Mode, ReplayControl, Screen, update};
 
@@ -147,6 +149,7 @@ fn started(servers: &[&str]) -> Action {
         servers: servers.iter().map(|s| (*s).to_owned()).collect(),
         sandbox: None,
         webhooks: None,
+        node_sources: std::collections::BTreeMap::new(),
         settings: lktop::events::LiveSettings {
             poll_interval_ms: 2000,
             poll_budget_per_second: 50,
@@ -275,6 +278,9 @@ fn every_key_action_has_a_default_key_and_is_handled_on_every_screen() {
             Screen::Connections,
             Screen::Rooms,
             Screen::Events,
+            Screen::History,
+            Screen::Nodes,
+            Screen::NodeDetail,
         ] {
             let mut app = demo();
             app.screen = screen;
@@ -310,13 +316,14 @@ fn tabs_cycle_both_ways_and_number_keys_jump() {
     assert_eq!(app.screen, Screen::Connections);
     act(&mut app, KeyAction::PrevTab);
     act(&mut app, KeyAction::PrevTab);
-    assert_eq!(app.screen, Screen::History);
+    assert_eq!(app.screen, Screen::Nodes);
     for (action, screen) in [
         (KeyAction::ShowOverview, Screen::Overview),
         (KeyAction::ShowConnections, Screen::Connections),
         (KeyAction::ShowRooms, Screen::Rooms),
         (KeyAction::ShowEvents, Screen::Events),
         (KeyAction::ShowHistory, Screen::History),
+        (KeyAction::ShowNodes, Screen::Nodes),
     ] {
         act(&mut app, action);
         assert_eq!(app.screen, screen);
@@ -1217,6 +1224,7 @@ fn reload_keys(app: &mut App, keys: &[(&str, &str)]) {
             poll_budget_per_second: 50,
             history_max_rooms: 1000,
             quality: lktop::config::QualityConfig::default(),
+            media_limits: app.live.media_limits,
             keys: keys
                 .iter()
                 .map(|(action, key)| ((*action).to_owned(), lktop::config::KeyList::from(*key)))
@@ -1276,4 +1284,140 @@ fn reloaded_keys_rebind_the_dashboard_and_keys_that_make_no_key_map_are_refused(
     assert_eq!(app.keymap, Keymap::default());
     update(&mut app, plain_f);
     assert!(app.is_frozen());
+}
+
+/// The live dashboard on its Nodes screen: `main` reads its nodes from metrics, and has three
+/// (`ND_b` 1 % loss, `ND_a` 9 %, `ND_c` unknown); `edge` has no node source.
+fn on_nodes() -> App {
+    let mut app = live();
+    update(
+        &mut app,
+        event(EventKind::Started {
+            servers: vec!["main".into(), "edge".into()],
+            sandbox: None,
+            webhooks: None,
+            node_sources: BTreeMap::from([("main".to_owned(), vec![NodeSource::Metrics])]),
+            settings: lktop::events::LiveSettings::default(),
+        }),
+    );
+    let node = |id: &str, loss: Option<f64>| NodeHealth {
+        node_id: id.to_owned(),
+        state: Some("SERVING".to_owned()),
+        packet_loss_pct: loss,
+        ..NodeHealth::default()
+    };
+    update(
+        &mut app,
+        event(EventKind::NodeHealth {
+            server: "main".into(),
+            nodes: vec![
+                node("ND_b", Some(1.0)),
+                node("ND_a", Some(9.0)),
+                node("ND_c", None),
+            ],
+            sources: Vec::new(),
+        }),
+    );
+    act(&mut app, KeyAction::ShowNodes);
+    assert_eq!(app.screen, Screen::Nodes);
+    app
+}
+
+/// The node each row opens, top to bottom (`None` for a server's line); every detail is
+/// closed again with back.
+fn opened_rows(app: &mut App) -> Vec<Option<String>> {
+    act(app, KeyAction::Top);
+    let mut opened = Vec::new();
+    for row in 0..4 {
+        if row > 0 {
+            act(app, KeyAction::Down);
+        }
+        act(app, KeyAction::Open);
+        opened.push(app.nodes.detail.as_ref().map(|key| key.node_id.clone()));
+        if app.screen == Screen::NodeDetail {
+            act(app, KeyAction::Back);
+        }
+        assert_eq!(app.screen, Screen::Nodes);
+        assert!(app.nodes.detail.is_none(), "back closes the detail");
+    }
+    opened
+}
+
+#[test]
+fn nodes_sort_by_server_then_node_and_o_cycles_worst_first() {
+    let mut app = on_nodes();
+    // edge's "not configured" line first (e before m), then main's nodes by id.
+    assert_eq!(
+        opened_rows(&mut app),
+        [
+            None,
+            Some("ND_a".into()),
+            Some("ND_b".into()),
+            Some("ND_c".into())
+        ]
+    );
+    while app.nodes.sort != NodeSort::Loss {
+        act(&mut app, KeyAction::SortNodes);
+    }
+    // The most loss first, the unknown last, the server's line after the nodes.
+    assert_eq!(
+        opened_rows(&mut app),
+        [
+            Some("ND_a".into()),
+            Some("ND_b".into()),
+            Some("ND_c".into()),
+            None
+        ]
+    );
+    act(&mut app, KeyAction::ReverseNodes);
+    assert_eq!(
+        opened_rows(&mut app),
+        [
+            Some("ND_b".into()),
+            Some("ND_a".into()),
+            Some("ND_c".into()),
+            None
+        ],
+        "reversed, the unknown figure is still last"
+    );
+}
+
+#[test]
+fn enter_opens_the_node_esc_returns_and_the_filter_narrows_the_nodes() {
+    let mut app = on_nodes();
+    act(&mut app, KeyAction::Down);
+    act(&mut app, KeyAction::Open);
+    assert_eq!(app.screen, Screen::NodeDetail);
+    assert_eq!(
+        app.nodes
+            .detail
+            .as_ref()
+            .map(|k| (k.server.as_str(), k.node_id.as_str())),
+        Some(("main", "ND_a"))
+    );
+    // Leaving by the tab key closes the detail too.
+    act(&mut app, KeyAction::ShowNodes);
+    assert_eq!(
+        (app.screen, app.nodes.detail.is_none()),
+        (Screen::Nodes, true)
+    );
+
+    act(&mut app, KeyAction::FilterNodes);
+    type_text(&mut app, "nd_c");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.nodes.filter.text, "nd_c");
+    assert_eq!(opened_rows(&mut app)[0], Some("ND_c".into()));
+    act(&mut app, KeyAction::Back);
+    assert!(
+        app.nodes.filter.is_empty(),
+        "esc on the table clears the filter"
+    );
+
+    act(&mut app, KeyAction::FilterNodes);
+    type_text(&mut app, "xyz");
+    press(&mut app, KeyCode::Esc);
+    assert!(
+        app.nodes.filter.is_empty(),
+        "esc while typing restores the filter before"
+    );
 }

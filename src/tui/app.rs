@@ -8,11 +8,12 @@ use super::events_view::EventsView;
 use super::history_view::HistoryView;
 use super::keys::{Keymap, Watching};
 use super::log::{EventLog, Level};
+use super::nodes_table::NodesTable;
 use super::popup::Popup;
 use super::rooms::RoomsView;
 use super::screen::Screen;
 use super::server_view::{ServerView, StateView};
-use crate::config::{AudioProfile, KeyList, RoomLimitsConfig};
+use crate::config::{AudioProfile, KeyList, MediaLimitsConfig, QualityConfig, RoomLimitsConfig};
 use crate::events::{EngineEvent, EventKind, LiveSettings};
 use crate::poller::PollStats;
 use crate::pool::PoolEvent;
@@ -73,6 +74,10 @@ impl Mode {
 pub struct ScreenData {
     pub servers: Vec<ServerView>,
     pub limits: RoomLimitsConfig,
+    /// What each node's figures are checked against (`media_limits`).
+    pub media_limits: MediaLimitsConfig,
+    /// How often the engine reads the nodes (`quality_monitoring.metrics_interval`).
+    pub(crate) metrics_interval_ms: i64,
     pub audio_default: AudioProfile,
     /// The event log's sequence number at that moment (entries after it are hidden while
     /// frozen).
@@ -113,6 +118,8 @@ pub struct App {
     pub events_view: EventsView,
     /// The History screen: finished rooms.
     pub history: HistoryView,
+    /// The Nodes screen: its sort, filter, selection and the node open in the detail.
+    pub nodes: NodesTable,
     pub log: EventLog,
     pub popup: Option<Popup>,
     pub polling_paused: bool,
@@ -152,6 +159,8 @@ impl App {
             live: ScreenData {
                 servers: Vec::new(),
                 limits,
+                media_limits: MediaLimitsConfig::default(),
+                metrics_interval_ms: metrics_interval_ms(&QualityConfig::default()),
                 audio_default: AudioProfile::default(),
                 log_seq: 0,
                 at_ms: now_ms,
@@ -166,6 +175,7 @@ impl App {
             room_detail: None,
             events_view: EventsView::default(),
             history: HistoryView::default(),
+            nodes: NodesTable::default(),
             log: EventLog::default(),
             popup: None,
             polling_paused: false,
@@ -315,22 +325,9 @@ impl App {
                 self.live_server_mut(&server).set_violations(violations);
                 self.refresh_room_order();
             }
-            EventKind::NodeHealth {
-                server,
-                nodes,
-                sources,
-            } => self
-                .live_server_mut(&server)
-                .nodes
-                .absorb_reading(nodes, sources, at_ms),
-            EventKind::MediaViolations { server, violations } => {
-                self.live_server_mut(&server).nodes.violations = violations;
-            }
-            EventKind::NodeCountDrift { server, drift } => {
-                self.live_server_mut(&server).nodes.drift = drift;
-            }
-            // Said in the log; the next `node_health` carries the state they describe.
-            EventKind::NodeSourceState { .. } | EventKind::NodeChanged { .. } => {}
+            kind @ (EventKind::NodeHealth { .. }
+            | EventKind::MediaViolations { .. }
+            | EventKind::NodeCountDrift { .. }) => self.absorb_nodes(kind, at_ms),
             EventKind::Command {
                 command: crate::events::Command::SetLimits { limits },
                 outcome,
@@ -352,7 +349,10 @@ impl App {
             | EventKind::SandboxFault { .. }
             | EventKind::Command { .. }
             | EventKind::ConfigRejected { .. }
-            | EventKind::EventsDropped { .. } => {}
+            | EventKind::EventsDropped { .. }
+            // Said in the log; the next `node_health` carries the state they describe.
+            | EventKind::NodeSourceState { .. }
+            | EventKind::NodeChanged { .. } => {}
         }
         self.mode.played_to(at_ms);
     }
@@ -365,6 +365,8 @@ impl App {
             self.history.set_max(settings.history_max_rooms);
         }
         self.live.limits = settings.limits;
+        self.live.media_limits = settings.media_limits;
+        self.live.metrics_interval_ms = metrics_interval_ms(&settings.quality);
         self.live.audio_default = settings.audio_default;
         if settings.poll_interval_ms > 0 {
             self.poll_interval_ms = settings.poll_interval_ms;
@@ -424,6 +426,27 @@ impl App {
                 self.reorder_touched_rooms(&server, &touched);
             }
             Some(_) => {}
+        }
+    }
+
+    /// What a server's nodes say: a reading, the media limits past, the count drift.
+    fn absorb_nodes(&mut self, kind: EventKind, at_ms: i64) {
+        match kind {
+            EventKind::NodeHealth {
+                server,
+                nodes,
+                sources,
+            } => self
+                .live_server_mut(&server)
+                .nodes
+                .absorb_reading(nodes, sources, at_ms),
+            EventKind::MediaViolations { server, violations } => {
+                self.live_server_mut(&server).nodes.violations = violations;
+            }
+            EventKind::NodeCountDrift { server, drift } => {
+                self.live_server_mut(&server).nodes.drift = drift;
+            }
+            _ => {}
         }
     }
 
@@ -535,6 +558,24 @@ impl App {
             .map(|room| &**room)
     }
 
+    /// Whether `server`'s node figures are old: no reading for three metrics intervals, so
+    /// the engine has stopped reading them (or its events are not arriving).
+    #[must_use]
+    pub(crate) fn nodes_are_old(&self, server: &ServerView) -> bool {
+        let read_at = server.nodes.read_at_ms;
+        read_at > 0
+            && self.view_clock_ms() - read_at > self.data().metrics_interval_ms.saturating_mul(3)
+    }
+
+    /// The node open in the detail screen: its server, and the node when the latest reading
+    /// still has it.
+    #[must_use]
+    pub(crate) fn detail_node(&self) -> Option<(&ServerView, Option<&crate::nodes::NodeHealth>)> {
+        let key = self.nodes.detail.as_ref()?;
+        let server = self.data().servers.iter().find(|s| s.name == key.server)?;
+        Some((server, server.nodes.node(&key.node_id)))
+    }
+
     /// The room under the cursor of the rooms table.
     #[must_use]
     pub fn selected_room_name(&self) -> Option<&str> {
@@ -543,6 +584,10 @@ impl App {
             .get(self.rooms.cursor.selected)
             .map(String::as_str)
     }
+}
+
+fn metrics_interval_ms(quality: &QualityConfig) -> i64 {
+    i64::try_from(quality.metrics_interval().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The server a pool event is about.

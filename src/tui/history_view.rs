@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use super::cursor::Cursor;
+use super::text_filter::TextFilter;
 use crate::history::FinishedRoom;
 
 /// One finished room and the server it was on.
@@ -56,9 +57,8 @@ pub struct HistoryView {
     pub sort: HistorySort,
     /// Newest, longest, largest first unless reversed (the room name: A to Z first).
     pub descending: bool,
-    pub filter: String,
-    /// Set while the filter is typed: what it was before, for `esc`.
-    pub editing_from: Option<String>,
+    /// Keeps the rooms whose name or server contains it.
+    pub filter: TextFilter,
     pub(crate) cursor: Cursor,
     /// The selected room's detail is shown under the table.
     pub detail: bool,
@@ -71,8 +71,7 @@ impl Default for HistoryView {
             max: crate::config::HistoryConfig::default().max_rooms as usize,
             sort: HistorySort::default(),
             descending: true,
-            filter: String::new(),
-            editing_from: None,
+            filter: TextFilter::default(),
             cursor: Cursor::default(),
             detail: false,
         }
@@ -110,14 +109,12 @@ impl HistoryView {
     /// (case-insensitive), sorted.
     #[must_use]
     pub fn shown(&self) -> Vec<&HistoryEntry> {
-        let needle = self.filter.to_lowercase();
         let mut shown: Vec<&HistoryEntry> = self
             .entries
             .iter()
             .filter(|entry| {
-                needle.is_empty()
-                    || entry.room.room.to_lowercase().contains(&needle)
-                    || entry.server.to_lowercase().contains(&needle)
+                self.filter
+                    .matches([entry.room.room.as_str(), entry.server.as_str()])
             })
             .collect();
         shown.sort_by(|a, b| {
@@ -204,7 +201,7 @@ mod tests {
         view.next_sort();
         assert_eq!(view.sort, HistorySort::Peak);
         assert_eq!(names(&view), ["retro", "town-hall", "standup-2"]);
-        view.filter = "STAND".into();
+        view.filter.text = "STAND".into();
         assert_eq!(names(&view), ["standup-2"]);
     }
 }

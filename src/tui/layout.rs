@@ -4,13 +4,14 @@
 //! ```text
 //! ┌──────────────────────────────────────────────────────────────┐
 //! │ header: lktop · source (demo / server / replay) · badges · clock │  1 line
-//! │ tabs: 1 Overview │ 2 Connections │ 3 Rooms │ 4 Events           │  1 line
+//! │ tabs: 1 Overview │ 2 Connections │ 3 Rooms │ 4 Events │ …        │  1 line
 //! │ ┌ main ─────────────────────────────────────────────────────┐ │
 //! │ │ the screen: tables in bordered blocks, a header row,       │ │
 //! │ │ then one row per item                                      │ │
 //! │ └────────────────────────────────────────────────────────────┘ │
 //! │ ┌ events ───────────────────────────────────────────────────┐ │  5 lines (8 when tall),
 //! │ │ the newest log entries                                     │ │  not on the events tab
+//! │ │                                                            │ │  nor the node detail
 //! │ └────────────────────────────────────────────────────────────┘ │
 //! │ footer: key hints from the key map, or a message             │  1 line
 //! └──────────────────────────────────────────────────────────────┘
@@ -40,8 +41,9 @@ pub(crate) fn too_small(area: Rect) -> bool {
 
 #[must_use]
 pub(crate) fn areas(area: Rect, screen: Screen) -> Areas {
+    // The node detail is a page of facts and sparklines that needs the rows.
     let log_height = match screen {
-        Screen::Events => 0,
+        Screen::Events | Screen::NodeDetail => 0,
         _ if area.height >= 40 => 10,
         _ => 5,
     };
@@ -109,7 +111,9 @@ pub(crate) fn history(main: Rect, detail: bool) -> (Rect, Option<Rect>) {
 
 /// The tab titles as drawn, with the key that opens each (from the key map).
 #[must_use]
-pub(crate) fn tab_titles(keys: [&str; 5]) -> [(Screen, String); 5] {
+pub(crate) fn tab_titles(
+    keys: [&str; Screen::TABS.len()],
+) -> [(Screen, String); Screen::TABS.len()] {
     let mut titles = Screen::TABS.map(|screen| (screen, String::new()));
     for ((screen, title), key) in titles.iter_mut().zip(keys) {
         *title = if key.is_empty() {
@@ -126,7 +130,7 @@ pub(crate) const TAB_DIVIDER: u16 = 1;
 
 /// The tab under column `x` of the tab bar drawn from `titles`.
 #[must_use]
-pub(crate) fn tab_at(bar: Rect, titles: &[(Screen, String); 5], x: u16) -> Option<Screen> {
+pub(crate) fn tab_at(bar: Rect, titles: &[(Screen, String)], x: u16) -> Option<Screen> {
     let mut left = bar.x;
     for (screen, title) in titles {
         let width = u16::try_from(title.chars().count()).unwrap_or(u16::MAX);

@@ -11,6 +11,7 @@ pub mod keys;
 mod layout;
 pub mod log;
 mod logfile;
+pub mod nodes_table;
 mod nodes_view;
 pub mod popup;
 pub mod render;
@@ -20,6 +21,7 @@ mod run;
 mod screen;
 mod server_view;
 mod terminal;
+pub mod text_filter;
 pub mod theme;
 mod update;
 

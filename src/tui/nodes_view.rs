@@ -19,11 +19,29 @@ pub(crate) struct NodeHistory {
     pub(crate) cpu_pct: VecDeque<Option<f64>>,
 }
 
+/// Where a node's CPU figure came from: they measure different things, so the screens say
+/// which one they show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CpuFrom {
+    /// The server process, percent of one core (`cpu_pct`, from metrics).
+    Process,
+    /// The registry's `cpu_load` × 100: percent of all the node's cores.
+    Registry,
+}
+
+/// The CPU figure that exists, in percent: the process's from metrics, else the registry's
+/// load.
+#[must_use]
+pub(crate) fn cpu(node: &NodeHealth) -> Option<(f64, CpuFrom)> {
+    node.cpu_pct
+        .map(|pct| (pct, CpuFrom::Process))
+        .or_else(|| node.cpu_load.map(|load| (load * 100.0, CpuFrom::Registry)))
+}
+
 impl NodeHistory {
     fn push(&mut self, node: &NodeHealth) {
         let bits = |bytes: Option<f64>| bytes.map(|b| b * 8.0);
-        // The CPU figure that exists: the process's from metrics, else the registry's load.
-        let cpu = node.cpu_pct.or(node.cpu_load.map(|load| load * 100.0));
+        let cpu = cpu(node).map(|(pct, _)| pct);
         for (series, value) in [
             (&mut self.bitrate_in_bps, bits(node.bytes_in_per_s)),
             (&mut self.bitrate_out_bps, bits(node.bytes_out_per_s)),
@@ -98,7 +116,7 @@ mod tests {
             bytes_in_per_s: Some(1000.0),
             ..NodeHealth::default()
         };
-        for at in 0..(NODE_HISTORY as i64 + 5) {
+        for at in 0..(i64::try_from(NODE_HISTORY).unwrap() + 5) {
             view.absorb_reading(vec![node("a"), node("b")], Vec::new(), at);
         }
         assert_eq!(view.history["a"].bitrate_in_bps.len(), NODE_HISTORY);

@@ -1,4 +1,5 @@
-//! The screens of the dashboard: the five tabs and the room detail under the rooms tab.
+//! The screens of the dashboard: the six tabs, the room detail under the rooms tab and the
+//! node detail under the nodes tab.
 
 use super::keys::Context;
 
@@ -10,16 +11,20 @@ pub enum Screen {
     RoomDetail,
     Events,
     History,
+    Nodes,
+    NodeDetail,
 }
 
 impl Screen {
-    /// The tabs, in order; the room detail belongs to the rooms tab.
-    pub(crate) const TABS: [Screen; 5] = [
+    /// The tabs, in order; the room detail belongs to the rooms tab, the node detail to the
+    /// nodes tab.
+    pub(crate) const TABS: [Screen; 6] = [
         Screen::Overview,
         Screen::Connections,
         Screen::Rooms,
         Screen::Events,
         Screen::History,
+        Screen::Nodes,
     ];
 
     #[must_use]
@@ -30,6 +35,7 @@ impl Screen {
             Self::Rooms | Self::RoomDetail => "Rooms",
             Self::Events => "Events",
             Self::History => "History",
+            Self::Nodes | Self::NodeDetail => "Nodes",
         }
     }
 
@@ -41,6 +47,7 @@ impl Screen {
             Self::Rooms | Self::RoomDetail => 2,
             Self::Events => 3,
             Self::History => 4,
+            Self::Nodes | Self::NodeDetail => 5,
         }
     }
 
@@ -53,6 +60,8 @@ impl Screen {
             Self::RoomDetail => Context::RoomDetail,
             Self::Events => Context::Events,
             Self::History => Context::History,
+            Self::Nodes => Context::Nodes,
+            Self::NodeDetail => Context::NodeDetail,
         }
     }
 }

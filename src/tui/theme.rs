@@ -164,6 +164,16 @@ impl Theme {
         }
     }
 
+    /// A node that is draining (shutting down): it takes no new rooms.
+    #[must_use]
+    pub(crate) fn draining(self) -> Style {
+        self.paint(
+            Style::new()
+                .fg(Color::Magenta)
+                .add_modifier(Modifier::ITALIC),
+        )
+    }
+
     /// A value over its limit.
     #[must_use]
     pub(crate) fn over(self) -> Style {

@@ -11,11 +11,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lktop::config::{AudioProfile, EnforcementMode, RoomLimitOverride, RoomLimitsConfig};
+use lktop::config::{
+    AudioProfile, ConfigDuration, EnforcementMode, QualityConfig, RoomLimitOverride,
+    RoomLimitsConfig,
+};
 use lktop::events::{
     CheckoutReport, Command, EngineEvent, EventKind, LiveSettings, Outcome, ServerState,
 };
 use lktop::limits::Enforcement;
+use lktop::nodes::{MediaViolation, NodeHealth, NodeSource, SourceState, SourceStatus};
 use lktop::poller::{FailedRoom, PollStats};
 use lktop::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use lktop::quality::{Grade, QualityReport, QualityScore, RequestTally};
@@ -93,12 +97,21 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
             servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
             sandbox: None,
             webhooks: None,
-            node_sources: std::collections::BTreeMap::new(),
+            // eu-west's nodes are read from their metrics and the registry; us-east has
+            // neither configured.
+            node_sources: BTreeMap::from([(
+                SERVERS[0].to_owned(),
+                vec![NodeSource::Metrics, NodeSource::Redis],
+            )]),
             settings: LiveSettings {
                 limits: limits(),
                 audio_default: AudioProfile::default(),
                 poll_interval_ms: 2000,
                 poll_budget_per_second: 50,
+                quality: QualityConfig {
+                    metrics_interval: Some(ConfigDuration::from_secs(NODE_READING_SECS)),
+                    ..QualityConfig::default()
+                },
                 ..LiveSettings::default()
             },
         },
@@ -166,6 +179,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
     ));
     events.extend(log_events(rooms));
     events.extend(finished_rooms());
+    events.extend(node_readings());
     events.sort_by_key(|event| event.at_ms);
     for event in events {
         app.absorb(event);
@@ -761,5 +775,196 @@ fn log_events(rooms: usize) -> Vec<EngineEvent> {
             },
         ));
     }
+    events
+}
+
+/// Seconds between two readings of eu-west's nodes (`metrics_interval`).
+const NODE_READING_SECS: u64 = 2;
+/// Readings of eu-west's nodes since the session started, the last one a second before now.
+const NODE_READINGS: i64 = 22;
+/// eu-west's nodes, by id: serving and healthy, serving and lossy past its media limits,
+/// draining, and starting (known to the registry only).
+pub const NODES: [&str; 4] = [
+    "ND_eu1aZ8kP3qLm",
+    "ND_eu2Lq9Tx4Wd",
+    "ND_eu3Dr7nM2Qc",
+    "ND_eu4Nw5Yb8Hs",
+];
+
+const GIB: u64 = 1024 * 1024 * 1024;
+
+/// eu-west's nodes at reading `k` (0 the first): figures that move a little from reading
+/// to reading, the lossy node getting worse.
+#[expect(clippy::cast_precision_loss, reason = "small test numbers")]
+pub fn eu_west_nodes(k: i64) -> Vec<NodeHealth> {
+    let wobble = ((k * 7) % 10) as f64 / 10.0;
+    let registry_at = NOW_MS - 2_000 - (NODE_READINGS - 1 - k) * 2_000;
+    let both = vec![NodeSource::Metrics, NodeSource::Redis];
+    let healthy = NodeHealth {
+        node_id: NODES[0].to_owned(),
+        node_type: Some("SERVER".to_owned()),
+        state: Some("SERVING".to_owned()),
+        region: Some("eu-west-1".to_owned()),
+        rooms: Some(14),
+        participants: Some(96),
+        tracks_published: Some(61),
+        tracks_subscribed: Some(312),
+        bytes_in_per_s: Some(1_500_000.0 + wobble * 300_000.0),
+        bytes_out_per_s: Some(6_200_000.0 + wobble * 900_000.0),
+        packets_in_per_s: Some(1_420.0),
+        packets_out_per_s: Some(5_230.0),
+        packet_loss_pct: Some(0.3 + wobble * 0.2),
+        nack_per_s: Some(12.5),
+        pli_per_s: Some(0.8),
+        rtt_p50_ms: Some(38.0),
+        rtt_p95_ms: Some(96.0 + wobble * 20.0),
+        jitter_p95_ms: Some(11.0),
+        quality_score_p50: Some(4.31),
+        join_failures_per_s: Some(0.0),
+        twirp_errors_per_s: Some(0.0),
+        cpu_pct: Some(142.0 + wobble * 10.0),
+        rss_bytes: Some(612 * 1024 * 1024),
+        cpu_load: Some(0.31),
+        load_avg_1m: Some(2.41),
+        load_avg_5m: Some(2.10),
+        load_avg_15m: Some(1.95),
+        num_cpus: Some(8),
+        memory_used_bytes: Some(5 * GIB + GIB / 5),
+        memory_total_bytes: Some(16 * GIB),
+        registry_updated_at_ms: Some(registry_at),
+        stale: false,
+        metrics_url: Some("http://10.0.1.11:6789/metrics".to_owned()),
+        sources: both.clone(),
+    };
+    let lossy = NodeHealth {
+        node_id: NODES[1].to_owned(),
+        region: Some("eu-west-2".to_owned()),
+        rooms: Some(11),
+        participants: Some(70),
+        tracks_published: Some(44),
+        tracks_subscribed: Some(230),
+        bytes_in_per_s: Some(1_100_000.0 - k as f64 * 20_000.0),
+        bytes_out_per_s: Some(4_800_000.0 - k as f64 * 60_000.0),
+        packet_loss_pct: Some(2.1 + k as f64 * 0.3),
+        nack_per_s: Some(184.0),
+        pli_per_s: Some(9.5),
+        rtt_p50_ms: Some(210.0),
+        rtt_p95_ms: Some(270.0 + k as f64 * 10.0),
+        jitter_p95_ms: Some(62.0),
+        quality_score_p50: Some(2.6),
+        join_failures_per_s: Some(1.4),
+        twirp_errors_per_s: Some(0.2),
+        cpu_pct: Some(188.0),
+        cpu_load: Some(0.93),
+        metrics_url: Some("http://10.0.1.12:6789/metrics".to_owned()),
+        ..healthy.clone()
+    };
+    let draining = NodeHealth {
+        node_id: NODES[2].to_owned(),
+        state: Some("SHUTTING_DOWN".to_owned()),
+        rooms: Some(2),
+        participants: Some(5),
+        tracks_published: Some(4),
+        tracks_subscribed: Some(12),
+        bytes_in_per_s: Some(40_000.0),
+        bytes_out_per_s: Some(95_000.0),
+        cpu_pct: Some(9.0),
+        cpu_load: Some(0.04),
+        metrics_url: Some("http://10.0.1.13:6789/metrics".to_owned()),
+        ..healthy.clone()
+    };
+    // Just registered: the registry knows its load, no metrics yet.
+    let starting = NodeHealth {
+        node_id: NODES[3].to_owned(),
+        node_type: Some("SERVER".to_owned()),
+        state: Some("STARTING_UP".to_owned()),
+        region: Some("eu-west-2".to_owned()),
+        cpu_load: Some(0.12),
+        load_avg_1m: Some(0.4),
+        load_avg_5m: Some(0.2),
+        load_avg_15m: Some(0.1),
+        num_cpus: Some(4),
+        memory_used_bytes: Some(GIB),
+        memory_total_bytes: Some(8 * GIB),
+        registry_updated_at_ms: Some(registry_at),
+        sources: vec![NodeSource::Redis],
+        ..NodeHealth::default()
+    };
+    vec![healthy, lossy, draining, starting]
+}
+
+/// eu-west's node sources, `metrics` of the first node down when `down` is set.
+pub fn eu_west_sources(down: bool) -> Vec<SourceStatus> {
+    let mut sources: Vec<SourceStatus> = (11..=13)
+        .map(|host| SourceStatus {
+            source: NodeSource::Metrics,
+            target: format!("http://10.0.1.{host}:6789/metrics"),
+            state: SourceState::Up,
+            error: None,
+            took_ms: Some(4),
+        })
+        .collect();
+    if down {
+        sources[0].state = SourceState::Down;
+        sources[0].error = Some("connection refused (os error 111)".to_owned());
+        sources[0].took_ms = None;
+    }
+    sources.push(SourceStatus {
+        source: NodeSource::Redis,
+        target: "redis://:***@10.0.1.5:6379".to_owned(),
+        state: SourceState::Up,
+        error: None,
+        took_ms: Some(1),
+    });
+    sources
+}
+
+/// The media limits the lossy node is past (the defaults: loss 5 %, RTT p95 400 ms, jitter
+/// p95 50 ms, quality p50 3, join failures 1/s).
+pub fn lossy_violations() -> Vec<MediaViolation> {
+    let last = eu_west_nodes(NODE_READINGS - 1);
+    let lossy = &last[1];
+    [
+        ("max_packet_loss_pct", lossy.packet_loss_pct, 5.0),
+        ("max_rtt_p95_ms", lossy.rtt_p95_ms, 400.0),
+        ("max_jitter_p95_ms", lossy.jitter_p95_ms, 50.0),
+        ("min_quality_score_p50", lossy.quality_score_p50, 3.0),
+        ("max_join_failures_per_s", lossy.join_failures_per_s, 1.0),
+    ]
+    .into_iter()
+    .filter_map(|(limit, value, threshold)| {
+        Some(MediaViolation {
+            node_id: lossy.node_id.clone(),
+            limit: limit.to_owned(),
+            value: value?,
+            threshold,
+        })
+    })
+    .collect()
+}
+
+/// A reading of eu-west's nodes every `NODE_READING_SECS` since the session started, and the
+/// media limits the lossy node went past half a minute ago.
+fn node_readings() -> Vec<EngineEvent> {
+    let step = i64::try_from(NODE_READING_SECS * 1000).unwrap_or(i64::MAX);
+    let mut events: Vec<EngineEvent> = (0..NODE_READINGS)
+        .map(|k| {
+            at(
+                NOW_MS - 1_000 - (NODE_READINGS - 1 - k) * step,
+                EventKind::NodeHealth {
+                    server: SERVERS[0].to_owned(),
+                    nodes: eu_west_nodes(k),
+                    sources: eu_west_sources(false),
+                },
+            )
+        })
+        .collect();
+    events.push(at(
+        NOW_MS - 30_000,
+        EventKind::MediaViolations {
+            server: SERVERS[0].to_owned(),
+            violations: lossy_violations(),
+        },
+    ));
     events
 }

@@ -60,6 +60,7 @@ key_actions! {
     ShowRooms:         "show_rooms",         "rooms",                          Global,      [KeySpec::char('3')], false;
     ShowEvents:        "show_events",        "event log",                      Global,      [KeySpec::char('4')], false;
     ShowHistory:       "show_history",       "finished rooms",                 Global,      [KeySpec::char('5')], false;
+    ShowNodes:         "show_nodes",         "nodes (media plane)",            Global,      [KeySpec::char('6')], false;
     Up:                "up",                 "up",                             Global,      [KeySpec::key(Up), KeySpec::char('k')], false;
     Down:              "down",               "down",                           Global,      [KeySpec::key(Down), KeySpec::char('j')], false;
     PageUp:            "page_up",            "page up",                        Global,      [KeySpec::key(PageUp)], false;
@@ -87,6 +88,9 @@ key_actions! {
     FilterHistory:     "filter_history",     "filter finished rooms",          History,     [KeySpec::char('/')], false;
     SortHistory:       "sort_history",       "sort column",                    History,     [KeySpec::char('o')], false;
     ReverseHistory:    "reverse_history",    "reverse sort",                   History,     [KeySpec::char('O')], false;
+    FilterNodes:       "filter_nodes",       "filter nodes",                   Nodes,       [KeySpec::char('/')], false;
+    SortNodes:         "sort_nodes",         "sort column",                    Nodes,       [KeySpec::char('o')], false;
+    ReverseNodes:      "reverse_nodes",      "reverse sort",                   Nodes,       [KeySpec::char('O')], false;
     FaultLatency:      "fault_latency",      "latency spike",                  Demo,        [KeySpec::char('S')], true;
     FaultErrors:       "fault_errors",       "error burst",                    Demo,        [KeySpec::char('E')], true;
     FaultRestart:      "fault_restart",      "restart server",                 Demo,        [KeySpec::char('R')], true;

@@ -393,7 +393,7 @@ mod tests {
         // Against the screen-only actions on that key, from a list: the element is named,
         // once per screen it clashes on.
         let problems = problems_of(&[("quit", KeyList::from(["q", "/"]))]);
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert_eq!(problems[0].action_key, "quit");
         assert_eq!(problems[0].index, Some(1));
         assert!(
@@ -416,6 +416,13 @@ mod tests {
                 .contains("filter_history (both work on the history screen)"),
             "{}",
             problems[2]
+        );
+        assert!(
+            problems[3]
+                .problem
+                .contains("filter_nodes (both work on the nodes screen)"),
+            "{}",
+            problems[3]
         );
 
         // Another spelling of the same key is still the same key.

@@ -12,6 +12,8 @@ pub(crate) enum Context {
     RoomDetail,
     Events,
     History,
+    Nodes,
+    NodeDetail,
     /// Both the rooms list and a room's detail screen.
     RoomActions,
     /// Every screen, while the dashboard runs its built-in sandbox.
@@ -76,6 +78,8 @@ impl Context {
             Self::RoomDetail => "room detail",
             Self::Events => "event log",
             Self::History => "history",
+            Self::Nodes => "nodes",
+            Self::NodeDetail => "node detail",
             Self::RoomActions => "rooms and room detail",
             Self::Demo => "demo sandbox",
             Self::Replay => "replay",
@@ -92,6 +96,8 @@ impl Context {
             Self::RoomDetail => "the room detail screen",
             Self::Events => "the event log screen",
             Self::History => "the history screen",
+            Self::Nodes => "the nodes screen",
+            Self::NodeDetail => "the node detail screen",
             Self::RoomActions => "the rooms and room detail screens",
         }
     }

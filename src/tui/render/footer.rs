@@ -61,6 +61,16 @@ fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
             (A::Back, Some("back")),
             (A::NextTab, None),
         ],
+        Screen::Nodes => &[
+            (A::Open, Some("details")),
+            (A::FilterNodes, Some("filter")),
+            (A::SortNodes, None),
+            (A::ReverseNodes, None),
+            (A::Back, Some("back")),
+            (A::Freeze, None),
+            (A::NextTab, None),
+        ],
+        Screen::NodeDetail => &[(A::Back, None), (A::Freeze, None), (A::NextTab, None)],
         Screen::Events => &[
             (A::Up, Some("older")),
             (A::Down, Some("newer")),
@@ -101,9 +111,13 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let typing = if app.rooms.editing_from.is_some() && app.screen == Screen::Rooms {
         Some("typing a filter: enter keeps it · esc restores the previous one · ctrl+u clears")
-    } else if app.history.editing_from.is_some() && app.screen == Screen::History {
+    } else if app.history.filter.is_editing() && app.screen == Screen::History {
         Some(
             "typing a filter (room or server): enter keeps it · esc restores the previous one · ctrl+u clears",
+        )
+    } else if app.nodes.filter.is_editing() && app.screen == Screen::Nodes {
+        Some(
+            "typing a filter (server, node, region or state): enter keeps it · esc restores the previous one · ctrl+u clears",
         )
     } else if app.events_view.is_editing() && app.screen == Screen::Events {
         Some("typing a filter: enter keeps it · esc clears it · ctrl+u empties it")

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
-use super::{Column, block, fit, format, highlight, key_of, message, table, window};
+use super::{Column, block, filter_badge, fit, format, highlight, key_of, message, table, window};
 use crate::history::FinishedRoom;
 use crate::tui::app::App;
 use crate::tui::history_view::HistoryEntry;
@@ -36,14 +36,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         view.len(),
         view.sort.label()
     ))];
-    if view.editing_from.is_some() {
-        title.push(Span::styled(format!("/ {}█ ", view.filter), theme.title()));
-    } else if !view.filter.is_empty() {
-        title.push(Span::styled(
-            format!("· filter: {} ", view.filter),
-            theme.warn(),
-        ));
-    }
+    title.extend(filter_badge(&view.filter, theme));
     let outer = block(Line::from(title), table_area.width, theme);
     let body = layout::table_body(table_area);
     let fitted = fit(&COLUMNS, body.width);

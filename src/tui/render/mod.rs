@@ -12,6 +12,10 @@ pub(crate) mod format;
 mod header;
 mod help;
 mod history;
+mod media_summary;
+mod node_detail;
+mod node_figures;
+mod nodes;
 mod overview;
 mod popups;
 mod room_detail;
@@ -53,6 +57,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::RoomDetail => room_detail::render(frame, areas.main, app, theme),
         Screen::Events => events::render(frame, areas.main, app, theme),
         Screen::History => history::render(frame, areas.main, app, theme),
+        Screen::Nodes => nodes::render(frame, areas.main, app, theme),
+        Screen::NodeDetail => node_detail::render(frame, areas.main, app, theme),
     }
     if let Some(log) = areas.log {
         events::render_pane(frame, log, app, theme);
@@ -97,6 +103,20 @@ fn block<'a>(title: impl Into<Line<'a>>, area_width: u16, theme: Theme) -> Block
         title
     };
     Block::bordered().title(title.style(theme.title()))
+}
+
+/// A text filter in a table's title: what is typed, with a cursor, or the filter in force.
+fn filter_badge(filter: &super::text_filter::TextFilter, theme: Theme) -> Option<Span<'static>> {
+    if filter.is_editing() {
+        Some(Span::styled(format!("/ {}█ ", filter.text), theme.title()))
+    } else if filter.is_empty() {
+        None
+    } else {
+        Some(Span::styled(
+            format!("· filter: {} ", filter.text),
+            theme.warn(),
+        ))
+    }
 }
 
 /// The rows of a list of `len` rows in a window `height` rows tall, and the selected row.

@@ -1,5 +1,5 @@
-//! The overview: every server in one table, and the selected server's latency, pool, quality,
-//! last poll and limit violations below.
+//! The overview: every server in one table, and the selected server's latency, pool, the
+//! API's quality, the media plane's figures (from its nodes), last poll and violations below.
 
 use std::fmt::Write as _;
 
@@ -11,7 +11,8 @@ use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline};
 
 use super::{
-    Column, block, fit, format, highlight, message, pieces, sparkline, staleness, table, window,
+    Column, block, fit, format, highlight, media_summary, message, pieces, sparkline, staleness,
+    table, window,
 };
 use crate::pool::PoolStatus;
 use crate::quality::QualityReport;
@@ -23,7 +24,7 @@ use crate::tui::theme::Theme;
 /// Cells of the pool column's bar.
 const POOL_BAR: usize = 5;
 /// Width of the labels left of the latency sparkline and the pool gauge.
-const LABEL: u16 = 11;
+const LABEL: u16 = 12;
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (table, detail) = layout::overview(area, app.data().servers.len());
@@ -56,7 +57,7 @@ fn servers(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Column::fixed("Server", u16::try_from(name_width).unwrap_or(24), 0),
         Column::fixed("State", u16::try_from(state_width).unwrap_or(24), 0),
         Column::fixed("Pool", 14, 6),
-        Column::fixed("Quality", 14, 0),
+        Column::fixed("API quality", 14, 0),
         Column::fixed("p50", 7, 5),
         Column::fixed("p95", 7, 1),
         Column::fixed("Success", 7, 2),
@@ -106,7 +107,7 @@ fn server_cells(app: &App, server: &ServerView, theme: Theme) -> [Cell<'static>;
         )),
         None => dash(),
     };
-    let violations = server.violations.len();
+    let violations = server.violations.len() + media_summary::problem_count(server);
     let count = |n: String| Cell::from(Span::styled(n, figure));
     [
         Cell::from(server.name.clone()),
@@ -353,10 +354,25 @@ fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line
         lines.push(line("lktop", checkout_pieces(server, theme, room)));
     }
     lines.push(line(
-        "quality",
+        "API quality",
         pieces(quality_pieces(server.quality.as_ref(), server, theme), room),
     ));
-    let poll = match &server.poll {
+    lines.push(line(
+        "media",
+        pieces(media_summary::pieces(app, server, theme), room),
+    ));
+    let poll = poll_pieces(app, server, room, theme);
+    lines.push(line("last poll", poll));
+    if let Some(webhooks) = webhook_pieces(app, server, theme) {
+        lines.push(line("webhooks", pieces(webhooks, room)));
+    }
+    lines
+}
+
+/// The last poll in pieces: how long it took, the rooms, the polling budget, rooms whose
+/// participants could not be read, when.
+fn poll_pieces(app: &App, server: &ServerView, room: usize, theme: Theme) -> Vec<Span<'static>> {
+    match &server.poll {
         Some(poll) => {
             let mut parts = vec![vec![Span::raw(format!(
                 "took {}",
@@ -415,12 +431,7 @@ fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line
             pieces(parts, room)
         }
         None => vec![Span::styled("not yet", theme.dim())],
-    };
-    lines.push(line("last poll", poll));
-    if let Some(webhooks) = webhook_pieces(app, server, theme) {
-        lines.push(line("webhooks", pieces(webhooks, room)));
     }
-    lines
 }
 
 /// What webhooks did for this server: taken, dropped, drift and its latest case, and causes
@@ -554,9 +565,11 @@ fn quality_pieces(
     parts
 }
 
-/// The limits the server's rooms exceed, under a heading.
+/// The limits the server's rooms and nodes exceed, and the count drift, under a heading.
 fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
-    if server.violations.is_empty() {
+    let media = media_summary::violation_lines(server, theme);
+    let exceeded = server.violations.len() + server.nodes.violations.len();
+    if exceeded == 0 && server.nodes.drift.is_none() {
         if server.snapshot.is_some() {
             return vec![Line::from(vec![
                 label("limits", theme),
@@ -565,15 +578,19 @@ fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
         }
         return Vec::new();
     }
+    let mut heading = Vec::new();
+    if exceeded > 0 {
+        heading.push(format!(
+            "{} exceeded",
+            format::plural(u64::try_from(exceeded).unwrap_or(0), "limit")
+        ));
+    }
+    if server.nodes.drift.is_some() {
+        heading.push("API and node counts disagree".to_owned());
+    }
     let mut lines = vec![Line::from(vec![
         label("limits", theme),
-        Span::styled(
-            format!(
-                "{} exceeded",
-                format::plural(u64::try_from(server.violations.len()).unwrap_or(0), "limit")
-            ),
-            theme.over(),
-        ),
+        Span::styled(heading.join(" · "), theme.over()),
     ])];
     lines.extend(server.violations.iter().map(|violation| {
         Line::from(vec![
@@ -581,6 +598,7 @@ fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
             Span::raw(violation.to_string()),
         ])
     }));
+    lines.extend(media);
     lines
 }
 
@@ -614,7 +632,7 @@ mod tests {
         );
         let narrow = facts(&app, &server, 30, Theme::new(true));
         assert_eq!(narrow[0].width(), 30, "clipped to the width: {narrow:?}");
-        assert_eq!(text(&lines[1]).find("quality"), Some(0));
+        assert_eq!(text(&lines[1]).find("API quality"), Some(0));
         assert_eq!(
             label("quality", Theme::new(true)).width(),
             usize::from(LABEL),

@@ -2,6 +2,7 @@
 //! (the newest), and a lost sample (requests made, none answered) is a gap drawn in the "lost"
 //! style, never the lowest bar.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use ratatui::style::Style;
@@ -102,6 +103,30 @@ fn to_height(eighths: f64) -> u64 {
     (eighths * 1000.0).round() as u64
 }
 
+/// Bars for ratatui's `Sparkline` drawn right to left from a series of figures (oldest
+/// first): the newest `width`, newest first, on a linear scale from 0 to the largest in view
+/// (heights in eighths × 1000, so the widget's maximum is [`LINEAR_TOP`]). An unknown figure
+/// is absent, never zero.
+#[must_use]
+pub(crate) fn linear_bars(series: &VecDeque<Option<f64>>, width: usize) -> Vec<SparklineBar> {
+    let newest = || series.iter().rev().take(width);
+    let top = newest().flatten().fold(0.0_f64, |a, b| a.max(*b));
+    newest()
+        .map(|value| {
+            SparklineBar::from(value.map(|v| {
+                if top > 0.0 {
+                    to_height((v.max(0.0) / top) * 8.0)
+                } else {
+                    0
+                }
+            }))
+        })
+        .collect()
+}
+
+/// The top of [`linear_bars`]' scale.
+pub(crate) const LINEAR_TOP: u64 = 8000;
+
 /// The largest of the newest `width` samples.
 #[must_use]
 pub(crate) fn peak(ring: &LatencyRing, width: usize) -> Option<Duration> {
@@ -132,5 +157,16 @@ mod tests {
             .collect();
         assert_eq!(bars(&ring, 4), expected);
         assert_eq!(bars(&ring, 3)[2], SparklineBar::from(None));
+    }
+
+    #[test]
+    fn linear_bars_keep_unknown_apart_from_zero() {
+        let series: VecDeque<Option<f64>> = [Some(2.0), None, Some(0.0), Some(4.0)].into();
+        let expected: Vec<SparklineBar> = [Some(8000), Some(0), None]
+            .into_iter()
+            .map(SparklineBar::from)
+            .collect();
+        assert_eq!(linear_bars(&series, 3), expected);
+        assert_eq!(linear_bars(&series, 9).len(), 4);
     }
 }

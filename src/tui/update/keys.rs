@@ -19,7 +19,7 @@ use super::list_area::page_rows;
 use super::navigation::{back, move_selection, next_server, open, show, switch_tab};
 use super::popups::on_popup_key;
 use super::replay::{change_replay_speed, pause, skip_ahead};
-use super::typing::{on_filter_key, on_history_filter_key};
+use super::typing::{on_filter_key, on_text_filter_key};
 use super::view::{next_sort, reverse_sort, toggle_freeze};
 
 pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
@@ -49,8 +49,13 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         on_events_filter_key(app, key);
         return Vec::new();
     }
-    if app.history.editing_from.is_some() && app.screen == Screen::History {
-        on_history_filter_key(app, key);
+    let text_filter = match app.screen {
+        Screen::History => app.history.filter.is_editing(),
+        Screen::Nodes => app.nodes.filter.is_editing(),
+        _ => false,
+    };
+    if text_filter {
+        on_text_filter_key(app, key);
         return Vec::new();
     }
     match app
@@ -78,9 +83,13 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::ShowRooms => show(app, Screen::Rooms),
         KeyAction::ShowEvents => show(app, Screen::Events),
         KeyAction::ShowHistory => show(app, Screen::History),
-        KeyAction::FilterHistory => app.history.editing_from = Some(app.history.filter.clone()),
+        KeyAction::ShowNodes => show(app, Screen::Nodes),
+        KeyAction::FilterHistory => app.history.filter.start(),
         KeyAction::SortHistory => app.history.next_sort(),
         KeyAction::ReverseHistory => app.history.reverse(),
+        KeyAction::FilterNodes => app.nodes.filter.start(),
+        KeyAction::SortNodes => app.nodes.next_sort(),
+        KeyAction::ReverseNodes => app.nodes.reverse(),
         KeyAction::Up => move_selection(app, -1),
         KeyAction::Down => move_selection(app, 1),
         KeyAction::PageUp => {

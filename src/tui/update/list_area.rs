@@ -14,7 +14,9 @@ pub(super) fn list_body(app: &App) -> Rect {
     match app.screen {
         Screen::Overview => layout::table_body(layout::overview(main, app.data().servers.len()).0),
         Screen::RoomDetail => layout::table_body(layout::room_detail(main).1),
-        Screen::Connections | Screen::Rooms => layout::table_body(main),
+        Screen::Connections | Screen::Rooms | Screen::Nodes => layout::table_body(main),
+        // No list: the detail is one page of facts.
+        Screen::NodeDetail => Rect::default(),
         Screen::History => layout::table_body(layout::history(main, app.history.detail).0),
         Screen::Events => Rect {
             x: main.x + 1,

@@ -13,6 +13,9 @@ pub(super) fn show(app: &mut App, screen: Screen) {
     if screen == Screen::Rooms && app.screen == Screen::RoomDetail {
         app.room_detail = None;
     }
+    if screen == Screen::Nodes && app.screen == Screen::NodeDetail {
+        app.nodes.detail = None;
+    }
     app.screen = screen;
 }
 
@@ -44,7 +47,13 @@ pub(super) fn open(app: &mut App) {
             app.events_view.open(&app.log, seq);
         }
         Screen::History => app.history.detail = app.history.selected().is_some(),
-        Screen::Connections | Screen::RoomDetail => {}
+        Screen::Nodes => {
+            if let Some(key) = app.nodes.selected(&app.data().servers) {
+                app.nodes.detail = Some(key);
+                app.screen = Screen::NodeDetail;
+            }
+        }
+        Screen::Connections | Screen::RoomDetail | Screen::NodeDetail => {}
     }
 }
 
@@ -66,6 +75,14 @@ pub(super) fn back(app: &mut App) {
         Screen::History if !app.history.filter.is_empty() => {
             app.history.filter.clear();
             app.history.cursor = Cursor::default();
+        }
+        Screen::NodeDetail => {
+            app.nodes.detail = None;
+            app.screen = Screen::Nodes;
+        }
+        Screen::Nodes if !app.nodes.filter.is_empty() => {
+            app.nodes.filter.clear();
+            app.nodes.cursor = Cursor::default();
         }
         _ => app.flash = None,
     }
@@ -96,6 +113,8 @@ pub(super) fn list_len(app: &App) -> usize {
         Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
         Screen::Events => events_rows(app).len(),
         Screen::History => app.history.shown().len(),
+        Screen::Nodes => app.nodes.rows(&app.data().servers).len(),
+        Screen::NodeDetail => 0,
     }
 }
 
@@ -105,8 +124,9 @@ pub(super) fn cursor_mut(app: &mut App) -> Option<&mut Cursor> {
         Screen::Connections => Some(&mut app.connections),
         Screen::Rooms => Some(&mut app.rooms.cursor),
         Screen::RoomDetail => app.room_detail.as_mut().map(|d| &mut d.cursor),
-        Screen::Events => None,
+        Screen::Events | Screen::NodeDetail => None,
         Screen::History => Some(&mut app.history.cursor),
+        Screen::Nodes => Some(&mut app.nodes.cursor),
     }
 }
 
@@ -141,18 +161,21 @@ pub(super) fn clamp_cursors(app: &mut App) {
     }
     let finished = app.history.shown().len();
     app.history.cursor.clamp(finished);
+    let nodes = app.nodes.rows(&app.data().servers).len();
+    app.nodes.cursor.clamp(nodes);
     refresh_events(app);
 }
 
 /// The first key of each tab's binding, for the tab bar.
 #[must_use]
-pub(crate) fn tab_keys(app: &App) -> [String; 5] {
+pub(crate) fn tab_keys(app: &App) -> [String; Screen::TABS.len()] {
     [
         KeyAction::ShowOverview,
         KeyAction::ShowConnections,
         KeyAction::ShowRooms,
         KeyAction::ShowEvents,
         KeyAction::ShowHistory,
+        KeyAction::ShowNodes,
     ]
     .map(|action| {
         app.keymap

@@ -35,9 +35,14 @@ pub(super) fn type_char(app: &mut App, c: char) -> bool {
             app.events_view.type_char(c, &app.log, seq);
             true
         }
-        None if app.history.editing_from.is_some() && app.screen == Screen::History => {
+        None if app.history.filter.is_editing() && app.screen == Screen::History => {
             app.history.filter.push(c);
             app.history.cursor = Cursor::default();
+            true
+        }
+        None if app.nodes.filter.is_editing() && app.screen == Screen::Nodes => {
+            app.nodes.filter.push(c);
+            app.nodes.cursor = Cursor::default();
             true
         }
         None if app.rooms.editing_from.is_some() => {
@@ -77,23 +82,16 @@ pub(super) fn on_filter_key(app: &mut App, key: KeyEvent) {
     app.rooms.cursor = Cursor::default();
 }
 
-/// A key while the History filter is typed: `enter` keeps it, `esc` restores the one before.
-pub(super) fn on_history_filter_key(app: &mut App, key: KeyEvent) {
-    match key.code {
-        KeyCode::Enter => app.history.editing_from = None,
-        KeyCode::Esc => {
-            app.history.filter = app.history.editing_from.take().unwrap_or_default();
-        }
-        KeyCode::Backspace => {
-            app.history.filter.pop();
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            app.history.filter.clear();
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            let _ = type_char(app, c);
-        }
-        _ => {}
+/// A key while the History or Nodes filter is typed: `enter` keeps it, `esc` restores the
+/// one before.
+pub(super) fn on_text_filter_key(app: &mut App, key: KeyEvent) {
+    let (filter, cursor) = match app.screen {
+        Screen::History => (&mut app.history.filter, &mut app.history.cursor),
+        Screen::Nodes => (&mut app.nodes.filter, &mut app.nodes.cursor),
+        _ => return,
+    };
+    *cursor = Cursor::default();
+    if let Some(c) = filter.on_key(key) {
+        let _ = type_char(app, c);
     }
-    app.history.cursor = Cursor::default();
 }

@@ -83,32 +83,10 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         EventKind::Violations { server, violations } => {
             limits::violations(server, violations, memory)
         }
-        EventKind::NodeSourceState {
-            server,
-            source,
-            target,
-            state,
-            cause,
-            down_for_ms,
-        } => vec![nodes::source_state(
-            server,
-            *source,
-            target,
-            *state,
-            cause.as_deref(),
-            *down_for_ms,
-        )],
-        EventKind::NodeChanged {
-            server,
-            node_id,
-            change,
-        } => vec![nodes::node_changed(server, node_id, change)],
-        EventKind::MediaViolations { server, violations } => {
-            nodes::media_violations(server, violations, memory)
-        }
-        EventKind::NodeCountDrift { server, drift } => {
-            vec![nodes::count_drift(server, drift.as_ref())]
-        }
+        kind @ (EventKind::NodeSourceState { .. }
+        | EventKind::NodeChanged { .. }
+        | EventKind::MediaViolations { .. }
+        | EventKind::NodeCountDrift { .. }) => nodes::notes(kind, memory),
         EventKind::Enforced {
             server,
             action,

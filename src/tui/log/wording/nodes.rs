@@ -2,10 +2,44 @@
 //! going down and coming back, a node joining, leaving, draining or going stale, a media
 //! limit breached and met again, and the API's counts drifting from the nodes'.
 
+use crate::events::EventKind;
 use crate::nodes::{CountDrift, MediaViolation, NodeChange, NodeSource, SourceState};
 use crate::tui::log::human;
 use crate::tui::log::memory::Memory;
 use crate::tui::log::note::{CollapseKey, Level, Note};
+
+/// The notes a node event deserves.
+pub(super) fn notes(kind: &EventKind, memory: &mut Memory) -> Vec<Note> {
+    match kind {
+        EventKind::NodeSourceState {
+            server,
+            source,
+            target,
+            state,
+            cause,
+            down_for_ms,
+        } => vec![source_state(
+            server,
+            *source,
+            target,
+            *state,
+            cause.as_deref(),
+            *down_for_ms,
+        )],
+        EventKind::NodeChanged {
+            server,
+            node_id,
+            change,
+        } => vec![node_changed(server, node_id, change)],
+        EventKind::MediaViolations { server, violations } => {
+            media_violations(server, violations, memory)
+        }
+        EventKind::NodeCountDrift { server, drift } => {
+            vec![count_drift(server, drift.as_ref())]
+        }
+        _ => Vec::new(),
+    }
+}
 
 /// `metrics http://10.0.0.5:6789/metrics down: connection refused`, `… up again after 42s`.
 pub(super) fn source_state(
