@@ -10,6 +10,13 @@
 //! `cargo bench --bench node_scrape` prints µs per node-exposition (median of 200 scrapes of
 //! all 16 nodes), its size, and the share of one core this takes at a 10 s interval.
 
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::too_many_lines,
+    reason = "a bench: small counts printed as floats; the exposition writer is one long list"
+)]
+
 #[path = "support/machine.rs"]
 mod machine;
 
@@ -32,7 +39,7 @@ const STREAMS: [(&str, &str); 3] = [
     ("SCREEN_SHARE", "VIDEO"),
 ];
 
-/// One node's exposition at `tick` (counters grow with it), in client_golang's format.
+/// One node's exposition at `tick` (counters grow with it), in `client_golang`'s format.
 fn exposition(node: usize, tick: u64) -> String {
     let labels = format!("node_id=\"ND_bench{node:02}\",node_type=\"SERVER\"");
     let mut out = String::with_capacity(1 << 20);

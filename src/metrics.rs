@@ -58,7 +58,10 @@ pub(crate) struct NodeLabel {
 
 /// The per-node figures lktop exports, as `lktop_node_<name>`: the same figures as the
 /// `node_health` event, so a dashboard on lktop's metrics reads what its screen shows.
-const NODE_FIGURES: [(&str, &str, fn(&crate::nodes::NodeHealth) -> Option<f64>); 17] = [
+/// A figure of a node, `None` where unknown.
+type NodeFigure = fn(&crate::nodes::NodeHealth) -> Option<f64>;
+
+const NODE_FIGURES: [(&str, &str, NodeFigure); 17] = [
     ("rooms", "Rooms on the node", |n| n.rooms.map(count)),
     ("participants", "Participants on the node", |n| {
         n.participants.map(count)

@@ -357,6 +357,11 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::EnforcementHeld { .. } => "enforcement_held",
         EventKind::RecordingStopped { .. } => "recording_stopped",
         EventKind::SandboxFault { .. } => "sandbox_fault",
+        EventKind::NodeHealth { .. } => "node_health",
+        EventKind::NodeSourceState { .. } => "node_source_state",
+        EventKind::NodeChanged { .. } => "node_changed",
+        EventKind::MediaViolations { .. } => "media_violations",
+        EventKind::NodeCountDrift { .. } => "node_count_drift",
     }
 }
 

@@ -104,17 +104,11 @@ impl Engine {
             serve_webhooks(&config, &bus, metrics.as_ref(), &shutdown).await?;
         // Announced before any worker runs, so it is always the first event.
         let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
-        let node_sources = config
-            .servers
-            .iter()
-            .map(|server| (server.name.clone(), NodeWatcher::configured(server)))
-            .filter(|(_, sources)| !sources.is_empty())
-            .collect();
         bus.emit(EventKind::Started {
             servers: names.clone(),
             sandbox,
             webhooks: webhooks.map(|bound| bound.to_string()),
-            node_sources,
+            node_sources: NodeWatcher::configured_by_server(&config),
             settings: LiveSettings::of(&config),
         });
         let mut servers = HashMap::new();

@@ -11,13 +11,16 @@ enum Bound {
     Min,
 }
 
+/// A figure of a node, `None` where unknown.
+type Figure = fn(&NodeHealth) -> Option<f64>;
+
 /// Every limit a node is past; a figure that is unknown breaks no limit.
 #[must_use]
 pub(crate) fn media_violations(
     nodes: &[NodeHealth],
     limits: &MediaLimitsConfig,
 ) -> Vec<MediaViolation> {
-    let checks: [(&str, Option<f64>, Bound, fn(&NodeHealth) -> Option<f64>); 7] = [
+    let checks: [(&str, Option<f64>, Bound, Figure); 7] = [
         (
             "max_packet_loss_pct",
             limits.max_packet_loss_pct,

@@ -147,6 +147,29 @@ impl NodeCounters {
     }
 }
 
+/// Whether `NodeCounters::take` reads samples named `name`.
+fn is_read(name: &str) -> bool {
+    matches!(
+        name,
+        "livekit_room_total"
+            | "livekit_participant_total"
+            | "livekit_track_published_total"
+            | "livekit_track_subscribed_total"
+            | "process_resident_memory_bytes"
+            | "process_cpu_seconds_total"
+            | "livekit_packet_bytes"
+            | "livekit_packet_total"
+            | "livekit_packet_loss_total"
+            | "livekit_nack_total"
+            | "livekit_pli_total"
+            | "livekit_participant_join_total"
+            | "livekit_node_twirp_request_status"
+            | "livekit_rtt_ms_bucket"
+            | "livekit_jitter_us_bucket"
+            | "livekit_quality_score_bucket"
+    )
+}
+
 fn bucket(slot: &mut Option<Buckets>, sample: &Sample<'_>) {
     let Some(bound) = sample.label("le").and_then(|le| le.parse::<f64>().ok()) else {
         return;
@@ -168,6 +191,11 @@ pub(crate) fn node_counters(
     // need no map lookup.
     let mut current: Option<(String, NodeCounters)> = None;
     for sample in &exposition.samples {
+        // Most of an exposition is families lktop does not read (Go runtime, latency and
+        // loss-percent histograms): skipped before any label is looked at.
+        if !is_read(sample.name) {
+            continue;
+        }
         let Some(node_id) = sample.label("node_id") else {
             process.take(sample);
             continue;

@@ -46,10 +46,7 @@ fn per_second(before: Option<f64>, after: Option<f64>, seconds: f64) -> Option<f
 /// The histogram's buckets as they grew over the interval; a bucket that went down means the
 /// whole histogram was reset.
 fn bucket_increase(before: Option<&Buckets>, after: Option<&Buckets>) -> Option<Buckets> {
-    let after = after?;
-    let Some(before) = before else {
-        return None;
-    };
+    let (after, before) = (after?, before?);
     let count_at = |buckets: &Buckets, bound: f64| {
         buckets
             .0
@@ -81,7 +78,7 @@ fn bucket_increase(before: Option<&Buckets>, after: Option<&Buckets>) -> Option<
 pub(crate) fn histogram_quantile(q: f64, buckets: &Buckets) -> Option<f64> {
     let buckets = &buckets.0;
     let total = buckets.last().filter(|(le, _)| le.is_infinite())?.1;
-    if !(total > 0.0) || !(0.0..=1.0).contains(&q) {
+    if total.is_nan() || total <= 0.0 || !(0.0..=1.0).contains(&q) {
         return None;
     }
     let rank = q * total;
@@ -119,7 +116,7 @@ pub(crate) fn media_figures(
     elapsed: Duration,
 ) -> MediaFigures {
     let seconds = elapsed.as_secs_f64();
-    if !(seconds > 0.0) {
+    if seconds.is_nan() || seconds <= 0.0 {
         return MediaFigures::default();
     }
     let rate =

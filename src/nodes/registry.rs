@@ -47,8 +47,8 @@ impl RegisteredNode {
         let stats = node.stats.as_ref();
         // The per-second figures of the latest measurement window (the flat `*_per_sec`
         // fields are deprecated in favour of these).
-        let rate = stats.and_then(|s| s.rates.last());
-        let state = NodeState::try_from(node.state).map_or_else(
+        let latest_rates = stats.and_then(|s| s.rates.last());
+        let state_name = NodeState::try_from(node.state).map_or_else(
             |_| format!("UNKNOWN_{}", node.state),
             |s| s.as_str_name().to_owned(),
         );
@@ -59,7 +59,7 @@ impl RegisteredNode {
         Self {
             id: node.id.clone(),
             node_type: Some(node_type),
-            state: Some(state),
+            state: Some(state_name),
             region: Some(node.region.clone()).filter(|region| !region.is_empty()),
             num_cpus: Some(node.num_cpus).filter(|&cpus| cpus > 0),
             updated_at: stats.map(|s| s.updated_at).filter(|&at| at > 0),
@@ -67,11 +67,11 @@ impl RegisteredNode {
             clients: stats.and_then(|s| u64::try_from(s.num_clients).ok()),
             tracks_in: stats.and_then(|s| u64::try_from(s.num_tracks_in).ok()),
             tracks_out: stats.and_then(|s| u64::try_from(s.num_tracks_out).ok()),
-            bytes_in_per_s: rate.map(|r| f64::from(r.bytes_in)),
-            bytes_out_per_s: rate.map(|r| f64::from(r.bytes_out)),
-            packets_in_per_s: rate.map(|r| f64::from(r.packets_in)),
-            packets_out_per_s: rate.map(|r| f64::from(r.packets_out)),
-            nack_per_s: rate.map(|r| f64::from(r.nack_total)),
+            bytes_in_per_s: latest_rates.map(|r| f64::from(r.bytes_in)),
+            bytes_out_per_s: latest_rates.map(|r| f64::from(r.bytes_out)),
+            packets_in_per_s: latest_rates.map(|r| f64::from(r.packets_in)),
+            packets_out_per_s: latest_rates.map(|r| f64::from(r.packets_out)),
+            nack_per_s: latest_rates.map(|r| f64::from(r.nack_total)),
             cpu_load: stats.map(|s| f64::from(s.cpu_load)),
             load_avg: stats.map(|s| {
                 [
@@ -127,19 +127,19 @@ impl Registry {
     /// Redis cannot be reached, refuses the credentials, or holds something that is not a
     /// `livekit.Node`.
     pub(crate) async fn read(&mut self) -> Result<Vec<RegisteredNode>, RegistryError> {
-        let connection = match self.connection.as_mut() {
-            Some(connection) => connection,
-            None => {
-                let config = AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout));
-                let opened = self
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await
-                    .map_err(|err| self.error(&err))?;
-                self.connection.insert(opened)
-            }
+        if self.connection.is_none() {
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout));
+            let opened = self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(|err| self.error(&err))?;
+            self.connection = Some(opened);
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return Err(self.error(&RedisError::from((ErrorKind::Client, "no connection"))));
         };
         let read: Result<HashMap<String, Vec<u8>>, RedisError> = redis::cmd("HGETALL")
             .arg(NODES_KEY)

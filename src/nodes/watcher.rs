@@ -127,6 +127,17 @@ impl NodeWatcher {
         sources
     }
 
+    /// Per server, the sources configured; servers with none are left out.
+    #[must_use]
+    pub(crate) fn configured_by_server(config: &Config) -> BTreeMap<String, Vec<NodeSource>> {
+        config
+            .servers
+            .iter()
+            .map(|server| (server.name.clone(), Self::configured(server)))
+            .filter(|(_, sources)| !sources.is_empty())
+            .collect()
+    }
+
     pub(crate) async fn run(mut self) {
         let mut memory = Memory::default();
         let mut rng = SmallRng::from_rng(&mut rand::rng());
@@ -171,7 +182,7 @@ impl NodeWatcher {
         let (scrapes, registry) = tokio::join!(scrapes, registry);
 
         let mut statuses = Vec::new();
-        let mut scraped: BTreeMap<String, (Option<String>, NodeCounters, MediaFigures)> =
+        let mut by_node: BTreeMap<String, (Option<String>, NodeCounters, MediaFigures)> =
             BTreeMap::new();
         for (url, (reading, took, at)) in self.metrics_urls.iter().zip(scrapes) {
             match reading {
@@ -188,7 +199,7 @@ impl NodeWatcher {
                                 ))
                             })
                             .unwrap_or_default();
-                        scraped
+                        by_node
                             .entry(node_id.clone())
                             .or_insert_with(|| (Some(url.clone()), counters.clone(), figures));
                     }
@@ -226,7 +237,7 @@ impl NodeWatcher {
 
         let config = Arc::clone(&self.settings.borrow());
         let stale_after = config.quality_monitoring.node_stale_after.get();
-        let nodes = merge(scraped, registered, stale_after);
+        let nodes = merge(by_node, registered, stale_after);
         self.report_sources(&statuses, memory);
         self.report_node_changes(&nodes, &statuses, memory);
         let violations = media_violations(&nodes, &config.media_limits);

@@ -12,7 +12,7 @@ mod layout;
 pub mod log;
 mod logfile;
 pub mod nodes_table;
-mod nodes_view;
+pub mod nodes_view;
 pub mod popup;
 pub mod render;
 mod retire;

@@ -98,6 +98,12 @@ impl NodesView {
         self.configured.contains(&source)
     }
 
+    /// The nodes of the latest reading.
+    #[must_use]
+    pub fn nodes(&self) -> &[NodeHealth] {
+        &self.nodes
+    }
+
     #[must_use]
     pub(crate) fn node(&self, node_id: &str) -> Option<&NodeHealth> {
         self.nodes.iter().find(|node| node.node_id == node_id)

@@ -81,6 +81,10 @@ pub fn limits() -> RoomLimitsConfig {
     }
 }
 
+fn both_node_sources() -> Vec<NodeSource> {
+    vec![NodeSource::Metrics, NodeSource::Redis]
+}
+
 /// The dashboard after a session on a live engine (not the sandbox), `rooms` rooms on the
 /// first server, sized `width` x `height`.
 #[must_use]
@@ -97,12 +101,8 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
             servers: SERVERS.iter().map(|s| (*s).to_owned()).collect(),
             sandbox: None,
             webhooks: None,
-            // eu-west's nodes are read from their metrics and the registry; us-east has
-            // neither configured.
-            node_sources: BTreeMap::from([(
-                SERVERS[0].to_owned(),
-                vec![NodeSource::Metrics, NodeSource::Redis],
-            )]),
+            // eu-west's nodes are read from metrics and registry; us-east has neither.
+            node_sources: BTreeMap::from([(SERVERS[0].to_owned(), both_node_sources())]),
             settings: LiveSettings {
                 limits: limits(),
                 audio_default: AudioProfile::default(),
