@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use livekit_sandbox::disruptions::{DisruptionNotice, DisruptionOrigin, NoticePhase};
 use livekit_sandbox::faults::{Disruption, Faults};
+use livekit_sandbox::redis_server::RedisServer;
 use livekit_sandbox::scenario::Scenario;
 use livekit_sandbox::twirp_error::TwirpCode;
-use livekit_sandbox::{Sandbox, SandboxControl, SandboxOptions};
+use livekit_sandbox::{NodeOptions, Sandbox, SandboxControl, SandboxOptions};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use secrecy::SecretString;
@@ -19,7 +20,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ConfigSources, ServerConfig};
+use crate::config::{Config, ConfigSources, MetricsUrls, RedisUrl, ServerConfig};
 use crate::engine::{Engine, EngineOptions};
 use crate::events::{EngineEvent, EventKind, FaultOrigin, FaultPhase};
 use crate::record::{RecordError, Recorder};
@@ -61,6 +62,8 @@ pub struct SessionReport {
 pub struct Session {
     engine: Engine,
     sandbox: Option<Sandbox>,
+    /// The demo's own `redis-server`, holding its node registry; stopped when dropped.
+    demo_redis: Option<RedisServer>,
     tee: JoinHandle<Option<Result<(PathBuf, u64), RecordError>>>,
     stop_tee: CancellationToken,
     notices: Option<JoinHandle<()>>,
@@ -86,6 +89,7 @@ impl Session {
         let recording = recorder.as_ref().map(|r| r.path().to_path_buf());
         let mut config = options.config;
         let mut sandbox = None;
+        let mut demo_redis = None;
         if config.servers.is_empty() {
             // The demo shows webhooks too: the sandbox sends them to a listener of the
             // engine's own, unless the configuration names one.
@@ -94,9 +98,10 @@ impl Session {
                 None => free_loopback_port().map_err(SessionError::Sandbox)?,
             };
             config.webhooks.listen = Some(listen);
-            let (started, server) = start_demo_sandbox(Some(listen))
+            let (started, server, redis) = start_demo_sandbox(Some(listen))
                 .await
                 .map_err(SessionError::Sandbox)?;
+            demo_redis = redis;
             tracing::info!(url = %started.url(), "no server configured; running the demo sandbox");
             config.servers.push(server);
             sandbox = Some(started);
@@ -120,6 +125,7 @@ impl Session {
             Self {
                 engine,
                 sandbox,
+                demo_redis,
                 tee,
                 stop_tee,
                 notices,
@@ -165,6 +171,8 @@ impl Session {
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
+        // After the sandbox, which takes its node out of the registry on the way out.
+        drop(self.demo_redis);
         self.stop_tee.cancel();
         let recording = match self.tee.await {
             Ok(recording) => recording,
@@ -282,7 +290,7 @@ fn free_loopback_port() -> std::io::Result<SocketAddr> {
 /// No loopback port could be bound.
 pub async fn start_demo_sandbox(
     webhooks_to: Option<SocketAddr>,
-) -> std::io::Result<(Sandbox, ServerConfig)> {
+) -> std::io::Result<(Sandbox, ServerConfig, Option<RedisServer>)> {
     let secret: String = rand::rng()
         .sample_iter(Alphanumeric)
         .take(40)
@@ -292,20 +300,37 @@ pub async fn start_demo_sandbox(
     let urls = webhooks_to
         .map(|listen| vec![format!("http://{listen}/")])
         .unwrap_or_default();
-    let sandbox = Sandbox::start(
-        SandboxOptions::new("lktop-demo", &secret)
-            .with_scenario(Scenario::demo())
-            .with_webhooks(urls, "lktop-demo", &secret),
-    )
-    .await?;
+    // The Nodes screen comes alive with both sources: the sandbox serves livekit-server's
+    // metrics, and registers in a registry of its own when redis-server is installed.
+    let redis = match RedisServer::start().await {
+        Ok(redis) => Some(redis),
+        Err(err) => {
+            tracing::info!(%err, "the demo's node registry is off");
+            None
+        }
+    };
+    let mut options = SandboxOptions::new("lktop-demo", &secret)
+        .with_scenario(Scenario::demo())
+        .with_webhooks(urls, "lktop-demo", &secret)
+        .with_metrics(SocketAddr::from(([127, 0, 0, 1], 0)), None);
+    if let Some(redis) = &redis {
+        options = options.with_node(NodeOptions {
+            redis_url: Some(SecretString::from(redis.url())),
+            region: "demo".to_owned(),
+            ..NodeOptions::default()
+        });
+    }
+    let sandbox = Sandbox::start(options).await?;
     let server = ServerConfig {
         name: SANDBOX_SERVER.to_owned(),
         url: sandbox.url(),
         api_key: "lktop-demo".to_owned(),
         api_secret: Some(secret),
+        metrics_url: MetricsUrls(sandbox.metrics_url().into_iter().collect()),
+        redis_url: redis.as_ref().map(|redis| RedisUrl::new(&redis.url())),
         ..ServerConfig::default()
     };
-    Ok((sandbox, server))
+    Ok((sandbox, server, redis))
 }
 
 /// Faults the demo keys inject into the built-in sandbox.
@@ -315,6 +340,9 @@ pub enum DemoFault {
     LatencySpike,
     /// Half the requests answered `unavailable` for 15 s.
     ErrorBurst,
+    /// The media plane degrades for 30 s: 8 % loss, RTT 250 ms, jitter 40 ms (the Nodes
+    /// screen shows it; the API does not).
+    MediaFault,
     /// The server goes away for 5 s and comes back with its rooms.
     Restart,
     /// Every request fault off.
@@ -327,6 +355,7 @@ impl DemoFault {
         match self {
             Self::LatencySpike => "latency spike: +300–500 ms for 20 s",
             Self::ErrorBurst => "error burst: 50 % unavailable for 15 s",
+            Self::MediaFault => "media fault: 8 % loss, RTT 250 ms, jitter 40 ms for 30 s",
             Self::Restart => "server restart: down for 5 s, rooms kept",
             Self::Clear => "faults cleared",
         }
@@ -349,6 +378,17 @@ impl DemoFault {
                     ..Faults::default()
                 },
                 duration: Some(Duration::from_secs(15)),
+            },
+            Self::MediaFault => Disruption::Faults {
+                faults: Faults {
+                    media: Some(livekit_sandbox::faults::MediaFault {
+                        loss_pct: Some(8.0),
+                        rtt_ms: Some(250.0),
+                        jitter_ms: Some(40.0),
+                    }),
+                    ..Faults::default()
+                },
+                duration: Some(Duration::from_secs(30)),
             },
             Self::Restart => Disruption::Restart {
                 keep_state: true,

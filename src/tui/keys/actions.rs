@@ -93,6 +93,7 @@ key_actions! {
     ReverseNodes:      "reverse_nodes",      "reverse sort",                   Nodes,       [KeySpec::char('O')], false;
     FaultLatency:      "fault_latency",      "latency spike",                  Demo,        [KeySpec::char('S')], true;
     FaultErrors:       "fault_errors",       "error burst",                    Demo,        [KeySpec::char('E')], true;
+    FaultMedia:        "fault_media",        "media fault (loss, RTT, jitter)", Demo,       [KeySpec::char('M')], true;
     FaultRestart:      "fault_restart",      "restart server",                 Demo,        [KeySpec::char('R')], true;
     FaultClear:        "fault_clear",        "clear faults",                   Demo,        [KeySpec::char('C')], true;
     ReplayFaster:      "replay_faster",      "play faster (×2)",               Replay,      [KeySpec::char(']')], false;

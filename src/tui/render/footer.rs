@@ -84,9 +84,10 @@ fn curated(screen: Screen) -> &'static [(KeyAction, Option<&'static str>)] {
 }
 
 /// Demo fault keys, after the screen's own.
-const DEMO: [(KeyAction, Option<&str>); 4] = [
+const DEMO: [(KeyAction, Option<&str>); 5] = [
     (KeyAction::FaultLatency, None),
     (KeyAction::FaultErrors, None),
+    (KeyAction::FaultMedia, Some("media fault")),
     (KeyAction::FaultRestart, None),
     (KeyAction::FaultClear, None),
 ];

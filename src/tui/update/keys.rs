@@ -122,6 +122,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::ToggleMute => return toggle_mute(app),
         KeyAction::FaultLatency => return vec![Effect::Fault(DemoFault::LatencySpike)],
         KeyAction::FaultErrors => return vec![Effect::Fault(DemoFault::ErrorBurst)],
+        KeyAction::FaultMedia => return vec![Effect::Fault(DemoFault::MediaFault)],
         KeyAction::FaultRestart => return vec![Effect::Fault(DemoFault::Restart)],
         KeyAction::FaultClear => return vec![Effect::Fault(DemoFault::Clear)],
         KeyAction::ReplayFaster => return change_replay_speed(app, 2.0),
