@@ -77,23 +77,33 @@ impl Memory {
             .iter()
             .map(|violation| ((violation.room.clone(), violation.kind), violation.clone()))
             .collect();
-        let before = std::mem::replace(&mut self.server(server).violations, current);
-        let after = &self.server(server).violations;
-        let mut started: Vec<Violation> = after
-            .iter()
-            .filter(|(key, _)| !before.contains_key(*key))
-            .map(|(_, violation)| violation.clone())
-            .collect();
-        let mut ended: Vec<Violation> = before
-            .into_iter()
-            .filter(|(key, _)| !after.contains_key(key))
-            .map(|(_, violation)| violation)
-            .collect();
+        let (mut started, mut ended) =
+            replace_and_compare(&mut self.server(server).violations, current);
         let order = |violation: &Violation| (violation.room.clone(), violation.kind.as_str());
         started.sort_by_key(order);
         ended.sort_by_key(order);
         ViolationChanges { started, ended }
     }
+}
+
+/// Puts `current` in `held`; returns the values whose keys are new (started) and those whose
+/// keys are gone (ended), unordered.
+fn replace_and_compare<K: Eq + std::hash::Hash, V: Clone>(
+    held: &mut HashMap<K, V>,
+    current: HashMap<K, V>,
+) -> (Vec<V>, Vec<V>) {
+    let before = std::mem::replace(held, current);
+    let started = held
+        .iter()
+        .filter(|(key, _)| !before.contains_key(*key))
+        .map(|(_, value)| value.clone())
+        .collect();
+    let ended = before
+        .into_iter()
+        .filter(|(key, _)| !held.contains_key(key))
+        .map(|(_, value)| value)
+        .collect();
+    (started, ended)
 }
 
 impl Memory {
@@ -111,18 +121,8 @@ impl Memory {
             .iter()
             .map(|v| ((v.node_id.clone(), v.limit.clone()), v.clone()))
             .collect();
-        let before = std::mem::replace(&mut self.server(server).media_violations, current);
-        let after = &self.server(server).media_violations;
-        let mut started: Vec<_> = after
-            .iter()
-            .filter(|(key, _)| !before.contains_key(*key))
-            .map(|(_, v)| v.clone())
-            .collect();
-        let mut ended: Vec<_> = before
-            .into_iter()
-            .filter(|(key, _)| !after.contains_key(key))
-            .map(|(_, v)| v)
-            .collect();
+        let (mut started, mut ended) =
+            replace_and_compare(&mut self.server(server).media_violations, current);
         let order = |v: &crate::nodes::MediaViolation| (v.node_id.clone(), v.limit.clone());
         started.sort_by_key(order);
         ended.sort_by_key(order);
