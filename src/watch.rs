@@ -190,6 +190,9 @@ struct ServerSummary {
     rooms: Option<Snapshot>,
     violations: usize,
     webhooks: Option<crate::webhooks::WebhookTotals>,
+    /// The nodes' media plane as of the latest reading, when the server has node sources.
+    media: Option<String>,
+    media_violations: usize,
 }
 
 impl ServerSummary {
@@ -301,6 +304,20 @@ impl Summary {
             EventKind::WebhookDrift { server, drift } => {
                 self.servers.entry(server.clone()).or_default().webhooks = Some(drift.totals);
             }
+            EventKind::NodeHealth {
+                server,
+                nodes,
+                sources,
+            } => {
+                self.servers.entry(server.clone()).or_default().media =
+                    Some(media_text(nodes, sources));
+            }
+            EventKind::MediaViolations { server, violations } => {
+                self.servers
+                    .entry(server.clone())
+                    .or_default()
+                    .media_violations = violations.len();
+            }
             _ => {}
         }
     }
@@ -316,8 +333,11 @@ impl Summary {
                         totals.taken, totals.duplicates, totals.out_of_order, totals.drift
                     )
                 });
+                let media = s.media.as_ref().map_or_else(String::new, |media| {
+                    format!(" | {media}, {} media violations", s.media_violations)
+                });
                 format!(
-                    "{now} {name}: {} | {} | {} {} | {} | {} violations{webhooks}",
+                    "{now} {name}: {} | {} | {} {} | {} | {} violations{webhooks}{media}",
                     or_dash(&s.state),
                     or_dash(&s.pool),
                     or_dash(&s.quality),
@@ -328,6 +348,44 @@ impl Summary {
             })
             .collect()
     }
+}
+
+/// `media 2 nodes (1 draining), worst loss 8.1%, worst rtt p95 250ms`, or which source is
+/// down.
+fn media_text(
+    nodes: &[crate::nodes::NodeHealth],
+    sources: &[crate::nodes::SourceStatus],
+) -> String {
+    let down: Vec<String> = sources
+        .iter()
+        .filter(|source| source.state != crate::nodes::SourceState::Up)
+        .map(|source| {
+            format!(
+                "{} {} {}",
+                source.source.as_str(),
+                source.target,
+                source.state.as_str()
+            )
+        })
+        .collect();
+    let worst = |figure: fn(&crate::nodes::NodeHealth) -> Option<f64>| {
+        nodes.iter().filter_map(figure).reduce(f64::max)
+    };
+    let draining = nodes.iter().filter(|node| node.is_draining()).count();
+    let mut text = format!("media {} nodes", nodes.len());
+    if draining > 0 {
+        let _ = write!(text, " ({draining} draining)");
+    }
+    if let Some(loss) = worst(|node| node.packet_loss_pct) {
+        let _ = write!(text, ", worst loss {loss:.1}%");
+    }
+    if let Some(rtt) = worst(|node| node.rtt_p95_ms) {
+        let _ = write!(text, ", worst rtt p95 {rtt:.0}ms");
+    }
+    if !down.is_empty() {
+        let _ = write!(text, ", {}", down.join(", "));
+    }
+    text
 }
 
 fn or_dash(text: &str) -> &str {

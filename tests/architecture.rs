@@ -58,6 +58,7 @@ const LAYERS: &[&[&str]] = &[
         "read_plan",
         "poller",
         "pool",
+        "nodes",
         "metrics",
     ],
     &["events", "engine", "record"],

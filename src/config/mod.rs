@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod key_list;
 mod load;
+mod mask;
 mod node_urls;
 mod scalar_text;
 mod schema;

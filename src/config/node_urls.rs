@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::schema::MASK;
+use super::mask::MASK;
 
 /// `metrics_url`: one URL, or a list of them (a cluster has one endpoint per node).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -16,8 +16,7 @@ use yaml_located::{ConfigDuration, KeyPath};
 use super::key_list::KeyList;
 use super::node_urls::{MetricsUrls, RedisUrl};
 
-/// Shown in place of a secret wherever the configuration is printed.
-pub const MASK: &str = "********";
+pub use super::mask::MASK;
 
 /// Whether `key` holds a secret (a server's `api_secret`), whose value is never printed, echoed
 /// or read as YAML.

@@ -8,6 +8,7 @@ mod budget_watch;
 mod commands;
 mod drift;
 mod enforcement;
+mod node_watcher;
 mod server;
 mod server_state;
 
@@ -29,8 +30,9 @@ use crate::audio::AudioProfiles;
 use crate::config::{Config, ConfigSources, Reload, ServerConfig};
 use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
-use crate::nodes::NodeWatcher;
+use crate::nodes::NodeReader;
 use crate::pool::{Pool, PoolOptions};
+use crate::reconnect::Backoff;
 use crate::webhooks::{Arrival, Rejections, Route};
 
 /// Events waiting for a slow consumer before new ones are dropped (and counted).
@@ -108,7 +110,7 @@ impl Engine {
             servers: names.clone(),
             sandbox,
             webhooks: webhooks.map(|bound| bound.to_string()),
-            node_sources: NodeWatcher::configured_by_server(&config),
+            node_sources: NodeReader::configured_by_server(&config),
             settings: LiveSettings::of(&config),
         });
         let mut servers = HashMap::new();
@@ -131,17 +133,19 @@ impl Engine {
                 &shutdown,
                 &tasks,
             )?;
-            let node_watcher = NodeWatcher::new(
-                server,
-                &config,
-                settings.subscribe(),
-                Arc::clone(&latest),
-                bus.clone(),
-                metrics.clone(),
-                shutdown.clone(),
-            )?;
-            if let Some(node_watcher) = node_watcher {
-                tasks.spawn(node_watcher.run());
+            let timeout = config.connection_pool.connection_timeout.get();
+            if let Some(reader) = NodeReader::new(server, timeout)? {
+                let watcher = node_watcher::NodeWatcher {
+                    server: server.name.clone(),
+                    reader,
+                    backoff: Backoff::from_config(&config.connection_pool),
+                    settings: settings.subscribe(),
+                    api: Arc::clone(&latest),
+                    bus: bus.clone(),
+                    metrics: metrics.clone(),
+                    shutdown: shutdown.clone(),
+                };
+                tasks.spawn(watcher.run());
             }
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));

@@ -14,12 +14,22 @@ enum Bound {
 /// A figure of a node, `None` where unknown.
 type Figure = fn(&NodeHealth) -> Option<f64>;
 
-/// Every limit a node is past; a figure that is unknown breaks no limit.
+/// Every limit the nodes are past, node by node.
 #[must_use]
 pub(crate) fn media_violations(
     nodes: &[NodeHealth],
     limits: &MediaLimitsConfig,
 ) -> Vec<MediaViolation> {
+    nodes
+        .iter()
+        .flat_map(|node| node_breaches(node, limits))
+        .collect()
+}
+
+/// The limits (by `media_limits` key) `node` is past; a figure that is unknown breaks no
+/// limit. What the engine reports and what the Nodes screen marks.
+#[must_use]
+pub fn node_breaches(node: &NodeHealth, limits: &MediaLimitsConfig) -> Vec<MediaViolation> {
     let checks: [(&str, Option<f64>, Bound, Figure); 7] = [
         (
             "max_packet_loss_pct",
@@ -54,23 +64,21 @@ pub(crate) fn media_violations(
         ),
     ];
     let mut violations = Vec::new();
-    for node in nodes {
-        for (limit, threshold, bound, figure) in checks {
-            let (Some(threshold), Some(value)) = (threshold, figure(node)) else {
-                continue;
-            };
-            let past = match bound {
-                Bound::Max => value > threshold,
-                Bound::Min => value < threshold,
-            };
-            if past {
-                violations.push(MediaViolation {
-                    node_id: node.node_id.clone(),
-                    limit: limit.to_owned(),
-                    value,
-                    threshold,
-                });
-            }
+    for (limit, threshold, bound, figure) in checks {
+        let (Some(threshold), Some(value)) = (threshold, figure(node)) else {
+            continue;
+        };
+        let past = match bound {
+            Bound::Max => value > threshold,
+            Bound::Min => value < threshold,
+        };
+        if past {
+            violations.push(MediaViolation {
+                node_id: node.node_id.clone(),
+                limit: limit.to_owned(),
+                value,
+                threshold,
+            });
         }
     }
     violations

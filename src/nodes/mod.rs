@@ -6,15 +6,18 @@
 pub mod exposition;
 mod health;
 mod media_limits;
+mod merge;
 mod node_counters;
 mod node_scrape;
 mod rates;
+mod reader;
 mod registry;
 mod scrape;
-mod watcher;
 
 pub use health::{
     CountDrift, MediaViolation, NodeChange, NodeHealth, NodeSource, SourceState, SourceStatus,
 };
+pub(crate) use media_limits::media_violations;
+pub use media_limits::node_breaches;
 pub use node_scrape::NodeScrape;
-pub(crate) use watcher::NodeWatcher;
+pub use reader::{NodeReader, NodeReading};

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::exposition::Exposition;
 use super::health::NodeHealth;
+use super::merge::merge;
 use super::node_counters::{NodeCounters, node_counters};
 use super::rates::media_figures;
-use super::watcher::merge;
 
 /// The nodes one livekit-server Prometheus exposition describes, by node id.
 #[derive(Debug, Clone, Default, PartialEq)]

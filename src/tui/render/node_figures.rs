@@ -26,26 +26,23 @@ pub(crate) enum Limited {
 /// Whether `node`'s `figure` is past its threshold in `limits` (never when either is unknown).
 #[must_use]
 pub(crate) fn past(limits: &MediaLimitsConfig, figure: Limited, node: &NodeHealth) -> bool {
-    let ceiling =
-        |value: Option<f64>, max: Option<f64>| matches!((value, max), (Some(v), Some(m)) if v > m);
-    match figure {
-        Limited::Loss => ceiling(node.packet_loss_pct, limits.max_packet_loss_pct),
-        Limited::Rtt => ceiling(node.rtt_p95_ms, limits.max_rtt_p95_ms),
-        Limited::Jitter => ceiling(node.jitter_p95_ms, limits.max_jitter_p95_ms),
-        Limited::JoinFailures => ceiling(node.join_failures_per_s, limits.max_join_failures_per_s),
-        // A floor: the median quality below it.
-        Limited::Quality => matches!(
-            (node.quality_score_p50, limits.min_quality_score_p50),
-            (Some(v), Some(min)) if v < min
-        ),
-        // Each CPU figure against its own limit: the process's and the registry's load
+    let key = match figure {
+        Limited::Loss => "max_packet_loss_pct",
+        Limited::Rtt => "max_rtt_p95_ms",
+        Limited::Jitter => "max_jitter_p95_ms",
+        Limited::JoinFailures => "max_join_failures_per_s",
+        Limited::Quality => "min_quality_score_p50",
+        // The CPU shown against its own limit: the process's and the registry's load
         // measure different things.
         Limited::Cpu => match cpu(node) {
-            Some((_, CpuFrom::Process)) => ceiling(node.cpu_pct, limits.max_cpu_pct),
-            Some((_, CpuFrom::Registry)) => ceiling(node.cpu_load, limits.max_cpu_load),
-            None => false,
+            Some((_, CpuFrom::Process)) => "max_cpu_pct",
+            Some((_, CpuFrom::Registry)) => "max_cpu_load",
+            None => return false,
         },
-    }
+    };
+    crate::nodes::node_breaches(node, limits)
+        .iter()
+        .any(|breach| breach.limit == key)
 }
 
 /// `figure` as text in `style`, or `–` dimmed when unknown.
