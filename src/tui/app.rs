@@ -436,10 +436,18 @@ impl App {
                 server,
                 nodes,
                 sources,
-            } => self
-                .live_server_mut(&server)
-                .nodes
-                .absorb_reading(nodes, sources, at_ms),
+            } => {
+                let limits = self.live.media_limits;
+                let view = &mut self.live_server_mut(&server).nodes;
+                view.absorb_reading(nodes, sources, at_ms);
+                // The engine says when the set of breaches changes; their figures move with
+                // every reading, and the screens show them as of now.
+                view.violations = view
+                    .nodes()
+                    .iter()
+                    .flat_map(|node| crate::nodes::node_breaches(node, &limits))
+                    .collect();
+            }
             EventKind::MediaViolations { server, violations } => {
                 self.live_server_mut(&server).nodes.violations = violations;
             }
