@@ -29,6 +29,8 @@
 mod lktop_processes;
 #[path = "support/machine.rs"]
 mod machine;
+#[path = "support/process_cpu.rs"]
+mod process_cpu;
 #[path = "support/sandbox_process.rs"]
 mod sandbox_process;
 #[path = "../tests/support/terminal.rs"]
@@ -41,9 +43,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lktop_processes::{
-    COLS, DashboardTerm, ROWS, WatchProcess, cpu_seconds, free_port, peak_rss_kib, requests_made,
+    COLS, DashboardTerm, ROWS, WatchProcess, free_port, peak_rss_kib, requests_made,
 };
 use machine::{machine_line, seconds_arg};
+use process_cpu::cpu_seconds;
 use sandbox_process::{SCALE_SCENARIO, SandboxProcess, lktop_binary};
 
 const ROOMS: u32 = 10_000;

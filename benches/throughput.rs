@@ -32,6 +32,8 @@
 
 #[path = "support/allocator.rs"]
 mod allocator;
+#[path = "support/process_cpu.rs"]
+mod process_cpu;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -135,6 +137,9 @@ struct Sample {
     calls: u64,
     seconds: f64,
     p50: Option<Duration>,
+    /// This process's CPU per call during the window: the client's own cost, for the clients
+    /// that run in this process (the pool, a fresh connection per call).
+    cpu_per_call: Option<Duration>,
 }
 
 impl Sample {
@@ -451,8 +456,10 @@ where
     tokio::time::sleep(settings.warmup()).await;
     counting.store(true, Ordering::Relaxed);
     let begun = Instant::now();
+    let cpu_before = process_cpu::cpu_seconds(std::process::id());
     tokio::time::sleep(settings.window()).await;
     counting.store(false, Ordering::Relaxed);
+    let cpu = process_cpu::cpu_seconds(std::process::id()) - cpu_before;
     let seconds = begun.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
@@ -460,9 +467,12 @@ where
         latencies.extend(task.map_err(|err| err.to_string())??);
     }
     latencies.sort_unstable();
+    let calls = latencies.len() as u64;
     Ok(Sample {
-        calls: latencies.len() as u64,
+        calls,
         seconds,
+        #[allow(clippy::cast_precision_loss)] // counts stay far below 2^52
+        cpu_per_call: (calls > 0).then(|| Duration::from_secs_f64(cpu / calls as f64)),
         p50: latencies
             .get(latencies.len().saturating_sub(1) / 2)
             .copied(),
@@ -545,6 +555,7 @@ async fn run_peer(
         calls: report.calls,
         seconds: report.seconds,
         p50: report.p50_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+        cpu_per_call: None,
     })
 }
 
@@ -597,6 +608,7 @@ async fn run_wrk(
         calls,
         seconds,
         p50,
+        cpu_per_call: None,
     })
 }
 
@@ -662,6 +674,7 @@ async fn run_oha(
         calls,
         seconds,
         p50,
+        cpu_per_call: None,
     })
 }
 
@@ -746,35 +759,39 @@ async fn report(target: &Target, settings: Settings, results: &Results) -> Strin
          {} s window after {} s warm-up, median of {}",
         settings.seconds, settings.warmup, settings.runs
     );
-    let cell_text = |cell: &Result<Sample, String>, text: fn(&Sample) -> String| match cell {
-        Ok(sample) => text(sample),
-        Err(err) => shorten(err),
+    // One table per figure of a sample, a row per client; a failed cell shows its error.
+    let figure_table = |out: &mut String, text: fn(&Sample) -> String| {
+        table(
+            out,
+            "client",
+            rows.iter().map(|row| {
+                let cells = row.cells.iter().map(|cell| match cell {
+                    Ok(sample) => text(sample),
+                    Err(err) => shorten(err),
+                });
+                (row.name.clone(), cells.collect())
+            }),
+        );
     };
-    table(
-        &mut out,
-        "client",
-        rows.iter().map(|row| {
-            let cells = row.cells.iter();
-            let cells = cells.map(|cell| cell_text(cell, |sample| format!("{:.0}", sample.rate())));
-            (row.name.clone(), cells.collect())
-        }),
-    );
+    figure_table(&mut out, |sample| format!("{:.0}", sample.rate()));
     let _ = writeln!(out, "\nlatency per call, p50 of the median run (ms)");
-    table(
-        &mut out,
-        "client",
-        rows.iter().map(|row| {
-            let cells = row.cells.iter().map(|cell| {
-                cell_text(cell, |sample| {
-                    sample.p50.map_or_else(
-                        || "-".to_owned(),
-                        |p50| format!("{:.3}", p50.as_secs_f64() * 1000.0),
-                    )
-                })
-            });
-            (row.name.clone(), cells.collect())
-        }),
+    figure_table(&mut out, |sample| {
+        sample.p50.map_or_else(
+            || "-".to_owned(),
+            |p50| format!("{:.3}", p50.as_secs_f64() * 1000.0),
+        )
+    });
+    let _ = writeln!(
+        out,
+        "\nclient CPU per call in this process, of the median run (µs; the other clients run \
+         in processes of their own)"
     );
+    figure_table(&mut out, |sample| {
+        sample.cpu_per_call.map_or_else(
+            || "-".to_owned(),
+            |cpu| format!("{:.1}", cpu.as_secs_f64() * 1e6),
+        )
+    });
     let _ = writeln!(
         out,
         "\ntargets: lktop pool's calls/s ÷ the other's, median of the per-run ratios"

@@ -5,6 +5,7 @@
 //! server (the engine's `MeasuredRoomService` is a `RoomApi` over a pool of them). Every
 //! failure is an [`ApiError`] whose [`ApiErrorKind`] says whether retrying can help.
 
+mod direct;
 mod error;
 mod livekit;
 mod room_api;

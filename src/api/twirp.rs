@@ -14,6 +14,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::direct::{Answer, DirectClient};
 use super::error::{
     ApiError, ApiErrorKind, BuildError, describe_transport, kind_for_non_twirp_status,
     sanitize_server_text,
@@ -50,6 +51,8 @@ pub(super) enum Grants {
 }
 
 pub(super) struct TwirpClient {
+    /// The server's calls when no proxy applies to it; `http` otherwise.
+    direct: Option<DirectClient>,
     http: reqwest::Client,
     base: reqwest::Url,
     endpoint: String,
@@ -78,7 +81,12 @@ impl TwirpClient {
         request_timeout: Duration,
         tokens: Arc<TokenCache>,
     ) -> Result<Self, BuildError> {
+        let uri: http::Uri = base
+            .as_str()
+            .parse()
+            .map_err(|err: http::uri::InvalidUri| BuildError::HttpClient(err.to_string()))?;
         Ok(Self {
+            direct: DirectClient::for_server(&uri, tls_config()?),
             http: build_http_client()?,
             base,
             endpoint,
@@ -109,21 +117,22 @@ impl TwirpClient {
             }
             Grants::Once(grants) => (self.authorization(method, grants)?, None),
         };
-        let response = self
-            .send(method, authorization, request.encode_to_vec())
+        let answer = self
+            .exchange(
+                method,
+                authorization,
+                request.encode_to_vec(),
+                ERROR_BODY_LIMIT,
+            )
             .await?;
-        let status = response.status().as_u16();
+        let status = answer.status;
         if let Some(scope) = reused
             && status == 401
         {
             self.tokens.forget(&scope);
         }
         if status == 200 {
-            let body = response
-                .bytes()
-                .await
-                .map_err(|err| self.transport_error(method, err))?;
-            return Resp::decode(body).map_err(|err| {
+            return Resp::decode(answer.body).map_err(|err| {
                 self.error(
                     method,
                     ApiErrorKind::Malformed,
@@ -132,8 +141,7 @@ impl TwirpClient {
                 )
             });
         }
-        let body = read_prefix(response, ERROR_BODY_LIMIT).await;
-        Err(self.error_from_answer(method, status, &body))
+        Err(self.error_from_answer(method, status, &answer.body))
     }
 
     /// A read-only `ListRooms` whose only purpose is to learn the HTTP status (and the first
@@ -147,15 +155,62 @@ impl TwirpClient {
             ..VideoGrants::default()
         };
         let authorization = self.authorization("ListRooms", grants)?;
-        let response = self
-            .send("ListRooms", authorization, request.encode_to_vec())
+        let answer = self
+            .exchange(
+                "ListRooms",
+                authorization,
+                request.encode_to_vec(),
+                PROBE_BODY_LIMIT,
+            )
             .await?;
-        let status = response.status().as_u16();
-        let body = read_prefix(response, PROBE_BODY_LIMIT).await;
         Ok(ProbeAnswer {
-            status,
-            text: describe_body(&body),
+            status: answer.status,
+            text: describe_body(&answer.body),
         })
+    }
+
+    /// One exchange: the status, and the whole body of a 200 or the first `error_body_limit`
+    /// bytes of any other answer.
+    async fn exchange(
+        &self,
+        method: &'static str,
+        authorization: HeaderValue,
+        body: Vec<u8>,
+        error_body_limit: usize,
+    ) -> Result<Answer, ApiError> {
+        if let Some(direct) = &self.direct {
+            let uri = format!(
+                "{}{SERVICE_PATH}/{method}",
+                self.base.as_str().trim_end_matches('/')
+            )
+            .parse()
+            .map_err(|err: http::uri::InvalidUri| {
+                self.error(method, ApiErrorKind::Unreachable, None, err.to_string())
+            })?;
+            let headers = [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/protobuf"),
+                ),
+                (USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE)),
+                (AUTHORIZATION, authorization),
+            ];
+            return direct
+                .post(uri, headers, body, error_body_limit, self.request_timeout)
+                .await
+                .map_err(|(kind, detail)| self.error(method, kind, None, detail));
+        }
+        let response = self.send(method, authorization, body).await?;
+        let status = response.status().as_u16();
+        let body = if status == 200 {
+            response
+                .bytes()
+                .await
+                .map_err(|err| self.transport_error(method, err))?
+        } else {
+            read_prefix(response, error_body_limit).await.into()
+        };
+        Ok(Answer { status, body })
     }
 
     async fn send(
@@ -249,20 +304,24 @@ impl TwirpClient {
 /// # Errors
 /// rustls cannot set up its default protocol versions, or reqwest cannot build the client.
 pub fn build_http_client() -> Result<reqwest::Client, BuildError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| BuildError::HttpClient(err.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+        .tls_backend_preconfigured(tls_config()?)
         // A redirect would turn the POST into a GET; the diagnosis wants to see the 3xx itself.
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|err| BuildError::HttpClient(err.to_string()))
+}
+
+/// rustls on ring with the webpki roots: the TLS of every client lktop builds.
+pub(super) fn tls_config() -> Result<rustls::ClientConfig, BuildError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| BuildError::HttpClient(err.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// Reads at most `limit` bytes of the body. A body that breaks off part way still tells

@@ -2,7 +2,10 @@
 //! RoomService method, both encodings, auth answers, each kind of fault, the listener going
 //! down and restarts, and the admin endpoint.
 
-use std::sync::Arc;
+#[path = "support/http_client.rs"]
+mod http_client;
+
+use http_client::http_client;
 use std::time::Duration;
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
@@ -33,23 +36,6 @@ fn client(sandbox: &Sandbox) -> RoomClient {
     RoomClient::with_api_key(&sandbox.url(), KEY, SECRET)
         .with_failover(false)
         .with_request_timeout(Duration::from_secs(5))
-}
-
-/// A client for raw HTTP to the sandbox, for what the SDK never sends. Loopback is plain HTTP,
-/// but reqwest still wants a TLS configuration, and with both of rustls's providers in the
-/// build there is no default one: ring is named here.
-fn http_client() -> reqwest::Client {
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports the default TLS versions")
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("a plain HTTP client builds")
 }
 
 fn twirp_code(err: &ServiceError) -> Option<&str> {

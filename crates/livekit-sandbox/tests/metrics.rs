@@ -2,9 +2,12 @@
 //! in Go's text format with the node's labels, loss figures that follow an injected media
 //! fault, and basic auth.
 
+#[path = "support/http_client.rs"]
+mod http_client;
+
+use http_client::http_client;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use livekit_api::services::room::RoomClient;
@@ -48,21 +51,6 @@ async fn sandbox_with_metrics(auth: Option<(String, SecretString)>) -> Sandbox {
     let options =
         SandboxOptions::new(KEY, &SecretString::from(SECRET)).with_metrics(free_port(), auth);
     Sandbox::start(options).await.expect("the sandbox starts")
-}
-
-/// Plain HTTP on loopback; reqwest still wants a TLS configuration, with ring named.
-fn http_client() -> reqwest::Client {
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports the default TLS versions")
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("a plain HTTP client builds")
 }
 
 /// `rooms` rooms of `people` participants, each with a microphone and a camera.

@@ -14,7 +14,7 @@ pub use kind::ApiErrorKind;
 pub(crate) use kind::twirp_code_status;
 pub(crate) use sanitize::sanitize_server_text;
 pub(crate) use status::{classify_probe_answer, kind_for_non_twirp_status};
-pub(crate) use transport::{describe_transport, is_undecodable_json};
+pub(crate) use transport::{describe_direct_transport, describe_transport, is_undecodable_json};
 
 /// A failed `RoomService` call.
 ///

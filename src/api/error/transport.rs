@@ -23,6 +23,25 @@ pub(crate) fn describe_transport(
     (kind, detail)
 }
 
+/// The same for an exchange of lktop's direct transport (hyper-util's client, `api::direct`):
+/// `connect` says the connection could not be made.
+pub(crate) fn describe_direct_transport(
+    err: &(dyn StdError + 'static),
+    connect: bool,
+    request_timeout: Duration,
+) -> (ApiErrorKind, String) {
+    let mut detail = chain_text(err);
+    let kind = kind_from_source_chain(err, request_timeout)
+        .or_else(|| connect.then_some(ApiErrorKind::Unreachable))
+        .or_else(|| kind_from_text(&detail, request_timeout))
+        .unwrap_or(ApiErrorKind::Unreachable);
+    if answered_in_plain_http(err) {
+        detail.push_str("; ");
+        detail.push_str(PLAIN_HTTP_HINT);
+    }
+    (kind, detail)
+}
+
 /// Said when a `https://` or `wss://` URL reaches a server without TLS.
 const PLAIN_HTTP_HINT: &str = "the server speaks plain HTTP; use http:// or ws://";
 
