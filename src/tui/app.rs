@@ -326,7 +326,6 @@ impl App {
                 self.refresh_room_order();
             }
             kind @ (EventKind::NodeHealth { .. }
-            | EventKind::MediaViolations { .. }
             | EventKind::NodeCountDrift { .. }) => self.absorb_nodes(kind, at_ms),
             EventKind::Command {
                 command: crate::events::Command::SetLimits { limits },
@@ -352,7 +351,8 @@ impl App {
             | EventKind::EventsDropped { .. }
             // Said in the log; the next `node_health` carries the state they describe.
             | EventKind::NodeSourceState { .. }
-            | EventKind::NodeChanged { .. } => {}
+            | EventKind::NodeChanged { .. }
+            | EventKind::MediaViolations { .. } => {}
         }
         self.mode.played_to(at_ms);
     }
@@ -440,16 +440,14 @@ impl App {
                 let limits = self.live.media_limits;
                 let view = &mut self.live_server_mut(&server).nodes;
                 view.absorb_reading(nodes, sources, at_ms);
-                // The engine says when the set of breaches changes; their figures move with
-                // every reading, and the screens show them as of now.
+                // Derived from each reading rather than taken from `media_violations`, which
+                // the engine sends (for the log) only when the set changes: the figures move
+                // with every reading, and the screens show them as of now.
                 view.violations = view
                     .nodes()
                     .iter()
                     .flat_map(|node| crate::nodes::node_breaches(node, &limits))
                     .collect();
-            }
-            EventKind::MediaViolations { server, violations } => {
-                self.live_server_mut(&server).nodes.violations = violations;
             }
             EventKind::NodeCountDrift { server, drift } => {
                 self.live_server_mut(&server).nodes.drift = drift;
