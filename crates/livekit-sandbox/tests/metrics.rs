@@ -399,27 +399,15 @@ async fn basic_auth_refuses_without_the_credentials_as_livekit_does() {
         assert_eq!(missing.status(), 401);
         let challenge = missing.headers()["www-authenticate"].to_str().unwrap();
         assert!(challenge.starts_with("Basic"), "{challenge}");
-        let wrong = client
-            .get(&url)
-            .basic_auth("prometheus", Some("guess"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(wrong.status(), 401);
-        let wrong_user = client
-            .get(&url)
-            .basic_auth("someone", Some("scrape-password"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(wrong_user.status(), 401);
+        let with = |user: &'static str, password: &'static str| {
+            client.get(&url).basic_auth(user, Some(password)).send()
+        };
+        for (user, password) in [("prometheus", "guess"), ("someone", "scrape-password")] {
+            let refused = with(user, password).await.unwrap();
+            assert_eq!(refused.status(), 401, "{user}:{password}");
+        }
 
-        let right = client
-            .get(&url)
-            .basic_auth("prometheus", Some("scrape-password"))
-            .send()
-            .await
-            .unwrap();
+        let right = with("prometheus", "scrape-password").await.unwrap();
         assert_eq!(right.status(), 200);
         assert!(
             right
