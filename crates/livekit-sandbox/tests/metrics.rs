@@ -150,6 +150,35 @@ fn total(samples: &[Sample], name: &str, with: &[(&str, &str)]) -> f64 {
 
 /// Label pairs sorted by name with `le` last; the node's labels on every `livekit_` series
 /// and no room label; none on the process collector's.
+/// Two scrapes `span` apart, for what the counters did in between.
+struct Window {
+    before: Vec<Sample>,
+    after: Vec<Sample>,
+}
+
+impl Window {
+    async fn scraped(sandbox: &Sandbox, span: Duration) -> Self {
+        let before = samples(&scrape(sandbox).await);
+        tokio::time::sleep(span).await;
+        let after = samples(&scrape(sandbox).await);
+        Self { before, after }
+    }
+
+    fn delta(&self, name: &str, with: &[(&str, &str)]) -> f64 {
+        total(&self.after, name, with) - total(&self.before, name, with)
+    }
+
+    /// As monitoring tools compute it: lost ÷ (received the first time + lost), incoming.
+    fn incoming_loss_pct(&self) -> f64 {
+        let lost = self.delta("livekit_packet_loss_total", &[("direction", "incoming")]);
+        let received = self.delta(
+            "livekit_packet_total",
+            &[("direction", "incoming"), ("transmission", "initial")],
+        );
+        100.0 * lost / (received + lost)
+    }
+}
+
 fn check_labels(samples: &[Sample], node_id: &str) {
     for sample in samples {
         let names: Vec<&str> = sample.labels.iter().map(|(key, _)| key.as_str()).collect();
@@ -347,38 +376,16 @@ async fn packet_loss_between_two_scrapes_is_the_injected_loss() {
                 .unwrap();
             assert!(!sandbox.faults().is_clear());
 
-            let before = samples(&scrape(&sandbox).await);
-            tokio::time::sleep(Duration::from_millis(1_500)).await;
-            let after = samples(&scrape(&sandbox).await);
-            let delta = |name: &str, with: &[(&str, &str)]| {
-                total(&after, name, with) - total(&before, name, with)
-            };
-            let lost = delta("livekit_packet_loss_total", &[("direction", "incoming")]);
-            let received = delta(
-                "livekit_packet_total",
-                &[("direction", "incoming"), ("transmission", "initial")],
-            );
-            let loss_pct = 100.0 * lost / (received + lost);
-            assert!(
-                (6.5..=9.5).contains(&loss_pct),
-                "loss {loss_pct} % (lost {lost}, received {received})"
-            );
-            assert!(delta("livekit_nack_total", &[]) > 0.0);
-            assert!(delta("livekit_packet_total", &[("transmission", "retransmit")]) > 0.0);
+            let lossy = Window::scraped(&sandbox, Duration::from_millis(1_500)).await;
+            let loss_pct = lossy.incoming_loss_pct();
+            assert!((6.5..=9.5).contains(&loss_pct), "loss {loss_pct} %");
+            assert!(lossy.delta("livekit_nack_total", &[]) > 0.0);
+            assert!(lossy.delta("livekit_packet_total", &[("transmission", "retransmit")]) > 0.0);
 
             sandbox.clear_faults().await;
-            let before = samples(&scrape(&sandbox).await);
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let after = samples(&scrape(&sandbox).await);
-            let delta = |name: &str, with: &[(&str, &str)]| {
-                total(&after, name, with) - total(&before, name, with)
-            };
-            let lost = delta("livekit_packet_loss_total", &[("direction", "incoming")]);
-            let received = delta(
-                "livekit_packet_total",
-                &[("direction", "incoming"), ("transmission", "initial")],
-            );
-            let healthy = 100.0 * lost / (received + lost);
+            let healthy = Window::scraped(&sandbox, Duration::from_secs(1))
+                .await
+                .incoming_loss_pct();
             assert!(healthy < 1.0, "healthy loss {healthy} %");
             sandbox.shutdown().await;
         }),
