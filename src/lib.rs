@@ -14,6 +14,7 @@ pub mod engine;
 pub mod events;
 pub mod history;
 mod http_server;
+pub mod jobs;
 pub mod limits;
 mod logging;
 mod metrics;

@@ -44,7 +44,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ApiErrorKind};
 use crate::config::PoolConfig;
 
 /// Names one connection of a pool; never reused within a pool.
@@ -115,7 +115,9 @@ impl Trigger {
     #[must_use]
     pub(crate) fn from_error(error: Option<&ApiError>) -> Self {
         match error {
-            Some(err) if err.is_auth() => Self::AuthRejected,
+            // A missing grant (`PermissionDenied`) is an answer: the key works, the connection
+            // too; only the method is not allowed, so the pool is not failed for it.
+            Some(err) if err.kind() == ApiErrorKind::Unauthenticated => Self::AuthRejected,
             Some(err) if err.is_transient() => Self::TransportFailed,
             // Not found, rejected, malformed: the server answered, so the connection is fine.
             Some(_) | None => Self::Succeeded,

@@ -83,6 +83,10 @@ fn track(sid: &str, kind: TrackKind, muted: bool) -> TrackSummary {
         source: "microphone".into(),
         name: String::new(),
         muted,
+        mime_type: "audio/opus".into(),
+        simulcast: false,
+        layers: Vec::new(),
+        encryption: None,
     }
 }
 
@@ -99,6 +103,11 @@ fn room(name: &str, participants: u32) -> RoomSummary {
                 TrackKind::Audio,
                 i % 2 == 1,
             )],
+            kind: lktop::snapshot::ParticipantKind::Standard,
+            region: String::new(),
+            client_protocol: 0,
+            permission: None,
+            attributes: std::collections::BTreeMap::new(),
         })
         .collect();
     RoomSummary {

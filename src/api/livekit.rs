@@ -17,7 +17,7 @@ use super::error::{
 };
 use super::room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
 use super::tokens::{TokenCache, TokenScope};
-use super::twirp::{Grants, TwirpClient};
+use super::twirp::{Grants, Service, TwirpClient};
 use livekit_protocol as proto;
 
 /// Room for the request timeout of reqwest to fire first and be classified properly; the outer
@@ -32,7 +32,7 @@ pub struct LiveKitRoomApi {
     api_key: String,
     request_timeout: Duration,
     rooms: RoomClient,
-    twirp: TwirpClient,
+    pub(super) twirp: TwirpClient,
 }
 
 impl LiveKitRoomApi {
@@ -115,7 +115,7 @@ impl LiveKitRoomApi {
         }
     }
 
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         method: &'static str,
         call: Pin<Box<dyn Future<Output = T> + Send + '_>>,
@@ -138,7 +138,7 @@ impl LiveKitRoomApi {
         match err {
             ServiceError::Twirp(ServerError::Twirp(twirp)) => {
                 let kind =
-                    ApiErrorKind::from_twirp_code(&twirp.code).unwrap_or(ApiErrorKind::Server);
+                    ApiErrorKind::from_twirp(&twirp.code, &twirp.msg).unwrap_or(ApiErrorKind::Server);
                 let status = twirp_code_status(&twirp.code);
                 let code = sanitize_server_text(&twirp.code, 64);
                 let msg = sanitize_server_text(&twirp.msg, 200);
@@ -222,7 +222,7 @@ impl fmt::Debug for LiveKitRoomApi {
     }
 }
 
-fn room_admin(room: &str) -> VideoGrants {
+pub(super) fn room_admin(room: &str) -> VideoGrants {
     VideoGrants {
         room_admin: true,
         room: room.to_owned(),
@@ -241,7 +241,12 @@ impl RoomApi for LiveKitRoomApi {
                 METHOD,
                 Box::pin(
                     self.twirp
-                        .call(METHOD, Grants::Reused(TokenScope::RoomList), &request),
+                        .call(
+                        Service::Room,
+                        METHOD,
+                        Grants::Reused(TokenScope::RoomList),
+                        &request,
+                    ),
                 ),
             )
             .await??;
@@ -259,6 +264,7 @@ impl RoomApi for LiveKitRoomApi {
             .bounded(
                 METHOD,
                 Box::pin(self.twirp.call(
+                    Service::Room,
                     METHOD,
                     Grants::Reused(TokenScope::RoomAdmin(room.to_owned())),
                     &request,
@@ -329,7 +335,12 @@ impl RoomApi for LiveKitRoomApi {
                 METHOD,
                 Box::pin(
                     self.twirp
-                        .call(METHOD, Grants::Once(room_admin(room)), &request),
+                        .call(
+                        Service::Room,
+                        METHOD,
+                        Grants::Once(room_admin(room)),
+                        &request,
+                    ),
                 ),
             )
             .await??;

@@ -7,7 +7,9 @@
 
 mod direct;
 mod error;
+mod jobs_api;
 mod livekit;
+mod livekit_jobs;
 mod room_api;
 mod tokens;
 mod twirp;
@@ -15,6 +17,7 @@ mod twirp;
 pub use error::ApiError;
 pub(crate) use error::describe_transport;
 pub use error::{ApiErrorKind, BuildError};
+pub use jobs_api::{EgressQuery, JobsApi, NewDispatch};
 pub use livekit::LiveKitRoomApi;
 pub(crate) use livekit::server_base_url;
 pub use livekit_protocol as proto;

@@ -29,8 +29,13 @@ const MAX_TOKENS: usize = 50_000;
 pub(super) enum TokenScope {
     /// `roomList`: every room, for `ListRooms`.
     RoomList,
-    /// `roomAdmin` of one room, for the calls on that room (`ListParticipants`).
+    /// `roomAdmin` of one room, for the calls on that room (`ListParticipants`,
+    /// `ListDispatch`).
     RoomAdmin(String),
+    /// `roomRecord`: every egress job, for `ListEgress`.
+    Recording,
+    /// `ingressAdmin`: every ingress, for `ListIngress`.
+    IngressAdmin,
 }
 
 impl TokenScope {
@@ -44,6 +49,14 @@ impl TokenScope {
             TokenScope::RoomAdmin(room) => VideoGrants {
                 room_admin: true,
                 room: room.clone(),
+                ..VideoGrants::default()
+            },
+            TokenScope::Recording => VideoGrants {
+                room_record: true,
+                ..VideoGrants::default()
+            },
+            TokenScope::IngressAdmin => VideoGrants {
+                ingress_admin: true,
                 ..VideoGrants::default()
             },
         }

@@ -1,4 +1,4 @@
-//! lktop's own Twirp call to the `RoomService`, for the places where `RoomClient` cannot be
+//! lktop's own Twirp calls: to the `RoomService`, for the places where `RoomClient` cannot be
 //! trusted (answers it would panic on, errors whose HTTP status it throws away) and for
 //! the calls the poller and the health checks make all the time (`ListRooms`,
 //! `ListParticipants`): `RoomClient` signs a fresh token and parses the server URL again on
@@ -21,7 +21,25 @@ use super::error::{
 };
 use super::tokens::{TOKEN_TTL, TokenCache, TokenScope};
 
-const SERVICE_PATH: &str = "/twirp/livekit.RoomService";
+/// The Twirp services lktop calls, as named in the URL path (`/twirp/{service}/{method}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Service {
+    Room,
+    Egress,
+    Ingress,
+    AgentDispatch,
+}
+
+impl Service {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Room => "/twirp/livekit.RoomService",
+            Self::Egress => "/twirp/livekit.Egress",
+            Self::Ingress => "/twirp/livekit.Ingress",
+            Self::AgentDispatch => "/twirp/livekit.AgentDispatchService",
+        }
+    }
+}
 const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
 
 /// Enough of an error body to hold any Twirp error JSON a server sends.
@@ -97,9 +115,10 @@ impl TwirpClient {
         })
     }
 
-    /// One `RoomService` call with a protobuf request and answer.
+    /// One call with a protobuf request and answer.
     pub(super) async fn call<Req, Resp>(
         &self,
+        service: Service,
         method: &'static str,
         grants: Grants,
         request: &Req,
@@ -119,6 +138,7 @@ impl TwirpClient {
         };
         let answer = self
             .exchange(
+                service,
                 method,
                 authorization,
                 request.encode_to_vec(),
@@ -157,6 +177,7 @@ impl TwirpClient {
         let authorization = self.authorization("ListRooms", grants)?;
         let answer = self
             .exchange(
+                Service::Room,
                 "ListRooms",
                 authorization,
                 request.encode_to_vec(),
@@ -173,6 +194,7 @@ impl TwirpClient {
     /// bytes of any other answer.
     async fn exchange(
         &self,
+        service: Service,
         method: &'static str,
         authorization: HeaderValue,
         body: Vec<u8>,
@@ -180,8 +202,9 @@ impl TwirpClient {
     ) -> Result<Answer, ApiError> {
         if let Some(direct) = &self.direct {
             let uri = format!(
-                "{}{SERVICE_PATH}/{method}",
-                self.base.as_str().trim_end_matches('/')
+                "{}{}/{method}",
+                self.base.as_str().trim_end_matches('/'),
+                service.path()
             )
             .parse()
             .map_err(|err: http::uri::InvalidUri| {
@@ -200,7 +223,7 @@ impl TwirpClient {
                 .await
                 .map_err(|(kind, detail)| self.error(method, kind, None, detail));
         }
-        let response = self.send(method, authorization, body).await?;
+        let response = self.send(service, method, authorization, body).await?;
         let status = response.status().as_u16();
         let body = if status == 200 {
             response
@@ -215,12 +238,13 @@ impl TwirpClient {
 
     async fn send(
         &self,
+        service: Service,
         method: &'static str,
         authorization: HeaderValue,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, ApiError> {
         let mut url = self.base.clone();
-        url.set_path(&format!("{SERVICE_PATH}/{method}"));
+        url.set_path(&format!("{}/{method}", service.path()));
         self.http
             .post(url)
             .header(CONTENT_TYPE, "application/protobuf")
@@ -265,7 +289,7 @@ impl TwirpClient {
 
     fn error_from_answer(&self, method: &'static str, status: u16, body: &[u8]) -> ApiError {
         if let Some(twirp) = parse_twirp_error(body)
-            && let Some(kind) = ApiErrorKind::from_twirp_code(&twirp.code)
+            && let Some(kind) = ApiErrorKind::from_twirp(&twirp.code, &twirp.msg)
         {
             return self
                 .error(method, kind, Some(status), describe_twirp(&twirp))
@@ -393,6 +417,7 @@ mod tests {
         match scope {
             TokenScope::RoomList => client
                 .call::<_, proto::ListRoomsResponse>(
+                    Service::Room,
                     "ListRooms",
                     grants,
                     &proto::ListRoomsRequest::default(),
@@ -401,9 +426,28 @@ mod tests {
                 .map(drop),
             TokenScope::RoomAdmin(room) => client
                 .call::<_, proto::ListParticipantsResponse>(
+                    Service::Room,
                     "ListParticipants",
                     grants,
                     &proto::ListParticipantsRequest { room: room.clone() },
+                )
+                .await
+                .map(drop),
+            TokenScope::Recording => client
+                .call::<_, proto::ListEgressResponse>(
+                    Service::Egress,
+                    "ListEgress",
+                    grants,
+                    &proto::ListEgressRequest::default(),
+                )
+                .await
+                .map(drop),
+            TokenScope::IngressAdmin => client
+                .call::<_, proto::ListIngressResponse>(
+                    Service::Ingress,
+                    "ListIngress",
+                    grants,
+                    &proto::ListIngressRequest::default(),
                 )
                 .await
                 .map(drop),

@@ -573,6 +573,14 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
             source: source.to_owned(),
             name: title.to_owned(),
             muted,
+            mime_type: if kind == TrackKind::Audio {
+                "audio/opus".to_owned()
+            } else {
+                "video/VP8".to_owned()
+            },
+            simulcast: kind == TrackKind::Video,
+            layers: Vec::new(),
+            encryption: None,
         }
     };
     let video_muted = (room + p).is_multiple_of(7);
@@ -603,6 +611,17 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
             "active".to_owned()
         },
         tracks,
+        // Every fifth room has an agent and every eleventh a phone caller, as voice-AI
+        // deployments do.
+        kind: match (p, room % 5, room % 11) {
+            (0, 0, _) => lktop::snapshot::ParticipantKind::Agent,
+            (1, _, 0) => lktop::snapshot::ParticipantKind::Sip,
+            _ => lktop::snapshot::ParticipantKind::Standard,
+        },
+        region: "eu-central".to_owned(),
+        client_protocol: 1,
+        permission: None,
+        attributes: std::collections::BTreeMap::new(),
     }
 }
 

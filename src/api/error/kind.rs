@@ -34,10 +34,13 @@ pub enum ApiErrorKind {
     Malformed,
 }
 
+/// livekit-server's `ErrPermissionDenied`, the message of every missing grant.
+const MISSING_GRANT_MESSAGE: &str = "permissions denied";
+
 impl ApiErrorKind {
     /// The kind a Twirp error code maps to, or `None` for a code the Twirp spec does not define.
     #[must_use]
-    pub(crate) fn from_twirp_code(code: &str) -> Option<Self> {
+    fn from_twirp_code(code: &str) -> Option<Self> {
         let kind = match code {
             "deadline_exceeded" => Self::Timeout { after: None },
             "unauthenticated" => Self::Unauthenticated,
@@ -56,6 +59,18 @@ impl ApiErrorKind {
             _ => return None,
         };
         Some(kind)
+    }
+
+    /// The kind of a Twirp error, by its code and message. livekit-server answers a token
+    /// without the grant a method needs with `unauthenticated` "permissions denied"
+    /// (`twirpAuthError(ErrPermissionDenied)` in its `pkg/service/auth.go`): the credentials
+    /// are good, only this call is not allowed, so it is not a rejection of the key.
+    #[must_use]
+    pub(crate) fn from_twirp(code: &str, msg: &str) -> Option<Self> {
+        if code == "unauthenticated" && msg.trim() == MISSING_GRANT_MESSAGE {
+            return Some(Self::PermissionDenied);
+        }
+        Self::from_twirp_code(code)
     }
 
     /// Worth retrying later: the failure says nothing about the request itself.
@@ -168,6 +183,18 @@ mod tests {
         }
         assert_eq!(ApiErrorKind::from_twirp_code("no_such_code"), None);
         assert_eq!(twirp_code_status("no_such_code"), None);
+    }
+
+    #[test]
+    fn livekits_missing_grant_is_not_a_rejected_key() {
+        assert_eq!(
+            ApiErrorKind::from_twirp("unauthenticated", "permissions denied"),
+            Some(ApiErrorKind::PermissionDenied)
+        );
+        assert_eq!(
+            ApiErrorKind::from_twirp("unauthenticated", "invalid token"),
+            Some(ApiErrorKind::Unauthenticated)
+        );
     }
 
     #[test]

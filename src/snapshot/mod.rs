@@ -7,86 +7,12 @@ use std::sync::Arc;
 use livekit_protocol as proto;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrackKind {
-    Audio,
-    Video,
-    Data,
-}
+mod participant;
 
-impl TrackKind {
-    fn from_proto(kind: i32) -> Self {
-        match proto::TrackType::try_from(kind) {
-            Ok(proto::TrackType::Video) => Self::Video,
-            Ok(proto::TrackType::Data) => Self::Data,
-            // An unknown number from a newer server is treated as audio, the commonest kind.
-            _ => Self::Audio,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrackSummary {
-    pub sid: String,
-    pub kind: TrackKind,
-    /// `microphone`, `camera`, `screen_share`, `screen_share_audio` or `unknown`.
-    pub source: String,
-    pub name: String,
-    pub muted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ParticipantSummary {
-    pub identity: String,
-    pub sid: String,
-    pub name: String,
-    pub joined_at_ms: i64,
-    /// `joining`, `joined`, `active` or `disconnected`.
-    pub state: String,
-    pub tracks: Vec<TrackSummary>,
-}
-
-impl ParticipantSummary {
-    #[must_use]
-    pub(crate) fn from_proto(participant: &proto::ParticipantInfo) -> Self {
-        let state = proto::participant_info::State::try_from(participant.state).map_or(
-            "unknown",
-            |state| match state {
-                proto::participant_info::State::Joining => "joining",
-                proto::participant_info::State::Joined => "joined",
-                proto::participant_info::State::Active => "active",
-                proto::participant_info::State::Disconnected => "disconnected",
-            },
-        );
-        let joined_at_ms = if participant.joined_at_ms > 0 {
-            participant.joined_at_ms
-        } else {
-            participant.joined_at.saturating_mul(1000)
-        };
-        Self {
-            identity: participant.identity.clone(),
-            sid: participant.sid.clone(),
-            name: participant.name.clone(),
-            joined_at_ms,
-            state: state.to_owned(),
-            tracks: participant
-                .tracks
-                .iter()
-                .map(|track| TrackSummary {
-                    sid: track.sid.clone(),
-                    kind: TrackKind::from_proto(track.r#type),
-                    source: proto::TrackSource::try_from(track.source).map_or_else(
-                        |_| "unknown".to_owned(),
-                        |s| s.as_str_name().to_ascii_lowercase(),
-                    ),
-                    name: track.name.clone(),
-                    muted: track.muted,
-                })
-                .collect(),
-        }
-    }
-}
+pub use participant::{
+    ParticipantKind, ParticipantSummary, PermissionSummary, TrackKind, TrackSummary,
+    VideoLayerSummary, disconnect_reason_name,
+};
 
 /// Published tracks of a room by kind; `live` are the unmuted ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
