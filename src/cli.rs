@@ -18,7 +18,7 @@ use crate::config::{
 mod lk_projects;
 mod sandbox;
 
-use lk_projects::LkProjectsUse;
+use lk_projects::{LkProjectsUse, ProjectFlags};
 
 pub use sandbox::SandboxArgs;
 
@@ -379,7 +379,11 @@ fn load_with_projects(
     listed: bool,
 ) -> Result<(LoadedConfig, ConfigSources, LkProjectsUse), ConfigError> {
     let home = env_value(env, "HOME").map(Path::new);
-    let lk_projects = LkProjectsUse::resolve(cli, matches, home, listed)?;
+    let flags = ProjectFlags {
+        project: cli.project.as_deref(),
+        all_projects: cli.all_projects,
+    };
+    let lk_projects = LkProjectsUse::resolve(&flags, matches, home, listed)?;
     let sources = config_sources(cli, matches, explicit_file, env, lk_projects.chosen.clone())?;
     let mut loaded = load_sources(&sources)?;
     loaded.warnings.extend(lk_projects.warnings.iter().cloned());

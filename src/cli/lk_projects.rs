@@ -6,7 +6,6 @@ use std::path::Path;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use super::Cli;
 use crate::config::{ConfigError, ConfigIssue, LkCliConfig, LkProject, Origin, ProjectChoice};
 
 /// What this run takes from `lk`'s projects.
@@ -30,12 +29,12 @@ impl LkProjectsUse {
     /// An unknown project, `--project` with `--all-projects`, no home directory, or a
     /// malformed file when a project is asked for.
     pub(crate) fn resolve(
-        cli: &Cli,
+        flags: &ProjectFlags<'_>,
         matches: &ArgMatches,
         home: Option<&Path>,
         listed: bool,
     ) -> Result<Self, ConfigError> {
-        let choice = project_choice(cli, matches)?;
+        let choice = project_choice(flags, matches)?;
         if choice.is_none() && !listed {
             return Ok(Self::default());
         }
@@ -84,11 +83,20 @@ impl LkProjectsUse {
     }
 }
 
+/// The values of `--project` (or `LIVEKIT_PROJECT`) and `--all-projects`, as clap parsed them.
+pub(crate) struct ProjectFlags<'a> {
+    pub(crate) project: Option<&'a str>,
+    pub(crate) all_projects: bool,
+}
+
 /// The projects asked for: `--all-projects`, else `--project` (whose flag wins over
 /// `LIVEKIT_PROJECT`, as clap takes it), else none.
-fn project_choice(cli: &Cli, matches: &ArgMatches) -> Result<Option<ProjectChoice>, ConfigError> {
+fn project_choice(
+    flags: &ProjectFlags<'_>,
+    matches: &ArgMatches,
+) -> Result<Option<ProjectChoice>, ConfigError> {
     let project_source = matches.value_source("project");
-    if cli.all_projects {
+    if flags.all_projects {
         let origin = Origin::Flag("--all-projects".to_owned());
         if project_source == Some(ValueSource::CommandLine) {
             return Err(ConfigError::single(ConfigIssue {
@@ -105,13 +113,13 @@ fn project_choice(cli: &Cli, matches: &ArgMatches) -> Result<Option<ProjectChoic
         // A LIVEKIT_PROJECT left in the environment gives way to the flag.
         return Ok(Some(ProjectChoice::All { origin }));
     }
-    Ok(cli.project.as_ref().map(|name| {
+    Ok(flags.project.map(|name| {
         let origin = match project_source {
             Some(ValueSource::EnvVariable) => Origin::Env("LIVEKIT_PROJECT".to_owned()),
             _ => Origin::Flag("--project".to_owned()),
         };
         ProjectChoice::Named {
-            name: name.clone(),
+            name: name.to_owned(),
             origin,
         }
     }))
