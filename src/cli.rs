@@ -11,10 +11,14 @@ use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{
-    self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LoadedConfig, Origin, Override,
+    self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LkProject, LoadedConfig, Origin,
+    Override,
 };
 
+mod lk_projects;
 mod sandbox;
+
+use lk_projects::{LkProjectsUse, ProjectFlags};
 
 pub use sandbox::SandboxArgs;
 
@@ -26,8 +30,9 @@ pub use sandbox::SandboxArgs;
     version,
     about = "htop for LiveKit: watch and steer LiveKit servers from the terminal",
     long_about = "htop for LiveKit: watch and steer LiveKit servers from the terminal.\n\n\
-        Settings come from config/performance.yaml (or --config), then the environment \
-        (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_METRICS_URL, \
+        Settings come from lk projects asked for with --project or --all-projects (beneath \
+        the file's server of the same name), config/performance.yaml (or --config), then the \
+        environment (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_METRICS_URL, \
         LKTOP_<SECTION>__<KEY>), then flags."
 )]
 pub(crate) struct Cli {
@@ -60,6 +65,16 @@ pub(crate) struct Cli {
         global = true
     )]
     pub(crate) api_secret: Option<SecretString>,
+
+    /// Watch this project of `lk` (from ~/.livekit/cli-config.yaml) as a server named after
+    /// it; lktop's own file, the LIVEKIT_* variables and flags still win over its values
+    #[arg(long, env = "LIVEKIT_PROJECT", value_name = "NAME", global = true)]
+    pub(crate) project: Option<String>,
+
+    /// Watch every project of `lk` (from ~/.livekit/cli-config.yaml), each as a server named
+    /// after it
+    #[arg(long, global = true)]
+    pub(crate) all_projects: bool,
 
     /// Set any configuration key, e.g. --set connection_pool.pool_size=8 (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
@@ -120,19 +135,21 @@ fn parse_secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
 }
 
 /// The global options that describe a server to watch, by clap id and flag.
-const SERVER_OPTIONS: [(&str, &str); 4] = [
+const SERVER_OPTIONS: [(&str, &str); 6] = [
     ("url", "--url"),
     ("api_key", "--api-key"),
     ("api_secret", "--api-secret"),
     ("set", "--set"),
+    ("project", "--project"),
+    ("all_projects", "--all-projects"),
 ];
 
 /// [`Cli`]'s command with per-subcommand versions of the global server options.
 ///
 /// clap copies a global option into a subcommand only when the subcommand has none of that
 /// id, so a subcommand's own copy replaces it there: `sandbox` gets --api-key and
-/// --api-secret without their LIVEKIT_* variables (it never reads them) and hides --url and
-/// --set; `print-config-template` hides all four. Hidden options still parse, so that
+/// --api-secret without their LIVEKIT_* variables (it never reads them) and hides --url,
+/// --set, --project and --all-projects; `print-config-template` hides them all. Hidden options still parse, so that
 /// [`refused_server_options`] can name them instead of clap's "unexpected argument".
 #[must_use]
 pub(crate) fn command() -> clap::Command {
@@ -155,7 +172,14 @@ pub(crate) fn command() -> clap::Command {
         .env(None::<&str>)
         .help("Secret of that key, printed on stdout for your SDK [default: secret]");
     let template_options: Vec<Arg> = SERVER_OPTIONS.iter().map(|(id, _)| hidden(id)).collect();
-    let sandbox_options = [hidden("url"), hidden("set"), sandbox_key, sandbox_secret];
+    let sandbox_options = [
+        hidden("url"),
+        hidden("set"),
+        hidden("project"),
+        hidden("all_projects"),
+        sandbox_key,
+        sandbox_secret,
+    ];
     cli.clone()
         .mut_subcommand("sandbox", |sandbox| sandbox.args(sandbox_options))
         .mut_subcommand("print-config-template", |template| {
@@ -176,7 +200,14 @@ fn refused_server_options(command: &Command, matches: &ArgMatches) -> Option<Str
     };
     match command {
         Command::PrintConfigTemplate => {
-            let given = given(&["url", "api_key", "api_secret", "set"]);
+            let given = given(&[
+                "url",
+                "api_key",
+                "api_secret",
+                "set",
+                "project",
+                "all_projects",
+            ]);
             (!given.is_empty()).then(|| {
                 format!(
                     "print-config-template takes no server options ({} given): it prints the \
@@ -187,7 +218,7 @@ fn refused_server_options(command: &Command, matches: &ArgMatches) -> Option<Str
             })
         }
         Command::Sandbox(_) => {
-            let given = given(&["url", "set"]);
+            let given = given(&["url", "set", "project", "all_projects"]);
             (!given.is_empty()).then(|| {
                 format!(
                     "lktop sandbox does not take {}: it is a server itself, listening on --bind \
@@ -237,10 +268,8 @@ where
         }
         Some(Command::Sandbox(args)) => sandbox::run(args, &sandbox_credentials(&cli, &matches)),
         Some(Command::Watch(args)) => {
-            let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
-            match loaded {
-                Ok((loaded, sources)) => {
+            match load_with_projects(&cli, &matches, cli.config.clone(), &env, false) {
+                Ok((loaded, sources, _)) => {
                     print_warnings(&loaded);
                     crate::watch::run(args, loaded, sources)
                 }
@@ -252,10 +281,10 @@ where
         }
         Some(Command::CheckConfig { file }) => {
             let file = file.clone().or_else(|| cli.config.clone());
-            match load_config(&cli, &matches, file, &env) {
-                Ok(loaded) => {
+            match load_with_projects(&cli, &matches, file, &env, true) {
+                Ok((loaded, _, lk_projects)) => {
                     print_warnings(&loaded);
-                    print_stdout(&describe(&loaded))?;
+                    print_stdout(&describe(&loaded, lk_projects.listing().as_deref()))?;
                     eprintln!("configuration OK");
                     Ok(ExitCode::SUCCESS)
                 }
@@ -285,20 +314,16 @@ where
                 }
             }
         }
-        None => {
-            let loaded = config_sources(&cli, &matches, cli.config.clone(), &env)
-                .and_then(|sources| load_sources(&sources).map(|loaded| (loaded, sources)));
-            match loaded {
-                Ok((loaded, sources)) => {
-                    print_warnings(&loaded);
-                    crate::tui::run_live(loaded, sources, cli.record.as_deref())
-                }
-                Err(err) => {
-                    eprint!("error: {err}");
-                    Ok(ExitCode::FAILURE)
-                }
+        None => match load_with_projects(&cli, &matches, cli.config.clone(), &env, false) {
+            Ok((loaded, sources, _)) => {
+                print_warnings(&loaded);
+                crate::tui::run_live(loaded, sources, cli.record.as_deref())
             }
-        }
+            Err(err) => {
+                eprint!("error: {err}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
     }
 }
 
@@ -320,7 +345,8 @@ fn sandbox_credentials(cli: &Cli, matches: &ArgMatches) -> (String, SecretString
     (key, secret)
 }
 
-/// Resolves the file and the overrides from flags and environment, then loads.
+/// Resolves the file and the overrides from flags and environment, then loads; `lk`'s
+/// projects are not read (a replay watches no server).
 ///
 /// # Errors
 /// Every configuration problem found.
@@ -330,7 +356,44 @@ pub(crate) fn load_config(
     explicit_file: Option<PathBuf>,
     env: &[(String, String)],
 ) -> Result<LoadedConfig, ConfigError> {
-    load_sources(&config_sources(cli, matches, explicit_file, env)?)
+    load_sources(&config_sources(
+        cli,
+        matches,
+        explicit_file,
+        env,
+        Vec::new(),
+    )?)
+}
+
+/// [`load_config`] with the `lk` projects the command line asks for (`listed`: read `lk`'s
+/// file for `check-config`'s list even when none is asked for); `lk`'s warnings join the
+/// configuration's.
+///
+/// # Errors
+/// Every configuration problem found, and a project that cannot be had.
+fn load_with_projects(
+    cli: &Cli,
+    matches: &ArgMatches,
+    explicit_file: Option<PathBuf>,
+    env: &[(String, String)],
+    listed: bool,
+) -> Result<(LoadedConfig, ConfigSources, LkProjectsUse), ConfigError> {
+    let home = env_value(env, "HOME").map(Path::new);
+    let flags = ProjectFlags {
+        project: cli.project.as_deref(),
+        all_projects: cli.all_projects,
+    };
+    let lk_projects = LkProjectsUse::resolve(&flags, matches, home, listed)?;
+    let sources = config_sources(cli, matches, explicit_file, env, lk_projects.chosen.clone())?;
+    let mut loaded = load_sources(&sources)?;
+    loaded.warnings.extend(lk_projects.warnings.iter().cloned());
+    Ok((loaded, sources, lk_projects))
+}
+
+fn env_value<'e>(env: &'e [(String, String)], name: &str) -> Option<&'e str> {
+    env.iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 /// Loads and validates the configuration, the dashboard's `keys:` section included: the
@@ -343,7 +406,8 @@ fn load_sources(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     config::load_checked(sources, crate::tui::keys::key_section_problems)
 }
 
-/// Where the configuration comes from: the file to read and the overrides on top of it.
+/// Where the configuration comes from: the file to read, the `lk` projects beneath its values
+/// and the overrides on top of it.
 ///
 /// # Errors
 /// A malformed `--set`.
@@ -352,20 +416,20 @@ pub(crate) fn config_sources(
     matches: &ArgMatches,
     explicit_file: Option<PathBuf>,
     env: &[(String, String)],
+    lk_projects: Vec<LkProject>,
 ) -> Result<ConfigSources, ConfigError> {
     let file = explicit_file.or_else(|| {
-        let lookup = |name: &str| {
-            env.iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
-        let home = lookup("HOME").map(Path::new);
-        let user_dir = config::user_config_dir(lookup("XDG_CONFIG_HOME"), home);
+        let home = env_value(env, "HOME").map(Path::new);
+        let user_dir = config::user_config_dir(env_value(env, "XDG_CONFIG_HOME"), home);
         let working_dir = std::env::current_dir().unwrap_or_default();
         config::find_default_file(&working_dir, user_dir.as_deref())
     });
     let overrides = overrides(cli, matches, env)?;
-    Ok(ConfigSources { file, overrides })
+    Ok(ConfigSources {
+        file,
+        overrides,
+        lk_projects,
+    })
 }
 
 /// Environment first, flags last, so flags win.
@@ -469,9 +533,10 @@ fn print_warnings(loaded: &LoadedConfig) {
     }
 }
 
-/// The effective configuration as YAML, headed by comments saying where it came from.
+/// The effective configuration as YAML, headed by comments saying where it came from and, when
+/// `lk`'s file was read, its projects.
 #[must_use]
-pub(crate) fn describe(loaded: &LoadedConfig) -> String {
+pub(crate) fn describe(loaded: &LoadedConfig, lk_projects: Option<&str>) -> String {
     let mut text = String::new();
     match &loaded.file {
         Some(file) => _ = writeln!(text, "# file: {}", file.display()),
@@ -479,6 +544,9 @@ pub(crate) fn describe(loaded: &LoadedConfig) -> String {
     }
     for entry in config::winning_overrides(&loaded.applied) {
         _ = writeln!(text, "# override: {entry}");
+    }
+    if let Some(listing) = lk_projects {
+        text.push_str(listing);
     }
     if loaded.config.servers.is_empty() {
         text.push_str("# no server configured: the dashboard will run the built-in sandbox\n");

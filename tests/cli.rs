@@ -1,6 +1,8 @@
 //! The `lktop` binary as a user runs it: exit codes, what goes to stdout and stderr, and the
 //! standard LiveKit environment variables.
 
+#[path = "support/configs.rs"]
+mod configs;
 #[path = "support/says.rs"]
 mod says;
 
@@ -364,4 +366,195 @@ fn print_config_template_takes_no_server_options() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), lktop::config::TEMPLATE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// `lk` projects: --project, LIVEKIT_PROJECT, --all-projects
+
+/// Writes `lk`'s `cli-config.yaml` under `home` with `mode`: `staging` (the default) and `prod`.
+fn write_lk_projects(home: &Path, staging_url: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = home.join(".livekit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cli-config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "default_project: staging\nprojects:\n  - name: staging\n    url: {staging_url}\n    \
+             api_key: {}\n    api_secret: {}\n  - name: prod\n    url: https://prod.example.com\n    \
+             api_key: APIprod\n    api_secret: {SECRET}\n",
+            configs::KEY,
+            configs::SECRET,
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn check_config_with_a_project_watches_it_and_lists_every_project_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lk_projects(dir.path(), "wss://staging.example.com", 0o600);
+    let out = lktop(dir.path(), &["check-config", "--project", "prod"], &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert_says(
+        &stdout,
+        &[
+            "- name: prod\n  url: https://prod.example.com\n  api_key: APIprod\n  api_secret: '********'",
+            "# override: servers[0].url = https://prod.example.com  (from \
+             ~/.livekit/cli-config.yaml:8:10 (lk project prod))",
+            "# lk projects in ~/.livekit/cli-config.yaml:",
+            "#   staging: url wss://staging.example.com, api_key devkey, api_secret ********  [default]",
+            "#   prod: url https://prod.example.com, api_key APIprod, api_secret ********  [watched]",
+        ],
+    );
+    assert!(
+        !stdout.contains("name: staging"),
+        "only the project asked for: {stdout}"
+    );
+    assert!(
+        !stderr.contains("warning"),
+        "a file only its owner reads: {stderr}"
+    );
+    for secret in [SECRET, configs::SECRET] {
+        assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    }
+}
+
+#[test]
+fn the_project_flag_wins_over_livekit_project_and_all_projects_watches_each() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lk_projects(dir.path(), "wss://staging.example.com", 0o600);
+    let servers = |args: &[&str], env: &[(&str, &str)]| {
+        let out = lktop(dir.path(), args, env);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter_map(|line| line.strip_prefix("- name: ").map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let from_env = [("LIVEKIT_PROJECT", "prod")];
+    assert_eq!(servers(&["check-config"], &from_env), ["prod"]);
+    assert_eq!(
+        servers(&["check-config", "--project", "staging"], &from_env),
+        ["staging"]
+    );
+    assert_eq!(
+        servers(&["check-config", "--all-projects"], &from_env),
+        ["staging", "prod"]
+    );
+    // Nothing asks for a project: the default project is listed, not watched.
+    assert!(servers(&["check-config"], &[]).is_empty());
+}
+
+#[test]
+fn an_unknown_project_exits_one_listing_the_known_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lk_projects(dir.path(), "wss://staging.example.com", 0o600);
+    let out = lktop(
+        dir.path(),
+        &["watch", "--project", "qa", "--duration", "1s"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_says(
+        &text(&out.stderr),
+        &[
+            "command-line flag --project: no `lk` project is named `qa` in ~/.livekit/cli-config.yaml",
+            "use one of: staging (default), prod",
+        ],
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_malformed_lk_file_is_an_error_when_a_project_is_asked_for_and_a_warning_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".livekit")).unwrap();
+    std::fs::write(
+        dir.path().join(".livekit/cli-config.yaml"),
+        "projects:\n  - name: a\n    api_key: [x]\n",
+    )
+    .unwrap();
+    let asked = lktop(dir.path(), &["check-config", "--project", "a"], &[]);
+    assert_eq!(asked.status.code(), Some(1));
+    assert_says(
+        &text(&asked.stderr),
+        &["~/.livekit/cli-config.yaml:3:14: projects[0].api_key: is not text"],
+    );
+    let not_asked = lktop(dir.path(), &["check-config"], &[]);
+    assert!(not_asked.status.success());
+    assert_says(
+        &text(&not_asked.stderr),
+        &["warning: ~/.livekit/cli-config.yaml:3:14: projects[0].api_key: is not text"],
+    );
+}
+
+#[test]
+fn an_lk_file_others_can_read_is_warned_about_like_lktops_own() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lk_projects(dir.path(), "wss://staging.example.com", 0o644);
+    let out = lktop(dir.path(), &["check-config"], &[]);
+    assert!(out.status.success());
+    let path = dir.path().join(".livekit/cli-config.yaml");
+    assert_says(
+        &text(&out.stderr),
+        &[&format!(
+            "warning: {} holds a secret and can be read by other users (mode 644); run `chmod \
+             600 {}`",
+            path.display(),
+            path.display()
+        )],
+    );
+}
+
+#[test]
+fn sandbox_refuses_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &["sandbox", "--project", "staging"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_says(
+        &text(&out.stderr),
+        &["lktop sandbox does not take --project"],
+    );
+}
+
+#[test]
+fn watch_with_a_project_reaches_its_server() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime.block_on(configs::sandbox());
+    let dir = tempfile::tempdir().unwrap();
+    // As `lk` stores a local server: a WebSocket URL, which lktop calls over HTTP.
+    write_lk_projects(dir.path(), &format!("ws://{}", sandbox.addr()), 0o600);
+    let out = lktop(
+        dir.path(),
+        &["watch", "--project", "staging", "--duration", "3s"],
+        &[],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an NDJSON event"))
+        .collect();
+    let started = &events[0];
+    assert_eq!(started["type"], "started", "{stdout}");
+    assert_eq!(
+        started["servers"],
+        serde_json::json!(["staging"]),
+        "{stdout}"
+    );
+    assert!(
+        started["sandbox"].is_null(),
+        "no demo when a project is watched: {stdout}"
+    );
+    assert!(
+        events.iter().any(|event| event["type"] == "server_state"
+            && event["server"] == "staging"
+            && event["state"] == "up"),
+        "the project's server is up: {stdout}"
+    );
+    assert!(!stdout.contains(configs::SECRET) && !stderr.contains(configs::SECRET));
+    drop(sandbox);
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use lktop::config::{
-    Config, ConfigError, ConfigSources, EnforcementMode, KeyPath, LoadedConfig, MASK, Origin,
-    Override, TEMPLATE, env_overrides, load, load_text, load_text_checked, render_masked,
+    Config, ConfigError, ConfigSources, EnforcementMode, KeyPath, LkCliConfig, LkProject,
+    LoadedConfig, MASK, Origin, Override, ProjectChoice, TEMPLATE, env_overrides, load, load_text,
+    load_text_checked, render_masked,
 };
 use lktop::tui::keys::key_section_problems;
 use says::assert_says;
@@ -491,6 +492,7 @@ fn a_missing_file_is_named() {
     let error = load(&ConfigSources {
         file: Some("/nonexistent/lktop.yaml".into()),
         overrides: Vec::new(),
+        lk_projects: Vec::new(),
     })
     .unwrap_err();
     let text = error.to_string();
@@ -568,6 +570,7 @@ fn a_secret_in_a_file_others_can_read_gets_a_warning() {
         load(&ConfigSources {
             file: Some(path.clone()),
             overrides: Vec::new(),
+            lk_projects: Vec::new(),
         })
         .unwrap()
         .warnings
@@ -941,5 +944,244 @@ fn the_metrics_interval_defaults_to_the_monitoring_interval() {
     assert_eq!(
         loaded.config.quality_monitoring.metrics_interval(),
         Duration::from_secs(3)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `lk` projects (`~/.livekit/cli-config.yaml`) beneath lktop's own configuration
+
+/// `lk`'s file as `lk project add` writes it: `staging` (the default) at lines 3-7, `prod` at
+/// lines 8-11.
+fn lk_file() -> String {
+    format!(
+        "default_project: staging\nprojects:\n  - name: staging\n    project_id: p_abc\n    \
+         url: wss://staging.example.com\n    api_key: APIstaging\n    api_secret: {SECRET}\n  \
+         - name: prod\n    url: https://prod.example.com\n    api_key: APIprod\n    \
+         api_secret: {SECRET}\n"
+    )
+}
+
+/// A home directory holding `text` as `lk`'s file.
+fn lk_home(text: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".livekit")).unwrap();
+    std::fs::write(home.path().join(".livekit/cli-config.yaml"), text).unwrap();
+    home
+}
+
+fn by_flag(name: &str) -> ProjectChoice {
+    ProjectChoice::Named {
+        name: name.to_owned(),
+        origin: Origin::Flag("--project".into()),
+    }
+}
+
+fn chosen(home: &Path, choice: &ProjectChoice) -> Vec<LkProject> {
+    LkCliConfig::read_in_home(home)
+        .expect("lk's file reads")
+        .choose(choice)
+        .expect("the project exists")
+}
+
+/// lktop's file `text` (none when empty), `projects` beneath it, `overrides` above it.
+fn load_projects(
+    text: &str,
+    projects: Vec<LkProject>,
+    overrides: Vec<Override>,
+) -> Result<LoadedConfig, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = (!text.is_empty()).then(|| {
+        let path = dir.path().join(FILE);
+        std::fs::write(&path, text).unwrap();
+        path
+    });
+    load(&ConfigSources {
+        file,
+        overrides,
+        lk_projects: projects,
+    })
+}
+
+#[test]
+fn a_chosen_project_is_watched_as_a_server_named_after_it() {
+    let home = lk_home(&lk_file());
+    let loaded = load_projects("", chosen(home.path(), &by_flag("prod")), Vec::new()).unwrap();
+    let [server] = loaded.config.servers.as_slice() else {
+        panic!("one server expected: {:?}", loaded.config.servers)
+    };
+    assert_eq!(server.name, "prod");
+    assert_eq!(server.url, "https://prod.example.com");
+    assert_eq!(server.api_key, "APIprod");
+    assert_eq!(server.api_secret().unwrap().expose_secret(), SECRET);
+}
+
+#[test]
+fn every_project_becomes_a_server_after_those_of_the_file() {
+    let home = lk_home(&lk_file());
+    let all = ProjectChoice::All {
+        origin: Origin::Flag("--all-projects".into()),
+    };
+    let text = "servers:\n  - name: mine\n    url: ws://127.0.0.1:7880\n    api_key: k\n    \
+                api_secret: s\n";
+    let loaded = load_projects(text, chosen(home.path(), &all), Vec::new()).unwrap();
+    let names: Vec<&str> = loaded
+        .config
+        .servers
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["mine", "staging", "prod"]);
+}
+
+#[test]
+fn lktops_server_of_the_same_name_keeps_its_keys_and_the_project_fills_the_rest() {
+    let home = lk_home(&lk_file());
+    let text = "servers:\n  - name: staging\n    url: ws://127.0.0.1:7880\n";
+    let loaded = load_projects(text, chosen(home.path(), &by_flag("staging")), Vec::new()).unwrap();
+    let [server] = loaded.config.servers.as_slice() else {
+        panic!("the project is the file's server, not a second one")
+    };
+    assert_eq!(server.url, "ws://127.0.0.1:7880", "lktop's file wins");
+    assert_eq!(
+        server.api_key, "APIstaging",
+        "the project fills what it leaves out"
+    );
+    assert_eq!(server.api_secret().unwrap().expose_secret(), SECRET);
+    let key_origin = loaded
+        .applied
+        .iter()
+        .find(|entry| entry.to_string().starts_with("servers[0].api_key"))
+        .expect("the project's key is an applied value")
+        .to_string();
+    assert!(
+        key_origin.ends_with("(from ~/.livekit/cli-config.yaml:6:14 (lk project staging))"),
+        "{key_origin}"
+    );
+}
+
+#[test]
+fn livekit_variables_win_over_a_project_and_say_so() {
+    let home = lk_home(&lk_file());
+    let loaded = load_projects(
+        "",
+        chosen(home.path(), &by_flag("staging")),
+        livekit_env("ws://from-env:7880"),
+    )
+    .unwrap();
+    let server = &loaded.config.servers[0];
+    assert_eq!(server.name, "staging");
+    assert_eq!(server.url, "ws://from-env:7880");
+    assert_eq!(server.api_key, "APIkey");
+    let warnings = loaded.warnings.join("\n");
+    assert_says(
+        &warnings,
+        &[
+            "environment variable LIVEKIT_URL replaces the servers[0].url that \
+             ~/.livekit/cli-config.yaml:5:10 (lk project staging) gives",
+            "environment variable LIVEKIT_API_SECRET replaces",
+        ],
+    );
+    assert!(!warnings.contains(SECRET), "{warnings}");
+}
+
+#[test]
+fn a_bad_value_from_a_project_is_placed_in_lks_file() {
+    let home = lk_home(&lk_file().replace("https://prod.example.com", "ftp://prod.example.com"));
+    let error = load_projects("", chosen(home.path(), &by_flag("prod")), Vec::new()).unwrap_err();
+    assert_says(
+        &error.to_string(),
+        &["~/.livekit/cli-config.yaml:9:10 (lk project prod): servers[0].url"],
+    );
+}
+
+#[test]
+fn an_unknown_project_is_refused_with_the_known_names() {
+    let home = lk_home(&lk_file());
+    let file = LkCliConfig::read_in_home(home.path()).unwrap();
+    let text = file.choose(&by_flag("Prod")).unwrap_err().to_string();
+    assert_says(
+        &text,
+        &[
+            "command-line flag --project: no `lk` project is named `Prod`",
+            "did you mean `prod`?",
+            "staging (default), prod",
+        ],
+    );
+    let far = file.choose(&by_flag("qa")).unwrap_err().to_string();
+    assert_says(&far, &["use one of: staging (default), prod"]);
+}
+
+#[test]
+fn no_file_is_no_projects_and_asking_for_one_says_where_lk_keeps_them() {
+    let home = tempfile::tempdir().unwrap();
+    let file = LkCliConfig::read_in_home(home.path()).expect("a missing file is no error");
+    assert!(file.projects().is_empty());
+    let text = file.choose(&by_flag("staging")).unwrap_err().to_string();
+    assert_says(
+        &text,
+        &[
+            "~/.livekit/cli-config.yaml does not exist",
+            "lk project add",
+        ],
+    );
+}
+
+#[test]
+fn a_malformed_lk_file_names_the_file_the_line_the_key_and_the_fix() {
+    let home = lk_home("projects:\n  - name: a\n    url: [not, text]\n  - url: ws://x\n");
+    let error = LkCliConfig::read_in_home(home.path()).unwrap_err();
+    let text = error.to_string();
+    assert_says(
+        &text,
+        &[
+            "~/.livekit/cli-config.yaml:3:10: projects[0].url: is not text",
+            "~/.livekit/cli-config.yaml:4:5: projects[1]: has no `name:`",
+            "help: give it `name: …`",
+            "lk project list",
+        ],
+    );
+    let syntax = lk_home("projects:\n  - name: a\n   url: : x\n");
+    let text = LkCliConfig::read_in_home(syntax.path())
+        .unwrap_err()
+        .to_string();
+    assert_says(&text, &["~/.livekit/cli-config.yaml:3:", "not valid YAML"]);
+    let not_a_list = lk_home("projects: 3\n");
+    let text = LkCliConfig::read_in_home(not_a_list.path())
+        .unwrap_err()
+        .to_string();
+    assert_says(
+        &text,
+        &["~/.livekit/cli-config.yaml:1:11: projects: is not a list of projects"],
+    );
+}
+
+#[test]
+fn a_projects_secret_never_shows_in_debug_or_messages() {
+    let home = lk_home(&lk_file());
+    let file = LkCliConfig::read_in_home(home.path()).unwrap();
+    let projects = chosen(home.path(), &by_flag("staging"));
+    let sources = ConfigSources {
+        file: None,
+        overrides: livekit_env("ws://from-env:7880"),
+        lk_projects: projects.clone(),
+    };
+    let loaded = load_projects("", projects, Vec::new()).unwrap();
+    let shown = [
+        format!("{file:?}"),
+        format!("{sources:?}"),
+        format!("{loaded:?}"),
+        file.listing(&["staging"]),
+        render_masked(&loaded.config),
+    ];
+    for text in &shown {
+        assert!(!text.contains(SECRET), "{text}");
+    }
+    assert_says(
+        &shown[3],
+        &[
+            "#   staging: url wss://staging.example.com, api_key APIstaging, api_secret ********, \
+             project_id p_abc  [default, watched]",
+            "#   prod: url https://prod.example.com, api_key APIprod, api_secret ********\n",
+        ],
     );
 }

@@ -665,6 +665,7 @@ impl Stage {
         let sources = config_file.as_ref().map(|(_, file)| ConfigSources {
             file: Some(file.clone()),
             overrides: Vec::new(),
+            lk_projects: Vec::new(),
         });
         let mut run = Run::start(config, sources).await;
         if !case.fault.on_from_the_start() {

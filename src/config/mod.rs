@@ -1,19 +1,22 @@
 //! lktop's configuration: the typed schema, its defaults, loading with layered overrides and
 //! validation that reports every problem at once.
 //!
-//! Precedence, lowest first: built-in defaults, the file (`--config`, else
-//! `config/performance.yaml` in the working directory, else `$XDG_CONFIG_HOME/lktop/performance.yaml`),
-//! environment variables (`LIVEKIT_URL` / `LIVEKIT_API_KEY` / `LIVEKIT_API_SECRET` for the first
+//! Precedence, lowest first: built-in defaults, `lk` projects asked for with `--project` or
+//! `--all-projects` (beneath the file's server of the same name, or a server of their own),
+//! the file (`--config`, else `config/performance.yaml` in the working directory, else
+//! `$XDG_CONFIG_HOME/lktop/performance.yaml`), environment variables (`LIVEKIT_URL` / `LIVEKIT_API_KEY` / `LIVEKIT_API_SECRET` for the first
 //! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
 
 mod changes;
 mod error;
 mod key_list;
+mod lk_projects;
 mod load;
 mod mask;
 mod node_urls;
 mod scalar_text;
 mod schema;
+mod secret_file;
 mod validate;
 mod watch;
 
@@ -23,6 +26,7 @@ pub(crate) use changes::changes;
 pub use error::{ConfigError, ConfigIssue};
 pub use key_list::KeyList;
 pub(crate) use key_list::KeyText;
+pub use lk_projects::{LkCliConfig, LkProject, ProjectChoice};
 pub use load::{
     ConfigSources, LoadedConfig, Override, SectionCheck, env_overrides, load, load_text,
     load_text_checked, render_masked,

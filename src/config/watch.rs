@@ -107,6 +107,7 @@ mod tests {
         let (mut reloads, _watcher) = watch(ConfigSources {
             file: Some(path.clone()),
             overrides: Vec::new(),
+            lk_projects: Vec::new(),
         })
         .unwrap();
 

@@ -49,6 +49,7 @@ pub async fn start_from_file(path: &Path, watch: bool) -> (Engine, EventStream) 
     let sources = ConfigSources {
         file: Some(path.to_path_buf()),
         overrides: Vec::new(),
+        lk_projects: Vec::new(),
     };
     let loaded = lktop::config::load(&sources).expect("the configuration file is valid");
     let (engine, events) = Engine::start(EngineOptions {

@@ -18,6 +18,14 @@ pub enum Origin {
         /// The text of that line, echoed under the message (never for a secret).
         line_text: Option<String>,
     },
+    /// Taken from another program's file, where it belongs to `entry`: a value of an `lk`
+    /// project reads `~/.livekit/cli-config.yaml:7:5 (lk project staging)`, so a problem with
+    /// it is fixed where it is written, not in the file that uses it.
+    Imported {
+        path: PathBuf,
+        position: Option<Position>,
+        entry: String,
+    },
     Env(String),
     Flag(String),
     Default,
@@ -28,7 +36,7 @@ impl Origin {
     #[must_use]
     pub fn position(&self) -> Option<Position> {
         match self {
-            Self::File { position, .. } => *position,
+            Self::File { position, .. } | Self::Imported { position, .. } => *position,
             Self::Env(_) | Self::Flag(_) | Self::Default => None,
         }
     }
@@ -49,6 +57,17 @@ impl fmt::Display for Origin {
                 position.column
             ),
             Self::File { path, .. } => write!(f, "{}", path.display()),
+            Self::Imported {
+                path,
+                position,
+                entry,
+            } => {
+                write!(f, "{}", path.display())?;
+                if let Some(position) = position {
+                    write!(f, ":{}:{}", position.line, position.column)?;
+                }
+                write!(f, " ({entry})")
+            }
             Self::Env(name) => write!(f, "environment variable {name}"),
             Self::Flag(flag) => write!(f, "command-line flag {flag}"),
             Self::Default => f.write_str("built-in default"),
@@ -160,6 +179,25 @@ mod tests {
         );
         assert_eq!(whole_text.to_string(), "x.yaml:3:1: unknown key");
         assert_eq!(whole_text.origin.position().map(|p| p.line), Some(3));
+    }
+
+    #[test]
+    fn a_value_from_another_programs_file_names_its_entry_there() {
+        let imported = |position| Origin::Imported {
+            path: PathBuf::from("~/.livekit/cli-config.yaml"),
+            position,
+            entry: "lk project staging".to_owned(),
+        };
+        let placed = imported(Some(Position { line: 7, column: 5 }));
+        assert_eq!(
+            placed.to_string(),
+            "~/.livekit/cli-config.yaml:7:5 (lk project staging)"
+        );
+        assert_eq!(placed.position().map(|p| p.line), Some(7));
+        assert_eq!(
+            imported(None).to_string(),
+            "~/.livekit/cli-config.yaml (lk project staging)"
+        );
     }
 
     #[test]

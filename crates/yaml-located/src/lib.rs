@@ -4,10 +4,10 @@
 //! crate keeps the other half: a [`KeyPath`] names a place in the document
 //! (`connection_pool.pool_size`, `rooms[1].participants.max`), a [`Locator`] reads the same
 //! text once more for the line and column of every key and value, and a [`LocatedIssue`] is
-//! one problem with its key, where it comes from ([`Origin`]: `file:line:column`, an
-//! environment variable, a command-line flag or a built-in default), what is wrong and how to
-//! fix it. [`ConfigDuration`] reads durations as people write them (`30`, `1.5`, `30s`,
-//! `1500ms`, `2m`).
+//! one problem with its key, where it comes from ([`Origin`]: `file:line:column`, a place in
+//! another program's file, an environment variable, a command-line flag or a built-in
+//! default), what is wrong and how to fix it. [`ConfigDuration`] reads durations as people
+//! write them (`30`, `1.5`, `30s`, `1500ms`, `2m`).
 //!
 //! lktop's configuration and the scenarios of `livekit-sandbox` both report their problems
 //! with it.

@@ -9,10 +9,12 @@
 //! The steps, a file each: `parse` reads the text into a tree, `overrides` and `layers` are
 //! the values from outside the file and their writing into the tree, `decode` turns the tree
 //! into [`Config`], `place` ties every problem to where its key was set (`suggest` offering
-//! the key that was meant), and `secrets` keeps secrets out of sight.
+//! the key that was meant), `secrets` keeps secrets out of sight, and `lk_project_layer`
+//! writes the chosen `lk` projects beneath the file's own values.
 
 mod decode;
 mod layers;
+mod lk_project_layer;
 mod overrides;
 mod parse;
 mod place;
@@ -25,16 +27,19 @@ use serde_yaml::{Mapping, Value};
 use yaml_located::{KeyPath, Locator, Target};
 
 use super::error::{ConfigError, ConfigIssue};
+use super::lk_projects::LkProject;
 use super::schema::{Config, ServerConfig};
+use super::secret_file::readable_by_others_warning;
 use super::validate::{Violation, validate, validate_written};
 use decode::decode;
 use layers::{Layering, apply_overrides};
+use lk_project_layer::{replaced_project_values, write_projects};
 pub(crate) use overrides::winning_overrides;
 pub use overrides::{Override, env_overrides};
 use parse::parse_tree;
 use place::{Placer, file_origin, sorted};
+use secrets::holds_secret;
 pub use secrets::render_masked;
-use secrets::{holds_secret, readable_by_others_warning};
 
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSources {
@@ -42,6 +47,10 @@ pub struct ConfigSources {
     pub file: Option<PathBuf>,
     /// Applied in order, so later entries (flags) win over earlier ones (environment).
     pub overrides: Vec<Override>,
+    /// `lk` projects to watch, each a server named after it: they fill what the file's server
+    /// of that name leaves out (or become a server of their own), and the overrides win over
+    /// them.
+    pub lk_projects: Vec<LkProject>,
 }
 
 /// A configuration that passed validation, and how it came to be.
@@ -91,9 +100,10 @@ pub(crate) fn load_checked(
         })?),
         None => None,
     };
-    load_text_checked(
+    load_layers(
         sources.file.as_deref(),
         text.as_deref(),
+        &sources.lk_projects,
         &sources.overrides,
         check,
     )
@@ -121,25 +131,42 @@ pub fn load_text_checked(
     overrides: &[Override],
     check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
+    load_layers(file, text, &[], overrides, check)
+}
+
+/// The file's text, the `lk` projects beneath its values and the overrides above them, decoded
+/// and judged.
+fn load_layers(
+    file: Option<&Path>,
+    text: Option<&str>,
+    lk_projects: &[LkProject],
+    overrides: &[Override],
+    check: SectionCheck,
+) -> Result<LoadedConfig, ConfigError> {
     let file_label = file.map_or_else(|| PathBuf::from("<config>"), Path::to_path_buf);
     let mut tree = match text {
         Some(text) => parse_tree(&file_label, text)?,
         None => Value::Mapping(Mapping::new()),
     };
+    // Before the projects are written: their secrets are in `lk`'s file, not this one.
     let file_holds_secret = holds_secret(&tree);
+    let from_projects = write_projects(&mut tree, lk_projects);
+    let every_override: Vec<Override> = from_projects.iter().chain(overrides).cloned().collect();
     let locator = Locator::new(text.unwrap_or_default());
     let place = Placer {
         file: file.map(|_| file_label.as_path()),
         text: text.unwrap_or_default(),
         locator: &locator,
-        overrides,
+        overrides: &every_override,
     };
 
     let Layering {
-        applied,
+        applied: applied_overrides,
         mut warnings,
         mut issues,
     } = apply_overrides(&mut tree, overrides);
+    warnings.extend(replaced_project_values(&from_projects, &applied_overrides));
+    let applied: Vec<Override> = from_projects.into_iter().chain(applied_overrides).collect();
     issues.extend(
         validate_written(&tree)
             .into_iter()
@@ -158,7 +185,10 @@ pub fn load_text_checked(
 
     name_unnamed_servers(&mut config.servers);
     if file_holds_secret && let Some(path) = file {
-        warnings.extend(readable_by_others_warning(path));
+        warnings.extend(readable_by_others_warning(
+            path,
+            " or move the secret to LIVEKIT_API_SECRET",
+        ));
     }
     Ok(LoadedConfig {
         config,

@@ -14,7 +14,7 @@ pub(crate) const ENV_PREFIX: &str = "LKTOP_";
 pub(crate) const ENV_SEPARATOR: &str = "__";
 
 /// A value set from outside the file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Override {
     pub(crate) key: KeyPath,
     pub(crate) value: Value,
@@ -40,6 +40,23 @@ impl Override {
             .filter(|value| !value.is_null() || text.trim().is_empty())
             .unwrap_or_else(|| Value::String(text.to_owned()));
         Self { key, value, origin }
+    }
+}
+
+// Written out so that a secret's value never reaches a `{:?}` of the sources or the loaded
+// configuration (its `applied` list).
+impl std::fmt::Debug for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value: &dyn std::fmt::Debug = if is_secret_key(&self.key) {
+            &MASK
+        } else {
+            &self.value
+        };
+        f.debug_struct("Override")
+            .field("key", &self.key)
+            .field("value", value)
+            .field("origin", &self.origin)
+            .finish()
     }
 }
 

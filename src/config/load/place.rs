@@ -110,16 +110,22 @@ fn fix_at(origin: &Origin, key: &KeyPath, value: &str) -> String {
         Origin::File { .. } | Origin::Default => {
             format!("write `{}: {value}`", key.leaf().unwrap_or("value"))
         }
+        Origin::Imported { path, entry, .. } => format!(
+            "write `{}: {value}` for {entry} in {}",
+            key.leaf().unwrap_or("value"),
+            path.display()
+        ),
     }
 }
 
-/// File problems top to bottom, then the ones from the environment and flags.
+/// File problems top to bottom, then the ones from `lk`'s projects, the environment and flags.
 pub(super) fn sorted(mut issues: Vec<ConfigIssue>) -> ConfigError {
     issues.sort_by_key(|issue| match &issue.origin {
         Origin::File { position, .. } => (0, position.map_or((0, 0), |p| (p.line, p.column))),
-        Origin::Env(_) => (1, (0, 0)),
-        Origin::Flag(_) => (2, (0, 0)),
-        Origin::Default => (3, (0, 0)),
+        Origin::Imported { position, .. } => (1, position.map_or((0, 0), |p| (p.line, p.column))),
+        Origin::Env(_) => (2, (0, 0)),
+        Origin::Flag(_) => (3, (0, 0)),
+        Origin::Default => (4, (0, 0)),
     });
     ConfigError { issues }
 }

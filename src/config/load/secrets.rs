@@ -1,7 +1,5 @@
-//! Secrets in the configuration: a file that holds one and others can read is warned about,
-//! and the printed configuration never shows one.
-
-use std::path::Path;
+//! Secrets in the configuration: whether the file holds one (then `secret_file` warns when
+//! others can read it), and the printed configuration never shows one.
 
 use serde_yaml::Value;
 
@@ -20,25 +18,6 @@ pub(super) fn holds_secret(tree: &Value) -> bool {
                     .is_some_and(|secret| !secret.is_empty())
             })
         })
-}
-
-#[cfg(unix)]
-pub(super) fn readable_by_others_warning(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o044 != 0).then(|| {
-        format!(
-            "{} holds a secret and can be read by other users (mode {mode:o}); \
-             run `chmod 600 {}` or move the secret to LIVEKIT_API_SECRET",
-            path.display(),
-            path.display()
-        )
-    })
-}
-
-#[cfg(not(unix))]
-pub(super) fn readable_by_others_warning(_path: &Path) -> Option<String> {
-    None
 }
 
 /// Effective configuration as YAML, secrets masked: what `check-config` prints.
