@@ -12,6 +12,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::config::{AudioProfile, KeyList, MediaLimitsConfig, QualityConfig, RoomLimitsConfig};
 use crate::history::FinishedRoom;
+use crate::jobs::{DispatchSummary, EgressSummary, IngressSummary, JobsService, JobsUpdate};
 use crate::limits::{Enforcement, Violation};
 use crate::nodes::{
     CountDrift, MediaViolation, NodeChange, NodeHealth, NodeSource, SourceState, SourceStatus,
@@ -133,6 +134,36 @@ pub enum EventKind {
     RoomChanges {
         server: String,
         changes: Vec<RoomChange>,
+    },
+    /// A read of the server's egress jobs (running ones every polling interval, a room's
+    /// when it is opened): the jobs new or changed, those forgotten (ended for
+    /// longer than lktop keeps them), and each state move for the log.
+    Egress {
+        server: String,
+        #[serde(flatten)]
+        update: JobsUpdate<EgressSummary>,
+    },
+    /// A read of the server's ingress endpoints (every `polling.jobs_interval`, a room's when
+    /// it is opened), as a change like `egress`.
+    Ingress {
+        server: String,
+        #[serde(flatten)]
+        update: JobsUpdate<IngressSummary>,
+    },
+    /// One room's agent dispatches, whole, when they changed.
+    AgentDispatches {
+        server: String,
+        room: String,
+        dispatches: Vec<DispatchSummary>,
+    },
+    /// The key may not read a service (`allowed` false, once, with the server's words), or
+    /// may again.
+    JobsAccess {
+        server: String,
+        service: JobsService,
+        allowed: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
     },
     /// One reading of a server's nodes (every `metrics_interval`): each node's media plane
     /// and registry figures, and how each source fared.
@@ -421,6 +452,24 @@ pub enum Command {
         identity: String,
         track_sid: String,
         muted: bool,
+    },
+    /// Stops a running egress job (recording or stream).
+    StopEgress {
+        server: String,
+        egress_id: String,
+    },
+    /// Sends the agent registered as `agent_name` into the room, with `metadata` for its job.
+    CreateDispatch {
+        server: String,
+        room: String,
+        agent_name: String,
+        #[serde(default)]
+        metadata: String,
+    },
+    DeleteDispatch {
+        server: String,
+        room: String,
+        dispatch_id: String,
     },
     /// Reads the configuration file again.
     ReloadConfig,

@@ -343,6 +343,9 @@ pub struct PollingConfig {
     /// The age no room's participant list may pass while the budget allows it; when the
     /// budget cannot cover every room within it, lktop says so with the figure that would.
     pub max_staleness: ConfigDuration,
+    /// How often the ingress list and agent dispatches are read (active egress is read every
+    /// `interval`, with one call per server whatever the number of rooms).
+    pub jobs_interval: ConfigDuration,
 }
 
 impl PollingConfig {
@@ -370,6 +373,7 @@ impl Default for PollingConfig {
             interval: ConfigDuration::from_secs(2),
             max_requests_per_second: 50,
             max_staleness: ConfigDuration::from_secs(30),
+            jobs_interval: ConfigDuration::from_secs(30),
         }
     }
 }

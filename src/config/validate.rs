@@ -263,6 +263,17 @@ fn validate_polling(polling: &PollingConfig, checks: &mut Checks) {
             )),
         );
     }
+    if polling.jobs_interval.get() < interval {
+        checks.fail(
+            at.clone().key("jobs_interval"),
+            format!(
+                "{} is shorter than polling.interval ({}); ingress and dispatches are read \
+                 less often than rooms",
+                polling.jobs_interval, polling.interval
+            ),
+            Some(format!("set it to {} or more", polling.interval)),
+        );
+    }
     if polling.max_staleness.get() < interval {
         checks.fail(
             at.key("max_staleness"),
@@ -779,6 +790,7 @@ mod tests {
         for other in [
             "polling.interval",
             "polling.max_staleness",
+            "polling.jobs_interval",
             "room_limits.overrides",
             "metrics.listen",
         ] {

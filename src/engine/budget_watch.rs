@@ -66,6 +66,7 @@ mod tests {
             interval: ConfigDuration::from_secs(2),
             max_requests_per_second: per_second,
             max_staleness: ConfigDuration::from_secs(30),
+            ..PollingConfig::default()
         }
     }
 

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::api::MeasuredRoomService;
 use super::server::LatestSnapshot;
-use crate::api::{CreateRoomOptions, RoomApi};
+use crate::api::{CreateRoomOptions, JobsApi, NewDispatch, RoomApi};
 use crate::audio::{self, AudioProfiles};
 use secrecy::ExposeSecret;
 
@@ -25,6 +25,9 @@ pub(crate) const MAX_METADATA_SIZE: usize = 512 * 1024;
 /// Carries out the user's commands against the engine's servers and settings.
 pub(crate) struct CommandRunner {
     pub(crate) servers: HashMap<String, (MeasuredRoomService, LatestSnapshot)>,
+    /// Per server: wakes its jobs watcher after a command changed a job, so the change is
+    /// read back at once rather than at the next interval.
+    pub(crate) jobs_refresh: HashMap<String, Arc<Notify>>,
     /// Where the room limits in force came from, so a reload keeps limits set in the
     /// dashboard unless the file changed its own.
     pub(crate) limits: Mutex<LimitsOrigin>,
@@ -49,6 +52,12 @@ impl CommandRunner {
             command,
             outcome,
         });
+    }
+
+    fn refresh_jobs(&self, server: &str) {
+        if let Some(refresh) = self.jobs_refresh.get(server) {
+            refresh.notify_one();
+        }
     }
 
     fn server(&self, name: &str) -> Result<&(MeasuredRoomService, LatestSnapshot), String> {
@@ -118,6 +127,60 @@ impl CommandRunner {
                     "track {} of {identity} in {room} {}",
                     track.sid,
                     if track.muted { "muted" } else { "unmuted" }
+                ))
+            }
+            Command::StopEgress { server, egress_id } => {
+                let (api, _) = self.server(server)?;
+                let info = api
+                    .stop_egress(egress_id)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                self.refresh_jobs(server);
+                let job = crate::jobs::EgressSummary::from_proto(&info);
+                Ok(format!(
+                    "egress {egress_id} of {} stopping (now {})",
+                    job.room,
+                    job.status.label()
+                ))
+            }
+            Command::CreateDispatch {
+                server,
+                room,
+                agent_name,
+                metadata,
+            } => {
+                if agent_name.trim().is_empty() {
+                    return Err("no agent name: give the name the agent registered with".into());
+                }
+                let (api, _) = self.server(server)?;
+                let dispatch = api
+                    .create_dispatch(NewDispatch {
+                        room: room.clone(),
+                        agent_name: agent_name.clone(),
+                        metadata: metadata.clone(),
+                    })
+                    .await
+                    .map_err(|err| err.to_string())?;
+                self.refresh_jobs(server);
+                Ok(format!(
+                    "agent {agent_name} dispatched to {room} (dispatch {})",
+                    dispatch.id
+                ))
+            }
+            Command::DeleteDispatch {
+                server,
+                room,
+                dispatch_id,
+            } => {
+                let (api, _) = self.server(server)?;
+                let dispatch = api
+                    .delete_dispatch(room, dispatch_id)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                self.refresh_jobs(server);
+                Ok(format!(
+                    "dispatch {dispatch_id} of agent {} deleted from {room}",
+                    dispatch.agent_name
                 ))
             }
             Command::ReloadConfig => {

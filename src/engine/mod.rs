@@ -8,6 +8,7 @@ mod budget_watch;
 mod commands;
 mod drift;
 mod enforcement;
+mod jobs_watcher;
 mod node_watcher;
 mod server;
 mod server_state;
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -116,9 +117,12 @@ impl Engine {
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
         let mut focused_rooms = HashMap::new();
+        let mut jobs_refresh = HashMap::new();
         for server in &config.servers {
             let (focused_room, focused_room_rx) = watch::channel(None);
             focused_rooms.insert(server.name.clone(), focused_room);
+            let refresh = Arc::new(Notify::new());
+            jobs_refresh.insert(server.name.clone(), Arc::clone(&refresh));
             let (api, latest) = start_server(
                 server,
                 &config,
@@ -126,7 +130,7 @@ impl Engine {
                 Channels {
                     settings: &settings,
                     polling_paused: &polling_paused,
-                    focused_room: focused_room_rx,
+                    focused_room: focused_room_rx.clone(),
                     webhooks: arrivals.remove(&server.name),
                     bus: &bus,
                 },
@@ -147,12 +151,27 @@ impl Engine {
                 };
                 tasks.spawn(watcher.run());
             }
+            tasks.spawn(
+                jobs_watcher::JobsWatcher {
+                    server: server.name.clone(),
+                    api: api.clone(),
+                    settings: settings.subscribe(),
+                    polling_paused: polling_paused.subscribe(),
+                    latest: Arc::clone(&latest),
+                    focused_room: focused_room_rx,
+                    refresh,
+                    bus: bus.clone(),
+                    shutdown: shutdown.clone(),
+                }
+                .run(),
+            );
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));
         }
 
         let runner = Arc::new(commands::CommandRunner {
             servers,
+            jobs_refresh,
             limits: Mutex::new(commands::LimitsOrigin::file(&config.room_limits)),
             settings,
             polling_paused,

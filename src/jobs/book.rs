@@ -80,6 +80,10 @@ pub struct JobTransition {
 /// the state moves among them. `full` means `changed` is every job held (a consumer drops
 /// the rest): the first listing, and the first after the event stream dropped events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "T: Serialize",
+    deserialize = "T: serde::de::DeserializeOwned"
+))]
 pub struct JobsUpdate<T> {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full: bool,

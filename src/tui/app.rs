@@ -327,6 +327,37 @@ impl App {
             }
             kind @ (EventKind::NodeHealth { .. }
             | EventKind::NodeCountDrift { .. }) => self.absorb_nodes(kind, at_ms),
+            EventKind::Egress { server, update } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_egress(&update, at_ms);
+                self.refresh_room_order_of(&server);
+            }
+            EventKind::Ingress { server, update } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_ingress(&update, at_ms);
+                self.refresh_room_order_of(&server);
+            }
+            EventKind::AgentDispatches {
+                server,
+                room,
+                dispatches,
+            } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_dispatches(room, dispatches, at_ms);
+                self.refresh_room_order_of(&server);
+            }
+            EventKind::JobsAccess {
+                server,
+                service,
+                allowed,
+                cause,
+            } => self
+                .live_server_mut(&server)
+                .jobs
+                .absorb_access(service, allowed, cause),
             EventKind::Command {
                 command: crate::events::Command::SetLimits { limits },
                 outcome,
@@ -520,17 +551,30 @@ impl App {
 /// under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DetailRow {
+    /// The room's egress jobs (`JobsView::egress_of`), by index.
+    Egress(usize),
+    Ingress(usize),
+    Dispatch(usize),
     Participant(usize),
     Track(usize, usize),
 }
 
-/// The room detail's rows: each participant followed by its tracks.
+/// The room detail's rows: its egress jobs, ingress and agent dispatches first (few, and what
+/// an operator acts on), then each participant followed by its tracks.
 #[must_use]
-pub(crate) fn detail_rows(room: &crate::snapshot::RoomSummary) -> Vec<DetailRow> {
-    let Some(participants) = &room.participants else {
-        return Vec::new();
-    };
+pub(crate) fn detail_rows(
+    room: &crate::snapshot::RoomSummary,
+    jobs: Option<&crate::tui::jobs_view::JobsView>,
+) -> Vec<DetailRow> {
     let mut rows = Vec::new();
+    if let Some(jobs) = jobs {
+        rows.extend((0..jobs.egress_of(&room.name).len()).map(DetailRow::Egress));
+        rows.extend((0..jobs.ingress_of(&room.name).len()).map(DetailRow::Ingress));
+        rows.extend((0..jobs.dispatches_of(&room.name).len()).map(DetailRow::Dispatch));
+    }
+    let Some(participants) = &room.participants else {
+        return rows;
+    };
     for (p, participant) in participants.iter().enumerate() {
         rows.push(DetailRow::Participant(p));
         rows.extend((0..participant.tracks.len()).map(|t| DetailRow::Track(p, t)));
@@ -548,6 +592,21 @@ impl App {
         }
         let server = self.live.servers.get(detail.server)?;
         Some((server.name.clone(), detail.room.clone()))
+    }
+
+    /// The jobs of the server whose room is open in the detail screen, from the data on screen.
+    #[must_use]
+    pub fn detail_jobs(&self) -> Option<&crate::tui::jobs_view::JobsView> {
+        let detail = self.room_detail.as_ref()?;
+        Some(&self.data().servers.get(detail.server)?.jobs)
+    }
+
+    /// The rows of the room detail's table as drawn now.
+    #[must_use]
+    pub(crate) fn room_detail_rows(&self) -> Vec<DetailRow> {
+        self.detail_room()
+            .map(|room| detail_rows(room, self.detail_jobs()))
+            .unwrap_or_default()
     }
 
     /// The room open in the detail screen, from the data on screen.

@@ -7,6 +7,7 @@ pub mod app;
 mod cursor;
 mod events_view;
 pub mod history_view;
+pub mod jobs_view;
 pub mod keys;
 mod layout;
 pub mod log;

@@ -28,18 +28,58 @@ pub struct Confirm {
     pub(crate) command: Command,
 }
 
-/// A one-line prompt; today only the new room's name.
+/// A one-line prompt: a new room's name, or an agent to dispatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextInput {
     pub(crate) title: String,
     pub(crate) server: String,
     pub value: String,
+    pub(crate) purpose: InputPurpose,
+}
+
+/// What a prompt's text becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum InputPurpose {
+    NewRoom,
+    /// `agent-name` then, after a space, the job's metadata as written.
+    DispatchAgent { room: String },
 }
 
 impl TextInput {
+    /// The command the text asks for, once it can be used.
+    #[must_use]
+    pub(crate) fn command(&self) -> Option<Command> {
+        if self.problem().is_some() {
+            return None;
+        }
+        let text = self.value.trim();
+        Some(match &self.purpose {
+            InputPurpose::NewRoom => Command::CreateRoom {
+                server: self.server.clone(),
+                room: text.to_owned(),
+            },
+            InputPurpose::DispatchAgent { room } => {
+                let (agent_name, metadata) = text.split_once(' ').unwrap_or((text, ""));
+                Command::CreateDispatch {
+                    server: self.server.clone(),
+                    room: room.clone(),
+                    agent_name: agent_name.to_owned(),
+                    metadata: metadata.trim().to_owned(),
+                }
+            }
+        })
+    }
+
     /// Why the current value cannot be used, if it cannot.
     #[must_use]
     pub(crate) fn problem(&self) -> Option<String> {
+        if let InputPurpose::DispatchAgent { .. } = self.purpose {
+            return self
+                .value
+                .trim()
+                .is_empty()
+                .then(|| "type the agent's name (as it registered), then any metadata".to_owned());
+        }
         let name = self.value.trim();
         if name.is_empty() {
             return Some("type a room name".to_owned());

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 
 use crate::config::RoomLimitsConfig;
 use crate::limits::limit_for;
-use crate::snapshot::RoomSummary;
+use crate::snapshot::{ParticipantKind, RoomSummary};
 
 use super::cursor::Cursor;
+use super::jobs_view::RoomJobs;
 use super::server_view::ServerView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,8 +66,16 @@ pub(crate) enum Term {
     Name(String),
     /// Only rooms over one of their limits (`!`).
     Violating,
-    /// A count compared with a number: `p>10`, `a>=2`, `v=0`, `p<5`.
+    /// A count compared with a number: `p>10`, `a>=2`, `v=0`, `p<5`, `agents>0`.
     Count(Counted, Comparison, u32),
+    /// A recording running (`rec`).
+    Recording,
+    /// A stream running (`stream`).
+    Streaming,
+    /// An egress job of the room failed lately (`failed`).
+    EgressFailed,
+    /// At least one participant of this kind (`kind=sip`).
+    HasKind(ParticipantKind),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +83,10 @@ pub(crate) enum Counted {
     Participants,
     Audio,
     Video,
+    /// Agents in the room plus dispatches no agent took yet.
+    Agents,
+    /// Ingress endpoints of the room.
+    Ingress,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +121,8 @@ impl std::fmt::Display for FilterError {
 impl std::error::Error for FilterError {}
 
 /// What a comparison's field letter may be, as the filter's problems list it.
-const FIELDS: &str = "use p (participants), a (live audio), v (live video)";
+const FIELDS: &str =
+    "use p (participants), a (live audio), v (live video), agents, ingress, kind=…, name=…";
 /// The comparisons, longest first so that `<=` is not read as `<`.
 const COMPARISONS: [(&str, Comparison); 5] = [
     ("<=", Comparison::LessOrEqual),
@@ -132,8 +146,26 @@ impl Query {
         let terms = join_operators(text)
             .split_whitespace()
             .map(|word| {
+                let lower = word.to_lowercase();
                 if word == "!" {
                     Ok(Term::Violating)
+                } else if lower == "rec" {
+                    Ok(Term::Recording)
+                } else if lower == "stream" {
+                    Ok(Term::Streaming)
+                } else if lower == "failed" {
+                    Ok(Term::EgressFailed)
+                } else if let Some(name) = lower.strip_prefix("name=") {
+                    Ok(Term::Name(name.to_owned()))
+                } else if let Some(kind) = lower.strip_prefix("kind=") {
+                    ParticipantKind::parse(kind)
+                        .map(Term::HasKind)
+                        .ok_or_else(|| FilterError {
+                            word: word.to_owned(),
+                            problem: format!(
+                                "unknown kind {kind}; use standard, agent, sip, ingress or egress"
+                            ),
+                        })
                 } else if word.contains(is_operator) {
                     parse_count(word)
                 } else {
@@ -151,15 +183,29 @@ impl Query {
     }
 
     #[must_use]
-    pub(crate) fn matches(&self, room: &RoomSummary, violating: bool) -> bool {
+    pub(crate) fn matches(&self, room: &RoomSummary, violating: bool, jobs: &RoomJobs) -> bool {
+        let count_kind = |kind: ParticipantKind| {
+            room.participants.as_ref().map_or(0, |participants| {
+                u32::try_from(participants.iter().filter(|p| p.kind == kind).count())
+                    .unwrap_or(u32::MAX)
+            })
+        };
         self.terms.iter().all(|term| match term {
             Term::Name(part) => room.name.to_lowercase().contains(part.as_str()),
             Term::Violating => violating,
+            Term::Recording => jobs.recording > 0,
+            Term::Streaming => jobs.streaming > 0,
+            Term::EgressFailed => jobs.failed > 0,
+            Term::HasKind(kind) => count_kind(*kind) > 0,
             Term::Count(counted, comparison, value) => {
                 let actual = match counted {
                     Counted::Participants => room.num_participants,
                     Counted::Audio => room.tracks.live_audio(),
                     Counted::Video => room.tracks.live_video(),
+                    Counted::Agents => {
+                        count_kind(ParticipantKind::Agent) + jobs.pending_dispatches
+                    }
+                    Counted::Ingress => jobs.ingress,
                 };
                 match comparison {
                     Comparison::Less => actual < *value,
@@ -213,6 +259,8 @@ fn parse_count(word: &str) -> Result<Term, FilterError> {
         "p" => Counted::Participants,
         "a" => Counted::Audio,
         "v" => Counted::Video,
+        "agents" | "agent" => Counted::Agents,
+        "ingress" => Counted::Ingress,
         "" => {
             return Err(fail(format!(
                 "a field must come before the comparison; {FIELDS}"
@@ -329,8 +377,11 @@ impl RoomsView {
     }
 
     fn shows(&self, room: &RoomSummary, server: &ServerView) -> bool {
-        self.query
-            .matches(room, server.violating_rooms.contains_key(&room.name))
+        self.query.matches(
+            room,
+            server.violating_rooms.contains_key(&room.name),
+            &server.jobs.room_jobs(&room.name),
+        )
     }
 
     /// The table's order of two rooms: the sort column, then the name.
@@ -398,6 +449,48 @@ mod tests {
     }
 
     #[test]
+    fn rooms_are_found_by_their_jobs_and_kinds_of_participant() {
+        let query = Query::parse("rec stream failed agents>0 kind=SIP ingress=1 name=rec").unwrap();
+        assert_eq!(
+            query.terms,
+            vec![
+                Term::Recording,
+                Term::Streaming,
+                Term::EgressFailed,
+                Term::Count(Counted::Agents, Comparison::Greater, 0),
+                Term::HasKind(ParticipantKind::Sip),
+                Term::Count(Counted::Ingress, Comparison::Equal, 1),
+                Term::Name("rec".into()),
+            ]
+        );
+        assert!(
+            Query::parse("kind=robot")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown kind robot")
+        );
+        let room = RoomSummary {
+            name: "support".into(),
+            sid: "RM_1".into(),
+            created_at: 0,
+            max_participants: 0,
+            metadata: String::new(),
+            num_participants: 0,
+            num_publishers: 0,
+            tracks: crate::snapshot::TrackCounts::default(),
+            participants: Some(Vec::new()),
+        };
+        let recording = RoomJobs {
+            recording: 1,
+            pending_dispatches: 1,
+            ..RoomJobs::default()
+        };
+        assert!(Query::parse("rec agents>0").unwrap().matches(&room, false, &recording));
+        assert!(!Query::parse("stream").unwrap().matches(&room, false, &recording));
+        assert!(!Query::parse("kind=agent").unwrap().matches(&room, false, &recording));
+    }
+
+    #[test]
     fn spaces_around_an_operator_make_one_comparison() {
         let spaced = Query::parse("town  p > 5 a >=2 v=  0 !").unwrap();
         assert_eq!(spaced, Query::parse("town p>5 a>=2 v=0 !").unwrap());
@@ -410,7 +503,8 @@ mod tests {
         assert_eq!(problem("town p >"), "p>: a number must follow >");
         assert_eq!(
             problem("q>3"),
-            "q>3: unknown field q; use p (participants), a (live audio), v (live video)"
+            "q>3: unknown field q; use p (participants), a (live audio), v (live video), agents, \
+             ingress, kind=…, name=…"
         );
         assert_eq!(
             problem("p>>3"),
@@ -446,7 +540,10 @@ mod tests {
                 .as_ref()
                 .map(ToString::to_string)
                 .as_deref(),
-            Some("q>: unknown field q; use p (participants), a (live audio), v (live video)")
+            Some(
+                "q>: unknown field q; use p (participants), a (live audio), v (live video), \
+                 agents, ingress, kind=…, name=…"
+            )
         );
         assert_ne!(view.query, applied, "the last readable filter: p>1 q");
         assert_eq!(view.query, Query::parse("p>1 q").unwrap());

@@ -124,6 +124,8 @@ pub struct ServerView {
     pub room_order: Vec<String>,
     /// The server's nodes: media plane and registry (issue: `metrics_url`, `redis_url`).
     pub nodes: crate::tui::nodes_view::NodesView,
+    /// Its egress jobs, ingress endpoints and agent dispatches.
+    pub jobs: crate::tui::jobs_view::JobsView,
 }
 
 impl ServerView {
@@ -150,6 +152,7 @@ impl ServerView {
             closed: VecDeque::new(),
             room_order: Vec::new(),
             nodes: crate::tui::nodes_view::NodesView::default(),
+            jobs: crate::tui::jobs_view::JobsView::default(),
         }
     }
 

@@ -82,7 +82,8 @@ key_actions! {
     DeleteRoom:        "delete_room",        "delete room",                    RoomActions, [KeySpec::char('d')], true;
     RoomLimits:        "room_limits",        "room limits",                    RoomActions, [KeySpec::char('l')], true;
     AudioProfile:      "audio_profile",      "audio profile",                  RoomActions, [KeySpec::char('a')], true;
-    RemoveParticipant: "remove_participant", "remove participant",             RoomDetail,  [KeySpec::char('x')], true;
+    RemoveParticipant: "remove_participant", "remove participant / stop egress / delete dispatch", RoomDetail, [KeySpec::char('x')], true;
+    DispatchAgent:     "dispatch_agent",     "dispatch an agent",              RoomDetail,  [KeySpec::char('D')], true;
     ToggleMute:        "toggle_mute",        "mute/unmute track",              RoomDetail,  [KeySpec::char('m')], true;
     FilterEvents:      "filter_events",      "filter events",                  Events,      [KeySpec::char('/')], false;
     FilterHistory:     "filter_history",     "filter finished rooms",          History,     [KeySpec::char('/')], false;

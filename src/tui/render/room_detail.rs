@@ -11,14 +11,16 @@ use super::{
 };
 use crate::config::{AudioProfile, RoomLimitOverride};
 use crate::limits::{RoomLimit, limit_for};
-use crate::snapshot::{ParticipantSummary, RoomSummary, Snapshot, TrackKind};
+use crate::jobs::{DispatchSummary, EgressSummary, IngressStatus, IngressSummary};
+use crate::snapshot::{ParticipantKind, ParticipantSummary, RoomSummary, Snapshot, TrackKind};
+use crate::tui::jobs_view::JobsView;
 use crate::tui::app::{App, DetailRow, detail_rows};
 use crate::tui::keys::KeyAction;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 
 const COLUMNS: [Column; 5] = [
-    Column::fill("Participant / track", 24, 40, 0),
+    Column::fill("Job / participant / track", 24, 40, 0),
     Column::fixed("Name", 18, 2),
     Column::fixed("State", 8, 0),
     Column::fixed("Joined", 7, 1),
@@ -188,20 +190,138 @@ fn participant_pieces(room: &RoomSummary, lktop: u32, theme: Theme) -> Vec<Vec<S
     pieces
 }
 
-/// The selected row's whole identity and sids: `user-0016 · PA_… · TR_… (audio microphone)`.
-fn selected_ids(participants: &[ParticipantSummary], row: DetailRow) -> Option<String> {
+/// The selected row in full, for the table's bottom line: a participant's identity, sid,
+/// kind, region, joined time, protocol, rights and attributes; a track's sid, codec, layers
+/// and encryption; a job's id, state, times and error.
+fn selected_detail(
+    participants: &[ParticipantSummary],
+    jobs: Option<(&JobsView, &str)>,
+    row: DetailRow,
+    now_ms: i64,
+) -> Option<String> {
     match row {
         DetailRow::Participant(p) => {
             let participant = participants.get(p)?;
-            Some(format!("{} · {}", participant.identity, participant.sid))
+            let mut parts = vec![
+                participant.identity.clone(),
+                participant.sid.clone(),
+                participant.kind.label().to_owned(),
+                format!(
+                    "joined {} ({} ago)",
+                    format::clock(participant.joined_at_ms),
+                    format::age(now_ms - participant.joined_at_ms)
+                ),
+            ];
+            if !participant.region.is_empty() {
+                parts.push(format!("region {}", participant.region));
+            }
+            if participant.client_protocol > 0 {
+                parts.push(format!("protocol {}", participant.client_protocol));
+            }
+            if let Some(permission) = &participant.permission {
+                parts.push(format!("may {}", permission.describe()));
+            }
+            if !participant.attributes.is_empty() {
+                let attributes: Vec<String> = participant
+                    .attributes
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect();
+                parts.push(attributes.join(" "));
+            }
+            Some(parts.join(" · "))
         }
         DetailRow::Track(p, t) => {
             let participant = participants.get(p)?;
             let track = participant.tracks.get(t)?;
-            Some(format!(
-                "{} · {} · track {} ({})",
-                participant.identity, participant.sid, track.sid, track.source
-            ))
+            let mut parts = vec![
+                participant.identity.clone(),
+                format!("track {} ({})", track.sid, track.source),
+            ];
+            if !track.mime_type.is_empty() {
+                parts.push(track.mime_type.clone());
+            }
+            if !track.layers.is_empty() {
+                let layers: Vec<String> = track
+                    .layers
+                    .iter()
+                    .map(|layer| {
+                        format!(
+                            "{} {}x{} {}",
+                            layer.quality,
+                            layer.width,
+                            layer.height,
+                            super::node_figures::bitrate(f64::from(layer.bitrate))
+                        )
+                    })
+                    .collect();
+                parts.push(format!(
+                    "{}{}",
+                    if track.simulcast { "simulcast " } else { "" },
+                    layers.join(", ")
+                ));
+            }
+            if let Some(encryption) = &track.encryption {
+                parts.push(format!("encrypted ({encryption})"));
+            }
+            Some(parts.join(" · "))
+        }
+        DetailRow::Egress(index) => {
+            let (jobs, room) = jobs?;
+            let job = *jobs.egress_of(room).get(index)?;
+            let mut parts = vec![
+                job.egress_id.clone(),
+                format!("{} to {}", job.source, job.destinations_label()),
+                job.status.label().to_owned(),
+            ];
+            if let Some(started) = job.started_at_ms {
+                let until = job.ended_at_ms.unwrap_or(now_ms);
+                parts.push(format!(
+                    "started {}, ran {}",
+                    format::clock(started),
+                    format::age(until - started)
+                ));
+            }
+            if let Some(error) = &job.error {
+                parts.push(format!("error: {error}"));
+            }
+            Some(parts.join(" · "))
+        }
+        DetailRow::Ingress(index) => {
+            let (jobs, room) = jobs?;
+            let ingress = *jobs.ingress_of(room).get(index)?;
+            let mut parts = vec![
+                ingress.ingress_id.clone(),
+                format!("{} input", ingress.input),
+                ingress.status.label().to_owned(),
+                format!("joins as {}", ingress.participant_identity),
+            ];
+            if let Some(error) = &ingress.error {
+                parts.push(format!("error: {error}"));
+            }
+            Some(parts.join(" · "))
+        }
+        DetailRow::Dispatch(index) => {
+            let (jobs, room) = jobs?;
+            let dispatch = jobs.dispatches_of(room).get(index)?;
+            let mut parts = vec![
+                dispatch.id.clone(),
+                format!("agent {}", dispatch.agent_name),
+            ];
+            for job in &dispatch.jobs {
+                let mut words = format!("job {} {}", job.id, job.status);
+                if !job.participant_identity.is_empty() {
+                    words.push_str(&format!(" as {}", job.participant_identity));
+                }
+                if let Some(error) = &job.error {
+                    words.push_str(&format!(": {error}"));
+                }
+                parts.push(words);
+            }
+            if !dispatch.metadata.is_empty() {
+                parts.push(format!("metadata {}", dispatch.metadata));
+            }
+            Some(parts.join(" · "))
         }
     }
 }
@@ -263,13 +383,14 @@ fn describe(profile: &AudioProfile) -> String {
 
 fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: Theme) {
     let body = layout::table_body(area);
+    let jobs = app.detail_jobs();
+    let rows = detail_rows(room, jobs);
     let Some(participants) = &room.participants else {
         frame.render_widget(block(" participants ", area.width, theme), area);
         message(frame, body, "participants not read this poll", theme.warn());
         return;
     };
     let track_count: usize = participants.iter().map(|p| p.tracks.len()).sum();
-    let rows = detail_rows(room);
     let cursor = app
         .room_detail
         .as_ref()
@@ -293,7 +414,14 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
     );
     let outer = match rows
         .get(cursor.selected)
-        .and_then(|row| selected_ids(participants, *row))
+        .and_then(|row| {
+            selected_detail(
+                participants,
+                jobs.map(|jobs| (jobs, room.name.as_str())),
+                *row,
+                now_ms,
+            )
+        })
     {
         Some(ids) => outer.title_bottom(Line::from(Span::styled(format!(" {ids} "), theme.dim()))),
         None => outer,
@@ -305,6 +433,15 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
         .zip(range)
         .filter_map(|(row, index)| {
             let cells = match *row {
+                DetailRow::Egress(index) => {
+                    egress_cells(*jobs?.egress_of(&room.name).get(index)?, now_ms, theme)
+                }
+                DetailRow::Ingress(index) => {
+                    ingress_cells(*jobs?.ingress_of(&room.name).get(index)?, now_ms, theme)
+                }
+                DetailRow::Dispatch(index) => {
+                    dispatch_cells(jobs?.dispatches_of(&room.name).get(index)?, now_ms, theme)
+                }
                 DetailRow::Participant(p) => {
                     let participant = participants.get(p)?;
                     let state_style = if participant.state == "active" {
@@ -312,9 +449,14 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                     } else {
                         theme.dim()
                     };
+                    let name = if participant.kind == ParticipantKind::Standard {
+                        participant.name.clone()
+                    } else {
+                        format!("[{}] {}", participant.kind.label(), participant.name)
+                    };
                     [
                         participant.identity.clone().into(),
-                        Span::raw(participant.name.clone()),
+                        Span::raw(name),
                         Span::styled(participant.state.clone(), state_style),
                         Span::raw(format::age(now_ms - participant.joined_at_ms)),
                         Span::raw(format::plural(
@@ -335,9 +477,14 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                     } else {
                         Span::styled("live", theme.ok())
                     };
+                    let codec = if track.mime_type.is_empty() {
+                        track.name.clone()
+                    } else {
+                        track.mime_type.clone()
+                    };
                     [
                         format!("  └ {kind} {}", track.source).into(),
-                        Span::raw(track.name.clone()),
+                        Span::raw(codec),
                         state,
                         Span::raw(""),
                         Span::styled(track.sid.clone(), theme.dim()),
@@ -357,4 +504,71 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
     if rows.is_empty() {
         message(frame, body, "no participants", theme.dim());
     }
+}
+
+/// `⏺ egress room composite · file · active · 5m · EG_…`.
+fn egress_cells(job: &EgressSummary, now_ms: i64, theme: Theme) -> [Span<'static>; 5] {
+    let style = if job.status.is_failure() {
+        theme.error()
+    } else if job.status.is_running() {
+        theme.ok()
+    } else {
+        theme.dim()
+    };
+    let ran = job
+        .started_at_ms
+        .map(|started| format::age(job.ended_at_ms.unwrap_or(now_ms) - started))
+        .unwrap_or_default();
+    [
+        Span::styled(format!("⏺ egress {}", job.source), style),
+        Span::raw(job.destinations_label()),
+        Span::styled(job.status.label().to_owned(), style),
+        Span::raw(ran),
+        Span::styled(job.egress_id.clone(), theme.dim()),
+    ]
+}
+
+fn ingress_cells(ingress: &IngressSummary, now_ms: i64, theme: Theme) -> [Span<'static>; 5] {
+    let style = match ingress.status {
+        IngressStatus::Publishing => theme.ok(),
+        IngressStatus::Error => theme.error(),
+        IngressStatus::Buffering => theme.warn(),
+        IngressStatus::Inactive | IngressStatus::Complete => theme.dim(),
+    };
+    [
+        Span::raw(format!("⇥ ingress {}", ingress.input)),
+        Span::raw(ingress.name.clone()),
+        Span::styled(ingress.status.label().to_owned(), style),
+        Span::raw(
+            ingress
+                .started_at_ms
+                .map(|started| format::age(now_ms - started))
+                .unwrap_or_default(),
+        ),
+        Span::styled(ingress.ingress_id.clone(), theme.dim()),
+    ]
+}
+
+fn dispatch_cells(dispatch: &DispatchSummary, now_ms: i64, theme: Theme) -> [Span<'static>; 5] {
+    let (state, style) = if dispatch.is_pending() {
+        ("pending", theme.warn())
+    } else if dispatch.jobs.iter().any(|job| job.status == "failed") {
+        ("failed", theme.error())
+    } else {
+        ("taken", theme.ok())
+    };
+    [
+        Span::raw(format!("✦ agent {}", dispatch.agent_name)),
+        Span::raw(format::plural(
+            u64::try_from(dispatch.jobs.len()).unwrap_or(0),
+            "job",
+        )),
+        Span::styled(state, style),
+        Span::raw(if dispatch.created_at_ms > 0 {
+            format::age(now_ms - dispatch.created_at_ms)
+        } else {
+            String::new()
+        }),
+        Span::styled(dispatch.id.clone(), theme.dim()),
+    ]
 }

@@ -16,19 +16,23 @@ use crate::tui::server_view::ServerView;
 use crate::tui::theme::Theme;
 
 const ROOM: usize = 0;
-const COLUMNS: [Column; 8] = [
+const COLUMNS: [Column; 11] = [
     Column::fill("  Room", 20, 36, 0),
     Column::fixed("Participants", 12, 0).or_short("People", 7),
     Column::fixed("Read", 6, 3),
     Column::fixed("Audio", 17, 0),
     Column::fixed("Video", 17, 2),
-    Column::fixed("Publishers", 10, 4),
+    Column::fixed("Egress", 10, 1),
+    Column::fixed("Ingress", 7, 4).or_short("In", 3),
+    Column::fixed("Agents", 7, 2),
+    Column::fixed("Publishers", 10, 5),
     Column::fixed("Age", 6, 3),
     Column::fixed("Profile", 7, 1),
 ];
 
 /// How the filter is written, shown while it is typed.
-const FILTER_HINT: &str = "enter keep · esc cancel · p>10 a>2 v=0 ! name";
+const FILTER_HINT: &str =
+    "enter keep · esc cancel · p>10 a>2 v=0 agents>0 kind=sip rec stream failed ! name";
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let body = layout::table_body(area);
@@ -67,7 +71,10 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 let cells = match snapshot.rooms.get(name) {
                     Some(room) => {
                         let read = read_cell(snapshot, room, figures_clock_ms, theme);
-                        cells(app, room, read, figures_clock_ms, theme)
+                        let mut row = cells(app, room, read, figures_clock_ms, theme).to_vec();
+                        let jobs = job_cells(server, room, theme);
+                        row.splice(5..5, jobs);
+                        row
                     }
                     None => gone(theme),
                 };
@@ -248,19 +255,67 @@ pub(super) fn participant_limit(room: &RoomSummary, lktop: u32) -> (u32, bool) {
     }
 }
 
+/// The room's egress (`REC`, `STREAM`, `FAILED`), its live ingress and its agents (those in
+/// the room, then `+n` dispatches no agent took yet). `n/a` where the key may not read the
+/// service; blank before the first read.
+fn job_cells(server: &ServerView, room: &RoomSummary, theme: Theme) -> [Cell<'static>; 3] {
+    use crate::jobs::JobsService;
+    let jobs = server.jobs.room_jobs(&room.name);
+    let denied = |service| server.jobs.denied.contains_key(&service);
+    let egress = if denied(JobsService::Egress) {
+        Cell::from(Span::styled("n/a", theme.dim()))
+    } else {
+        let label = jobs.egress_label();
+        let style = if jobs.failed > 0 {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        Cell::from(Span::styled(label, style))
+    };
+    let ingress = if denied(JobsService::Ingress) {
+        Cell::from(Span::styled("n/a", theme.dim()))
+    } else if jobs.ingress == 0 {
+        Cell::from("")
+    } else if jobs.ingress_live == jobs.ingress {
+        Cell::from(jobs.ingress.to_string())
+    } else {
+        Cell::from(Span::styled(
+            format!("{}/{}", jobs.ingress_live, jobs.ingress),
+            theme.warn(),
+        ))
+    };
+    let in_room = agent_count(room);
+    let mut agents = Vec::new();
+    match in_room {
+        Some(0) if jobs.pending_dispatches > 0 => agents.push(Span::raw("0")),
+        Some(0) => {}
+        Some(count) => agents.push(Span::raw(count.to_string())),
+        None => agents.push(Span::styled("?", theme.dim())),
+    }
+    if jobs.pending_dispatches > 0 {
+        agents.push(Span::styled(
+            format!(" +{}", jobs.pending_dispatches),
+            theme.warn(),
+        ));
+    }
+    [egress, ingress, Cell::from(Line::from(agents))]
+}
+
+/// Participants of kind agent; `None` while the room's participants are unknown.
+fn agent_count(room: &RoomSummary) -> Option<usize> {
+    room.participants.as_ref().map(|participants| {
+        participants
+            .iter()
+            .filter(|p| p.kind == crate::snapshot::ParticipantKind::Agent)
+            .count()
+    })
+}
+
 /// A name in the order that the snapshot no longer has (never expected; drawn, not hidden).
-fn gone(theme: Theme) -> [Cell<'static>; 8] {
+fn gone(theme: Theme) -> Vec<Cell<'static>> {
     let dash = || Cell::from(Span::styled("—", theme.dim()));
-    [
-        dash(),
-        dash(),
-        dash(),
-        dash(),
-        dash(),
-        dash(),
-        dash(),
-        dash(),
-    ]
+    (0..COLUMNS.len()).map(|_| dash()).collect()
 }
 
 #[cfg(test)]

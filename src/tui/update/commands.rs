@@ -3,8 +3,10 @@
 
 use crate::events::Command;
 use crate::tui::action::Effect;
-use crate::tui::app::{App, DetailRow, detail_rows};
-use crate::tui::popup::{AudioEditor, Confirm, LimitsEditor, LimitsScope, Popup, TextInput};
+use crate::tui::app::{App, DetailRow};
+use crate::tui::popup::{
+    AudioEditor, Confirm, InputPurpose, LimitsEditor, LimitsScope, Popup, TextInput,
+};
 use crate::tui::screen::Screen;
 
 use super::feedback::flash;
@@ -57,6 +59,7 @@ pub(super) fn ask_room_name(app: &mut App) {
             title: format!("New room on {server}"),
             server,
             value: String::new(),
+            purpose: InputPurpose::NewRoom,
         }));
     }
 }
@@ -120,9 +123,14 @@ pub(super) fn edit_audio_profile(app: &mut App) {
     }
 }
 
-/// Removing the selected participant asks first (`x` by default).
+/// Removing the selected participant, stopping the selected egress job or deleting the
+/// selected agent dispatch asks first, naming it (`x` by default).
 pub(super) fn confirm_remove_participant(app: &mut App) {
     if refuse_in_replay(app) {
+        return;
+    }
+    if let Some(confirm) = confirm_on_job_row(app) {
+        app.popup = Some(Popup::Confirm(confirm));
         return;
     }
     if let Some((server, room, identity, _)) = selected_in_detail(app) {
@@ -137,6 +145,94 @@ pub(super) fn confirm_remove_participant(app: &mut App) {
                 room,
                 identity,
             },
+        }));
+    }
+}
+
+/// The confirmation for the job row under the cursor: stop an egress that runs, delete a
+/// dispatch; a flash for a row that offers neither.
+fn confirm_on_job_row(app: &mut App) -> Option<Confirm> {
+    if app.screen != Screen::RoomDetail {
+        return None;
+    }
+    let server = selected_server_name(app)?;
+    let room = app.room_detail.as_ref()?.room.clone();
+    let row = *app
+        .room_detail_rows()
+        .get(app.room_detail.as_ref()?.cursor.selected)?;
+    let jobs = app.detail_jobs()?;
+    match row {
+        DetailRow::Egress(index) => {
+            let job = jobs.egress_of(&room).get(index).copied()?.clone();
+            if !job.status.is_running() {
+                flash(
+                    app,
+                    format!("egress {} is {}; nothing to stop", job.egress_id, job.status.label()),
+                    true,
+                );
+                return None;
+            }
+            Some(Confirm {
+                title: "Stop egress".into(),
+                message: format!(
+                    "Stop egress {} ({} to {}, {}) of room {room} on {server}? The recording \
+                     or stream ends now; what was written so far is kept.",
+                    job.egress_id,
+                    job.source,
+                    job.destinations_label(),
+                    job.status.label()
+                ),
+                command: Command::StopEgress {
+                    server,
+                    egress_id: job.egress_id,
+                },
+            })
+        }
+        DetailRow::Dispatch(index) => {
+            let dispatch = jobs.dispatches_of(&room).get(index)?.clone();
+            Some(Confirm {
+                title: "Delete agent dispatch".into(),
+                message: format!(
+                    "Delete dispatch {} of agent {} from room {room} on {server}? No new \
+                     agent job starts for it; an agent already in the room stays until it \
+                     leaves or is removed.",
+                    dispatch.id, dispatch.agent_name
+                ),
+                command: Command::DeleteDispatch {
+                    server,
+                    room,
+                    dispatch_id: dispatch.id,
+                },
+            })
+        }
+        DetailRow::Ingress(_) => {
+            flash(
+                app,
+                "an ingress is managed by its encoder and the Ingress API; lktop only shows it"
+                    .into(),
+                true,
+            );
+            None
+        }
+        DetailRow::Participant(_) | DetailRow::Track(..) => None,
+    }
+}
+
+/// The prompt for an agent to send into the open room (`D` by default): its name, then
+/// optional metadata for its job.
+pub(super) fn ask_agent_dispatch(app: &mut App) {
+    if refuse_in_replay(app) {
+        return;
+    }
+    if app.screen != Screen::RoomDetail {
+        return;
+    }
+    if let Some((server, room)) = target_room(app) {
+        app.popup = Some(Popup::Input(TextInput {
+            title: format!("Dispatch an agent to {room} (agent name, then metadata)"),
+            server,
+            value: String::new(),
+            purpose: InputPurpose::DispatchAgent { room },
         }));
     }
 }
@@ -199,10 +295,11 @@ fn selected_in_detail(app: &App) -> Option<DetailTarget> {
     let detail = app.room_detail.as_ref()?;
     let room = app.detail_room()?;
     let participants = room.participants.as_ref()?;
-    let row = *detail_rows(room).get(detail.cursor.selected)?;
+    let row = *app.room_detail_rows().get(detail.cursor.selected)?;
     let (p, track) = match row {
         DetailRow::Participant(p) => (p, None),
         DetailRow::Track(p, t) => (p, Some(t)),
+        DetailRow::Egress(_) | DetailRow::Ingress(_) | DetailRow::Dispatch(_) => return None,
     };
     let participant = participants.get(p)?;
     let track = track

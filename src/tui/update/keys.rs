@@ -11,7 +11,7 @@ use crate::tui::popup::Popup;
 use crate::tui::screen::Screen;
 
 use super::commands::{
-    ask_room_name, confirm_delete_room, confirm_remove_participant, edit_audio_profile,
+    ask_agent_dispatch, ask_room_name, confirm_delete_room, confirm_remove_participant, edit_audio_profile,
     edit_global_limits, edit_room_limits, retry_now, send, toggle_mute,
 };
 use super::events_screen::on_events_filter_key;
@@ -119,6 +119,7 @@ fn on_key_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::RoomLimits => edit_room_limits(app),
         KeyAction::AudioProfile => edit_audio_profile(app),
         KeyAction::RemoveParticipant => confirm_remove_participant(app),
+        KeyAction::DispatchAgent => ask_agent_dispatch(app),
         KeyAction::ToggleMute => return toggle_mute(app),
         KeyAction::FaultLatency => return vec![Effect::Fault(DemoFault::LatencySpike)],
         KeyAction::FaultErrors => return vec![Effect::Fault(DemoFault::ErrorBurst)],

@@ -1,7 +1,7 @@
 //! Moving around: screens and tabs, the selection in each screen's list, opening a row and
 //! going back, the next server, and keeping every cursor on a row that exists.
 
-use crate::tui::app::{App, RoomDetail, detail_rows};
+use crate::tui::app::{App, RoomDetail};
 use crate::tui::cursor::Cursor;
 use crate::tui::keys::KeyAction;
 use crate::tui::screen::Screen;
@@ -110,7 +110,7 @@ pub(super) fn list_len(app: &App) -> usize {
         Screen::Overview => app.data().servers.len(),
         Screen::Connections => app.server().map_or(0, |s| s.connections.len()),
         Screen::Rooms => app.server().map_or(0, |s| s.room_order.len()),
-        Screen::RoomDetail => app.detail_room().map_or(0, |room| detail_rows(room).len()),
+        Screen::RoomDetail => app.room_detail_rows().len(),
         Screen::Events => events_rows(app).len(),
         Screen::History => app.history.shown().len(),
         Screen::Nodes => app.nodes.rows(&app.data().servers).len(),
@@ -155,7 +155,7 @@ pub(super) fn clamp_cursors(app: &mut App) {
     app.connections.clamp(connections);
     let rooms = app.server().map_or(0, |s| s.room_order.len());
     app.rooms.cursor.clamp(rooms);
-    let rows = app.detail_room().map_or(0, |room| detail_rows(room).len());
+    let rows = app.room_detail_rows().len();
     if let Some(detail) = &mut app.room_detail {
         detail.cursor.clamp(rows);
     }

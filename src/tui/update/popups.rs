@@ -44,14 +44,10 @@ pub(super) fn on_popup_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 fn on_input_key(app: &mut App, mut input: TextInput, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return Vec::new(),
-        KeyCode::Enter if input.problem().is_none() => {
-            return send(
-                app,
-                Command::CreateRoom {
-                    server: input.server,
-                    room: input.value.trim().to_owned(),
-                },
-            );
+        KeyCode::Enter => {
+            if let Some(command) = input.command() {
+                return send(app, command);
+            }
         }
         KeyCode::Backspace => {
             input.value.pop();

@@ -71,6 +71,13 @@ pub(crate) fn describe_command(command: &Command) -> String {
             "{} {track_sid} of {identity} in {room}",
             if *muted { "mute" } else { "unmute" }
         ),
+        Command::StopEgress { egress_id, .. } => format!("stop egress {egress_id}"),
+        Command::CreateDispatch {
+            room, agent_name, ..
+        } => format!("dispatch agent {agent_name} to {room}"),
+        Command::DeleteDispatch {
+            room, dispatch_id, ..
+        } => format!("delete dispatch {dispatch_id} from {room}"),
         Command::ReloadConfig => "reload configuration".to_owned(),
         Command::RetryNow { server } => format!("retry {server} now"),
         Command::SetPolling { paused: true } => "pause polling".to_owned(),
@@ -85,6 +92,9 @@ fn command_server(command: &Command) -> Option<&str> {
         | Command::ApplyAudioProfile { server, .. }
         | Command::RemoveParticipant { server, .. }
         | Command::MuteTrack { server, .. }
+        | Command::StopEgress { server, .. }
+        | Command::CreateDispatch { server, .. }
+        | Command::DeleteDispatch { server, .. }
         | Command::RetryNow { server } => Some(server),
         Command::SetLimits { .. } | Command::ReloadConfig | Command::SetPolling { .. } => None,
     }
@@ -96,8 +106,11 @@ fn command_room(command: &Command) -> Option<&str> {
         | Command::DeleteRoom { room, .. }
         | Command::ApplyAudioProfile { room, .. }
         | Command::RemoveParticipant { room, .. }
-        | Command::MuteTrack { room, .. } => Some(room),
+        | Command::MuteTrack { room, .. }
+        | Command::CreateDispatch { room, .. }
+        | Command::DeleteDispatch { room, .. } => Some(room),
         Command::SetLimits { .. }
+        | Command::StopEgress { .. }
         | Command::ReloadConfig
         | Command::RetryNow { .. }
         | Command::SetPolling { .. } => None,

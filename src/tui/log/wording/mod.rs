@@ -10,6 +10,7 @@ mod commands;
 mod connections;
 mod demo_faults;
 mod enforcement;
+mod jobs;
 mod limits;
 mod nodes;
 mod reloads;
@@ -87,6 +88,9 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         | EventKind::NodeChanged { .. }
         | EventKind::MediaViolations { .. }
         | EventKind::NodeCountDrift { .. }) => nodes::notes(kind, memory),
+        kind @ (EventKind::Egress { .. }
+        | EventKind::Ingress { .. }
+        | EventKind::JobsAccess { .. }) => jobs::notes(kind),
         EventKind::Enforced {
             server,
             action,
@@ -141,6 +145,7 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         | EventKind::Rooms { .. }
         | EventKind::Snapshot { .. }
         | EventKind::NodeHealth { .. }
+        | EventKind::AgentDispatches { .. }
         | EventKind::RoomFinished { .. } => Vec::new(),
     }
 }
