@@ -52,12 +52,15 @@
 //! replays the same way.
 
 pub mod admin;
+mod agents;
 pub mod auth;
 pub mod clock;
 pub mod codec;
 pub mod disruptions;
+mod egress;
 pub mod faults;
 mod handle;
+mod ingress;
 mod media;
 mod metrics;
 pub mod node;
