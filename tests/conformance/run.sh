@@ -4,7 +4,8 @@
 # Installs the pinned SDKs into project-local, git-ignored folders (tests/conformance/.deps/venv and
 # tests/conformance/node/node_modules; a re-run with unchanged pins installs nothing), builds lktop,
 # starts `lktop sandbox` on a free loopback port with a fresh random secret (sending webhooks to
-# another free port), runs the Python checks, the Node checks, then the Python webhook checks
+# another free port), runs the Python checks, the Node checks, both SDKs' Egress, Ingress and
+# AgentDispatch checks, then the Python webhook checks
 # (the SDK's WebhookReceiver on that port), and always stops the sandbox. Exits non-zero if any
 # check fails, if the sandbox does not come up or dies, or if it does not shut down cleanly on
 # SIGTERM.
@@ -158,6 +159,9 @@ run_checks() {
 
 run_checks python env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$here/python/check_room_service.py"
 run_checks node node "$node_dir/check_room_service.mjs"
+run_checks python-services env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" \
+  "$here/python/check_egress_ingress_agents.py"
+run_checks node-services node "$node_dir/check_egress_ingress_agents.mjs"
 run_checks python-webhooks env PYTHONDONTWRITEBYTECODE=1 WEBHOOK_PORT="$webhook_port" \
   "$venv/bin/python" "$here/python/check_webhooks.py"
 

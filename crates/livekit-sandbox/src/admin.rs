@@ -91,6 +91,9 @@ impl TrackRequest {
             source,
             name,
             muted: self.muted,
+            mime_type: String::new(),
+            simulcast: source == proto::TrackSource::Camera,
+            encrypted: false,
         })
     }
 }

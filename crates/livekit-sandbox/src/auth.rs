@@ -74,12 +74,8 @@ impl fmt::Debug for ApiKeys {
     }
 }
 
-/// The grant a RoomService method needs.
+/// The grant a method needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[expect(
-    clippy::enum_variant_names,
-    reason = "named as the token spells them: roomList, roomCreate, roomAdmin"
-)]
 pub(crate) enum Grant<'a> {
     /// ListRooms.
     RoomList,
@@ -87,6 +83,10 @@ pub(crate) enum Grant<'a> {
     RoomCreate,
     /// Every call on one room: `roomAdmin` with `room` equal to the request's room.
     RoomAdmin(&'a str),
+    /// Every EgressService call.
+    RoomRecord,
+    /// Every IngressService call.
+    IngressAdmin,
 }
 
 /// # Errors
@@ -97,6 +97,8 @@ pub(crate) fn require(claims: &Claims, grant: &Grant<'_>) -> Result<(), TwirpErr
         Grant::RoomList => video.room_list,
         Grant::RoomCreate => video.room_create,
         Grant::RoomAdmin(room) => video.room_admin && video.room == *room,
+        Grant::RoomRecord => video.room_record,
+        Grant::IngressAdmin => video.ingress_admin,
     };
     if allowed {
         Ok(())

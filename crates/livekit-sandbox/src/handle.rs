@@ -167,7 +167,8 @@ impl Sandbox {
             None => None,
         };
         let clock = SimClock::new(clock_speed);
-        let store = RoomStore::new(options.limits, ChaCha8Rng::seed_from_u64(seed));
+        let mut store = RoomStore::new(options.limits, ChaCha8Rng::seed_from_u64(seed));
+        store.ingress.set_host(&addr.ip().to_string());
         let node = NodeIdentity::new(&options.node, addr.ip().to_string());
         let shared = Arc::new(Shared::new(options.keys, store, clock, seed, node));
         let tasks = TaskTracker::new();

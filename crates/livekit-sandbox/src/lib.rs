@@ -1,11 +1,12 @@
-//! An embedded LiveKit-compatible RoomService server, for any Rust project's tests.
+//! An embedded LiveKit-compatible server, for any Rust project's tests.
 //!
 //! [`Sandbox::start`] binds a real HTTP/1.1 server on loopback that speaks LiveKit's
-//! RoomService wire protocol: Twirp with protobuf and JSON bodies, HS256 JWTs checked for the
+//! RoomService, Egress, Ingress and AgentDispatchService wire protocol: Twirp with protobuf and JSON bodies, HS256 JWTs checked for the
 //! same grants livekit-server checks, and Twirp errors with livekit-server's codes and words.
 //! The official SDKs and `lk` work against it unchanged. On top of that it can simulate a live
 //! deployment from a [`scenario`] (rooms opening and closing, participants joining and leaving,
-//! tracks published and muted, scheduled faults), inject [`faults`] into every request
+//! tracks published and muted, recordings and streams, agents, SIP callers and ingress,
+//! scheduled faults), inject [`faults`] into every request
 //! (latency, errors, hangs, answers cut off mid-body), and run [`disruptions`] (the listener
 //! going down, a restart that keeps or loses the rooms) whose beginning and end are announced
 //! as [`disruptions::DisruptionNotice`]s. The same controls are served over HTTP under
@@ -52,12 +53,15 @@
 //! replays the same way.
 
 pub mod admin;
+mod agents;
 pub mod auth;
 pub mod clock;
 pub mod codec;
 pub mod disruptions;
+mod egress;
 pub mod faults;
 mod handle;
+mod ingress;
 mod media;
 mod metrics;
 pub mod node;

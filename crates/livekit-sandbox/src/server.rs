@@ -42,7 +42,36 @@ use super::webhooks::WebhookCounts;
 
 pub(crate) type Body = BoxBody<Bytes, io::Error>;
 
-const TWIRP_PREFIX: &str = "/twirp/livekit.RoomService/";
+/// The Twirp services the sandbox serves, by the prefix of their paths.
+const TWIRP_SERVICES: [(&str, TwirpService); 4] = [
+    ("/twirp/livekit.RoomService/", TwirpService::Room),
+    ("/twirp/livekit.Egress/", TwirpService::Egress),
+    ("/twirp/livekit.Ingress/", TwirpService::Ingress),
+    (
+        "/twirp/livekit.AgentDispatchService/",
+        TwirpService::AgentDispatch,
+    ),
+];
+
+/// A Twirp service: each has its methods' handler, all share decoding, auth and encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TwirpService {
+    Room,
+    Egress,
+    Ingress,
+    AgentDispatch,
+}
+
+impl TwirpService {
+    fn handle(self, method: &str, call: &Call<'_>) -> Result<Bytes, TwirpError> {
+        match self {
+            Self::Room => service::handle(method, call),
+            Self::Egress => super::egress::service::handle(method, call),
+            Self::Ingress => super::ingress::service::handle(method, call),
+            Self::AgentDispatch => super::agents::service::handle(method, call),
+        }
+    }
+}
 /// livekit-server's largest API request body.
 const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
 /// Notices a slow listener may fall behind by before it misses some.
@@ -396,9 +425,11 @@ async fn route(
     tasks: &TaskTracker,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    if let Some(method) = path.strip_prefix(TWIRP_PREFIX) {
-        let method = method.to_owned();
-        return twirp(&shared, request, &method).await;
+    for (prefix, twirp_service) in TWIRP_SERVICES {
+        if let Some(method) = path.strip_prefix(prefix) {
+            let method = method.to_owned();
+            return twirp(&shared, request, twirp_service, &method).await;
+        }
     }
     if path.starts_with("/sandbox/") {
         return super::admin::handle(&shared, request, tasks).await;
@@ -406,7 +437,8 @@ async fn route(
     if path == "/" && request.method() == Method::GET {
         return text(
             StatusCode::OK,
-            "livekit-sandbox: LiveKit RoomService at /twirp/livekit.RoomService/\n",
+            "livekit-sandbox: LiveKit RoomService, Egress, Ingress and AgentDispatchService \
+             under /twirp/livekit.*/\n",
         );
     }
     twirp_error(&TwirpError::new(
@@ -415,9 +447,14 @@ async fn route(
     ))
 }
 
-async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -> Response<Body> {
+async fn twirp(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    twirp_service: TwirpService,
+    method: &str,
+) -> Response<Body> {
     shared.counts.received(method);
-    let (response, code) = answer_twirp(shared, request, method).await;
+    let (response, code) = answer_twirp(shared, request, twirp_service, method).await;
     shared.counts.answered(method, response.status(), code);
     response
 }
@@ -426,6 +463,7 @@ async fn twirp(shared: &Arc<Shared>, request: Request<Incoming>, method: &str) -
 async fn answer_twirp(
     shared: &Arc<Shared>,
     request: Request<Incoming>,
+    twirp_service: TwirpService,
     method: &str,
 ) -> (Response<Body>, Option<TwirpCode>) {
     let failed = |err: &TwirpError| (twirp_error(err), Some(err.code));
@@ -447,7 +485,7 @@ async fn answer_twirp(
         ControlFlow::Break(answer) => return answer,
     };
     let answer = shared.verify(authorization.as_deref()).and_then(|claims| {
-        service::handle(
+        twirp_service.handle(
             method,
             &Call {
                 encoding,

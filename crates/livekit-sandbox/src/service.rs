@@ -44,16 +44,16 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    fn decode<T: Message + Default + DeserializeOwned>(&self) -> Result<T, TwirpError> {
+    pub(crate) fn decode<T: Message + Default + DeserializeOwned>(&self) -> Result<T, TwirpError> {
         self.encoding.decode(self.body)
     }
 
-    fn answer<T: Message + Serialize>(&self, message: &T) -> Bytes {
+    pub(crate) fn answer<T: Message + Serialize>(&self, message: &T) -> Bytes {
         self.encoding.encode(message)
     }
 
     /// Runs `action` with the rooms locked; the lock is never held across an await.
-    fn with_store<T>(
+    pub(crate) fn with_store<T>(
         &self,
         action: impl FnOnce(&mut RoomStore, i64) -> Result<T, TwirpError>,
     ) -> Result<T, TwirpError> {

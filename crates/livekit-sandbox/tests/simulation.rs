@@ -368,10 +368,19 @@ fn dynamic_rooms_are_created_and_closed() {
 fn joins_beyond_max_participants_are_refused_and_reported() {
     let mut harness = Harness::demo();
     let mut most = 0;
+    let mut agents = 0;
     harness.run_until(10 * MINUTE, |_, store| {
-        most = most.max(store.participants("support-queue").len());
+        let (agent, counted): (Vec<_>, Vec<_>) = store
+            .participants("support-queue")
+            .iter()
+            .partition(|p| p.kind == proto::participant_info::Kind::Agent as i32);
+        most = most.max(counted.len());
+        agents = agents.max(agent.len());
     });
+    // livekit-server does not count agents towards max_participants: the support-bot gets in
+    // even when the room is full.
     assert_eq!(most, 6, "support-queue holds at most its max_participants");
+    assert_eq!(agents, 1, "and its agent on top");
     let refused = harness
         .events
         .iter()
@@ -562,4 +571,49 @@ async fn run_forwards_due_disruptions_and_stops_on_shutdown() {
         .await
         .expect("run stops on shutdown")
         .unwrap();
+}
+
+#[test]
+fn the_demo_records_streams_dispatches_agents_takes_calls_and_an_ingress() {
+    use proto::participant_info::Kind;
+    let mut harness = Harness::demo();
+    let mut kinds_seen = std::collections::HashSet::new();
+    harness.run_until(10 * MINUTE, |_, store| {
+        for room in store.room_names() {
+            kinds_seen.extend(store.participants(&room).iter().map(|p| p.kind));
+        }
+    });
+    for kind in [Kind::Standard, Kind::Agent, Kind::Sip, Kind::Ingress] {
+        assert!(kinds_seen.contains(&(kind as i32)), "{kind:?} participants");
+    }
+    let started: Vec<(&str, i64)> = harness
+        .events
+        .iter()
+        .filter_map(|(at, e)| match e {
+            SimEvent::EgressStarted { room, .. } => Some((room.as_str(), *at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        started,
+        [
+            ("standup", 20_000),
+            ("town-hall", 90_000),
+            ("watercooler", 6 * MINUTE)
+        ]
+    );
+    let calls = |trunk_failure: bool| {
+        harness
+            .events
+            .iter()
+            .filter(|(_, e)| matches!(e, SimEvent::SipCallEnded { trunk_failure: t, .. } if *t == trunk_failure))
+            .count()
+    };
+    assert!(calls(false) > 0, "callers hang up");
+    assert!(harness.events.iter().any(|(_, e)| matches!(
+        e,
+        SimEvent::AgentDispatched { room, agent_name, .. } if room == "support-queue" && agent_name == "support-bot"
+    )));
+    assert!(harness.events.iter().any(|(at, e)| *at == 30_000
+        && matches!(e, SimEvent::IngressReceiving { room, receiving: true, .. } if room == "office-hours")));
 }

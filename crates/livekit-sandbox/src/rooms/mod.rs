@@ -23,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use super::twirp_error::TwirpError;
 use super::webhooks::WebhookQueue;
 pub use limits::ServerLimits;
+pub(crate) use participants::Joining;
 pub use tracks::TrackSpec;
 
 /// One room as the store keeps it: the room and its participants, with what its timeouts
@@ -84,6 +85,12 @@ pub struct RoomStore {
     webhooks: Option<WebhookQueue>,
     /// The latest time an operation was given, for the webhooks of those that take none.
     latest_ms: i64,
+    /// Recordings and streams of the rooms (EgressService).
+    pub(crate) egress: crate::egress::Egresses,
+    /// Streams sent into the rooms (IngressService).
+    pub(crate) ingress: crate::ingress::Ingresses,
+    /// Agents dispatched to the rooms (AgentDispatchService).
+    pub(crate) dispatches: crate::agents::Dispatches,
 }
 
 impl RoomStore {
@@ -95,12 +102,25 @@ impl RoomStore {
             rng,
             webhooks: None,
             latest_ms: 0,
+            egress: crate::egress::Egresses::default(),
+            ingress: crate::ingress::Ingresses::default(),
+            dispatches: crate::agents::Dispatches::default(),
         }
     }
 
     /// Sends every change from now on as a webhook through `queue`.
     pub(crate) fn send_webhooks(&mut self, queue: WebhookQueue) {
         self.webhooks = Some(queue);
+    }
+
+    /// Queues a webhook event made at `now_ms` as it is (egress and ingress events carry
+    /// their info rather than a participant or track).
+    pub(crate) fn notify_event(&mut self, mut event: proto::WebhookEvent, now_ms: i64) {
+        self.latest_ms = self.latest_ms.max(now_ms);
+        if let Some(queue) = &self.webhooks {
+            event.created_at = now_ms / 1000;
+            queue.post(event);
+        }
     }
 
     /// Queues webhook `event` about `room` (and a participant and track), made at `now_ms`.
@@ -159,6 +179,7 @@ impl RoomStore {
     }
 
     /// Identities in a room, oldest first.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn identities(&self, room: &str) -> Vec<String> {
         self.rooms
@@ -167,7 +188,38 @@ impl RoomStore {
             .unwrap_or_default()
     }
 
-    fn sid(&mut self, prefix: &str) -> String {
+    /// Identities of the participants of one kind in a room, oldest first: the crowd only
+    /// sends its own (STANDARD) participants home, never an agent, a caller or an ingress.
+    #[must_use]
+    pub(crate) fn identities_of_kind(
+        &self,
+        room: &str,
+        kind: proto::participant_info::Kind,
+    ) -> Vec<String> {
+        self.participants(room)
+            .iter()
+            .filter(|p| p.kind == kind as i32)
+            .map(|p| p.identity.clone())
+            .collect()
+    }
+
+    /// The room as the API shows it.
+    ///
+    /// # Errors
+    /// `not_found` when the room does not exist.
+    pub(crate) fn room_view(&self, name: &str) -> Result<proto::Room, TwirpError> {
+        self.room(name).map(RoomEntry::view)
+    }
+
+    /// Marks whether a room is being recorded (`Room.active_recording`).
+    pub(crate) fn set_recording(&mut self, name: &str, recording: bool) {
+        if let Some(entry) = self.rooms.get_mut(name) {
+            entry.room.active_recording = recording;
+        }
+    }
+
+    /// `{prefix}_` and 12 letters or digits, as livekit's ids look (`RM_…`, `EG_…`).
+    pub(crate) fn sid(&mut self, prefix: &str) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let suffix: String = (0..12)
             .map(|_| char::from(ALPHABET[self.rng.random_range(0..ALPHABET.len())]))
@@ -193,9 +245,29 @@ impl RoomStore {
             .map_or(&[], |entry| entry.participants.as_slice())
     }
 
-    /// Drops every room: a restart that loses state.
+    /// Drops every room: a restart that loses state. What ran in the rooms ends with them.
     pub fn clear(&mut self) {
+        let names = self.room_names();
         self.rooms.clear();
+        let now_ms = self.latest_ms;
+        for name in names {
+            self.end_services_of_room(&name, now_ms);
+        }
+    }
+
+    /// A room went away: its egress ends, its ingress stops publishing, its dispatches go.
+    fn end_services_of_room(&mut self, room: &str, now_ms: i64) {
+        self.end_egress_of_room(room, now_ms);
+        self.stop_ingress_of_room(room, now_ms);
+        self.dispatches.forget_room(room);
+    }
+
+    /// Advances what runs in the rooms, by simulated time: egress through its states,
+    /// ingress from buffering to publishing, dispatched agents joining.
+    fn advance_services(&mut self, now_ms: i64) {
+        self.advance_egress(now_ms);
+        self.advance_ingress(now_ms);
+        self.advance_dispatches(now_ms);
     }
 }
 

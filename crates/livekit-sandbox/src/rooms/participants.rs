@@ -51,7 +51,8 @@ impl RoomStore {
         let mut gone = entry.participants.remove(index);
         gone.state = proto::participant_info::State::Disconnected as i32;
         gone.disconnect_reason = reason as i32;
-        if entry.participants.is_empty() {
+        if entry.empty_since_ms.is_none() && entry.participants.iter().all(|p| is_dependent(p.kind))
+        {
             entry.empty_since_ms = Some(now_ms);
         }
         let view = entry.view();
@@ -105,7 +106,21 @@ impl RoomStore {
         name: &str,
         now_ms: i64,
     ) -> Result<proto::ParticipantInfo, TwirpError> {
-        self.check_identity(identity)?;
+        self.join_as(room, Joining::standard(identity, name), now_ms)
+    }
+
+    /// A participant of any kind joining: a client, an agent, a SIP caller, an ingress.
+    ///
+    /// # Errors
+    /// As [`RoomStore::join`]; agents and egress do not count towards `max_participants`
+    /// (livekit-server's "dependent" participants).
+    pub(crate) fn join_as(
+        &mut self,
+        room: &str,
+        joining: Joining,
+        now_ms: i64,
+    ) -> Result<proto::ParticipantInfo, TwirpError> {
+        self.check_identity(&joining.identity)?;
         if !self.rooms.contains_key(room) {
             self.create_room(
                 &proto::CreateRoomRequest {
@@ -117,40 +132,35 @@ impl RoomStore {
         }
         let sid = self.sid("PA");
         let entry = self.room_mut(room)?;
-        if entry.participants.iter().any(|p| p.identity == identity) {
+        if entry
+            .participants
+            .iter()
+            .any(|p| p.identity == joining.identity)
+        {
             return Err(TwirpError::new(
                 TwirpCode::AlreadyExists,
                 "participant with this identity is already in the room",
             ));
         }
+        let dependent = is_dependent(joining.kind as i32);
         let max = entry.room.max_participants;
-        if max > 0 && entry.participants.len() >= max as usize {
+        let counted = entry
+            .participants
+            .iter()
+            .filter(|p| !is_dependent(p.kind))
+            .count();
+        if !dependent && max > 0 && counted >= max as usize {
             return Err(TwirpError::new(
                 TwirpCode::ResourceExhausted,
                 "room is full",
             ));
         }
-        let participant = proto::ParticipantInfo {
-            sid,
-            identity: identity.to_owned(),
-            name: name.to_owned(),
-            state: proto::participant_info::State::Joined as i32,
-            joined_at: now_ms / 1000,
-            joined_at_ms: now_ms,
-            version: 1,
-            permission: Some(proto::ParticipantPermission {
-                can_subscribe: true,
-                can_publish: true,
-                can_publish_data: true,
-                ..proto::ParticipantPermission::default()
-            }),
-            region: "sandbox".to_owned(),
-            kind: proto::participant_info::Kind::Standard as i32,
-            ..proto::ParticipantInfo::default()
-        };
+        let participant = joining.into_info(sid, now_ms);
         entry.participants.push(participant.clone());
-        entry.empty_since_ms = None;
-        entry.ever_joined = true;
+        if !dependent {
+            entry.empty_since_ms = None;
+            entry.ever_joined = true;
+        }
         let view = entry.view();
         self.notify(
             "participant_joined",
@@ -160,6 +170,79 @@ impl RoomStore {
             now_ms,
         );
         Ok(participant)
+    }
+}
+
+/// Agents and egress are there for the others: they do not count towards
+/// `max_participants`, and a room with only them in it is empty.
+pub(super) fn is_dependent(kind: i32) -> bool {
+    kind == proto::participant_info::Kind::Agent as i32
+        || kind == proto::participant_info::Kind::Egress as i32
+}
+
+/// Who joins: identity, name, kind and what livekit sets for that kind.
+#[derive(Debug, Clone)]
+pub(crate) struct Joining {
+    pub identity: String,
+    pub name: String,
+    pub kind: proto::participant_info::Kind,
+    pub metadata: String,
+    pub attributes: std::collections::HashMap<String, String>,
+}
+
+impl Joining {
+    /// A client joining through an SDK.
+    pub(crate) fn standard(identity: &str, name: &str) -> Self {
+        Self {
+            identity: identity.to_owned(),
+            name: name.to_owned(),
+            kind: proto::participant_info::Kind::Standard,
+            metadata: String::new(),
+            attributes: std::collections::HashMap::new(),
+        }
+    }
+
+    fn into_info(self, sid: String, now_ms: i64) -> proto::ParticipantInfo {
+        use proto::participant_info::Kind;
+        let permission = match self.kind {
+            // An ingress only publishes its stream.
+            Kind::Ingress => proto::ParticipantPermission {
+                can_publish: true,
+                ..proto::ParticipantPermission::default()
+            },
+            Kind::Agent => proto::ParticipantPermission {
+                can_subscribe: true,
+                can_publish: true,
+                can_publish_data: true,
+                can_update_metadata: true,
+                ..proto::ParticipantPermission::default()
+            },
+            _ => proto::ParticipantPermission {
+                can_subscribe: true,
+                can_publish: true,
+                can_publish_data: true,
+                ..proto::ParticipantPermission::default()
+            },
+        };
+        // Client SDKs and the agents framework speak the RPC-capable protocol (1); SIP and
+        // ingress participants are server-side and announce none.
+        let client_protocol = i32::from(matches!(self.kind, Kind::Standard | Kind::Agent));
+        proto::ParticipantInfo {
+            sid,
+            identity: self.identity,
+            name: self.name,
+            state: proto::participant_info::State::Joined as i32,
+            joined_at: now_ms / 1000,
+            joined_at_ms: now_ms,
+            version: 1,
+            permission: Some(permission),
+            region: "sandbox".to_owned(),
+            kind: self.kind as i32,
+            metadata: self.metadata,
+            attributes: self.attributes,
+            client_protocol,
+            ..proto::ParticipantInfo::default()
+        }
     }
 }
 

@@ -70,6 +70,7 @@ impl RoomStore {
             .ok_or_else(TwirpError::room_not_found)?;
         let now_ms = self.latest_ms;
         self.notify_room_gone(entry, proto::DisconnectReason::RoomDeleted, now_ms);
+        self.end_services_of_room(name, now_ms);
         Ok(())
     }
 
@@ -113,7 +114,8 @@ impl RoomStore {
         self.room(&request.room).map(|_| ())
     }
 
-    /// Advances participant states and closes rooms whose timeout ran out.
+    /// Advances participant states, closes rooms whose timeout ran out, and moves egress,
+    /// ingress and dispatches along.
     pub(crate) fn tick(&mut self, now_ms: i64) -> Vec<Closed> {
         let mut closed = Vec::new();
         for entry in self.rooms.values_mut() {
@@ -134,9 +136,11 @@ impl RoomStore {
             let (Closed::EmptyTimeout(name) | Closed::DepartureTimeout(name)) = room;
             if let Some(entry) = self.rooms.remove(name) {
                 self.notify_room_gone(entry, proto::DisconnectReason::RoomClosed, now_ms);
+                self.end_services_of_room(name, now_ms);
             }
         }
         self.latest_ms = self.latest_ms.max(now_ms);
+        self.advance_services(now_ms);
         closed
     }
 }

@@ -13,6 +13,12 @@ pub struct TrackSpec {
     pub source: proto::TrackSource,
     pub name: String,
     pub muted: bool,
+    /// The codec, `audio/opus`, `video/VP8`, `video/H264`…; the kind's usual one when empty.
+    pub mime_type: String,
+    /// A video track sent in three layers (low, medium, high), as browsers send cameras.
+    pub simulcast: bool,
+    /// End-to-end encrypted (`TrackInfo.encryption` GCM).
+    pub encrypted: bool,
 }
 
 impl TrackSpec {
@@ -23,6 +29,9 @@ impl TrackSpec {
             source: proto::TrackSource::Microphone,
             name: "microphone".to_owned(),
             muted: false,
+            mime_type: String::new(),
+            simulcast: false,
+            encrypted: false,
         }
     }
 
@@ -33,6 +42,9 @@ impl TrackSpec {
             source: proto::TrackSource::Camera,
             name: "camera".to_owned(),
             muted: false,
+            mime_type: String::new(),
+            simulcast: true,
+            encrypted: false,
         }
     }
 
@@ -43,7 +55,86 @@ impl TrackSpec {
             source: proto::TrackSource::ScreenShare,
             name: "screen".to_owned(),
             muted: false,
+            mime_type: String::new(),
+            simulcast: false,
+            encrypted: false,
         }
+    }
+}
+
+/// The layers a video track is sent in: three for simulcast (a quarter, half and full
+/// resolution, at the bitrates browsers pick), else one at full resolution.
+fn video_layers(
+    kind: proto::TrackType,
+    width: u32,
+    height: u32,
+    simulcast: bool,
+) -> Vec<proto::VideoLayer> {
+    if kind != proto::TrackType::Video || width == 0 {
+        return Vec::new();
+    }
+    let layer = |quality: proto::VideoQuality, divisor: u32, bitrate: u32| proto::VideoLayer {
+        quality: quality as i32,
+        width: width / divisor,
+        height: height / divisor,
+        bitrate,
+        ..proto::VideoLayer::default()
+    };
+    if simulcast {
+        vec![
+            layer(proto::VideoQuality::Low, 4, 150_000),
+            layer(proto::VideoQuality::Medium, 2, 500_000),
+            layer(proto::VideoQuality::High, 1, 1_700_000),
+        ]
+    } else {
+        vec![layer(proto::VideoQuality::High, 1, 2_500_000)]
+    }
+}
+
+/// The track as livekit-server describes it: the codec and its layers in `codecs`, and the
+/// same layers in the fields older clients still read.
+#[expect(
+    deprecated,
+    reason = "`simulcast` and `layers` are deprecated for `codecs`, but livekit-server still \
+              fills them and older SDKs and tools read them"
+)]
+fn track_info(spec: &TrackSpec, sid: String, mime_type: &str) -> proto::TrackInfo {
+    let (width, height) = match spec.source {
+        proto::TrackSource::Camera => (1280, 720),
+        proto::TrackSource::ScreenShare => (1920, 1080),
+        _ => (0, 0),
+    };
+    let simulcast = spec.simulcast && spec.kind == proto::TrackType::Video;
+    let encryption = if spec.encrypted {
+        proto::encryption::Type::Gcm
+    } else {
+        proto::encryption::Type::None
+    };
+    let layers = video_layers(spec.kind, width, height, simulcast);
+    let layer_mode = if layers.is_empty() {
+        proto::video_layer::Mode::Unused
+    } else {
+        proto::video_layer::Mode::OneSpatialLayerPerStream
+    };
+    proto::TrackInfo {
+        sid,
+        r#type: spec.kind as i32,
+        name: spec.name.clone(),
+        muted: spec.muted,
+        width,
+        height,
+        source: spec.source as i32,
+        mime_type: mime_type.to_owned(),
+        simulcast,
+        layers: layers.clone(),
+        codecs: vec![proto::SimulcastCodecInfo {
+            mime_type: mime_type.to_owned(),
+            layers,
+            video_layer_mode: layer_mode as i32,
+            ..proto::SimulcastCodecInfo::default()
+        }],
+        encryption: encryption as i32,
+        ..proto::TrackInfo::default()
     }
 }
 
@@ -60,27 +151,13 @@ impl RoomStore {
     ) -> Result<proto::TrackInfo, TwirpError> {
         let sid = self.sid("TR");
         let participant = self.room_mut(room)?.participant_mut(identity)?;
-        let (width, height) = match spec.source {
-            proto::TrackSource::Camera => (1280, 720),
-            proto::TrackSource::ScreenShare => (1920, 1080),
-            _ => (0, 0),
+        let mime_type = match (spec.kind, spec.mime_type.is_empty()) {
+            (_, false) => spec.mime_type.as_str(),
+            (proto::TrackType::Audio, true) => "audio/opus",
+            (proto::TrackType::Video, true) => "video/VP8",
+            (proto::TrackType::Data, true) => "",
         };
-        let mime_type = match spec.kind {
-            proto::TrackType::Audio => "audio/opus",
-            proto::TrackType::Video => "video/VP8",
-            proto::TrackType::Data => "",
-        };
-        let track = proto::TrackInfo {
-            sid,
-            r#type: spec.kind as i32,
-            name: spec.name.clone(),
-            muted: spec.muted,
-            width,
-            height,
-            source: spec.source as i32,
-            mime_type: mime_type.to_owned(),
-            ..proto::TrackInfo::default()
-        };
+        let track = track_info(spec, sid, mime_type);
         participant.tracks.push(track.clone());
         participant.is_publisher = true;
         participant.version += 1;

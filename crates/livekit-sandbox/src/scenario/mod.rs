@@ -64,7 +64,9 @@ mod error;
 mod load;
 mod offset;
 mod schema;
+mod services;
 mod validate;
+mod validate_services;
 
 use std::time::Duration;
 
@@ -72,6 +74,9 @@ pub use error::ScenarioError;
 pub use schema::{
     DynamicRooms, FixedRoom, Lifetime, ParticipantModel, PublishOdds, RoomEnd, RoomsSurge,
     Scenario, ScheduledFault, Surge,
+};
+pub use services::{
+    IngressInputKind, ScheduledAgent, ScheduledEgress, ScheduledIngress, SipCallers,
 };
 
 /// The demo scenario, compiled in.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use yaml_located::ConfigDuration;
 
 use super::offset;
+use super::services::{ScheduledAgent, ScheduledEgress, ScheduledIngress, SipCallers};
 use crate::faults::Disruption;
 
 /// A whole scenario: the simulation's settings, its rooms and its scheduled faults.
@@ -26,6 +27,14 @@ pub struct Scenario {
     pub dynamic_rooms: Vec<DynamicRooms>,
     /// Disruptions applied at scheduled simulated times.
     pub faults: Vec<ScheduledFault>,
+    /// Recordings and streams started at scheduled times.
+    pub egress: Vec<ScheduledEgress>,
+    /// Agents dispatched to rooms.
+    pub agents: Vec<ScheduledAgent>,
+    /// Phone callers joining rooms.
+    pub sip_callers: Vec<SipCallers>,
+    /// Streams sent into rooms.
+    pub ingress: Vec<ScheduledIngress>,
 }
 
 impl Default for Scenario {
@@ -37,6 +46,10 @@ impl Default for Scenario {
             rooms: Vec::new(),
             dynamic_rooms: Vec::new(),
             faults: Vec::new(),
+            egress: Vec::new(),
+            agents: Vec::new(),
+            sip_callers: Vec::new(),
+            ingress: Vec::new(),
         }
     }
 }

@@ -53,6 +53,7 @@ impl Scenario {
                 problems.push((at.clone().key("apply"), problem));
             }
         }
+        self.service_problems(&mut problems);
         problems
     }
 
@@ -177,7 +178,7 @@ fn check_group<'a>(
     }
 }
 
-fn check_rate(rate: f64, key: &KeyPath, problems: &mut Vec<(KeyPath, String)>) {
+pub(super) fn check_rate(rate: f64, key: &KeyPath, problems: &mut Vec<(KeyPath, String)>) {
     if !(rate.is_finite() && rate >= 0.0) {
         problems.push((
             key.clone(),
@@ -189,7 +190,7 @@ fn check_rate(rate: f64, key: &KeyPath, problems: &mut Vec<(KeyPath, String)>) {
     }
 }
 
-fn check_probability(value: f64, key: &KeyPath, problems: &mut Vec<(KeyPath, String)>) {
+pub(super) fn check_probability(value: f64, key: &KeyPath, problems: &mut Vec<(KeyPath, String)>) {
     if !(0.0..=1.0).contains(&value) {
         problems.push((
             key.clone(),

@@ -68,10 +68,32 @@ pub(super) fn head_count(store: &RoomStore, room: &str) -> u32 {
     u32::try_from(store.participants(room).len()).unwrap_or(u32::MAX)
 }
 
+/// How a participant's departure is reported (`disconnect_reason`), by cumulative share:
+/// 90% hang up, the others lose their connection in one way or another.
+const DEPARTURES: [(proto::DisconnectReason, f64); 4] = [
+    (proto::DisconnectReason::ConnectionTimeout, 0.04),
+    (proto::DisconnectReason::SignalClose, 0.07),
+    (proto::DisconnectReason::MediaFailure, 0.10),
+    (proto::DisconnectReason::ClientInitiated, 1.0),
+];
+
+/// Video codecs browsers publish, by cumulative share: H264 15%, VP9 10%, VP8 the rest.
+const VIDEO_CODECS: [(&str, f64); 3] = [
+    ("video/H264", 0.15),
+    ("video/VP9", 0.25),
+    ("video/VP8", 1.0),
+];
+
+/// The share of participants whose tracks are end-to-end encrypted.
+const ENCRYPTED: f64 = 0.1;
+
 /// The random part of the simulation: who joins, what they publish, who leaves and mutes.
 #[derive(Debug, Clone)]
 pub(super) struct Crowd {
     pub(super) rng: ChaCha8Rng,
+    /// The details (codecs, encryption, why someone left) from a stream of their own, so they
+    /// never shift who joins and leaves when.
+    details: ChaCha8Rng,
     /// The number of the next simulated participant: `user-0001`, `user-0002`, …
     next_user: u32,
 }
@@ -81,6 +103,7 @@ impl Crowd {
     pub(super) fn new(seed: u64) -> Self {
         Self {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            details: ChaCha8Rng::seed_from_u64(seed ^ 0x00de_7a11),
             next_user: 1,
         }
     }
@@ -189,6 +212,12 @@ impl Crowd {
         publish: &PublishOdds,
         events: &mut Vec<SimEvent>,
     ) {
+        let encrypted = self.details.random::<f64>() < ENCRYPTED;
+        let roll = self.details.random::<f64>();
+        let video_codec = VIDEO_CODECS
+            .iter()
+            .find(|(_, share)| roll < *share)
+            .map_or("video/VP8", |(codec, _)| *codec);
         for (odds, source, spec) in [
             (
                 publish.audio,
@@ -206,7 +235,17 @@ impl Crowd {
                 continue;
             }
             let muted = self.rng.random::<f64>() < publish.muted;
-            let spec = TrackSpec { muted, ..spec };
+            let mime_type = if spec.kind == proto::TrackType::Video {
+                video_codec.to_owned()
+            } else {
+                String::new()
+            };
+            let spec = TrackSpec {
+                muted,
+                mime_type,
+                encrypted,
+                ..spec
+            };
             match store.publish(room, identity, &spec) {
                 Ok(track) => events.push(SimEvent::Published {
                     room: room.to_owned(),
@@ -224,16 +263,12 @@ impl Crowd {
         store: &mut RoomStore,
         room: &str,
         identity: &str,
+        reason: proto::DisconnectReason,
         now_ms: i64,
         events: &mut Vec<SimEvent>,
     ) {
         if store
-            .remove_participant(
-                room,
-                identity,
-                proto::DisconnectReason::ClientInitiated,
-                now_ms,
-            )
+            .remove_participant(room, identity, reason, now_ms)
             .is_ok()
         {
             events.push(SimEvent::Left {
@@ -269,12 +304,14 @@ impl Crowd {
         now_ms: i64,
         events: &mut Vec<SimEvent>,
     ) {
-        let mut identities = store.identities(room);
+        let mut identities =
+            store.identities_of_kind(room, proto::participant_info::Kind::Standard);
         while u32::try_from(identities.len()).unwrap_or(u32::MAX) > target {
             let Some(leaver) = identities.pop() else {
                 break;
             };
-            Self::leave(store, room, &leaver, now_ms, events);
+            let reason = proto::DisconnectReason::ClientInitiated;
+            Self::leave(store, room, &leaver, reason, now_ms, events);
         }
     }
 
@@ -293,14 +330,21 @@ impl Crowd {
         if probability <= 0.0 {
             return;
         }
-        let identities = store.identities(room);
+        let identities = store.identities_of_kind(room, proto::participant_info::Kind::Standard);
         let mut remaining = u32::try_from(identities.len()).unwrap_or(u32::MAX);
         for identity in identities {
             if remaining <= floor {
                 break;
             }
             if self.rng.random::<f64>() < probability {
-                Self::leave(store, room, &identity, step.now_ms, events);
+                let roll = self.details.random::<f64>();
+                let reason = DEPARTURES
+                    .iter()
+                    .find(|(_, share)| roll < *share)
+                    .map_or(proto::DisconnectReason::ClientInitiated, |(reason, _)| {
+                        *reason
+                    });
+                Self::leave(store, room, &identity, reason, step.now_ms, events);
                 remaining -= 1;
             }
         }

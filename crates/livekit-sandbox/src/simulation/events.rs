@@ -87,6 +87,34 @@ pub enum SimEvent {
     RoomsSurgeEnded {
         prefix: String,
     },
+    /// A scheduled recording or stream started.
+    EgressStarted {
+        room: String,
+        egress_id: String,
+    },
+    /// An agent was dispatched to a room.
+    AgentDispatched {
+        room: String,
+        agent_name: String,
+        dispatch_id: String,
+    },
+    /// A phone caller joined a room through a SIP trunk.
+    SipCallJoined {
+        room: String,
+        identity: String,
+    },
+    /// A phone call ended; `trunk_failure` when the trunk dropped it.
+    SipCallEnded {
+        room: String,
+        identity: String,
+        trunk_failure: bool,
+    },
+    /// A scheduled ingress began receiving its stream (`true`) or stopped (`false`).
+    IngressReceiving {
+        room: String,
+        ingress_id: String,
+        receiving: bool,
+    },
     /// Every room the simulation kept had gone (a restart that lost state): it sets up again.
     StateLost,
     /// A scheduled fault is due; its durations are simulated time.
@@ -116,6 +144,8 @@ impl SimEvent {
                 | Self::Published { .. }
                 | Self::Muted { .. }
                 | Self::Unmuted { .. }
+                | Self::SipCallJoined { .. }
+                | Self::SipCallEnded { .. }
         )
     }
 }

@@ -17,16 +17,24 @@
 //! `dynamic_rooms` (the two kinds of rooms' steps), `scheduled_faults` (the faults that became
 //! due) and `run` (the task that steps it in the sandbox).
 
+mod agents;
 mod crowd;
 mod dynamic_rooms;
 mod events;
 mod fixed_rooms;
+mod ingress_feeds;
 mod odds;
+mod recordings;
 mod run;
+mod schedule;
 mod scheduled_faults;
+mod sip_callers;
 mod surges;
 
 use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::clock::SimClock;
 use super::rooms::{Closed, RoomStore};
@@ -70,6 +78,17 @@ pub struct Simulation {
     groups: Vec<GroupState>,
     /// When each scheduled fault is next due, in ms from the start; `None` once done.
     next_due: Vec<Option<i64>>,
+    /// When each scheduled egress is next due, in ms from the start; `None` once done.
+    egress_due: Vec<Option<i64>>,
+    /// Per agent of a dynamic group, the rooms already given their chance of it.
+    considered: Vec<agents::ConsideredRooms>,
+    /// Per `sip_callers` entry, the calls in progress.
+    calls: Vec<Vec<sip_callers::Call>>,
+    /// Per scenario ingress, its stream's schedule.
+    feeds: Vec<ingress_feeds::Feed>,
+    /// Agents' odds and phone calls, from a stream of their own so they never shift the
+    /// crowd's choices.
+    service_rng: ChaCha8Rng,
 }
 
 impl Simulation {
@@ -77,6 +96,15 @@ impl Simulation {
     pub fn new(scenario: Scenario, clock: SimClock) -> Self {
         let next_due = scenario.faults.iter().map(|f| Some(millis(f.at))).collect();
         Self {
+            egress_due: scenario.egress.iter().map(|e| Some(millis(e.at))).collect(),
+            considered: vec![agents::ConsideredRooms::default(); scenario.agents.len()],
+            calls: vec![Vec::new(); scenario.sip_callers.len()],
+            feeds: scenario
+                .ingress
+                .iter()
+                .map(ingress_feeds::Feed::new)
+                .collect(),
+            service_rng: ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x5e41_1ce5),
             crowd: Crowd::new(scenario.seed),
             fixed: vec![FixedState::default(); scenario.rooms.len()],
             groups: vec![GroupState::default(); scenario.dynamic_rooms.len()],
@@ -151,6 +179,10 @@ impl Simulation {
         for index in 0..self.scenario.dynamic_rooms.len() {
             self.step_group(index, store, elapsed, step, &mut events);
         }
+        self.start_due_egress(store, elapsed_ms, now_ms, &mut events);
+        self.dispatch_agents(store, elapsed_ms, now_ms, &mut events);
+        self.step_sip_callers(store, step, &mut events);
+        self.feed_ingress(store, elapsed_ms, now_ms, &mut events);
         for closed in store.tick(now_ms) {
             let (name, reason) = match closed {
                 Closed::EmptyTimeout(name) => (name, CloseReason::EmptyTimeout),
