@@ -255,7 +255,7 @@ async fn twirp_unauthenticated() {
         let (server, api) = CannedServer::with_client(twirp_error(
             "401 Unauthorized",
             "unauthenticated",
-            "permissions denied",
+            "invalid token: token is expired",
         ))
         .await;
 
@@ -266,6 +266,33 @@ async fn twirp_unauthenticated() {
             &api,
             "ListRooms",
             ApiErrorKind::Unauthenticated,
+            Some(401),
+        );
+        assert!(err.is_auth());
+        assert_eq!(server.requests().len(), 1, "a Twirp error needs no probe");
+    })
+    .await;
+}
+
+/// livekit-server answers a token without the method's grant with `unauthenticated`
+/// "permissions denied": the key is good, so it is a refused call, not rejected credentials.
+#[tokio::test]
+async fn twirp_missing_grant() {
+    bounded(async {
+        let (server, api) = CannedServer::with_client(twirp_error(
+            "401 Unauthorized",
+            "unauthenticated",
+            "permissions denied",
+        ))
+        .await;
+
+        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+
+        assert_error(
+            &err,
+            &api,
+            "ListRooms",
+            ApiErrorKind::PermissionDenied,
             Some(401),
         );
         assert!(err.is_auth());

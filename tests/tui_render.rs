@@ -354,8 +354,11 @@ fn rooms_with_an_unreadable_filter_being_typed() {
 
 #[test]
 fn whole_sids_in_the_room_detail() {
+    // The first room's rows: its recording, then its first participant (an agent), then
+    // that participant's first track.
     let app = app_at(80, 24, &|app| {
         from_rooms(app, KeyAction::Open);
+        press(app, KeyAction::Down);
         press(app, KeyAction::Down);
     });
     // A whole sid in its column, and the selected track's identity and sids in full.
@@ -364,7 +367,19 @@ fn whole_sids_in_the_room_detail() {
         (80, 24),
         &[
             "TR_A000000kQ7xZ ",
-            "ada-100 · PA_000000vB3nWq · track TR_A000000kQ7xZ (microphone)",
+            "ada-100 · track TR_A000000kQ7xZ (microphone) · audio/opus",
+        ],
+    );
+    let app = app_at(160, 48, &|app| {
+        from_rooms(app, KeyAction::Open);
+    });
+    assert_shows(
+        &app,
+        (160, 48),
+        &[
+            "⏺ egress room composite",
+            "EG_rec0Wm3Zt8 · room composite to file · active · started",
+            "[agent] Ada",
         ],
     );
 }

@@ -285,7 +285,10 @@ impl JobsApi for MeasuredRoomService {
         .await
     }
 
-    async fn create_dispatch(&self, dispatch: NewDispatch) -> Result<proto::AgentDispatch, ApiError> {
+    async fn create_dispatch(
+        &self,
+        dispatch: NewDispatch,
+    ) -> Result<proto::AgentDispatch, ApiError> {
         self.run("CreateDispatch", |conn| async move {
             conn.create_dispatch(dispatch).await
         })

@@ -22,7 +22,9 @@ use super::server::LatestSnapshot;
 use crate::api::{ApiError, ApiErrorKind, EgressQuery, JobsApi};
 use crate::config::Config;
 use crate::events::{EventBus, EventKind, now_ms};
-use crate::jobs::{DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate};
+use crate::jobs::{
+    DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate,
+};
 
 /// How long a finished or failed job stays listed after it ended: long enough for an operator
 /// called about a failed recording to still find it on screen.

@@ -14,6 +14,18 @@ pub use participant::{
     VideoLayerSummary, disconnect_reason_name,
 };
 
+/// Participants by kind (`42 standard, 3 agent, 2 sip`), kinds without any left out.
+#[must_use]
+pub fn kind_counts<'a>(
+    participants: impl IntoIterator<Item = &'a ParticipantSummary>,
+) -> BTreeMap<ParticipantKind, u64> {
+    let mut counts = BTreeMap::new();
+    for participant in participants {
+        *counts.entry(participant.kind).or_default() += 1;
+    }
+    counts
+}
+
 /// Published tracks of a room by kind; `live` are the unmuted ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackCounts {

@@ -373,8 +373,12 @@ impl App {
             } if outcome.is_done() => self.polling_paused = paused,
             EventKind::ConfigApplied { settings, .. } => self.apply_settings(settings),
             EventKind::RecordingStopped { .. } => self.recording = None,
-            EventKind::RoomChanges { .. }
-            | EventKind::Enforced { .. }
+            EventKind::RoomChanges { server, changes } => {
+                self.live_server_mut(&server)
+                    .departures
+                    .absorb_changes(&changes);
+            }
+            EventKind::Enforced { .. }
             | EventKind::EnforcementHeld { .. }
             | EventKind::SandboxFault { .. }
             | EventKind::Command { .. }
@@ -518,6 +522,7 @@ impl App {
     ) {
         let view = self.live_server_mut(server);
         view.webhooks = Some(webhook.totals);
+        view.departures.absorb_webhook(webhook);
         let Some(update) = update else {
             return;
         };

@@ -61,20 +61,30 @@ impl JobsView {
         self.read_at_ms.insert(JobsService::AgentDispatch, at_ms);
     }
 
-    pub(crate) fn absorb_access(&mut self, service: JobsService, allowed: bool, cause: Option<String>) {
+    pub(crate) fn absorb_access(
+        &mut self,
+        service: JobsService,
+        allowed: bool,
+        cause: Option<String>,
+    ) {
         if allowed {
             self.denied.remove(&service);
         } else {
-            self.denied
-                .insert(service, cause.unwrap_or_else(|| "permission denied".to_owned()));
+            self.denied.insert(
+                service,
+                cause.unwrap_or_else(|| "permission denied".to_owned()),
+            );
         }
     }
 
     /// The room's egress jobs, running first, then newest.
     #[must_use]
     pub fn egress_of(&self, room: &str) -> Vec<&EgressSummary> {
-        let mut jobs: Vec<&EgressSummary> =
-            self.egress.values().filter(|job| job.room == room).collect();
+        let mut jobs: Vec<&EgressSummary> = self
+            .egress
+            .values()
+            .filter(|job| job.room == room)
+            .collect();
         jobs.sort_by_key(|job| {
             (
                 !job.status.is_running(),
@@ -146,7 +156,11 @@ impl RoomJobs {
             (false, false, true) => "STREAM",
             (false, false, false) => return String::new(),
         };
-        let count = if self.failed > 0 { self.failed } else { running };
+        let count = if self.failed > 0 {
+            self.failed
+        } else {
+            running
+        };
         if count > 1 {
             format!("{word} {count}")
         } else {

@@ -95,7 +95,7 @@ pub(crate) fn overview(main: Rect, servers: usize) -> (Rect, Rect) {
 #[must_use]
 pub(crate) fn room_detail(main: Rect) -> (Rect, Rect) {
     let [info, participants] =
-        Layout::vertical([Constraint::Length(7), Constraint::Min(4)]).areas(main);
+        Layout::vertical([Constraint::Length(8), Constraint::Min(4)]).areas(main);
     (info, participants)
 }
 

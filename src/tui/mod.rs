@@ -5,6 +5,7 @@
 mod action;
 pub mod app;
 mod cursor;
+pub mod departures;
 mod events_view;
 pub mod history_view;
 pub mod jobs_view;

@@ -42,7 +42,9 @@ pub struct TextInput {
 pub(crate) enum InputPurpose {
     NewRoom,
     /// `agent-name` then, after a space, the job's metadata as written.
-    DispatchAgent { room: String },
+    DispatchAgent {
+        room: String,
+    },
 }
 
 impl TextInput {

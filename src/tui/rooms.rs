@@ -202,9 +202,7 @@ impl Query {
                     Counted::Participants => room.num_participants,
                     Counted::Audio => room.tracks.live_audio(),
                     Counted::Video => room.tracks.live_video(),
-                    Counted::Agents => {
-                        count_kind(ParticipantKind::Agent) + jobs.pending_dispatches
-                    }
+                    Counted::Agents => count_kind(ParticipantKind::Agent) + jobs.pending_dispatches,
                     Counted::Ingress => jobs.ingress,
                 };
                 match comparison {
@@ -485,9 +483,21 @@ mod tests {
             pending_dispatches: 1,
             ..RoomJobs::default()
         };
-        assert!(Query::parse("rec agents>0").unwrap().matches(&room, false, &recording));
-        assert!(!Query::parse("stream").unwrap().matches(&room, false, &recording));
-        assert!(!Query::parse("kind=agent").unwrap().matches(&room, false, &recording));
+        assert!(
+            Query::parse("rec agents>0")
+                .unwrap()
+                .matches(&room, false, &recording)
+        );
+        assert!(
+            !Query::parse("stream")
+                .unwrap()
+                .matches(&room, false, &recording)
+        );
+        assert!(
+            !Query::parse("kind=agent")
+                .unwrap()
+                .matches(&room, false, &recording)
+        );
     }
 
     #[test]

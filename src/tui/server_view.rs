@@ -126,6 +126,8 @@ pub struct ServerView {
     pub nodes: crate::tui::nodes_view::NodesView,
     /// Its egress jobs, ingress endpoints and agent dispatches.
     pub jobs: crate::tui::jobs_view::JobsView,
+    /// How its participants left, per room and in all.
+    pub departures: crate::tui::departures::Departures,
 }
 
 impl ServerView {
@@ -153,6 +155,7 @@ impl ServerView {
             room_order: Vec::new(),
             nodes: crate::tui::nodes_view::NodesView::default(),
             jobs: crate::tui::jobs_view::JobsView::default(),
+            departures: crate::tui::departures::Departures::default(),
         }
     }
 

@@ -15,6 +15,10 @@ pub struct WebhookNote {
     pub identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_sid: Option<String>,
+    /// Why the participant left (`CLIENT_INITIATED`, `SIP_TRUNK_FAILURE`, …), for
+    /// `participant_left` and `participant_connection_aborted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnect_reason: Option<String>,
     /// When livekit-server made it (Unix seconds).
     pub created_at: i64,
     /// When lktop took it (Unix ms).
@@ -39,6 +43,13 @@ impl WebhookNote {
                 .as_ref()
                 .map(|participant| participant.identity.clone()),
             track_sid: event.track.as_ref().map(|track| track.sid.clone()),
+            disconnect_reason: match event.event.as_str() {
+                "participant_left" => event.participant.as_ref().map(|participant| {
+                    crate::snapshot::disconnect_reason_name(participant.disconnect_reason)
+                }),
+                "participant_connection_aborted" => Some("CONNECTION_ABORTED".to_owned()),
+                _ => None,
+            },
             created_at: event.created_at,
             received_at_ms,
             totals,

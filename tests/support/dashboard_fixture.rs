@@ -178,6 +178,7 @@ pub fn sample_app(rooms: usize, width: u16, height: u16) -> App {
         },
     ));
     events.extend(log_events(rooms));
+    events.extend(jobs(rooms));
     events.extend(finished_rooms());
     events.extend(node_readings());
     events.sort_by_key(|event| event.at_ms);
@@ -623,6 +624,110 @@ fn participant(room: usize, p: usize, count: usize, created_ms: i64) -> Particip
         permission: None,
         attributes: std::collections::BTreeMap::new(),
     }
+}
+
+/// What the rooms hand to other services: a recording of the first room, a stream of the
+/// second, a failed recording of the fifth, an RTMP ingress into the fourth and an agent
+/// dispatch of the seventh that no agent took yet.
+fn jobs(rooms: usize) -> Vec<EngineEvent> {
+    use lktop::jobs::{
+        DispatchSummary, EgressDestination, EgressStatus, EgressSummary, IngressStatus,
+        IngressSummary, JobTransition, JobsUpdate,
+    };
+    if rooms < 7 {
+        return Vec::new();
+    }
+    let egress = |id: &str, room: usize, status, destination, minutes: i64| EgressSummary {
+        egress_id: id.to_owned(),
+        room: room_name(room),
+        source: "room composite".to_owned(),
+        status,
+        started_at_ms: Some(NOW_MS - minutes * 60_000),
+        ended_at_ms: (status == EgressStatus::Failed).then_some(NOW_MS - 40_000),
+        updated_at_ms: NOW_MS - 40_000,
+        destinations: vec![destination],
+        error: (status == EgressStatus::Failed)
+            .then(|| "upload to s3://recordings failed: AccessDenied".to_owned()),
+    };
+    let failed = egress(
+        "EG_fail4Xk2pQ",
+        4,
+        EgressStatus::Failed,
+        EgressDestination::File,
+        6,
+    );
+    vec![
+        at(
+            NOW_MS - 1_800,
+            EventKind::Egress {
+                server: SERVERS[0].to_owned(),
+                update: JobsUpdate {
+                    full: true,
+                    changed: vec![
+                        egress(
+                            "EG_rec0Wm3Zt8",
+                            0,
+                            EgressStatus::Active,
+                            EgressDestination::File,
+                            12,
+                        ),
+                        egress(
+                            "EG_str1Lp9Qa2",
+                            1,
+                            EgressStatus::Active,
+                            EgressDestination::Stream,
+                            3,
+                        ),
+                        failed.clone(),
+                    ],
+                    removed: Vec::new(),
+                    transitions: vec![JobTransition {
+                        id: failed.egress_id.clone(),
+                        room: failed.room.clone(),
+                        from: Some("active".to_owned()),
+                        to: "failed".to_owned(),
+                        error: failed.error.clone(),
+                    }],
+                },
+            },
+        ),
+        at(
+            NOW_MS - 1_700,
+            EventKind::Ingress {
+                server: SERVERS[0].to_owned(),
+                update: JobsUpdate {
+                    full: true,
+                    changed: vec![IngressSummary {
+                        ingress_id: "IN_lobbyR7vK".to_owned(),
+                        name: "lobby-camera".to_owned(),
+                        room: room_name(3),
+                        input: "rtmp".to_owned(),
+                        status: IngressStatus::Publishing,
+                        participant_identity: "lobby-camera".to_owned(),
+                        error: None,
+                        started_at_ms: Some(NOW_MS - 300_000),
+                        tracks: 2,
+                    }],
+                    ..JobsUpdate::default()
+                },
+            },
+        ),
+        at(
+            NOW_MS - 1_600,
+            EventKind::AgentDispatches {
+                server: SERVERS[0].to_owned(),
+                room: room_name(6),
+                dispatches: vec![DispatchSummary {
+                    id: "AD_sb6Hq2Wn".to_owned(),
+                    agent_name: "support-bot".to_owned(),
+                    room: room_name(6),
+                    metadata: String::new(),
+                    created_at_ms: NOW_MS - 20_000,
+                    jobs: Vec::new(),
+                }],
+            },
+        ),
+    ]
 }
 
 /// Rooms that finished before the fixture's moment, for the History screen.

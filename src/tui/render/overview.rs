@@ -194,6 +194,7 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
 
     let facts = facts(app, server, usize::from(inner.width), theme);
+    let extras = extra_facts(server, usize::from(inner.width), theme);
     let mut violations = violation_lines(server, theme);
     // Space goes first to one row of sparkline, then the pool gauge, the facts and the
     // violations; rows left over make the sparkline taller.
@@ -206,6 +207,8 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     left -= fact_rows;
     let violation_rows = left.min(u16::try_from(violations.len()).unwrap_or(u16::MAX));
     left -= violation_rows;
+    let extra_rows = left.min(u16::try_from(extras.len()).unwrap_or(u16::MAX));
+    left -= extra_rows;
     spark += left.min(7);
     if usize::from(violation_rows) < violations.len() && violation_rows > 0 {
         let hidden = violations.len() - usize::from(violation_rows) + 1;
@@ -215,10 +218,17 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.dim(),
         )));
     }
-    let [spark_area, gauge_area, facts_area, violations_area] = Layout::vertical([
+    let [
+        spark_area,
+        gauge_area,
+        facts_area,
+        extras_area,
+        violations_area,
+    ] = Layout::vertical([
         Constraint::Length(spark),
         Constraint::Length(gauge),
         Constraint::Length(fact_rows),
+        Constraint::Length(extra_rows),
         Constraint::Length(violation_rows),
     ])
     .areas(inner);
@@ -228,6 +238,7 @@ fn details(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         pool_gauge(frame, gauge_area, status, theme);
     }
     frame.render_widget(Paragraph::new(facts), facts_area);
+    frame.render_widget(Paragraph::new(extras), extras_area);
     frame.render_widget(Paragraph::new(violations), violations_area);
 }
 
@@ -367,6 +378,120 @@ fn facts(app: &App, server: &ServerView, width: usize, theme: Theme) -> Vec<Line
         lines.push(line("webhooks", pieces(webhooks, room)));
     }
     lines
+}
+
+/// Facts shown only when the violations leave room for them: who is in the rooms and what
+/// the rooms hand to other services.
+fn extra_facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let room = width.saturating_sub(usize::from(LABEL));
+    let mut lines = Vec::new();
+    for (name, found) in [
+        ("people", participant_pieces(server, theme)),
+        ("jobs", jobs_pieces(server, theme)),
+    ] {
+        if let Some(found) = found {
+            let mut spans = vec![label(name, theme)];
+            spans.extend(pieces(found, room));
+            lines.push(Line::from(spans));
+        }
+    }
+    lines
+}
+
+/// `42 standard, 3 agent, 2 sip, 1 ingress` over the rooms whose participants were read, and
+/// how participants left since lktop started.
+fn participant_pieces(server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static>>>> {
+    let snapshot = server.snapshot.as_ref()?;
+    let counts = crate::snapshot::kind_counts(
+        snapshot
+            .rooms
+            .values()
+            .filter_map(|room| room.participants.as_ref())
+            .flatten(),
+    );
+    let mut pieces = Vec::new();
+    if !counts.is_empty() {
+        pieces.push(vec![Span::raw(super::format::participant_kinds(
+            &counts, true,
+        ))]);
+    }
+    if !server.departures.total.is_empty() {
+        pieces.push(vec![Span::styled(
+            format!(
+                "left: {}",
+                crate::tui::departures::Departures::describe(&server.departures.total)
+            ),
+            theme.dim(),
+        )]);
+    }
+    (!pieces.is_empty()).then_some(pieces)
+}
+
+/// The server's egress, ingress and dispatches in all: what runs, what failed, what waits.
+fn jobs_pieces(server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static>>>> {
+    use crate::jobs::JobsService;
+    let jobs = &server.jobs;
+    let mut pieces = Vec::new();
+    for service in jobs.denied.keys() {
+        pieces.push(vec![Span::styled(
+            format!(
+                "no permission to read {} (grant {})",
+                service.what(),
+                service.grant()
+            ),
+            theme.warn(),
+        )]);
+    }
+    if jobs.read_at_ms.is_empty() && pieces.is_empty() {
+        return None;
+    }
+    let running = jobs.egress.values().filter(|job| job.status.is_running());
+    let (recording, streaming) = running.fold((0, 0), |(rec, stream), job| {
+        if job.records() {
+            (rec + 1, stream)
+        } else {
+            (rec, stream + 1)
+        }
+    });
+    let failed = jobs
+        .egress
+        .values()
+        .filter(|job| job.status.is_failure())
+        .count();
+    if !jobs.denied.contains_key(&JobsService::Egress) {
+        pieces.push(vec![Span::raw(format!(
+            "{recording} recording, {streaming} streaming"
+        ))]);
+    }
+    if failed > 0 {
+        pieces.push(vec![Span::styled(
+            format!("{failed} egress failed lately"),
+            theme.error(),
+        )]);
+    }
+    let live_ingress = jobs
+        .ingress
+        .values()
+        .filter(|ingress| ingress.status == crate::jobs::IngressStatus::Publishing)
+        .count();
+    if !jobs.ingress.is_empty() {
+        pieces.push(vec![Span::raw(format!(
+            "ingress {live_ingress}/{} live",
+            jobs.ingress.len()
+        ))]);
+    }
+    let pending: usize = jobs
+        .dispatches
+        .values()
+        .map(|(dispatches, _)| dispatches.iter().filter(|d| d.is_pending()).count())
+        .sum();
+    if pending > 0 {
+        pieces.push(vec![Span::styled(
+            format!("{pending} dispatch(es) waiting for an agent"),
+            theme.warn(),
+        )]);
+    }
+    Some(pieces)
 }
 
 /// The last poll in pieces: how long it took, the rooms, the polling budget, rooms whose

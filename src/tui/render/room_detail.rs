@@ -10,11 +10,12 @@ use super::{
     Column, block, fit, format, highlight, key_of, message, pieces, staleness, table, window,
 };
 use crate::config::{AudioProfile, RoomLimitOverride};
-use crate::limits::{RoomLimit, limit_for};
 use crate::jobs::{DispatchSummary, EgressSummary, IngressStatus, IngressSummary};
+use crate::limits::{RoomLimit, limit_for};
 use crate::snapshot::{ParticipantKind, ParticipantSummary, RoomSummary, Snapshot, TrackKind};
-use crate::tui::jobs_view::JobsView;
 use crate::tui::app::{App, DetailRow, detail_rows};
+use crate::tui::departures::Departures;
+use crate::tui::jobs_view::JobsView;
 use crate::tui::keys::KeyAction;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
@@ -106,7 +107,25 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
     if let Some(snapshot) = app.server().and_then(|server| server.snapshot.as_deref()) {
         participants.push(vec![read_piece(snapshot, room, now_ms, theme)]);
     }
+    if let Some(kinds) = kinds_piece(room) {
+        participants.push(vec![Span::raw(kinds)]);
+    }
+    if let Some(left) = app
+        .data()
+        .servers
+        .get(app.room_detail.as_ref().map_or(0, |d| d.server))
+        .and_then(|server| server.departures.by_room.get(&room.name))
+    {
+        participants.push(vec![Span::styled(
+            format!("left: {}", Departures::describe(left)),
+            theme.dim(),
+        )]);
+    }
     lines.push(line("participants", participants));
+    lines.push(line(
+        "jobs",
+        jobs_pieces(app.detail_jobs(), &room.name, now_ms, theme),
+    ));
     if room.participants.is_some() {
         let muted = |n: u32| {
             Span::styled(
@@ -148,6 +167,71 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
         vec![vec![profile(room, &data.audio_default, theme)]],
     ));
     frame.render_widget(Paragraph::new(lines).block(outer), area);
+}
+
+/// `2 agents, 1 sip`: the participants that are not people's clients, when there are any.
+fn kinds_piece(room: &RoomSummary) -> Option<String> {
+    let counts = crate::snapshot::kind_counts(room.participants.as_deref()?);
+    let others = format::participant_kinds(&counts, false);
+    (!others.is_empty()).then_some(others)
+}
+
+/// The room's egress, ingress and dispatches in a line, with the age of the reads, or why
+/// they are not known.
+fn jobs_pieces(
+    jobs: Option<&JobsView>,
+    room: &str,
+    now_ms: i64,
+    theme: Theme,
+) -> Vec<Vec<Span<'static>>> {
+    use crate::jobs::JobsService;
+    let Some(jobs) = jobs else {
+        return vec![vec![Span::styled("not read yet", theme.dim())]];
+    };
+    let mut pieces = Vec::new();
+    for service in JobsService::ALL {
+        if let Some(cause) = jobs.denied.get(&service) {
+            pieces.push(vec![Span::styled(
+                format!(
+                    "no permission to read {} (grant {}): {cause}",
+                    service.what(),
+                    service.grant()
+                ),
+                theme.warn(),
+            )]);
+        }
+    }
+    let counts = jobs.room_jobs(room);
+    let egress = counts.egress_label();
+    pieces.push(vec![if egress.is_empty() {
+        Span::styled("no recording or stream", theme.dim())
+    } else if counts.failed > 0 {
+        Span::styled(format!("egress {egress}"), theme.error())
+    } else {
+        Span::styled(format!("egress {egress}"), theme.ok())
+    }]);
+    if counts.ingress > 0 {
+        pieces.push(vec![Span::raw(format!(
+            "ingress {}/{} live",
+            counts.ingress_live, counts.ingress
+        ))]);
+    }
+    if counts.pending_dispatches > 0 {
+        pieces.push(vec![Span::styled(
+            format!(
+                "{} dispatch(es) waiting for an agent",
+                counts.pending_dispatches
+            ),
+            theme.warn(),
+        )]);
+    }
+    if let Some(read) = jobs.read_at_ms.get(&JobsService::Egress) {
+        pieces.push(vec![Span::styled(
+            format!("egress read {} ago", format::age(now_ms - read)),
+            theme.dim(),
+        )]);
+    }
+    pieces
 }
 
 /// How old the participant list is: always said here, in the warning style when the latest
@@ -412,17 +496,14 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
         area.width,
         theme,
     );
-    let outer = match rows
-        .get(cursor.selected)
-        .and_then(|row| {
-            selected_detail(
-                participants,
-                jobs.map(|jobs| (jobs, room.name.as_str())),
-                *row,
-                now_ms,
-            )
-        })
-    {
+    let outer = match rows.get(cursor.selected).and_then(|row| {
+        selected_detail(
+            participants,
+            jobs.map(|jobs| (jobs, room.name.as_str())),
+            *row,
+            now_ms,
+        )
+    }) {
         Some(ids) => outer.title_bottom(Line::from(Span::styled(format!(" {ids} "), theme.dim()))),
         None => outer,
     };

@@ -167,7 +167,11 @@ fn confirm_on_job_row(app: &mut App) -> Option<Confirm> {
             if !job.status.is_running() {
                 flash(
                     app,
-                    format!("egress {} is {}; nothing to stop", job.egress_id, job.status.label()),
+                    format!(
+                        "egress {} is {}; nothing to stop",
+                        job.egress_id,
+                        job.status.label()
+                    ),
                     true,
                 );
                 return None;

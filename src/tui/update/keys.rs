@@ -11,8 +11,8 @@ use crate::tui::popup::Popup;
 use crate::tui::screen::Screen;
 
 use super::commands::{
-    ask_agent_dispatch, ask_room_name, confirm_delete_room, confirm_remove_participant, edit_audio_profile,
-    edit_global_limits, edit_room_limits, retry_now, send, toggle_mute,
+    ask_agent_dispatch, ask_room_name, confirm_delete_room, confirm_remove_participant,
+    edit_audio_profile, edit_global_limits, edit_room_limits, retry_now, send, toggle_mute,
 };
 use super::events_screen::on_events_filter_key;
 use super::list_area::page_rows;

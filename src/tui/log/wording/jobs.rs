@@ -33,23 +33,25 @@ pub(super) fn notes(kind: &EventKind) -> Vec<Note> {
 fn egress(server: &str, transition: &JobTransition) -> Option<Note> {
     let head = format!("egress {} of {}", transition.id, transition.room);
     let note = match (transition.from.as_deref(), transition.to.as_str()) {
-        (_, "failed" | "aborted" | "limit reached") => {
-            Note::new(Level::Error, Some(server), format!("{head} {}", transition.to))
-                .detail(
-                    transition
-                        .error
-                        .as_ref()
-                        .map(|error| format!(": {error}"))
-                        .unwrap_or_default(),
-                )
-        }
-        (None, "starting" | "active") => {
-            Note::new(Level::Info, Some(server), format!("{head} {}", transition.to))
-        }
+        (_, "failed" | "aborted" | "limit reached") => Note::new(
+            Level::Error,
+            Some(server),
+            format!("{head} {}", transition.to),
+        )
+        .detail(
+            transition
+                .error
+                .as_ref()
+                .map(|error| format!(": {error}"))
+                .unwrap_or_default(),
+        ),
+        (None, "starting" | "active") => Note::new(
+            Level::Info,
+            Some(server),
+            format!("{head} {}", transition.to),
+        ),
         (None, _) => return None,
-        (Some(from), to) => {
-            Note::new(Level::Info, Some(server), format!("{head} {from} → {to}"))
-        }
+        (Some(from), to) => Note::new(Level::Info, Some(server), format!("{head} {from} → {to}")),
     };
     Some(note.about(&transition.room))
 }
@@ -65,9 +67,7 @@ fn ingress(server: &str, transition: &JobTransition) -> Option<Note> {
                 .unwrap_or_default(),
         ),
         (None, _) => return None,
-        (Some(from), to) => {
-            Note::new(Level::Info, Some(server), format!("{head} {from} → {to}"))
-        }
+        (Some(from), to) => Note::new(Level::Info, Some(server), format!("{head} {from} → {to}")),
     };
     Some(note.about(&transition.room))
 }

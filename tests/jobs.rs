@@ -1,0 +1,182 @@
+//! Egress, ingress and agent dispatches through the engine, against the sandbox driven by the
+//! official Rust SDK as an application would drive a server: a recording started by the SDK
+//! is seen and followed to its end, stopping it from lktop lands in the sandbox (checked
+//! through the SDK's own listing, not lktop's view), and a dispatch created from lktop adds
+//! an agent to the room and is deleted again.
+
+#[path = "support/configs.rs"]
+mod configs;
+#[path = "support/engine_harness.rs"]
+#[allow(
+    dead_code,
+    reason = "the jobs tests use the engine harness without files or enforcement"
+)]
+mod harness;
+
+use std::time::Duration;
+
+use configs::{KEY, SECRET, TestConfig, sandbox};
+use harness::{SERVER, WAIT, bounded, start, stop};
+use livekit_api::services::agent_dispatch::AgentDispatchClient;
+use livekit_api::services::egress::{
+    EgressClient, EgressListFilter, EgressListOptions, EgressOutput, RoomCompositeOptions,
+};
+use livekit_api::services::room::{CreateRoomOptions, RoomClient};
+use livekit_protocol as proto;
+use lktop::events::{Command, EventKind};
+use lktop::jobs::EgressStatus;
+use lktop::snapshot::ParticipantKind;
+
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: a recording seen, stopped, and an agent sent in and called off"
+)]
+async fn a_recording_is_seen_and_stopped_and_an_agent_is_dispatched() {
+    bounded(Duration::from_secs(60), async {
+        let sandbox = sandbox().await;
+        let url = sandbox.url();
+        RoomClient::with_api_key(&url, KEY, SECRET)
+            .create_room("standup", CreateRoomOptions::default())
+            .await
+            .expect("the room is created");
+        let egress = EgressClient::with_api_key(&url, KEY, SECRET);
+        let started = egress
+            .start_room_composite_egress(
+                "standup",
+                vec![EgressOutput::File(proto::EncodedFileOutput {
+                    filepath: "standup.mp4".into(),
+                    ..Default::default()
+                })],
+                RoomCompositeOptions::default(),
+            )
+            .await
+            .expect("the recording starts");
+
+        let (engine, mut events) = start(
+            TestConfig::new()
+                .server(SERVER, &url)
+                .polling_interval(Duration::from_millis(200))
+                .build(),
+        )
+        .await;
+
+        // Seen by the engine's active listing, with what it records and where.
+        let seen = events
+            .wait_for(
+                WAIT,
+                "the recording in an egress event",
+                |kind| match kind {
+                    EventKind::Egress { update, .. } => update
+                        .changed
+                        .iter()
+                        .find(|job| job.egress_id == started.egress_id)
+                        .cloned(),
+                    _ => None,
+                },
+            )
+            .await;
+        assert_eq!(seen.room, "standup");
+        assert!(seen.records(), "{seen:?}");
+        assert_eq!(seen.source, "room composite");
+        assert!(seen.status.is_running(), "{seen:?}");
+
+        // Stopped from lktop: the sandbox itself says the job is ending or over.
+        let id = engine
+            .send(Command::StopEgress {
+                server: SERVER.into(),
+                egress_id: started.egress_id.clone(),
+            })
+            .unwrap();
+        let outcome = events.outcome(id).await;
+        assert!(outcome.is_done(), "{outcome:?}");
+        let listed = egress
+            .list_egress(EgressListOptions {
+                filter: EgressListFilter::Egress(started.egress_id.clone()),
+                ..Default::default()
+            })
+            .await
+            .expect("the SDK lists the job");
+        let status = proto::EgressStatus::try_from(listed[0].status).unwrap();
+        assert!(
+            matches!(
+                status,
+                proto::EgressStatus::EgressEnding | proto::EgressStatus::EgressComplete
+            ),
+            "{status:?}"
+        );
+        // And the engine follows it out of the active list to its end.
+        events
+            .wait_for(WAIT, "the recording complete", |kind| match kind {
+                EventKind::Egress { update, .. } => update
+                    .changed
+                    .iter()
+                    .find(|job| {
+                        job.egress_id == started.egress_id && job.status == EgressStatus::Complete
+                    })
+                    .map(|_| ()),
+                _ => None,
+            })
+            .await;
+
+        // A dispatch from lktop: the sandbox holds it and its agent joins the room.
+        let id = engine
+            .send(Command::CreateDispatch {
+                server: SERVER.into(),
+                room: "standup".into(),
+                agent_name: "note-taker".into(),
+                metadata: r#"{"lang":"en"}"#.into(),
+            })
+            .unwrap();
+        let outcome = events.outcome(id).await;
+        assert!(outcome.is_done(), "{outcome:?}");
+        let dispatches = AgentDispatchClient::with_api_key(&url, KEY, SECRET);
+        let held = dispatches.list_dispatch("standup").await.unwrap();
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(held[0].agent_name, "note-taker");
+        assert_eq!(held[0].metadata, r#"{"lang":"en"}"#);
+        events
+            .wait_for(WAIT, "the agent in the room", |kind| match kind {
+                EventKind::Rooms { update, .. } => update
+                    .upserted
+                    .iter()
+                    .filter(|room| room.name == "standup")
+                    .flat_map(|room| room.participants.iter().flatten())
+                    .find(|p| p.kind == ParticipantKind::Agent)
+                    .map(|_| ()),
+                _ => None,
+            })
+            .await;
+
+        let id = engine
+            .send(Command::DeleteDispatch {
+                server: SERVER.into(),
+                room: "standup".into(),
+                dispatch_id: held[0].id.clone(),
+            })
+            .unwrap();
+        let outcome = events.outcome(id).await;
+        assert!(outcome.is_done(), "{outcome:?}");
+        assert!(
+            dispatches
+                .list_dispatch("standup")
+                .await
+                .unwrap()
+                .is_empty(),
+            "the sandbox no longer holds the dispatch"
+        );
+
+        // Commands on things that do not exist fail with the server's words.
+        let id = engine
+            .send(Command::StopEgress {
+                server: SERVER.into(),
+                egress_id: "EG_missing".into(),
+            })
+            .unwrap();
+        let outcome = events.outcome(id).await;
+        assert!(!outcome.is_done(), "{outcome:?}");
+
+        stop(engine, sandbox).await;
+    })
+    .await;
+}
