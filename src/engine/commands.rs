@@ -8,7 +8,7 @@ use tokio::sync::{Notify, watch};
 
 use super::api::MeasuredRoomService;
 use super::server::LatestSnapshot;
-use crate::api::{CreateRoomOptions, JobsApi, NewDispatch, RoomApi};
+use crate::api::{CreateRoomOptions, RoomApi};
 use crate::audio::{self, AudioProfiles};
 use secrecy::ExposeSecret;
 
@@ -54,13 +54,10 @@ impl CommandRunner {
         });
     }
 
-    fn refresh_jobs(&self, server: &str) {
-        if let Some(refresh) = self.jobs_refresh.get(server) {
-            refresh.notify_one();
-        }
-    }
-
-    fn server(&self, name: &str) -> Result<&(MeasuredRoomService, LatestSnapshot), String> {
+    pub(super) fn server(
+        &self,
+        name: &str,
+    ) -> Result<&(MeasuredRoomService, LatestSnapshot), String> {
         self.servers.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
             known.sort_unstable();
@@ -129,60 +126,9 @@ impl CommandRunner {
                     if track.muted { "muted" } else { "unmuted" }
                 ))
             }
-            Command::StopEgress { server, egress_id } => {
-                let (api, _) = self.server(server)?;
-                let info = api
-                    .stop_egress(egress_id)
-                    .await
-                    .map_err(|err| err.to_string())?;
-                self.refresh_jobs(server);
-                let job = crate::jobs::EgressSummary::from_proto(&info);
-                Ok(format!(
-                    "egress {egress_id} of {} stopping (now {})",
-                    job.room,
-                    job.status.label()
-                ))
-            }
-            Command::CreateDispatch {
-                server,
-                room,
-                agent_name,
-                metadata,
-            } => {
-                if agent_name.trim().is_empty() {
-                    return Err("no agent name: give the name the agent registered with".into());
-                }
-                let (api, _) = self.server(server)?;
-                let dispatch = api
-                    .create_dispatch(NewDispatch {
-                        room: room.clone(),
-                        agent_name: agent_name.clone(),
-                        metadata: metadata.clone(),
-                    })
-                    .await
-                    .map_err(|err| err.to_string())?;
-                self.refresh_jobs(server);
-                Ok(format!(
-                    "agent {agent_name} dispatched to {room} (dispatch {})",
-                    dispatch.id
-                ))
-            }
-            Command::DeleteDispatch {
-                server,
-                room,
-                dispatch_id,
-            } => {
-                let (api, _) = self.server(server)?;
-                let dispatch = api
-                    .delete_dispatch(room, dispatch_id)
-                    .await
-                    .map_err(|err| err.to_string())?;
-                self.refresh_jobs(server);
-                Ok(format!(
-                    "dispatch {dispatch_id} of agent {} deleted from {room}",
-                    dispatch.agent_name
-                ))
-            }
+            Command::StopEgress { .. }
+            | Command::CreateDispatch { .. }
+            | Command::DeleteDispatch { .. } => self.run_job_command(command).await,
             Command::ReloadConfig => {
                 let sources = self
                     .sources

@@ -8,6 +8,7 @@ mod budget_watch;
 mod commands;
 mod drift;
 mod enforcement;
+mod job_commands;
 mod jobs_watcher;
 mod node_watcher;
 mod server;
@@ -117,12 +118,11 @@ impl Engine {
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
         let mut focused_rooms = HashMap::new();
-        let mut jobs_refresh = HashMap::new();
+        let mut jobs_refresh: HashMap<String, Arc<Notify>> = HashMap::new();
         for server in &config.servers {
             let (focused_room, focused_room_rx) = watch::channel(None);
             focused_rooms.insert(server.name.clone(), focused_room);
-            let refresh = Arc::new(Notify::new());
-            jobs_refresh.insert(server.name.clone(), Arc::clone(&refresh));
+            let refresh = Arc::clone(jobs_refresh.entry(server.name.clone()).or_default());
             let (api, latest) = start_server(
                 server,
                 &config,
@@ -130,41 +130,14 @@ impl Engine {
                 Channels {
                     settings: &settings,
                     polling_paused: &polling_paused,
-                    focused_room: focused_room_rx.clone(),
+                    focused_room: focused_room_rx,
+                    jobs_refresh: refresh,
                     webhooks: arrivals.remove(&server.name),
                     bus: &bus,
                 },
                 &shutdown,
                 &tasks,
             )?;
-            let timeout = config.connection_pool.connection_timeout.get();
-            if let Some(reader) = NodeReader::new(server, timeout)? {
-                let watcher = node_watcher::NodeWatcher {
-                    server: server.name.clone(),
-                    reader,
-                    backoff: Backoff::from_config(&config.connection_pool),
-                    settings: settings.subscribe(),
-                    api: Arc::clone(&latest),
-                    bus: bus.clone(),
-                    metrics: metrics.clone(),
-                    shutdown: shutdown.clone(),
-                };
-                tasks.spawn(watcher.run());
-            }
-            tasks.spawn(
-                jobs_watcher::JobsWatcher {
-                    server: server.name.clone(),
-                    api: api.clone(),
-                    settings: settings.subscribe(),
-                    polling_paused: polling_paused.subscribe(),
-                    latest: Arc::clone(&latest),
-                    focused_room: focused_room_rx,
-                    refresh,
-                    bus: bus.clone(),
-                    shutdown: shutdown.clone(),
-                }
-                .run(),
-            );
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));
         }
@@ -260,9 +233,63 @@ struct Channels<'a> {
     settings: &'a watch::Sender<Arc<Config>>,
     polling_paused: &'a watch::Sender<bool>,
     focused_room: watch::Receiver<Option<String>>,
+    /// Rung by a command that changed one of the server's jobs.
+    jobs_refresh: Arc<Notify>,
     /// The server's webhooks, when the engine takes them.
     webhooks: Option<mpsc::Receiver<Arrival>>,
     bus: &'a EventBus,
+}
+
+/// What a server's node and jobs watchers listen to and report through.
+struct Watched<'a> {
+    settings: &'a watch::Sender<Arc<Config>>,
+    polling_paused: &'a watch::Sender<bool>,
+    focused_room: watch::Receiver<Option<String>>,
+    refresh: Arc<Notify>,
+    bus: &'a EventBus,
+    metrics: Option<&'a Metrics>,
+}
+
+/// Starts the watchers beside a server's worker: its nodes (when it has node sources) and its
+/// egress, ingress and agent dispatches.
+fn spawn_watchers(
+    server: &ServerConfig,
+    config: &Config,
+    api: &MeasuredRoomService,
+    latest: &server::LatestSnapshot,
+    watched: Watched<'_>,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> Result<(), String> {
+    let timeout = config.connection_pool.connection_timeout.get();
+    if let Some(reader) = NodeReader::new(server, timeout)? {
+        let nodes = node_watcher::NodeWatcher {
+            server: server.name.clone(),
+            reader,
+            backoff: Backoff::from_config(&config.connection_pool),
+            settings: watched.settings.subscribe(),
+            api: Arc::clone(latest),
+            bus: watched.bus.clone(),
+            metrics: watched.metrics.cloned(),
+            shutdown: shutdown.clone(),
+        };
+        tasks.spawn(nodes.run());
+    }
+    tasks.spawn(
+        jobs_watcher::JobsWatcher {
+            server: server.name.clone(),
+            api: api.clone(),
+            settings: watched.settings.subscribe(),
+            polling_paused: watched.polling_paused.subscribe(),
+            latest: Arc::clone(latest),
+            focused_room: watched.focused_room,
+            refresh: watched.refresh,
+            bus: watched.bus.clone(),
+            shutdown: shutdown.clone(),
+        }
+        .run(),
+    );
+    Ok(())
 }
 
 /// The Prometheus endpoint, when `metrics.listen` asks for one.
@@ -352,7 +379,7 @@ fn watch_file(
     }
 }
 
-/// Opens a server's pool and starts its worker.
+/// Opens a server's pool and starts its worker and the watchers beside it.
 fn start_server(
     server: &ServerConfig,
     config: &Config,
@@ -391,7 +418,7 @@ fn start_server(
             pool_events,
             settings: channels.settings.subscribe(),
             polling_paused: channels.polling_paused.subscribe(),
-            focused_room: channels.focused_room,
+            focused_room: channels.focused_room.clone(),
             webhooks: channels.webhooks,
             bus: channels.bus.clone(),
             latest: Arc::clone(&latest),
@@ -399,6 +426,22 @@ fn start_server(
         }
         .run(),
     );
+    spawn_watchers(
+        server,
+        config,
+        &api,
+        &latest,
+        Watched {
+            settings: channels.settings,
+            polling_paused: channels.polling_paused,
+            focused_room: channels.focused_room,
+            refresh: channels.jobs_refresh,
+            bus: channels.bus,
+            metrics,
+        },
+        shutdown,
+        tasks,
+    )?;
     Ok((api, latest))
 }
 

@@ -103,6 +103,7 @@ impl ParticipantKind {
             .find(|kind| kind.label() == word || kind.label() == singular)
     }
 
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
     fn is_standard(&self) -> bool {
         *self == Self::Standard
     }
@@ -196,6 +197,10 @@ fn is_simulcast(track: &proto::TrackInfo) -> bool {
 
 /// What a participant may do, as the server holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "livekit's ParticipantPermission is these flags, and NDJSON readers expect them so"
+)]
 pub struct PermissionSummary {
     pub can_publish: bool,
     pub can_subscribe: bool,

@@ -256,6 +256,10 @@ impl App {
     }
 
     /// Folds an engine event into the live data and the log.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event kind; each arm hands over to the view it changes"
+    )]
     pub fn absorb(&mut self, event: EngineEvent) {
         let at_ms = event.at_ms;
         self.log.record(&event);
@@ -327,37 +331,10 @@ impl App {
             }
             kind @ (EventKind::NodeHealth { .. }
             | EventKind::NodeCountDrift { .. }) => self.absorb_nodes(kind, at_ms),
-            EventKind::Egress { server, update } => {
-                self.live_server_mut(&server)
-                    .jobs
-                    .absorb_egress(&update, at_ms);
-                self.refresh_room_order_of(&server);
-            }
-            EventKind::Ingress { server, update } => {
-                self.live_server_mut(&server)
-                    .jobs
-                    .absorb_ingress(&update, at_ms);
-                self.refresh_room_order_of(&server);
-            }
-            EventKind::AgentDispatches {
-                server,
-                room,
-                dispatches,
-            } => {
-                self.live_server_mut(&server)
-                    .jobs
-                    .absorb_dispatches(room, dispatches, at_ms);
-                self.refresh_room_order_of(&server);
-            }
-            EventKind::JobsAccess {
-                server,
-                service,
-                allowed,
-                cause,
-            } => self
-                .live_server_mut(&server)
-                .jobs
-                .absorb_access(service, allowed, cause),
+            kind @ (EventKind::Egress { .. }
+            | EventKind::Ingress { .. }
+            | EventKind::AgentDispatches { .. }
+            | EventKind::JobsAccess { .. }) => self.absorb_jobs(kind, at_ms),
             EventKind::Command {
                 command: crate::events::Command::SetLimits { limits },
                 outcome,
@@ -511,6 +488,48 @@ impl App {
             EventKind::RoomFinished { server, room } => self.history.push(server, room),
             _ => {}
         }
+    }
+
+    /// Egress, ingress, dispatches and access to them; the rooms table's order moves with
+    /// them (its egress and agents columns sort and filter).
+    fn absorb_jobs(&mut self, kind: EventKind, at_ms: i64) {
+        let server = match kind {
+            EventKind::Egress { server, update } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_egress(&update, at_ms);
+                server
+            }
+            EventKind::Ingress { server, update } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_ingress(&update, at_ms);
+                server
+            }
+            EventKind::AgentDispatches {
+                server,
+                room,
+                dispatches,
+            } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_dispatches(room, dispatches, at_ms);
+                server
+            }
+            EventKind::JobsAccess {
+                server,
+                service,
+                allowed,
+                cause,
+            } => {
+                self.live_server_mut(&server)
+                    .jobs
+                    .absorb_access(service, allowed, cause);
+                return;
+            }
+            _ => return,
+        };
+        self.refresh_room_order_of(&server);
     }
 
     /// A webhook: its totals, and the rooms it changed, applied like a poll's update.

@@ -196,6 +196,38 @@ pub(crate) fn pad(text: &str, cells: usize) -> String {
     format!("{cut}{}", " ".repeat(cells.saturating_sub(w)))
 }
 
+/// `42 standard, 3 agents, 2 sip, 1 ingress`: standard clients first, then the other kinds,
+/// most numerous first.
+pub(crate) fn participant_kinds(
+    counts: &std::collections::BTreeMap<crate::snapshot::ParticipantKind, u64>,
+    include_standard: bool,
+) -> String {
+    use crate::snapshot::ParticipantKind;
+    let mut kinds: Vec<(ParticipantKind, u64)> = counts
+        .iter()
+        .filter(|(kind, _)| include_standard || **kind != ParticipantKind::Standard)
+        .map(|(kind, count)| (*kind, *count))
+        .collect();
+    kinds.sort_by_key(|(kind, count)| {
+        (
+            *kind != ParticipantKind::Standard,
+            std::cmp::Reverse(*count),
+        )
+    });
+    kinds
+        .iter()
+        .map(|(kind, count)| {
+            let plural = *count != 1
+                && matches!(
+                    kind,
+                    ParticipantKind::Agent | ParticipantKind::Connector | ParticipantKind::Bridge
+                );
+            format!("{count} {}{}", kind.label(), if plural { "s" } else { "" })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,36 +272,4 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(pad("ab", 4), "ab  ");
     }
-}
-
-/// `42 standard, 3 agents, 2 sip, 1 ingress`: standard clients first, then the other kinds,
-/// most numerous first.
-pub(crate) fn participant_kinds(
-    counts: &std::collections::BTreeMap<crate::snapshot::ParticipantKind, u64>,
-    include_standard: bool,
-) -> String {
-    use crate::snapshot::ParticipantKind;
-    let mut kinds: Vec<(ParticipantKind, u64)> = counts
-        .iter()
-        .filter(|(kind, _)| include_standard || **kind != ParticipantKind::Standard)
-        .map(|(kind, count)| (*kind, *count))
-        .collect();
-    kinds.sort_by_key(|(kind, count)| {
-        (
-            *kind != ParticipantKind::Standard,
-            std::cmp::Reverse(*count),
-        )
-    });
-    kinds
-        .iter()
-        .map(|(kind, count)| {
-            let plural = *count != 1
-                && matches!(
-                    kind,
-                    ParticipantKind::Agent | ParticipantKind::Connector | ParticipantKind::Bridge
-                );
-            format!("{count} {}{}", kind.label(), if plural { "s" } else { "" })
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

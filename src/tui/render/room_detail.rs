@@ -12,7 +12,9 @@ use super::{
 use crate::config::{AudioProfile, RoomLimitOverride};
 use crate::jobs::{DispatchSummary, EgressSummary, IngressStatus, IngressSummary};
 use crate::limits::{RoomLimit, limit_for};
-use crate::snapshot::{ParticipantKind, ParticipantSummary, RoomSummary, Snapshot, TrackKind};
+use crate::snapshot::{
+    ParticipantKind, ParticipantSummary, RoomSummary, Snapshot, TrackKind, TrackSummary,
+};
 use crate::tui::app::{App, DetailRow, detail_rows};
 use crate::tui::departures::Departures;
 use crate::tui::jobs_view::JobsView;
@@ -103,25 +105,10 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
             )],
         ],
     )];
-    let mut participants = participant_pieces(room, limit.max_participants, theme);
-    if let Some(snapshot) = app.server().and_then(|server| server.snapshot.as_deref()) {
-        participants.push(vec![read_piece(snapshot, room, now_ms, theme)]);
-    }
-    if let Some(kinds) = kinds_piece(room) {
-        participants.push(vec![Span::raw(kinds)]);
-    }
-    if let Some(left) = app
-        .data()
-        .servers
-        .get(app.room_detail.as_ref().map_or(0, |d| d.server))
-        .and_then(|server| server.departures.by_room.get(&room.name))
-    {
-        participants.push(vec![Span::styled(
-            format!("left: {}", Departures::describe(left)),
-            theme.dim(),
-        )]);
-    }
-    lines.push(line("participants", participants));
+    lines.push(line(
+        "participants",
+        participants_line(app, room, limit.max_participants, now_ms, theme),
+    ));
     lines.push(line(
         "jobs",
         jobs_pieces(app.detail_jobs(), &room.name, now_ms, theme),
@@ -167,6 +154,36 @@ fn info(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, theme: The
         vec![vec![profile(room, &data.audio_default, theme)]],
     ));
     frame.render_widget(Paragraph::new(lines).block(outer), area);
+}
+
+/// The participants against their limit, how old their list is, the kinds that are not
+/// people's clients, and how participants left.
+fn participants_line(
+    app: &App,
+    room: &RoomSummary,
+    limit: u32,
+    now_ms: i64,
+    theme: Theme,
+) -> Vec<Vec<Span<'static>>> {
+    let mut participants = participant_pieces(room, limit, theme);
+    if let Some(snapshot) = app.server().and_then(|server| server.snapshot.as_deref()) {
+        participants.push(vec![read_piece(snapshot, room, now_ms, theme)]);
+    }
+    if let Some(kinds) = kinds_piece(room) {
+        participants.push(vec![Span::raw(kinds)]);
+    }
+    if let Some(left) = app
+        .data()
+        .servers
+        .get(app.room_detail.as_ref().map_or(0, |d| d.server))
+        .and_then(|server| server.departures.by_room.get(&room.name))
+    {
+        participants.push(vec![Span::styled(
+            format!("left: {}", Departures::describe(left)),
+            theme.dim(),
+        )]);
+    }
+    participants
 }
 
 /// `2 agents, 1 sip`: the participants that are not people's clients, when there are any.
@@ -284,130 +301,140 @@ fn selected_detail(
     now_ms: i64,
 ) -> Option<String> {
     match row {
-        DetailRow::Participant(p) => {
-            let participant = participants.get(p)?;
-            let mut parts = vec![
-                participant.identity.clone(),
-                participant.sid.clone(),
-                participant.kind.label().to_owned(),
-                format!(
-                    "joined {} ({} ago)",
-                    format::clock(participant.joined_at_ms),
-                    format::age(now_ms - participant.joined_at_ms)
-                ),
-            ];
-            if !participant.region.is_empty() {
-                parts.push(format!("region {}", participant.region));
-            }
-            if participant.client_protocol > 0 {
-                parts.push(format!("protocol {}", participant.client_protocol));
-            }
-            if let Some(permission) = &participant.permission {
-                parts.push(format!("may {}", permission.describe()));
-            }
-            if !participant.attributes.is_empty() {
-                let attributes: Vec<String> = participant
-                    .attributes
-                    .iter()
-                    .map(|(key, value)| format!("{key}={value}"))
-                    .collect();
-                parts.push(attributes.join(" "));
-            }
-            Some(parts.join(" · "))
-        }
+        DetailRow::Participant(p) => Some(participant_detail(participants.get(p)?, now_ms)),
         DetailRow::Track(p, t) => {
             let participant = participants.get(p)?;
-            let track = participant.tracks.get(t)?;
-            let mut parts = vec![
-                participant.identity.clone(),
-                format!("track {} ({})", track.sid, track.source),
-            ];
-            if !track.mime_type.is_empty() {
-                parts.push(track.mime_type.clone());
-            }
-            if !track.layers.is_empty() {
-                let layers: Vec<String> = track
-                    .layers
-                    .iter()
-                    .map(|layer| {
-                        format!(
-                            "{} {}x{} {}",
-                            layer.quality,
-                            layer.width,
-                            layer.height,
-                            super::node_figures::bitrate(f64::from(layer.bitrate))
-                        )
-                    })
-                    .collect();
-                parts.push(format!(
-                    "{}{}",
-                    if track.simulcast { "simulcast " } else { "" },
-                    layers.join(", ")
-                ));
-            }
-            if let Some(encryption) = &track.encryption {
-                parts.push(format!("encrypted ({encryption})"));
-            }
-            Some(parts.join(" · "))
+            Some(track_detail(participant, participant.tracks.get(t)?))
         }
         DetailRow::Egress(index) => {
             let (jobs, room) = jobs?;
-            let job = *jobs.egress_of(room).get(index)?;
-            let mut parts = vec![
-                job.egress_id.clone(),
-                format!("{} to {}", job.source, job.destinations_label()),
-                job.status.label().to_owned(),
-            ];
-            if let Some(started) = job.started_at_ms {
-                let until = job.ended_at_ms.unwrap_or(now_ms);
-                parts.push(format!(
-                    "started {}, ran {}",
-                    format::clock(started),
-                    format::age(until - started)
-                ));
-            }
-            if let Some(error) = &job.error {
-                parts.push(format!("error: {error}"));
-            }
-            Some(parts.join(" · "))
+            Some(egress_detail(jobs.egress_of(room).get(index)?, now_ms))
         }
         DetailRow::Ingress(index) => {
             let (jobs, room) = jobs?;
-            let ingress = *jobs.ingress_of(room).get(index)?;
-            let mut parts = vec![
-                ingress.ingress_id.clone(),
-                format!("{} input", ingress.input),
-                ingress.status.label().to_owned(),
-                format!("joins as {}", ingress.participant_identity),
-            ];
-            if let Some(error) = &ingress.error {
-                parts.push(format!("error: {error}"));
-            }
-            Some(parts.join(" · "))
+            Some(ingress_detail(jobs.ingress_of(room).get(index)?))
         }
         DetailRow::Dispatch(index) => {
             let (jobs, room) = jobs?;
-            let dispatch = jobs.dispatches_of(room).get(index)?;
-            let mut parts = vec![
-                dispatch.id.clone(),
-                format!("agent {}", dispatch.agent_name),
-            ];
-            for job in &dispatch.jobs {
-                let mut words = format!("job {} {}", job.id, job.status);
-                if !job.participant_identity.is_empty() {
-                    words.push_str(&format!(" as {}", job.participant_identity));
-                }
-                if let Some(error) = &job.error {
-                    words.push_str(&format!(": {error}"));
-                }
-                parts.push(words);
-            }
-            if !dispatch.metadata.is_empty() {
-                parts.push(format!("metadata {}", dispatch.metadata));
-            }
-            Some(parts.join(" · "))
+            Some(dispatch_detail(jobs.dispatches_of(room).get(index)?))
         }
     }
+}
+
+fn participant_detail(participant: &ParticipantSummary, now_ms: i64) -> String {
+    let mut parts = vec![
+        participant.identity.clone(),
+        participant.sid.clone(),
+        participant.kind.label().to_owned(),
+        format!(
+            "joined {} ({} ago)",
+            format::clock(participant.joined_at_ms),
+            format::age(now_ms - participant.joined_at_ms)
+        ),
+    ];
+    if !participant.region.is_empty() {
+        parts.push(format!("region {}", participant.region));
+    }
+    if participant.client_protocol > 0 {
+        parts.push(format!("protocol {}", participant.client_protocol));
+    }
+    if let Some(permission) = &participant.permission {
+        parts.push(format!("may {}", permission.describe()));
+    }
+    if !participant.attributes.is_empty() {
+        let attributes: Vec<String> = participant
+            .attributes
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        parts.push(attributes.join(" "));
+    }
+    parts.join(" · ")
+}
+
+fn track_detail(participant: &ParticipantSummary, track: &TrackSummary) -> String {
+    let mut parts = vec![
+        participant.identity.clone(),
+        format!("track {} ({})", track.sid, track.source),
+    ];
+    if !track.mime_type.is_empty() {
+        parts.push(track.mime_type.clone());
+    }
+    if !track.layers.is_empty() {
+        let layers: Vec<String> = track
+            .layers
+            .iter()
+            .map(|layer| {
+                format!(
+                    "{} {}x{} {}",
+                    layer.quality,
+                    layer.width,
+                    layer.height,
+                    super::node_figures::bitrate(f64::from(layer.bitrate))
+                )
+            })
+            .collect();
+        let simulcast = if track.simulcast { "simulcast " } else { "" };
+        parts.push(format!("{simulcast}{}", layers.join(", ")));
+    }
+    if let Some(encryption) = &track.encryption {
+        parts.push(format!("encrypted ({encryption})"));
+    }
+    parts.join(" · ")
+}
+
+fn egress_detail(job: &EgressSummary, now_ms: i64) -> String {
+    let mut parts = vec![
+        job.egress_id.clone(),
+        format!("{} to {}", job.source, job.destinations_label()),
+        job.status.label().to_owned(),
+    ];
+    if let Some(started) = job.started_at_ms {
+        let until = job.ended_at_ms.unwrap_or(now_ms);
+        parts.push(format!(
+            "started {}, ran {}",
+            format::clock(started),
+            format::age(until - started)
+        ));
+    }
+    if let Some(error) = &job.error {
+        parts.push(format!("error: {error}"));
+    }
+    parts.join(" · ")
+}
+
+fn ingress_detail(ingress: &IngressSummary) -> String {
+    let mut parts = vec![
+        ingress.ingress_id.clone(),
+        format!("{} input", ingress.input),
+        ingress.status.label().to_owned(),
+        format!("joins as {}", ingress.participant_identity),
+    ];
+    if let Some(error) = &ingress.error {
+        parts.push(format!("error: {error}"));
+    }
+    parts.join(" · ")
+}
+
+fn dispatch_detail(dispatch: &DispatchSummary) -> String {
+    let mut parts = vec![
+        dispatch.id.clone(),
+        format!("agent {}", dispatch.agent_name),
+    ];
+    for job in &dispatch.jobs {
+        let mut words = format!("job {} {}", job.id, job.status);
+        if !job.participant_identity.is_empty() {
+            words = format!("{words} as {}", job.participant_identity);
+        }
+        if let Some(error) = &job.error {
+            words = format!("{words}: {error}");
+        }
+        parts.push(words);
+    }
+    if !dispatch.metadata.is_empty() {
+        parts.push(format!("metadata {}", dispatch.metadata));
+    }
+    parts.join(" · ")
 }
 
 /// The limits that apply: the room's own values, or the global ones.
@@ -523,54 +550,8 @@ fn participants(frame: &mut Frame, area: Rect, app: &App, room: &RoomSummary, th
                 DetailRow::Dispatch(index) => {
                     dispatch_cells(jobs?.dispatches_of(&room.name).get(index)?, now_ms, theme)
                 }
-                DetailRow::Participant(p) => {
-                    let participant = participants.get(p)?;
-                    let state_style = if participant.state == "active" {
-                        theme.ok()
-                    } else {
-                        theme.dim()
-                    };
-                    let name = if participant.kind == ParticipantKind::Standard {
-                        participant.name.clone()
-                    } else {
-                        format!("[{}] {}", participant.kind.label(), participant.name)
-                    };
-                    [
-                        participant.identity.clone().into(),
-                        Span::raw(name),
-                        Span::styled(participant.state.clone(), state_style),
-                        Span::raw(format::age(now_ms - participant.joined_at_ms)),
-                        Span::raw(format::plural(
-                            u64::try_from(participant.tracks.len()).unwrap_or(0),
-                            "track",
-                        )),
-                    ]
-                }
-                DetailRow::Track(p, t) => {
-                    let track = participants.get(p)?.tracks.get(t)?;
-                    let kind = match track.kind {
-                        TrackKind::Audio => "audio",
-                        TrackKind::Video => "video",
-                        TrackKind::Data => "data",
-                    };
-                    let state = if track.muted {
-                        Span::styled("muted", theme.muted())
-                    } else {
-                        Span::styled("live", theme.ok())
-                    };
-                    let codec = if track.mime_type.is_empty() {
-                        track.name.clone()
-                    } else {
-                        track.mime_type.clone()
-                    };
-                    [
-                        format!("  └ {kind} {}", track.source).into(),
-                        Span::raw(codec),
-                        state,
-                        Span::raw(""),
-                        Span::styled(track.sid.clone(), theme.dim()),
-                    ]
-                }
+                DetailRow::Participant(p) => participant_cells(participants.get(p)?, now_ms, theme),
+                DetailRow::Track(p, t) => track_cells(participants.get(p)?.tracks.get(t)?, theme),
             };
             let row = Row::new(fitted.iter().map(|f| {
                 let cell = &cells[f.index];
@@ -651,5 +632,59 @@ fn dispatch_cells(dispatch: &DispatchSummary, now_ms: i64, theme: Theme) -> [Spa
             String::new()
         }),
         Span::styled(dispatch.id.clone(), theme.dim()),
+    ]
+}
+
+fn participant_cells(
+    participant: &ParticipantSummary,
+    now_ms: i64,
+    theme: Theme,
+) -> [Span<'static>; 5] {
+    let state_style = if participant.state == "active" {
+        theme.ok()
+    } else {
+        theme.dim()
+    };
+    let name = if participant.kind == ParticipantKind::Standard {
+        participant.name.clone()
+    } else {
+        format!("[{}] {}", participant.kind.label(), participant.name)
+    };
+    [
+        participant.identity.clone().into(),
+        Span::raw(name),
+        Span::styled(participant.state.clone(), state_style),
+        Span::raw(format::age(now_ms - participant.joined_at_ms)),
+        Span::raw(format::plural(
+            u64::try_from(participant.tracks.len()).unwrap_or(0),
+            "track",
+        )),
+    ]
+}
+
+/// `└ audio microphone · audio/opus · live · TR_…`: the codec where the server names it,
+/// else the track's own name.
+fn track_cells(track: &TrackSummary, theme: Theme) -> [Span<'static>; 5] {
+    let kind = match track.kind {
+        TrackKind::Audio => "audio",
+        TrackKind::Video => "video",
+        TrackKind::Data => "data",
+    };
+    let state = if track.muted {
+        Span::styled("muted", theme.muted())
+    } else {
+        Span::styled("live", theme.ok())
+    };
+    let codec = if track.mime_type.is_empty() {
+        track.name.clone()
+    } else {
+        track.mime_type.clone()
+    };
+    [
+        format!("  └ {kind} {}", track.source).into(),
+        Span::raw(codec),
+        state,
+        Span::raw(""),
+        Span::styled(track.sid.clone(), theme.dim()),
     ]
 }
