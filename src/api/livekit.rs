@@ -137,8 +137,8 @@ impl LiveKitRoomApi {
     async fn classify(&self, method: &'static str, err: ServiceError) -> ApiError {
         match err {
             ServiceError::Twirp(ServerError::Twirp(twirp)) => {
-                let kind =
-                    ApiErrorKind::from_twirp(&twirp.code, &twirp.msg).unwrap_or(ApiErrorKind::Server);
+                let kind = ApiErrorKind::from_twirp(&twirp.code, &twirp.msg)
+                    .unwrap_or(ApiErrorKind::Server);
                 let status = twirp_code_status(&twirp.code);
                 let code = sanitize_server_text(&twirp.code, 64);
                 let msg = sanitize_server_text(&twirp.msg, 200);
@@ -239,15 +239,12 @@ impl RoomApi for LiveKitRoomApi {
         let response: proto::ListRoomsResponse = self
             .bounded(
                 METHOD,
-                Box::pin(
-                    self.twirp
-                        .call(
-                        Service::Room,
-                        METHOD,
-                        Grants::Reused(TokenScope::RoomList),
-                        &request,
-                    ),
-                ),
+                Box::pin(self.twirp.call(
+                    Service::Room,
+                    METHOD,
+                    Grants::Reused(TokenScope::RoomList),
+                    &request,
+                )),
             )
             .await??;
         Ok(response.rooms)
@@ -333,15 +330,12 @@ impl RoomApi for LiveKitRoomApi {
         let response: proto::MuteRoomTrackResponse = self
             .bounded(
                 METHOD,
-                Box::pin(
-                    self.twirp
-                        .call(
-                        Service::Room,
-                        METHOD,
-                        Grants::Once(room_admin(room)),
-                        &request,
-                    ),
-                ),
+                Box::pin(self.twirp.call(
+                    Service::Room,
+                    METHOD,
+                    Grants::Once(room_admin(room)),
+                    &request,
+                )),
             )
             .await??;
         response.track.ok_or_else(|| {

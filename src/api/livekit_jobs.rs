@@ -121,7 +121,10 @@ impl JobsApi for LiveKitRoomApi {
         Ok(response.agent_dispatches)
     }
 
-    async fn create_dispatch(&self, dispatch: NewDispatch) -> Result<proto::AgentDispatch, ApiError> {
+    async fn create_dispatch(
+        &self,
+        dispatch: NewDispatch,
+    ) -> Result<proto::AgentDispatch, ApiError> {
         const METHOD: &str = "CreateDispatch";
         let grants = room_admin(&dispatch.room);
         let request = proto::CreateAgentDispatchRequest {

@@ -286,7 +286,11 @@ mod tests {
         let mut update = JobsUpdate::default();
         book.upsert(vec![egress("EG_1", EgressStatus::Active)], 0, &mut update);
         assert_eq!(book.running_not_in(&[]), vec!["EG_1".to_owned()]);
-        book.upsert(vec![egress("EG_1", EgressStatus::Failed)], 1_000, &mut update);
+        book.upsert(
+            vec![egress("EG_1", EgressStatus::Failed)],
+            1_000,
+            &mut update,
+        );
         assert!(book.running_not_in(&[]).is_empty());
 
         let mut update = JobsUpdate::default();

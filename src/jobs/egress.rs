@@ -184,15 +184,24 @@ fn destinations_of(info: &proto::EgressInfo) -> Vec<EgressDestination> {
         }
     };
     add(!info.file_results.is_empty(), EgressDestination::File);
-    add(!info.segment_results.is_empty(), EgressDestination::Segments);
+    add(
+        !info.segment_results.is_empty(),
+        EgressDestination::Segments,
+    );
     add(!info.stream_results.is_empty(), EgressDestination::Stream);
     add(!info.image_results.is_empty(), EgressDestination::Images);
     #[allow(deprecated)] // servers before the *_results lists fill only this one
     if let Some(result) = &info.result {
         use proto::egress_info::Result;
         add(matches!(result, Result::File(_)), EgressDestination::File);
-        add(matches!(result, Result::Stream(_)), EgressDestination::Stream);
-        add(matches!(result, Result::Segments(_)), EgressDestination::Segments);
+        add(
+            matches!(result, Result::Stream(_)),
+            EgressDestination::Stream,
+        );
+        add(
+            matches!(result, Result::Segments(_)),
+            EgressDestination::Segments,
+        );
     }
     if found.is_empty() {
         found = requested_destinations(info);

@@ -411,7 +411,10 @@ mod tests {
     #[test]
     fn kinds_parse_as_filters_write_them() {
         assert_eq!(ParticipantKind::parse("SIP"), Some(ParticipantKind::Sip));
-        assert_eq!(ParticipantKind::parse("agents"), Some(ParticipantKind::Agent));
+        assert_eq!(
+            ParticipantKind::parse("agents"),
+            Some(ParticipantKind::Agent)
+        );
         assert_eq!(ParticipantKind::parse("robot"), None);
         assert_eq!(disconnect_reason_name(1), "CLIENT_INITIATED");
     }

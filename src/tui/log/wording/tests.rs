@@ -175,6 +175,7 @@ fn violations(list: &[(Option<&str>, LimitKind, u32, u32)]) -> EventKind {
                 room: room.map(str::to_owned),
                 limit: *limit,
                 actual: *actual,
+                since_ms: None,
             })
             .collect(),
     }
