@@ -231,13 +231,13 @@ async fn a_participant_count_that_collapses_between_two_polls_is_alerted_for_roo
                     .await,
             );
         }
-        let collapsed = |room: Option<&str>| RoomAlert::CountCollapsed {
+        let expected = |room: Option<&str>| RoomAlert::CountCollapsed {
             room: room.map(str::to_owned),
             before: 12,
             after: 2,
             fraction: 0.5,
         };
-        assert_eq!(collapses, [collapsed(Some("town-hall")), collapsed(None)]);
+        assert_eq!(collapses, [expected(Some("town-hall")), expected(None)]);
         let log = log_text(&events.app);
         assert!(
             log.contains("town-hall: participants collapsed") && log.contains("12 → 2"),

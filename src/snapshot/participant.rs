@@ -103,6 +103,10 @@ impl ParticipantKind {
             .find(|kind| kind.label() == word || kind.label() == singular)
     }
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's skip_serializing_if passes a reference"
+    )]
     fn is_standard(&self) -> bool {
         *self == Self::Standard
     }
@@ -196,6 +200,10 @@ fn is_simulcast(track: &proto::TrackInfo) -> bool {
 
 /// What a participant may do, as the server holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per grant of livekit's ParticipantPermission, as the server holds them"
+)]
 pub struct PermissionSummary {
     pub can_publish: bool,
     pub can_subscribe: bool,

@@ -38,6 +38,10 @@ use session::{events_dropped, recording_stopped, started};
 /// The notes an engine event deserves (none for routine statuses and snapshots, none for a
 /// grading or a set of violations that changes nothing).
 #[must_use]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per kind of event: the table of what each deserves in the log"
+)]
 pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
     match &event.kind {
         EventKind::Started {
