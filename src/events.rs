@@ -21,6 +21,7 @@ use crate::poller::PollStats;
 use crate::pool::{PoolEvent, PoolStatus};
 use crate::quality::{QualityReport, RequestTally};
 use crate::read_plan::BudgetCoverage;
+use crate::room_alerts::RoomAlert;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::{RoomChange, Snapshot};
 use crate::webhooks::{Drift, WebhookNote};
@@ -211,6 +212,13 @@ pub enum EventKind {
     Violations {
         server: String,
         violations: Vec<Violation>,
+    },
+    /// Something about a room lktop reports and never acts on (`room_limits.alerts`): a room
+    /// recreated under the same name, a participant count that collapsed.
+    RoomAlert {
+        server: String,
+        #[serde(flatten)]
+        alert: RoomAlert,
     },
     Enforced {
         server: String,

@@ -17,9 +17,25 @@ pub enum LimitKind {
     Participants,
     AudioTracks,
     VideoTracks,
+    /// `lifecycle.solo_timeout`: one participant, or only agents, for too long.
+    SoloTimeout,
+    /// `lifecycle.empty_timeout`: nobody in the room for too long.
+    EmptyTimeout,
+    /// `lifecycle.max_duration`: the room is too old.
+    MaxDuration,
 }
 
 impl LimitKind {
+    pub const ALL: [Self; 7] = [
+        Self::ConcurrentRooms,
+        Self::Participants,
+        Self::AudioTracks,
+        Self::VideoTracks,
+        Self::SoloTimeout,
+        Self::EmptyTimeout,
+        Self::MaxDuration,
+    ];
+
     /// The `snake_case` name used in events and metric labels.
     #[must_use]
     pub(crate) fn as_str(self) -> &'static str {
@@ -28,6 +44,9 @@ impl LimitKind {
             Self::Participants => "participants",
             Self::AudioTracks => "audio_tracks",
             Self::VideoTracks => "video_tracks",
+            Self::SoloTimeout => "solo_timeout",
+            Self::EmptyTimeout => "empty_timeout",
+            Self::MaxDuration => "max_duration",
         }
     }
 
@@ -38,7 +57,19 @@ impl LimitKind {
             Self::Participants => "participants",
             Self::AudioTracks => "live audio tracks",
             Self::VideoTracks => "live video tracks",
+            Self::SoloTimeout => "one participant (or only agents)",
+            Self::EmptyTimeout => "nobody in the room",
+            Self::MaxDuration => "open",
         }
+    }
+
+    /// Whether the limit is a lifecycle rule, whose `limit` and `actual` are seconds.
+    #[must_use]
+    pub fn is_lifecycle(self) -> bool {
+        matches!(
+            self,
+            Self::SoloTimeout | Self::EmptyTimeout | Self::MaxDuration
+        )
     }
 }
 
@@ -66,17 +97,58 @@ pub fn limit_for(config: &RoomLimitsConfig, room: &str) -> RoomLimit {
     }
 }
 
-/// One limit exceeded: `room` is `None` for the server-wide concurrent-room limit.
+/// One limit exceeded: `room` is `None` for the server-wide concurrent-room limit. For a
+/// lifecycle rule, `limit` and `actual` are seconds (the rule's, and how long the room had been
+/// in that state at the poll) and `since_ms` is when that state began.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Violation {
     pub kind: LimitKind,
     pub room: Option<String>,
     pub limit: u32,
     pub actual: u32,
+    /// Unix ms: when the room became solo or empty, or was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+}
+
+impl Violation {
+    /// What a consumer must hear about again when it changes: a lifecycle violation's age
+    /// grows every poll and is news only when it starts or ends (or its rule changes).
+    #[must_use]
+    pub fn news(&self) -> (LimitKind, Option<&str>, u32, Option<u32>) {
+        let actual = (!self.kind.is_lifecycle()).then_some(self.actual);
+        (self.kind, self.room.as_deref(), self.limit, actual)
+    }
+}
+
+/// A lifecycle figure in seconds as a duration is written in the configuration: `5m`, `1h 30m`.
+#[must_use]
+pub fn seconds_text(secs: u32) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(u64::from(secs))).to_string()
+}
+
+/// Whether two evaluations say the same thing (see [`Violation::news`]).
+#[must_use]
+pub fn same_news(before: &[Violation], now: &[Violation]) -> bool {
+    before.len() == now.len()
+        && before
+            .iter()
+            .zip(now)
+            .all(|(before, now)| before.news() == now.news() && before.since_ms == now.since_ms)
 }
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.kind.is_lifecycle() {
+            let limit = seconds_text(self.limit);
+            return write!(
+                f,
+                "room {}: {} for longer than its {} of {limit}",
+                self.room.as_deref().unwrap_or_default(),
+                self.kind.describe(),
+                self.kind.as_str(),
+            );
+        }
         match &self.room {
             Some(room) => write!(
                 f,
@@ -107,6 +179,7 @@ pub fn evaluate(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Violation
             room: None,
             limit: config.max_concurrent_rooms,
             actual: rooms,
+            since_ms: None,
         });
     }
     for room in snapshot.rooms.values() {
@@ -134,6 +207,7 @@ pub fn evaluate(snapshot: &Snapshot, config: &RoomLimitsConfig) -> Vec<Violation
                     room: Some(room.name.clone()),
                     limit: max,
                     actual,
+                    since_ms: None,
                 });
             }
         }
@@ -157,6 +231,36 @@ pub enum Enforcement {
         identity: String,
         reason: String,
     },
+    /// A room past a lifecycle rule (`lifecycle.enforcement: enforce`). The sid says which
+    /// instance: one recreated under the same name since is not the room that was judged.
+    DeleteRoom {
+        room: String,
+        sid: String,
+        rule: LimitKind,
+        reason: String,
+    },
+}
+
+impl Enforcement {
+    /// The room acted on.
+    #[must_use]
+    pub fn room(&self) -> &str {
+        match self {
+            Self::MuteTrack { room, .. }
+            | Self::RemoveParticipant { room, .. }
+            | Self::DeleteRoom { room, .. } => room,
+        }
+    }
+
+    /// Why lktop acts: the limit and the figures that broke it.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::MuteTrack { reason, .. }
+            | Self::RemoveParticipant { reason, .. }
+            | Self::DeleteRoom { reason, .. } => reason,
+        }
+    }
 }
 
 /// What `enforce` mode does with a snapshot: remove the newest participants beyond the
@@ -339,7 +443,7 @@ mod tests {
             max_audio_tracks_per_room: 2,
             max_video_tracks_per_room: 1,
             enforcement,
-            overrides: std::collections::BTreeMap::new(),
+            ..RoomLimitsConfig::default()
         }
     }
 
@@ -405,12 +509,7 @@ mod tests {
 
     #[test]
     fn metric_labels_are_the_serialized_names() {
-        for kind in [
-            LimitKind::ConcurrentRooms,
-            LimitKind::Participants,
-            LimitKind::AudioTracks,
-            LimitKind::VideoTracks,
-        ] {
+        for kind in LimitKind::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
@@ -429,7 +528,7 @@ mod tests {
             .iter()
             .filter_map(|a| match a {
                 Enforcement::RemoveParticipant { identity, .. } => Some(identity.as_str()),
-                Enforcement::MuteTrack { .. } => None,
+                Enforcement::MuteTrack { .. } | Enforcement::DeleteRoom { .. } => None,
             })
             .collect();
         assert_eq!(removed, ["user-04", "user-03"], "newest first");
@@ -437,7 +536,7 @@ mod tests {
             .iter()
             .filter_map(|a| match a {
                 Enforcement::MuteTrack { track_sid, .. } => Some(track_sid.as_str()),
-                Enforcement::RemoveParticipant { .. } => None,
+                Enforcement::RemoveParticipant { .. } | Enforcement::DeleteRoom { .. } => None,
             })
             .collect();
         // Three stay with one audio and one video each: one audio and two video too many.

@@ -315,7 +315,7 @@ impl Metrics {
         );
         registry.register(
             "enforcement_actions",
-            "Mutes and removals lktop made to enforce limits",
+            "Mutes, removals and room deletions lktop made to enforce limits",
             self.enforcement_actions.clone(),
         );
     }
@@ -489,12 +489,7 @@ impl Metrics {
     /// The violations of the latest snapshot: counted, and the current number per kind.
     pub(crate) fn set_violations(&self, server: &str, violations: &[crate::limits::Violation]) {
         use crate::limits::LimitKind;
-        for kind in [
-            LimitKind::ConcurrentRooms,
-            LimitKind::Participants,
-            LimitKind::AudioTracks,
-            LimitKind::VideoTracks,
-        ] {
+        for kind in LimitKind::ALL {
             let name = kind.as_str();
             let count = violations.iter().filter(|v| v.kind == kind).count() as u64;
             self.active_violations
@@ -508,7 +503,7 @@ impl Metrics {
         }
     }
 
-    /// `action` is `mute_track` or `remove_participant`.
+    /// `action` is `mute_track`, `remove_participant` or `delete_room`.
     pub(crate) fn count_enforcement(&self, server: &str, action: &str) {
         self.enforcement_actions
             .get_or_create(&Self::labelled(server, action))

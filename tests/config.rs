@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use lktop::config::{
-    Config, ConfigError, ConfigSources, EnforcementMode, KeyPath, LkCliConfig, LkProject,
-    LoadedConfig, MASK, Origin, Override, ProjectChoice, TEMPLATE, env_overrides, load, load_text,
-    load_text_checked, render_masked,
+    Config, ConfigDuration, ConfigError, ConfigSources, EnforcementMode, KeyPath, LifecycleLimit,
+    LkCliConfig, LkProject, LoadedConfig, MASK, Origin, Override, ProjectChoice, TEMPLATE,
+    env_overrides, load, load_text, load_text_checked, render_masked,
 };
 use lktop::tui::keys::key_section_problems;
 use says::assert_says;
@@ -87,6 +87,9 @@ fn the_template_is_the_defaults_and_documents_every_key() {
         "max_participants:",
         "max_audio_tracks:",
         "max_video_tracks:",
+        "solo_timeout:",
+        "empty_timeout:",
+        "max_duration:",
     ] {
         assert!(TEMPLATE.contains(key), "the template documents {key}");
     }
@@ -1184,4 +1187,94 @@ fn a_projects_secret_never_shows_in_debug_or_messages() {
             "#   prod: url https://prod.example.com, api_key APIprod, api_secret ********\n",
         ],
     );
+}
+
+#[test]
+fn lifecycle_rules_and_alerts_are_off_by_default_and_read_with_per_room_overrides() {
+    let defaults = Config::default().room_limits;
+    assert_eq!(defaults.lifecycle.solo_timeout, LifecycleLimit::Off);
+    assert_eq!(defaults.lifecycle.empty_timeout, LifecycleLimit::Off);
+    assert_eq!(defaults.lifecycle.max_duration, LifecycleLimit::Off);
+    assert_eq!(defaults.lifecycle.enforcement, EnforcementMode::Observe);
+    assert!(defaults.alerts.room_recreated);
+    assert_eq!(defaults.alerts.count_collapse_fraction, None);
+    assert_eq!(defaults.alerts.count_collapse_min, 10);
+
+    let loaded = load_yaml(
+        "room_limits:\n  lifecycle:\n    solo_timeout: 5m\n    empty_timeout: 600\n    \
+         max_duration: 4h\n    enforcement: enforce\n  alerts:\n    \
+         count_collapse_fraction: 0.5\n  overrides:\n    town-hall:\n      solo_timeout: off\n      \
+         max_duration: 8h\n",
+    )
+    .expect("valid lifecycle rules");
+    let limits = loaded.config.room_limits;
+    let after = |secs| LifecycleLimit::After(ConfigDuration::from_secs(secs));
+    assert_eq!(limits.lifecycle.solo_timeout, after(300));
+    assert_eq!(limits.lifecycle.empty_timeout, after(600));
+    assert_eq!(limits.lifecycle.max_duration, after(4 * 3600));
+    assert_eq!(limits.lifecycle.enforcement, EnforcementMode::Enforce);
+    assert_eq!(limits.alerts.count_collapse_fraction, Some(0.5));
+    let town_hall = limits.overrides["town-hall"];
+    assert_eq!(town_hall.solo_timeout, Some(LifecycleLimit::Off));
+    assert_eq!(town_hall.empty_timeout, None, "the global rule applies");
+    assert_eq!(town_hall.max_duration, Some(after(8 * 3600)));
+    let rules = lktop::lifecycle::rules_for(&limits, "town-hall");
+    assert_eq!(rules.solo_timeout, None);
+    assert_eq!(rules.empty_timeout, Some(Duration::from_secs(600)));
+    assert_eq!(rules.max_duration, Some(Duration::from_secs(8 * 3600)));
+}
+
+#[test]
+fn lifecycle_rules_and_alerts_that_cannot_work_are_refused_where_written_with_the_fix() {
+    let error = errors_of(
+        "polling:\n  interval: 5s\nroom_limits:\n  lifecycle:\n    solo_timeout: 500ms\n    \
+         empty_timeout: 2s\n    max_duration: forever\n  alerts:\n    \
+         count_collapse_fraction: 1.0\n    count_collapse_min: 0\n  overrides:\n    lobby:\n      \
+         solo_timeout: 0s\n",
+    );
+    assert_eq!(error.issues.len(), 6, "{error}");
+    let solo = issue_at(&error, "room_limits.lifecycle.solo_timeout", 5);
+    assert_says(
+        &solo,
+        &[
+            "500ms is shorter than a second",
+            "allowed 1s up to a year, or `off`",
+            "write 1s or more",
+        ],
+    );
+    let empty = issue_at(&error, "room_limits.lifecycle.empty_timeout", 6);
+    assert_says(
+        &empty,
+        &[
+            "2s is shorter than polling.interval (5s)",
+            "allowed 5s up to a year, or `off`",
+            "set it to 5s or more",
+        ],
+    );
+    let max = issue_at(&error, "room_limits.lifecycle.max_duration", 7);
+    assert_says(
+        &max,
+        &["`forever` is not a duration", "or `off` for no rule"],
+    );
+    let fraction = issue_at(&error, "room_limits.alerts.count_collapse_fraction", 9);
+    assert_says(
+        &fraction,
+        &[
+            "1 would report no drop at all",
+            "less than 1.0",
+            "0.5 means more than half",
+        ],
+    );
+    let min = issue_at(&error, "room_limits.alerts.count_collapse_min", 10);
+    assert_says(&min, &["0 is out of range; allowed 1..=1000000"]);
+    let lobby = issue_at(&error, "room_limits.overrides.lobby.solo_timeout", 13);
+    assert_says(&lobby, &["zero", "or `off` for no rule"]);
+
+    let out_of_range = errors_of("room_limits:\n  alerts:\n    count_collapse_fraction: 1.5\n");
+    let text = issue_at(
+        &out_of_range,
+        "room_limits.alerts.count_collapse_fraction",
+        3,
+    );
+    assert_says(&text, &["1.5 is out of range; allowed 0.0..=1.0"]);
 }

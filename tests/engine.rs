@@ -1007,10 +1007,7 @@ impl Enforced {
     }
 
     fn reason(&self) -> &str {
-        match &self.action {
-            Enforcement::MuteTrack { reason, .. }
-            | Enforcement::RemoveParticipant { reason, .. } => reason,
-        }
+        self.action.reason()
     }
 }
 

@@ -593,6 +593,7 @@ fn incident(app: &mut App) {
             room: Some("town-hall".into()),
             limit: 10,
             actual,
+            since_ms: None,
         });
         violations
     };

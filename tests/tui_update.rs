@@ -199,6 +199,7 @@ fn app_with(mode: Mode) -> App {
                 room: Some("bravo".into()),
                 limit: 50,
                 actual: 60,
+                since_ms: None,
             }],
         }),
     );

@@ -10,6 +10,7 @@
 mod changes;
 mod error;
 mod key_list;
+mod lifecycle_limit;
 mod lk_projects;
 mod load;
 mod mask;
@@ -26,6 +27,7 @@ pub(crate) use changes::changes;
 pub use error::{ConfigError, ConfigIssue};
 pub use key_list::KeyList;
 pub(crate) use key_list::KeyText;
+pub use lifecycle_limit::LifecycleLimit;
 pub use lk_projects::{LkCliConfig, LkProject, ProjectChoice};
 pub use load::{
     ConfigSources, LoadedConfig, Override, SectionCheck, env_overrides, load, load_text,
@@ -34,9 +36,9 @@ pub use load::{
 pub(crate) use load::{load_checked, winning_overrides};
 pub use node_urls::{MetricsUrls, RedisUrl};
 pub use schema::{
-    AudioProfile, Config, EnforcementMode, HistoryConfig, MASK, MediaLimitsConfig, MetricsConfig,
-    PollingConfig, PoolConfig, QualityConfig, QualityThresholds, RoomLimitOverride,
-    RoomLimitsConfig, ServerConfig, WebhooksConfig, is_secret_key,
+    AudioProfile, Config, EnforcementMode, HistoryConfig, LifecycleConfig, MASK, MediaLimitsConfig,
+    MetricsConfig, PollingConfig, PoolConfig, QualityConfig, QualityThresholds, RoomAlertsConfig,
+    RoomLimitOverride, RoomLimitsConfig, ServerConfig, WebhooksConfig, is_secret_key,
 };
 pub use validate::{
     BUFFER_SIZE_MS, JITTER_BUFFER_MS, TARGET_LATENCY_MS, Violation as ValidationProblem, validate,

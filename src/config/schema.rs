@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use yaml_located::{ConfigDuration, KeyPath};
 
 use super::key_list::KeyList;
+use super::lifecycle_limit::LifecycleLimit;
 use super::node_urls::{MetricsUrls, RedisUrl};
 
 pub use super::mask::MASK;
@@ -178,7 +179,7 @@ impl EnforcementMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RoomLimitsConfig {
     pub max_concurrent_rooms: u32,
@@ -186,6 +187,10 @@ pub struct RoomLimitsConfig {
     pub max_audio_tracks_per_room: u32,
     pub max_video_tracks_per_room: u32,
     pub enforcement: EnforcementMode,
+    /// How long a room may stay solo or empty, and live at all; with its own enforcement.
+    pub lifecycle: LifecycleConfig,
+    /// What lktop reports about rooms and never acts on.
+    pub alerts: RoomAlertsConfig,
     /// Per-room limits keyed by room name; each key left out falls back to the global value.
     pub overrides: BTreeMap<String, RoomLimitOverride>,
 }
@@ -198,7 +203,50 @@ impl Default for RoomLimitsConfig {
             max_audio_tracks_per_room: 20,
             max_video_tracks_per_room: 10,
             enforcement: EnforcementMode::Observe,
+            lifecycle: LifecycleConfig::default(),
+            alerts: RoomAlertsConfig::default(),
             overrides: BTreeMap::new(),
+        }
+    }
+}
+
+/// Room lifecycle rules livekit-server has none of: every rule is `off` unless set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LifecycleConfig {
+    /// A room with exactly one participant, or with agents and nobody else, for longer than
+    /// this.
+    pub solo_timeout: LifecycleLimit,
+    /// A room with nobody in it for longer than this (livekit-server's own `empty_timeout`
+    /// is the room's; this one is seen from outside, by polling).
+    pub empty_timeout: LifecycleLimit,
+    /// A room older than this, from its creation time.
+    pub max_duration: LifecycleLimit,
+    /// `observe` reports a room past a rule; `enforce` also deletes it. Apart from the
+    /// participant and track limits' `enforcement`: deleting a room ends it for everyone.
+    pub enforcement: EnforcementMode,
+}
+
+/// Alerts about rooms: said once when seen, never acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RoomAlertsConfig {
+    /// A room whose sid changed under the same name between two polls: it was recreated and
+    /// the previous instance's state is gone (livekit/livekit#4316).
+    pub room_recreated: bool,
+    /// A room's (or the server's) participant count dropping by more than this share between
+    /// two polls; unset: not watched.
+    pub count_collapse_fraction: Option<f64>,
+    /// Counts below this before the drop are not reported.
+    pub count_collapse_min: u32,
+}
+
+impl Default for RoomAlertsConfig {
+    fn default() -> Self {
+        Self {
+            room_recreated: true,
+            count_collapse_fraction: None,
+            count_collapse_min: 10,
         }
     }
 }
@@ -212,6 +260,13 @@ pub struct RoomLimitOverride {
     pub max_audio_tracks: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_video_tracks: Option<u32>,
+    /// The lifecycle rules of this room: a duration, or `off`; left out, the global rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solo_timeout: Option<LifecycleLimit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_timeout: Option<LifecycleLimit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<LifecycleLimit>,
 }
 
 /// Audio settings lktop writes into a room's metadata for the clients of that room to apply.

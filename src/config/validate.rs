@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
+use super::lifecycle_limit::LifecycleLimit;
 use super::schema::{
     Config, MediaLimitsConfig, PollingConfig, PoolConfig, QualityConfig, RoomLimitsConfig,
     ServerConfig,
@@ -17,6 +18,9 @@ pub(crate) const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
 pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
 pub(crate) const HISTORY_ROOMS: RangeInclusive<u32> = 1..=1_000_000;
+pub(crate) const COLLAPSE_MIN: RangeInclusive<u32> = 1..=1_000_000;
+/// The shortest lifecycle rule: rooms are judged, and violations reported, in whole seconds.
+const LIFECYCLE_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
 pub const BUFFER_SIZE_MS: RangeInclusive<u32> = 1..=500;
 pub const JITTER_BUFFER_MS: RangeInclusive<u32> = 0..=2000;
@@ -55,7 +59,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 19] = [
+const NUMERIC_KEYS: [(&str, Allowed); 21] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -92,6 +96,14 @@ const NUMERIC_KEYS: [(&str, Allowed); 19] = [
     (
         "room_limits.overrides.*.max_video_tracks",
         Allowed::WholeNumber(ROOM_LIMIT),
+    ),
+    (
+        "room_limits.alerts.count_collapse_min",
+        Allowed::WholeNumber(COLLAPSE_MIN),
+    ),
+    (
+        "room_limits.alerts.count_collapse_fraction",
+        Allowed::Fraction,
     ),
     (
         "audio_optimization.target_latency_ms",
@@ -184,6 +196,8 @@ pub fn validate(config: &Config) -> Vec<Violation> {
     validate_media_limits(&config.media_limits, &mut checks);
     validate_pool(&config.connection_pool, &mut checks);
     validate_room_limits(&config.room_limits, &mut checks);
+    validate_lifecycle(&config.room_limits, &config.polling, &mut checks);
+    validate_alerts(&config.room_limits, &mut checks);
     validate_audio(config, &mut checks);
     validate_quality(&config.quality_monitoring, &mut checks);
     validate_polling(&config.polling, &mut checks);
@@ -511,6 +525,107 @@ fn validate_room_limits(limits: &RoomLimitsConfig, checks: &mut Checks) {
                 checks.in_range(room_at.clone().key(key), value);
             }
         }
+    }
+}
+
+/// A lifecycle rule shorter than a poll could not be seen to last: a room would be in
+/// violation (or deleted) at the first poll that found it solo or empty.
+fn validate_lifecycle(limits: &RoomLimitsConfig, polling: &PollingConfig, checks: &mut Checks) {
+    let at = KeyPath::root().key("room_limits");
+    let lifecycle = &limits.lifecycle;
+    let mut rules = vec![
+        (
+            at.clone().key("lifecycle").key("solo_timeout"),
+            lifecycle.solo_timeout,
+        ),
+        (
+            at.clone().key("lifecycle").key("empty_timeout"),
+            lifecycle.empty_timeout,
+        ),
+        (
+            at.clone().key("lifecycle").key("max_duration"),
+            lifecycle.max_duration,
+        ),
+    ];
+    for (room, limit) in &limits.overrides {
+        let room_at = at.clone().key("overrides").key(room.clone());
+        for (key, value) in [
+            ("solo_timeout", limit.solo_timeout),
+            ("empty_timeout", limit.empty_timeout),
+            ("max_duration", limit.max_duration),
+        ] {
+            if let Some(value) = value {
+                rules.push((room_at.clone().key(key), value));
+            }
+        }
+    }
+    let interval = polling.interval;
+    for (key, rule) in rules {
+        let LifecycleLimit::After(after) = rule else {
+            continue;
+        };
+        if after.get() < LIFECYCLE_MIN {
+            checks.fail(
+                key,
+                format!(
+                    "{after} is shorter than a second; lifecycle rules count whole seconds, \
+                     allowed 1s up to a year, or `off`"
+                ),
+                Some("write 1s or more, or `off`".to_owned()),
+            );
+        } else if after < interval {
+            checks.fail(
+                key,
+                format!(
+                    "{after} is shorter than polling.interval ({interval}), so no poll could see \
+                     a room last that long; allowed {interval} up to a year, or `off`"
+                ),
+                Some(format!(
+                    "set it to {interval} or more, shorten polling.interval, or write `off`"
+                )),
+            );
+        }
+    }
+}
+
+fn validate_alerts(limits: &RoomLimitsConfig, checks: &mut Checks) {
+    let at = KeyPath::root().key("room_limits").key("alerts");
+    let alerts = &limits.alerts;
+    checks.in_range(
+        at.clone().key("count_collapse_min"),
+        alerts.count_collapse_min,
+    );
+    let Some(fraction) = alerts.count_collapse_fraction else {
+        return;
+    };
+    let key = at.key("count_collapse_fraction");
+    let help = Some(
+        "write the share of participants that must go between two polls: 0.5 means more than \
+         half; leave it out (or `null`) to watch no collapse"
+            .to_owned(),
+    );
+    if !Checks::is_fraction(&key, fraction) {
+        checks.fail(
+            key,
+            format!(
+                "{fraction} is out of range; allowed {}",
+                Allowed::Fraction.range()
+            ),
+            help,
+        );
+    } else if fraction <= 0.0 || fraction >= 1.0 {
+        checks.fail(
+            key,
+            format!(
+                "{fraction} would report {}; allowed more than 0.0 and less than 1.0",
+                if fraction <= 0.0 {
+                    "every drop"
+                } else {
+                    "no drop at all"
+                }
+            ),
+            help,
+        );
     }
 }
 

@@ -1,7 +1,8 @@
 //! Which of the planned enforcement actions to carry out now: a failed action waits out a
 //! cooldown, and a participant who rejoins after being removed is removed again only after a
 //! backoff that doubles each time, so a client that reconnects on its own does not turn
-//! enforcement into a removal every poll.
+//! enforcement into a removal every poll; a room deleted is not deleted again while a listing
+//! may still show it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -45,6 +46,12 @@ impl ActionKey {
                 identity: identity.clone(),
                 track_sid: None,
             },
+            // The room as a whole, whichever rule: one cooldown per room.
+            Enforcement::DeleteRoom { room, .. } => Self {
+                room: room.clone(),
+                identity: String::new(),
+                track_sid: None,
+            },
         }
     }
 }
@@ -75,6 +82,9 @@ pub(crate) enum Verdict {
 pub(crate) struct EnforcementTracker {
     failed: HashMap<ActionKey, Instant>,
     removals: HashMap<(String, String), Removal>,
+    /// Rooms deleted, by sid: a listing taken while the deletion spread through the cluster
+    /// may still show one, and it is not deleted twice.
+    deleted: HashMap<String, Instant>,
 }
 
 impl EnforcementTracker {
@@ -84,7 +94,14 @@ impl EnforcementTracker {
             .retain(|_, at| now.duration_since(*at) < FAILURE_COOLDOWN);
         self.removals
             .retain(|_, removal| now.duration_since(removal.last) < REMOVAL_MEMORY);
+        self.deleted
+            .retain(|_, at| now.duration_since(*at) < FAILURE_COOLDOWN);
         if self.failed.contains_key(&key) {
+            return Verdict::Wait;
+        }
+        if let Enforcement::DeleteRoom { sid, .. } = action
+            && self.deleted.contains_key(sid)
+        {
             return Verdict::Wait;
         }
         let Enforcement::RemoveParticipant { .. } = action else {
@@ -113,6 +130,9 @@ impl EnforcementTracker {
         if !done {
             self.failed.insert(key, now);
             return;
+        }
+        if let Enforcement::DeleteRoom { sid, .. } = action {
+            self.deleted.insert(sid.clone(), now);
         }
         if let Enforcement::RemoveParticipant { .. } = action {
             let removal = self
@@ -172,6 +192,35 @@ mod tests {
         assert_eq!(tracker.decide(&mute("TR_b", 6), later), Verdict::Act);
         let after = now + FAILURE_COOLDOWN;
         assert_eq!(tracker.decide(&mute("TR_a", 6), after), Verdict::Act);
+    }
+
+    fn delete(sid: &str) -> Enforcement {
+        Enforcement::DeleteRoom {
+            room: "lobby".into(),
+            sid: sid.into(),
+            rule: crate::limits::LimitKind::SoloTimeout,
+            reason: "room lobby had one participant for 6m".into(),
+        }
+    }
+
+    #[test]
+    fn a_room_whose_deletion_failed_waits_and_one_deleted_is_not_deleted_again() {
+        let mut tracker = EnforcementTracker::default();
+        let now = Instant::now();
+        assert_eq!(tracker.decide(&delete("RM_1"), now), Verdict::Act);
+        tracker.record(&delete("RM_1"), false, now);
+        let soon = now + Duration::from_secs(2);
+        assert_eq!(tracker.decide(&delete("RM_1"), soon), Verdict::Wait);
+        let after = now + FAILURE_COOLDOWN;
+        assert_eq!(tracker.decide(&delete("RM_1"), after), Verdict::Act);
+        tracker.record(&delete("RM_1"), true, after);
+        let listed_again = after + Duration::from_secs(2);
+        assert_eq!(tracker.decide(&delete("RM_1"), listed_again), Verdict::Wait);
+        assert_eq!(
+            tracker.decide(&delete("RM_2"), listed_again),
+            Verdict::Act,
+            "the room recreated under the same name is another room"
+        );
     }
 
     #[test]

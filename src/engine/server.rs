@@ -18,12 +18,14 @@ use crate::api::RoomApi;
 use crate::config::Config;
 use crate::events::{EventBus, EventKind, Outcome, ServerState, now_ms};
 use crate::history::RoomLives;
+use crate::lifecycle::RoomLifecycles;
 use crate::limits::{self, Enforcement, Violation};
 use crate::metrics::PoolFigures;
 use crate::poller::RoomsPoller;
 use crate::pool::PoolEvent;
 use crate::quality::{ScoreModel, WindowStats};
 use crate::read_plan::ReadPolicy;
+use crate::room_alerts::RoomAlerts;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 use crate::webhooks::{Admission, Arrival, Drift, Ledger, WebhookNote, WebhookTotals};
@@ -279,12 +281,24 @@ impl WorkerRef<'_> {
         });
 
         let room_limits = &settings.room_limits;
-        let violations = limits::evaluate(&snapshot, room_limits);
+        for alert in memory.alerts.observe(&snapshot, &room_limits.alerts) {
+            self.bus.emit(EventKind::RoomAlert {
+                server: server.clone(),
+                alert,
+            });
+        }
+        memory.lifecycles.observe(&snapshot);
+        let mut violations = limits::evaluate(&snapshot, room_limits);
+        violations.extend(memory.lifecycles.violations(&snapshot, room_limits));
         if let Some(metrics) = &self.api.metrics {
             metrics.set_rooms(&server, &snapshot);
             metrics.set_violations(&server, &violations);
         }
-        if memory.violations.as_ref() != Some(&violations) {
+        if !memory
+            .violations
+            .as_ref()
+            .is_some_and(|before| limits::same_news(before, &violations))
+        {
             self.bus.emit(EventKind::Violations {
                 server: server.clone(),
                 violations: violations.clone(),
@@ -329,7 +343,8 @@ impl WorkerRef<'_> {
         }
     }
 
-    /// Carries out what `enforce` mode plans for the lists this poll read.
+    /// Carries out what `enforce` mode plans for the lists this poll read, and the rooms
+    /// `lifecycle.enforcement: enforce` deletes.
     async fn enforce_limits(
         self,
         memory: &mut PollMemory,
@@ -337,7 +352,9 @@ impl WorkerRef<'_> {
         room_limits: &crate::config::RoomLimitsConfig,
     ) {
         let server = &self.api.server;
-        for action in limits::plan(snapshot, room_limits) {
+        let mut actions = limits::plan(snapshot, room_limits);
+        actions.extend(memory.lifecycles.plan(snapshot, room_limits));
+        for action in actions {
             let now = tokio::time::Instant::now();
             match memory.enforcement.decide(&action, now) {
                 Verdict::Wait => continue,
@@ -432,6 +449,13 @@ impl WorkerRef<'_> {
                     .await
                     .map(|()| format!("removed {identity} from {room}")),
             ),
+            Enforcement::DeleteRoom { room, sid, .. } => (
+                "delete_room",
+                self.api
+                    .delete_room(room)
+                    .await
+                    .map(|()| format!("deleted {room} ({sid})")),
+            ),
         };
         match result {
             Ok(detail) => {
@@ -509,6 +533,10 @@ struct PollMemory {
     drift: Option<DriftTracker>,
     /// Each live room's life, summed up when it finishes.
     lives: RoomLives,
+    /// Since when each room has been solo or empty, for the lifecycle rules.
+    lifecycles: RoomLifecycles,
+    /// The previous poll's rooms, for recreated rooms and collapsed counts.
+    alerts: RoomAlerts,
 }
 
 /// The next webhook, or never when the engine takes none.

@@ -103,7 +103,10 @@ impl ParticipantKind {
             .find(|kind| kind.label() == word || kind.label() == singular)
     }
 
-    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's skip_serializing_if passes a reference"
+    )]
     fn is_standard(&self) -> bool {
         *self == Self::Standard
     }
@@ -197,9 +200,9 @@ fn is_simulcast(track: &proto::TrackInfo) -> bool {
 
 /// What a participant may do, as the server holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(
+#[expect(
     clippy::struct_excessive_bools,
-    reason = "livekit's ParticipantPermission is these flags, and NDJSON readers expect them so"
+    reason = "one flag per grant of livekit's ParticipantPermission, as the server holds them"
 )]
 pub struct PermissionSummary {
     pub can_publish: bool,

@@ -329,6 +329,9 @@ impl App {
                 self.live_server_mut(&server).set_violations(violations);
                 self.refresh_room_order();
             }
+            EventKind::RoomAlert { server, alert } => {
+                self.live_server_mut(&server).note_alert(alert, at_ms);
+            }
             kind @ (EventKind::NodeHealth { .. }
             | EventKind::NodeCountDrift { .. }) => self.absorb_nodes(kind, at_ms),
             kind @ (EventKind::Egress { .. }

@@ -127,7 +127,7 @@ impl LimitField {
 
 /// Edits the global limits or one room's overrides; left/right step, digits type a value,
 /// backspace on a room's value goes back to the global one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LimitsEditor {
     pub scope: LimitsScope,
     /// The limits as they were when the editor opened; the candidate starts from them.

@@ -12,12 +12,16 @@ use crate::poller::PollStats;
 use crate::pool::{ConnectionInfo, PoolEvent, PoolStatus};
 use crate::quality::{Grade, LatencyRing, QualityReport, RequestTally};
 use crate::reconnect::{ConnectionId, ConnectionState};
+use crate::room_alerts::RoomAlert;
 use crate::rooms_update::RoomsUpdate;
 use crate::snapshot::Snapshot;
 
 /// Samples kept per sparkline: one per pool status (every second), four minutes' worth, more
 /// than the widest terminal draws.
 pub(crate) const HISTORY_CAPACITY: usize = 240;
+/// Room alerts shown under the violations: they are moments, not states, so only the latest
+/// few stay (the event log has them all).
+pub(crate) const RECENT_ALERTS: usize = 3;
 
 /// One connection as the dashboard tracks it between pool statuses.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +119,8 @@ pub struct ServerView {
     pub violations: Vec<Violation>,
     /// Which limits each room exceeds, for the rooms table's marker.
     pub violating_rooms: HashMap<String, Vec<LimitKind>>,
+    /// The latest room alerts with when they came (Unix ms), newest last.
+    pub(crate) alerts: VecDeque<(i64, RoomAlert)>,
     /// Set while the server rejects the credentials.
     pub(crate) unauthenticated: Option<String>,
     /// Connections the pool closed lately, newest first, with why.
@@ -150,6 +156,7 @@ impl ServerView {
             last_drift: None,
             violations: Vec::new(),
             violating_rooms: HashMap::new(),
+            alerts: VecDeque::new(),
             unauthenticated: None,
             closed: VecDeque::new(),
             room_order: Vec::new(),
@@ -355,6 +362,13 @@ impl ServerView {
             }
         }
         self.violations = violations;
+    }
+
+    pub(crate) fn note_alert(&mut self, alert: RoomAlert, at_ms: i64) {
+        if self.alerts.len() == RECENT_ALERTS {
+            self.alerts.pop_front();
+        }
+        self.alerts.push_back((at_ms, alert));
     }
 }
 

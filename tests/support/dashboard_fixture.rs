@@ -69,6 +69,7 @@ pub fn limits() -> RoomLimitsConfig {
             max_participants: Some(12),
             max_audio_tracks: None,
             max_video_tracks: None,
+            ..RoomLimitOverride::default()
         },
     );
     RoomLimitsConfig {
@@ -78,6 +79,7 @@ pub fn limits() -> RoomLimitsConfig {
         max_video_tracks_per_room: 4,
         enforcement: EnforcementMode::Observe,
         overrides,
+        ..RoomLimitsConfig::default()
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_yaml::Value;
 use yaml_located::{KeyPath, Segment};
 
+use crate::config::lifecycle_limit::LifecycleLimit;
 use crate::config::schema::{Config, RoomLimitOverride, ServerConfig};
 
 /// A configuration with every key present, to offer did-you-mean candidates from.
@@ -16,6 +17,9 @@ fn schema_example() -> Value {
             max_participants: Some(1),
             max_audio_tracks: Some(1),
             max_video_tracks: Some(1),
+            solo_timeout: Some(LifecycleLimit::Off),
+            empty_timeout: Some(LifecycleLimit::Off),
+            max_duration: Some(LifecycleLimit::Off),
         },
     );
     serde_yaml::to_value(config).unwrap_or(Value::Null)

@@ -140,6 +140,7 @@ mod tests {
             room: room.map(str::to_owned),
             limit: 10,
             actual,
+            since_ms: None,
         }
     }
 

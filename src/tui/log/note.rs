@@ -88,6 +88,11 @@ pub(crate) enum CollapseKey {
     WebhookDrift {
         kind: crate::webhooks::DriftKind,
     },
+    /// The same alert about the same room (`None`: the server's total) again.
+    RoomAlert {
+        room: Option<String>,
+        alert: &'static str,
+    },
 }
 
 /// What an enforcement acts on.
@@ -101,6 +106,9 @@ pub(crate) enum EnforcementTarget {
         room: String,
         identity: String,
         track_sid: String,
+    },
+    Room {
+        room: String,
     },
 }
 

@@ -690,8 +690,21 @@ fn quality_pieces(
     parts
 }
 
-/// The limits the server's rooms and nodes exceed, and the count drift, under a heading.
+/// The limits the server's rooms and nodes exceed, and the count drift, under a heading; then
+/// the latest room alerts.
 fn violation_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = limit_lines(server, theme);
+    lines.extend(server.alerts.iter().map(|(at_ms, alert)| {
+        Line::from(vec![
+            Span::styled("  ! ", theme.warn()),
+            Span::styled(format!("{} ", format::clock(*at_ms)), theme.dim()),
+            Span::raw(alert.to_string()),
+        ])
+    }));
+    lines
+}
+
+fn limit_lines(server: &ServerView, theme: Theme) -> Vec<Line<'static>> {
     let media = media_summary::violation_lines(server, theme);
     let exceeded = server.violations.len() + server.nodes.violations.len();
     if exceeded == 0 && server.nodes.drift.is_none() {

@@ -1,5 +1,6 @@
-//! Enforcement: what lktop did to keep a room within its limits (or could not do), and a
-//! participant or track held back after coming back again.
+//! Enforcement: what lktop did to keep a room within its limits (or could not do) — a mute, a
+//! removal, a room deleted by a lifecycle rule — and a participant or track held back after
+//! coming back again.
 
 use crate::events::Outcome;
 use crate::limits::Enforcement;
@@ -39,6 +40,15 @@ pub(super) fn enforced(server: &str, action: &Enforcement, outcome: &Outcome) ->
                 identity: identity.clone(),
                 track_sid: track_sid.clone(),
             },
+            reason,
+        ),
+        Enforcement::DeleteRoom {
+            room, sid, reason, ..
+        } => (
+            room,
+            format!("deleted {room} ({sid})"),
+            format!("could not delete {room} ({sid})"),
+            EnforcementTarget::Room { room: room.clone() },
             reason,
         ),
     };
@@ -82,6 +92,16 @@ pub(super) fn held(server: &str, action: &Enforcement, removals: u32, until_ms: 
             format!(
                 " after {}; held back until {until}",
                 format::plural(removals, "mute")
+            ),
+        ),
+        // Never held (a deleted room has no one to come back), said as plainly if it were.
+        Enforcement::DeleteRoom { room, .. } => (
+            room,
+            room,
+            format!("enforce: {room} is back"),
+            format!(
+                " after {}; held back until {until}",
+                format::plural(removals, "deletion")
             ),
         ),
     };

@@ -1,9 +1,10 @@
 //! Room limits: a limit exceeded and met again, said when it starts and when it ends, never
-//! while it lasts.
+//! while it lasts; the lifecycle rules (solo, empty, too old) alike.
 
-use crate::limits::{LimitKind, Violation};
+use crate::limits::{LimitKind, Violation, seconds_text};
 use crate::tui::log::memory::Memory;
 use crate::tui::log::note::{CollapseKey, Level, Note};
+use crate::tui::render::format;
 
 /// The limits that began or ceased to be exceeded since the server's last set of violations:
 /// those met again first, then the new ones.
@@ -21,6 +22,25 @@ fn limit_name(kind: LimitKind) -> &'static str {
         LimitKind::Participants => "participant limit",
         LimitKind::AudioTracks => "live audio track limit",
         LimitKind::VideoTracks => "live video track limit",
+        LimitKind::SoloTimeout => "solo_timeout",
+        LimitKind::EmptyTimeout => "empty_timeout",
+        LimitKind::MaxDuration => "max_duration",
+    }
+}
+
+/// `: 12 of 10`; for a lifecycle rule, the state and since when: `: alone (or only agents)
+/// since 12:03:04, limit 5m`.
+fn figures(violation: &Violation) -> String {
+    let state = match violation.kind {
+        LimitKind::SoloTimeout => "alone (or only agents) since",
+        LimitKind::EmptyTimeout => "empty since",
+        LimitKind::MaxDuration => "created at",
+        _ => return format!(": {} of {}", violation.actual, violation.limit),
+    };
+    let limit = seconds_text(violation.limit);
+    match violation.since_ms {
+        Some(since_ms) => format!(": {state} {}, limit {limit}", format::clock(since_ms)),
+        None => format!(": limit {limit}"),
     }
 }
 
@@ -32,7 +52,7 @@ fn limit_exceeded(server: &str, violation: &Violation) -> Note {
         None => "concurrent rooms over the limit".to_owned(),
     };
     let note = Note::new(Level::Warn, Some(server), head)
-        .detail(format!(": {} of {}", violation.actual, violation.limit))
+        .detail(figures(violation))
         .collapsing(CollapseKey::LimitExceeded {
             room: violation.room.clone(),
             kind: violation.kind,

@@ -4,7 +4,8 @@
 //!
 //! Here the choice of words for each event; the words themselves are per family of events:
 //! `server` (state, failed polls, quality), `connections` (the pool's), `limits`,
-//! `enforcement`, `commands`, `reloads` (of the configuration), `demo_faults` and `session`.
+//! `enforcement`, `room_alerts`, `jobs` (egress, ingress, dispatches), `commands`, `reloads`
+//! (of the configuration), `demo_faults` and `session`.
 
 mod commands;
 mod connections;
@@ -14,6 +15,7 @@ mod jobs;
 mod limits;
 mod nodes;
 mod reloads;
+mod room_alerts;
 mod server;
 mod session;
 mod webhooks;
@@ -88,6 +90,7 @@ pub(crate) fn notes(event: &EngineEvent, memory: &mut Memory) -> Vec<Note> {
         EventKind::Violations { server, violations } => {
             limits::violations(server, violations, memory)
         }
+        EventKind::RoomAlert { server, alert } => vec![room_alerts::room_alert(server, alert)],
         kind @ (EventKind::NodeSourceState { .. }
         | EventKind::NodeChanged { .. }
         | EventKind::MediaViolations { .. }

@@ -175,6 +175,7 @@ fn violations(list: &[(Option<&str>, LimitKind, u32, u32)]) -> EventKind {
                 room: room.map(str::to_owned),
                 limit: *limit,
                 actual: *actual,
+                since_ms: None,
             })
             .collect(),
     }
@@ -570,4 +571,99 @@ fn a_new_session_learns_grades_again() {
             "quality good (score 0.80 · p95 40.0 ms · 100 % ok)",
         ]
     );
+}
+
+#[test]
+fn lifecycle_rules_say_since_when_and_a_deleted_room_says_why() {
+    let solo = Violation {
+        kind: LimitKind::SoloTimeout,
+        room: Some("lobby".into()),
+        limit: 300,
+        actual: 301,
+        since_ms: Some(T0),
+    };
+    let delete = Enforcement::DeleteRoom {
+        room: "lobby".into(),
+        sid: "RM_1".into(),
+        rule: LimitKind::SoloTimeout,
+        reason: "room lobby had one participant (or only agents) for 5m 1s, longer than its \
+                 solo_timeout of 5m"
+            .into(),
+    };
+    let events = [
+        at(
+            T0 + 301_000,
+            EventKind::Violations {
+                server: "eu".into(),
+                violations: vec![solo],
+            },
+        ),
+        at(
+            T0 + 301_000,
+            EventKind::Enforced {
+                server: "eu".into(),
+                action: delete,
+                outcome: Outcome::Done {
+                    detail: "deleted lobby (RM_1)".into(),
+                },
+            },
+        ),
+        at(
+            T0 + 302_000,
+            EventKind::Violations {
+                server: "eu".into(),
+                violations: Vec::new(),
+            },
+        ),
+    ];
+    assert_eq!(
+        lines(&events),
+        [
+            "lobby over the solo_timeout: alone (or only agents) since 16:00:00, limit 5m",
+            "enforce: deleted lobby (RM_1) (room lobby had one participant (or only agents) for \
+             5m 1s, longer than its solo_timeout of 5m)",
+            "lobby back within the solo_timeout",
+        ]
+    );
+}
+
+#[test]
+fn room_alerts_are_one_warning_each() {
+    use crate::room_alerts::RoomAlert;
+    let events = [
+        at(
+            T0,
+            EventKind::RoomAlert {
+                server: "eu".into(),
+                alert: RoomAlert::RoomRecreated {
+                    room: "all-hands".into(),
+                    sid_before: "RM_1".into(),
+                    sid_after: "RM_2".into(),
+                    participants_before: 435,
+                    participants_after: 3,
+                },
+            },
+        ),
+        at(
+            T0,
+            EventKind::RoomAlert {
+                server: "eu".into(),
+                alert: RoomAlert::CountCollapsed {
+                    room: None,
+                    before: 440,
+                    after: 5,
+                    fraction: 0.5,
+                },
+            },
+        ),
+    ];
+    assert_eq!(
+        lines(&events),
+        [
+            "all-hands recreated: RM_1 → RM_2, 435 participants before, 3 after; the previous \
+             room's state is gone",
+            "participants collapsed: 440 → 5 between two polls (more than 50 %)",
+        ]
+    );
+    assert_eq!(levels(&events), [Level::Warn, Level::Warn]);
 }
