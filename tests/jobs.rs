@@ -6,6 +6,12 @@
 
 #[path = "support/configs.rs"]
 mod configs;
+#[path = "support/fault_proxy.rs"]
+#[allow(
+    dead_code,
+    reason = "the jobs tests use only the proxy's refusal of one method"
+)]
+mod fault_proxy;
 #[path = "support/engine_harness.rs"]
 #[allow(
     dead_code,
@@ -16,6 +22,7 @@ mod harness;
 use std::time::Duration;
 
 use configs::{KEY, SECRET, TestConfig, sandbox};
+use fault_proxy::{FaultProxy, ProxyMode, http_response};
 use harness::{SERVER, WAIT, bounded, start, stop};
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use livekit_api::services::egress::{
@@ -23,8 +30,9 @@ use livekit_api::services::egress::{
 };
 use livekit_api::services::room::{CreateRoomOptions, RoomClient};
 use livekit_protocol as proto;
-use lktop::events::{Command, EventKind};
-use lktop::jobs::EgressStatus;
+use lktop::events::{Command, EventKind, ServerState};
+use lktop::jobs::{EgressStatus, JobsService};
+use lktop::pool::PoolEvent;
 use lktop::snapshot::ParticipantKind;
 
 #[tokio::test]
@@ -176,6 +184,81 @@ async fn a_recording_is_seen_and_stopped_and_an_agent_is_dispatched() {
         let outcome = events.outcome(id).await;
         assert!(!outcome.is_done(), "{outcome:?}");
 
+        stop(engine, sandbox).await;
+    })
+    .await;
+}
+
+/// A key whose tokens may not list egress (livekit-server's `unauthenticated` "permissions
+/// denied"): said once, asked again only minutes later, and neither the server nor its pool
+/// is taken for one that refuses the credentials.
+#[tokio::test]
+async fn a_missing_grant_is_said_once_and_fails_nothing_else() {
+    bounded(Duration::from_secs(30), async {
+        let sandbox = sandbox().await;
+        let proxy = FaultProxy::start(sandbox.addr()).await;
+        proxy.set_mode(ProxyMode::Refuse {
+            method: "ListEgress".into(),
+            answer: http_response(
+                "401 Unauthorized",
+                "application/json",
+                br#"{"code":"unauthenticated","msg":"permissions denied"}"#,
+            ),
+        });
+        let (engine, mut events) = start(
+            TestConfig::new()
+                .server(SERVER, &proxy.url())
+                .polling_interval(Duration::from_millis(200))
+                .build(),
+        )
+        .await;
+        let seen = events.during(Duration::from_secs(3)).await;
+        let refusals: Vec<_> = seen
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::JobsAccess {
+                    service,
+                    allowed,
+                    cause,
+                    ..
+                } => Some((*service, *allowed, cause.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        let (service, allowed, cause) = &refusals[0];
+        assert_eq!(*service, JobsService::Egress);
+        assert!(!allowed);
+        assert!(
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("permissions denied")),
+            "{cause:?}"
+        );
+        assert_eq!(
+            proxy.faulted_requests(),
+            1,
+            "asked once, not at every one of 15 intervals"
+        );
+        assert!(
+            !seen.iter().any(|event| matches!(
+                &event.kind,
+                EventKind::ServerState {
+                    state: ServerState::Unauthenticated | ServerState::Down,
+                    ..
+                } | EventKind::Pool {
+                    event: PoolEvent::Unauthenticated { .. }
+                }
+            )),
+            "a missing grant is not a rejected key"
+        );
+        assert!(
+            seen.iter()
+                .filter(|event| matches!(event.kind, EventKind::Rooms { .. }))
+                .count()
+                >= 5,
+            "polling goes on"
+        );
         stop(engine, sandbox).await;
     })
     .await;

@@ -6,7 +6,8 @@
 //! that list is looked up once by id to learn how it ended; the ingress list is one call per
 //! `jobs_interval`. Agent dispatches can only be listed per room, so each `jobs_interval` reads
 //! those of at most a second's worth of the polling budget's rooms (never read first, then the
-//! stalest), and the room open on screen at once and at every interval. A service the key
+//! stalest); the room open on screen is read whole when it opens, and its ingress and
+//! dispatches at every polling interval while it stays open. A service the key
 //! may not read is said once (`jobs_access`) and tried again every few minutes, not at every
 //! interval.
 
@@ -81,12 +82,25 @@ impl<A: JobsApi> JobsWatcher<A> {
                 let now = Instant::now();
                 if now >= next_egress {
                     self.read_active_egress(&mut memory).await;
+                    // The room open on screen is watched as closely as its participants: a
+                    // dispatch taken or an ingress going live shows within a poll.
+                    let focused = self.focused_room.borrow().clone();
+                    if let Some(room) = focused {
+                        self.read_ingress(&mut memory, Some(&room)).await;
+                        self.read_room_dispatches(&mut memory, &room).await;
+                    }
                     next_egress = now + self.settings.borrow().polling.interval.get();
                 }
                 if now >= next_slow {
                     self.read_ingress(&mut memory, None).await;
-                    self.read_dispatches(&mut memory).await;
-                    next_slow = now + self.settings.borrow().polling.jobs_interval.get();
+                    let settings = Arc::clone(&self.settings.borrow());
+                    // Before the first poll there are no rooms to read dispatches of: try
+                    // again after the next poll, not a whole jobs_interval later.
+                    next_slow = if self.read_dispatches(&mut memory).await {
+                        now + settings.polling.jobs_interval.get()
+                    } else {
+                        now + settings.polling.interval.get()
+                    };
                     read_focused = true;
                 }
             }
@@ -251,12 +265,12 @@ impl<A: JobsApi> JobsWatcher<A> {
     }
 
     /// The dispatches of the rooms whose turn it is, within a second's worth of the polling
-    /// budget; forgets the rooms that are gone.
-    async fn read_dispatches(&self, memory: &mut Memory) {
+    /// budget; forgets the rooms that are gone. `false` before the first poll's rooms.
+    async fn read_dispatches(&self, memory: &mut Memory) -> bool {
         let rooms: Vec<String> = {
             let latest = self.latest.lock().ok().and_then(|latest| latest.clone());
             let Some(snapshot) = latest else {
-                return;
+                return false;
             };
             snapshot.rooms.keys().cloned().collect()
         };
@@ -282,6 +296,7 @@ impl<A: JobsApi> JobsWatcher<A> {
                 break;
             }
         }
+        true
     }
 
     /// Reads one room's dispatches and sends them when they changed (or were never sent);

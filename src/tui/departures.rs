@@ -86,6 +86,7 @@ mod tests {
             room: "a".into(),
             identity: Some("z".into()),
             track_sid: None,
+            job_id: None,
             disconnect_reason: Some("SIP_TRUNK_FAILURE".into()),
             created_at: 0,
             received_at_ms: 0,

@@ -72,6 +72,17 @@ impl TextInput {
         })
     }
 
+    /// The keys line under the prompt.
+    #[must_use]
+    pub(crate) fn hint(&self) -> &'static str {
+        match self.purpose {
+            InputPurpose::NewRoom => "enter create · esc cancel",
+            InputPurpose::DispatchAgent { .. } => {
+                "agent name, a space, then metadata · enter dispatch · esc cancel"
+            }
+        }
+    }
+
     /// Why the current value cannot be used, if it cannot.
     #[must_use]
     pub(crate) fn problem(&self) -> Option<String> {

@@ -15,6 +15,9 @@ pub struct WebhookNote {
     pub identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_sid: Option<String>,
+    /// The egress or ingress the webhook is about (`egress_*`, `ingress_*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
     /// Why the participant left (`CLIENT_INITIATED`, `SIP_TRUNK_FAILURE`, …), for
     /// `participant_left` and `participant_connection_aborted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,16 +36,29 @@ impl WebhookNote {
         Self {
             id: event.id.clone(),
             event: event.event.clone(),
+            // Egress and ingress webhooks carry no room, only their job's room name.
             room: event
                 .room
                 .as_ref()
                 .map(|room| room.name.clone())
+                .or_else(|| event.egress_info.as_ref().map(|e| e.room_name.clone()))
+                .or_else(|| event.ingress_info.as_ref().map(|i| i.room_name.clone()))
                 .unwrap_or_default(),
             identity: event
                 .participant
                 .as_ref()
                 .map(|participant| participant.identity.clone()),
             track_sid: event.track.as_ref().map(|track| track.sid.clone()),
+            job_id: event
+                .egress_info
+                .as_ref()
+                .map(|egress| egress.egress_id.clone())
+                .or_else(|| {
+                    event
+                        .ingress_info
+                        .as_ref()
+                        .map(|ingress| ingress.ingress_id.clone())
+                }),
             disconnect_reason: match event.event.as_str() {
                 "participant_left" => event.participant.as_ref().map(|participant| {
                     crate::snapshot::disconnect_reason_name(participant.disconnect_reason)

@@ -487,7 +487,14 @@ fn jobs_pieces(server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static
         .sum();
     if pending > 0 {
         pieces.push(vec![Span::styled(
-            format!("{pending} dispatch(es) waiting for an agent"),
+            format!(
+                "{pending} {} waiting for an agent",
+                if pending == 1 {
+                    "dispatch"
+                } else {
+                    "dispatches"
+                }
+            ),
             theme.warn(),
         )]);
     }

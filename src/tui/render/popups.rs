@@ -113,7 +113,7 @@ fn render_input(frame: &mut Frame, area: Rect, input: &TextInput, theme: Theme) 
         Some(problem) => lines.extend(wrapped(&problem, text_width(area, width), theme.warn())),
         None => lines.push(Line::default()),
     }
-    lines.push(hint("enter create · esc cancel", theme));
+    lines.push(hint(input.hint(), theme));
     show(
         frame,
         area,

@@ -233,7 +233,7 @@ pub(super) fn ask_agent_dispatch(app: &mut App) {
     }
     if let Some((server, room)) = target_room(app) {
         app.popup = Some(Popup::Input(TextInput {
-            title: format!("Dispatch an agent to {room} (agent name, then metadata)"),
+            title: format!("Dispatch an agent to {room}"),
             server,
             value: String::new(),
             purpose: InputPurpose::DispatchAgent { room },

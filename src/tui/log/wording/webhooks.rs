@@ -8,9 +8,10 @@ use crate::webhooks::{Drift, WebhookNote};
 
 /// `webhook participant_joined: ann in standup`.
 pub(super) fn webhook(server: &str, note: &WebhookNote) -> Note {
-    let about = match (&note.identity, &note.track_sid) {
-        (Some(identity), Some(track)) => format!(": {identity}'s {track} in {}", note.room),
-        (Some(identity), None) => format!(": {identity} in {}", note.room),
+    let about = match (&note.identity, &note.track_sid, &note.job_id) {
+        (Some(identity), Some(track), _) => format!(": {identity}'s {track} in {}", note.room),
+        (Some(identity), None, _) => format!(": {identity} in {}", note.room),
+        (None, _, Some(job)) => format!(": {job} of {}", note.room),
         _ => format!(": {}", note.room),
     };
     Note::new(Level::Info, Some(server), format!("webhook {}", note.event))
