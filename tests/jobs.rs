@@ -1,8 +1,9 @@
 //! Egress, ingress and agent dispatches through the engine, against the sandbox driven by the
 //! official Rust SDK as an application would drive a server: a recording started by the SDK
-//! is seen and followed to its end, stopping it from lktop lands in the sandbox (checked
-//! through the SDK's own listing, not lktop's view), and a dispatch created from lktop adds
-//! an agent to the room and is deleted again.
+//! is seen and followed to its end, stopping it from the dashboard lands in the sandbox
+//! (checked through the SDK's own listing, not lktop's view), a dispatch created from lktop
+//! adds an agent to the room and is deleted again, and a key that may not read egress is
+//! said once without failing anything else.
 
 #[path = "support/configs.rs"]
 mod configs;
@@ -22,6 +23,7 @@ mod harness;
 use std::time::Duration;
 
 use configs::{KEY, SECRET, TestConfig, sandbox};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fault_proxy::{FaultProxy, ProxyMode, http_response};
 use harness::{SERVER, WAIT, bounded, start, stop};
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
@@ -34,6 +36,8 @@ use lktop::events::{Command, EventKind, ServerState};
 use lktop::jobs::{EgressStatus, JobsService};
 use lktop::pool::PoolEvent;
 use lktop::snapshot::ParticipantKind;
+use lktop::tui::popup::Popup;
+use lktop::tui::{Action, Effect, update};
 
 #[tokio::test]
 #[expect(
@@ -89,15 +93,49 @@ async fn a_recording_is_seen_and_stopped_and_an_agent_is_dispatched() {
         assert_eq!(seen.source, "room composite");
         assert!(seen.status.is_running(), "{seen:?}");
 
-        // Stopped from lktop: the sandbox itself says the job is ending or over.
-        let id = engine
-            .send(Command::StopEgress {
+        // Stopped from the dashboard: the rooms screen, the room opened, `x` on its egress row
+        // asks, naming the job, and `y` sends the command the event loop hands the engine.
+        events
+            .wait_for(WAIT, "a poll the dashboard takes in", |kind| {
+                matches!(kind, EventKind::Rooms { .. }).then_some(())
+            })
+            .await;
+        let app = &mut events.app;
+        for key in ['3', '\n', 'x'] {
+            let code = if key == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(key)
+            };
+            let _ = update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        }
+        let asked = match &app.popup {
+            Some(Popup::Confirm(confirm)) => confirm.message.clone(),
+            other => panic!("no confirmation: {other:?}"),
+        };
+        assert!(asked.contains(&started.egress_id), "{asked}");
+        let effects = update(
+            app,
+            Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+        );
+        let command = effects
+            .into_iter()
+            .find_map(|effect| match effect {
+                Effect::Send(command) => Some(command),
+                _ => None,
+            })
+            .expect("the confirmation sends a command");
+        assert_eq!(
+            command,
+            Command::StopEgress {
                 server: SERVER.into(),
                 egress_id: started.egress_id.clone(),
-            })
-            .unwrap();
+            }
+        );
+        let id = engine.send(command).unwrap();
         let outcome = events.outcome(id).await;
         assert!(outcome.is_done(), "{outcome:?}");
+        // The sandbox itself says the job is ending or over.
         let listed = egress
             .list_egress(EgressListOptions {
                 filter: EgressListFilter::Egress(started.egress_id.clone()),

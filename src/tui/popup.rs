@@ -534,6 +534,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_dispatch_prompt_reads_the_agent_name_then_its_metadata() {
+        let mut input = TextInput {
+            title: String::new(),
+            server: "s".into(),
+            value: "   ".into(),
+            purpose: InputPurpose::DispatchAgent { room: "r".into() },
+        };
+        assert!(input.problem().is_some_and(|p| p.contains("agent's name")));
+        assert_eq!(input.command(), None);
+        input.value = r#" note-taker  {"lang": "en"} "#.into();
+        assert_eq!(
+            input.command(),
+            Some(Command::CreateDispatch {
+                server: "s".into(),
+                room: "r".into(),
+                agent_name: "note-taker".into(),
+                metadata: r#"{"lang": "en"}"#.into(),
+            })
+        );
+        input.value = "support-bot".into();
+        assert!(matches!(
+            input.command(),
+            Some(Command::CreateDispatch { metadata, .. }) if metadata.is_empty()
+        ));
+    }
+
+    #[test]
     fn a_room_value_inherits_until_set_and_again_after_backspace() {
         let mut editor =
             LimitsEditor::new(LimitsScope::Room("r".into()), RoomLimitsConfig::default());
