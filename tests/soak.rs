@@ -362,6 +362,11 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::NodeChanged { .. } => "node_changed",
         EventKind::MediaViolations { .. } => "media_violations",
         EventKind::NodeCountDrift { .. } => "node_count_drift",
+        EventKind::Egress { .. } => "egress",
+        EventKind::Ingress { .. } => "ingress",
+        EventKind::AgentDispatches { .. } => "agent_dispatches",
+        EventKind::JobsAccess { .. } => "jobs_access",
+        EventKind::RoomAlert { .. } => "room_alert",
     }
 }
 
