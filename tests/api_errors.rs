@@ -249,55 +249,30 @@ async fn silent_server_times_out() {
     .await;
 }
 
+/// A refused token and a token without the method's grant: livekit-server answers both with
+/// `unauthenticated`, the second always with "permissions denied" (its `twirpAuthError`); the
+/// key is good then, so it is a refused call, not rejected credentials.
 #[tokio::test]
-async fn twirp_unauthenticated() {
+async fn twirp_unauthenticated_and_a_missing_grant() {
     bounded(async {
-        let (server, api) = CannedServer::with_client(twirp_error(
-            "401 Unauthorized",
-            "unauthenticated",
-            "invalid token: token is expired",
-        ))
-        .await;
+        for (msg, kind) in [
+            (
+                "invalid token: token is expired",
+                ApiErrorKind::Unauthenticated,
+            ),
+            ("permissions denied", ApiErrorKind::PermissionDenied),
+        ] {
+            let (server, api) =
+                CannedServer::with_client(twirp_error("401 Unauthorized", "unauthenticated", msg))
+                    .await;
 
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
+            let err = api.list_rooms(Vec::new()).await.unwrap_err();
 
-        assert_error(
-            &err,
-            &api,
-            "ListRooms",
-            ApiErrorKind::Unauthenticated,
-            Some(401),
-        );
-        assert!(err.is_auth());
-        assert_eq!(server.requests().len(), 1, "a Twirp error needs no probe");
-    })
-    .await;
-}
-
-/// livekit-server answers a token without the method's grant with `unauthenticated`
-/// "permissions denied": the key is good, so it is a refused call, not rejected credentials.
-#[tokio::test]
-async fn twirp_missing_grant() {
-    bounded(async {
-        let (server, api) = CannedServer::with_client(twirp_error(
-            "401 Unauthorized",
-            "unauthenticated",
-            "permissions denied",
-        ))
-        .await;
-
-        let err = api.list_rooms(Vec::new()).await.unwrap_err();
-
-        assert_error(
-            &err,
-            &api,
-            "ListRooms",
-            ApiErrorKind::PermissionDenied,
-            Some(401),
-        );
-        assert!(err.is_auth());
-        assert!(err.message().contains("permissions denied"), "{err}");
-        assert_eq!(server.requests().len(), 1, "a Twirp error needs no probe");
+            assert_error(&err, &api, "ListRooms", kind, Some(401));
+            assert!(err.is_auth());
+            assert!(err.message().contains(msg), "{err}");
+            assert_eq!(server.requests().len(), 1, "a Twirp error needs no probe");
+        }
     })
     .await;
 }

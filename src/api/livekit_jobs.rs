@@ -15,10 +15,50 @@ use super::twirp::{Grants, Service};
 /// token must not hold the engine forever.
 const MAX_PAGES: usize = 20;
 
+impl LiveKitRoomApi {
+    /// A listing page by page: `items` splits an answer into its items and the next page's
+    /// token, `next` puts that token into the request; at most [`MAX_PAGES`] pages.
+    async fn paged<Req, Resp, Item>(
+        &self,
+        service: Service,
+        method: &'static str,
+        scope: TokenScope,
+        mut request: Req,
+        items: impl Fn(Resp) -> (Vec<Item>, Option<proto::TokenPagination>),
+        next: impl Fn(&mut Req, proto::TokenPagination),
+    ) -> Result<Vec<Item>, ApiError>
+    where
+        Req: prost::Message + Send + Sync,
+        Resp: prost::Message + Default,
+    {
+        let mut listed = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page: Resp = self
+                .bounded(
+                    method,
+                    Box::pin(self.twirp.call(
+                        service,
+                        method,
+                        Grants::Reused(scope.clone()),
+                        &request,
+                    )),
+                )
+                .await??;
+            let (page_items, token) = items(page);
+            listed.extend(page_items);
+            match token {
+                Some(token) if !token.token.is_empty() => next(&mut request, token),
+                _ => break,
+            }
+        }
+        Ok(listed)
+    }
+}
+
 impl JobsApi for LiveKitRoomApi {
     async fn list_egress(&self, query: EgressQuery) -> Result<Vec<proto::EgressInfo>, ApiError> {
         const METHOD: &str = "ListEgress";
-        let mut request = match query {
+        let request = match query {
             EgressQuery::Active => proto::ListEgressRequest {
                 active: true,
                 ..Default::default()
@@ -32,26 +72,15 @@ impl JobsApi for LiveKitRoomApi {
                 ..Default::default()
             },
         };
-        let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let page: proto::ListEgressResponse = self
-                .bounded(
-                    METHOD,
-                    Box::pin(self.twirp.call(
-                        Service::Egress,
-                        METHOD,
-                        Grants::Reused(TokenScope::Recording),
-                        &request,
-                    )),
-                )
-                .await??;
-            items.extend(page.items);
-            match page.next_page_token {
-                Some(next) if !next.token.is_empty() => request.page_token = Some(next),
-                _ => break,
-            }
-        }
-        Ok(items)
+        self.paged(
+            Service::Egress,
+            METHOD,
+            TokenScope::Recording,
+            request,
+            |page: proto::ListEgressResponse| (page.items, page.next_page_token),
+            |request, token| request.page_token = Some(token),
+        )
+        .await
     }
 
     async fn stop_egress(&self, egress_id: &str) -> Result<proto::EgressInfo, ApiError> {
@@ -75,30 +104,19 @@ impl JobsApi for LiveKitRoomApi {
 
     async fn list_ingress(&self, room: Option<&str>) -> Result<Vec<proto::IngressInfo>, ApiError> {
         const METHOD: &str = "ListIngress";
-        let mut request = proto::ListIngressRequest {
+        let request = proto::ListIngressRequest {
             room_name: room.unwrap_or_default().to_owned(),
             ..Default::default()
         };
-        let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let page: proto::ListIngressResponse = self
-                .bounded(
-                    METHOD,
-                    Box::pin(self.twirp.call(
-                        Service::Ingress,
-                        METHOD,
-                        Grants::Reused(TokenScope::IngressAdmin),
-                        &request,
-                    )),
-                )
-                .await??;
-            items.extend(page.items);
-            match page.next_page_token {
-                Some(next) if !next.token.is_empty() => request.page_token = Some(next),
-                _ => break,
-            }
-        }
-        Ok(items)
+        self.paged(
+            Service::Ingress,
+            METHOD,
+            TokenScope::IngressAdmin,
+            request,
+            |page: proto::ListIngressResponse| (page.items, page.next_page_token),
+            |request, token| request.page_token = Some(token),
+        )
+        .await
     }
 
     async fn list_dispatch(&self, room: &str) -> Result<Vec<proto::AgentDispatch>, ApiError> {

@@ -24,7 +24,7 @@ use crate::api::{ApiError, ApiErrorKind, EgressQuery, JobsApi};
 use crate::config::Config;
 use crate::events::{EventBus, EventKind, now_ms};
 use crate::jobs::{
-    DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate,
+    DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate, Tracked,
 };
 
 /// How long a finished or failed job stays listed after it ended: long enough for an operator
@@ -215,16 +215,12 @@ impl<A: JobsApi> JobsWatcher<A> {
     }
 
     fn emit_egress(&self, memory: &mut Memory, update: JobsUpdate<EgressSummary>) {
-        let gaps = self.bus.gaps();
-        let update = if memory.egress_gaps == Some(gaps) {
-            update
-        } else {
-            memory.egress_gaps = Some(gaps);
-            JobsUpdate {
-                transitions: update.transitions,
-                ..memory.egress.full_update()
-            }
-        };
+        let update = whole_after_gaps(
+            &memory.egress,
+            update,
+            &mut memory.egress_gaps,
+            self.bus.gaps(),
+        );
         self.bus.emit(EventKind::Egress {
             server: self.server.clone(),
             update,
@@ -248,16 +244,12 @@ impl<A: JobsApi> JobsWatcher<A> {
             now_ms(),
             &mut update,
         );
-        let gaps = self.bus.gaps();
-        let update = if memory.ingress_gaps == Some(gaps) {
-            update
-        } else {
-            memory.ingress_gaps = Some(gaps);
-            JobsUpdate {
-                transitions: update.transitions,
-                ..memory.ingress.full_update()
-            }
-        };
+        let update = whole_after_gaps(
+            &memory.ingress,
+            update,
+            &mut memory.ingress_gaps,
+            self.bus.gaps(),
+        );
         self.bus.emit(EventKind::Ingress {
             server: self.server.clone(),
             update,
@@ -362,5 +354,24 @@ impl<A: JobsApi> JobsWatcher<A> {
         }
         self.read_ingress(memory, Some(room)).await;
         self.read_room_dispatches(memory, room).await;
+    }
+}
+
+/// `update` as it is, or every job of `book` (with the update's state moves) the first time
+/// and whenever the event bus dropped events since the book last went out whole: a consumer
+/// may have missed a change.
+fn whole_after_gaps<T: Tracked>(
+    book: &JobBook<T>,
+    update: JobsUpdate<T>,
+    whole_at_gaps: &mut Option<u64>,
+    gaps: u64,
+) -> JobsUpdate<T> {
+    if *whole_at_gaps == Some(gaps) {
+        return update;
+    }
+    *whole_at_gaps = Some(gaps);
+    JobsUpdate {
+        transitions: update.transitions,
+        ..book.full_update()
     }
 }
