@@ -304,7 +304,7 @@ fn a_new_user_navigates_the_demo_edits_a_limit_and_quits_cleanly() {
     session.send("town");
     session.send("\r");
     session.send("\r");
-    let detail = session.wait_for(&["room town-hall", "Participant / track"]);
+    let detail = session.wait_for(&["room town-hall", "Job / participant / track"]);
     assert!(
         detail.contains("Audio") || detail.contains("audio"),
         "{detail}"
@@ -397,7 +397,9 @@ fn sighup_restores_the_terminal_finishes_the_recording_and_exits_129() {
 fn first_room(lines: &[String]) -> String {
     let header = lines
         .iter()
-        .position(|line| line.contains("Room") && line.contains("Participants"))
+        .position(|line| {
+            line.contains("Room") && (line.contains("Participants") || line.contains("People"))
+        })
         .expect("the rooms table's header");
     lines[header + 1]
         .trim_matches(|c: char| c == '│' || c.is_whitespace())
