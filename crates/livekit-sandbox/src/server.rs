@@ -652,3 +652,65 @@ fn cut_off(bytes: &Bytes, encoding: Encoding) -> Response<Body> {
     headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(promised));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use livekit_api::access_token::VideoGrants;
+
+    use super::*;
+    use crate::rooms::ServerLimits;
+
+    #[test]
+    fn every_listed_method_has_a_handler_and_others_are_bad_routes() {
+        let listed: [(TwirpService, &[&str]); 4] = [
+            (TwirpService::Room, &service::METHODS),
+            (TwirpService::Egress, &crate::egress::service::METHODS),
+            (TwirpService::Ingress, &crate::ingress::service::METHODS),
+            (
+                TwirpService::AgentDispatch,
+                &crate::agents::service::METHODS,
+            ),
+        ];
+        let store = Mutex::new(RoomStore::new(
+            ServerLimits::default(),
+            ChaCha8Rng::seed_from_u64(1),
+        ));
+        // Every grant, so that only routing can answer `bad_route`.
+        let claims = Claims {
+            video: VideoGrants {
+                room_admin: true,
+                room_create: true,
+                room_list: true,
+                room_record: true,
+                ingress_admin: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let clock = SimClock::new(1.0);
+        for (twirp_service, methods) in listed {
+            let call = |method: &str| {
+                twirp_service.handle(
+                    method,
+                    &Call {
+                        encoding: Encoding::Json,
+                        claims: &claims,
+                        body: b"{}",
+                        store: &store,
+                        clock: &clock,
+                    },
+                )
+            };
+            for method in methods {
+                if let Err(err) = call(method) {
+                    assert_ne!(err.code, TwirpCode::BadRoute, "{twirp_service:?} {method}");
+                }
+            }
+            assert_eq!(
+                call("Nope").unwrap_err().code,
+                TwirpCode::BadRoute,
+                "{twirp_service:?}"
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! the INGRESS, AGENT and SIP participants they bring, and the egress webhooks.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,7 +33,7 @@ use secrecy::SecretString;
 
 const KEY: &str = "devkey";
 const SECRET: &str = "services-secret-0123456789abcdef";
-/// Every test is bounded; a hang is a failure, not a stuck CI run.
+/// How long a test may take.
 const BOUND: Duration = Duration::from_secs(30);
 /// Simulated seconds per real second: the state machines' seconds pass in milliseconds.
 const SPEED: f64 = 40.0;
@@ -49,34 +50,65 @@ async fn sandbox_with(scenario: Scenario, webhook: Option<SocketAddr>) -> Sandbo
         .expect("the sandbox starts on loopback")
 }
 
-async fn sandbox() -> Sandbox {
-    sandbox_with(Scenario::empty(), None).await
+/// The SDK's clients of one sandbox, all with the same credentials.
+struct Clients {
+    rooms: RoomClient,
+    egress: EgressClient,
+    ingress: IngressClient,
+    dispatch: AgentDispatchClient,
 }
 
-fn rooms(sandbox: &Sandbox) -> RoomClient {
-    RoomClient::with_api_key(&sandbox.url(), KEY, SECRET).with_failover(false)
+impl Clients {
+    /// Signed with the sandbox's key and secret, as an application's are: every grant.
+    fn of(sandbox: &Sandbox) -> Self {
+        let url = sandbox.url();
+        Self {
+            rooms: RoomClient::with_api_key(&url, KEY, SECRET).with_failover(false),
+            egress: EgressClient::with_api_key(&url, KEY, SECRET).with_failover(false),
+            ingress: IngressClient::with_api_key(&url, KEY, SECRET).with_failover(false),
+            dispatch: AgentDispatchClient::with_api_key(&url, KEY, SECRET).with_failover(false),
+        }
+    }
+
+    /// With a token of `grants` only: what a client lacking one of them is told.
+    fn with_grants(sandbox: &Sandbox, grants: VideoGrants) -> Self {
+        let url = sandbox.url();
+        let token = AccessToken::with_api_key(KEY, SECRET)
+            .with_grants(grants)
+            .to_jwt()
+            .expect("a token signs");
+        Self {
+            rooms: RoomClient::with_token(&url, &token).with_failover(false),
+            egress: EgressClient::with_token(&url, &token).with_failover(false),
+            ingress: IngressClient::with_token(&url, &token).with_failover(false),
+            dispatch: AgentDispatchClient::with_token(&url, &token).with_failover(false),
+        }
+    }
 }
 
-fn egress(sandbox: &Sandbox) -> EgressClient {
-    EgressClient::with_api_key(&sandbox.url(), KEY, SECRET).with_failover(false)
+/// Runs `test` against a sandbox playing `scenario` (and sending its webhooks to `webhook`),
+/// then shuts the sandbox down. Bounded: a hang is a failure, not a stuck CI run.
+async fn run_in_sandbox_with(
+    scenario: Scenario,
+    webhook: Option<SocketAddr>,
+    test: impl AsyncFnOnce(&Sandbox, &Clients),
+) {
+    let run = async {
+        let sandbox = sandbox_with(scenario, webhook).await;
+        test(&sandbox, &Clients::of(&sandbox)).await;
+        sandbox.shutdown().await;
+    };
+    tokio::time::timeout(BOUND, Box::pin(run))
+        .await
+        .expect("the test finishes in time");
 }
 
-fn ingress(sandbox: &Sandbox) -> IngressClient {
-    IngressClient::with_api_key(&sandbox.url(), KEY, SECRET).with_failover(false)
+/// Runs `test` against a sandbox without a scenario or webhooks.
+async fn run_in_sandbox(test: impl AsyncFnOnce(&Sandbox, &Clients)) {
+    run_in_sandbox_with(Scenario::empty(), None, test).await;
 }
 
-fn dispatch(sandbox: &Sandbox) -> AgentDispatchClient {
-    AgentDispatchClient::with_api_key(&sandbox.url(), KEY, SECRET).with_failover(false)
-}
-
-/// A token with every grant but the one a service needs.
-fn token_without(grants: VideoGrants) -> String {
-    AccessToken::with_api_key(KEY, SECRET)
-        .with_grants(grants)
-        .to_jwt()
-        .expect("a token signs")
-}
-
+/// The code and message of a Twirp error.
 fn twirp(err: &ServiceError) -> (&str, &str) {
     match err {
         ServiceError::Twirp(ServerError::Twirp(code)) => (code.code.as_str(), code.msg.as_str()),
@@ -84,10 +116,17 @@ fn twirp(err: &ServiceError) -> (&str, &str) {
     }
 }
 
-async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(BOUND, test)
-        .await
-        .expect("the test finishes in time");
+/// Asserts that a call failed with the Twirp error `code` and `msg`.
+#[track_caller]
+fn assert_twirp_error<T: Debug>(result: Result<T, ServiceError>, code: &str, msg: &str) {
+    let err = result.expect_err("the call fails");
+    assert_eq!(twirp(&err), (code, msg));
+}
+
+/// Asserts that a call was refused for a missing grant, in livekit-server's words.
+#[track_caller]
+fn assert_denied<T: Debug>(result: Result<T, ServiceError>) {
+    assert_twirp_error(result, "unauthenticated", "permissions denied");
 }
 
 /// Asks `check` every few milliseconds until it gives a value.
@@ -126,6 +165,30 @@ async fn status_reached(
     .await
 }
 
+/// A recording of the new room `room` to the file `path`, once it is active.
+async fn active_recording(clients: &Clients, room: &str, path: &str) -> proto::EgressInfo {
+    clients
+        .rooms
+        .create_room(room, CreateRoomOptions::default())
+        .await
+        .unwrap();
+    let info = clients
+        .egress
+        .start_room_composite_egress(
+            room,
+            vec![file_output(path)],
+            RoomCompositeOptions::default(),
+        )
+        .await
+        .unwrap();
+    status_reached(
+        &clients.egress,
+        &info.egress_id,
+        proto::EgressStatus::EgressActive,
+    )
+    .await
+}
+
 fn file_output(path: &str) -> EgressOutput {
     EgressOutput::File(proto::EncodedFileOutput {
         filepath: path.to_owned(),
@@ -142,13 +205,13 @@ fn stream_output(url: &str) -> EgressOutput {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn egress_goes_from_starting_to_complete_and_refuses_what_livekit_server_refuses() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let room = rooms(&sandbox)
+    run_in_sandbox(async |_, clients| {
+        let room = clients
+            .rooms
             .create_room("standup", CreateRoomOptions::default())
             .await
             .unwrap();
-        let client = egress(&sandbox);
+        let client = &clients.egress;
         let info = client
             .start_room_composite_egress(
                 "standup",
@@ -182,7 +245,7 @@ async fn egress_goes_from_starting_to_complete_and_refuses_what_livekit_server_r
         ));
 
         let active =
-            status_reached(&client, &info.egress_id, proto::EgressStatus::EgressActive).await;
+            status_reached(client, &info.egress_id, proto::EgressStatus::EgressActive).await;
         assert!(active.started_at > 0);
         let laid_out = client
             .update_layout(&info.egress_id, "speaker")
@@ -201,20 +264,13 @@ async fn egress_goes_from_starting_to_complete_and_refuses_what_livekit_server_r
 
         let stopped = client.stop_egress(&info.egress_id).await.unwrap();
         assert_eq!(stopped.status, proto::EgressStatus::EgressEnding as i32);
-        let again = client.stop_egress(&info.egress_id).await.unwrap_err();
-        assert_eq!(
-            twirp(&again),
-            (
-                "failed_precondition",
-                "egress with status EGRESS_ENDING cannot be stopped"
-            )
+        assert_twirp_error(
+            client.stop_egress(&info.egress_id).await,
+            "failed_precondition",
+            "egress with status EGRESS_ENDING cannot be stopped",
         );
-        let complete = status_reached(
-            &client,
-            &info.egress_id,
-            proto::EgressStatus::EgressComplete,
-        )
-        .await;
+        let complete =
+            status_reached(client, &info.egress_id, proto::EgressStatus::EgressComplete).await;
         assert!(complete.ended_at > complete.started_at);
         assert!(complete.file_results[0].size > 0 && complete.file_results[0].duration > 0);
         assert_eq!(
@@ -230,17 +286,14 @@ async fn egress_goes_from_starting_to_complete_and_refuses_what_livekit_server_r
             client.list_egress(by_room).await.unwrap().is_empty(),
             "no longer active"
         );
-
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingress_publishes_as_an_ingress_participant_until_it_is_deleted() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let client = ingress(&sandbox);
+    run_in_sandbox(async |_, clients| {
+        let client = &clients.ingress;
         let info = client
             .create_ingress(
                 proto::IngressInput::RtmpInput,
@@ -272,7 +325,7 @@ async fn ingress_publishes_as_an_ingress_participant_until_it_is_deleted() {
         })
         .await;
         assert_eq!(publishing.tracks.len(), 2);
-        let participants = rooms(&sandbox).list_participants("stage").await.unwrap();
+        let participants = clients.rooms.list_participants("stage").await.unwrap();
         let camera = participants
             .iter()
             .find(|p| p.identity == "stage-cam")
@@ -308,46 +361,47 @@ async fn ingress_publishes_as_an_ingress_participant_until_it_is_deleted() {
 
         let deleted = client.delete_ingress(&info.ingress_id).await.unwrap();
         assert_eq!(deleted.state.map(|s| s.status), Some(inactive));
-        let left = rooms(&sandbox).list_participants("stage").await.unwrap();
+        let left = clients.rooms.list_participants("stage").await.unwrap();
         assert!(
             left.iter().all(|p| p.identity != "stage-cam"),
             "the ingress left"
         );
-        let missing = client.delete_ingress(&info.ingress_id).await.unwrap_err();
-        assert_eq!(twirp(&missing), ("not_found", "ingress does not exist"));
+        assert_twirp_error(
+            client.delete_ingress(&info.ingress_id).await,
+            "not_found",
+            "ingress does not exist",
+        );
         let listed = client
             .list_ingress(IngressListFilter::IngressId("IN_missing".into()))
             .await
             .unwrap_err();
         assert_eq!(twirp(&listed).0, "not_found");
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn egress_refuses_a_missing_id_a_missing_room_and_a_missing_grant() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        rooms(&sandbox)
+    run_in_sandbox(async |sandbox, clients| {
+        clients
+            .rooms
             .create_room("standup", CreateRoomOptions::default())
             .await
             .unwrap();
-        let client = egress(&sandbox);
-        let missing = client.stop_egress("EG_missing").await.unwrap_err();
-        assert_eq!(twirp(&missing), ("not_found", "egress does not exist"));
+        let client = &clients.egress;
+        assert_twirp_error(
+            client.stop_egress("EG_missing").await,
+            "not_found",
+            "egress does not exist",
+        );
         let no_room = client
             .start_room_composite_egress(
                 "nowhere",
                 vec![file_output("x.mp4")],
                 RoomCompositeOptions::default(),
             )
-            .await
-            .unwrap_err();
-        assert_eq!(
-            twirp(&no_room),
-            ("not_found", "requested room does not exist")
-        );
+            .await;
+        assert_twirp_error(no_room, "not_found", "requested room does not exist");
         let track = client
             .start_track_egress(
                 "standup",
@@ -358,68 +412,60 @@ async fn egress_refuses_a_missing_id_a_missing_room_and_a_missing_grant() {
             .unwrap();
         assert_eq!(track.source_type, proto::EgressSourceType::Sdk as i32);
 
-        let without = EgressClient::with_token(
-            &sandbox.url(),
-            &token_without(VideoGrants {
+        let without_record = Clients::with_grants(
+            sandbox,
+            VideoGrants {
                 room_admin: true,
                 room_list: true,
                 room_create: true,
                 ingress_admin: true,
                 ..VideoGrants::default()
-            }),
-        )
-        .with_failover(false);
-        let denied = without
-            .list_egress(EgressListOptions::default())
-            .await
-            .unwrap_err();
-        assert_eq!(twirp(&denied), ("unauthenticated", "permissions denied"));
-        sandbox.shutdown().await;
-    }))
+            },
+        );
+        assert_denied(
+            without_record
+                .egress
+                .list_egress(EgressListOptions::default())
+                .await,
+        );
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingress_refuses_a_missing_identity_and_a_missing_grant() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let client = ingress(&sandbox);
+    run_in_sandbox(async |sandbox, clients| {
+        let client = &clients.ingress;
         let nameless = client
             .create_ingress(
                 proto::IngressInput::WhipInput,
                 CreateIngressOptions::default(),
             )
-            .await
-            .unwrap_err();
-        assert_eq!(
-            twirp(&nameless),
-            ("invalid_argument", "no participant identity")
-        );
+            .await;
+        assert_twirp_error(nameless, "invalid_argument", "no participant identity");
 
-        let without = IngressClient::with_token(
-            &sandbox.url(),
-            &token_without(VideoGrants {
+        let without_ingress_admin = Clients::with_grants(
+            sandbox,
+            VideoGrants {
                 room_admin: true,
                 room_record: true,
                 ..VideoGrants::default()
-            }),
-        )
-        .with_failover(false);
-        let denied = without
-            .list_ingress(IngressListFilter::All)
-            .await
-            .unwrap_err();
-        assert_eq!(twirp(&denied), ("unauthenticated", "permissions denied"));
-        sandbox.shutdown().await;
-    }))
+            },
+        );
+        assert_denied(
+            without_ingress_admin
+                .ingress
+                .list_ingress(IngressListFilter::All)
+                .await,
+        );
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatch_brings_an_agent_and_deleting_it_takes_the_agent_away() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let client = dispatch(&sandbox);
+    run_in_sandbox(async |sandbox, clients| {
+        let client = &clients.dispatch;
         let created = client
             .create_dispatch(proto::CreateAgentDispatchRequest {
                 agent_name: "support-bot".into(),
@@ -431,7 +477,7 @@ async fn a_dispatch_brings_an_agent_and_deleting_it_takes_the_agent_away() {
             .unwrap();
         assert!(created.id.starts_with("AD_"));
         let agent = eventually("the agent joining", async || {
-            let participants = rooms(&sandbox).list_participants("help").await.ok()?;
+            let participants = clients.rooms.list_participants("help").await.ok()?;
             participants
                 .into_iter()
                 .find(|p| p.kind == Kind::Agent as i32)
@@ -462,56 +508,41 @@ async fn a_dispatch_brings_an_agent_and_deleting_it_takes_the_agent_away() {
         );
 
         client.delete_dispatch(&created.id, "help").await.unwrap();
-        let after = rooms(&sandbox).list_participants("help").await.unwrap();
+        let after = clients.rooms.list_participants("help").await.unwrap();
         assert!(
             after.iter().all(|p| p.kind != Kind::Agent as i32),
             "the agent left"
         );
-        let missing = client
-            .delete_dispatch(&created.id, "help")
-            .await
-            .unwrap_err();
-        assert_eq!(twirp(&missing), ("not_found", "dispatch ID not found"));
+        assert_twirp_error(
+            client.delete_dispatch(&created.id, "help").await,
+            "not_found",
+            "dispatch ID not found",
+        );
 
         // roomAdmin of another room is not enough.
-        let other_room = AgentDispatchClient::with_token(
-            &sandbox.url(),
-            &token_without(VideoGrants {
+        let other_room = Clients::with_grants(
+            sandbox,
+            VideoGrants {
                 room_admin: true,
                 room: "elsewhere".into(),
                 ..VideoGrants::default()
-            }),
-        )
-        .with_failover(false);
-        let denied = other_room.list_dispatch("help").await.unwrap_err();
-        assert_eq!(twirp(&denied), ("unauthenticated", "permissions denied"));
-        sandbox.shutdown().await;
-    }))
+            },
+        );
+        assert_denied(other_room.dispatch.list_dispatch("help").await);
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_room_ends_its_egress_and_its_dispatches() {
-    bounded(Box::pin(async {
-        let sandbox = sandbox().await;
-        let room_client = rooms(&sandbox);
-        room_client
-            .create_room("review", CreateRoomOptions::default())
-            .await
-            .unwrap();
-        let client = egress(&sandbox);
-        let info = client
-            .start_room_composite_egress(
-                "review",
-                vec![file_output("")],
-                RoomCompositeOptions::default(),
-            )
-            .await
-            .unwrap();
-        status_reached(&client, &info.egress_id, proto::EgressStatus::EgressActive).await;
+    run_in_sandbox(async |_, clients| {
+        let room_client = &clients.rooms;
+        let client = &clients.egress;
+        let info = active_recording(clients, "review", "").await;
         let listed = room_client.list_rooms(vec!["review".into()]).await.unwrap();
         assert!(listed[0].active_recording, "the room shows it is recorded");
-        dispatch(&sandbox)
+        clients
+            .dispatch
             .create_dispatch(proto::CreateAgentDispatchRequest {
                 agent_name: "notes".into(),
                 room: "review".into(),
@@ -521,27 +552,18 @@ async fn deleting_a_room_ends_its_egress_and_its_dispatches() {
             .unwrap();
 
         room_client.delete_room("review").await.unwrap();
-        let complete = status_reached(
-            &client,
-            &info.egress_id,
-            proto::EgressStatus::EgressComplete,
-        )
-        .await;
+        let complete =
+            status_reached(client, &info.egress_id, proto::EgressStatus::EgressComplete).await;
         assert_eq!(complete.details, "End reason: Source closed");
-        let gone = dispatch(&sandbox)
-            .list_dispatch("review")
-            .await
-            .unwrap_err();
+        let gone = clients.dispatch.list_dispatch("review").await.unwrap_err();
         assert_eq!(twirp(&gone).0, "not_found");
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scenario_brings_callers_agents_an_ingress_and_a_failing_recording() {
-    bounded(Box::pin(async {
-        let scenario = Scenario::from_yaml(
+    let scenario = Scenario::from_yaml(
             "rooms:\n\
              \x20 - name: lobby\n\
              \x20   participants: { initial: 2, min: 2, max: 4 }\n\
@@ -556,33 +578,53 @@ async fn a_scenario_brings_callers_agents_an_ingress_and_a_failing_recording() {
             "services.yaml",
         )
         .unwrap_or_else(|err| panic!("{err}"));
-        let sandbox = sandbox_with(scenario, None).await;
-        let participants = eventually("an agent, a caller and an ingress in the lobby", async || {
-            let participants = rooms(&sandbox).list_participants("lobby").await.ok()?;
-            let kinds: Vec<i32> = participants.iter().map(|p| p.kind).collect();
-            [Kind::Agent, Kind::Sip, Kind::Ingress, Kind::Standard]
-                .iter()
-                .all(|kind| kinds.contains(&(*kind as i32)))
-                .then_some(participants)
-        })
+    run_in_sandbox_with(scenario, None, async |_, clients| {
+        let participants = eventually(
+            "an agent, a caller and an ingress in the lobby",
+            async || {
+                let participants = clients.rooms.list_participants("lobby").await.ok()?;
+                let kinds: Vec<i32> = participants.iter().map(|p| p.kind).collect();
+                [Kind::Agent, Kind::Sip, Kind::Ingress, Kind::Standard]
+                    .iter()
+                    .all(|kind| kinds.contains(&(*kind as i32)))
+                    .then_some(participants)
+            },
+        )
         .await;
-        let caller = participants.iter().find(|p| p.kind == Kind::Sip as i32).unwrap();
+        let caller = participants
+            .iter()
+            .find(|p| p.kind == Kind::Sip as i32)
+            .unwrap();
         assert!(caller.identity.starts_with("sip_+1"), "{}", caller.identity);
         let attribute = |key: &str| caller.attributes.get(key).map(String::as_str);
         assert_eq!(attribute("sip.trunkPhoneNumber"), Some("+15105550100"));
         assert_eq!(attribute("sip.callStatus"), Some("active"));
         assert!(attribute("sip.callID").is_some_and(|id| id.starts_with("SCL_")));
-        assert_eq!(attribute("sip.phoneNumber"), Some(&caller.identity["sip_".len()..]));
+        assert_eq!(
+            attribute("sip.phoneNumber"),
+            Some(&caller.identity["sip_".len()..])
+        );
 
         let failed = eventually("the recording failing", async || {
-            let items = egress(&sandbox).list_egress(EgressListOptions::default()).await.ok()?;
-            items.into_iter().find(|i| i.status == proto::EgressStatus::EgressFailed as i32)
+            let items = clients
+                .egress
+                .list_egress(EgressListOptions::default())
+                .await
+                .ok()?;
+            items
+                .into_iter()
+                .find(|i| i.status == proto::EgressStatus::EgressFailed as i32)
         })
         .await;
-        assert_eq!((failed.error.as_str(), failed.error_code), ("encoder crashed", 500));
-        assert_eq!(failed.stream_results[0].status, proto::stream_info::Status::Failed as i32);
-        sandbox.shutdown().await;
-    }))
+        assert_eq!(
+            (failed.error.as_str(), failed.error_code),
+            ("encoder crashed", 500)
+        );
+        assert_eq!(
+            failed.stream_results[0].status,
+            proto::stream_info::Status::Failed as i32
+        );
+    })
     .await;
 }
 
@@ -622,23 +664,10 @@ async fn webhook_receiver() -> (SocketAddr, Received) {
 async fn egress_webhooks_go_out_when_it_starts_changes_and_ends() {
     use proto::EgressStatus as S;
 
-    bounded(Box::pin(async {
-        let (addr, received) = webhook_receiver().await;
-        let sandbox = sandbox_with(Scenario::empty(), Some(addr)).await;
-        rooms(&sandbox)
-            .create_room("webinar", CreateRoomOptions::default())
-            .await
-            .unwrap();
-        let client = egress(&sandbox);
-        let info = client
-            .start_room_composite_egress(
-                "webinar",
-                vec![file_output("w.mp4")],
-                RoomCompositeOptions::default(),
-            )
-            .await
-            .unwrap();
-        status_reached(&client, &info.egress_id, proto::EgressStatus::EgressActive).await;
+    let (addr, received) = webhook_receiver().await;
+    run_in_sandbox_with(Scenario::empty(), Some(addr), async |_, clients| {
+        let client = &clients.egress;
+        let info = active_recording(clients, "webinar", "w.mp4").await;
         client.stop_egress(&info.egress_id).await.unwrap();
         let statuses = eventually("egress_ended", async || {
             let events = received.lock().unwrap().clone();
@@ -674,7 +703,6 @@ async fn egress_webhooks_go_out_when_it_starts_changes_and_ends() {
                     counts
                 });
         assert_eq!(by_kind.get("room_started"), Some(&1));
-        sandbox.shutdown().await;
-    }))
+    })
     .await;
 }

@@ -8,10 +8,7 @@
 // line per check (`ok   NAME` or `FAIL NAME: REASON`), then `N passed, M failed`. Exits 1 if any check
 // failed, 2 on a usage error. The Node SDK speaks JSON (`application/json;charset=UTF-8`).
 
-import { readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import {
-  AccessToken,
   AgentDispatchClient,
   EgressClient,
   EgressStatus,
@@ -19,116 +16,27 @@ import {
   IngressClient,
   IngressInput,
   RoomServiceClient,
-  TwirpError,
 } from 'livekit-server-sdk';
 
-const TOTAL_TIMEOUT_MS = 60_000; // the whole script
-const CHECK_TIMEOUT_MS = 15_000; // one check (the SDK's own request timeout is 10 s)
+import {
+  assert,
+  check,
+  eq,
+  expectError,
+  run,
+  sdkVersion,
+  serverFromEnv,
+  summary,
+  token,
+} from './harness.mjs';
 
 const ROOM = process.env.CONFORMANCE_SERVICES_ROOM || 'node-services';
 
-let passed = 0;
-let failed = 0;
-
-function fail(name, reason) {
-  console.log(`FAIL ${name}: ${String(reason).split(/\s+/).join(' ')}`);
-  failed += 1;
-}
-
-function summary() {
-  console.log(`${passed} passed, ${failed} failed`);
-}
-
-// The whole run is bounded: past the limit, report what we have and fail.
-const totalTimer = setTimeout(() => {
-  fail('total_time', `the whole run took more than ${TOTAL_TIMEOUT_MS / 1000} s`);
-  summary();
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-
-class CheckFailure extends Error {}
-
-function describe(e) {
-  if (e instanceof CheckFailure) return e.message;
-  if (e instanceof TwirpError) {
-    return `unexpected error: code=${e.code} status=${e.status} msg=${JSON.stringify(e.message)}`;
-  }
-  const cause = e?.cause ? ` (cause: ${e.cause.code ?? e.cause.message ?? e.cause})` : '';
-  return `${e?.name ?? 'Error'}: ${e?.message ?? e}${cause}`;
-}
-
-async function check(name, fn) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CheckFailure(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)),
-      CHECK_TIMEOUT_MS,
-    );
-  });
-  try {
-    await Promise.race([fn(), timeout]);
-    console.log(`ok   ${name}`);
-    passed += 1;
-    return true;
-  } catch (e) {
-    fail(name, describe(e));
-    if (process.env.CONFORMANCE_DEBUG) console.error(e);
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function show(v) {
-  return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x));
-}
-
-function eq(what, got, want) {
-  if (!isDeepStrictEqual(got, want)) {
-    throw new CheckFailure(`${what}: got ${show(got)}, want ${show(want)}`);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new CheckFailure(msg);
-}
-
-/** Awaits a call that must fail with the given Twirp code and HTTP status; returns the error. */
-async function expectError(promise, code, status) {
-  let res;
-  try {
-    res = await promise;
-  } catch (e) {
-    if (!(e instanceof TwirpError)) throw e;
-    assert(
-      e.code === code && e.status === status,
-      `got error code=${e.code} status=${e.status} msg=${JSON.stringify(e.message)}, ` +
-        `want code=${code} status=${status}`,
-    );
-    return e;
-  }
-  throw new CheckFailure(`call succeeded (${show(res)?.slice(0, 200)}), want ${code} (${status})`);
-}
-
-async function token(key, secret, grant) {
-  const at = new AccessToken(key, secret, { identity: 'conformance-node' });
-  at.addGrant(grant);
-  return at.toJwt();
-}
-
-
 async function main() {
-  const url = process.env.LIVEKIT_URL;
-  const key = process.env.LIVEKIT_API_KEY;
-  const secret = process.env.LIVEKIT_API_SECRET;
-  if (!url || !key || !secret) {
-    console.error('error: LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set');
-    return 2;
-  }
-  const sdkVersion = JSON.parse(
-    readFileSync(new URL('./node_modules/livekit-server-sdk/package.json', import.meta.url)),
-  ).version;
-  console.log(`# livekit-server-sdk ${sdkVersion} (JSON) egress/ingress/agents against ${url}`);
+  const server = serverFromEnv();
+  if (!server) return 2;
+  const { url, key, secret } = server;
+  console.log(`# livekit-server-sdk ${sdkVersion()} (JSON) egress/ingress/agents against ${url}`);
 
   const rooms = new RoomServiceClient(url, key, secret);
   const egress = new EgressClient(url, key, secret);
@@ -162,13 +70,16 @@ async function main() {
   });
 
   await check('egress_stop_again_failed_precondition', async () => {
-    const e = await expectError(egress.stopEgress(state.egressId), 'failed_precondition', 412);
-    eq('message', e.message, 'egress with status EGRESS_ENDING cannot be stopped');
+    await expectError(
+      egress.stopEgress(state.egressId),
+      'failed_precondition',
+      412,
+      'egress with status EGRESS_ENDING cannot be stopped',
+    );
   });
 
   await check('egress_stop_missing_not_found', async () => {
-    const e = await expectError(egress.stopEgress('EG_missing'), 'not_found', 404);
-    eq('message', e.message, 'egress does not exist');
+    await expectError(egress.stopEgress('EG_missing'), 'not_found', 404, 'egress does not exist');
   });
 
   await check('egress_missing_grant_unauthenticated', async () => {
@@ -202,8 +113,12 @@ async function main() {
   });
 
   await check('ingress_delete_missing_not_found', async () => {
-    const e = await expectError(ingress.deleteIngress(state.ingressId), 'not_found', 404);
-    eq('message', e.message, 'ingress does not exist');
+    await expectError(
+      ingress.deleteIngress(state.ingressId),
+      'not_found',
+      404,
+      'ingress does not exist',
+    );
   });
 
   await check('ingress_missing_grant_unauthenticated', async () => {
@@ -230,8 +145,12 @@ async function main() {
   });
 
   await check('dispatch_delete_missing_not_found', async () => {
-    const e = await expectError(dispatch.deleteDispatch(state.dispatchId, ROOM), 'not_found', 404);
-    eq('message', e.message, 'dispatch ID not found');
+    await expectError(
+      dispatch.deleteDispatch(state.dispatchId, ROOM),
+      'not_found',
+      404,
+      'dispatch ID not found',
+    );
   });
 
   await check('dispatch_missing_grant_unauthenticated', async () => {
@@ -245,18 +164,7 @@ async function main() {
   } catch {
     // a failed check may have left nothing to delete
   }
-  summary();
-  return failed ? 1 : 0;
+  return summary();
 }
 
-main()
-  .then((code) => {
-    clearTimeout(totalTimer);
-    // Keep-alive sockets of fetch would hold the event loop open for a while: exit now.
-    process.exit(code);
-  })
-  .catch((e) => {
-    fail('node_checks', describe(e));
-    summary();
-    process.exit(1);
-  });
+run(main);

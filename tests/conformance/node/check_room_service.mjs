@@ -7,113 +7,30 @@
 // failed, 2 on a usage error. The Node SDK speaks JSON (`application/json;charset=UTF-8`).
 
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import {
-  AccessToken,
   DataPacket_Kind,
   RoomServiceClient,
   TrackSource,
   TrackType,
-  TwirpError,
 } from 'livekit-server-sdk';
 
-const TOTAL_TIMEOUT_MS = 60_000; // the whole script
-const CHECK_TIMEOUT_MS = 15_000; // one check (the SDK's own request timeout is 10 s)
+import {
+  assert,
+  check,
+  eq,
+  expectError,
+  run,
+  sdkVersion,
+  serverFromEnv,
+  show,
+  summary,
+  token,
+} from './harness.mjs';
 
 const ROOM = process.env.CONFORMANCE_ROOM || 'node-r1';
 const IDENTITY = 'alice';
 const ROOM_METADATA = '{"a":1}';
 const NEW_ROOM_METADATA = '{"a":2,"by":"node"}';
-
-let passed = 0;
-let failed = 0;
-
-function fail(name, reason) {
-  console.log(`FAIL ${name}: ${String(reason).split(/\s+/).join(' ')}`);
-  failed += 1;
-}
-
-function summary() {
-  console.log(`${passed} passed, ${failed} failed`);
-}
-
-// The whole run is bounded: past the limit, report what we have and fail.
-const totalTimer = setTimeout(() => {
-  fail('total_time', `the whole run took more than ${TOTAL_TIMEOUT_MS / 1000} s`);
-  summary();
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-
-class CheckFailure extends Error {}
-
-function describe(e) {
-  if (e instanceof CheckFailure) return e.message;
-  if (e instanceof TwirpError) {
-    return `unexpected error: code=${e.code} status=${e.status} msg=${JSON.stringify(e.message)}`;
-  }
-  const cause = e?.cause ? ` (cause: ${e.cause.code ?? e.cause.message ?? e.cause})` : '';
-  return `${e?.name ?? 'Error'}: ${e?.message ?? e}${cause}`;
-}
-
-async function check(name, fn) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CheckFailure(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)),
-      CHECK_TIMEOUT_MS,
-    );
-  });
-  try {
-    await Promise.race([fn(), timeout]);
-    console.log(`ok   ${name}`);
-    passed += 1;
-    return true;
-  } catch (e) {
-    fail(name, describe(e));
-    if (process.env.CONFORMANCE_DEBUG) console.error(e);
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function show(v) {
-  return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x));
-}
-
-function eq(what, got, want) {
-  if (!isDeepStrictEqual(got, want)) {
-    throw new CheckFailure(`${what}: got ${show(got)}, want ${show(want)}`);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new CheckFailure(msg);
-}
-
-/** Awaits a call that must fail with the given Twirp code and HTTP status; returns the error. */
-async function expectError(promise, code, status) {
-  let res;
-  try {
-    res = await promise;
-  } catch (e) {
-    if (!(e instanceof TwirpError)) throw e;
-    assert(
-      e.code === code && e.status === status,
-      `got error code=${e.code} status=${e.status} msg=${JSON.stringify(e.message)}, ` +
-        `want code=${code} status=${status}`,
-    );
-    return e;
-  }
-  throw new CheckFailure(`call succeeded (${show(res)?.slice(0, 200)}), want ${code} (${status})`);
-}
-
-async function token(key, secret, grant) {
-  const at = new AccessToken(key, secret, { identity: 'conformance-node' });
-  at.addGrant(grant);
-  return at.toJwt();
-}
 
 /** An HS256 JWT signed correctly but expired ten minutes ago (the SDK cannot make one). */
 function expiredToken(key, secret) {
@@ -126,18 +43,11 @@ function expiredToken(key, secret) {
 }
 
 async function main() {
-  const url = process.env.LIVEKIT_URL;
-  const key = process.env.LIVEKIT_API_KEY;
-  const secret = process.env.LIVEKIT_API_SECRET;
-  if (!url || !key || !secret) {
-    console.error('error: LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set');
-    return 2;
-  }
+  const server = serverFromEnv();
+  if (!server) return 2;
+  const { url, key, secret } = server;
   const httpBase = url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/+$/, '');
-  const sdkVersion = JSON.parse(
-    readFileSync(new URL('./node_modules/livekit-server-sdk/package.json', import.meta.url)),
-  ).version;
-  console.log(`# livekit-server-sdk ${sdkVersion} (JSON) against ${url}, room ${JSON.stringify(ROOM)}`);
+  console.log(`# livekit-server-sdk ${sdkVersion()} (JSON) against ${url}, room ${JSON.stringify(ROOM)}`);
 
   const svc = new RoomServiceClient(url, key, secret);
   const state = {};
@@ -297,13 +207,21 @@ async function main() {
 
   await check('remove_participant', async () => {
     await svc.removeParticipant(ROOM, IDENTITY);
-    const e = await expectError(svc.getParticipant(ROOM, IDENTITY), 'not_found', 404);
-    eq('message', e.message, 'participant does not exist');
+    await expectError(
+      svc.getParticipant(ROOM, IDENTITY),
+      'not_found',
+      404,
+      'participant does not exist',
+    );
   });
 
   await check('get_participant_unknown_not_found', async () => {
-    const e = await expectError(svc.getParticipant(ROOM, 'nobody'), 'not_found', 404);
-    eq('message', e.message, 'participant does not exist');
+    await expectError(
+      svc.getParticipant(ROOM, 'nobody'),
+      'not_found',
+      404,
+      'participant does not exist',
+    );
   });
 
   // ---- deletion and missing rooms -------------------------------------------------------------
@@ -314,13 +232,16 @@ async function main() {
   });
 
   await check('delete_room_again_not_found', async () => {
-    const e = await expectError(svc.deleteRoom(ROOM), 'not_found', 404);
-    eq('message', e.message, 'requested room does not exist');
+    await expectError(svc.deleteRoom(ROOM), 'not_found', 404, 'requested room does not exist');
   });
 
   await check('update_room_metadata_missing_not_found', async () => {
-    const e = await expectError(svc.updateRoomMetadata('node-missing-room', 'x'), 'not_found', 404);
-    eq('message', e.message, 'requested room does not exist');
+    await expectError(
+      svc.updateRoomMetadata('node-missing-room', 'x'),
+      'not_found',
+      404,
+      'requested room does not exist',
+    );
   });
 
   // ---- auth -----------------------------------------------------------------------------------
@@ -359,18 +280,7 @@ async function main() {
     await expectError(client.createRoom({ name: 'node-not-allowed' }), 'unauthenticated', 401);
   });
 
-  summary();
-  return failed ? 1 : 0;
+  return summary();
 }
 
-main()
-  .then((code) => {
-    clearTimeout(totalTimer);
-    // Keep-alive sockets of fetch would hold the event loop open for a while: exit now.
-    process.exit(code);
-  })
-  .catch((e) => {
-    fail('node_checks', describe(e));
-    summary();
-    process.exit(1);
-  });
+run(main);

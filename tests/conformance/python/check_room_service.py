@@ -14,14 +14,21 @@ import datetime
 import json
 import os
 import sys
-import traceback
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 
 import aiohttp
 from livekit import api
 
-TOTAL_TIMEOUT_S = 60.0  # the whole script
-CHECK_TIMEOUT_S = 15.0  # one check (the SDK's own request timeout is 10 s)
+from harness import (
+    CHECK_TIMEOUT_S,
+    Checks,
+    eq,
+    expect_error,
+    expect_unauthenticated,
+    run,
+    server_from_env,
+    token,
+)
 
 ROOM = os.environ.get("CONFORMANCE_ROOM", "py-r1")
 IDENTITY = "alice"
@@ -29,95 +36,11 @@ ROOM_METADATA = '{"a":1}'
 NEW_ROOM_METADATA = '{"a":2,"by":"python"}'
 
 
-class Checks:
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed = 0
-        self.planned: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
-
-    def check(self, name: str) -> Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]:
-        """Decorator: plans the function as the check `name`; `run_planned` runs the checks in the
-        order they were declared, as later checks build on the state earlier ones leave."""
-
-        def plan(fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
-            self.planned.append((name, fn))
-            return fn
-
-        return plan
-
-    async def run_planned(self) -> None:
-        for name, fn in self.planned:
-            await self.run(name, fn)
-        self.planned.clear()
-
-    async def run(self, name: str, fn: Callable[[], Awaitable[Any]]) -> bool:
-        try:
-            await asyncio.wait_for(fn(), CHECK_TIMEOUT_S)
-        except AssertionError as e:
-            self._fail(name, str(e) or "assertion failed")
-            return False
-        except asyncio.TimeoutError:
-            self._fail(name, f"timed out after {CHECK_TIMEOUT_S:.0f} s")
-            return False
-        except api.TwirpError as e:
-            self._fail(name, f"unexpected error: {e}")
-            return False
-        except Exception as e:  # noqa: BLE001 - any other error is a failed check, not a crash
-            self._fail(name, f"{type(e).__name__}: {e}")
-            if os.environ.get("CONFORMANCE_DEBUG"):
-                traceback.print_exc()
-            return False
-        print(f"ok   {name}", flush=True)
-        self.passed += 1
-        return True
-
-    def _fail(self, name: str, reason: str) -> None:
-        reason = " ".join(reason.split())  # one line per check
-        print(f"FAIL {name}: {reason}", flush=True)
-        self.failed += 1
-
-
-def eq(what: str, got: Any, want: Any) -> None:
-    assert got == want, f"{what}: got {got!r}, want {want!r}"
-
-
-async def expect_error(coro: Awaitable[Any], code: str, status: int) -> api.TwirpError:
-    """Awaits a call that must fail with the given Twirp code and HTTP status."""
-    try:
-        res = await coro
-    except api.TwirpError as e:
-        assert e.code == code and e.status == status, (
-            f"got error code={e.code!r} status={e.status} msg={e.message!r}, "
-            f"want code={code!r} status={status}"
-        )
-        return e
-    raise AssertionError(f"call succeeded ({type(res).__name__} {res!s:.200}), want {code} ({status})")
-
-
-async def expect_unauthenticated(
-    client: api.LiveKitAPI, call: Callable[[api.LiveKitAPI], Awaitable[Any]]
-) -> None:
-    """`call` on `client` must fail as unauthenticated (401); the client is closed either way."""
-    try:
-        await expect_error(call(client), "unauthenticated", 401)
-    finally:
-        await client.aclose()
-
-
-def token(key: str, secret: str, grants: api.VideoGrants, ttl: Optional[datetime.timedelta] = None) -> str:
-    at = api.AccessToken(key, secret).with_identity("conformance-py").with_grants(grants)
-    if ttl is not None:
-        at = at.with_ttl(ttl)
-    return at.to_jwt()
-
-
 async def main(c: Checks) -> int:
-    url = os.environ.get("LIVEKIT_URL", "")
-    key = os.environ.get("LIVEKIT_API_KEY", "")
-    secret = os.environ.get("LIVEKIT_API_SECRET", "")
-    if not (url and key and secret):
-        print("error: LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set", file=sys.stderr)
+    server = server_from_env()
+    if server is None:
         return 2
+    url, key, secret = server
     http_base = url.replace("ws://", "http://", 1).replace("wss://", "https://", 1).rstrip("/")
     print(f"# livekit-api {api.__version__} (protobuf) against {url}, room {ROOM!r}", flush=True)
 
@@ -286,17 +209,21 @@ async def main(c: Checks) -> int:
         @c.check("remove_participant")
         async def remove_participant() -> None:
             await room.remove_participant(api.RoomParticipantIdentity(room=ROOM, identity=IDENTITY))
-            e = await expect_error(
-                room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity=IDENTITY)), "not_found", 404
+            await expect_error(
+                room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity=IDENTITY)),
+                "not_found",
+                404,
+                "participant does not exist",
             )
-            eq("message", e.message, "participant does not exist")
 
         @c.check("get_participant_unknown_not_found")
         async def get_unknown_participant() -> None:
-            e = await expect_error(
-                room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity="nobody")), "not_found", 404
+            await expect_error(
+                room.get_participant(api.RoomParticipantIdentity(room=ROOM, identity="nobody")),
+                "not_found",
+                404,
+                "participant does not exist",
             )
-            eq("message", e.message, "participant does not exist")
 
         # ---- deletion and missing rooms ----------------------------------------------------
         @c.check("delete_room")
@@ -307,17 +234,18 @@ async def main(c: Checks) -> int:
 
         @c.check("delete_room_again_not_found")
         async def delete_room_again() -> None:
-            e = await expect_error(room.delete_room(api.DeleteRoomRequest(room=ROOM)), "not_found", 404)
-            eq("message", e.message, "requested room does not exist")
+            await expect_error(
+                room.delete_room(api.DeleteRoomRequest(room=ROOM)), "not_found", 404, "requested room does not exist"
+            )
 
         @c.check("update_room_metadata_missing_not_found")
         async def update_missing_room() -> None:
-            e = await expect_error(
+            await expect_error(
                 room.update_room_metadata(api.UpdateRoomMetadataRequest(room="py-missing-room", metadata="x")),
                 "not_found",
                 404,
+                "requested room does not exist",
             )
-            eq("message", e.message, "requested room does not exist")
 
         # ---- auth --------------------------------------------------------------------------
         @c.check("wrong_secret_unauthenticated")
@@ -361,26 +289,8 @@ async def main(c: Checks) -> int:
         await raw.close()
         await lkapi.aclose()
 
-    print(f"{c.passed} passed, {c.failed} failed", flush=True)
-    return 1 if c.failed else 0
-
-
-def run(checks_of: Optional[Callable[[Checks], Awaitable[int]]] = None) -> int:
-    """Runs `checks_of` (this script's `main` by default) within TOTAL_TIMEOUT_S; the webhook
-    checks run theirs with it too."""
-    c = Checks()
-    checks_of = checks_of or main
-
-    async def bounded() -> int:
-        return await asyncio.wait_for(checks_of(c), TOTAL_TIMEOUT_S)
-
-    try:
-        return asyncio.run(bounded())
-    except asyncio.TimeoutError:
-        c._fail("total_time", f"the whole run took more than {TOTAL_TIMEOUT_S:.0f} s")
-        print(f"{c.passed} passed, {c.failed} failed", flush=True)
-        return 1
+    return c.summary()
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(main))

@@ -23,9 +23,7 @@ from aiohttp import web
 from livekit import api
 from livekit.protocol import models
 
-# The room-service checks' runner, comparison and time bound: one line per check, the same
-# totals.
-from check_room_service import Checks, eq, run
+from harness import Checks, eq, run
 
 ROOM = "py-hooks"
 IDENTITY = "hook-alice"
@@ -185,8 +183,7 @@ async def main(c: Checks) -> int:
         await raw.close()
         await lkapi.aclose()
         await runner.cleanup()
-    print(f"{c.passed} passed, {c.failed} failed", flush=True)
-    return 0 if c.failed == 0 else 1
+    return c.summary()
 
 
 if __name__ == "__main__":

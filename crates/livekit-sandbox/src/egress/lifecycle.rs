@@ -45,32 +45,12 @@ impl RoomStore {
         now_ms: i64,
     ) -> Result<proto::EgressInfo, TwirpError> {
         use proto::egress_info::Request;
-        let (room_name, outputs, source_type) = match &request {
-            Request::RoomComposite(r) => (
-                r.room_name.clone(),
-                Outputs::of_room_composite(r),
-                proto::EgressSourceType::Web,
-            ),
-            Request::Web(r) => (
-                String::new(),
-                Outputs::of_web(r),
-                proto::EgressSourceType::Web,
-            ),
-            Request::Participant(r) => (
-                r.room_name.clone(),
-                Outputs::of_participant(r),
-                proto::EgressSourceType::Sdk,
-            ),
-            Request::TrackComposite(r) => (
-                r.room_name.clone(),
-                Outputs::of_track_composite(r),
-                proto::EgressSourceType::Sdk,
-            ),
-            Request::Track(r) => (
-                r.room_name.clone(),
-                Outputs::of_track(r),
-                proto::EgressSourceType::Sdk,
-            ),
+        let (room_name, outputs) = match &request {
+            Request::RoomComposite(r) => (r.room_name.clone(), Outputs::of_room_composite(r)),
+            Request::Web(r) => (String::new(), Outputs::of_web(r)),
+            Request::Participant(r) => (r.room_name.clone(), Outputs::of_participant(r)),
+            Request::TrackComposite(r) => (r.room_name.clone(), Outputs::of_track_composite(r)),
+            Request::Track(r) => (r.room_name.clone(), Outputs::of_track(r)),
             Request::Egress(_) | Request::Replay(_) => {
                 return Err(TwirpError::new(
                     TwirpCode::Unimplemented,
@@ -78,6 +58,13 @@ impl RoomStore {
                      (StartRoomCompositeEgress, StartTrackEgress, …)",
                 ));
             }
+        };
+        // A page rendered by a browser (the composite's layout or a web page) or the room's
+        // tracks as published.
+        let source_type = if matches!(request, Request::RoomComposite(_) | Request::Web(_)) {
+            proto::EgressSourceType::Web
+        } else {
+            proto::EgressSourceType::Sdk
         };
         if let Request::RoomComposite(r) = &request
             && r.room_name.is_empty()

@@ -11,6 +11,40 @@ const AUDIO_BYTES_PER_SEC: i64 = 16_000;
 /// The egress service's default segment length.
 const SEGMENT_SECS: i64 = 4;
 
+/// The outputs of a room composite, web or track composite request: its lists, and the
+/// deprecated single `output` the SDKs still send. Each of these requests declares an `Output`
+/// enum of its own (in `$output_module`) with the same three variants, which no one function
+/// could take.
+macro_rules! encoded_outputs {
+    ($request:expr, $output_module:ident, $audio_only:expr) => {{
+        use proto::$output_module::Output;
+        let mut outputs = Outputs {
+            audio_only: $audio_only,
+            ..Outputs::default()
+        };
+        outputs.add_encoded(
+            &$request.file_outputs,
+            &$request.stream_outputs,
+            &$request.segment_outputs,
+        );
+        #[expect(
+            deprecated,
+            reason = "the single `output` is deprecated, but the SDKs still send it"
+        )]
+        match &$request.output {
+            Some(Output::File(file)) => outputs.add_encoded(std::slice::from_ref(file), &[], &[]),
+            Some(Output::Stream(stream)) => {
+                outputs.add_encoded(&[], std::slice::from_ref(stream), &[]);
+            }
+            Some(Output::Segments(segments)) => {
+                outputs.add_encoded(&[], &[], std::slice::from_ref(segments));
+            }
+            None => {}
+        }
+        outputs
+    }};
+}
+
 /// The outputs of any kind of request, old single-output form included.
 #[derive(Debug, Default)]
 pub(super) struct Outputs {
@@ -29,16 +63,16 @@ enum Upload {
 }
 
 impl Upload {
-    fn of_file(output: Option<&proto::encoded_file_output::Output>) -> Option<Self> {
-        match output? {
-            proto::encoded_file_output::Output::S3(s3) => Some(Self::S3 {
-                bucket: s3.bucket.clone(),
-                region: s3.region.clone(),
-            }),
-            proto::encoded_file_output::Output::Gcp(gcp) => Some(Self::Gcp {
-                bucket: gcp.bucket.clone(),
-            }),
-            _ => None,
+    fn s3(s3: &proto::S3Upload) -> Self {
+        Self::S3 {
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+        }
+    }
+
+    fn gcp(gcp: &proto::GcpUpload) -> Self {
+        Self::Gcp {
+            bucket: gcp.bucket.clone(),
         }
     }
 
@@ -71,22 +105,23 @@ impl Outputs {
         segments: &[proto::SegmentedFileOutput],
     ) {
         for file in files {
+            use proto::encoded_file_output::Output;
+            let upload = match &file.output {
+                Some(Output::S3(s3)) => Some(Upload::s3(s3)),
+                Some(Output::Gcp(gcp)) => Some(Upload::gcp(gcp)),
+                _ => None,
+            };
             self.files.push(file.filepath.clone());
-            self.file_uploads
-                .push(Upload::of_file(file.output.as_ref()));
+            self.file_uploads.push(upload);
         }
         for stream in streams {
             self.streams.extend(stream.urls.iter().cloned());
         }
         for segmented in segments {
+            use proto::segmented_file_output::Output;
             let upload = match &segmented.output {
-                Some(proto::segmented_file_output::Output::S3(s3)) => Some(Upload::S3 {
-                    bucket: s3.bucket.clone(),
-                    region: s3.region.clone(),
-                }),
-                Some(proto::segmented_file_output::Output::Gcp(gcp)) => Some(Upload::Gcp {
-                    bucket: gcp.bucket.clone(),
-                }),
+                Some(Output::S3(s3)) => Some(Upload::s3(s3)),
+                Some(Output::Gcp(gcp)) => Some(Upload::gcp(gcp)),
                 _ => None,
             };
             let playlist = if segmented.playlist_name.is_empty() {
@@ -98,60 +133,12 @@ impl Outputs {
         }
     }
 
-    #[expect(
-        deprecated,
-        reason = "the single `output` is deprecated, but the SDKs still send it"
-    )]
     pub(super) fn of_room_composite(request: &proto::RoomCompositeEgressRequest) -> Self {
-        use proto::room_composite_egress_request::Output;
-        let mut outputs = Self {
-            audio_only: request.audio_only,
-            ..Self::default()
-        };
-        outputs.add_encoded(
-            &request.file_outputs,
-            &request.stream_outputs,
-            &request.segment_outputs,
-        );
-        match &request.output {
-            Some(Output::File(file)) => outputs.add_encoded(std::slice::from_ref(file), &[], &[]),
-            Some(Output::Stream(stream)) => {
-                outputs.add_encoded(&[], std::slice::from_ref(stream), &[]);
-            }
-            Some(Output::Segments(segments)) => {
-                outputs.add_encoded(&[], &[], std::slice::from_ref(segments));
-            }
-            None => {}
-        }
-        outputs
+        encoded_outputs!(request, room_composite_egress_request, request.audio_only)
     }
 
-    #[expect(
-        deprecated,
-        reason = "the single `output` is deprecated, but the SDKs still send it"
-    )]
     pub(super) fn of_web(request: &proto::WebEgressRequest) -> Self {
-        use proto::web_egress_request::Output;
-        let mut outputs = Self {
-            audio_only: request.audio_only,
-            ..Self::default()
-        };
-        outputs.add_encoded(
-            &request.file_outputs,
-            &request.stream_outputs,
-            &request.segment_outputs,
-        );
-        match &request.output {
-            Some(Output::File(file)) => outputs.add_encoded(std::slice::from_ref(file), &[], &[]),
-            Some(Output::Stream(stream)) => {
-                outputs.add_encoded(&[], std::slice::from_ref(stream), &[]);
-            }
-            Some(Output::Segments(segments)) => {
-                outputs.add_encoded(&[], &[], std::slice::from_ref(segments));
-            }
-            None => {}
-        }
-        outputs
+        encoded_outputs!(request, web_egress_request, request.audio_only)
     }
 
     pub(super) fn of_participant(request: &proto::ParticipantEgressRequest) -> Self {
@@ -164,32 +151,12 @@ impl Outputs {
         outputs
     }
 
-    #[expect(
-        deprecated,
-        reason = "the single `output` is deprecated, but the SDKs still send it"
-    )]
     pub(super) fn of_track_composite(request: &proto::TrackCompositeEgressRequest) -> Self {
-        use proto::track_composite_egress_request::Output;
-        let mut outputs = Self {
-            audio_only: request.video_track_id.is_empty(),
-            ..Self::default()
-        };
-        outputs.add_encoded(
-            &request.file_outputs,
-            &request.stream_outputs,
-            &request.segment_outputs,
-        );
-        match &request.output {
-            Some(Output::File(file)) => outputs.add_encoded(std::slice::from_ref(file), &[], &[]),
-            Some(Output::Stream(stream)) => {
-                outputs.add_encoded(&[], std::slice::from_ref(stream), &[]);
-            }
-            Some(Output::Segments(segments)) => {
-                outputs.add_encoded(&[], &[], std::slice::from_ref(segments));
-            }
-            None => {}
-        }
-        outputs
+        encoded_outputs!(
+            request,
+            track_composite_egress_request,
+            request.video_track_id.is_empty()
+        )
     }
 
     pub(super) fn of_track(request: &proto::TrackEgressRequest) -> Self {
@@ -203,13 +170,8 @@ impl Outputs {
                     file.filepath.clone()
                 };
                 let upload = match &file.output {
-                    Some(proto::direct_file_output::Output::S3(s3)) => Some(Upload::S3 {
-                        bucket: s3.bucket.clone(),
-                        region: s3.region.clone(),
-                    }),
-                    Some(proto::direct_file_output::Output::Gcp(gcp)) => Some(Upload::Gcp {
-                        bucket: gcp.bucket.clone(),
-                    }),
+                    Some(proto::direct_file_output::Output::S3(s3)) => Some(Upload::s3(s3)),
+                    Some(proto::direct_file_output::Output::Gcp(gcp)) => Some(Upload::gcp(gcp)),
                     _ => None,
                 };
                 outputs.files.push(path);
@@ -399,28 +361,16 @@ pub(crate) fn redact_stream_key(url: &str) -> String {
 )]
 pub(super) fn redact_request(request: &mut proto::egress_info::Request) {
     use proto::egress_info::Request;
-    let (files, streams): (
-        Vec<&mut proto::EncodedFileOutput>,
-        Vec<&mut proto::StreamOutput>,
-    ) = match request {
-        Request::RoomComposite(r) => (
-            r.file_outputs.iter_mut().collect(),
-            r.stream_outputs.iter_mut().collect(),
-        ),
-        Request::Web(r) => (
-            r.file_outputs.iter_mut().collect(),
-            r.stream_outputs.iter_mut().collect(),
-        ),
-        Request::Participant(r) => (
-            r.file_outputs.iter_mut().collect(),
-            r.stream_outputs.iter_mut().collect(),
-        ),
-        Request::TrackComposite(r) => (
-            r.file_outputs.iter_mut().collect(),
-            r.stream_outputs.iter_mut().collect(),
-        ),
-        _ => (Vec::new(), Vec::new()),
+    let lists = match request {
+        Request::RoomComposite(r) => Some((&mut r.file_outputs, &mut r.stream_outputs)),
+        Request::Web(r) => Some((&mut r.file_outputs, &mut r.stream_outputs)),
+        Request::Participant(r) => Some((&mut r.file_outputs, &mut r.stream_outputs)),
+        Request::TrackComposite(r) => Some((&mut r.file_outputs, &mut r.stream_outputs)),
+        _ => None,
     };
+    let (files, streams) = lists.map_or((&mut [][..], &mut [][..]), |(files, streams)| {
+        (files.as_mut_slice(), streams.as_mut_slice())
+    });
     for stream in streams {
         for url in &mut stream.urls {
             *url = redact_stream_key(url);

@@ -16,6 +16,35 @@ fn state(record: &IngressRecord) -> i32 {
     record.info.state.as_ref().map_or(0, |state| state.status)
 }
 
+/// Transcoding on or off, in both the field livekit-server reads and the one it still fills
+/// for older clients.
+#[expect(
+    deprecated,
+    reason = "`bypass_transcoding` is deprecated, but livekit-server still fills it for older \
+              clients"
+)]
+fn set_transcoding(info: &mut proto::IngressInfo, enable: bool) {
+    info.enable_transcoding = Some(enable);
+    info.bypass_transcoding = !enable;
+}
+
+/// Where a stream that stopped leaves its ingress: ready for the next one, or done for good.
+fn stopped(info: &proto::IngressInfo) -> Status {
+    if info.reusable {
+        Status::EndpointInactive
+    } else {
+        Status::EndpointComplete
+    }
+}
+
+/// The name of a published track: the one asked for, or `fallback`.
+fn track_name(asked: Option<&str>, fallback: &str) -> String {
+    asked
+        .filter(|name| !name.is_empty())
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
 fn nanos(ms: i64) -> i64 {
     ms.saturating_mul(1_000_000)
 }
@@ -31,11 +60,6 @@ impl RoomStore {
     /// # Errors
     /// `invalid_argument` for a URL ingress without a usable URL, or without a participant
     /// identity (livekit/protocol `ingress.ValidateForSerialization`).
-    #[expect(
-        deprecated,
-        reason = "`bypass_transcoding` is deprecated, but livekit-server still fills it for \
-                  older clients"
-    )]
     pub(crate) fn create_ingress(
         &mut self,
         request: &proto::CreateIngressRequest,
@@ -62,7 +86,7 @@ impl RoomStore {
         }
         let whip = input == proto::IngressInput::WhipInput;
         let enable_transcoding = request.enable_transcoding.unwrap_or(!whip);
-        let info = proto::IngressInfo {
+        let mut info = proto::IngressInfo {
             ingress_id: self.sid("IN"),
             name: request.name.clone(),
             stream_key: if input == proto::IngressInput::UrlInput {
@@ -72,8 +96,6 @@ impl RoomStore {
             },
             url,
             input_type: input as i32,
-            bypass_transcoding: !enable_transcoding,
-            enable_transcoding: Some(enable_transcoding),
             audio: request.audio.clone(),
             video: request.video.clone(),
             room_name: request.room_name.clone(),
@@ -83,7 +105,9 @@ impl RoomStore {
             reusable: input != proto::IngressInput::UrlInput,
             state: Some(proto::IngressState::default()),
             enabled: request.enabled,
+            ..proto::IngressInfo::default()
         };
+        set_transcoding(&mut info, enable_transcoding);
         self.ingress.records.push(IngressRecord {
             info: info.clone(),
             receiving,
@@ -98,11 +122,6 @@ impl RoomStore {
     ///
     /// # Errors
     /// `not_found`; `invalid_argument` for an ingress that is not reusable.
-    #[expect(
-        deprecated,
-        reason = "`bypass_transcoding` is deprecated, but livekit-server still fills it for \
-                  older clients"
-    )]
     pub(crate) fn update_ingress(
         &mut self,
         request: &proto::UpdateIngressRequest,
@@ -139,8 +158,7 @@ impl RoomStore {
             &request.participant_metadata,
         );
         if let Some(enable) = request.enable_transcoding {
-            info.enable_transcoding = Some(enable);
-            info.bypass_transcoding = !enable;
+            set_transcoding(info, enable);
         }
         if request.audio.is_some() {
             info.audio.clone_from(&request.audio);
@@ -190,12 +208,7 @@ impl RoomStore {
         ingress_id: &str,
         now_ms: i64,
     ) -> Result<proto::IngressInfo, TwirpError> {
-        let index = self
-            .ingress
-            .records
-            .iter()
-            .position(|record| record.info.ingress_id == ingress_id)
-            .ok_or_else(not_found)?;
+        let index = self.ingress.index_of(ingress_id).ok_or_else(not_found)?;
         self.end_stream(index, Status::EndpointInactive, None, now_ms);
         let record = self.ingress.records.remove(index);
         Ok(record.info)
@@ -210,12 +223,7 @@ impl RoomStore {
 
     /// A scenario's stream breaking: the ingress ends in `ENDPOINT_ERROR` with `error`.
     pub(crate) fn fail_ingress(&mut self, ingress_id: &str, error: &str, now_ms: i64) {
-        if let Some(index) = self
-            .ingress
-            .records
-            .iter()
-            .position(|record| record.info.ingress_id == ingress_id)
-        {
+        if let Some(index) = self.ingress.index_of(ingress_id) {
             self.end_stream(index, Status::EndpointError, Some(error), now_ms);
         }
     }
@@ -231,12 +239,7 @@ impl RoomStore {
                 || (record.info.room_name == room
                     && state(record) == Status::EndpointBuffering as i32)
             {
-                let status = if record.info.reusable {
-                    Status::EndpointInactive
-                } else {
-                    Status::EndpointComplete
-                };
-                self.end_stream(index, status, None, now_ms);
+                self.end_stream(index, stopped(&record.info), None, now_ms);
             }
         }
     }
@@ -310,11 +313,7 @@ impl RoomStore {
                 && (status == Status::EndpointBuffering as i32
                     || status == Status::EndpointPublishing as i32)
             {
-                let done = if record.info.reusable {
-                    Status::EndpointInactive
-                } else {
-                    Status::EndpointComplete
-                };
+                let done = stopped(&record.info);
                 self.end_stream(index, done, None, now_ms);
             }
         }
@@ -341,18 +340,14 @@ impl RoomStore {
             return;
         }
         let mut tracks = Vec::new();
-        let video_name = info
-            .video
-            .as_ref()
-            .map(|video| video.name.clone())
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| "video".to_owned());
-        let audio_name = info
-            .audio
-            .as_ref()
-            .map(|audio| audio.name.clone())
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| "audio".to_owned());
+        let video_name = track_name(
+            info.video.as_ref().map(|video| video.name.as_str()),
+            "video",
+        );
+        let audio_name = track_name(
+            info.audio.as_ref().map(|audio| audio.name.as_str()),
+            "audio",
+        );
         let transcoded = info.enable_transcoding.unwrap_or(true);
         for spec in [
             TrackSpec {

@@ -68,6 +68,12 @@ impl Ingresses {
         };
     }
 
+    fn index_of(&self, ingress_id: &str) -> Option<usize> {
+        self.records
+            .iter()
+            .position(|record| record.info.ingress_id == ingress_id)
+    }
+
     fn get_mut(&mut self, ingress_id: &str) -> Option<&mut IngressRecord> {
         self.records
             .iter_mut()

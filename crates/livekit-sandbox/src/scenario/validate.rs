@@ -8,7 +8,9 @@ use std::time::Duration;
 use yaml_located::{ConfigDuration, KeyPath};
 
 use super::MAX_TICK;
-use super::schema::{DynamicRooms, FixedRoom, ParticipantModel, PublishOdds, Scenario, Surge};
+use super::schema::{
+    DynamicRooms, FixedRoom, Lifetime, ParticipantModel, PublishOdds, Scenario, Surge,
+};
 use crate::faults::Disruption;
 use crate::rooms::ServerLimits;
 
@@ -150,15 +152,7 @@ fn check_group<'a>(
         ));
     }
     check_rate(group.create_rate, &at.clone().key("create_rate"), problems);
-    if group.lifetime.min > group.lifetime.max {
-        problems.push((
-            at.clone().key("lifetime").key("min"),
-            format!(
-                "lifetime.min ({}) is longer than lifetime.max ({})",
-                group.lifetime.min, group.lifetime.max
-            ),
-        ));
-    }
+    check_lifetime(&group.lifetime, "lifetime", at, problems);
     check_metadata(&group.metadata, at, &limits, problems);
     check_participants(
         &group.participants,
@@ -174,7 +168,13 @@ fn check_group<'a>(
                 "a surge of 0 rooms does nothing; write at least 1".to_owned(),
             ));
         }
-        check_period(surge.every, surge.duration.get(), &surge_key, problems);
+        check_period(
+            surge.every,
+            surge.duration.get(),
+            "the surge itself",
+            &surge_key,
+            problems,
+        );
     }
 }
 
@@ -264,13 +264,32 @@ fn check_surge(surge: &Surge, key: &KeyPath, problems: &mut Vec<(KeyPath, String
     if let Some(publish) = &surge.publish {
         check_publish(publish, &key.clone().key("publish"), problems);
     }
-    check_period(surge.every, surge.span(), key, problems);
+    check_period(surge.every, surge.span(), "the surge itself", key, problems);
 }
 
-/// A repeating surge must end before it starts again.
-fn check_period(
+/// A range of lengths (a room's lifetime, a call's length) must not end before it starts.
+pub(super) fn check_lifetime(
+    lifetime: &Lifetime,
+    name: &str,
+    at: &KeyPath,
+    problems: &mut Vec<(KeyPath, String)>,
+) {
+    if lifetime.min > lifetime.max {
+        problems.push((
+            at.clone().key(name).key("min"),
+            format!(
+                "{name}.min ({}) is longer than {name}.max ({})",
+                lifetime.min, lifetime.max
+            ),
+        ));
+    }
+}
+
+/// What repeats (a surge, a recording, a stream sent in) must be over before it starts again.
+pub(super) fn check_period(
     every: Option<ConfigDuration>,
     span: Duration,
+    what: &str,
     key: &KeyPath,
     problems: &mut Vec<(KeyPath, String)>,
 ) {
@@ -280,7 +299,7 @@ fn check_period(
         problems.push((
             key.clone().key("every"),
             format!(
-                "every ({every}) must be longer than the surge itself ({})",
+                "every ({every}) must be longer than {what} ({})",
                 humantime::format_duration(span)
             ),
         ));

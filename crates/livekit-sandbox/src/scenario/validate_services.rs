@@ -4,10 +4,10 @@
 
 use std::collections::HashSet;
 
-use yaml_located::{ConfigDuration, KeyPath};
+use yaml_located::KeyPath;
 
 use super::schema::Scenario;
-use super::validate::{check_probability, check_rate};
+use super::validate::{check_lifetime, check_period, check_probability, check_rate};
 
 impl Scenario {
     pub(super) fn service_problems(&self, problems: &mut Vec<(KeyPath, String)>) {
@@ -31,7 +31,13 @@ impl Scenario {
                 }
                 _ => {}
             }
-            check_every(egress.every, egress.duration, &at, problems);
+            check_period(
+                egress.every,
+                egress.duration.get(),
+                "duration",
+                &at,
+                problems,
+            );
         }
         for (index, agent) in self.agents.iter().enumerate() {
             let at = top.clone().key("agents").index(index);
@@ -67,15 +73,7 @@ impl Scenario {
                 &at.clone().key("trunk_failure"),
                 problems,
             );
-            if callers.call_length.min > callers.call_length.max {
-                problems.push((
-                    at.clone().key("call_length").key("min"),
-                    format!(
-                        "call_length.min ({}) is longer than call_length.max ({})",
-                        callers.call_length.min, callers.call_length.max
-                    ),
-                ));
-            }
+            check_lifetime(&callers.call_length, "call_length", &at, problems);
         }
         let mut identities = HashSet::new();
         for (index, ingress) in self.ingress.iter().enumerate() {
@@ -95,7 +93,13 @@ impl Scenario {
                     ),
                 ));
             }
-            check_every(ingress.every, ingress.duration, &at, problems);
+            check_period(
+                ingress.every,
+                ingress.duration.get(),
+                "duration",
+                &at,
+                problems,
+            );
         }
     }
 
@@ -111,22 +115,5 @@ impl Scenario {
                 format!("`{room}` is not one of the scenario's fixed rooms"),
             ));
         }
-    }
-}
-
-/// What repeats must be over before it starts again.
-fn check_every(
-    every: Option<ConfigDuration>,
-    duration: ConfigDuration,
-    at: &KeyPath,
-    problems: &mut Vec<(KeyPath, String)>,
-) {
-    if let Some(every) = every
-        && every <= duration
-    {
-        problems.push((
-            at.clone().key("every"),
-            format!("every ({every}) must be longer than duration ({duration})"),
-        ));
     }
 }
