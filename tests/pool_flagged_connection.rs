@@ -3,6 +3,7 @@
 //! server left one connection Connected for good, and the dashboard said "degraded" instead of
 //! "down"). A caller's transport error only flags the connection for the check; the pool used
 //! to hand the flagged connection straight back to the next caller, so the check never got it.
+//! And while every connection is flagged, more callers are no reason to grow the pool.
 
 #[macro_use]
 #[path = "support/answering_api.rs"]
@@ -124,4 +125,66 @@ async fn a_failing_connection_reaches_its_health_check_under_back_to_back_caller
     })
     .await
     .expect("the flagged connection is checked and found broken in time");
+}
+
+/// A server that stops answering under several callers is an outage, not load: while its
+/// connections are flagged and wait for their checks, the callers wait too, and the pool does
+/// not open connections to it (it used to grow to its maximum, `pool grew … opened under
+/// load`, in the first seconds of every outage).
+#[tokio::test]
+async fn flagged_connections_under_several_callers_do_not_grow_the_pool() {
+    tokio::time::timeout(BOUND, async {
+        let broken = Arc::new(AtomicBool::new(false));
+        let shared = Arc::clone(&broken);
+        let (sender, mut events) = mpsc::channel(4096);
+        let config = TestConfig::new()
+            .pool_size(2, 6)
+            .health_check_interval(Duration::from_secs(600))
+            .connection_timeout(Duration::from_millis(300))
+            .max_reconnect_attempts(3)
+            .idle_timeout(Duration::from_secs(600))
+            .pool();
+        let pool = Pool::start(PoolOptions::new("scripted", config, sender), move || {
+            Ok::<_, String>(Breakable {
+                broken: Arc::clone(&shared),
+            })
+        })
+        .expect("the pool starts");
+        for _ in 0..2 {
+            state_change(&mut events, ConnectionState::Connected).await;
+        }
+
+        // The server stops answering; the first call finds out and flags its connection.
+        broken.store(true, Ordering::SeqCst);
+        let _ = pool
+            .call(|conn| async move { conn.list_rooms(Vec::new()).await })
+            .await;
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let caller = pool.clone();
+                tokio::spawn(async move {
+                    for _ in 0..200 {
+                        let _ = caller
+                            .call(|conn| async move { conn.list_rooms(Vec::new()).await })
+                            .await;
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for caller in &callers {
+            caller.abort();
+        }
+        let mut grew = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if matches!(event, PoolEvent::Grew { .. }) {
+                grew.push(event);
+            }
+        }
+        assert!(grew.is_empty(), "the pool grew during an outage: {grew:?}");
+        assert_eq!(pool.status().connections.len(), 2);
+        pool.shutdown().await;
+    })
+    .await
+    .expect("bounded");
 }

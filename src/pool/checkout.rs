@@ -122,16 +122,27 @@ impl<C: RoomApi> SharedPool<C> {
                 reason: reason.clone(),
             });
         }
+        // Growth is for a server that works and is busy. While a connection is in doubt (a
+        // caller's transport error flagged it for its health check) or reconnecting, the
+        // server may have just gone down: callers wait for the verdict instead of opening
+        // connections to it, which read an outage as load (`pool grew to 10`).
+        let in_doubt = state.slots.iter().any(|slot| {
+            (slot.state() == S::Connected && slot.check_due)
+                || matches!(slot.state(), S::Reconnecting | S::Failed)
+        });
         let some_work = state.opening > 0
             || state
                 .slots
                 .iter()
                 .any(|slot| matches!(slot.state(), S::Connected | S::Connecting));
-        if some_work || state.slots.is_empty() {
+        if state.slots.is_empty() || (some_work && !in_doubt) {
             if state.slots.len() + state.opening < self.max_size() {
                 state.opening += 1;
                 return Decision::Open;
             }
+            return Decision::Wait;
+        }
+        if some_work {
             return Decision::Wait;
         }
         // Nothing is known to work: the server is down or coming back.
