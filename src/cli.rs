@@ -284,6 +284,9 @@ where
             match load_with_projects(&cli, &matches, file, &env, true) {
                 Ok((loaded, _, lk_projects)) => {
                     print_warnings(&loaded);
+                    for note in &loaded.notes {
+                        eprintln!("note: {note}");
+                    }
                     print_stdout(&describe(&loaded, lk_projects.listing().as_deref()))?;
                     eprintln!("configuration OK");
                     Ok(ExitCode::SUCCESS)

@@ -558,3 +558,44 @@ fn watch_with_a_project_reaches_its_server() {
     assert!(!stdout.contains(configs::SECRET) && !stderr.contains(configs::SECRET));
     drop(sandbox);
 }
+
+/// A user of the original Python optimizer runs lktop on the `config/performance.yaml` they
+/// have: `check-config` passes it with one note, and with no server in it the same file
+/// drives the built-in demo.
+#[test]
+fn the_original_optimizers_file_passes_check_config_and_drives_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("performance.yaml");
+    std::fs::write(&file, include_str!("fixtures/original_performance.yaml")).unwrap();
+    let path = file.to_str().unwrap();
+
+    let out = lktop(dir.path(), &["check-config", path], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_says(
+        &stderr,
+        &[
+            &format!(
+                "note: {path}:30:3: quality_monitoring.quality_thresholds is read as quality_monitoring.thresholds"
+            ),
+            "configuration OK",
+        ],
+    );
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(text(&out.stdout).contains("health_check_interval: 30s"));
+
+    let out = lktop(
+        dir.path(),
+        &["--config", path, "watch", "--duration", "3s"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events = text(&out.stdout);
+    assert!(
+        events.lines().next().is_some_and(
+            |first| first.contains(r#""type":"started""#) && first.contains(r#""sandbox":"#)
+        ),
+        "the demo sandbox is watched: {events}"
+    );
+    assert!(events.contains(r#""type":"rooms""#), "{events}");
+}

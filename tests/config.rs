@@ -1278,3 +1278,75 @@ fn lifecycle_rules_and_alerts_that_cannot_work_are_refused_where_written_with_th
     );
     assert_says(&text, &["1.5 is out of range; allowed 0.0..=1.0"]);
 }
+
+/// The original Python optimizer's `config/performance.yaml`, exactly as its documentation
+/// gives it: bare-number durations, `quality_thresholds` with `poor`, no servers.
+const ORIGINAL_FILE: &str = include_str!("fixtures/original_performance.yaml");
+
+#[test]
+fn the_original_optimizers_file_loads_unchanged_value_by_value() {
+    let loaded = load_yaml(ORIGINAL_FILE).expect("the original file loads");
+    let config = &loaded.config;
+    let pool = &config.connection_pool;
+    assert_eq!(pool.pool_size, 5);
+    assert_eq!(pool.max_pool_size, 10);
+    assert_eq!(pool.health_check_interval.get(), Duration::from_secs(30));
+    assert_eq!(pool.connection_timeout.get(), Duration::from_secs(10));
+    assert_eq!(pool.max_reconnect_attempts, 5);
+    assert_eq!(pool.reconnect_base_delay.get(), Duration::from_secs(1));
+    let limits = &config.room_limits;
+    assert_eq!(limits.max_concurrent_rooms, 10);
+    assert_eq!(limits.max_participants_per_room, 50);
+    assert_eq!(limits.max_audio_tracks_per_room, 20);
+    assert_eq!(limits.max_video_tracks_per_room, 10);
+    let audio = &config.audio_optimization;
+    assert_eq!(audio.target_latency_ms, 50);
+    assert_eq!(audio.buffer_size_ms, 20);
+    assert_eq!(audio.jitter_buffer_ms, 100);
+    assert!(audio.echo_cancellation && audio.noise_suppression && audio.auto_gain_control);
+    let quality = &config.quality_monitoring;
+    assert_eq!(quality.monitoring_interval.get(), Duration::from_secs(10));
+    assert!((quality.min_success_rate - 0.95).abs() < f64::EPSILON);
+    let thresholds = quality.thresholds;
+    assert!((thresholds.excellent - 0.9).abs() < f64::EPSILON);
+    assert!((thresholds.good - 0.7).abs() < f64::EPSILON);
+    assert!((thresholds.fair - 0.5).abs() < f64::EPSILON);
+    assert_eq!(thresholds.poor, Some(0.5));
+    // No servers: the URL and keys come from the environment, or the demo runs.
+    assert!(config.servers.is_empty());
+    // Everything it does not write is lktop's default.
+    let defaults = Config::default();
+    assert_eq!(config.polling, defaults.polling);
+    assert_eq!(
+        pool.reconnect_max_delay.get(),
+        defaults.connection_pool.reconnect_max_delay.get()
+    );
+    // The former name is a note at its line, never a warning or an error.
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.notes.len(), 1, "{:?}", loaded.notes);
+    assert!(
+        loaded.notes[0].starts_with(&format!(
+            "{FILE}:30:3: quality_monitoring.quality_thresholds"
+        )) && loaded.notes[0].contains("quality_monitoring.thresholds"),
+        "{}",
+        loaded.notes[0]
+    );
+}
+
+#[test]
+fn poor_is_checked_against_fair_and_placed_under_the_name_the_file_wrote() {
+    let error = errors_of(&ORIGINAL_FILE.replace("poor: 0.5", "poor: 0.6"));
+    let text = issue_at(&error, "quality_monitoring.quality_thresholds.poor", 34);
+    assert!(text.contains("0.6 is above fair (0.5)"), "{text}");
+    assert!(text.contains("write at most 0.5"), "{text}");
+    let error = errors_of(&ORIGINAL_FILE.replace("poor: 0.5", "poor: 1.5"));
+    issue_at(&error, "quality_monitoring.quality_thresholds.poor", 34);
+    let both = format!("{ORIGINAL_FILE}  thresholds:\n    fair: 0.4\n");
+    let error = errors_of(&both);
+    let text = issue_at(&error, "quality_monitoring.quality_thresholds", 30);
+    assert!(text.contains("keep only `thresholds`"), "{text}");
+    // Today's name loads as before, with no note.
+    let current = load_yaml("quality_monitoring:\n  thresholds:\n    fair: 0.4\n    poor: 0.3\n")
+        .expect("today's name");
+    assert!(current.notes.is_empty());
+}

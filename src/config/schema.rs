@@ -374,6 +374,10 @@ pub struct QualityThresholds {
     pub excellent: f64,
     pub good: f64,
     pub fair: f64,
+    /// The original optimizer's own bound of `poor`. Every score below `fair` is poor, so it
+    /// is read, checked (at most `fair`) and changes nothing; its files keep loading.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poor: Option<f64>,
 }
 
 impl Default for QualityThresholds {
@@ -382,6 +386,7 @@ impl Default for QualityThresholds {
             excellent: 0.9,
             good: 0.7,
             fair: 0.5,
+            poor: None,
         }
     }
 }

@@ -59,7 +59,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 21] = [
+const NUMERIC_KEYS: [(&str, Allowed); 22] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -126,6 +126,7 @@ const NUMERIC_KEYS: [(&str, Allowed); 21] = [
     ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
     ("quality_monitoring.thresholds.good", Allowed::Fraction),
     ("quality_monitoring.thresholds.fair", Allowed::Fraction),
+    ("quality_monitoring.thresholds.poor", Allowed::Fraction),
 ];
 
 /// What the numeric key `key` accepts; `None` for a key that is not a number.
@@ -847,7 +848,10 @@ fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
         ("excellent", thresholds.excellent),
         ("good", thresholds.good),
         ("fair", thresholds.fair),
-    ] {
+    ]
+    .into_iter()
+    .chain(thresholds.poor.map(|poor| ("poor", poor)))
+    {
         let key = at.clone().key(key);
         if !Checks::is_fraction(&key, value) {
             all_in_unit = false;
@@ -864,12 +868,28 @@ fn validate_quality(quality: &QualityConfig, checks: &mut Checks) {
     if all_in_unit && !(thresholds.fair < thresholds.good && thresholds.good < thresholds.excellent)
     {
         checks.fail(
-            at,
+            at.clone(),
             format!(
                 "thresholds are out of order: excellent {}, good {}, fair {}",
                 thresholds.excellent, thresholds.good, thresholds.fair
             ),
             Some("they must satisfy 0 <= fair < good < excellent <= 1".to_owned()),
+        );
+    }
+    if let Some(poor) = thresholds.poor
+        && all_in_unit
+        && poor > thresholds.fair
+    {
+        checks.fail(
+            at.key("poor"),
+            format!(
+                "{poor} is above fair ({}); every score below fair is poor",
+                thresholds.fair
+            ),
+            Some(format!(
+                "write at most {}, or leave `poor` out: it changes no grade",
+                thresholds.fair
+            )),
         );
     }
 }

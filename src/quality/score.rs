@@ -292,7 +292,7 @@ mod tests {
             mut bounds in proptest::array::uniform3(0.0_f64..=1.0),
         ) {
             bounds.sort_by(f64::total_cmp);
-            let thresholds = QualityThresholds { fair: bounds[0], good: bounds[1], excellent: bounds[2] };
+            let thresholds = QualityThresholds { fair: bounds[0], good: bounds[1], excellent: bounds[2], poor: None };
             let score = QualityScore::new(score);
             let value = score.value();
             let expected = if value >= thresholds.excellent {

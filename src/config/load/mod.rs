@@ -13,6 +13,7 @@
 //! writes the chosen `lk` projects beneath the file's own values.
 
 mod decode;
+mod former_names;
 mod layers;
 mod lk_project_layer;
 mod overrides;
@@ -32,6 +33,7 @@ use super::schema::{Config, ServerConfig};
 use super::secret_file::readable_by_others_warning;
 use super::validate::{Violation, validate, validate_written};
 use decode::decode;
+use former_names::rename_former_keys;
 use layers::{Layering, apply_overrides};
 use lk_project_layer::{replaced_project_values, write_projects};
 pub(crate) use overrides::winning_overrides;
@@ -62,6 +64,8 @@ pub struct LoadedConfig {
     pub applied: Vec<Override>,
     /// Things that work but deserve attention (a world-readable secret, an unused variable).
     pub warnings: Vec<String>,
+    /// Things worth knowing that need no action now (a key under its former name).
+    pub notes: Vec<String>,
 }
 
 /// A check of a section the configuration holds as plain data for a layer above it (the
@@ -148,6 +152,7 @@ fn load_layers(
         Some(text) => parse_tree(&file_label, text)?,
         None => Value::Mapping(Mapping::new()),
     };
+    let (renamed, rename_problems) = rename_former_keys(&mut tree);
     // Before the projects are written: their secrets are in `lk`'s file, not this one.
     let file_holds_secret = holds_secret(&tree);
     let from_projects = write_projects(&mut tree, lk_projects);
@@ -158,7 +163,12 @@ fn load_layers(
         text: text.unwrap_or_default(),
         locator: &locator,
         overrides: &every_override,
+        renamed: &renamed,
     };
+    let notes: Vec<String> = renamed
+        .iter()
+        .map(|rename| rename.note(place.file_position(&rename.former)))
+        .collect();
 
     let Layering {
         applied: applied_overrides,
@@ -166,6 +176,11 @@ fn load_layers(
         mut issues,
     } = apply_overrides(&mut tree, overrides);
     warnings.extend(replaced_project_values(&from_projects, &applied_overrides));
+    issues.extend(
+        rename_problems
+            .into_iter()
+            .map(|violation| place.issue(violation, Target::Key)),
+    );
     let applied: Vec<Override> = from_projects.into_iter().chain(applied_overrides).collect();
     issues.extend(
         validate_written(&tree)
@@ -195,6 +210,7 @@ fn load_layers(
         file: file.map(Path::to_path_buf),
         applied,
         warnings,
+        notes,
     })
 }
 

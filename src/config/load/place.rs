@@ -6,6 +6,7 @@ use std::path::Path;
 
 use yaml_located::{KeyPath, Locator, Origin, Position, Target};
 
+use super::former_names::Renamed;
 use super::overrides::{ENV_PREFIX, ENV_SEPARATOR, Override, env_name};
 use super::suggest::suggest;
 use crate::config::error::{ConfigError, ConfigIssue};
@@ -18,6 +19,9 @@ pub(super) struct Placer<'a> {
     pub(super) text: &'a str,
     pub(super) locator: &'a Locator<'a>,
     pub(super) overrides: &'a [Override],
+    /// Keys the file wrote under a former name: a problem with one is placed where it was
+    /// written.
+    pub(super) renamed: &'a [Renamed],
 }
 
 impl Placer<'_> {
@@ -50,11 +54,31 @@ impl Placer<'_> {
         {
             return origin;
         }
-        let position = self.locator.find(key, target);
+        let position = self.locator.find(&self.as_written(key), target);
         let line_text = position
             .filter(|_| line_may_be_shown(key))
             .and_then(|position| line_of(self.text, position.line));
         file_origin(file, position, line_text)
+    }
+
+    /// `key` as the file wrote it: under its former name when the file used that one.
+    fn as_written(&self, key: &KeyPath) -> KeyPath {
+        self.renamed
+            .iter()
+            .find_map(|rename| rename.as_written(key))
+            .unwrap_or_else(|| key.clone())
+    }
+
+    /// `file:line:col` of `key` in the file, when the file writes it.
+    pub(super) fn file_position(&self, key: &KeyPath) -> Option<String> {
+        let file = self.file?;
+        let position = self.locator.find(key, Target::Key)?;
+        Some(format!(
+            "{}:{}:{}",
+            file.display(),
+            position.line,
+            position.column
+        ))
     }
 
     pub(super) fn issue(&self, violation: Violation, target: Target) -> ConfigIssue {
@@ -66,9 +90,14 @@ impl Placer<'_> {
             }
             (None, help) => help,
         };
+        // Named as the file wrote it, so the key in the message is the one on its line.
+        let key = match &origin {
+            Origin::File { .. } => self.as_written(&violation.key),
+            _ => violation.key,
+        };
         ConfigIssue {
             origin,
-            key: Some(violation.key),
+            key: Some(key),
             problem: violation.problem,
             help,
         }
