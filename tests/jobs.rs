@@ -301,3 +301,45 @@ async fn a_missing_grant_is_said_once_and_fails_nothing_else() {
     })
     .await;
 }
+
+/// Paused polling holds the jobs watcher too (an operator holding the view still during an
+/// incident call), without spinning, and a resume starts it again.
+#[tokio::test]
+async fn paused_polling_pauses_the_jobs_reads() {
+    bounded(Duration::from_secs(30), async {
+        let sandbox = sandbox().await;
+        let (engine, mut events) = start(
+            TestConfig::new()
+                .server(SERVER, &sandbox.url())
+                .polling_interval(Duration::from_millis(100))
+                .build(),
+        )
+        .await;
+        events
+            .wait_for(WAIT, "an egress read", |kind| {
+                matches!(kind, EventKind::Egress { .. }).then_some(())
+            })
+            .await;
+        let id = engine.send(Command::SetPolling { paused: true }).unwrap();
+        assert!(events.outcome(id).await.is_done());
+        // Services beside RoomService are counted together by the sandbox.
+        let before = sandbox.requests_received("ListEgress");
+        let _ = events.during(Duration::from_secs(1)).await;
+        let paused = sandbox.requests_received("ListEgress") - before;
+        assert!(
+            paused <= 1,
+            "{paused} reads while paused (one may have been in flight)"
+        );
+
+        let id = engine.send(Command::SetPolling { paused: false }).unwrap();
+        assert!(events.outcome(id).await.is_done());
+        events
+            .wait_for(WAIT, "an egress read after the resume", |kind| {
+                matches!(kind, EventKind::Egress { .. }).then_some(())
+            })
+            .await;
+        assert!(sandbox.requests_received("ListEgress") > before + paused);
+        stop(engine, sandbox).await;
+    })
+    .await;
+}

@@ -32,6 +32,8 @@ use crate::jobs::{
 pub(crate) const KEEP_ENDED: Duration = Duration::from_secs(15 * 60);
 /// How often a service the key may not read is tried again.
 const DENIED_RETRY: Duration = Duration::from_secs(5 * 60);
+/// How long a paused watcher sleeps when nothing wakes it.
+const PAUSED_WAKE: Duration = Duration::from_secs(3600);
 /// Jobs that left the active list looked up by id in one read; the rest wait for the next.
 const LOOKUPS_PER_READ: usize = 20;
 
@@ -104,7 +106,13 @@ impl<A: JobsApi> JobsWatcher<A> {
                     read_focused = true;
                 }
             }
-            let wake = next_egress.min(next_slow);
+            // While polling is paused nothing is due: only a resume, a focus or a command
+            // wakes the watcher (a deadline in the past would spin).
+            let wake = if paused {
+                Instant::now() + PAUSED_WAKE
+            } else {
+                next_egress.min(next_slow)
+            };
             tokio::select! {
                 () = self.shutdown.cancelled() => return,
                 () = tokio::time::sleep_until(wake) => {}
