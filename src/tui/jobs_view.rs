@@ -2,7 +2,7 @@
 //! dispatches, from the engine's `egress`, `ingress`, `agent_dispatches` and `jobs_access`
 //! events, with when each was read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::jobs::{
     DispatchSummary, EgressSummary, IngressStatus, IngressSummary, JobsService, JobsUpdate,
@@ -18,6 +18,9 @@ pub struct JobsView {
     pub read_at_ms: BTreeMap<JobsService, i64>,
     /// The services the key may not read, with the server's words.
     pub denied: BTreeMap<JobsService, String>,
+    /// Each room's counts, kept with the jobs: the rooms table sorts and filters every room
+    /// by them, which must not walk every job for each room.
+    by_room: HashMap<String, RoomJobs>,
 }
 
 /// One room's jobs, as the rooms table counts them.
@@ -40,11 +43,13 @@ impl JobsView {
     pub(crate) fn absorb_egress(&mut self, update: &JobsUpdate<EgressSummary>, at_ms: i64) {
         update.apply_to(&mut self.egress);
         self.read_at_ms.insert(JobsService::Egress, at_ms);
+        self.recount();
     }
 
     pub(crate) fn absorb_ingress(&mut self, update: &JobsUpdate<IngressSummary>, at_ms: i64) {
         update.apply_to(&mut self.ingress);
         self.read_at_ms.insert(JobsService::Ingress, at_ms);
+        self.recount();
     }
 
     pub(crate) fn absorb_dispatches(
@@ -59,6 +64,7 @@ impl JobsView {
             self.dispatches.insert(room, (dispatches, at_ms));
         }
         self.read_at_ms.insert(JobsService::AgentDispatch, at_ms);
+        self.recount();
     }
 
     pub(crate) fn absorb_access(
@@ -109,37 +115,45 @@ impl JobsView {
             .map_or(&[], |(dispatches, _)| dispatches.as_slice())
     }
 
+    /// The room's counts (all zero for a room with no jobs).
     #[must_use]
     pub fn room_jobs(&self, room: &str) -> RoomJobs {
-        let mut jobs = RoomJobs::default();
-        for job in self.egress.values().filter(|job| job.room == room) {
+        self.by_room.get(room).copied().unwrap_or_default()
+    }
+
+    /// Every room's counts again, in one pass over the jobs.
+    fn recount(&mut self) {
+        let mut by_room: HashMap<String, RoomJobs> = HashMap::new();
+        for job in self.egress.values() {
+            let counts = by_room.entry(job.room.clone()).or_default();
             if job.status.is_running() {
                 if job.records() {
-                    jobs.recording += 1;
+                    counts.recording += 1;
                 } else {
-                    jobs.streaming += 1;
+                    counts.streaming += 1;
                 }
             } else if job.status.is_failure() {
-                jobs.failed += 1;
+                counts.failed += 1;
             }
         }
-        for ingress in self.ingress_of(room) {
-            jobs.ingress += 1;
+        for ingress in self.ingress.values() {
+            let counts = by_room.entry(ingress.room.clone()).or_default();
+            counts.ingress += 1;
             if matches!(
                 ingress.status,
                 IngressStatus::Publishing | IngressStatus::Buffering
             ) {
-                jobs.ingress_live += 1;
+                counts.ingress_live += 1;
             }
         }
-        jobs.pending_dispatches = u32::try_from(
-            self.dispatches_of(room)
-                .iter()
-                .filter(|dispatch| dispatch.is_pending())
-                .count(),
-        )
-        .unwrap_or(u32::MAX);
-        jobs
+        for (room, (dispatches, _)) in &self.dispatches {
+            let pending = dispatches.iter().filter(|d| d.is_pending()).count();
+            if pending > 0 {
+                by_room.entry(room.clone()).or_default().pending_dispatches =
+                    u32::try_from(pending).unwrap_or(u32::MAX);
+            }
+        }
+        self.by_room = by_room;
     }
 }
 
@@ -172,6 +186,58 @@ impl RoomJobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::{EgressDestination, EgressStatus};
+
+    #[test]
+    fn counts_follow_each_update_per_room() {
+        let job = |id: &str, room: &str, status, destination| EgressSummary {
+            egress_id: id.to_owned(),
+            room: room.to_owned(),
+            source: "room composite".to_owned(),
+            status,
+            started_at_ms: Some(1),
+            ended_at_ms: None,
+            updated_at_ms: 1,
+            destinations: vec![destination],
+            error: None,
+        };
+        let mut view = JobsView::default();
+        view.absorb_egress(
+            &JobsUpdate {
+                full: true,
+                changed: vec![
+                    job("EG_1", "a", EgressStatus::Active, EgressDestination::File),
+                    job("EG_2", "a", EgressStatus::Active, EgressDestination::Stream),
+                    job("EG_3", "b", EgressStatus::Failed, EgressDestination::File),
+                ],
+                ..JobsUpdate::default()
+            },
+            1,
+        );
+        assert_eq!(view.room_jobs("a").egress_label(), "REC+STREAM 2");
+        assert_eq!(view.room_jobs("b").failed, 1);
+        view.absorb_egress(
+            &JobsUpdate {
+                removed: vec!["EG_3".to_owned()],
+                ..JobsUpdate::default()
+            },
+            2,
+        );
+        assert_eq!(view.room_jobs("b"), RoomJobs::default());
+        view.absorb_dispatches(
+            "c".to_owned(),
+            vec![DispatchSummary {
+                id: "AD_1".to_owned(),
+                agent_name: "bot".to_owned(),
+                room: "c".to_owned(),
+                metadata: String::new(),
+                created_at_ms: 1,
+                jobs: Vec::new(),
+            }],
+            3,
+        );
+        assert_eq!(view.room_jobs("c").pending_dispatches, 1);
+    }
 
     #[test]
     fn failures_win_the_egress_cell() {

@@ -15,6 +15,7 @@ pub mod log;
 mod logfile;
 pub mod nodes_table;
 pub mod nodes_view;
+pub mod participant_kinds;
 pub mod popup;
 pub mod render;
 mod retire;

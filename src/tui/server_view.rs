@@ -134,6 +134,8 @@ pub struct ServerView {
     pub jobs: crate::tui::jobs_view::JobsView,
     /// How its participants left, per room and in all.
     pub departures: crate::tui::departures::Departures,
+    /// Its participants by kind, kept with the snapshot.
+    pub participant_kinds: crate::tui::participant_kinds::ParticipantKinds,
 }
 
 impl ServerView {
@@ -163,6 +165,7 @@ impl ServerView {
             nodes: crate::tui::nodes_view::NodesView::default(),
             jobs: crate::tui::jobs_view::JobsView::default(),
             departures: crate::tui::departures::Departures::default(),
+            participant_kinds: crate::tui::participant_kinds::ParticipantKinds::default(),
         }
     }
 
@@ -292,6 +295,7 @@ impl ServerView {
                 .unwrap_or_else(|shared| Snapshot::clone(&shared))
                 .with_every_room_read(),
         );
+        self.participant_kinds.recount(&snapshot);
         if let Some(replaced) = self.snapshot.replace(snapshot) {
             super::retire::retire(replaced);
         }
@@ -305,9 +309,13 @@ impl ServerView {
     /// its own copy.
     pub(crate) fn absorb_rooms(&mut self, update: RoomsUpdate, stats: PollStats) {
         match &mut self.snapshot {
-            Some(held) if !update.full => Arc::make_mut(held).apply(update),
+            Some(held) if !update.full => {
+                self.participant_kinds.apply(&update);
+                Arc::make_mut(held).apply(update);
+            }
             _ => {
                 let fresh = Arc::new(Snapshot::from_update(update));
+                self.participant_kinds.recount(&fresh);
                 if let Some(replaced) = self.snapshot.replace(fresh) {
                     super::retire::retire(replaced);
                 }
@@ -322,6 +330,7 @@ impl ServerView {
     pub(crate) fn absorb_webhook_update(&mut self, update: RoomsUpdate) -> bool {
         match &mut self.snapshot {
             Some(held) => {
+                self.participant_kinds.apply(&update);
                 Arc::make_mut(held).apply(update);
                 true
             }

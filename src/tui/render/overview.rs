@@ -401,14 +401,8 @@ fn extra_facts(server: &ServerView, width: usize, theme: Theme) -> Vec<Line<'sta
 /// `42 standard, 3 agent, 2 sip, 1 ingress` over the rooms whose participants were read, and
 /// how participants left since lktop started.
 fn participant_pieces(server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static>>>> {
-    let snapshot = server.snapshot.as_ref()?;
-    let counts = crate::snapshot::kind_counts(
-        snapshot
-            .rooms
-            .values()
-            .filter_map(|room| room.participants.as_ref())
-            .flatten(),
-    );
+    server.snapshot.as_ref()?;
+    let counts = server.participant_kinds.totals();
     let mut pieces = Vec::new();
     if !counts.is_empty() {
         pieces.push(vec![Span::raw(super::format::participant_kinds(
