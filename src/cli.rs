@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::color::ColorChoice;
 use crate::config::{
     self, ConfigError, ConfigIssue, ConfigSources, KeyPath, LkProject, LoadedConfig, Origin,
     Override,
@@ -84,6 +85,11 @@ pub(crate) struct Cli {
     /// `lktop replay`
     #[arg(long, value_name = "FILE")]
     pub(crate) record: Option<PathBuf>,
+
+    /// When to colour the dashboard, help, usage errors, error reports and logs; always and
+    /// never win over NO_COLOR, which auto obeys
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t, global = true)]
+    pub(crate) color: ColorChoice,
 
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
@@ -240,7 +246,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let matches = match command().try_get_matches_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Before clap parses, so that its own usage errors follow --color too.
+    let color = ColorChoice::from_args(&args);
+    crate::color::set(color);
+    let matches = match command().color(color.for_clap()).try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(err) => {
             // Help and version are "errors" to clap; it knows how and where to print them.
@@ -253,6 +263,7 @@ where
         }
     };
     let cli = Cli::from_arg_matches(&matches)?;
+    crate::color::set(cli.color);
     let env: Vec<(String, String)> = std::env::vars().collect();
     if let Some(command) = &cli.command
         && let Some(refusal) = refused_server_options(command, &matches)

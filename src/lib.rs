@@ -9,6 +9,7 @@
 pub mod api;
 pub mod audio;
 pub mod cli;
+pub mod color;
 pub mod config;
 pub mod engine;
 pub mod events;

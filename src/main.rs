@@ -1,7 +1,8 @@
-use std::io::IsTerminal;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use color_eyre::config::{HookBuilder, Theme};
+use lktop::color::ColorChoice;
 
 /// mimalloc, not the system allocator: a poll of 10,000 rooms allocates and frees some
 /// millions of small strings and buffers across the runtime's threads, and glibc's malloc spent
@@ -11,9 +12,11 @@ use color_eyre::config::{HookBuilder, Theme};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // First, so any later failure is reported with color-eyre's context; in colour only where
-    // a terminal shows it, not as escape codes in a log file or a pipe.
-    let hooks = if std::io::stderr().is_terminal() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    lktop::color::set(ColorChoice::from_args(&args));
+    // First, so a panic is reported with color-eyre's context; in colour only where `--color`
+    // and `NO_COLOR` allow it (by default on a terminal, not as escape codes in a log or a pipe).
+    let hooks = if lktop::color::on_stderr() {
         HookBuilder::default()
     } else {
         HookBuilder::default().theme(Theme::new())
@@ -21,11 +24,25 @@ fn main() -> ExitCode {
     if let Err(err) = hooks.install() {
         eprintln!("warning: error reporting is degraded: {err}");
     }
-    match lktop::cli::run(std::env::args_os()) {
+    match lktop::cli::run(args) {
         Ok(code) => code,
-        Err(report) => {
+        Err(report) if backtrace_wanted() => {
             eprintln!("error: {report:?}");
             ExitCode::FAILURE
         }
+        Err(report) => {
+            // One line, the causes after the error; the full report (sections, location,
+            // backtrace) is for RUST_BACKTRACE, as with a panic.
+            eprintln!("error: {report:#}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, set to anything but `0`: what asks for error
+/// backtraces, as the standard library and color-eyre read them.
+fn backtrace_wanted() -> bool {
+    std::env::var_os("RUST_LIB_BACKTRACE")
+        .or_else(|| std::env::var_os("RUST_BACKTRACE"))
+        .is_some_and(|value| value != "0")
 }

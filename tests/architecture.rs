@@ -46,6 +46,7 @@ const LAYERS: &[&[&str]] = &[
         "config",
         "serde_time",
         "http_server",
+        "color",
         "logging",
         "signals",
     ],

@@ -14,17 +14,28 @@ use says::assert_says;
 const SECRET: &str = "cli-secret-must-stay-hidden-7Hq";
 
 /// `lktop` in an empty working directory and home, with none of the developer's LiveKit or
-/// lktop variables leaking in.
-fn lktop(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// lktop variables, nor their colour and backtrace wishes, leaking in.
+fn lktop_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    const LEAKS: [&str; 5] = [
+        "XDG_CONFIG_HOME",
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+        "RUST_BACKTRACE",
+        "RUST_LIB_BACKTRACE",
+    ];
     let mut command = Command::new(env!("CARGO_BIN_EXE_lktop"));
     command.args(args).current_dir(dir).env("HOME", dir);
     for (name, _) in std::env::vars() {
-        if name.starts_with("LIVEKIT_") || name.starts_with("LKTOP_") || name == "XDG_CONFIG_HOME" {
+        if name.starts_with("LIVEKIT_") || name.starts_with("LKTOP_") || LEAKS.contains(&&*name) {
             command.env_remove(name);
         }
     }
     command.envs(env.iter().copied());
-    command.output().expect("lktop runs")
+    command
+}
+
+fn lktop(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    lktop_command(dir, args, env).output().expect("lktop runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -598,4 +609,175 @@ fn the_original_optimizers_file_passes_check_config_and_drives_the_demo() {
         "the demo sandbox is watched: {events}"
     );
     assert!(events.contains(r#""type":"rooms""#), "{events}");
+}
+
+/// What no error message may hold without `RUST_BACKTRACE`: the parts of a color-eyre report.
+const REPORT_PARTS: [&str; 6] = [
+    "Backtrace",
+    "Location:",
+    "SpanTrace",
+    "Caused by",
+    "RUST_BACKTRACE",
+    "\x1b",
+];
+
+/// Every exit code of the README's table that a run without a terminal can give, with what is
+/// said on stderr: plain, short, no report. The others are covered where a terminal or a
+/// running engine is: 101 (a panic) and the dashboard's 129 and 143 in `tests/tui_pty.rs`, and
+/// `watch`'s 130 and 143 in [`watch_stopped_by_a_signal_exits_128_plus_its_number`].
+#[test]
+fn exit_codes_are_the_readmes_and_errors_are_plain_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "connection_pool:\n  pool_size: 3\n").unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "connection_pool:\n  pool_size: 0\n").unwrap();
+    let (good, bad) = (good.to_str().unwrap(), bad.to_str().unwrap());
+    let cases: [(&[&str], i32, &str); 13] = [
+        (&["--version"], 0, ""),
+        (&["check-config", good], 0, "configuration OK"),
+        (
+            &["--color", "never", "check-config", good],
+            0,
+            "configuration OK",
+        ),
+        (&["check-config", "missing.yaml"], 1, "missing.yaml"),
+        (&["--config", "missing.yaml", "watch"], 1, "missing.yaml"),
+        (&["check-config", bad], 1, "connection_pool.pool_size"),
+        (&["replay", "missing.ndjson"], 1, "missing.ndjson"),
+        (
+            &["sandbox", "--scenario", "missing.yaml"],
+            1,
+            "missing.yaml",
+        ),
+        (&["--no-such-flag"], 2, "--no-such-flag"),
+        (&["--color", "blue", "check-config"], 2, "blue"),
+        (&["print-config-template", "--url", "ws://x"], 2, "--url"),
+        (&["sandbox", "--speed", "0"], 2, "--speed"),
+        (&[], 2, "lktop watch"),
+    ];
+    for (args, code, says) in cases {
+        let out = lktop(dir.path(), args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?} says {says:?}: {stderr}");
+        if code != 0 {
+            assert!(
+                stderr.starts_with("error: ") || stderr.starts_with("lktop: "),
+                "{args:?}: {stderr}"
+            );
+            // A sentence, its help and, for a configuration, one line per problem.
+            assert!(stderr.lines().count() <= 6, "{args:?}: {stderr}");
+        }
+        for part in REPORT_PARTS {
+            assert!(!stderr.contains(part), "{args:?}: {part:?} in {stderr}");
+        }
+    }
+}
+
+/// A failure that reaches `main` as an error (here stdout cannot be written) is one line too;
+/// `RUST_BACKTRACE` brings color-eyre's full report back.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unexpected_failure_is_one_line_unless_rust_backtrace_asks_for_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let full = std::fs::File::create("/dev/full").expect("/dev/full");
+        let out = lktop_command(dir.path(), &["print-config-template"], env)
+            .stdout(full)
+            .output()
+            .expect("lktop runs");
+        (out.status.code(), text(&out.stderr))
+    };
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_says(&stderr, &["error: ", "No space left on device"]);
+    for part in REPORT_PARTS {
+        assert!(!stderr.contains(part), "{part:?} in {stderr}");
+    }
+    let (code, report) = run(&[("RUST_BACKTRACE", "1")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_says(&report, &["No space left on device", "Location:"]);
+}
+
+#[test]
+fn color_never_and_always_win_over_the_terminal_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "connection_pool:\n  pool_size: 0\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let escapes = |args: &[&str], env: &[(&str, &str)]| {
+        let out = lktop(dir.path(), args, env);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        text(&out.stderr).contains('\x1b')
+    };
+    // Usage errors are clap's, in colour where colour is wanted.
+    assert!(escapes(&["--color", "always", "--no-such-flag"], &[]));
+    assert!(escapes(
+        &["--no-such-flag", "--color=always"],
+        &[("NO_COLOR", "1")]
+    ));
+    assert!(!escapes(&["--no-such-flag"], &[]), "auto: stderr is a pipe");
+    assert!(!escapes(&["--color", "never", "--no-such-flag"], &[]));
+    assert!(!escapes(
+        &["--color", "auto", "--no-such-flag"],
+        &[("NO_COLOR", "1")]
+    ));
+    // lktop's own errors are plain whatever the choice.
+    for choice in ["never", "always"] {
+        assert!(!escapes(&["--color", choice, "check-config", bad], &[]));
+        assert!(!escapes(
+            &["--color", choice, "replay", "missing.ndjson"],
+            &[]
+        ));
+    }
+    // Results on stdout are never coloured.
+    let out = lktop(
+        dir.path(),
+        &["--color", "always", "print-config-template"],
+        &[],
+    );
+    assert_eq!(text(&out.stdout), lktop::config::TEMPLATE);
+}
+
+/// `lktop watch` (here on the built-in demo) answers SIGINT and SIGTERM like `--duration`
+/// running out, then exits with 128 + the signal's number.
+#[cfg(unix)]
+#[test]
+fn watch_stopped_by_a_signal_exits_128_plus_its_number() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        // --duration: should the signal be lost, the run still ends, with 0, and fails here.
+        let mut child = lktop_command(dir.path(), &["watch", "--duration", "60s"], &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lktop runs");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        // The first event: the engine runs, so the signal handlers are in place.
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.contains("\"started\""), "{first}");
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
+    }
 }

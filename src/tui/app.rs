@@ -133,7 +133,7 @@ pub struct App {
     pub keymap: Keymap,
     /// The `keys:` section the key map was built from, to tell a reload that changed it.
     pub(crate) keys_config: BTreeMap<String, KeyList>,
-    /// `NO_COLOR`: every style without colour.
+    /// `--color never` or `NO_COLOR`: every style without colour.
     pub monochrome: bool,
     /// The file the session records to, while it does (the header's `REC`).
     pub recording: Option<String>,

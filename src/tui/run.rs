@@ -55,9 +55,9 @@ fn require_terminal() -> Option<ExitCode> {
     Some(ExitCode::from(2))
 }
 
-/// `NO_COLOR` set to anything but the empty string turns colour off (no-color.org).
+/// `--color never`, or `NO_COLOR` under `--color auto` (see [`crate::color`]).
 fn monochrome() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+    !crate::color::in_dashboard()
 }
 
 /// The live dashboard: the configured servers, or the built-in sandbox with the demo scenario

@@ -1,5 +1,5 @@
-//! Colours and emphasis, in one place. With `NO_COLOR` set every style keeps only its
-//! modifiers (bold, reversed, dim), so states stay distinguishable without colour.
+//! Colours and emphasis, in one place. With `--color never` (or `NO_COLOR`) every style keeps
+//! only its modifiers (bold, reversed, dim), so states stay distinguishable without colour.
 
 use ratatui::style::{Color, Modifier, Style};
 
