@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
-use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueHint};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::color::ColorChoice;
@@ -16,7 +16,9 @@ use crate::config::{
     Override,
 };
 
+mod completions;
 mod lk_projects;
+mod man_page;
 mod sandbox;
 
 use lk_projects::{LkProjectsUse, ProjectFlags};
@@ -44,12 +46,19 @@ pub(crate) struct Cli {
         short = 'c',
         env = "LKTOP_CONFIG",
         value_name = "FILE",
+        value_hint = ValueHint::FilePath,
         global = true
     )]
     pub(crate) config: Option<PathBuf>,
 
     /// URL of the LiveKit server to watch (fills the first server)
-    #[arg(long, env = "LIVEKIT_URL", value_name = "URL", global = true)]
+    #[arg(
+        long,
+        env = "LIVEKIT_URL",
+        value_name = "URL",
+        value_hint = ValueHint::Url,
+        global = true
+    )]
     pub(crate) url: Option<String>,
 
     /// API key of that server
@@ -78,12 +87,18 @@ pub(crate) struct Cli {
     pub(crate) all_projects: bool,
 
     /// Set any configuration key, e.g. --set connection_pool.pool_size=8 (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    #[arg(
+        long = "set",
+        value_name = "KEY=VALUE",
+        global = true,
+        value_parser = completions::SetAssignment,
+        hide_possible_values = true
+    )]
     pub(crate) set: Vec<String>,
 
     /// Record the dashboard's engine events to FILE (NDJSON; gzip when it ends in .gz) for
     /// `lktop replay`
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub(crate) record: Option<PathBuf>,
 
     /// When to colour the dashboard, help, usage errors, error reports and logs; always and
@@ -100,6 +115,7 @@ pub(crate) enum Command {
     /// Validate the configuration and print it as lktop will use it, secrets masked
     CheckConfig {
         /// File to check instead of the default one (same as --config)
+        #[arg(value_hint = ValueHint::FilePath)]
         file: Option<PathBuf>,
     },
     /// Print the commented default configuration file
@@ -121,11 +137,23 @@ pub(crate) enum Command {
     /// No server is needed and nothing can be changed: for post-mortems, bug reports and
     /// demos. Key bindings come from the configuration as usual; p pauses playback.
     Replay(ReplayArgs),
+    /// Print the completion script of SHELL for lktop
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page of lktop, or of one of its commands, as roff (lktop man | man -l -)
+    Man {
+        /// The command whose page to print (lktop-COMMAND(1)) instead of lktop(1)
+        #[arg(value_name = "COMMAND", value_parser = man_page::PageName)]
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ReplayArgs {
     /// The recording (NDJSON of engine events, optionally gzip-compressed)
+    #[arg(value_hint = ValueHint::FilePath)]
     pub(crate) file: PathBuf,
     /// Recording seconds per real second
     #[arg(long, default_value = "1", value_parser = crate::record::parse_speed)]
@@ -277,6 +305,8 @@ where
             print_stdout(config::TEMPLATE)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Completions { shell }) => completions::run(*shell),
+        Some(Command::Man { command }) => man_page::run(command.as_deref()),
         Some(Command::Sandbox(args)) => sandbox::run(args, &sandbox_credentials(&cli, &matches)),
         Some(Command::Watch(args)) => {
             match load_with_projects(&cli, &matches, cli.config.clone(), &env, false) {

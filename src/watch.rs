@@ -31,7 +31,7 @@ pub(crate) struct WatchArgs {
     pub(crate) duration: Option<crate::config::ConfigDuration>,
     /// Also write every event to FILE, one JSON line each (gzip-compressed when FILE ends in
     /// .gz), a recording to replay later; the file is truncated first
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub(crate) record: Option<PathBuf>,
 }
 

@@ -781,3 +781,238 @@ fn watch_stopped_by_a_signal_exits_128_plus_its_number() {
         assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
     }
 }
+
+/// The subcommands every completion script must offer.
+const SUBCOMMANDS: [&str; 7] = [
+    "check-config",
+    "print-config-template",
+    "sandbox",
+    "watch",
+    "replay",
+    "completions",
+    "man",
+];
+
+/// Whether `shell` is installed here; a check that needs it and cannot run says so.
+fn installed(shell: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {shell}")])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        println!("note: {shell} is not installed; its script is not parsed");
+    }
+    found
+}
+
+/// `lktop completions SHELL`, written to a file in `dir`, and its text.
+fn completion_script(dir: &Path, shell: &str) -> (std::path::PathBuf, String) {
+    let out = lktop(dir, &["completions", shell], &[]);
+    assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{shell}: {}", text(&out.stderr));
+    let script = text(&out.stdout);
+    assert_says(&script, &SUBCOMMANDS);
+    let file = dir.join(format!("lktop.{shell}"));
+    std::fs::write(&file, &script).unwrap();
+    (file, script)
+}
+
+#[track_caller]
+fn assert_parses(program: &str, args: &[&str]) {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_bash_completion_parses_and_offers_commands_values_and_the_keys_of_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, script) = completion_script(dir.path(), "bash");
+    assert_parses("bash", &["-n", file.to_str().unwrap()]);
+    // The shells of `completions` and the configuration keys of `--set`, each with its `=`.
+    assert_says(
+        &script,
+        &[
+            "--config",
+            "--set",
+            "--record",
+            "--speed",
+            "bash elvish fish powershell zsh",
+            "connection_pool.pool_size=",
+            "servers.0.api_key=",
+            "quality_monitoring.thresholds.good=",
+            "keys.quit=",
+        ],
+    );
+    // What bash offers on Tab, from the script itself.
+    let complete = |words: &str| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _lktop lktop \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(
+        complete("lktop --set connection_pool.pool_s"),
+        "connection_pool.pool_size=\n"
+    );
+    assert_eq!(complete("lktop watch --set keys.qu"), "keys.quit=\n");
+    assert_eq!(complete("lktop completions f"), "fish\n");
+    assert_eq!(complete("lktop check-c"), "check-config\n");
+}
+
+#[test]
+fn set_still_takes_any_key_and_help_does_not_list_the_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(
+        dir.path(),
+        &["check-config", "--set", "connection_pool.pool_size=9"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_says(&text(&out.stdout), &["pool_size: 9"]);
+    // An unknown key is the configuration's problem (exit 1, with a suggestion), not clap's.
+    let out = lktop(
+        dir.path(),
+        &["check-config", "--set", "connection_pool.pool_sise=9"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_says(&text(&out.stderr), &["connection_pool.pool_size"]);
+    let help = text(&lktop(dir.path(), &["--help"], &[]).stdout);
+    assert!(!help.contains("servers.0.api_key="), "{help}");
+    assert!(!help.contains("possible values"), "{help}");
+}
+
+#[test]
+fn zsh_and_fish_completions_name_the_commands_and_parse_where_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (zsh, script) = completion_script(dir.path(), "zsh");
+    assert!(script.starts_with("#compdef lktop"), "{script}");
+    assert_says(
+        &script,
+        &["--config=", "--set=", "connection_pool.pool_size="],
+    );
+    if installed("zsh") {
+        assert_parses("zsh", &["-n", zsh.to_str().unwrap()]);
+    }
+    let (fish, script) = completion_script(dir.path(), "fish");
+    assert_says(
+        &script,
+        &[
+            "complete -c lktop",
+            "-l config",
+            "-l set",
+            "connection_pool.pool_size=",
+        ],
+    );
+    if installed("fish") {
+        assert_parses("fish", &["--no-execute", fish.to_str().unwrap()]);
+    }
+    for shell in ["powershell", "elvish"] {
+        completion_script(dir.path(), shell);
+    }
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &["completions", "tcsh"], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_says(
+        &stderr,
+        &[
+            "invalid value 'tcsh' for '<SHELL>'",
+            "[possible values: bash, elvish, fish, powershell, zsh]",
+        ],
+    );
+}
+
+/// The page with roff's apostrophe preamble skipped: `.TH` is its first request.
+#[track_caller]
+fn assert_man_page(page: &str, title: &str) {
+    let first_request = page
+        .lines()
+        .find(|line| !line.starts_with(".ie ") && !line.starts_with(".el "))
+        .unwrap_or_default();
+    assert!(
+        first_request.starts_with(&format!(".TH {title} 1 ")),
+        "{first_request:?} in:\n{page}"
+    );
+}
+
+/// groff's rendering of `page`, which must come with no warning.
+fn rendered(page: &str) -> Option<String> {
+    if !installed("groff") {
+        return None;
+    }
+    let mut groff = Command::new("groff")
+        // Plain text: no bold or underline by overstriking.
+        .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut groff.stdin.take().unwrap(), page.as_bytes()).unwrap();
+    let out = groff.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "{stderr}");
+    Some(text(&out.stdout))
+}
+
+#[test]
+fn man_prints_lktops_page_with_its_commands_environment_and_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lktop(dir.path(), &["man"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert_man_page(&page, "lktop");
+    assert_says(
+        &page,
+        &[
+            ".SH SUBCOMMANDS",
+            "lktop\\-watch(1)",
+            ".SH ENVIRONMENT",
+            "LIVEKIT_API_SECRET",
+            "LKTOP_LOG_FILE",
+            "NO_COLOR",
+            ".SH FILES",
+            ".SH \"EXIT STATUS\"",
+        ],
+    );
+    if let Some(shown) = rendered(&page) {
+        // groff hyphenates and may use Unicode hyphens; words of one piece are safe to look for.
+        assert_says(
+            &shown,
+            &["SYNOPSIS", "ENVIRONMENT", "LIVEKIT_PROJECT", "EXIT STATUS"],
+        );
+    }
+
+    let out = lktop(dir.path(), &["man", "watch"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert_man_page(&page, "lktop-watch");
+    assert_says(&page, &["\\-\\-summary", "\\-\\-config"]);
+    rendered(&page);
+
+    let out = lktop(dir.path(), &["man", "nope"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_says(
+        &text(&out.stderr),
+        &["invalid value 'nope'", "check-config"],
+    );
+}

@@ -31,7 +31,7 @@ pub use lifecycle_limit::LifecycleLimit;
 pub use lk_projects::{LkCliConfig, LkProject, ProjectChoice};
 pub use load::{
     ConfigSources, LoadedConfig, Override, SectionCheck, env_overrides, load, load_text,
-    load_text_checked, render_masked,
+    load_text_checked, render_masked, settable_keys,
 };
 pub(crate) use load::{load_checked, winning_overrides};
 pub use node_urls::{MetricsUrls, RedisUrl};

@@ -42,6 +42,7 @@ use parse::parse_tree;
 use place::{Placer, file_origin, sorted};
 use secrets::holds_secret;
 pub use secrets::render_masked;
+pub use suggest::settable_keys;
 
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSources {

@@ -25,6 +25,37 @@ fn schema_example() -> Value {
     serde_yaml::to_value(config).unwrap_or(Value::Null)
 }
 
+/// Every key a value can be set at, in schema order: the leaves of the schema example, a server's
+/// under `servers[0]`. Entries of free-form maps (a room's limits under
+/// `room_limits.overrides.<room>`) and maps that are empty by default (`keys`) are left out:
+/// their names are not the configuration's to know.
+#[must_use]
+pub fn settable_keys() -> Vec<KeyPath> {
+    let mut found = Vec::new();
+    collect_leaves(&schema_example(), KeyPath::root(), &mut found);
+    found
+}
+
+fn collect_leaves(node: &Value, at: KeyPath, found: &mut Vec<KeyPath>) {
+    match node {
+        Value::Mapping(mapping) => {
+            for (key, value) in mapping {
+                match key.as_str() {
+                    Some(key) if !key.is_empty() => {
+                        collect_leaves(value, at.clone().key(key), found);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Value::Sequence(items) if items.first().is_some_and(Value::is_mapping) => {
+            collect_leaves(&items[0], at.index(0), found);
+        }
+        _ if at.segments().is_empty() => {}
+        _ => found.push(at),
+    }
+}
+
 /// The known key closest to an unknown one: a near spelling among its siblings, or the same name
 /// in another section (`pool_size` written at the top level).
 pub(super) fn suggest(unknown: &KeyPath) -> Option<KeyPath> {
@@ -81,5 +112,33 @@ fn collect_paths_named(node: &Value, at: KeyPath, name: &str, found: &mut Vec<Ke
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settable_keys_are_the_schemas_leaves_without_free_form_names() {
+        let keys = settable_keys();
+        let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        for expected in [
+            "servers[0].url",
+            "connection_pool.pool_size",
+            "room_limits.lifecycle.solo_timeout",
+            "quality_monitoring.thresholds.good",
+            "webhooks.listen",
+        ] {
+            assert!(
+                shown.iter().any(|key| key == expected),
+                "{expected}: {shown:?}"
+            );
+        }
+        // A room's limits are under its own name, which is not the configuration's to offer.
+        assert!(
+            !shown.iter().any(|key| key.contains("overrides")),
+            "{shown:?}"
+        );
     }
 }
