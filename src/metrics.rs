@@ -171,6 +171,10 @@ pub struct Metrics {
     violations: Family<KindLabel, Counter>,
     active_violations: Family<KindLabel, Gauge>,
     enforcement_actions: Family<KindLabel, Counter>,
+    /// Egress, ingress and dispatches by state, as the jobs watcher last read them.
+    room_jobs: Family<KindLabel, Gauge>,
+    /// Egress jobs seen ending failed, aborted or at their limit.
+    egress_failures: Family<ServerLabel, Counter>,
     /// One family per entry of [`NODE_FIGURES`], in that order.
     node_figures: Vec<Family<NodeLabel, Gauge<f64, AtomicU64>>>,
     /// The nodes each server's families hold, so a node that left is removed.
@@ -214,6 +218,8 @@ impl Metrics {
             violations: Family::default(),
             active_violations: Family::default(),
             enforcement_actions: Family::default(),
+            room_jobs: Family::default(),
+            egress_failures: Family::default(),
             node_figures: NODE_FIGURES.iter().map(|_| Family::default()).collect(),
             node_labels: Arc::default(),
         };
@@ -317,6 +323,17 @@ impl Metrics {
             "enforcement_actions",
             "Mutes, removals and room deletions lktop made to enforce limits",
             self.enforcement_actions.clone(),
+        );
+        registry.register(
+            "room_jobs",
+            "Egress, ingress and agent dispatches by kind and state (egress_recording, \
+             egress_streaming, egress_failed, ingress, ingress_publishing, dispatches_pending)",
+            self.room_jobs.clone(),
+        );
+        registry.register(
+            "egress_failures",
+            "Egress jobs seen ending failed, aborted or at their limit",
+            self.egress_failures.clone(),
         );
     }
 
@@ -470,6 +487,21 @@ impl Metrics {
         }
     }
 
+    /// A server's jobs by kind and state, as just read.
+    pub(crate) fn set_room_jobs(&self, server: &str, counts: &[(&str, usize)]) {
+        for (kind, count) in counts {
+            self.room_jobs
+                .get_or_create(&Self::labelled(server, kind))
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+    }
+
+    pub(crate) fn count_egress_failure(&self, server: &str) {
+        self.egress_failures
+            .get_or_create(&Self::server(server))
+            .inc();
+    }
+
     /// One webhook taken, dropped as a duplicate or out of order, or one drift found.
     pub(crate) fn count_webhook(&self, server: &str, kind: &str) {
         self.webhooks
@@ -564,6 +596,24 @@ fn to_i64(value: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_jobs_by_kind_and_egress_failures_are_exported() {
+        let metrics = Metrics::new();
+        metrics.set_room_jobs(
+            "prod",
+            &[("egress_recording", 2), ("dispatches_pending", 1)],
+        );
+        metrics.count_egress_failure("prod");
+        let text = metrics.render();
+        for expected in [
+            r#"lktop_room_jobs{server="prod",kind="egress_recording"} 2"#,
+            r#"lktop_room_jobs{server="prod",kind="dispatches_pending"} 1"#,
+            r#"lktop_egress_failures_total{server="prod"} 1"#,
+        ] {
+            assert!(text.contains(expected), "{expected} in\n{text}");
+        }
+    }
 
     #[test]
     fn renders_labelled_families() {

@@ -26,6 +26,7 @@ use crate::events::{EventBus, EventKind, now_ms};
 use crate::jobs::{
     DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate, Tracked,
 };
+use crate::metrics::Metrics;
 
 /// How long a finished or failed job stays listed after it ended: long enough for an operator
 /// called about a failed recording to still find it on screen.
@@ -48,6 +49,7 @@ pub(crate) struct JobsWatcher<A> {
     /// Rung by a command that changed a job (stopped an egress, created a dispatch): read now.
     pub(crate) refresh: Arc<Notify>,
     pub(crate) bus: EventBus,
+    pub(crate) metrics: Option<Metrics>,
     pub(crate) shutdown: CancellationToken,
 }
 
@@ -222,6 +224,48 @@ impl<A: JobsApi> JobsWatcher<A> {
         self.emit_egress(memory, update);
     }
 
+    /// The jobs held, by kind and state, into the metrics; a failed egress counted once, when
+    /// it is seen ending so.
+    fn export(&self, memory: &Memory, transitions: &[crate::jobs::JobTransition]) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        let egress = memory.egress.jobs().values();
+        let running = egress.clone().filter(|job| job.status.is_running());
+        let recording = running.clone().filter(|job| job.records()).count();
+        let streaming = running.count() - recording;
+        let failed = egress.filter(|job| job.status.is_failure()).count();
+        let ingress = memory.ingress.jobs().values();
+        let publishing = ingress
+            .clone()
+            .filter(|ingress| ingress.status == crate::jobs::IngressStatus::Publishing)
+            .count();
+        let pending: usize = memory
+            .dispatches
+            .values()
+            .map(|(dispatches, _)| dispatches.iter().filter(|d| d.is_pending()).count())
+            .sum();
+        metrics.set_room_jobs(
+            &self.server,
+            &[
+                ("egress_recording", recording),
+                ("egress_streaming", streaming),
+                ("egress_failed", failed),
+                ("ingress", ingress.count()),
+                ("ingress_publishing", publishing),
+                ("dispatches_pending", pending),
+            ],
+        );
+        for transition in transitions {
+            if matches!(
+                transition.to.as_str(),
+                "failed" | "aborted" | "limit reached"
+            ) {
+                metrics.count_egress_failure(&self.server);
+            }
+        }
+    }
+
     fn emit_egress(&self, memory: &mut Memory, update: JobsUpdate<EgressSummary>) {
         let update = whole_after_gaps(
             &memory.egress,
@@ -229,6 +273,7 @@ impl<A: JobsApi> JobsWatcher<A> {
             &mut memory.egress_gaps,
             self.bus.gaps(),
         );
+        self.export(memory, &update.transitions);
         self.bus.emit(EventKind::Egress {
             server: self.server.clone(),
             update,
@@ -258,6 +303,7 @@ impl<A: JobsApi> JobsWatcher<A> {
             &mut memory.ingress_gaps,
             self.bus.gaps(),
         );
+        self.export(memory, &[]);
         self.bus.emit(EventKind::Ingress {
             server: self.server.clone(),
             update,

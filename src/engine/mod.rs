@@ -285,6 +285,7 @@ fn spawn_watchers(
             focused_room: watched.focused_room,
             refresh: watched.refresh,
             bus: watched.bus.clone(),
+            metrics: watched.metrics.cloned(),
             shutdown: shutdown.clone(),
         }
         .run(),
