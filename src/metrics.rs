@@ -488,11 +488,11 @@ impl Metrics {
     }
 
     /// A server's jobs by kind and state, as just read.
-    pub(crate) fn set_room_jobs(&self, server: &str, counts: &[(&str, usize)]) {
+    pub(crate) fn set_room_jobs(&self, server: &str, counts: &[(&str, u32)]) {
         for (kind, count) in counts {
             self.room_jobs
                 .get_or_create(&Self::labelled(server, kind))
-                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+                .set(i64::from(*count));
         }
     }
 

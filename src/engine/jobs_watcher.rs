@@ -24,7 +24,8 @@ use crate::api::{ApiError, ApiErrorKind, EgressQuery, JobsApi};
 use crate::config::Config;
 use crate::events::{EventBus, EventKind, now_ms};
 use crate::jobs::{
-    DispatchSummary, EgressSummary, IngressSummary, JobBook, JobsService, JobsUpdate, Tracked,
+    DispatchSummary, EgressStatus, EgressSummary, IngressSummary, JobBook, JobCounts, JobsService,
+    JobsUpdate, Tracked,
 };
 use crate::metrics::Metrics;
 
@@ -230,37 +231,33 @@ impl<A: JobsApi> JobsWatcher<A> {
         let Some(metrics) = &self.metrics else {
             return;
         };
-        let egress = memory.egress.jobs().values();
-        let running = egress.clone().filter(|job| job.status.is_running());
-        let recording = running.clone().filter(|job| job.records()).count();
-        let streaming = running.count() - recording;
-        let failed = egress.filter(|job| job.status.is_failure()).count();
-        let ingress = memory.ingress.jobs().values();
-        let publishing = ingress
-            .clone()
-            .filter(|ingress| ingress.status == crate::jobs::IngressStatus::Publishing)
-            .count();
-        let pending: usize = memory
-            .dispatches
+        let mut counts = JobCounts::default();
+        memory
+            .egress
+            .jobs()
             .values()
-            .map(|(dispatches, _)| dispatches.iter().filter(|d| d.is_pending()).count())
-            .sum();
+            .for_each(|job| counts.add_egress(job));
+        memory
+            .ingress
+            .jobs()
+            .values()
+            .for_each(|ingress| counts.add_ingress(ingress));
+        for (dispatches, _) in memory.dispatches.values() {
+            counts.add_dispatches(dispatches);
+        }
         metrics.set_room_jobs(
             &self.server,
             &[
-                ("egress_recording", recording),
-                ("egress_streaming", streaming),
-                ("egress_failed", failed),
-                ("ingress", ingress.count()),
-                ("ingress_publishing", publishing),
-                ("dispatches_pending", pending),
+                ("egress_recording", counts.recording),
+                ("egress_streaming", counts.streaming),
+                ("egress_failed", counts.failed),
+                ("ingress", counts.ingress),
+                ("ingress_publishing", counts.ingress_publishing),
+                ("dispatches_pending", counts.pending_dispatches),
             ],
         );
         for transition in transitions {
-            if matches!(
-                transition.to.as_str(),
-                "failed" | "aborted" | "limit reached"
-            ) {
+            if EgressStatus::from_label(&transition.to).is_some_and(EgressStatus::is_failure) {
                 metrics.count_egress_failure(&self.server);
             }
         }

@@ -19,6 +19,22 @@ pub enum EgressStatus {
 }
 
 impl EgressStatus {
+    const ALL: [Self; 7] = [
+        Self::Starting,
+        Self::Active,
+        Self::Ending,
+        Self::Complete,
+        Self::Failed,
+        Self::Aborted,
+        Self::LimitReached,
+    ];
+
+    /// The status a label (`failed`, `limit reached`, …) names, as a `JobTransition` holds it.
+    #[must_use]
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.label() == label)
+    }
+
     fn from_proto(status: i32) -> Self {
         match proto::EgressStatus::try_from(status) {
             Ok(proto::EgressStatus::EgressStarting) => Self::Starting,
@@ -284,6 +300,14 @@ mod tests {
         let summary = EgressSummary::from_proto(&info);
         assert_eq!(summary.status, EgressStatus::Failed);
         assert!(summary.status.is_failure());
+        assert_eq!(
+            EgressStatus::from_label(summary.status.label()),
+            Some(EgressStatus::Failed)
+        );
+        assert_eq!(
+            EgressStatus::from_label("limit reached"),
+            Some(EgressStatus::LimitReached)
+        );
         assert_eq!(summary.started_at_ms, Some(2_000));
         assert_eq!(summary.ended_at_ms, None);
         assert_eq!(summary.source, "room composite");

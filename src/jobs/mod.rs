@@ -3,11 +3,13 @@
 //! listing into a change. Emits no events: `engine/jobs_watcher.rs` reports them.
 
 mod book;
+mod counts;
 mod dispatch;
 mod egress;
 mod ingress;
 
 pub use book::{JobBook, JobTransition, JobsUpdate, Tracked};
+pub use counts::JobCounts;
 pub use dispatch::{AgentJobSummary, DispatchSummary};
 pub use egress::{EgressDestination, EgressStatus, EgressSummary};
 pub use ingress::{IngressStatus, IngressSummary};

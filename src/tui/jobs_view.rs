@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::jobs::{
-    DispatchSummary, EgressSummary, IngressStatus, IngressSummary, JobsService, JobsUpdate,
+    DispatchSummary, EgressSummary, IngressSummary, JobCounts, JobsService, JobsUpdate,
 };
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,23 +20,9 @@ pub struct JobsView {
     pub denied: BTreeMap<JobsService, String>,
     /// Each room's counts, kept with the jobs: the rooms table sorts and filters every room
     /// by them, which must not walk every job for each room.
-    by_room: HashMap<String, RoomJobs>,
-}
-
-/// One room's jobs, as the rooms table counts them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RoomJobs {
-    /// Running egress jobs that write files, segments or images.
-    pub recording: u32,
-    /// Running egress jobs that only stream.
-    pub streaming: u32,
-    /// Egress jobs of the room that failed lately (kept for `KEEP_ENDED`).
-    pub failed: u32,
-    /// Ingress endpoints publishing or buffering into the room.
-    pub ingress_live: u32,
-    pub ingress: u32,
-    /// Dispatches no agent has taken yet.
-    pub pending_dispatches: u32,
+    by_room: HashMap<String, JobCounts>,
+    /// The server's counts, over every room.
+    total: JobCounts,
 }
 
 impl JobsView {
@@ -117,69 +103,42 @@ impl JobsView {
 
     /// The room's counts (all zero for a room with no jobs).
     #[must_use]
-    pub fn room_jobs(&self, room: &str) -> RoomJobs {
+    pub fn room_jobs(&self, room: &str) -> JobCounts {
         self.by_room.get(room).copied().unwrap_or_default()
     }
 
-    /// Every room's counts again, in one pass over the jobs.
+    /// The server's counts.
+    #[must_use]
+    pub fn total(&self) -> JobCounts {
+        self.total
+    }
+
+    /// Every room's counts and the server's again, in one pass over the jobs.
     fn recount(&mut self) {
-        let mut by_room: HashMap<String, RoomJobs> = HashMap::new();
+        let mut by_room: HashMap<String, JobCounts> = HashMap::new();
+        let mut total = JobCounts::default();
         for job in self.egress.values() {
-            let counts = by_room.entry(job.room.clone()).or_default();
-            if job.status.is_running() {
-                if job.records() {
-                    counts.recording += 1;
-                } else {
-                    counts.streaming += 1;
-                }
-            } else if job.status.is_failure() {
-                counts.failed += 1;
-            }
+            by_room.entry(job.room.clone()).or_default().add_egress(job);
+            total.add_egress(job);
         }
         for ingress in self.ingress.values() {
-            let counts = by_room.entry(ingress.room.clone()).or_default();
-            counts.ingress += 1;
-            if matches!(
-                ingress.status,
-                IngressStatus::Publishing | IngressStatus::Buffering
-            ) {
-                counts.ingress_live += 1;
-            }
+            by_room
+                .entry(ingress.room.clone())
+                .or_default()
+                .add_ingress(ingress);
+            total.add_ingress(ingress);
         }
         for (room, (dispatches, _)) in &self.dispatches {
-            let pending = dispatches.iter().filter(|d| d.is_pending()).count();
-            if pending > 0 {
-                by_room.entry(room.clone()).or_default().pending_dispatches =
-                    u32::try_from(pending).unwrap_or(u32::MAX);
+            if dispatches.iter().any(DispatchSummary::is_pending) {
+                by_room
+                    .entry(room.clone())
+                    .or_default()
+                    .add_dispatches(dispatches);
             }
+            total.add_dispatches(dispatches);
         }
         self.by_room = by_room;
-    }
-}
-
-impl RoomJobs {
-    /// The rooms table's egress cell: `REC`, `STREAM`, `REC+STREAM`, `FAILED`, with a count
-    /// past one; failures win, since they are what the operator must see.
-    #[must_use]
-    pub fn egress_label(&self) -> String {
-        let running = self.recording + self.streaming;
-        let word = match (self.failed > 0, self.recording > 0, self.streaming > 0) {
-            (true, _, _) => "FAILED",
-            (false, true, true) => "REC+STREAM",
-            (false, true, false) => "REC",
-            (false, false, true) => "STREAM",
-            (false, false, false) => return String::new(),
-        };
-        let count = if self.failed > 0 {
-            self.failed
-        } else {
-            running
-        };
-        if count > 1 {
-            format!("{word} {count}")
-        } else {
-            word.to_owned()
-        }
+        self.total = total;
     }
 }
 
@@ -223,7 +182,7 @@ mod tests {
             },
             2,
         );
-        assert_eq!(view.room_jobs("b"), RoomJobs::default());
+        assert_eq!(view.room_jobs("b"), JobCounts::default());
         view.absorb_dispatches(
             "c".to_owned(),
             vec![DispatchSummary {
@@ -241,15 +200,15 @@ mod tests {
 
     #[test]
     fn failures_win_the_egress_cell() {
-        let mut jobs = RoomJobs {
+        let mut jobs = JobCounts {
             recording: 1,
-            ..RoomJobs::default()
+            ..JobCounts::default()
         };
         assert_eq!(jobs.egress_label(), "REC");
         jobs.streaming = 2;
         assert_eq!(jobs.egress_label(), "REC+STREAM 3");
         jobs.failed = 1;
         assert_eq!(jobs.egress_label(), "FAILED");
-        assert_eq!(RoomJobs::default().egress_label(), "");
+        assert_eq!(JobCounts::default().egress_label(), "");
     }
 }

@@ -5,11 +5,11 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use crate::config::RoomLimitsConfig;
+use crate::jobs::JobCounts;
 use crate::limits::limit_for;
 use crate::snapshot::{ParticipantKind, RoomSummary};
 
 use super::cursor::Cursor;
-use super::jobs_view::RoomJobs;
 use super::server_view::ServerView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,7 +183,7 @@ impl Query {
     }
 
     #[must_use]
-    pub(crate) fn matches(&self, room: &RoomSummary, violating: bool, jobs: &RoomJobs) -> bool {
+    pub(crate) fn matches(&self, room: &RoomSummary, violating: bool, jobs: &JobCounts) -> bool {
         let count_kind = |kind: ParticipantKind| {
             room.participants.as_ref().map_or(0, |participants| {
                 u32::try_from(participants.iter().filter(|p| p.kind == kind).count())
@@ -478,10 +478,10 @@ mod tests {
             tracks: crate::snapshot::TrackCounts::default(),
             participants: Some(Vec::new()),
         };
-        let recording = RoomJobs {
+        let recording = JobCounts {
             recording: 1,
             pending_dispatches: 1,
-            ..RoomJobs::default()
+            ..JobCounts::default()
         };
         assert!(
             Query::parse("rec agents>0")

@@ -439,46 +439,26 @@ fn jobs_pieces(server: &ServerView, theme: Theme) -> Option<Vec<Vec<Span<'static
     if jobs.read_at_ms.is_empty() && pieces.is_empty() {
         return None;
     }
-    let running = jobs.egress.values().filter(|job| job.status.is_running());
-    let (recording, streaming) = running.fold((0, 0), |(rec, stream), job| {
-        if job.records() {
-            (rec + 1, stream)
-        } else {
-            (rec, stream + 1)
-        }
-    });
-    let failed = jobs
-        .egress
-        .values()
-        .filter(|job| job.status.is_failure())
-        .count();
+    let counts = jobs.total();
     if !jobs.denied.contains_key(&JobsService::Egress) {
         pieces.push(vec![Span::raw(format!(
-            "{recording} recording, {streaming} streaming"
+            "{} recording, {} streaming",
+            counts.recording, counts.streaming
         ))]);
     }
-    if failed > 0 {
+    if counts.failed > 0 {
         pieces.push(vec![Span::styled(
-            format!("{failed} egress failed lately"),
+            format!("{} egress failed lately", counts.failed),
             theme.error(),
         )]);
     }
-    let live_ingress = jobs
-        .ingress
-        .values()
-        .filter(|ingress| ingress.status == crate::jobs::IngressStatus::Publishing)
-        .count();
-    if !jobs.ingress.is_empty() {
+    if counts.ingress > 0 {
         pieces.push(vec![Span::raw(format!(
-            "ingress {live_ingress}/{} live",
-            jobs.ingress.len()
+            "ingress {}/{} live",
+            counts.ingress_publishing, counts.ingress
         ))]);
     }
-    let pending: usize = jobs
-        .dispatches
-        .values()
-        .map(|(dispatches, _)| dispatches.iter().filter(|d| d.is_pending()).count())
-        .sum();
+    let pending = counts.pending_dispatches;
     if pending > 0 {
         pieces.push(vec![Span::styled(
             format!(

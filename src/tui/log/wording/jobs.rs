@@ -3,7 +3,7 @@
 //! service the key may not read (once).
 
 use crate::events::EventKind;
-use crate::jobs::{JobTransition, JobsService};
+use crate::jobs::{EgressStatus, JobTransition, JobsService};
 use crate::tui::log::note::{Level, Note};
 
 pub(super) fn notes(kind: &EventKind) -> Vec<Note> {
@@ -32,8 +32,9 @@ pub(super) fn notes(kind: &EventKind) -> Vec<Note> {
 /// start, or opened) is news only when it failed.
 fn egress(server: &str, transition: &JobTransition) -> Option<Note> {
     let head = format!("egress {} of {}", transition.id, transition.room);
+    let failed = EgressStatus::from_label(&transition.to).is_some_and(EgressStatus::is_failure);
     let note = match (transition.from.as_deref(), transition.to.as_str()) {
-        (_, "failed" | "aborted" | "limit reached") => Note::new(
+        _ if failed => Note::new(
             Level::Error,
             Some(server),
             format!("{head} {}", transition.to),
