@@ -38,6 +38,8 @@
 //! one per connection). A new secret in a reloaded configuration takes a restart of lktop (the
 //! reload says so): the pool's connections were built with the old one.
 
+mod budget;
+
 use std::fmt;
 use std::time::Duration;
 
@@ -46,6 +48,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, ApiErrorKind};
 use crate::config::PoolConfig;
+
+pub use budget::ReconnectBudget;
 
 /// Names one connection of a pool; never reused within a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -119,6 +123,13 @@ impl Trigger {
             // too; only the method is not allowed, so the pool is not failed for it.
             Some(err) if err.kind() == ApiErrorKind::Unauthenticated => Self::AuthRejected,
             Some(err) if err.is_transient() => Self::TransportFailed,
+            // Only the server itself proves a connection (and so resets its backoff): its own
+            // Twirp error, or a 200 whose body does not decode. Anything else that speaks HTTP
+            // (a proxy's or a firewall's 403 page) accepts TCP and answers while the server
+            // behind it may be gone, so it counts as a failed attempt.
+            Some(err) if !err.is_server_answer() && err.kind() != ApiErrorKind::Malformed => {
+                Self::TransportFailed
+            }
             // Not found, rejected, malformed: the server answered, so the connection is fine.
             Some(_) | None => Self::Succeeded,
         }

@@ -142,6 +142,9 @@ pub struct PoolConfig {
     pub reconnect_max_delay: ConfigDuration,
     /// Connections above `pool_size` are closed after being idle this long.
     pub idle_timeout: ConfigDuration,
+    /// Reconnection attempts per second across every server and connection (more while
+    /// other requests get answers); attempts over it wait.
+    pub reconnect_budget: u32,
 }
 
 impl Default for PoolConfig {
@@ -155,6 +158,7 @@ impl Default for PoolConfig {
             reconnect_base_delay: ConfigDuration::from_secs(1),
             reconnect_max_delay: ConfigDuration::from_secs(30),
             idle_timeout: ConfigDuration::from_secs(60),
+            reconnect_budget: 20,
         }
     }
 }

@@ -15,6 +15,7 @@ use yaml_located::{KeyPath, Segment};
 pub(crate) const POOL_SIZE: RangeInclusive<u32> = 1..=256;
 pub(crate) const MAX_POOL_SIZE: RangeInclusive<u32> = 1..=1024;
 pub(crate) const RECONNECT_ATTEMPTS: RangeInclusive<u32> = 1..=1000;
+pub(crate) const RECONNECT_BUDGET: RangeInclusive<u32> = 1..=10_000;
 pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
 pub(crate) const HISTORY_ROOMS: RangeInclusive<u32> = 1..=1_000_000;
@@ -59,7 +60,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 22] = [
+const NUMERIC_KEYS: [(&str, Allowed); 23] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -68,6 +69,10 @@ const NUMERIC_KEYS: [(&str, Allowed); 22] = [
     (
         "connection_pool.max_reconnect_attempts",
         Allowed::WholeNumber(RECONNECT_ATTEMPTS),
+    ),
+    (
+        "connection_pool.reconnect_budget",
+        Allowed::WholeNumber(RECONNECT_BUDGET),
     ),
     (
         "room_limits.max_concurrent_rooms",
@@ -477,6 +482,7 @@ fn validate_pool(pool: &PoolConfig, checks: &mut Checks) {
         at.clone().key("max_reconnect_attempts"),
         pool.max_reconnect_attempts,
     );
+    checks.in_range(at.clone().key("reconnect_budget"), pool.reconnect_budget);
     if pool.reconnect_max_delay < pool.reconnect_base_delay {
         checks.fail(
             at.key("reconnect_max_delay"),

@@ -34,7 +34,7 @@ use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
 use crate::nodes::NodeReader;
 use crate::pool::{Pool, PoolOptions};
-use crate::reconnect::Backoff;
+use crate::reconnect::{Backoff, ReconnectBudget};
 use crate::webhooks::{Arrival, Rejections, Route};
 
 /// Events waiting for a slow consumer before new ones are dropped (and counted).
@@ -117,6 +117,10 @@ impl Engine {
         });
         let mut servers = HashMap::new();
         let mut pools = Vec::new();
+        // One for the process: a storm across every server is paced as one.
+        let reconnect_budget = Arc::new(ReconnectBudget::new(
+            config.connection_pool.reconnect_budget,
+        ));
         let mut focused_rooms = HashMap::new();
         let mut jobs_refresh: HashMap<String, Arc<Notify>> = HashMap::new();
         for server in &config.servers {
@@ -137,6 +141,7 @@ impl Engine {
                 },
                 &shutdown,
                 &tasks,
+                &reconnect_budget,
             )?;
             pools.push(api.pool.clone());
             servers.insert(server.name.clone(), (api, latest));
@@ -388,6 +393,7 @@ fn start_server(
     channels: Channels<'_>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
+    reconnect_budget: &Arc<ReconnectBudget>,
 ) -> Result<(MeasuredRoomService, server::LatestSnapshot), String> {
     let (pool_events_tx, pool_events) = mpsc::channel(POOL_EVENT_CAPACITY);
     let url = server.url.clone();
@@ -400,7 +406,8 @@ fn start_server(
     // One cache for the server's connections: a room's token is signed once, not per connection.
     let tokens = Arc::new(TokenCache::new());
     let pool = Pool::start(
-        PoolOptions::new(server.name.clone(), config.connection_pool, pool_events_tx),
+        PoolOptions::new(server.name.clone(), config.connection_pool, pool_events_tx)
+            .with_budget(Arc::clone(reconnect_budget)),
         move || LiveKitRoomApi::sharing_tokens(&url, &key, &secret, timeout, Arc::clone(&tokens)),
     )
     .map_err(|err| err.to_string())?;

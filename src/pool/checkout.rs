@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::error::PoolError;
 use super::events::PoolEvent;
-use super::guard::PooledConnection;
+use super::guard::{Poisoned, PooledConnection};
 use super::shared::{PoolState, SharedPool};
 use super::slot::Holder;
 use crate::api::RoomApi;
@@ -225,8 +225,9 @@ impl<C: RoomApi> SharedPool<C> {
         }
     }
 
-    /// Takes a connection back from a guard.
-    pub(super) fn release(&self, id: ConnectionId, holder: Holder) {
+    /// Takes a connection back from a guard; a poisoned one is closed, and the worker opens
+    /// another if the pool fell below `pool_size`.
+    pub(super) fn release(&self, id: ConnectionId, holder: Holder, poisoned: Option<Poisoned>) {
         let mut state = self.lock();
         let Some(index) = state.slots.iter().position(|slot| slot.id == id) else {
             return;
@@ -234,6 +235,14 @@ impl<C: RoomApi> SharedPool<C> {
         let now = Instant::now();
         if state.closed {
             self.remove_slot(&mut state, index, "the pool shut down".to_owned(), now);
+            return;
+        }
+        if let Some(poisoned) = poisoned {
+            self.remove_slot(&mut state, index, poisoned.cause().to_owned(), now);
+            drop(state);
+            self.worker_wake.notify_one();
+            // A waiter may now open a connection in its place.
+            self.available.notify_one();
             return;
         }
         let slot = &mut state.slots[index];

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::time::Instant;
 
@@ -17,12 +18,17 @@ use crate::reconnect::ConnectionId;
 /// [`PooledConnection::call`] to have the request's latency and outcome recorded.
 ///
 /// Returned to the pool on drop, which also happens on unwinding and when the future that
-/// holds it is dropped, so no exit path leaks a connection.
+/// holds it is dropped, so no exit path leaks a connection. A connection given back in doubt
+/// (its holder panicking, or a [`call`](Self::call) dropped before its answer was read) is
+/// poisoned: the pool closes it and opens a fresh one instead of handing it to the next
+/// caller, as hyper does with a connection whose response was abandoned half read.
 pub struct PooledConnection<C: RoomApi> {
     shared: Arc<SharedPool<C>>,
     id: ConnectionId,
     api: Arc<C>,
     holder: Holder,
+    /// Set while `call` awaits its request; still set on drop means it was cancelled.
+    in_flight: AtomicBool,
 }
 
 impl<C: RoomApi> PooledConnection<C> {
@@ -37,6 +43,7 @@ impl<C: RoomApi> PooledConnection<C> {
             id,
             api,
             holder,
+            in_flight: AtomicBool::new(false),
         }
     }
 
@@ -58,7 +65,9 @@ impl<C: RoomApi> PooledConnection<C> {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let started = Instant::now();
+        self.in_flight.store(true, Ordering::Relaxed);
         let outcome = request(Arc::clone(&self.api)).await;
+        self.in_flight.store(false, Ordering::Relaxed);
         self.shared.record(
             self.id,
             RequestOrigin::Caller,
@@ -96,6 +105,32 @@ impl<C: RoomApi> fmt::Debug for PooledConnection<C> {
 
 impl<C: RoomApi> Drop for PooledConnection<C> {
     fn drop(&mut self) {
-        self.shared.release(self.id, self.holder);
+        let poisoned = if std::thread::panicking() {
+            Some(Poisoned::HolderPanicked)
+        } else if self.in_flight.load(Ordering::Relaxed) {
+            Some(Poisoned::RequestAbandoned)
+        } else {
+            None
+        };
+        self.shared.release(self.id, self.holder, poisoned);
+    }
+}
+
+/// Why a connection came back in a state no one can vouch for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Poisoned {
+    /// The task holding it panicked: whatever it was doing with it stopped half way.
+    HolderPanicked,
+    /// A request was cancelled before its answer was read; the rest of that answer may still
+    /// be on its way over the connection.
+    RequestAbandoned,
+}
+
+impl Poisoned {
+    pub(crate) fn cause(self) -> &'static str {
+        match self {
+            Self::HolderPanicked => "closed: the task holding it panicked",
+            Self::RequestAbandoned => "closed: a request was cancelled before its answer was read",
+        }
     }
 }

@@ -52,7 +52,7 @@ pub use status::PoolStatus;
 
 use crate::api::{ApiError, RoomApi};
 use crate::config::PoolConfig;
-use crate::reconnect::{Backoff, ConnectionId, ConnectionState};
+use crate::reconnect::{Backoff, ConnectionId, ConnectionState, ReconnectBudget};
 use events::EventSink;
 use shared::{Factory, PoolState, SharedPool};
 use slot::Slot;
@@ -67,6 +67,8 @@ pub struct PoolOptions {
     pub(crate) events: mpsc::Sender<PoolEvent>,
     /// Seeds the backoff jitter; random when `None`. Tests set it for a reproducible schedule.
     pub(crate) seed: Option<u64>,
+    /// Paces reconnection attempts; the engine gives every pool the same one.
+    pub(crate) budget: Arc<ReconnectBudget>,
 }
 
 impl PoolOptions {
@@ -78,10 +80,18 @@ impl PoolOptions {
     ) -> Self {
         Self {
             server: server.into(),
+            budget: Arc::new(ReconnectBudget::new(config.reconnect_budget)),
             config,
             events,
             seed: None,
         }
+    }
+
+    /// Shares `budget` with the other pools that have it, instead of a budget of its own.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<ReconnectBudget>) -> Self {
+        self.budget = budget;
+        self
     }
 
     #[must_use]
@@ -132,6 +142,7 @@ impl<C: RoomApi> Pool<C> {
             config,
             events,
             seed,
+            budget,
         } = options;
         let factory: Factory<C> = Box::new(move || factory().map_err(|err| err.to_string()));
         let mut connections = Vec::new();
@@ -143,6 +154,7 @@ impl<C: RoomApi> Pool<C> {
         }
         let shared = Arc::new(SharedPool {
             backoff: Backoff::from_config(&config),
+            budget,
             state: Mutex::new(PoolState {
                 slots: Vec::new(),
                 next_id: 0,

@@ -55,7 +55,10 @@ impl<C: RoomApi> SharedPool<C> {
                 state.last_error = Some(err.to_string());
                 self.transport_failed(&mut state, index, source, err, now);
             }
-            _ => self.answered(&mut state, index, source, now),
+            _ => {
+                self.budget.answered();
+                self.answered(&mut state, index, source, now);
+            }
         }
     }
 

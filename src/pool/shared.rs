@@ -15,7 +15,7 @@ use super::events::{EventSink, PoolEvent};
 use super::slot::Slot;
 use crate::api::RoomApi;
 use crate::config::PoolConfig;
-use crate::reconnect::{Backoff, ConnectionId, Trigger};
+use crate::reconnect::{Backoff, ConnectionId, ReconnectBudget, Trigger};
 
 pub(super) type Factory<C> = Box<dyn Fn() -> Result<C, String> + Send + Sync>;
 
@@ -23,6 +23,7 @@ pub(crate) struct SharedPool<C> {
     pub(super) server: String,
     pub(super) config: PoolConfig,
     pub(super) backoff: Backoff,
+    pub(super) budget: Arc<ReconnectBudget>,
     pub(super) factory: Factory<C>,
     pub(super) state: Mutex<PoolState<C>>,
     /// Wakes waiting callers: a connection was returned or opened, or the situation changed

@@ -32,6 +32,7 @@ pub(super) async fn run<C: RoomApi>(
             let Some(shared) = shared.upgrade() else {
                 break;
             };
+            shared.refill();
             let (due, next_round) = shared.plan_round();
             let limit = shared.config.connection_timeout.get();
             for connection in due {
@@ -80,6 +81,37 @@ async fn health_check<C: RoomApi>(connection: PooledConnection<C>, limit: Durati
 }
 
 impl<C: RoomApi> SharedPool<C> {
+    /// Opens connections until the pool holds `pool_size` again (after poisoned ones were
+    /// closed). A factory error is logged and tried again next round.
+    fn refill(&self) {
+        let missing = {
+            let mut state = self.lock();
+            let have = state.slots.len() + state.opening;
+            if state.closed || have >= self.min_size() {
+                return;
+            }
+            let missing = self.min_size() - have;
+            state.opening += missing;
+            missing
+        };
+        // Outside the lock: building an HTTP client takes a moment.
+        let built: Vec<_> = (0..missing).map(|_| (self.factory)()).collect();
+        let mut state = self.lock();
+        state.opening -= missing;
+        let now = Instant::now();
+        for api in built {
+            match api {
+                Ok(api) if !state.closed => {
+                    self.open_slot(&mut state, api, now, "opened to keep pool_size");
+                }
+                Ok(_) => {}
+                Err(reason) => {
+                    tracing::warn!(server = %self.server, %reason, "could not open a connection");
+                }
+            }
+        }
+    }
+
     /// Checks out every connection that is due for a check, closes connections idle past
     /// `idle_timeout` above `pool_size`, and says when the next round is due.
     fn plan_round(self: &Arc<Self>) -> (Vec<PooledConnection<C>>, Instant) {
@@ -93,6 +125,12 @@ impl<C: RoomApi> SharedPool<C> {
         for index in 0..state.slots.len() {
             match self.check_due_at(&mut state, index, now) {
                 Some(at) if at <= now && state.slots[index].is_idle() => {
+                    if self.is_reconnect_attempt(&state, index) && !self.budget.try_attempt() {
+                        let at = now + self.budget.deferral(&mut state.rng);
+                        self.defer_attempt(&mut state, index, at);
+                        next_round = next_round.min(at);
+                        continue;
+                    }
                     due.push(self.check_out(&mut state, index, Holder::HealthCheck));
                 }
                 Some(at) if at > now => next_round = next_round.min(at),
@@ -103,6 +141,30 @@ impl<C: RoomApi> SharedPool<C> {
             next_round = next_round.min(at);
         }
         (due, next_round)
+    }
+
+    /// A check of a broken connection, or of rejected credentials, is a reconnection attempt
+    /// and takes its place in the process-wide budget; the check of a working connection and
+    /// the first check of a new one do not.
+    fn is_reconnect_attempt(&self, state: &PoolState<C>, index: usize) -> bool {
+        state.unauthenticated.is_some()
+            || matches!(
+                state.slots[index].state(),
+                ConnectionState::Reconnecting | ConnectionState::Failed
+            )
+    }
+
+    fn defer_attempt(&self, state: &mut PoolState<C>, index: usize, at: Instant) {
+        if state.unauthenticated.is_some() {
+            state.next_auth_check = Some(at);
+        } else {
+            state.slots[index].retry_at = Some(at);
+        }
+        tracing::debug!(
+            server = %self.server,
+            connection = %state.slots[index].id,
+            "reconnection attempt deferred: the reconnect budget is spent"
+        );
     }
 
     /// When the connection at `index` should be checked next, if ever. While the credentials

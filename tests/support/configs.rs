@@ -61,6 +61,9 @@ impl TestConfig {
             reconnect_base_delay: ConfigDuration::from_millis(20),
             reconnect_max_delay: ConfigDuration::from_millis(200),
             idle_timeout: ConfigDuration::from_secs(60),
+            // The backoff above is fifty times faster than lktop's default (1 s to 30 s), so
+            // is the budget (20 attempts a second by default).
+            reconnect_budget: 1_000,
         };
         Self { config }
     }
@@ -152,6 +155,13 @@ impl TestConfig {
         self
     }
 
+    /// `connection_pool.reconnect_budget`.
+    #[must_use]
+    pub fn reconnect_budget(mut self, per_second: u32) -> Self {
+        self.config.connection_pool.reconnect_budget = per_second;
+        self
+    }
+
     /// `connection_pool.idle_timeout`.
     #[must_use]
     pub fn idle_timeout(mut self, after: Duration) -> Self {
@@ -176,7 +186,8 @@ impl TestConfig {
         format!(
             "{}connection_pool:\n  pool_size: {}\n  max_pool_size: {}\n  \
              health_check_interval: {}\n  connection_timeout: {}\n  max_reconnect_attempts: {}\n  \
-             reconnect_base_delay: {}\n  reconnect_max_delay: {}\n  idle_timeout: {}\n\
+             reconnect_base_delay: {}\n  reconnect_max_delay: {}\n  idle_timeout: {}\n  \
+             reconnect_budget: {}\n\
              polling:\n  interval: {}\n  max_requests_per_second: {}\n  max_staleness: {}\n\
              quality_monitoring:\n  monitoring_interval: {}\n",
             self.servers_yaml(),
@@ -188,6 +199,7 @@ impl TestConfig {
             pool.reconnect_base_delay,
             pool.reconnect_max_delay,
             pool.idle_timeout,
+            pool.reconnect_budget,
             self.config.polling.interval,
             self.config.polling.max_requests_per_second,
             self.config.polling.max_staleness,
