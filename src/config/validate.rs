@@ -19,6 +19,13 @@ pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
 pub(crate) const HISTORY_ROOMS: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const COLLAPSE_MIN: RangeInclusive<u32> = 1..=1_000_000;
+/// Open connections of lktop's own listeners: at least one, and fewer than the file
+/// descriptors a process is usually allowed.
+pub(crate) const LISTENER_CONNECTIONS: RangeInclusive<u32> = 1..=100_000;
+/// How long a request head may take: a second is time enough on loopback and a LAN; five
+/// minutes is what a client on the slowest link could want.
+const HEADER_READ_TIMEOUT: RangeInclusive<std::time::Duration> =
+    std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(300);
 /// The shortest lifecycle rule: rooms are judged, and violations reported, in whole seconds.
 const LIFECYCLE_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
@@ -59,7 +66,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 22] = [
+const NUMERIC_KEYS: [(&str, Allowed); 24] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -122,6 +129,14 @@ const NUMERIC_KEYS: [(&str, Allowed); 22] = [
         Allowed::WholeNumber(REQUESTS_PER_SECOND),
     ),
     ("history.max_rooms", Allowed::WholeNumber(HISTORY_ROOMS)),
+    (
+        "metrics.max_connections",
+        Allowed::WholeNumber(LISTENER_CONNECTIONS),
+    ),
+    (
+        "webhooks.max_connections",
+        Allowed::WholeNumber(LISTENER_CONNECTIONS),
+    ),
     ("quality_monitoring.min_success_rate", Allowed::Fraction),
     ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
     ("quality_monitoring.thresholds.good", Allowed::Fraction),
@@ -207,6 +222,28 @@ pub fn validate(config: &Config) -> Vec<Violation> {
         KeyPath::root().key("history").key("max_rooms"),
         config.history.max_rooms,
     );
+    for (section, max_connections, header_read_timeout) in [
+        (
+            "metrics",
+            config.metrics.max_connections,
+            config.metrics.header_read_timeout,
+        ),
+        (
+            "webhooks",
+            config.webhooks.max_connections,
+            config.webhooks.header_read_timeout,
+        ),
+    ] {
+        let at = KeyPath::root().key(section);
+        checks.in_range(at.clone().key("max_connections"), max_connections);
+        if !HEADER_READ_TIMEOUT.contains(&header_read_timeout.get()) {
+            checks.fail(
+                at.key("header_read_timeout"),
+                format!("{header_read_timeout} is out of range; allowed 1s..=5m"),
+                Some("e.g. 10s: time for a slow client's headers, not for a slowloris".to_owned()),
+            );
+        }
+    }
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {

@@ -151,8 +151,9 @@ mod tests {
         let bound = crate::http_server::serve(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             "test metrics",
+            guarded_listener::ListenerLimits::new(64 * 1024, 64),
             shutdown.clone(),
-            move |request: http::Request<hyper::body::Incoming>| {
+            move |request: http::Request<guarded_listener::GuardedBody>| {
                 let answer = answer.lock().unwrap().clone();
                 let authorized = request
                     .headers()
