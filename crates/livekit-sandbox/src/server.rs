@@ -73,9 +73,9 @@ impl TwirpService {
 /// may send, and some 150 times the largest legitimate one (metadata and attributes of 64 KiB,
 /// livekit's `limit.max_metadata_size`, base64 in JSON).
 pub(crate) const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
-/// Open connections by default: a pool of lktop's (`max_pool_size` at most 1024) per watcher,
-/// an SDK's and a load test's, with room to spare, and a quarter of the 20000 file descriptors
-/// such a host usually allows, so a flood runs into the cap before the process runs out.
+/// Open connections by default: a pool of lktop's (`max_pool_size` at most 1024), a few SDK
+/// clients and a load test, with room to spare. Where the open-file limit is lower (1024 is a
+/// common soft limit), accepts fail first and are retried: raise `ulimit -n` with the cap.
 pub(crate) const MAX_CONNECTIONS: usize = 4096;
 /// Notices a slow listener may fall behind by before it misses some.
 const NOTICE_CAPACITY: usize = 64;
