@@ -220,11 +220,17 @@ impl Sender {
             bump(&self.counts.failed);
             return;
         };
+        let Ok(mut authorization) = http::HeaderValue::from_str(&token) else {
+            bump(&self.counts.failed);
+            return;
+        };
+        // The signed token in it is a credential: debug output prints `Sensitive`.
+        authorization.set_sensitive(true);
         for _ in 0..times {
             for url in &self.options.urls {
                 let request = http::Request::post(url.as_str())
                     .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
-                    .header(http::header::AUTHORIZATION, token.as_str())
+                    .header(http::header::AUTHORIZATION, authorization.clone())
                     .header(http::header::USER_AGENT, "LiveKit")
                     .body(Full::new(Bytes::from(body.clone())));
                 let Ok(request) = request else {
