@@ -17,6 +17,7 @@ mod mask;
 mod node_urls;
 mod scalar_text;
 mod schema;
+mod scrubbed_tree;
 mod secret_file;
 mod validate;
 mod watch;

@@ -7,6 +7,7 @@ use serde_yaml::Value;
 use yaml_located::{KeyPath, Origin, Segment};
 
 use crate::config::schema::{MASK, is_secret_key};
+use crate::config::scrubbed_tree::scrub;
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
 pub(crate) const ENV_PREFIX: &str = "LKTOP_";
@@ -40,6 +41,14 @@ impl Override {
             .filter(|value| !value.is_null() || text.trim().is_empty())
             .unwrap_or_else(|| Value::String(text.to_owned()));
         Self { key, value, origin }
+    }
+}
+
+// An override outlives loading (the loaded configuration's `applied`, the engine's sources
+// for a reload) and may hold a secret: `--api-secret`, `LIVEKIT_API_SECRET`, an `lk` project's.
+impl Drop for Override {
+    fn drop(&mut self) {
+        scrub(&mut self.value);
     }
 }
 
