@@ -8,6 +8,7 @@
 //! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
 
 mod changes;
+mod echoed_line;
 mod error;
 mod key_list;
 mod lifecycle_limit;

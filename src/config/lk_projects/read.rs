@@ -10,6 +10,7 @@ use serde_yaml::Value;
 use yaml_located::{KeyPath, Locator, Origin, Position, Target};
 
 use super::project::{ImportedValue, LkCliConfig, LkProject};
+use crate::config::echoed_line::echoed_line;
 use crate::config::error::{ConfigError, ConfigIssue};
 use crate::config::scalar_text::scalar_text;
 use crate::config::scrubbed_tree::ScrubbedTree;
@@ -248,10 +249,7 @@ impl Reader<'_> {
     /// The line, to echo under a problem, unless it may hold a secret: `lk`'s file keeps API
     /// secrets and its users' session tokens.
     fn line_without_secret(&self, line: usize) -> Option<String> {
-        let text = self.text.lines().nth(line.checked_sub(1)?)?;
-        let lower = text.to_ascii_lowercase();
-        let secret_words = ["secret", "token", "password"];
-        (!secret_words.iter().any(|word| lower.contains(word))).then(|| text.trim_end().to_owned())
+        echoed_line(self.text, line)
     }
 }
 
