@@ -8,8 +8,8 @@ use std::ops::{Deref, DerefMut};
 use serde_yaml::Value;
 use zeroize::Zeroize;
 
-/// A [`Value`] whose every string, keys included, is zeroed when it is dropped.
-#[derive(Debug, Default)]
+/// A [`Value`] whose every string, keys included, is zeroed when it is dropped. No `Debug`:
+/// it holds the secrets as written.
 pub(crate) struct ScrubbedTree(Value);
 
 impl ScrubbedTree {
