@@ -22,6 +22,7 @@
 #[allow(dead_code, reason = "shared with tests that read the server table")]
 mod headless_dashboard;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -249,7 +250,7 @@ fn shown_config(loaded: &LoadedConfig) -> String {
         render_masked(&loaded.config)
     );
     for entry in &loaded.applied {
-        shown.push_str(&format!("{entry}\n{entry:?}\n"));
+        writeln!(shown, "{entry}\n{entry:?}").expect("writing to a string never fails");
     }
     shown.push_str(&loaded.warnings.join("\n"));
     shown.push_str(&loaded.notes.join("\n"));
@@ -313,9 +314,8 @@ proptest! {
                 overrides: Vec::new(),
                 lk_projects: Vec::new(),
             };
-            let error = match load(&sources) {
-                Ok(_) => return Err(TestCaseError::fail(format!("{story}: refused"))),
-                Err(error) => error,
+            let Err(error) = load(&sources) else {
+                return Err(TestCaseError::fail(format!("{story}: refused")));
             };
             assert_hidden(&secret, story, &shown_error(&error))?;
             let message = panic_message(|| {
@@ -327,12 +327,10 @@ proptest! {
         let url: KeyPath = "servers[0].url".parse().expect("a key");
         for origin in [Origin::Flag("--url".into()), Origin::Env("LIVEKIT_URL".into())] {
             let leaky = format!("http://{KEY}:{}@127.0.0.1:7880", percent_encoded(&secret));
-            let error = load_text(
-                None,
-                Some(&file_with(&secret)),
-                &[Override::text(url.clone(), leaky, origin)],
-            )
-            .map_err(|error| shown_error(&error));
+            let flag = Override::text(url.clone(), leaky, origin);
+            assert_hidden(&secret, "a URL flag", &format!("{flag}\n{flag:?}"))?;
+            let error = load_text(None, Some(&file_with(&secret)), &[flag])
+                .map_err(|error| shown_error(&error));
             let Err(shown) = error else {
                 return Err(TestCaseError::fail("a URL with the secret is refused"));
             };

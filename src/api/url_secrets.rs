@@ -150,11 +150,11 @@ pub(crate) fn redact_urls_in(line: &str) -> String {
 /// `text` as a URL; one written without a scheme is read as `http://` would read it, and the
 /// scheme added is returned so it can be taken off again.
 fn parse_leniently(text: &str) -> Option<(url::Url, Option<&'static str>)> {
+    const ADDED: &str = "http://";
     let text = text.trim();
     if text.contains("://") {
         return url::Url::parse(text).ok().map(|url| (url, None));
     }
-    const ADDED: &str = "http://";
     url::Url::parse(&format!("{ADDED}{text}"))
         .ok()
         .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
