@@ -9,13 +9,14 @@
 //! - the errors of configurations that go wrong next to it: a syntax error on its line, a
 //!   misspelt or repeated key, a value of the wrong kind, and URLs that carry it (refused);
 //! - panic messages of code that formats all of these (a panic hook records them);
-//! - an engine polling the sandbox with it (its node sources refused or unreachable too): the
-//!   logs of every crate at TRACE, every event's JSON and `Debug`, and the dashboard drawn from
-//!   those events on every screen and in the limits editor;
+//! - an engine polling the sandbox with it and verifying the sandbox's webhooks signed with it
+//!   (its node sources refused or unreachable too): the logs of every crate at TRACE, every
+//!   event's JSON and `Debug`, and the dashboard drawn from those events on every screen and in
+//!   the limits editor;
 //! - `lktop watch` with the secret in `LIVEKIT_API_SECRET`: its output, its stderr at
 //!   `LKTOP_LOG=trace`, its recording; `lktop check-config` with it in a flag and in `--url`.
 //!
-//! Bounded: 64 cases of the configuration alone, 16 of each run against the sandbox (under a
+//! Bounded: 64 cases of the configuration alone, 16 of each run against the sandbox (about a
 //! second each); everything on loopback.
 
 #[path = "support/headless_dashboard.rs"]
@@ -23,6 +24,7 @@
 mod headless_dashboard;
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -49,6 +51,8 @@ const CONFIG_CASES: u32 = 64;
 const RUN_CASES: u32 = 16;
 /// How long each run watches the sandbox: several polls at the test's 100 ms interval.
 const RUN_FOR: Duration = Duration::from_millis(700);
+/// How long an engine run may wait for its first poll and webhook.
+const RUN_AT_MOST: Duration = Duration::from_secs(10);
 
 /// A secret: 8 characters without spaces first (its first 8 are looked for on their own, so
 /// they must not be blanks a screen is full of), then anything printable.
@@ -393,19 +397,31 @@ impl std::io::Write for LogWriter {
     }
 }
 
-/// The sandbox with `secret` for the test key, simulating the demo's rooms ten times faster.
-async fn sandbox_with(secret: &str) -> Sandbox {
-    let mut options =
-        SandboxOptions::new(KEY, &SecretString::from(secret)).with_scenario(Scenario::demo());
+/// The sandbox with `secret` for the test key, simulating the demo's rooms ten times faster,
+/// sending webhooks signed with `secret` to `webhooks` when given.
+async fn sandbox_with(secret: &str, webhooks: Option<SocketAddr>) -> Sandbox {
+    let secret = SecretString::from(secret);
+    let mut options = SandboxOptions::new(KEY, &secret).with_scenario(Scenario::demo());
+    if let Some(listen) = webhooks {
+        options = options.with_webhooks(vec![format!("http://{listen}/")], KEY, &secret);
+    }
     options.speed = Some(10.0);
     Sandbox::start(options)
         .await
         .expect("the sandbox starts on loopback")
 }
 
-/// lktop's file for the sandbox at `url`, polling every 100 ms, with `secret` as the API
-/// secret and in node sources that cannot be read (nothing listens on port 9).
-fn engine_file(url: &str, secret: &str) -> String {
+/// A loopback port nothing listens on right now, for the engine's webhook listener.
+fn free_loopback_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// lktop's file for the sandbox at `url`, polling every 100 ms and taking its webhooks on
+/// `webhooks`, with `secret` as the API secret and in node sources that cannot be read (nothing
+/// listens on port 9).
+fn engine_file(url: &str, webhooks: SocketAddr, secret: &str) -> String {
     format!(
         "servers:\n  - name: sb\n    url: {url}\n    api_key: {KEY}\n    api_secret: {}\n    \
          metrics_url: http://127.0.0.1:9/metrics\n    metrics_username: prom\n    \
@@ -413,7 +429,8 @@ fn engine_file(url: &str, secret: &str) -> String {
          polling:\n  interval: 100ms\n  max_requests_per_second: 0\n  jobs_interval: 200ms\n\
          quality_monitoring:\n  monitoring_interval: 100ms\n  metrics_interval: 200ms\n\
          connection_pool:\n  pool_size: 2\n  health_check_interval: 200ms\n  \
-         connection_timeout: 1s\n",
+         connection_timeout: 1s\n\
+         webhooks:\n  listen: {webhooks}\n",
         yaml_text(secret),
         yaml_text(secret),
         yaml_text(&format!(
@@ -437,12 +454,18 @@ fn keys_through_every_screen() -> Vec<KeyEvent> {
         .collect()
 }
 
-/// Runs the engine against a sandbox that takes `secret` for `RUN_FOR`, with every event
-/// drawn on a dashboard; what the events, the screens and the logs showed.
+/// Runs the engine against a sandbox that takes `secret` for `RUN_FOR` (longer until it has
+/// polled and taken a webhook, up to `RUN_AT_MOST`), with every event drawn on a dashboard;
+/// what the events, the screens and the logs showed.
 async fn engine_run(secret: &str) -> Result<(), TestCaseError> {
-    let sandbox = sandbox_with(secret).await;
-    let loaded = load_text(None, Some(&engine_file(&sandbox.url(), secret)), &[])
-        .map_err(|err| TestCaseError::fail(format!("a valid configuration: {err}")))?;
+    let webhooks = free_loopback_port();
+    let sandbox = sandbox_with(secret, Some(webhooks)).await;
+    let loaded = load_text(
+        None,
+        Some(&engine_file(&sandbox.url(), webhooks, secret)),
+        &[],
+    )
+    .map_err(|err| TestCaseError::fail(format!("a valid configuration: {err}")))?;
     let (engine, mut events) = Engine::start(EngineOptions {
         config: loaded.config,
         sources: None,
@@ -452,14 +475,19 @@ async fn engine_run(secret: &str) -> Result<(), TestCaseError> {
     .await
     .map_err(TestCaseError::fail)?;
     let mut dashboard = HeadlessDashboard::new(160, 48);
-    let mut polled = false;
-    let deadline = tokio::time::Instant::now() + RUN_FOR;
+    let (mut polled, mut took_webhook) = (false, false);
+    let start = tokio::time::Instant::now();
     let mut seen: Vec<EngineEvent> = Vec::new();
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+    // At least `RUN_FOR`, and on a loaded machine until a poll and a webhook have been seen.
+    while let Ok(Some(event)) = tokio::time::timeout_at(start + RUN_AT_MOST, events.recv()).await {
         polled |= matches!(event.kind, EventKind::Rooms { .. });
+        took_webhook |= matches!(event.kind, EventKind::Webhook { .. });
         dashboard.show(&event);
         assert_hidden(secret, "the dashboard", &dashboard.screen().join("\n"))?;
         seen.push(event);
+        if polled && took_webhook && start.elapsed() >= RUN_FOR {
+            break;
+        }
     }
     for key in keys_through_every_screen() {
         dashboard.act(Action::Key(key));
@@ -473,6 +501,10 @@ async fn engine_run(secret: &str) -> Result<(), TestCaseError> {
     prop_assert!(
         polled,
         "the engine read the sandbox's rooms with the secret"
+    );
+    prop_assert!(
+        took_webhook,
+        "the engine verified a webhook signed with the secret"
     );
     for event in &seen {
         let json = serde_json::to_string(event).expect("an event serializes");
@@ -530,7 +562,7 @@ fn text_of(output: &Output) -> String {
 }
 
 async fn watch_run(secret: &str) -> Result<(), TestCaseError> {
-    let sandbox = sandbox_with(secret).await;
+    let sandbox = sandbox_with(secret, None).await;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = sandbox.url();
     let secret_owned = secret.to_owned();
@@ -538,7 +570,7 @@ async fn watch_run(secret: &str) -> Result<(), TestCaseError> {
     let watched = tokio::task::spawn_blocking(move || {
         lktop(
             &dir_path,
-            &["watch", "--duration", "900ms", "--record", "session.ndjson"],
+            &["watch", "--duration", "1200ms", "--record", "session.ndjson"],
             &[
                 ("LIVEKIT_URL", url.as_str()),
                 ("LIVEKIT_API_KEY", KEY),
