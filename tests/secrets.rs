@@ -570,7 +570,13 @@ async fn watch_run(secret: &str) -> Result<(), TestCaseError> {
     let watched = tokio::task::spawn_blocking(move || {
         lktop(
             &dir_path,
-            &["watch", "--duration", "1200ms", "--record", "session.ndjson"],
+            &[
+                "watch",
+                "--duration",
+                "1200ms",
+                "--record",
+                "session.ndjson",
+            ],
             &[
                 ("LIVEKIT_URL", url.as_str()),
                 ("LIVEKIT_API_KEY", KEY),
