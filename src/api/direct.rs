@@ -72,7 +72,12 @@ impl DirectClient {
         let exchange = async {
             let mut request = Request::post(uri);
             if let Some(map) = request.headers_mut() {
-                for (name, value) in headers {
+                for (name, mut value) in headers {
+                    // Marked here too, where it is sent, so no caller can forget it: hyper's
+                    // and http's debug output then print `Sensitive`, not the token.
+                    if name == header::AUTHORIZATION {
+                        value.set_sensitive(true);
+                    }
                     map.insert(name, value);
                 }
             }

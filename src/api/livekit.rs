@@ -393,14 +393,16 @@ pub(crate) fn server_base_url(url: &str) -> Result<reqwest::Url, BuildError> {
                 .to_owned(),
         ));
     }
+    // Quoted with any secret parameter masked: the query may carry one.
+    let shown = super::url_secrets::redacted_url(url);
     if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(BuildError::InvalidUrl(format!(
-            "{url:?} has a path, query or fragment; LiveKit's API lives at the server's root"
+            "{shown:?} has a path, query or fragment; LiveKit's API lives at the server's root"
         )));
     }
     let host = parsed
         .host_str()
-        .ok_or_else(|| BuildError::InvalidUrl(format!("{url:?} has no host")))?;
+        .ok_or_else(|| BuildError::InvalidUrl(format!("{shown:?} has no host")))?;
     let base = match parsed.port() {
         Some(port) => format!("{scheme}://{host}:{port}"),
         None => format!("{scheme}://{host}"),

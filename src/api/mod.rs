@@ -13,6 +13,7 @@ mod livekit_jobs;
 mod room_api;
 mod tokens;
 mod twirp;
+mod url_secrets;
 
 pub use error::ApiError;
 pub(crate) use error::describe_transport;
@@ -24,3 +25,6 @@ pub use livekit_protocol as proto;
 pub use room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
 pub use tokens::TokenCache;
 pub use twirp::build_http_client;
+pub(crate) use url_secrets::{
+    UrlSecret, redact_urls_in, redacted_url, secret_in_url, without_secrets,
+};

@@ -412,6 +412,37 @@ mod tests {
         assert_eq!(describe_body(br#"{"error":"nope"}"#), r#"{"error":"nope"}"#);
     }
 
+    #[tokio::test]
+    async fn the_authorization_header_is_sensitive_when_signed_and_when_reused() {
+        let secret = SecretString::from("twirp-test-secret-0123456789abcdef");
+        let base = "http://127.0.0.1:7880";
+        let client = TwirpClient::new(
+            reqwest::Url::parse(base).unwrap(),
+            base.to_owned(),
+            "devkey",
+            &secret,
+            Duration::from_secs(1),
+            Arc::new(TokenCache::new()),
+        )
+        .unwrap();
+        let scope = TokenScope::RoomList;
+        let signed = client
+            .tokens
+            .get_or_sign(&scope, || client.authorization("ListRooms", scope.grants()))
+            .unwrap();
+        let reused = client
+            .tokens
+            .get_or_sign(&scope, || -> Result<HeaderValue, ApiError> {
+                panic!("the token is reused, not signed again")
+            })
+            .unwrap();
+        for header in [signed, reused] {
+            assert!(header.is_sensitive());
+            // What http (and so reqwest's and hyper's own logs) print of a sensitive value.
+            assert_eq!(format!("{header:?}"), "Sensitive");
+        }
+    }
+
     async fn call_with(client: &TwirpClient, scope: &TokenScope) -> Result<(), ApiError> {
         let grants = Grants::Reused(scope.clone());
         match scope {

@@ -417,6 +417,10 @@ fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) -> Option<String>
         );
         return None;
     }
+    if let Some(secret) = crate::api::secret_in_url(text) {
+        checks.0.push(secret_in_url_violation(key, text, &secret));
+        return None;
+    }
     let err = match crate::api::server_base_url(text) {
         Ok(base) => return Some(base.to_string()),
         Err(err) => err,
@@ -444,6 +448,27 @@ fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) -> Option<String>
         Some("write it like wss://my-project.livekit.cloud or ws://localhost:7880".to_owned()),
     );
     None
+}
+
+/// A URL that carries a secret (`http://key:secret@host`, `?api_secret=…`): shown masked,
+/// with the URL to write instead and where the secret goes.
+fn secret_in_url_violation(key: KeyPath, text: &str, secret: &crate::api::UrlSecret) -> Violation {
+    let where_it_goes = if key.leaf() == Some("metrics_url") {
+        "credentials go in metrics_username and metrics_password"
+    } else {
+        "the API key and secret go in api_key and api_secret (or LIVEKIT_API_KEY and \
+         LIVEKIT_API_SECRET), never in the URL"
+    };
+    Violation {
+        key,
+        problem: format!(
+            "`{}` carries {secret}; a URL is shown in errors, logs, events and on screen, so \
+             lktop takes no secret in one",
+            crate::api::redacted_url(text)
+        ),
+        help: Some(where_it_goes.to_owned()),
+        suggested_value: crate::api::without_secrets(text),
+    }
 }
 
 /// `127.0.0.1:7880` as the URL it most likely means, when that URL works: `http://` for a
@@ -697,7 +722,9 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
             } else {
                 at.clone().key("metrics_url")
             };
-            if let Some(problem) = metrics_url_problem(text) {
+            if let Some(secret) = crate::api::secret_in_url(text) {
+                checks.0.push(secret_in_url_violation(key, text, &secret));
+            } else if let Some(problem) = metrics_url_problem(text) {
                 checks.fail(
                     key,
                     problem,
@@ -762,22 +789,22 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
     }
 }
 
+/// A URL that carries a secret is refused before this (`secret_in_url_violation`); the text
+/// is still quoted masked, since text that is not a URL at all may hold one.
 fn metrics_url_problem(text: &str) -> Option<String> {
+    let shown = crate::api::redacted_url(text);
     let url = match url::Url::parse(text.trim()) {
         Ok(url) => url,
-        Err(err) => return Some(format!("`{text}` is not a URL ({err})")),
+        Err(err) => return Some(format!("`{shown}` is not a URL ({err})")),
     };
     if !matches!(url.scheme(), "http" | "https") {
         return Some(format!(
-            "`{text}` must start with http:// or https://, not {}://",
+            "`{shown}` must start with http:// or https://, not {}://",
             url.scheme()
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Some(format!("`{text}` has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Some("holds credentials in the URL, where they would be shown".to_owned());
+        return Some(format!("`{shown}` has no host"));
     }
     None
 }
