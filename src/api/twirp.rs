@@ -45,8 +45,9 @@ const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
 /// Enough of an error body to hold any Twirp error JSON a server sends.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
 /// A diagnostic only needs the start of the body: the first line of a text/plain error or the
-/// title of an HTML page.
-const PROBE_BODY_LIMIT: usize = 256;
+/// title of an HTML page. livekit-server's 401 for a token it refuses echoes the whole token
+/// (a few hundred bytes) before saying why, and the why tells a clock skew from a wrong secret.
+const PROBE_BODY_LIMIT: usize = 1024;
 /// How much server text an error message shows.
 const SHOWN_TEXT_CHARS: usize = 200;
 
