@@ -46,9 +46,13 @@ impl ClockSkew {
         now: SystemTime,
     ) -> Option<Self> {
         let words = server_words.to_lowercase();
-        let server = if words.contains("expired") {
+        // The token's times only: a key that expired is a credentials problem, not a clock's.
+        let server = if words.contains("token is expired") {
             ServerClock::Ahead
-        } else if words.contains("not valid yet") || words.contains("issued in the future") {
+        } else if words.contains("token not valid yet")
+            || words.contains("token is not valid yet")
+            || words.contains("token issued in the future")
+        {
             ServerClock::Behind
         } else {
             return None;
@@ -123,6 +127,7 @@ mod tests {
                 None,
             ),
             ("invalid API key: devkey", None),
+            ("unauthenticated: API key expired", None),
         ];
         for (words, expected) in cases {
             assert_eq!(
