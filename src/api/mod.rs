@@ -17,7 +17,7 @@ mod url_secrets;
 
 pub use error::ApiError;
 pub(crate) use error::describe_transport;
-pub use error::{ApiErrorKind, BuildError};
+pub use error::{ApiErrorKind, BuildError, ClockSkew, SERVER_LEEWAY, ServerClock};
 pub use jobs_api::{EgressQuery, JobsApi, NewDispatch};
 pub use livekit::LiveKitRoomApi;
 pub(crate) use livekit::server_base_url;

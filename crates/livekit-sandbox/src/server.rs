@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use guarded_listener::{BodyError, ConnectionCap, GuardedBody, ListenerLimits, accept_until};
@@ -255,7 +255,8 @@ impl Shared {
         self.notices.subscribe()
     }
 
-    /// Verifies a request's `Authorization` header against the current keys.
+    /// Verifies a request's `Authorization` header against the current keys and the
+    /// sandbox's wall clock.
     ///
     /// # Errors
     /// `unauthenticated` with the reason, as [`ApiKeys::verify`].
@@ -263,7 +264,20 @@ impl Shared {
         self.keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .verify(authorization)
+            .verify_at(authorization, self.wall_clock())
+    }
+
+    /// The server's idea of the time: the machine's, set off by the `clock_offset_secs` fault.
+    #[must_use]
+    pub(crate) fn wall_clock(&self) -> SystemTime {
+        let offset = self.faults().clock_offset_secs;
+        let by = Duration::from_secs(offset.unsigned_abs());
+        let now = SystemTime::now();
+        if offset < 0 {
+            now.checked_sub(by).unwrap_or(UNIX_EPOCH)
+        } else {
+            now.checked_add(by).unwrap_or(now)
+        }
     }
 
     /// Adds an API key or replaces its secret; requests signed with the old secret are
@@ -351,7 +365,16 @@ pub(crate) async fn run_listener(
             move |request| {
                 let shared = Arc::clone(&shared);
                 let tasks = tasks.clone();
-                async move { route(shared, request, &tasks).await }
+                async move {
+                    let mut response = route(Arc::clone(&shared), request, &tasks).await;
+                    // hyper would write the machine's time; a server's `Date` is its own clock's.
+                    if let Ok(date) =
+                        header::HeaderValue::from_str(&httpdate::fmt_http_date(shared.wall_clock()))
+                    {
+                        response.headers_mut().insert(header::DATE, date);
+                    }
+                    response
+                }
             }
         };
         tokio::select! {
