@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of outside input in lktop and its livekit-sandbox crate (configuration,
-# scenarios, Twirp request bodies, room metadata): every cargo-fuzz target in fuzz/ runs for
+# scenarios, Twirp request bodies, room metadata, Prometheus expositions, webhooks and their
+# tokens): every cargo-fuzz target in fuzz/ (`cargo fuzz list`) runs for
 # SECONDS_PER_TARGET seconds (default 30), starting from the committed seeds in
 # fuzz/corpus/<target>/, which it only reads (new inputs go to a temporary folder).
 #

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
+use guarded_listener::{GuardedBody, ListenerLimits};
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -551,34 +551,45 @@ impl Metrics {
         text
     }
 
-    /// Serves `GET /metrics` on `listen` until `shutdown`; returns the bound address.
+    /// Serves `GET /metrics` on `listen`, within `limits`, until `shutdown`; returns the bound
+    /// address.
     ///
     /// # Errors
     /// The address cannot be bound.
     pub(crate) async fn serve(
         &self,
         listen: SocketAddr,
+        limits: ListenerLimits,
         shutdown: CancellationToken,
     ) -> std::io::Result<SocketAddr> {
         let metrics = self.clone();
-        crate::http_server::serve(listen, "metrics", shutdown, move |request| {
+        let limits = ListenerLimits {
+            max_body_bytes: MAX_SCRAPE_BODY,
+            ..limits
+        };
+        crate::http_server::serve(listen, "metrics", limits, shutdown, move |request| {
             let answer = metrics.answer(&request);
             async move { answer }
         })
         .await
     }
 
-    fn answer(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
-        let (status, content_type, body) =
-            if request.method() == Method::GET && request.uri().path() == "/metrics" {
-                (StatusCode::OK, CONTENT_TYPE, self.render())
-            } else {
-                (
-                    StatusCode::NOT_FOUND,
-                    "text/plain; charset=utf-8",
-                    "lktop serves Prometheus metrics at GET /metrics\n".to_owned(),
-                )
-            };
+    fn answer(&self, request: &Request<GuardedBody>) -> Response<Full<Bytes>> {
+        let (status, content_type, body) = if request.body().declared_over_limit() {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain; charset=utf-8",
+                "a scrape carries no body\n".to_owned(),
+            )
+        } else if request.method() == Method::GET && request.uri().path() == "/metrics" {
+            (StatusCode::OK, CONTENT_TYPE, self.render())
+        } else {
+            (
+                StatusCode::NOT_FOUND,
+                "text/plain; charset=utf-8",
+                "lktop serves Prometheus metrics at GET /metrics\n".to_owned(),
+            )
+        };
         let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;
         response.headers_mut().insert(
@@ -588,6 +599,9 @@ impl Metrics {
         response
     }
 }
+
+/// A scrape is a GET: a body is never read, and one this large is not a scraper's.
+const MAX_SCRAPE_BODY: usize = 64 * 1024;
 
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -654,7 +668,11 @@ mod tests {
         metrics.observe_request("s", 0.001, "ok");
         let shutdown = CancellationToken::new();
         let addr = metrics
-            .serve("127.0.0.1:0".parse().unwrap(), shutdown.clone())
+            .serve(
+                "127.0.0.1:0".parse().unwrap(),
+                ListenerLimits::new(0, 16),
+                shutdown.clone(),
+            )
             .await
             .unwrap();
         let http = crate::api::build_http_client().unwrap();

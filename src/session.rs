@@ -19,6 +19,7 @@ use secrecy::SecretString;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use zeroize::Zeroizing;
 
 use crate::config::{Config, ConfigSources, MetricsUrls, RedisUrl, ServerConfig};
 use crate::engine::{Engine, EngineOptions};
@@ -29,6 +30,8 @@ use crate::record::{RecordError, Recorder};
 pub const SANDBOX_SERVER: &str = "sandbox";
 /// Events the consumer may fall behind by before the engine drops (and counts) them.
 const CONSUMER_CAPACITY: usize = 4096;
+/// Characters of the demo sandbox's random API secret.
+const DEMO_SECRET_LENGTH: usize = 40;
 /// In-flight calls get this long when the session stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -291,12 +294,16 @@ fn free_loopback_port() -> std::io::Result<SocketAddr> {
 pub async fn start_demo_sandbox(
     webhooks_to: Option<SocketAddr>,
 ) -> std::io::Result<(Sandbox, ServerConfig, Option<RedisServer>)> {
-    let secret: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(40)
-        .map(char::from)
-        .collect();
-    let secret = SecretString::from(secret);
+    // Written into a buffer of its final size, cleared when dropped: collecting into a
+    // growing `String` would leave uncleared copies of its start behind.
+    let mut secret = Zeroizing::new(String::with_capacity(DEMO_SECRET_LENGTH));
+    secret.extend(
+        rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(DEMO_SECRET_LENGTH)
+            .map(char::from),
+    );
+    let secret = SecretString::from(secret.as_str());
     let urls = webhooks_to
         .map(|listen| vec![format!("http://{listen}/")])
         .unwrap_or_default();

@@ -939,6 +939,142 @@ fn node_sources_load_one_url_or_a_list_and_refuse_what_cannot_work() {
     assert!(!text.contains("hunter2"), "{text}");
 }
 
+/// A URL is shown in errors, logs, events and on screen: one that carries a secret is refused
+/// where it was written (the file's line, the variable, the flag, `lk`'s file), quoted masked,
+/// with the URL to write instead.
+#[test]
+fn a_url_carrying_a_secret_is_refused_where_it_was_written_and_shown_masked() {
+    const URL_SECRET: &str = "hunter2-in-the-url";
+    let server =
+        |url: &str| format!("servers:\n  - url: {url}\n    api_key: k\n    api_secret: {SECRET}\n");
+
+    let credentials = errors_of(&server(&format!(
+        "http://devkey:{URL_SECRET}@127.0.0.1:7880"
+    )));
+    let text = issue_at(&credentials, "servers[0].url", 2);
+    for expected in [
+        "`http://********@127.0.0.1:7880/` carries a user name or password before the host",
+        "2 |   - url: http://********@127.0.0.1:7880/",
+        "help: write `url: http://127.0.0.1:7880`; the API key and secret go in api_key and \
+         api_secret",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+
+    let query = errors_of(&server(&format!(
+        "wss://lk.example.com/?room=a&api_secret={URL_SECRET}"
+    )));
+    let text = issue_at(&query, "servers[0].url", 2);
+    assert!(
+        text.contains("carries the parameter `api_secret`, which holds a secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("write `url: wss://lk.example.com/?room=a`"),
+        "{text}"
+    );
+
+    let metrics = errors_of(&format!(
+        "{}    metrics_url: http://10.0.0.5:6789/metrics?token={URL_SECRET}\n",
+        server("ws://127.0.0.1:7880")
+    ));
+    let text = issue_at(&metrics, "servers[0].metrics_url", 5);
+    assert!(
+        text.contains("metrics_username and metrics_password"),
+        "{text}"
+    );
+
+    let url_key: KeyPath = "servers[0].url".parse().unwrap();
+    let from_variable = load_with(
+        &server("ws://127.0.0.1:7880"),
+        &[Override::text(
+            url_key.clone(),
+            format!("https://{URL_SECRET}@lk.example.com"),
+            Origin::Env("LIVEKIT_URL".into()),
+        )],
+    )
+    .expect_err("refused");
+    let text = from_variable.to_string();
+    assert!(
+        text.contains("environment variable LIVEKIT_URL: servers[0].url:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("set LIVEKIT_URL=https://lk.example.com"),
+        "{text}"
+    );
+
+    let from_flag = load_with(
+        &server("ws://127.0.0.1:7880"),
+        &[Override::text(
+            url_key,
+            format!("lk.example.com?access_token={URL_SECRET}"),
+            Origin::Flag("--url".into()),
+        )],
+    )
+    .expect_err("refused");
+    let text = from_flag.to_string();
+    assert!(
+        text.contains("command-line flag --url: servers[0].url:"),
+        "{text}"
+    );
+    assert!(text.contains("use --url lk.example.com"), "{text}");
+
+    let home = lk_home(&format!(
+        "projects:\n  - name: leaky\n    url: https://k:{URL_SECRET}@leaky.example.com\n    \
+         api_key: k\n    api_secret: {SECRET}\n"
+    ));
+    let from_project =
+        load_projects("", chosen(home.path(), &by_flag("leaky")), Vec::new()).expect_err("refused");
+    let text = from_project.to_string();
+    assert!(
+        text.contains("~/.livekit/cli-config.yaml:3:10 (lk project leaky): servers[0].url:"),
+        "{text}"
+    );
+
+    for error in [
+        credentials,
+        query,
+        metrics,
+        from_variable,
+        from_flag,
+        from_project,
+    ] {
+        let shown = format!("{error}\n{error:?}");
+        assert!(!shown.contains(URL_SECRET), "{shown}");
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+}
+
+/// A line is quoted under a problem with it, unless it may hold a secret: a YAML syntax error
+/// on `api_secret:`'s line, or a misspelt secret key, whose value is then no known secret.
+#[test]
+fn a_line_that_may_hold_a_secret_is_never_quoted() {
+    let syntax = errors_of(&format!(
+        "servers:\n  - url: ws://127.0.0.1:7880\n    api_key: k\n    \
+         api_secret: \"{SECRET}\" trailing\n"
+    ));
+    let misspelt = errors_of(&format!(
+        "servers:\n  - url: ws://127.0.0.1:7880\n    api_key: k\n    \
+         api_secert: {SECRET}\n    api_secret: s\n"
+    ));
+    assert!(
+        misspelt
+            .to_string()
+            .contains("did you mean `servers[0].api_secret`?"),
+        "{misspelt}"
+    );
+    let home = lk_home(&format!(
+        "projects:\n  - name: a\n    api_secret: \"{SECRET}\" trailing\n"
+    ));
+    let lk_syntax = LkCliConfig::read_in_home(home.path()).expect_err("not YAML");
+    for error in [syntax, misspelt, lk_syntax] {
+        let shown = format!("{error}\n{error:?}");
+        assert!(error.issues[0].origin.position().is_some(), "{shown}");
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+}
+
 #[test]
 fn the_metrics_interval_defaults_to_the_monitoring_interval() {
     let quality = Config::default().quality_monitoring;

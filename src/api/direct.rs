@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderValue, Request, Uri, header};
+use http::{HeaderMap, HeaderValue, Request, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,9 +22,11 @@ use super::error::{ApiErrorKind, describe_direct_transport};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
-/// An answer: its status and as much of its body as was asked for.
+/// An answer: its status, its headers and as much of its body as was asked for.
 pub(super) struct Answer {
     pub(super) status: u16,
+    /// For what an error answer adds: `Retry-After`, and the server's clock in `Date`.
+    pub(super) headers: HeaderMap,
     pub(super) body: Bytes,
 }
 
@@ -72,7 +74,12 @@ impl DirectClient {
         let exchange = async {
             let mut request = Request::post(uri);
             if let Some(map) = request.headers_mut() {
-                for (name, value) in headers {
+                for (name, mut value) in headers {
+                    // Marked here too, where it is sent, so no caller can forget it: hyper's
+                    // and http's debug output then print `Sensitive`, not the token.
+                    if name == header::AUTHORIZATION {
+                        value.set_sensitive(true);
+                    }
                     map.insert(name, value);
                 }
             }
@@ -84,14 +91,19 @@ impl DirectClient {
                 .request(request)
                 .await
                 .map_err(|err| describe_direct_transport(&err, err.is_connect(), timeout))?;
-            let status = response.status().as_u16();
+            let (head, body) = response.into_parts();
+            let status = head.status.as_u16();
             let limit = if status == 200 {
                 usize::MAX
             } else {
                 body_limit
             };
-            let body = read_body(response.into_body(), limit, status == 200, timeout).await?;
-            Ok(Answer { status, body })
+            let body = read_body(body, limit, status == 200, timeout).await?;
+            Ok(Answer {
+                status,
+                headers: head.headers,
+                body,
+            })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(answer) => answer,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use livekit_api::access_token::VideoGrants;
 use livekit_api::services::room::{self as lk_room, RoomClient};
@@ -12,7 +12,7 @@ use livekit_api::services::{ServerError, ServiceError};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{
-    ApiError, ApiErrorKind, BuildError, classify_probe_answer, describe_transport,
+    ApiError, ApiErrorKind, BuildError, ClockSkew, classify_probe_answer, describe_transport,
     is_undecodable_json, sanitize_server_text, twirp_code_status,
 };
 use super::room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
@@ -142,9 +142,14 @@ impl LiveKitRoomApi {
                 let status = twirp_code_status(&twirp.code);
                 let code = sanitize_server_text(&twirp.code, 64);
                 let msg = sanitize_server_text(&twirp.msg, 200);
+                // RoomClient keeps no headers, so no Date to measure the skew by.
+                let skew = (kind == ApiErrorKind::Unauthenticated)
+                    .then(|| ClockSkew::recognise(&msg, None, SystemTime::now()))
+                    .flatten();
                 self.twirp
                     .error(method, kind, status, format!("{code}: {msg}"))
                     .answered_by_server()
+                    .with_clock_skew(skew)
             }
             ServiceError::Twirp(ServerError::Prost(err)) => self.twirp.error(
                 method,
@@ -198,7 +203,10 @@ impl LiveKitRoomApi {
                         answer.status, answer.text
                     )
                 };
-                self.twirp.error(method, kind, status, message)
+                self.twirp
+                    .error(method, kind, status, message)
+                    .with_retry_after(answer.retry_after)
+                    .with_clock_skew(answer.clock_skew)
             }
             Ok(Err(probe_err)) | Err(probe_err) => self.twirp.error(
                 method,
@@ -393,14 +401,16 @@ pub(crate) fn server_base_url(url: &str) -> Result<reqwest::Url, BuildError> {
                 .to_owned(),
         ));
     }
+    // Quoted with any secret parameter masked: the query may carry one.
+    let shown = super::url_secrets::redacted_url(url);
     if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(BuildError::InvalidUrl(format!(
-            "{url:?} has a path, query or fragment; LiveKit's API lives at the server's root"
+            "{shown:?} has a path, query or fragment; LiveKit's API lives at the server's root"
         )));
     }
     let host = parsed
         .host_str()
-        .ok_or_else(|| BuildError::InvalidUrl(format!("{url:?} has no host")))?;
+        .ok_or_else(|| BuildError::InvalidUrl(format!("{shown:?} has no host")))?;
     let base = match parsed.port() {
         Some(port) => format!("{scheme}://{host}:{port}"),
         None => format!("{scheme}://{host}"),

@@ -13,10 +13,11 @@ mod livekit_jobs;
 mod room_api;
 mod tokens;
 mod twirp;
+mod url_secrets;
 
 pub use error::ApiError;
 pub(crate) use error::describe_transport;
-pub use error::{ApiErrorKind, BuildError};
+pub use error::{ApiErrorKind, BuildError, ClockSkew, SERVER_LEEWAY, ServerClock};
 pub use jobs_api::{EgressQuery, JobsApi, NewDispatch};
 pub use livekit::LiveKitRoomApi;
 pub(crate) use livekit::server_base_url;
@@ -24,3 +25,6 @@ pub use livekit_protocol as proto;
 pub use room_api::{CreateRoomOptions, RoomApi, UpdateParticipantOptions};
 pub use tokens::TokenCache;
 pub use twirp::build_http_client;
+pub(crate) use url_secrets::{
+    UrlSecret, redact_urls_in, redacted_url, secret_in_url, without_secrets,
+};

@@ -5,7 +5,7 @@
 //! every call, while this client reuses the server's tokens (`tokens`) for a few minutes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_protocol as proto;
@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use super::direct::{Answer, DirectClient};
 use super::error::{
-    ApiError, ApiErrorKind, BuildError, describe_transport, kind_for_non_twirp_status,
-    sanitize_server_text,
+    ApiError, ApiErrorKind, BuildError, ClockSkew, describe_transport, kind_for_non_twirp_status,
+    retry_after, sanitize_server_text, server_date,
 };
 use super::tokens::{TOKEN_TTL, TokenCache, TokenScope};
 
@@ -45,19 +45,24 @@ const USER_AGENT_VALUE: &str = concat!("lktop/", env!("CARGO_PKG_VERSION"));
 /// Enough of an error body to hold any Twirp error JSON a server sends.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
 /// A diagnostic only needs the start of the body: the first line of a text/plain error or the
-/// title of an HTML page.
-const PROBE_BODY_LIMIT: usize = 256;
+/// title of an HTML page. livekit-server's 401 for a token it refuses echoes the whole token
+/// (a few hundred bytes) before saying why, and the why tells a clock skew from a wrong secret.
+const PROBE_BODY_LIMIT: usize = 1024;
 /// How much server text an error message shows.
 const SHOWN_TEXT_CHARS: usize = 200;
 
 /// A room name no one creates, so the diagnostic `ListRooms` is cheap at any number of rooms.
 const PROBE_ROOM: &str = "lktop-diagnostic-probe";
 
-/// Status and start of the body of the diagnostic `ListRooms`.
+/// Status and start of the body of the diagnostic `ListRooms`, and what its headers add.
 pub(super) struct ProbeAnswer {
     pub(crate) status: u16,
     /// Sanitized and bounded: safe to show.
     pub(crate) text: String,
+    /// The wait its `Retry-After` asked for.
+    pub(crate) retry_after: Option<Duration>,
+    /// A 401 for the token's times, with the server's clock from its `Date`.
+    pub(crate) clock_skew: Option<ClockSkew>,
 }
 
 /// What a call's token grants.
@@ -161,7 +166,7 @@ impl TwirpClient {
                 )
             });
         }
-        Err(self.error_from_answer(method, status, &answer.body))
+        Err(self.error_from_answer(method, &answer))
     }
 
     /// A read-only `ListRooms` whose only purpose is to learn the HTTP status (and the first
@@ -184,9 +189,15 @@ impl TwirpClient {
                 PROBE_BODY_LIMIT,
             )
             .await?;
+        let text = describe_body(&answer.body);
+        let now = SystemTime::now();
         Ok(ProbeAnswer {
             status: answer.status,
-            text: describe_body(&answer.body),
+            retry_after: retry_after(&answer.headers, now),
+            clock_skew: (answer.status == 401)
+                .then(|| ClockSkew::recognise(&text, server_date(&answer.headers), now))
+                .flatten(),
+            text,
         })
     }
 
@@ -225,6 +236,7 @@ impl TwirpClient {
         }
         let response = self.send(service, method, authorization, body).await?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let body = if status == 200 {
             response
                 .bytes()
@@ -233,7 +245,11 @@ impl TwirpClient {
         } else {
             read_prefix(response, error_body_limit).await.into()
         };
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn send(
@@ -287,20 +303,30 @@ impl TwirpClient {
         Ok(value)
     }
 
-    fn error_from_answer(&self, method: &'static str, status: u16, body: &[u8]) -> ApiError {
-        if let Some(twirp) = parse_twirp_error(body)
+    /// The error a non-200 answer stands for, with the wait its `Retry-After` asks for and,
+    /// for a token refused for its times, the clock skew its `Date` shows.
+    fn error_from_answer(&self, method: &'static str, answer: &Answer) -> ApiError {
+        let (status, body) = (answer.status, &answer.body);
+        let error = if let Some(twirp) = parse_twirp_error(body)
             && let Some(kind) = ApiErrorKind::from_twirp(&twirp.code, &twirp.msg)
         {
-            return self
-                .error(method, kind, Some(status), describe_twirp(&twirp))
-                .answered_by_server();
-        }
-        self.error(
-            method,
-            kind_for_non_twirp_status(status),
-            Some(status),
-            format!("HTTP {status}, not a Twirp error: {}", describe_body(body)),
-        )
+            self.error(method, kind, Some(status), describe_twirp(&twirp))
+                .answered_by_server()
+        } else {
+            self.error(
+                method,
+                kind_for_non_twirp_status(status),
+                Some(status),
+                format!("HTTP {status}, not a Twirp error: {}", describe_body(body)),
+            )
+        };
+        let now = SystemTime::now();
+        let skew = (error.kind() == ApiErrorKind::Unauthenticated)
+            .then(|| ClockSkew::recognise(error.message(), server_date(&answer.headers), now))
+            .flatten();
+        error
+            .with_retry_after(retry_after(&answer.headers, now))
+            .with_clock_skew(skew)
     }
 
     fn transport_error(&self, method: &'static str, err: reqwest::Error) -> ApiError {
@@ -410,6 +436,37 @@ mod tests {
         );
         assert_eq!(describe_body(b""), "(empty body)");
         assert_eq!(describe_body(br#"{"error":"nope"}"#), r#"{"error":"nope"}"#);
+    }
+
+    #[tokio::test]
+    async fn the_authorization_header_is_sensitive_when_signed_and_when_reused() {
+        let secret = SecretString::from("twirp-test-secret-0123456789abcdef");
+        let base = "http://127.0.0.1:7880";
+        let client = TwirpClient::new(
+            reqwest::Url::parse(base).unwrap(),
+            base.to_owned(),
+            "devkey",
+            &secret,
+            Duration::from_secs(1),
+            Arc::new(TokenCache::new()),
+        )
+        .unwrap();
+        let scope = TokenScope::RoomList;
+        let signed = client
+            .tokens
+            .get_or_sign(&scope, || client.authorization("ListRooms", scope.grants()))
+            .unwrap();
+        let reused = client
+            .tokens
+            .get_or_sign(&scope, || -> Result<HeaderValue, ApiError> {
+                panic!("the token is reused, not signed again")
+            })
+            .unwrap();
+        for header in [signed, reused] {
+            assert!(header.is_sensitive());
+            // What http (and so reqwest's and hyper's own logs) print of a sensitive value.
+            assert_eq!(format!("{header:?}"), "Sensitive");
+        }
     }
 
     async fn call_with(client: &TwirpClient, scope: &TokenScope) -> Result<(), ApiError> {

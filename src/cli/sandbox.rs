@@ -5,6 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use livekit_sandbox::scenario::Scenario;
 use livekit_sandbox::{NodeOptions, Sandbox, SandboxOptions};
@@ -60,6 +61,30 @@ pub struct SandboxArgs {
     /// The node's region, as livekit-server's `region`
     #[arg(long, value_name = "REGION", default_value = "")]
     pub region: String,
+    /// Connections held open at once (API and metrics listener each); one more is closed as
+    /// soon as it is accepted
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4096,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub max_connections: u32,
+    /// How long a request's headers may take to arrive (and a kept-alive connection may sit
+    /// idle) before the connection is closed, 1s..=5m
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = header_timeout)]
+    pub header_timeout: Duration,
+}
+
+/// `--header-timeout`: a duration (`10s`, `1500ms`) within 1 s and 5 min.
+fn header_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(text)
+        .map_err(|err| format!("{err}; write a duration such as 10s or 1500ms"))?;
+    if (Duration::from_secs(1)..=Duration::from_secs(300)).contains(&timeout) {
+        Ok(timeout)
+    } else {
+        Err(format!("{text} is out of range; allowed 1s..=5m"))
+    }
 }
 
 /// Runs the sandbox until SIGINT (Ctrl-C), SIGTERM or SIGHUP; exits with 128 + its number.
@@ -102,6 +127,9 @@ pub fn run(
         options = options.with_metrics(SocketAddr::new(args.bind, port), auth);
     }
     options.listen = SocketAddr::new(args.bind, args.port);
+    options.listener = SandboxOptions::DEFAULT_LISTENER_LIMITS
+        .with_max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
+        .with_header_read_timeout(args.header_timeout);
     options.seed = args.seed;
     options.speed = args.speed;
 

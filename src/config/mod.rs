@@ -8,6 +8,7 @@
 //! server, `LKTOP_<SECTION>__<KEY>` for any key), command-line flags.
 
 mod changes;
+mod echoed_line;
 mod error;
 mod key_list;
 mod lifecycle_limit;
@@ -17,6 +18,7 @@ mod mask;
 mod node_urls;
 mod scalar_text;
 mod schema;
+mod scrubbed_tree;
 mod secret_file;
 mod validate;
 mod watch;

@@ -455,7 +455,7 @@ impl Default for HistoryConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct WebhooksConfig {
     /// Where lktop takes LiveKit webhooks (the URL in livekit-server's `webhook.urls`);
@@ -464,6 +464,24 @@ pub struct WebhooksConfig {
     /// How long webhooks and polling may disagree before lktop reports drift; unset means
     /// two polling intervals.
     pub drift_after: Option<ConfigDuration>,
+    /// Connections the listener holds open at once; one more is closed as soon as it is
+    /// accepted.
+    pub max_connections: u32,
+    /// How long a request's headers may take to arrive (and a kept-alive connection may sit
+    /// idle) before the listener closes the connection.
+    pub header_read_timeout: ConfigDuration,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            drift_after: None,
+            // livekit-server sends each webhook on its own request, a few at a time per node.
+            max_connections: 1024,
+            header_read_timeout: ConfigDuration::from_secs(10),
+        }
+    }
 }
 
 impl WebhooksConfig {
@@ -475,9 +493,26 @@ impl WebhooksConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct MetricsConfig {
     /// Where `/metrics` is served in Prometheus text format; unset means no metrics endpoint.
     pub listen: Option<SocketAddr>,
+    /// Connections the endpoint holds open at once; one more is closed as soon as it is
+    /// accepted.
+    pub max_connections: u32,
+    /// How long a request's headers may take to arrive (and a kept-alive connection may sit
+    /// idle) before the endpoint closes the connection.
+    pub header_read_timeout: ConfigDuration,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            // A scraper or two, each on one kept-alive connection.
+            max_connections: 256,
+            header_read_timeout: ConfigDuration::from_secs(10),
+        }
+    }
 }

@@ -20,6 +20,13 @@ pub(crate) const ROOM_LIMIT: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const REQUESTS_PER_SECOND: RangeInclusive<u32> = 0..=1_000_000;
 pub(crate) const HISTORY_ROOMS: RangeInclusive<u32> = 1..=1_000_000;
 pub(crate) const COLLAPSE_MIN: RangeInclusive<u32> = 1..=1_000_000;
+/// Open connections of lktop's own listeners: at least one, and fewer than the file
+/// descriptors a process is usually allowed.
+pub(crate) const LISTENER_CONNECTIONS: RangeInclusive<u32> = 1..=100_000;
+/// How long a request head may take: a second is time enough on loopback and a LAN; five
+/// minutes is what a client on the slowest link could want.
+const HEADER_READ_TIMEOUT: RangeInclusive<std::time::Duration> =
+    std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(300);
 /// The shortest lifecycle rule: rooms are judged, and violations reported, in whole seconds.
 const LIFECYCLE_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 pub const TARGET_LATENCY_MS: RangeInclusive<u32> = 10..=1000;
@@ -60,7 +67,7 @@ impl fmt::Display for Allowed {
 /// Every numeric key with what it accepts, the one place these ranges are tied to keys:
 /// [`validate`] checks values against it, and the loader quotes it when a value is not even a
 /// number of the right kind. `*` stands for any one key (a room name).
-const NUMERIC_KEYS: [(&str, Allowed); 23] = [
+const NUMERIC_KEYS: [(&str, Allowed); 25] = [
     ("connection_pool.pool_size", Allowed::WholeNumber(POOL_SIZE)),
     (
         "connection_pool.max_pool_size",
@@ -127,6 +134,14 @@ const NUMERIC_KEYS: [(&str, Allowed); 23] = [
         Allowed::WholeNumber(REQUESTS_PER_SECOND),
     ),
     ("history.max_rooms", Allowed::WholeNumber(HISTORY_ROOMS)),
+    (
+        "metrics.max_connections",
+        Allowed::WholeNumber(LISTENER_CONNECTIONS),
+    ),
+    (
+        "webhooks.max_connections",
+        Allowed::WholeNumber(LISTENER_CONNECTIONS),
+    ),
     ("quality_monitoring.min_success_rate", Allowed::Fraction),
     ("quality_monitoring.thresholds.excellent", Allowed::Fraction),
     ("quality_monitoring.thresholds.good", Allowed::Fraction),
@@ -212,6 +227,28 @@ pub fn validate(config: &Config) -> Vec<Violation> {
         KeyPath::root().key("history").key("max_rooms"),
         config.history.max_rooms,
     );
+    for (section, max_connections, header_read_timeout) in [
+        (
+            "metrics",
+            config.metrics.max_connections,
+            config.metrics.header_read_timeout,
+        ),
+        (
+            "webhooks",
+            config.webhooks.max_connections,
+            config.webhooks.header_read_timeout,
+        ),
+    ] {
+        let at = KeyPath::root().key(section);
+        checks.in_range(at.clone().key("max_connections"), max_connections);
+        if !HEADER_READ_TIMEOUT.contains(&header_read_timeout.get()) {
+            checks.fail(
+                at.key("header_read_timeout"),
+                format!("{header_read_timeout} is out of range; allowed 1s..=5m"),
+                Some("e.g. 10s: time for a slow client's headers, not for a slowloris".to_owned()),
+            );
+        }
+    }
     if let Some(listen) = config.metrics.listen
         && listen.port() == 0
     {
@@ -385,6 +422,10 @@ fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) -> Option<String>
         );
         return None;
     }
+    if let Some(secret) = crate::api::secret_in_url(text) {
+        checks.0.push(secret_in_url_violation(key, text, &secret));
+        return None;
+    }
     let err = match crate::api::server_base_url(text) {
         Ok(base) => return Some(base.to_string()),
         Err(err) => err,
@@ -412,6 +453,27 @@ fn validate_url(text: &str, key: KeyPath, checks: &mut Checks) -> Option<String>
         Some("write it like wss://my-project.livekit.cloud or ws://localhost:7880".to_owned()),
     );
     None
+}
+
+/// A URL that carries a secret (`http://key:secret@host`, `?api_secret=…`): shown masked,
+/// with the URL to write instead and where the secret goes.
+fn secret_in_url_violation(key: KeyPath, text: &str, secret: &crate::api::UrlSecret) -> Violation {
+    let where_it_goes = if key.leaf() == Some("metrics_url") {
+        "credentials go in metrics_username and metrics_password"
+    } else {
+        "the API key and secret go in api_key and api_secret (or LIVEKIT_API_KEY and \
+         LIVEKIT_API_SECRET), never in the URL"
+    };
+    Violation {
+        key,
+        problem: format!(
+            "`{}` carries {secret}; a URL is shown in errors, logs, events and on screen, so \
+             lktop takes no secret in one",
+            crate::api::redacted_url(text)
+        ),
+        help: Some(where_it_goes.to_owned()),
+        suggested_value: crate::api::without_secrets(text),
+    }
 }
 
 /// `127.0.0.1:7880` as the URL it most likely means, when that URL works: `http://` for a
@@ -666,7 +728,9 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
             } else {
                 at.clone().key("metrics_url")
             };
-            if let Some(problem) = metrics_url_problem(text) {
+            if let Some(secret) = crate::api::secret_in_url(text) {
+                checks.0.push(secret_in_url_violation(key, text, &secret));
+            } else if let Some(problem) = metrics_url_problem(text) {
                 checks.fail(
                     key,
                     problem,
@@ -731,22 +795,22 @@ fn validate_node_sources(servers: &[ServerConfig], checks: &mut Checks) {
     }
 }
 
+/// A URL that carries a secret is refused before this (`secret_in_url_violation`); the text
+/// is still quoted masked, since text that is not a URL at all may hold one.
 fn metrics_url_problem(text: &str) -> Option<String> {
+    let shown = crate::api::redacted_url(text);
     let url = match url::Url::parse(text.trim()) {
         Ok(url) => url,
-        Err(err) => return Some(format!("`{text}` is not a URL ({err})")),
+        Err(err) => return Some(format!("`{shown}` is not a URL ({err})")),
     };
     if !matches!(url.scheme(), "http" | "https") {
         return Some(format!(
-            "`{text}` must start with http:// or https://, not {}://",
+            "`{shown}` must start with http:// or https://, not {}://",
             url.scheme()
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Some(format!("`{text}` has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Some("holds credentials in the URL, where they would be shown".to_owned());
+        return Some(format!("`{shown}` has no host"));
     }
     None
 }

@@ -273,8 +273,15 @@ impl CommandRunner {
         if config.metrics != running.metrics {
             needs_restart.push("metrics".to_owned());
         }
+        // The listener is bound with these: a change waits for the next start.
         if config.webhooks.listen != running.webhooks.listen {
             needs_restart.push("webhooks.listen".to_owned());
+        }
+        if config.webhooks.max_connections != running.webhooks.max_connections {
+            needs_restart.push("webhooks.max_connections".to_owned());
+        }
+        if config.webhooks.header_read_timeout != running.webhooks.header_read_timeout {
+            needs_restart.push("webhooks.header_read_timeout".to_owned());
         }
         // Connections already hold the old servers and pool sizes; keep them consistent with
         // what is running instead of half-applying them.
@@ -282,6 +289,8 @@ impl CommandRunner {
         config.connection_pool = running.connection_pool;
         config.metrics = running.metrics;
         config.webhooks.listen = running.webhooks.listen;
+        config.webhooks.max_connections = running.webhooks.max_connections;
+        config.webhooks.header_read_timeout = running.webhooks.header_read_timeout;
         let limits_replaced = self
             .limits
             .lock()

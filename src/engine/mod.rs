@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use guarded_listener::ListenerLimits;
 use secrecy::SecretString;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -29,7 +30,7 @@ pub use api::MeasuredRoomService;
 
 use crate::api::{LiveKitRoomApi, TokenCache};
 use crate::audio::AudioProfiles;
-use crate::config::{Config, ConfigSources, Reload, ServerConfig};
+use crate::config::{Config, ConfigDuration, ConfigSources, MetricsConfig, Reload, ServerConfig};
 use crate::events::{Command, EngineEvent, EventBus, EventKind, LiveSettings};
 use crate::metrics::Metrics;
 use crate::nodes::NodeReader;
@@ -97,7 +98,7 @@ impl Engine {
         let (bus, events) = EventBus::new(EVENT_CAPACITY);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let metrics = serve_metrics(config.metrics.listen, &shutdown).await?;
+        let metrics = serve_metrics(&config.metrics, &shutdown).await?;
         let audio = Arc::new(Mutex::new(
             AudioProfiles::new(config.audio_optimization).map_err(|err| err.to_string())?,
         ));
@@ -300,19 +301,27 @@ fn spawn_watchers(
 
 /// The Prometheus endpoint, when `metrics.listen` asks for one.
 async fn serve_metrics(
-    listen: Option<SocketAddr>,
+    config: &MetricsConfig,
     shutdown: &CancellationToken,
 ) -> Result<Option<Metrics>, String> {
-    let Some(listen) = listen else {
+    let Some(listen) = config.listen else {
         return Ok(None);
     };
     let metrics = Metrics::new();
+    let limits = listener_limits(config.max_connections, config.header_read_timeout);
     let bound = metrics
-        .serve(listen, shutdown.clone())
+        .serve(listen, limits, shutdown.clone())
         .await
         .map_err(|err| format!("metrics.listen {listen}: {err}"))?;
     tracing::info!(%bound, "serving Prometheus metrics at /metrics");
     Ok(Some(metrics))
+}
+
+/// A listener's limits from its configuration; each server sets its own body limit (none
+/// until then).
+fn listener_limits(max_connections: u32, header_read_timeout: ConfigDuration) -> ListenerLimits {
+    ListenerLimits::new(0, usize::try_from(max_connections).unwrap_or(usize::MAX))
+        .with_header_read_timeout(header_read_timeout.get())
 }
 
 /// Webhooks a server's worker has not taken yet before the listener waits (and so makes
@@ -359,7 +368,11 @@ async fn serve_webhooks(
             });
         }
     }));
-    let bound = crate::webhooks::serve(listen, routes, rejections, shutdown.clone())
+    let limits = listener_limits(
+        config.webhooks.max_connections,
+        config.webhooks.header_read_timeout,
+    );
+    let bound = crate::webhooks::serve(listen, limits, routes, rejections, shutdown.clone())
         .await
         .map_err(|err| format!("webhooks.listen {listen}: {err}"))?;
     tracing::info!(%bound, "taking LiveKit webhooks");

@@ -44,6 +44,30 @@ impl std::fmt::Debug for BasicAuth {
     }
 }
 
+/// The GET of one scrape. reqwest's `basic_auth` marks the `Authorization` header it builds
+/// sensitive, so its debug output and any log of the request print `Sensitive`, not the
+/// password (a test below holds it to that).
+fn request(
+    http: &reqwest::Client,
+    url: &str,
+    auth: Option<&BasicAuth>,
+    timeout: Duration,
+) -> reqwest::RequestBuilder {
+    let request = http
+        .get(url)
+        .timeout(timeout)
+        // Prometheus asks for the text format by this header; an endpoint that can also
+        // write protobuf or OpenMetrics then answers with the format this reader takes.
+        .header(
+            reqwest::header::ACCEPT,
+            "text/plain;version=0.0.4;q=1,*/*;q=0.1",
+        );
+    match auth {
+        Some(auth) => request.basic_auth(&auth.username, Some(auth.password.expose_secret())),
+        None => request,
+    }
+}
+
 /// Reads `url` and reduces it to its nodes' counters.
 ///
 /// # Errors
@@ -54,22 +78,13 @@ pub(crate) async fn scrape(
     auth: Option<&BasicAuth>,
     timeout: Duration,
 ) -> Result<NodeScrape, ScrapeError> {
-    let mut request = http
-        .get(url)
-        .timeout(timeout)
-        // Prometheus asks for the text format by this header; an endpoint that can also
-        // write protobuf or OpenMetrics then answers with the format this reader takes.
-        .header(
-            reqwest::header::ACCEPT,
-            "text/plain;version=0.0.4;q=1,*/*;q=0.1",
-        );
-    if let Some(auth) = auth {
-        request = request.basic_auth(&auth.username, Some(auth.password.expose_secret()));
-    }
-    let response = request.send().await.map_err(|err| {
-        let (kind, detail) = crate::api::describe_transport(err, timeout);
-        ScrapeError::down(format!("{kind}: {detail}"))
-    })?;
+    let response = request(http, url, auth, timeout)
+        .send()
+        .await
+        .map_err(|err| {
+            let (kind, detail) = crate::api::describe_transport(err, timeout);
+            ScrapeError::down(format!("{kind}: {detail}"))
+        })?;
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
         return Err(ScrapeError {
@@ -139,6 +154,26 @@ mod tests {
     use crate::nodes::rates::media_figures;
 
     const CAPTURED: &str = include_str!("../../tests/fixtures/livekit_node_metrics.txt");
+
+    #[test]
+    fn the_basic_auth_header_is_sensitive() {
+        let auth = BasicAuth {
+            username: "prom".to_owned(),
+            password: SecretString::from("metrics-password-0123456789"),
+        };
+        let http = crate::api::build_http_client().unwrap();
+        let request = request(
+            &http,
+            "http://127.0.0.1:6789/metrics",
+            Some(&auth),
+            Duration::from_secs(1),
+        )
+        .build()
+        .expect("a valid request");
+        let header = &request.headers()[header::AUTHORIZATION];
+        assert!(header.is_sensitive());
+        assert!(!format!("{request:?}").contains("cHJvbTpt"), "{request:?}");
+    }
     const NODE: &str = "ND_9fKwP2mLq4Rz";
 
     /// A real HTTP listener on loopback answering with whatever `answer` holds now:
@@ -151,8 +186,9 @@ mod tests {
         let bound = crate::http_server::serve(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             "test metrics",
+            guarded_listener::ListenerLimits::new(64 * 1024, 64),
             shutdown.clone(),
-            move |request: http::Request<hyper::body::Incoming>| {
+            move |request: http::Request<guarded_listener::GuardedBody>| {
                 let answer = answer.lock().unwrap().clone();
                 let authorized = request
                     .headers()

@@ -8,9 +8,11 @@ mod ledger;
 mod listener;
 mod notes;
 mod rejections;
+mod verifier;
 
 pub use apply::{Applied, apply};
 pub use ledger::{Admission, Ledger};
 pub use listener::{Arrival, MAX_BODY, Route, serve};
 pub use notes::{Drift, DriftKind, WebhookNote, WebhookTotals};
 pub use rejections::{Rejection, Rejections};
+pub use verifier::WebhookVerifier;

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
+use guarded_listener::GuardedBody;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use livekit_protocol as proto;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
@@ -139,7 +139,7 @@ struct Counts {
 
 pub(crate) async fn handle(
     shared: &Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<GuardedBody>,
     tasks: &TaskTracker,
 ) -> Response<Body> {
     match serve(shared, request, tasks).await {
@@ -150,7 +150,7 @@ pub(crate) async fn handle(
 
 async fn serve(
     shared: &Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<GuardedBody>,
     tasks: &TaskTracker,
 ) -> Result<Response<Body>, TwirpError> {
     let authorization = request
@@ -305,7 +305,7 @@ fn status(shared: &Shared) -> Status {
     }
 }
 
-async fn read_json<T: DeserializeOwned>(request: Request<Incoming>) -> Result<T, TwirpError> {
+async fn read_json<T: DeserializeOwned>(request: Request<GuardedBody>) -> Result<T, TwirpError> {
     let bytes: Bytes = Limited::new(request.into_body(), MAX_ADMIN_BODY)
         .collect()
         .await

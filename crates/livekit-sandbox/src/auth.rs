@@ -3,12 +3,19 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
-use livekit_api::access_token::{AccessTokenError, Claims, TokenVerifier};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use livekit_api::access_token::Claims;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::twirp_error::{TwirpCode, TwirpError};
+
+/// How far a token's `nbf` and `exp` may be off the server's clock: livekit-server checks them
+/// with go-jose's `jwt.DefaultLeeway`, one minute (`auth.APIKeyTokenVerifier.Verify` in
+/// livekit/protocol calls `jwt.Claims.Validate`, which applies it).
+pub const LEEWAY: Duration = Duration::from_secs(60);
 
 /// The API keys the sandbox accepts, each with its secret.
 #[derive(Clone, Default)]
@@ -24,12 +31,25 @@ impl ApiKeys {
         self.0.insert(key.into(), secret);
     }
 
-    /// Verifies the `Authorization` header's token: signature, `iss`, `nbf` and `exp` (with
-    /// jsonwebtoken's 60 s leeway for clock skew).
+    /// Verifies the `Authorization` header's token against the machine's clock, as
+    /// [`ApiKeys::verify_at`].
     ///
     /// # Errors
     /// `unauthenticated` with the reason; the token itself is never part of it.
     pub fn verify(&self, authorization: Option<&str>) -> Result<Claims, TwirpError> {
+        self.verify_at(authorization, SystemTime::now())
+    }
+
+    /// Verifies the `Authorization` header's token: signature and `iss`, then `nbf` and `exp`
+    /// against `now`, the server's clock, with [`LEEWAY`] for clock skew.
+    ///
+    /// # Errors
+    /// `unauthenticated` with the reason; the token itself is never part of it.
+    pub fn verify_at(
+        &self,
+        authorization: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Claims, TwirpError> {
         let unauthenticated = |msg: &str| TwirpError::new(TwirpCode::Unauthenticated, msg);
         let header = authorization.ok_or_else(|| unauthenticated("permissions denied"))?;
         let token = header
@@ -47,20 +67,36 @@ impl ApiKeys {
             .0
             .get(&unverified.iss)
             .ok_or_else(|| unauthenticated("invalid authorization token: unknown API key"))?;
-        TokenVerifier::with_api_key(&unverified.iss, secret.expose_secret())
-            .verify(token)
-            .map_err(|err| {
-                let reason = match err {
-                    AccessTokenError::Encoding(inner) => match inner.kind() {
-                        JwtErrorKind::ExpiredSignature => "token is expired",
-                        JwtErrorKind::ImmatureSignature => "token is not valid yet",
-                        JwtErrorKind::InvalidSignature => "signature is invalid",
-                        _ => "token could not be verified",
-                    },
-                    _ => "token could not be verified",
-                };
-                unauthenticated(&format!("invalid authorization token: {reason}"))
-            })
+        // The times are checked below, against the server's clock rather than the machine's:
+        // jsonwebtoken would read the machine's, and the sandbox's may be set off from it.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_issuer(&[&unverified.iss]);
+        let refused =
+            |reason: &str| unauthenticated(&format!("invalid authorization token: {reason}"));
+        let claims = jsonwebtoken::decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            &validation,
+        )
+        .map_err(|err| match err.kind() {
+            JwtErrorKind::InvalidSignature => refused("signature is invalid"),
+            _ => refused("token could not be verified"),
+        })?
+        .claims;
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let (exp, nbf) = (claims.exp as u64, claims.nbf as u64);
+        // In the order and with the comparisons of go-jose's `ValidateWithLeeway`.
+        if nbf > now + LEEWAY.as_secs() {
+            return Err(refused("token is not valid yet"));
+        }
+        if now.saturating_sub(LEEWAY.as_secs()) > exp {
+            return Err(refused("token is expired"));
+        }
+        Ok(claims)
     }
 }
 
@@ -204,6 +240,41 @@ mod tests {
             .verify(Some(&format!("Bearer {expired}")))
             .unwrap_err();
         assert!(err.msg.contains("expired"), "{}", err.msg);
+    }
+
+    #[test]
+    fn the_servers_clock_decides_with_a_minute_of_leeway() {
+        let keys = keys();
+        // Signed now on this machine: `nbf` now, `exp` ten minutes on.
+        let header = Some(format!(
+            "Bearer {}",
+            AccessToken::with_api_key("devkey", SECRET)
+                .with_ttl(Duration::from_secs(600))
+                .to_jwt()
+                .unwrap()
+        ));
+        let server_at = |offset: i64| {
+            let now = SystemTime::now();
+            let by = Duration::from_secs(offset.unsigned_abs());
+            if offset < 0 { now - by } else { now + by }
+        };
+        for within in [-50, -1, 0, 1, 600, 650] {
+            assert!(
+                keys.verify_at(header.as_deref(), server_at(within)).is_ok(),
+                "a server {within} s off accepts it"
+            );
+        }
+        for (beyond, reason) in [
+            (-75, "token is not valid yet"),
+            (-300, "token is not valid yet"),
+            (675, "token is expired"),
+            (900, "token is expired"),
+        ] {
+            let err = keys
+                .verify_at(header.as_deref(), server_at(beyond))
+                .unwrap_err();
+            assert!(err.msg.ends_with(reason), "{beyond} s: {}", err.msg);
+        }
     }
 
     #[test]

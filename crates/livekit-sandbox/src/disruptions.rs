@@ -364,6 +364,9 @@ impl Disruption {
                 if faults.webhook_reorder {
                     parts.push("webhooks out of order".to_owned());
                 }
+                if faults.clock_offset_secs != 0 {
+                    parts.push(format!("clock {:+} s", faults.clock_offset_secs));
+                }
                 if let Some(media) = faults.media_fault() {
                     parts.push(describe_media(&media));
                 }

@@ -31,6 +31,10 @@ pub struct Faults {
     pub webhook_duplicate_rate: f64,
     /// Each webhook goes out after the one that follows it.
     pub webhook_reorder: bool,
+    /// Seconds the sandbox's wall clock is set off from the machine's (negative: behind), as a
+    /// server whose clock drifted: tokens are checked against it, with livekit-server's
+    /// one-minute leeway, and every answer's `Date` header tells it.
+    pub clock_offset_secs: i64,
     /// Bad network conditions for the simulated media: what `/metrics` and the node registry
     /// report, not the requests.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +93,7 @@ impl Default for Faults {
             webhook_delay_ms: 0,
             webhook_duplicate_rate: 0.0,
             webhook_reorder: false,
+            clock_offset_secs: 0,
             media: None,
         }
     }

@@ -5,11 +5,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use guarded_listener::ListenerLimits;
 use livekit_protocol as proto;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use secrecy::SecretString;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
@@ -24,7 +24,7 @@ use super::node::registry;
 use super::node::{NodeIdentity, NodeOptions};
 use super::rooms::{RoomStore, ServerLimits};
 use super::scenario::Scenario;
-use super::server::{Shared, run_listener};
+use super::server::{MAX_CONNECTIONS, MAX_REQUEST_BODY, Shared, run_listener};
 use super::simulation::ScheduledDisruption;
 use super::simulation::Simulation;
 use super::twirp_error::TwirpError;
@@ -49,9 +49,17 @@ pub struct SandboxOptions {
     /// The sandbox as a livekit-server node: its id (labelling the metrics), region, and
     /// the Redis node registry it writes itself to (none by default).
     pub node: NodeOptions,
+    /// What the API listener allows a client (the metrics listener takes the same header
+    /// timeout and cap): [`SandboxOptions::DEFAULT_LISTENER_LIMITS`] unless changed.
+    pub listener: ListenerLimits,
 }
 
 impl SandboxOptions {
+    /// A 10 s header timeout, 100 headers, livekit-server's 10 MiB body limit and 4096 open
+    /// connections.
+    pub const DEFAULT_LISTENER_LIMITS: ListenerLimits =
+        ListenerLimits::new(MAX_REQUEST_BODY, MAX_CONNECTIONS);
+
     /// An empty sandbox (no simulated rooms) on a free loopback port accepting one key.
     #[must_use]
     pub fn new(api_key: &str, api_secret: &SecretString) -> Self {
@@ -65,6 +73,7 @@ impl SandboxOptions {
             webhooks: None,
             metrics: None,
             node: NodeOptions::default(),
+            listener: Self::DEFAULT_LISTENER_LIMITS,
         }
     }
 
@@ -160,7 +169,7 @@ impl Sandbox {
             .map(registry::open)
             .transpose()
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
-        let listener = TcpListener::bind(options.listen).await?;
+        let listener = guarded_listener::bind(options.listen, "sandbox").await?;
         let addr = listener.local_addr()?;
         let metrics_listener = match &options.metrics {
             Some(metrics) => Some(metrics::bind(metrics.listen).await?),
@@ -175,7 +184,7 @@ impl Sandbox {
         keep_advancing(&shared, &tasks);
         if let (Some(listener), Some(metrics)) = (metrics_listener, options.metrics) {
             let _ = shared.metrics_addr.set(listener.local_addr()?);
-            metrics::serve(&shared, listener, metrics.auth, &tasks);
+            metrics::serve(&shared, listener, metrics.auth, options.listener, &tasks);
         }
         if let Some(registry) = registry {
             let node = &options.node;
@@ -203,6 +212,7 @@ impl Sandbox {
             Arc::clone(&shared),
             listener,
             addr,
+            options.listener,
             tasks.clone(),
         ));
 

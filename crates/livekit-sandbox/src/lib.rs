@@ -74,6 +74,7 @@ pub mod simulation;
 pub mod twirp_error;
 pub mod webhooks;
 
+pub use guarded_listener::ListenerLimits;
 pub use handle::{Sandbox, SandboxControl, SandboxOptions};
 pub use metrics::MetricsOptions;
 pub use node::NodeOptions;

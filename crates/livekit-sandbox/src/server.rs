@@ -3,21 +3,18 @@
 //! hangs, answers cut off mid-body, and a listener that goes down and comes back.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use guarded_listener::{BodyError, ConnectionCap, GuardedBody, ListenerLimits, accept_until};
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::BoxBody};
-use hyper::body::{Frame, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::Frame;
 use livekit_api::access_token::Claims;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -72,8 +69,14 @@ impl TwirpService {
         }
     }
 }
-/// livekit-server's largest API request body.
-const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// livekit-server's largest API request body: what a client that works against livekit-server
+/// may send, and some 150 times the largest legitimate one (metadata and attributes of 64 KiB,
+/// livekit's `limit.max_metadata_size`, base64 in JSON).
+pub(crate) const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// Open connections by default: a pool of lktop's (`max_pool_size` at most 1024), a few SDK
+/// clients and a load test, with room to spare. Where the open-file limit is lower (1024 is a
+/// common soft limit), accepts fail first and are retried: raise `ulimit -n` with the cap.
+pub(crate) const MAX_CONNECTIONS: usize = 4096;
 /// Notices a slow listener may fall behind by before it misses some.
 const NOTICE_CAPACITY: usize = 64;
 /// A hung request is answered by closing its connection after this long, so a test or demo
@@ -252,7 +255,8 @@ impl Shared {
         self.notices.subscribe()
     }
 
-    /// Verifies a request's `Authorization` header against the current keys.
+    /// Verifies a request's `Authorization` header against the current keys and the
+    /// sandbox's wall clock.
     ///
     /// # Errors
     /// `unauthenticated` with the reason, as [`ApiKeys::verify`].
@@ -260,7 +264,20 @@ impl Shared {
         self.keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .verify(authorization)
+            .verify_at(authorization, self.wall_clock())
+    }
+
+    /// The server's idea of the time: the machine's, set off by the `clock_offset_secs` fault.
+    #[must_use]
+    pub(crate) fn wall_clock(&self) -> SystemTime {
+        let offset = self.faults().clock_offset_secs;
+        let by = Duration::from_secs(offset.unsigned_abs());
+        let now = SystemTime::now();
+        if offset < 0 {
+            now.checked_sub(by).unwrap_or(UNIX_EPOCH)
+        } else {
+            now.checked_add(by).unwrap_or(now)
+        }
     }
 
     /// Adds an API key or replaces its secret; requests signed with the old secret are
@@ -314,16 +331,19 @@ impl Shared {
     }
 }
 
-/// Accepts connections while the listener is wanted up; closes it and every open connection
-/// when it is wanted down, and binds the same address again when it is wanted up.
+/// Accepts connections while the listener is wanted up, within `limits`; closes it and every
+/// open connection when it is wanted down, and binds the same address again when it is wanted
+/// up.
 pub(crate) async fn run_listener(
     shared: Arc<Shared>,
     first: TcpListener,
     addr: SocketAddr,
+    limits: ListenerLimits,
     tasks: TaskTracker,
 ) {
     let mut listener = Some(first);
     let mut desired = shared.desired.subscribe();
+    let cap = Arc::new(ConnectionCap::new("sandbox", limits.max_connections));
     loop {
         let current = if let Some(listener) = listener.take() {
             listener
@@ -339,28 +359,29 @@ pub(crate) async fn run_listener(
         };
         shared.actual.send_replace(ListenerState::Up);
         let generation = shared.shutdown.child_token();
-        loop {
-            tokio::select! {
-                accepted = current.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        // Answers are small and many; Nagle would add 40 ms to each.
-                        let _ = stream.set_nodelay(true);
-                        tasks.spawn(serve_connection(
-                            Arc::clone(&shared),
-                            stream,
-                            generation.clone(),
-                            tasks.clone(),
-                        ));
+        let handler = {
+            let shared = Arc::clone(&shared);
+            let tasks = tasks.clone();
+            move |request| {
+                let shared = Arc::clone(&shared);
+                let tasks = tasks.clone();
+                async move {
+                    let mut response = route(Arc::clone(&shared), request, &tasks).await;
+                    // hyper would write the machine's time; a server's `Date` is its own clock's.
+                    if let Ok(date) =
+                        header::HeaderValue::from_str(&httpdate::fmt_http_date(shared.wall_clock()))
+                    {
+                        response.headers_mut().insert(header::DATE, date);
                     }
-                    Err(err) => {
-                        tracing::warn!(%err, "sandbox accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-                _ = wanted(&mut desired, ListenerState::Down) => break,
-                () = shared.shutdown.cancelled() => break,
+                    response
+                }
             }
+        };
+        tokio::select! {
+            () = accept_until(&current, &cap, limits, handler, generation.clone(), &tasks) => {}
+            _ = wanted(&mut desired, ListenerState::Down) => {}
         }
+        // Every connection of this generation closes at once: what a dying server does.
         generation.cancel();
         drop(current);
         shared.actual.send_replace(ListenerState::Down);
@@ -394,36 +415,18 @@ async fn bind_again(addr: SocketAddr, shutdown: &CancellationToken) -> Option<Tc
     }
 }
 
-async fn serve_connection(
-    shared: Arc<Shared>,
-    stream: tokio::net::TcpStream,
-    generation: CancellationToken,
-    tasks: TaskTracker,
-) {
-    let service = service_fn(move |request| {
-        let shared = Arc::clone(&shared);
-        let tasks = tasks.clone();
-        async move { Ok::<_, Infallible>(route(shared, request, &tasks).await) }
-    });
-    let connection = http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        result = connection => {
-            if let Err(err) = result {
-                tracing::debug!(%err, "sandbox connection ended with an error");
-            }
-        }
-        // Dropping the connection closes the socket at once: what a dying server does.
-        () = generation.cancelled() => {}
-    }
-}
-
 async fn route(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<GuardedBody>,
     tasks: &TaskTracker,
 ) -> Response<Body> {
+    if request.body().declared_over_limit() {
+        let err = TwirpError::new(
+            TwirpCode::Malformed,
+            "the request body is over the sandbox's limit".to_owned(),
+        );
+        return too_large(&err);
+    }
     let path = request.uri().path().to_owned();
     for (prefix, twirp_service) in TWIRP_SERVICES {
         if let Some(method) = path.strip_prefix(prefix) {
@@ -449,7 +452,7 @@ async fn route(
 
 async fn twirp(
     shared: &Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<GuardedBody>,
     twirp_service: TwirpService,
     method: &str,
 ) -> Response<Body> {
@@ -462,7 +465,7 @@ async fn twirp(
 /// The answer, and its Twirp error code when it is an error.
 async fn answer_twirp(
     shared: &Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<GuardedBody>,
     twirp_service: TwirpService,
     method: &str,
 ) -> (Response<Body>, Option<TwirpCode>) {
@@ -478,7 +481,7 @@ async fn answer_twirp(
         .map(str::to_owned);
     let body = match read_body(request.into_body()).await {
         Ok(body) => body,
-        Err(err) => return failed(&err),
+        Err((response, err)) => return (response, Some(err.code)),
     };
     let fate = match injected_fault(shared, method, encoding).await {
         ControlFlow::Continue(fate) => fate,
@@ -514,7 +517,7 @@ async fn answer_twirp(
 }
 
 /// The body's encoding, for a POST whose Content-Type is one Twirp speaks.
-fn twirp_encoding(request: &Request<Incoming>) -> Result<Encoding, TwirpError> {
+fn twirp_encoding(request: &Request<GuardedBody>) -> Result<Encoding, TwirpError> {
     if request.method() != Method::POST {
         return Err(TwirpError::new(
             TwirpCode::BadRoute,
@@ -573,17 +576,27 @@ async fn injected_fault(
     }
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, TwirpError> {
-    Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .map_err(|err| {
-            TwirpError::new(
-                TwirpCode::Malformed,
-                format!("the request body could not be read: {err}"),
-            )
-        })
+async fn read_body(body: GuardedBody) -> Result<Bytes, (Response<Body>, TwirpError)> {
+    guarded_listener::read_body(body).await.map_err(|err| {
+        let twirp = TwirpError::new(
+            TwirpCode::Malformed,
+            format!("the request body could not be read: {err}"),
+        );
+        let response = match err {
+            BodyError::TooLarge => too_large(&twirp),
+            BodyError::Unreadable(_) => twirp_error(&twirp),
+        };
+        (response, twirp)
+    })
+}
+
+/// `413` with a Twirp error: Twirp has no code for a body too large, so the status says it.
+fn too_large(err: &TwirpError) -> Response<Body> {
+    respond(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "application/json",
+        Bytes::from(err.to_json()),
+    )
 }
 
 fn full(bytes: Bytes) -> Body {

@@ -119,6 +119,14 @@ impl WebhookQueue {
     }
 }
 
+/// The `Authorization` header of a webhook, marked sensitive: the signed token in it is a
+/// credential, and debug output of the request then prints `Sensitive`.
+fn authorization(token: &str) -> Option<http::HeaderValue> {
+    let mut value = http::HeaderValue::from_str(token).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
@@ -220,11 +228,15 @@ impl Sender {
             bump(&self.counts.failed);
             return;
         };
+        let Some(authorization) = authorization(&token) else {
+            bump(&self.counts.failed);
+            return;
+        };
         for _ in 0..times {
             for url in &self.options.urls {
                 let request = http::Request::post(url.as_str())
                     .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
-                    .header(http::header::AUTHORIZATION, token.as_str())
+                    .header(http::header::AUTHORIZATION, authorization.clone())
                     .header(http::header::USER_AGENT, "LiveKit")
                     .body(Full::new(Bytes::from(body.clone())));
                 let Ok(request) = request else {
@@ -276,5 +288,18 @@ impl Sender {
             .map(|_| char::from(ALPHABET[self.rng.random_range(0..ALPHABET.len())]))
             .collect();
         format!("EV_{suffix}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_authorization_header_is_sensitive() {
+        let header = authorization("eyJhbGciOiJIUzI1NiJ9.e30.c2ln").expect("a header value");
+        assert!(header.is_sensitive());
+        assert_eq!(format!("{header:?}"), "Sensitive");
+        assert!(authorization("line\nbreak").is_none());
     }
 }

@@ -3,15 +3,23 @@
 //!
 //! Here the error itself; its classification is in `kind` (the kinds and the Twirp codes),
 //! `transport` (failed exchanges with no usable answer) and `status` (answers without a Twirp
-//! error), and `sanitize` makes the server's own words safe to show.
+//! error), `sanitize` makes the server's own words safe to show, and what an answer's headers
+//! add is in `retry_after` (how long the server asks to be left alone) and `clock_skew` (a
+//! token refused for its times).
 
+mod clock_skew;
 mod kind;
+mod retry_after;
 mod sanitize;
 mod status;
 mod transport;
 
+use std::time::Duration;
+
+pub use clock_skew::{ClockSkew, SERVER_LEEWAY, ServerClock};
 pub use kind::ApiErrorKind;
 pub(crate) use kind::twirp_code_status;
+pub(crate) use retry_after::{retry_after, server_date};
 pub(crate) use sanitize::sanitize_server_text;
 pub(crate) use status::{classify_probe_answer, kind_for_non_twirp_status};
 pub(crate) use transport::{describe_direct_transport, describe_transport, is_undecodable_json};
@@ -32,6 +40,18 @@ pub struct ApiError {
     twirp_answer: bool,
     /// The request was never sent: lktop's own pool had no free connection in time.
     busy_pool: bool,
+    /// What the answer's headers added; boxed, as few errors have any and every `Result`
+    /// of the API carries the error's size.
+    hints: Option<Box<AnswerHints>>,
+}
+
+/// What an error answer's headers add to its status and body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct AnswerHints {
+    /// The wait the answer's `Retry-After` asked for.
+    retry_after: Option<Duration>,
+    /// The token was refused for its times: the clocks differ.
+    clock_skew: Option<ClockSkew>,
 }
 
 impl ApiError {
@@ -52,7 +72,28 @@ impl ApiError {
             message: message.into(),
             twirp_answer: false,
             busy_pool: false,
+            hints: None,
         }
+    }
+
+    /// Keeps the wait the answer's `Retry-After` asked for.
+    #[must_use]
+    pub(crate) fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+        if wait.is_some() {
+            self.hints.get_or_insert_default().retry_after = wait;
+        }
+        self
+    }
+
+    /// A refused token whose server said its times were wrong: the message becomes the
+    /// explanation (the clocks differ, by how much, the fix), followed by the server's words.
+    #[must_use]
+    pub(crate) fn with_clock_skew(mut self, skew: Option<ClockSkew>) -> Self {
+        if let Some(skew) = skew {
+            self.message = format!("{skew} (the server said: {})", self.message);
+            self.hints.get_or_insert_default().clock_skew = Some(skew);
+        }
+        self
     }
 
     /// Marks the error as the server's own Twirp answer.
@@ -106,6 +147,21 @@ impl ApiError {
         &self.message
     }
 
+    /// How long the server asked to be left alone (`Retry-After` on a 429 or 503, as
+    /// delta-seconds or an HTTP-date), if it did.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.hints.as_ref().and_then(|hints| hints.retry_after)
+    }
+
+    /// Set when the server refused lktop's token as expired or not valid yet: its clock and
+    /// this machine's differ by more than it allows. The kind stays `Unauthenticated` (no
+    /// request gets through until a clock is set right), but the key and secret are fine.
+    #[must_use]
+    pub fn clock_skew(&self) -> Option<ClockSkew> {
+        self.hints.as_ref().and_then(|hints| hints.clock_skew)
+    }
+
     #[must_use]
     pub fn is_transient(&self) -> bool {
         self.kind.is_transient()
@@ -134,8 +190,6 @@ pub enum BuildError {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]

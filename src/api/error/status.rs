@@ -15,11 +15,13 @@ pub(crate) fn kind_for_non_twirp_status(status: u16) -> ApiErrorKind {
 /// Kind and status to report for a call whose non-Twirp error answer lost its status, judged
 /// from the status of the diagnostic probe that followed it.
 ///
-/// Only statuses that mean the same for any call (auth failures, server failures) are carried
-/// over: another status belonged to the probe, not to the failed call.
+/// Only statuses that mean the same for any call (auth failures, a rate limit, server
+/// failures) are carried over: another status belonged to the probe, not to the failed call.
 pub(crate) fn classify_probe_answer(probe_status: u16) -> (ApiErrorKind, Option<u16>) {
     match probe_status {
-        401 | 403 | 500..=599 => (kind_for_non_twirp_status(probe_status), Some(probe_status)),
+        401 | 403 | 429 | 500..=599 => {
+            (kind_for_non_twirp_status(probe_status), Some(probe_status))
+        }
         _ => (ApiErrorKind::Server, None),
     }
 }
@@ -59,6 +61,10 @@ mod tests {
         assert_eq!(
             classify_probe_answer(503),
             (ApiErrorKind::Server, Some(503))
+        );
+        assert_eq!(
+            classify_probe_answer(429),
+            (ApiErrorKind::Server, Some(429))
         );
         assert_eq!(classify_probe_answer(200), (ApiErrorKind::Server, None));
         assert_eq!(classify_probe_answer(404), (ApiErrorKind::Server, None));

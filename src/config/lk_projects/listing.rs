@@ -1,10 +1,11 @@
-//! What `check-config` says about `lk`'s projects: each one found, its URL and key, its
-//! secret masked, which is `lk`'s default and which this run watches. Comment lines, so the
-//! printed configuration stays a configuration file.
+//! What `check-config` says about `lk`'s projects: each one found, its URL (any secret it
+//! carries masked) and key, its secret masked, which is `lk`'s default and which this run
+//! watches. Comment lines, so the printed configuration stays a configuration file.
 
 use std::fmt::Write as _;
 
 use super::project::LkCliConfig;
+use crate::api::redacted_url;
 use crate::config::mask::MASK;
 
 impl LkCliConfig {
@@ -22,7 +23,14 @@ impl LkCliConfig {
         let mut text = format!("# lk projects in {file}:\n");
         for project in &self.projects {
             let shown = |value: Option<&str>| value.unwrap_or("(none)").to_owned();
-            let url = shown(project.url.as_ref().map(|url| url.value.as_str()));
+            // `lk` takes a URL that carries a secret; it is listed masked.
+            let url = shown(
+                project
+                    .url
+                    .as_ref()
+                    .map(|url| redacted_url(&url.value))
+                    .as_deref(),
+            );
             let api_key = shown(project.api_key.as_ref().map(|key| key.value.as_str()));
             let secret = if project.has_secret() { MASK } else { "(none)" };
             let mut marks = Vec::new();

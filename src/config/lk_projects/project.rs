@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use secrecy::{ExposeSecret, SecretString};
 use yaml_located::Origin;
 
+use crate::api::redacted_url;
 use crate::config::secret_file::readable_by_others_warning;
 
 /// A value of a project and where it is written (`~/.livekit/cli-config.yaml:7:5 (lk project
@@ -18,8 +19,9 @@ pub(crate) struct ImportedValue<T> {
 
 /// One entry of `projects:` in `lk`'s file, with the field names `lk` writes
 /// (`pkg/config/config.go`, `ProjectConfig`). The secret is a [`SecretString`], so no `Debug`
-/// or log line shows it.
-#[derive(Debug, Clone)]
+/// or log line shows it; the URL is shown masked, since `lk` takes one that carries a secret
+/// (lktop refuses it when the project is loaded, `crate::api::secret_in_url`).
+#[derive(Clone)]
 pub struct LkProject {
     pub(crate) name: ImportedValue<String>,
     pub(crate) project_id: Option<String>,
@@ -28,6 +30,22 @@ pub struct LkProject {
     pub(crate) url: Option<ImportedValue<String>>,
     pub(crate) api_key: Option<ImportedValue<String>>,
     pub(crate) api_secret: Option<ImportedValue<SecretString>>,
+}
+
+impl std::fmt::Debug for LkProject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.url.as_ref().map(|url| ImportedValue {
+            value: redacted_url(&url.value),
+            origin: url.origin.clone(),
+        });
+        f.debug_struct("LkProject")
+            .field("name", &self.name)
+            .field("project_id", &self.project_id)
+            .field("url", &url)
+            .field("api_key", &self.api_key)
+            .field("api_secret", &self.api_secret)
+            .finish()
+    }
 }
 
 impl LkProject {
@@ -96,5 +114,37 @@ impl LkCliConfig {
         readable_by_others_warning(&self.path, "")
             .into_iter()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_shows_its_url_masked_and_never_its_secret() {
+        let imported = |value: &str| ImportedValue {
+            value: value.to_owned(),
+            origin: Origin::Default,
+        };
+        let project = LkProject {
+            name: imported("leaky"),
+            project_id: None,
+            url: Some(imported(
+                "https://devkey:url-secret-0123456789@leaky.example.com",
+            )),
+            api_key: Some(imported("devkey")),
+            api_secret: Some(ImportedValue {
+                value: SecretString::from("api-secret-0123456789"),
+                origin: Origin::Default,
+            }),
+        };
+        let shown = format!("{project:?}");
+        assert!(
+            shown.contains("https://********@leaky.example.com/"),
+            "{shown}"
+        );
+        assert!(!shown.contains("url-secret"), "{shown}");
+        assert!(!shown.contains("api-secret"), "{shown}");
     }
 }

@@ -10,8 +10,11 @@ use serde_yaml::Value;
 use yaml_located::{KeyPath, Locator, Origin, Position, Target};
 
 use super::project::{ImportedValue, LkCliConfig, LkProject};
+use crate::config::echoed_line::echoed_line;
 use crate::config::error::{ConfigError, ConfigIssue};
 use crate::config::scalar_text::scalar_text;
+use crate::config::scrubbed_tree::ScrubbedTree;
+use crate::config::secret_file::read_secret_text;
 
 /// Where `lk` keeps its file, under the home directory.
 const UNDER_HOME: [&str; 2] = [".livekit", "cli-config.yaml"];
@@ -36,7 +39,7 @@ impl LkCliConfig {
     }
 
     fn read(path: PathBuf, shown_path: PathBuf) -> Result<Self, ConfigError> {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_secret_text(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Self {
@@ -86,7 +89,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn read_all(mut self) -> Result<(Option<String>, Vec<LkProject>), ConfigError> {
-        let tree: Value = serde_yaml::from_str(self.text).map_err(|err| {
+        let tree = serde_yaml::from_str::<Value>(self.text).map_err(|err| {
             let position = err.location().map(|location| Position {
                 line: location.line(),
                 column: location.column(),
@@ -99,9 +102,10 @@ impl Reader<'_> {
                 help: Some(format!("repair the YAML at that line; {CHECK_WITH_LK}")),
             })
         })?;
+        let tree = ScrubbedTree::new(tree);
         let root = KeyPath::root();
         let empty = serde_yaml::Mapping::new();
-        let settings = match &tree {
+        let settings = match &*tree {
             Value::Null => &empty,
             Value::Mapping(settings) => settings,
             _ => {
@@ -245,10 +249,7 @@ impl Reader<'_> {
     /// The line, to echo under a problem, unless it may hold a secret: `lk`'s file keeps API
     /// secrets and its users' session tokens.
     fn line_without_secret(&self, line: usize) -> Option<String> {
-        let text = self.text.lines().nth(line.checked_sub(1)?)?;
-        let lower = text.to_ascii_lowercase();
-        let secret_words = ["secret", "token", "password"];
-        (!secret_words.iter().any(|word| lower.contains(word))).then(|| text.trim_end().to_owned())
+        echoed_line(self.text, line)
     }
 }
 

@@ -17,13 +17,18 @@ const MAX_DECODE_PASSES: usize = 512;
 
 /// Decodes the tree into a [`Config`], dropping each refused value and retrying so that all of
 /// them are reported.
-pub(super) fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIssue>) {
+///
+/// Decoded from a borrow, not a copy: each string the configuration keeps is copied out at its
+/// exact length (a secret straight into its `SecretString`), and the tree, secrets included,
+/// stays with the caller, who clears it ([`crate::config::scrubbed_tree`]); a copy consumed
+/// by serde would be freed piece by piece, uncleared.
+pub(super) fn decode(tree: &mut Value, place: &Placer<'_>) -> (Option<Config>, Vec<ConfigIssue>) {
     let mut issues = Vec::new();
     for _ in 0..MAX_DECODE_PASSES {
         let mut unknown = Vec::new();
         let mut record_unknown = |path: serde_ignored::Path<'_>| unknown.push(KeyPath::from(&path));
         let result = serde_path_to_error::deserialize::<_, Config>(
-            serde_ignored::Deserializer::new(tree.clone(), &mut record_unknown),
+            serde_ignored::Deserializer::new(&*tree, &mut record_unknown),
         );
         match result {
             Ok(config) => {
@@ -39,9 +44,9 @@ pub(super) fn decode(mut tree: Value, place: &Placer<'_>) -> (Option<Config>, Ve
                         Some("put the secret in quotes".to_owned()),
                     )
                 } else {
-                    refused_value(&key, &err.inner().to_string(), value_at(&tree, &key))
+                    refused_value(&key, &err.inner().to_string(), value_at(tree, &key))
                 };
-                let removed = key.parent().is_some() && remove(&mut tree, &key);
+                let removed = key.parent().is_some() && remove(tree, &key);
                 let violation = Violation {
                     key,
                     problem,

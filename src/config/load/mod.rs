@@ -30,7 +30,8 @@ use yaml_located::{KeyPath, Locator, Target};
 use super::error::{ConfigError, ConfigIssue};
 use super::lk_projects::LkProject;
 use super::schema::{Config, ServerConfig};
-use super::secret_file::readable_by_others_warning;
+use super::scrubbed_tree::ScrubbedTree;
+use super::secret_file::{read_secret_text, readable_by_others_warning};
 use super::validate::{Violation, validate, validate_written};
 use decode::decode;
 use former_names::rename_former_keys;
@@ -91,7 +92,7 @@ pub(crate) fn load_checked(
     check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
     let text = match &sources.file {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
+        Some(path) => Some(read_secret_text(path).map_err(|err| {
             ConfigError::single(ConfigIssue {
                 key: Some(KeyPath::root()),
                 origin: file_origin(path, None, None),
@@ -107,7 +108,7 @@ pub(crate) fn load_checked(
     };
     load_layers(
         sources.file.as_deref(),
-        text.as_deref(),
+        text.as_ref().map(|text| text.as_str()),
         &sources.lk_projects,
         &sources.overrides,
         check,
@@ -149,10 +150,10 @@ fn load_layers(
     check: SectionCheck,
 ) -> Result<LoadedConfig, ConfigError> {
     let file_label = file.map_or_else(|| PathBuf::from("<config>"), Path::to_path_buf);
-    let mut tree = match text {
+    let mut tree = ScrubbedTree::new(match text {
         Some(text) => parse_tree(&file_label, text)?,
         None => Value::Mapping(Mapping::new()),
-    };
+    });
     let (renamed, rename_problems) = rename_former_keys(&mut tree);
     // Before the projects are written: their secrets are in `lk`'s file, not this one.
     let file_holds_secret = holds_secret(&tree);
@@ -188,7 +189,7 @@ fn load_layers(
             .into_iter()
             .map(|violation| place.issue(violation, Target::Value)),
     );
-    let (config, decode_issues) = decode(tree, &place);
+    let (config, decode_issues) = decode(&mut tree, &place);
     issues.extend(decode_issues);
     let Some(mut config) = config else {
         return Err(sorted(issues));

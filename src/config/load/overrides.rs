@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use serde_yaml::Value;
 use yaml_located::{KeyPath, Origin, Segment};
 
+use crate::api::{redacted_url, secret_in_url};
 use crate::config::schema::{MASK, is_secret_key};
+use crate::config::scrubbed_tree::scrub;
 
 /// Prefix of the environment variables that override any key: `LKTOP_<SECTION>__<KEY>`.
 pub(crate) const ENV_PREFIX: &str = "LKTOP_";
@@ -43,12 +45,34 @@ impl Override {
     }
 }
 
+// An override outlives loading (the loaded configuration's `applied`, the engine's sources
+// for a reload) and may hold a secret: `--api-secret`, `LIVEKIT_API_SECRET`, an `lk` project's.
+impl Drop for Override {
+    fn drop(&mut self) {
+        scrub(&mut self.value);
+    }
+}
+
+impl Override {
+    /// The value masked when it is a URL that carries a secret (`--url
+    /// http://key:secret@host`): validation refuses it, but the sources may be shown before.
+    fn masked_url(&self) -> Option<String> {
+        self.value
+            .as_str()
+            .filter(|text| secret_in_url(text).is_some())
+            .map(redacted_url)
+    }
+}
+
 // Written out so that a secret's value never reaches a `{:?}` of the sources or the loaded
 // configuration (its `applied` list).
 impl std::fmt::Debug for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked_url = self.masked_url();
         let value: &dyn std::fmt::Debug = if is_secret_key(&self.key) {
             &MASK
+        } else if let Some(url) = &masked_url {
+            url
         } else {
             &self.value
         };
@@ -64,6 +88,8 @@ impl std::fmt::Display for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let value = if is_secret_key(&self.key) {
             MASK.to_owned()
+        } else if let Some(url) = self.masked_url() {
+            url
         } else {
             serde_yaml::to_string(&self.value)
                 .unwrap_or_default()

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use yaml_located::{KeyPath, Locator, Origin, Position, Target};
+use yaml_located::{KeyPath, Locator, Origin, Position, Segment, Target};
 
 use super::former_names::Renamed;
 use super::overrides::{ENV_PREFIX, ENV_SEPARATOR, Override, env_name};
 use super::suggest::suggest;
+use crate::config::echoed_line::echoed_line;
 use crate::config::error::{ConfigError, ConfigIssue};
 use crate::config::schema::line_may_be_shown;
 use crate::config::validate::Violation;
@@ -104,8 +105,21 @@ impl Placer<'_> {
     }
 
     pub(super) fn unknown_key(&self, key: KeyPath) -> ConfigIssue {
-        let origin = self.origin(&key, Target::Key);
-        let help = match (suggest(&key), &origin) {
+        let mut origin = self.origin(&key, Target::Key);
+        let suggestion = suggest(&key);
+        // An unknown key in a server entry may be a misspelt credential (`api_secert:`), whose
+        // line then holds the secret; so may one that was meant to be a secret key.
+        let in_server =
+            matches!(key.segments().first(), Some(Segment::Key(name)) if name == "servers");
+        if (in_server
+            || suggestion
+                .as_ref()
+                .is_some_and(|meant| !line_may_be_shown(meant)))
+            && let Origin::File { line_text, .. } = &mut origin
+        {
+            *line_text = None;
+        }
+        let help = match (suggestion, &origin) {
             // A variable's reader needs the variable to write, not the key it sets; the parts
             // of the variable below the unknown key are kept.
             (Some(suggestion), Origin::Env(name)) if name.starts_with(ENV_PREFIX) => {
@@ -171,8 +185,7 @@ pub(super) fn file_origin(
     }
 }
 
+/// The line to quote under a problem, unless it may hold a secret.
 pub(super) fn line_of(text: &str, line: usize) -> Option<String> {
-    text.lines()
-        .nth(line.checked_sub(1)?)
-        .map(|line| line.trim_end().to_owned())
+    echoed_line(text, line)
 }

@@ -2,17 +2,13 @@
 //! livekit's whole metrics server), behind basic auth when credentials are set, with
 //! livekit's answer to a missing or wrong one.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use guarded_listener::{ConnectionCap, GuardedBody, ListenerLimits, accept_until};
 use http::{Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
@@ -20,58 +16,49 @@ use tokio_util::task::TaskTracker;
 use super::text::CONTENT_TYPE;
 use crate::server::Shared;
 
-/// Accepts scrapes until the sandbox shuts down.
+/// A scrape is a GET: a body is never read, and one this large is not a scraper's.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Accepts scrapes until the sandbox shuts down, with the API listener's header timeout and
+/// connection cap.
 pub(crate) fn serve(
     shared: &Arc<Shared>,
     listener: TcpListener,
     auth: Option<(String, SecretString)>,
+    limits: ListenerLimits,
     tasks: &TaskTracker,
 ) {
+    let limits = ListenerLimits {
+        max_body_bytes: MAX_BODY,
+        ..limits
+    };
+    let cap = Arc::new(ConnectionCap::new(
+        "sandbox metrics",
+        limits.max_connections,
+    ));
+    let stop = shared.shutdown.clone();
     let shared = Arc::clone(shared);
     let auth = Arc::new(auth);
+    let handler = move |request| {
+        let answer = answer(&shared, auth.as_ref().as_ref(), &request);
+        async move { answer }
+    };
     let connections = tasks.clone();
     tasks.spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = shared.shutdown.cancelled() => return,
-            };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    tracing::warn!(%err, "sandbox metrics accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let shared = Arc::clone(&shared);
-            let auth = Arc::clone(&auth);
-            connections.spawn(async move {
-                let shutdown = shared.shutdown.clone();
-                let service = service_fn(move |request| {
-                    let answer = answer(&shared, auth.as_ref().as_ref(), &request);
-                    async move { Ok::<_, Infallible>(answer) }
-                });
-                let connection =
-                    http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                tokio::select! {
-                    result = connection => {
-                        if let Err(err) = result {
-                            tracing::debug!(%err, "sandbox metrics connection ended with an error");
-                        }
-                    }
-                    () = shutdown.cancelled() => {}
-                }
-            });
-        }
+        accept_until(&listener, &cap, limits, handler, stop, &connections).await;
     });
 }
 
 fn answer(
     shared: &Shared,
     auth: Option<&(String, SecretString)>,
-    request: &Request<Incoming>,
+    request: &Request<GuardedBody>,
 ) -> Response<Full<Bytes>> {
+    if request.body().declared_over_limit() {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return response;
+    }
     if let Some((username, password)) = auth
         && !authorized(request, username, password)
     {
@@ -93,7 +80,7 @@ fn answer(
 }
 
 /// Whether the request's basic credentials are these.
-fn authorized(request: &Request<Incoming>, username: &str, password: &SecretString) -> bool {
+fn authorized(request: &Request<impl Sized>, username: &str, password: &SecretString) -> bool {
     let Some(given) = basic_credentials(request) else {
         return false;
     };
@@ -116,7 +103,7 @@ fn same(given: &str, expected: &str) -> bool {
 }
 
 /// `user:password` of an `Authorization: Basic …` header.
-fn basic_credentials(request: &Request<Incoming>) -> Option<String> {
+fn basic_credentials(request: &Request<impl Sized>) -> Option<String> {
     let value = request
         .headers()
         .get(header::AUTHORIZATION)?

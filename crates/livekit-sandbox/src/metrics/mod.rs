@@ -29,12 +29,14 @@ pub struct MetricsOptions {
 /// # Errors
 /// The address cannot be bound; the error names it.
 pub(crate) async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|err| {
-        std::io::Error::new(
-            err.kind(),
-            format!("the metrics address {addr} cannot be bound: {err}"),
-        )
-    })
+    guarded_listener::bind(addr, "sandbox metrics")
+        .await
+        .map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("the metrics address {addr} cannot be bound: {err}"),
+            )
+        })
 }
 
 /// The exposition of the sandbox now.
