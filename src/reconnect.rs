@@ -122,6 +122,8 @@ impl Trigger {
             // A missing grant (`PermissionDenied`) is an answer: the key works, the connection
             // too; only the method is not allowed, so the pool is not failed for it.
             Some(err) if err.kind() == ApiErrorKind::Unauthenticated => Self::AuthRejected,
+            // Whoever sent it, `Retry-After` says the server is not serving for now.
+            Some(err) if err.retry_after().is_some() => Self::TransportFailed,
             Some(err) if err.is_transient() => Self::TransportFailed,
             // Only the server itself proves a connection (and so resets its backoff): its own
             // Twirp error, or a 200 whose body does not decode. Anything else that speaks HTTP

@@ -228,34 +228,48 @@ fault_matrix! {
         DirectCall::TIMED_OUT,
         &["timed out"],
     ),
-    too_many_requests_with_retry_after_seconds: FaultCase::down(
-        Fault::Proxy(ProxyMode::Canned(http_response_with(
-            "429 Too Many Requests",
-            &[("Retry-After", "7")],
-            "text/plain",
-            b"Too Many Requests\n",
-        ))),
-        DirectCall::Fails(Failure {
-            status: Some(429),
-            retry_after: Some(Duration::from_secs(7)),
-            ..Failure::of(ApiErrorKind::Server)
-        }),
-        &["429"],
-    ),
-    unavailable_with_retry_after_date: FaultCase::down(
-        Fault::Proxy(ProxyMode::Canned(http_response_with(
-            "503 Service Unavailable",
-            &[("Date", CANNED_DATE), ("Retry-After", CANNED_RETRY_DATE)],
-            "text/plain",
-            b"Service Unavailable\n",
-        ))),
-        DirectCall::Fails(Failure {
-            status: Some(503),
-            retry_after: Some(Duration::from_secs(30)),
-            ..Failure::of(ApiErrorKind::Server)
-        }),
-        &["503"],
-    ),
+    // The server's wait is obeyed: once it asked, commands fail at once, unsent.
+    too_many_requests_with_retry_after_seconds: FaultCase {
+        commands: Commands::FailThenRefusedUnsent {
+            words: &["429"],
+            once_reported: "asked lktop to wait",
+        },
+        ..FaultCase::down(
+            Fault::Proxy(ProxyMode::Canned(http_response_with(
+                "429 Too Many Requests",
+                &[("Retry-After", "7")],
+                "text/plain",
+                b"Too Many Requests\n",
+            ))),
+            DirectCall::Fails(Failure {
+                status: Some(429),
+                retry_after: Some(Duration::from_secs(7)),
+                ..Failure::of(ApiErrorKind::Server)
+            }),
+            &["429"],
+        )
+    },
+    // The server's wait is obeyed: once it asked, commands fail at once, unsent.
+    unavailable_with_retry_after_date: FaultCase {
+        commands: Commands::FailThenRefusedUnsent {
+            words: &["503"],
+            once_reported: "asked lktop to wait",
+        },
+        ..FaultCase::down(
+            Fault::Proxy(ProxyMode::Canned(http_response_with(
+                "503 Service Unavailable",
+                &[("Date", CANNED_DATE), ("Retry-After", CANNED_RETRY_DATE)],
+                "text/plain",
+                b"Service Unavailable\n",
+            ))),
+            DirectCall::Fails(Failure {
+                status: Some(503),
+                retry_after: Some(Duration::from_secs(30)),
+                ..Failure::of(ApiErrorKind::Server)
+            }),
+            &["503"],
+        )
+    },
     // Behind by less than the minute the server allows on `nbf`.
     server_clock_behind_within_the_leeway: FaultCase::passes_through(Fault::ServerClock(-45)),
     server_clock_behind_beyond_the_leeway: FaultCase::clock_skew(-300, ServerClock::Behind),

@@ -14,6 +14,10 @@ mod answering_api;
 #[path = "support/configs.rs"]
 mod configs;
 #[path = "support/fault_proxy.rs"]
+#[allow(
+    dead_code,
+    reason = "the proxy serves several test files; this one uses only its pass-through mode"
+)]
 mod fault_proxy;
 
 use std::collections::BTreeSet;
@@ -216,7 +220,11 @@ async fn assert_serves_again(pool: &Pool<Switchboard>, case: &str) {
         match pool.acquire().await {
             Ok(connection) => all.push(connection),
             Err(err) => {
-                assert!(Instant::now() < deadline, "{case}: {err}; {:#?}", pool.status());
+                assert!(
+                    Instant::now() < deadline,
+                    "{case}: {err}; {:#?}",
+                    pool.status()
+                );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
@@ -231,7 +239,8 @@ async fn every_combination_of_cancelled_checkouts_leaves_the_pool_consistent() {
         for open in [Behaviour::Answers, Behaviour::Fails] {
             for check in ALL {
                 for request_behaviour in ALL {
-                    let case = format!("open {open:?}, check {check:?}, request {request_behaviour:?}");
+                    let case =
+                        format!("open {open:?}, check {check:?}, request {request_behaviour:?}");
                     let board = Switchboard::new();
                     let (pool, _events) = board.pool(settings().pool());
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -387,7 +396,10 @@ async fn twenty_five_thousand_waiters_on_a_pool_of_three_are_all_served() {
         // left parked while a connection was free.
         let rounds = 25_000_u32.div_ceil(3);
         let took = started.elapsed();
-        assert!(took >= SLOW * rounds && took <= SLOW * rounds * 2, "{took:?}");
+        assert!(
+            took >= SLOW * rounds && took <= SLOW * rounds * 2,
+            "{took:?}"
+        );
         pool.shutdown().await;
     })
     .await;
@@ -404,7 +416,11 @@ async fn a_hanging_health_check_holds_nothing_other_checkouts_need() {
         let (pool, _events) = board.pool(config);
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(pool.status().healthy, 2);
-        board.set(Behaviour::Answers, Behaviour::NeverAnswers, Behaviour::Answers);
+        board.set(
+            Behaviour::Answers,
+            Behaviour::NeverAnswers,
+            Behaviour::Answers,
+        );
         // The next round checks both idle connections, and both checks hang.
         tokio::time::sleep(Duration::from_millis(150)).await;
         let status = pool.status();
@@ -415,11 +431,20 @@ async fn a_hanging_health_check_holds_nothing_other_checkouts_need() {
         );
         let started = Instant::now();
         for _ in 0..100 {
-            request(&pool).await.expect("served beside the hanging checks");
+            request(&pool)
+                .await
+                .expect("served beside the hanging checks");
         }
-        assert_eq!(started.elapsed(), Duration::ZERO, "no caller waited for a check");
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "no caller waited for a check"
+        );
         let status = pool.status();
-        assert_eq!(status.total, 3, "one more opened beside the two held by checks");
+        assert_eq!(
+            status.total, 3,
+            "one more opened beside the two held by checks"
+        );
         assert_eq!(status.connections.iter().filter(|c| c.checking).count(), 2);
         pool.shutdown().await;
     })
@@ -437,11 +462,12 @@ async fn a_connection_returned_by_a_panicking_task_is_closed_and_replaced() {
         let poisoned = tokio::spawn(async move {
             let connection = panicking.acquire().await.unwrap();
             let id = connection.id();
-            let _: Result<(), ApiError> = connection
-                .call(|_| async move {
-                    panic!("{id}: the caller panics in the middle of its request")
-                })
-                .await;
+            let _: Result<(), ApiError> =
+                connection
+                    .call(|_| async move {
+                        panic!("{id}: the caller panics in the middle of its request")
+                    })
+                    .await;
             unreachable!("the request panicked")
         });
         assert!(poisoned.await.unwrap_err().is_panic());
@@ -453,7 +479,10 @@ async fn a_connection_returned_by_a_panicking_task_is_closed_and_replaced() {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let after = ids(&pool.status());
         assert_eq!(after.len(), 2, "replaced, back to pool_size");
-        assert!(!after.contains(id), "the poisoned connection is gone: {after:?}");
+        assert!(
+            !after.contains(id),
+            "the poisoned connection is gone: {after:?}"
+        );
         for _ in 0..10 {
             let connection = pool.acquire().await.unwrap();
             assert_ne!(connection.id(), *id, "never handed out again");
@@ -476,7 +505,11 @@ async fn a_connection_whose_request_was_cancelled_is_closed_and_replaced() {
         assert!(cut.is_err());
         let closed = closed_connections(&mut events);
         assert_eq!(closed.len(), 1, "{closed:?}");
-        assert!(closed[0].1.contains("cancelled before its answer"), "{}", closed[0].1);
+        assert!(
+            closed[0].1.contains("cancelled before its answer"),
+            "{}",
+            closed[0].1
+        );
         // Cancelled while still waiting for a connection: nothing was sent, nothing closed.
         let held: Vec<_> = vec![pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
         let parked = tokio::time::timeout(Duration::from_millis(1), request(&pool)).await;
@@ -537,7 +570,10 @@ async fn under_light_load_the_most_recently_used_connection_is_reused_and_the_re
         let shrunk_after = shrunk_after.expect("the pool shrinks back to pool_size");
         // One warm connection serves nearly all; a health check holding it at the instant of a
         // request sends that one request to the next most recent.
-        assert!(used.len() <= 2, "a warm connection or two serve it all: {used:?}");
+        assert!(
+            used.len() <= 2,
+            "a warm connection or two serve it all: {used:?}"
+        );
         assert!(
             shrunk_after <= Duration::from_secs(32),
             "shrunk {shrunk_after:?} after the burst"
@@ -621,7 +657,9 @@ async fn an_answer_abandoned_half_read_never_reaches_the_next_caller() {
             }
         }
         assert!(
-            closed.iter().any(|cause| cause.contains("cancelled before its answer")),
+            closed
+                .iter()
+                .any(|cause| cause.contains("cancelled before its answer")),
             "{closed:?}"
         );
         pool.shutdown().await;

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -39,6 +40,8 @@ struct Session {
     child: Box<dyn Child + Send + Sync>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// The reader met the end of the terminal's output: every process holding it is gone.
+    drained: Arc<AtomicBool>,
     /// lktop's pid when a shell started it; killed with the session, so a failed test leaves
     /// nothing behind.
     grandchild: Option<u32>,
@@ -74,7 +77,9 @@ impl Session {
         let writer = pty.master.take_writer().unwrap();
         let screen = Arc::new(Mutex::new(terminal::emulator(ROWS, COLS)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (screen_in, raw_in) = (Arc::clone(&screen), Arc::clone(&raw));
+        let drained = Arc::new(AtomicBool::new(false));
+        let (screen_in, raw_in, drained_in) =
+            (Arc::clone(&screen), Arc::clone(&raw), Arc::clone(&drained));
         thread::spawn(move || {
             let mut buffer = [0_u8; 8192];
             while let Ok(read) = reader.read(&mut buffer) {
@@ -84,6 +89,7 @@ impl Session {
                 screen_in.lock().unwrap().process(&buffer[..read]);
                 raw_in.lock().unwrap().extend_from_slice(&buffer[..read]);
             }
+            drained_in.store(true, Ordering::SeqCst);
         });
         Self {
             master: pty.master,
@@ -91,6 +97,7 @@ impl Session {
             child,
             screen,
             raw,
+            drained,
             grandchild: None,
             home,
         }
@@ -188,8 +195,12 @@ impl Session {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader drain what the process wrote last.
-                thread::sleep(Duration::from_millis(200));
+                // Let the reader take what the process wrote last: a fixed pause was too short
+                // on a loaded machine, and the output looked as if lktop never drew.
+                let drain_deadline = Instant::now() + WAIT;
+                while !self.drained.load(Ordering::SeqCst) && Instant::now() < drain_deadline {
+                    thread::sleep(Duration::from_millis(20));
+                }
                 return status.exit_code();
             }
             if Instant::now() >= deadline {
@@ -216,7 +227,8 @@ impl Session {
         let text = String::from_utf8_lossy(&raw);
         assert!(
             text.contains("\x1b[?1049h"),
-            "never entered the alternate screen"
+            "never entered the alternate screen; lktop wrote: {:?}",
+            text.chars().take(4_000).collect::<String>()
         );
         assert!(
             text.contains("\x1b[?1049l"),

@@ -117,7 +117,9 @@ impl MeasuredRoomService {
         waited: std::time::Duration,
     ) -> ApiError {
         match err {
-            PoolError::Unavailable { .. } | PoolError::Unauthenticated { .. } => {
+            PoolError::Unavailable { .. }
+            | PoolError::Unauthenticated { .. }
+            | PoolError::AskedToWait { .. } => {
                 self.record_checkout(Some(waited));
                 self.record_quality(None);
             }
@@ -149,6 +151,8 @@ impl MeasuredRoomService {
                 after: Some(*waited),
             },
             PoolError::Unauthenticated { .. } => ApiErrorKind::Unauthenticated,
+            // The server's own verdict on itself, as its 429 or 503 was.
+            PoolError::AskedToWait { .. } => ApiErrorKind::Server,
             PoolError::Unavailable { .. }
             | PoolError::Connect { .. }
             | PoolError::ShutDown { .. } => ApiErrorKind::Unreachable,

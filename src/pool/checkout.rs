@@ -100,6 +100,14 @@ impl<C: RoomApi> SharedPool<C> {
                 server: self.server.clone(),
             });
         }
+        let now = Instant::now();
+        if let (Some(until), Some(wait)) = (state.waiting_until(now), &state.asked_to_wait) {
+            return Decision::Fail(PoolError::AskedToWait {
+                server: self.server.clone(),
+                left: until - now,
+                reason: wait.reason.clone(),
+            });
+        }
         let idle_in = |wanted: S, skip_flagged: bool| {
             state
                 .slots

@@ -31,6 +31,17 @@ pub enum PoolError {
     /// The server rejects lktop's credentials; fix the key or secret.
     #[error("{server} rejected the credentials: {reason}")]
     Unauthenticated { server: String, reason: String },
+    /// The server asked for no request before a time (`Retry-After` on a 429 or 503); lktop
+    /// sends none until then, or until the operator says retry now.
+    #[error(
+        "{server} asked lktop to wait {} more before its next request: {reason}",
+        humantime::format_duration(Duration::from_secs(left.as_secs().max(1)))
+    )]
+    AskedToWait {
+        server: String,
+        left: Duration,
+        reason: String,
+    },
     /// The connection factory could not build a connection (bad URL, empty key, ...).
     #[error("could not open a connection to {server}: {reason}")]
     Connect { server: String, reason: String },

@@ -8,6 +8,8 @@
 //! and closes connections above `pool_size` once idle for `idle_timeout`.
 //!
 //! Checkout policy, in order:
+//! 0. while the server's `Retry-After` (on a 429 or 503) lasts: [`PoolError::AskedToWait`] at
+//!    once, no request is sent, and no check or reconnection attempt either;
 //! 1. an idle Connected connection, the most recently returned first (LIFO keeps the working
 //!    set small so extra connections go idle and are shrunk), then an idle Connecting one;
 //!    one a caller's transport error flagged waits for its health check instead;
@@ -19,6 +21,12 @@
 //!    error, or succeeds and heals it), else wait for the attempts under way, and when every
 //!    connection is Failed, [`PoolError::Unavailable`] at once. A Failed connection is never
 //!    handed out.
+//!
+//! Reconnection attempts of every pool in the process draw on one
+//! [`ReconnectBudget`](crate::reconnect::ReconnectBudget): fifty servers failing together do
+//! not become hundreds of attempts a second. A connection returned by a task that panicked, or
+//! whose request was cancelled before its answer was read, is closed rather than reused, and
+//! the worker opens another to keep `pool_size`.
 //!
 //! Every pool event goes out through `try_send`: a full channel drops the event and counts it
 //! ([`PoolStatus::events_dropped`]) so a slow consumer never holds up checkouts.
@@ -162,6 +170,7 @@ impl<C: RoomApi> Pool<C> {
                 waiters: 0,
                 rng: ChaCha8Rng::seed_from_u64(seed.unwrap_or_else(rand::random)),
                 unauthenticated: None,
+                asked_to_wait: None,
                 next_auth_check: None,
                 last_error: None,
                 closed: false,
@@ -266,11 +275,13 @@ impl<C: RoomApi> Pool<C> {
 
     /// Makes every Reconnecting and Failed connection due for an attempt now, including the
     /// check of rejected credentials (for an operator's "retry", or after fixing the server).
+    /// The operator's word also ends a wait the server asked for.
     pub(crate) fn retry_now(&self) {
         {
             let mut state = self.shared.lock();
             let now = Instant::now();
             state.next_auth_check = None;
+            state.asked_to_wait = None;
             for slot in &mut state.slots {
                 if slot.retry_at.is_some() {
                     slot.retry_at = Some(now);

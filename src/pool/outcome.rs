@@ -6,9 +6,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::events::PoolEvent;
-use super::shared::{PoolState, SharedPool};
+use super::shared::{PoolState, ServerWait, SharedPool};
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::{ConnectionId, ConnectionState, Trigger};
+
+/// The longest wait a server's `Retry-After` is obeyed for: past it, lktop checks again (a
+/// server that asks for an hour would otherwise blind the dashboard for that hour).
+pub(crate) const LONGEST_SERVER_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// Who sent the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,12 @@ impl<C: RoomApi> SharedPool<C> {
         }
         if let Err(err) = outcome {
             slot.last_error = Some(err.to_string());
+            if let Some(wait) = err.retry_after() {
+                // A health check's failure moves its own connection below; a caller's only
+                // flags it, and the server's wait is a verdict on every connection.
+                let moved_below = (source == RequestOrigin::HealthCheck).then_some(index);
+                self.server_asked_to_wait(&mut state, moved_below, wait, err, now);
+            }
         }
         match (trigger, outcome) {
             (Trigger::AuthRejected, Err(err)) => self.credentials_rejected(&mut state, err, now),
@@ -76,6 +86,7 @@ impl<C: RoomApi> SharedPool<C> {
         );
         slot.verified = now;
         slot.check_due = false;
+        state.asked_to_wait = None;
         let cause = match source {
             RequestOrigin::Caller => "a request got an answer",
             RequestOrigin::HealthCheck => "the health check got an answer",
@@ -112,6 +123,57 @@ impl<C: RoomApi> SharedPool<C> {
             }
             self.worker_wake.notify_one();
         }
+    }
+
+    /// `Retry-After` on a 429 or 503 is the server speaking of itself, not of one connection:
+    /// nothing goes to it before the time it named (at most [`LONGEST_SERVER_WAIT`]), every
+    /// connection of the pool is reconnecting until then, and callers are told at once
+    /// instead of sending requests it said it would refuse.
+    fn server_asked_to_wait(
+        &self,
+        state: &mut PoolState<C>,
+        moved_below: Option<usize>,
+        wait: Duration,
+        err: &ApiError,
+        now: Instant,
+    ) {
+        let until = now + wait.min(LONGEST_SERVER_WAIT);
+        if state
+            .waiting_until(now)
+            .is_some_and(|current| current >= until)
+        {
+            return;
+        }
+        let reason = err.to_string();
+        tracing::info!(
+            server = %self.server,
+            wait = %humantime::format_duration(until - now),
+            %reason,
+            "the server asked for a wait before the next request"
+        );
+        state.asked_to_wait = Some(ServerWait {
+            until,
+            reason: reason.clone(),
+        });
+        for index in 0..state.slots.len() {
+            let slot = &mut state.slots[index];
+            match slot.state() {
+                ConnectionState::Reconnecting | ConnectionState::Failed => {
+                    slot.retry_at = slot.retry_at.map(|at| at.max(until));
+                }
+                ConnectionState::Connected | ConnectionState::Connecting
+                    if Some(index) != moved_below =>
+                {
+                    let cause = format!(
+                        "the server asked for a wait of {}: {reason}",
+                        humantime::format_duration(until - now)
+                    );
+                    self.transition(state, index, Trigger::TransportFailed, cause, now);
+                }
+                _ => {}
+            }
+        }
+        self.available.notify_waiters();
     }
 
     /// A caller's transport error only flags the connection: the health check that follows

@@ -50,7 +50,28 @@ pub(crate) struct PoolState<C> {
     pub(super) next_auth_check: Option<Instant>,
     /// The last transport or auth error, for [`PoolError::Unavailable`].
     pub(super) last_error: Option<String>,
+    /// The server asked for no request before a time (`Retry-After` on a 429 or 503).
+    pub(super) asked_to_wait: Option<ServerWait>,
     pub(super) closed: bool,
+}
+
+/// A wait the server asked for with `Retry-After`: no request, check or reconnection attempt
+/// goes to it before `until`, unless the operator says retry now.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerWait {
+    pub(crate) until: Instant,
+    /// The answer that asked for it, in an operator's words.
+    pub(crate) reason: String,
+}
+
+impl<C> PoolState<C> {
+    /// When the server's wait ends, while it lasts.
+    pub(super) fn waiting_until(&self, now: Instant) -> Option<Instant> {
+        self.asked_to_wait
+            .as_ref()
+            .map(|wait| wait.until)
+            .filter(|until| *until > now)
+    }
 }
 
 impl<C> Drop for SharedPool<C> {
@@ -100,10 +121,15 @@ impl<C: RoomApi> SharedPool<C> {
         cause: String,
         now: Instant,
     ) {
+        let wait_until = state.waiting_until(now);
         let PoolState { slots, rng, .. } = state;
         let slot = &mut slots[index];
         match slot.lifecycle.apply(trigger, cause, &self.backoff, rng) {
-            Ok(Some(change)) => {
+            Ok(Some(mut change)) => {
+                // No attempt before the time the server asked for.
+                if let (Some(delay), Some(until)) = (change.next_retry_in, wait_until) {
+                    change.next_retry_in = Some(delay.max(until - now));
+                }
                 slot.retry_at = change.next_retry_in.map(|delay| now + delay);
                 self.events.send(PoolEvent::StateChanged {
                     server: self.server.clone(),

@@ -19,7 +19,7 @@ use super::outcome::RequestOrigin;
 use super::shared::{PoolState, SharedPool};
 use super::slot::Holder;
 use crate::api::{ApiError, ApiErrorKind, RoomApi};
-use crate::reconnect::ConnectionState;
+use crate::reconnect::{ConnectionState, ReconnectBudget};
 
 pub(super) async fn run<C: RoomApi>(
     shared: Weak<SharedPool<C>>,
@@ -125,8 +125,8 @@ impl<C: RoomApi> SharedPool<C> {
         for index in 0..state.slots.len() {
             match self.check_due_at(&mut state, index, now) {
                 Some(at) if at <= now && state.slots[index].is_idle() => {
-                    if self.is_reconnect_attempt(&state, index) && !self.budget.try_attempt() {
-                        let at = now + self.budget.deferral(&mut state.rng);
+                    if Self::is_reconnect_attempt(&state, index) && !self.budget.try_attempt() {
+                        let at = now + ReconnectBudget::deferral(&mut state.rng);
                         self.defer_attempt(&mut state, index, at);
                         next_round = next_round.min(at);
                         continue;
@@ -146,7 +146,7 @@ impl<C: RoomApi> SharedPool<C> {
     /// A check of a broken connection, or of rejected credentials, is a reconnection attempt
     /// and takes its place in the process-wide budget; the check of a working connection and
     /// the first check of a new one do not.
-    fn is_reconnect_attempt(&self, state: &PoolState<C>, index: usize) -> bool {
+    fn is_reconnect_attempt(state: &PoolState<C>, index: usize) -> bool {
         state.unauthenticated.is_some()
             || matches!(
                 state.slots[index].state(),
@@ -181,12 +181,13 @@ impl<C: RoomApi> SharedPool<C> {
                 return None;
             }
             let at = state.next_auth_check.unwrap_or(now);
+            let at = state.waiting_until(now).map_or(at, |until| at.max(until));
             if at <= now {
                 state.next_auth_check = Some(now + self.backoff.failed_retry_interval());
             }
             return Some(at);
         }
-        match slot.state() {
+        let due = match slot.state() {
             ConnectionState::Disconnected => None,
             ConnectionState::Connecting => Some(now),
             ConnectionState::Connected if slot.check_due => Some(now),
@@ -196,7 +197,10 @@ impl<C: RoomApi> SharedPool<C> {
             ConnectionState::Reconnecting | ConnectionState::Failed => {
                 Some(slot.retry_at.unwrap_or(now))
             }
-        }
+        };
+        // Nothing goes to a server before the time it asked for.
+        let wait_until = state.waiting_until(now);
+        due.map(|at| wait_until.map_or(at, |until| at.max(until)))
     }
 
     /// Closes connections above `pool_size` that no caller used for `idle_timeout`, Failed
