@@ -158,6 +158,10 @@ pub struct Metrics {
     pool_waiters: Family<ServerLabel, Gauge>,
     pool_max: Family<ServerLabel, Gauge>,
     connection_states: Family<StateLabel, Gauge>,
+    /// Reconnection attempts the process-wide budget deferred, and the budget's own count as
+    /// last exported (every server's worker reports it; the highest seen is what counts).
+    reconnect_deferred: Counter,
+    reconnect_deferred_seen: Arc<AtomicU64>,
     request_latency: Family<ServerLabel, Histogram>,
     requests: Family<KindLabel, Counter>,
     success_rate: Family<ServerLabel, Gauge<f64, AtomicU64>>,
@@ -202,6 +206,8 @@ impl Metrics {
             pool_waiters: Family::default(),
             pool_max: Family::default(),
             connection_states: Family::default(),
+            reconnect_deferred: Counter::default(),
+            reconnect_deferred_seen: Arc::default(),
             // 1 ms .. ~33 s: loopback calls up to calls through a struggling proxy.
             request_latency: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -256,6 +262,11 @@ impl Metrics {
             "connection_state",
             "Pooled connections in each reconnection state",
             self.connection_states.clone(),
+        );
+        registry.register(
+            "reconnect_attempts_deferred",
+            "Reconnection attempts held back by the reconnect budget (all servers)",
+            self.reconnect_deferred.clone(),
         );
     }
 
@@ -496,6 +507,17 @@ impl Metrics {
         }
     }
 
+    /// The reconnect budget's count of deferred attempts so far. Each server's worker reports
+    /// the same process-wide count; only what it grew by since the highest report is added.
+    pub(crate) fn track_reconnect_deferrals(&self, deferred_so_far: u64) {
+        let before = self
+            .reconnect_deferred_seen
+            .fetch_max(deferred_so_far, std::sync::atomic::Ordering::Relaxed);
+        if deferred_so_far > before {
+            self.reconnect_deferred.inc_by(deferred_so_far - before);
+        }
+    }
+
     pub(crate) fn count_egress_failure(&self, server: &str) {
         self.egress_failures
             .get_or_create(&Self::server(server))
@@ -610,6 +632,20 @@ fn to_i64(value: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deferred_reconnections_are_counted_once_whichever_server_reports_them() {
+        let metrics = Metrics::new();
+        // Two servers' workers read the one budget at different moments.
+        for seen in [5, 3, 8, 8, 7] {
+            metrics.track_reconnect_deferrals(seen);
+        }
+        let text = metrics.render();
+        assert!(
+            text.contains("lktop_reconnect_attempts_deferred_total 8"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn room_jobs_by_kind_and_egress_failures_are_exported() {

@@ -509,6 +509,7 @@ impl WorkerRef<'_> {
             }
             let counted: Vec<(&str, u64)> = per_state.into_iter().collect();
             metrics.set_connection_states(server, &counted);
+            metrics.track_reconnect_deferrals(self.api.pool.reconnect_budget().deferred());
         }
         self.bus.emit(EventKind::Quality {
             server: self.api.server.clone(),

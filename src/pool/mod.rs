@@ -273,6 +273,12 @@ impl<C: RoomApi> Pool<C> {
         }
     }
 
+    /// The reconnect budget this pool's attempts draw on (shared by every pool it was given to).
+    #[must_use]
+    pub fn reconnect_budget(&self) -> &ReconnectBudget {
+        &self.shared.budget
+    }
+
     /// Makes every Reconnecting and Failed connection due for an attempt now, including the
     /// check of rejected credentials (for an operator's "retry", or after fixing the server).
     /// The operator's word also ends a wait the server asked for.
