@@ -283,9 +283,9 @@ async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
     const WAIT: Duration = Duration::from_secs(2);
     let sandbox = configs::sandbox().await;
     let proxy = FaultProxy::start(sandbox.addr()).await;
-    let (pool, mut events) = pool_behind(&proxy, 2);
+    let (pool, mut events) = pool_behind(&proxy, 4);
     tokio::time::timeout(Duration::from_secs(10), async {
-        while pool.status().healthy < 2 {
+        while pool.status().healthy < 4 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -319,7 +319,7 @@ async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
             && shown.contains("429"),
         "{shown}"
     );
-    // Both connections reconnect, neither before the server's time.
+    // Every connection reconnects, none before the server's time.
     let mut reconnecting = 0;
     while let Ok(event) = events.try_recv() {
         if let PoolEvent::StateChanged { change, .. } = event
@@ -330,7 +330,7 @@ async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
             reconnecting += 1;
         }
     }
-    assert_eq!(reconnecting, 2, "every connection waits for the server");
+    assert_eq!(reconnecting, 4, "every connection waits for the server");
     // Health checks run every 100 ms: none reaches the server during its wait.
     tokio::time::sleep(WAIT.saturating_sub(Duration::from_millis(500))).await;
     assert_eq!(
@@ -338,10 +338,18 @@ async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
         sent,
         "nothing sent during the wait"
     );
+    // Once it is over, the connections go spread over a second: the first probes alone, its
+    // 429 asks for another wait, and the others keep to it rather than all asking at once.
+    tokio::time::sleep_until((asked + WAIT + Duration::from_millis(1_500)).into()).await;
+    let probes = proxy.faulted_requests() - sent;
+    assert!(
+        (1..=2).contains(&probes),
+        "{probes} of 4 connections asked right after the wait"
+    );
 
     proxy.set_mode(ProxyMode::PassThrough);
     tokio::time::timeout(Duration::from_secs(10), async {
-        while pool.status().healthy < 2 {
+        while pool.status().healthy < 4 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::events::PoolEvent;
-use super::shared::{PoolState, ServerWait, SharedPool};
+use super::shared::{PoolState, ServerWait, SharedPool, after_the_wait};
 use crate::api::{ApiError, RoomApi};
 use crate::reconnect::{ConnectionId, ConnectionState, Trigger};
 
@@ -156,10 +156,12 @@ impl<C: RoomApi> SharedPool<C> {
             reason: reason.clone(),
         });
         for index in 0..state.slots.len() {
-            let slot = &mut state.slots[index];
+            let PoolState { slots, rng, .. } = &mut *state;
+            let slot = &mut slots[index];
             match slot.state() {
                 ConnectionState::Reconnecting | ConnectionState::Failed => {
-                    slot.retry_at = slot.retry_at.map(|at| at.max(until));
+                    let after = after_the_wait(until, rng);
+                    slot.retry_at = slot.retry_at.map(|at| at.max(after));
                 }
                 ConnectionState::Connected | ConnectionState::Connecting
                     if Some(index) != moved_below =>

@@ -4,7 +4,9 @@
 //! their own files.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -63,6 +65,15 @@ pub(crate) struct ServerWait {
     /// The answer that asked for it, in an operator's words.
     pub(crate) reason: String,
 }
+
+/// When a connection may try again after the server's wait: spread over a second past it, so
+/// the first to go probes alone, and a renewed wait (another 429) holds the others back
+/// instead of every connection asking at the same instant.
+pub(super) fn after_the_wait(until: Instant, rng: &mut ChaCha8Rng) -> Instant {
+    until + Duration::from_millis(rng.random_range(0..=AFTER_THE_WAIT_SPREAD_MS))
+}
+
+const AFTER_THE_WAIT_SPREAD_MS: u64 = 1_000;
 
 impl<C> PoolState<C> {
     /// When the server's wait ends, while it lasts.
@@ -128,7 +139,7 @@ impl<C: RoomApi> SharedPool<C> {
             Ok(Some(mut change)) => {
                 // No attempt before the time the server asked for.
                 if let (Some(delay), Some(until)) = (change.next_retry_in, wait_until) {
-                    change.next_retry_in = Some(delay.max(until - now));
+                    change.next_retry_in = Some(delay.max(after_the_wait(until, rng) - now));
                 }
                 slot.retry_at = change.next_retry_in.map(|delay| now + delay);
                 self.events.send(PoolEvent::StateChanged {
