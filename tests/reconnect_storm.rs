@@ -278,19 +278,24 @@ async fn a_proxys_page_never_resets_backoff() {
     }
 }
 
+/// Waits, at most 10 s, until every connection of `pool` is Connected.
+async fn every_connection_connected(pool: &Pool<LiveKitRoomApi>, when: &str) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while pool.status().healthy < pool.status().total {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("every connection is connected {when}: {:?}", pool.status()));
+}
+
 #[tokio::test]
 async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
     const WAIT: Duration = Duration::from_secs(2);
     let sandbox = configs::sandbox().await;
     let proxy = FaultProxy::start(sandbox.addr()).await;
     let (pool, mut events) = pool_behind(&proxy, 4);
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while pool.status().healthy < 4 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("both connections connect");
+    every_connection_connected(&pool, "at the start").await;
     while events.try_recv().is_ok() {}
 
     proxy.set_mode(ProxyMode::Canned(http_response_with(
@@ -348,13 +353,7 @@ async fn a_servers_retry_after_is_obeyed_by_every_connection_and_caller() {
     );
 
     proxy.set_mode(ProxyMode::PassThrough);
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while pool.status().healthy < 4 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the pool heals once the wait is over");
+    every_connection_connected(&pool, "once the wait is over").await;
     assert!(asked.elapsed() >= WAIT, "healed only after the wait");
     pool.call(|conn| async move { conn.list_rooms(Vec::new()).await })
         .await
