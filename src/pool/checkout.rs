@@ -101,10 +101,10 @@ impl<C: RoomApi> SharedPool<C> {
             });
         }
         let now = Instant::now();
-        if let (Some(until), Some(wait)) = (state.waiting_until(now), &state.asked_to_wait) {
+        if let Some(wait) = state.current_wait(now) {
             return Decision::Fail(PoolError::AskedToWait {
                 server: self.server.clone(),
-                left: until - now,
+                left: wait.until - now,
                 reason: wait.reason.clone(),
             });
         }

@@ -76,12 +76,19 @@ pub(super) fn after_the_wait(until: Instant, rng: &mut ChaCha8Rng) -> Instant {
 const AFTER_THE_WAIT_SPREAD_MS: u64 = 1_000;
 
 impl<C> PoolState<C> {
+    /// The wait the server asked for, while it lasts.
+    pub(super) fn current_wait(&self, now: Instant) -> Option<&ServerWait> {
+        self.asked_to_wait.as_ref().filter(|wait| wait.until > now)
+    }
+
     /// When the server's wait ends, while it lasts.
     pub(super) fn waiting_until(&self, now: Instant) -> Option<Instant> {
-        self.asked_to_wait
-            .as_ref()
-            .map(|wait| wait.until)
-            .filter(|until| *until > now)
+        self.current_wait(now).map(|wait| wait.until)
+    }
+
+    /// `at`, or the end of the server's wait if that is later.
+    pub(super) fn not_before_the_wait(&self, at: Instant, now: Instant) -> Instant {
+        self.waiting_until(now).map_or(at, |until| at.max(until))
     }
 }
 

@@ -181,7 +181,7 @@ impl<C: RoomApi> SharedPool<C> {
                 return None;
             }
             let at = state.next_auth_check.unwrap_or(now);
-            let at = state.waiting_until(now).map_or(at, |until| at.max(until));
+            let at = state.not_before_the_wait(at, now);
             if at <= now {
                 state.next_auth_check = Some(now + self.backoff.failed_retry_interval());
             }
@@ -199,8 +199,7 @@ impl<C: RoomApi> SharedPool<C> {
             }
         };
         // Nothing goes to a server before the time it asked for.
-        let wait_until = state.waiting_until(now);
-        due.map(|at| wait_until.map_or(at, |until| at.max(until)))
+        due.map(|at| state.not_before_the_wait(at, now))
     }
 
     /// Closes connections above `pool_size` that no caller used for `idle_timeout`, Failed
